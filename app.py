@@ -1,0 +1,74 @@
+"""Entry point: `python app.py` serves the suite; `demo` is the module-level gr.Blocks.
+
+Storage (migrations) and the model registry config are checked before the UI is built, so a
+bad DATABASE_URL, unwritable DATA_DIR or broken models.toml stops startup with one clear line.
+Each tab lives in apps/<tab>.py and exposes `build()`; TABS lists them in display order.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+
+import backend.config  # noqa: F401  (sets the offline environment before anything else loads)
+import gradio as gr
+
+from apps.common import on_load
+from backend.config import ConfigError, get_settings
+from backend.registry import get_registry
+from storage.db import StorageError, init_storage
+
+log = logging.getLogger("app")
+
+# Tab modules in display order; each has build(). Status is always last.
+TABS = [
+    "apps.status",
+]
+
+CSS = """
+#app-title h1 { margin-bottom: 0; }
+.badge-warn { color: #b45309; font-weight: 600; }
+.badge-ok { color: #047857; font-weight: 600; }
+"""
+THEME = gr.themes.Soft(primary_hue="indigo")
+
+
+def startup_checks() -> None:
+    """Fail fast with a message that names what to fix."""
+    init_storage(get_settings())
+    get_registry()
+
+
+def build_demo() -> gr.Blocks:
+    startup_checks()
+    with gr.Blocks(title="Point-Battle & vision tools") as demo:
+        gr.Markdown("# Point-Battle & vision tools\nCompare pointing models blind, edit photos in 3D, inspect "
+                    "anomalies and design SVG icons. Every model's backend is named on the Status tab.",
+                    elem_id="app-title")
+        with gr.Tabs():
+            for mod in TABS:
+                importlib.import_module(mod).build()
+        demo.load(on_load, api_visibility="private")
+    demo.queue(default_concurrency_limit=4, max_size=256)
+    return demo
+
+
+def launch_kwargs() -> dict:
+    return dict(theme=THEME, css=CSS, footer_links=["api", "settings"], show_error=True,
+                max_file_size="25mb", run_history=False)
+
+
+try:
+    demo = build_demo()
+except (ConfigError, StorageError) as _exc:
+    if __name__ == "__main__":
+        print(f"Startup error: {_exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    raise
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **launch_kwargs())

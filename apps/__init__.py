@@ -1,0 +1,1 @@
+"""UI only: one module per tab. Handlers validate input, call one backend service, format output."""

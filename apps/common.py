@@ -1,0 +1,105 @@
+"""Pieces every tab uses: session identity, error translation, downloads, image inputs."""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import gradio as gr
+
+from backend.config import ConfigError
+from backend.imageio import ImageInputError, open_image
+from backend.registry import ModelUnavailable
+from backend.sessions import record_session
+from storage.db import StorageError
+
+log = logging.getLogger(__name__)
+
+# Exceptions whose message is written for users; anything else is logged and summarised.
+USER_ERRORS: tuple[type[BaseException], ...] = (ImageInputError, ModelUnavailable, StorageError, ConfigError,
+                                                ValueError, PermissionError, TimeoutError)
+
+
+def session_id(request: gr.Request | None) -> str:
+    sid = getattr(request, "session_hash", None) if request is not None else None
+    return sid or "anonymous"
+
+
+def client_ip(request: gr.Request | None) -> str | None:
+    if request is None:
+        return None
+    headers = {k.lower(): v for k, v in dict(getattr(request, "headers", {}) or {}).items()}
+    fwd = headers.get("x-forwarded-for")
+    if fwd:
+        return fwd.split(",")[0].strip()
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None)
+
+
+def user_agent(request: gr.Request | None) -> str | None:
+    if request is None:
+        return None
+    headers = {k.lower(): v for k, v in dict(getattr(request, "headers", {}) or {}).items()}
+    return headers.get("user-agent")
+
+
+def on_load(request: gr.Request) -> None:
+    """demo.load hook: create/touch the session row."""
+    try:
+        record_session(session_id(request), client_ip=client_ip(request), user_agent=user_agent(request),
+                       username=getattr(request, "username", None))
+    except StorageError as exc:  # the page must still open; the message explains
+        gr.Warning(str(exc))
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn backend exceptions into gr.Error with a clear sentence (the UI and API clients see it)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except USER_ERRORS as exc:
+            raise gr.Error(str(exc), title="Could not do that") from exc
+        except Exception as exc:  # unexpected: keep the details in the log, say something useful
+            log.exception("unexpected error in %s", fn.__name__)
+            raise gr.Error(f"Something went wrong ({type(exc).__name__}). Nothing was saved from this step; "
+                           "please try again.") from exc
+
+    return wrapper
+
+
+def load_user_image(value: Any, what: str = "image"):
+    """Open a Gradio image value (filepath, numpy array or PIL) through backend.imageio."""
+    if value is None or (isinstance(value, str) and not value):
+        raise ImageInputError(f"Please provide an {what} first.")
+    if isinstance(value, dict) and "path" in value:  # FileData from the API
+        value = value["path"]
+    name = Path(value).name if isinstance(value, (str, os.PathLike)) else None
+    return open_image(value, name=name)
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def download_file(data: bytes | str, filename: str) -> str:
+    """Write `data` to a fresh temp dir under a meaningful name; return the path for gr.File/DownloadButton."""
+    safe = _SAFE.sub("_", filename).strip("._") or "download"
+    d = tempfile.mkdtemp(prefix="dl-")
+    path = Path(d) / safe
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return str(path)
+
+
+def download_json(obj: Any, filename: str) -> str:
+    return download_file(json.dumps(obj, indent=2, default=str), filename)

@@ -1,0 +1,1 @@
+"""Models and algorithms. Never imports gradio; see DESIGN.md for the package map."""

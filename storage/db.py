@@ -1,0 +1,167 @@
+"""Engine, sessions and startup checks.
+
+SQLite (default, `DATA_DIR/app.db`) gets WAL, busy_timeout, synchronous=NORMAL and foreign keys
+on every connection; PostgreSQL is used when `DATABASE_URL` says so. `init_storage()` verifies
+the data directory is writable, connects, and runs Alembic migrations to every head, so a fresh
+machine and an old database both end up at the current schema.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, TypeVar
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.config import Settings, get_settings, redact_url
+
+log = logging.getLogger(__name__)
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+T = TypeVar("T")
+
+
+class StorageError(RuntimeError):
+    """Storage cannot start or a write failed after retries; the message is for users."""
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def check_data_dir(path: Path) -> None:
+    """Create DATA_DIR if needed and prove it is writable, with an error that names it."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-probe"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise StorageError(
+            f"DATA_DIR {str(path)!r} is not writable ({exc.strerror or exc}). "
+            "Set DATA_DIR to a writable directory."
+        ) from exc
+
+
+def make_engine(settings: Settings) -> Engine:
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_pre_ping=True)
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                               connect_args={"connect_timeout": 10})
+    return engine
+
+
+def run_migrations(engine: Engine) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+
+
+class Storage:
+    """Holds the engine and session factory for this process."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        if settings.database_kind == "sqlite":
+            check_data_dir(settings.data_dir)
+        else:
+            check_data_dir(settings.data_dir)  # images still live on disk
+        self.engine = make_engine(settings)
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except DBAPIError as exc:
+            raise StorageError(
+                f"Cannot connect to the database at DATABASE_URL={redact_url(settings.database_url)}: "
+                f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}"
+            ) from exc
+        run_migrations(self.engine)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def kind(self) -> str:
+        return self.settings.database_kind
+
+    @property
+    def display_url(self) -> str:
+        return redact_url(self.settings.database_url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: commits on success, rolls back on error."""
+        s = self.sessionmaker()
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    def write(self, fn: Callable[[Session], T], *, retries: int = 5, base_delay: float = 0.05) -> T:
+        """Run `fn` in a transaction, retrying bounded times when the database is locked or
+        the connection dropped; raise StorageError with a clear sentence after that."""
+        last: Exception | None = None
+        for attempt in range(retries + 1):
+            try:
+                with self.session() as s:
+                    return fn(s)
+            except OperationalError as exc:
+                last = exc
+                msg = str(exc).lower()
+                transient = ("locked" in msg or "busy" in msg or "connection" in msg
+                             or "closed" in msg or exc.connection_invalidated)
+                if not transient or attempt == retries:
+                    break
+                time.sleep(base_delay * (2 ** attempt))
+        raise StorageError(f"The database did not accept the write after {retries + 1} tries; "
+                           f"nothing was saved. Please try again. ({type(last).__name__})") from last
+
+    def read(self, fn: Callable[[Session], T]) -> T:
+        with self.session() as s:
+            return fn(s)
+
+
+_lock = threading.Lock()
+_storage: Storage | None = None
+
+
+def init_storage(settings: Settings | None = None) -> Storage:
+    """Create (once per process) the storage for the current settings."""
+    global _storage
+    with _lock:
+        if _storage is None:
+            _storage = Storage(settings or get_settings())
+        return _storage
+
+
+def get_storage() -> Storage:
+    return init_storage()
+
+
+def reset_storage() -> None:
+    global _storage
+    with _lock:
+        if _storage is not None:
+            _storage.engine.dispose()
+        _storage = None

@@ -1,0 +1,1 @@
+"""Repositories: functions taking a SQLAlchemy Session and returning plain data."""

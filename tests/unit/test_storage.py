@@ -1,0 +1,89 @@
+"""Storage on SQLite and on a real PostgreSQL server (the `db_url` fixture runs both)."""
+import os
+
+import pytest
+from PIL import Image
+from sqlalchemy import inspect, text
+
+from storage.db import StorageError
+from storage.repos.events import log_event, recent_events
+from storage.repos.images import load_image, store_image
+from storage.repos.sessions import count_sessions, touch_session
+
+
+def test_migrations_create_tables(db_url, storage_for):
+    st = storage_for(db_url)
+    names = set(inspect(st.engine).get_table_names())
+    assert {"sessions", "images", "events", "alembic_version"} <= names
+    st2 = storage_for(db_url)  # running again on an existing database is a no-op
+    assert set(inspect(st2.engine).get_table_names()) == names
+
+
+def test_sessions_events_images(db_url, storage_for):
+    st = storage_for(db_url)
+    st.write(lambda s: touch_session(s, "abc", client_ip="1.2.3.4", user_agent="UA"))
+    st.write(lambda s: touch_session(s, "abc"))
+    st.write(lambda s: log_event(s, "test", session_id="abc", payload={"k": 1}))
+    assert st.read(count_sessions) == 1
+    ev = st.read(lambda s: recent_events(s, "test"))
+    assert ev[0]["payload"] == {"k": 1}
+    with st.session() as s:
+        row = s.execute(text("SELECT ip_hash FROM sessions")).scalar()
+    assert row and "1.2.3.4" not in row and len(row) == 32
+    img = Image.new("RGB", (20, 10), (1, 2, 3))
+    sha1 = st.write(lambda s: store_image(s, img, "upload"))
+    sha2 = st.write(lambda s: store_image(s, img.copy(), "upload"))
+    assert sha1 == sha2
+    with st.session() as s:
+        assert s.execute(text("SELECT count(*) FROM images")).scalar() == 1
+    back = st.read(lambda s: load_image(s, sha1))
+    assert back.size == (20, 10) and back.getpixel((0, 0)) == (1, 2, 3)
+
+
+def test_sqlite_pragmas(tmp_path, storage_for):
+    st = storage_for(f"sqlite:///{tmp_path / 'p.db'}")
+    with st.engine.connect() as c:
+        assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert c.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+        assert c.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+
+
+def test_unreachable_postgres_names_variable(storage_for):
+    with pytest.raises(StorageError, match="DATABASE_URL=postgresql\\+psycopg://u:\\*\\*\\*@127.0.0.1:1/db"):
+        storage_for("postgresql+psycopg://u:secret@127.0.0.1:1/db")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_readonly_data_dir(tmp_path):
+    from storage.db import check_data_dir
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    with pytest.raises(StorageError, match="not writable"):
+        check_data_dir(ro / "sub")
+
+
+def test_data_dir_that_is_a_file(tmp_path):
+    from storage.db import check_data_dir
+
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(StorageError, match="DATA_DIR .* not writable"):
+        check_data_dir(f)
+
+
+def test_write_retries_then_clear_error(tmp_path, storage_for):
+    from sqlalchemy.exc import OperationalError
+
+    st = storage_for(f"sqlite:///{tmp_path / 'r.db'}")
+    calls = []
+
+    def locked(s):
+        calls.append(1)
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    with pytest.raises(StorageError, match="nothing was saved"):
+        st.write(locked, retries=3, base_delay=0.001)
+    assert len(calls) == 4
