@@ -1,0 +1,1 @@
+"""Point-Battle arena: matchmaking, ratings (pure functions), battles service, Point-Bench evaluation."""

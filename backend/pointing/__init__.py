@@ -1,0 +1,1 @@
+"""Pointing models: parsers per output convention, adapters (HTTP, transformers, embedded), serve."""

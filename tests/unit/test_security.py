@@ -1,0 +1,35 @@
+import pytest
+
+from backend import security
+from backend.security import RateLimited, RateLimiter, is_admin
+
+
+def test_admin_token_constant_time_compare(monkeypatch):
+    # conftest sets ADMIN_TOKEN=test-admin-token
+    assert is_admin("test-admin-token")
+    assert not is_admin("test-admin-tokeN")
+    assert not is_admin("")
+    assert not is_admin(None)
+
+
+def test_admin_users(monkeypatch):
+    monkeypatch.setenv("ADMIN_USERS", "alice, bob")
+    assert is_admin(username="alice") and not is_admin(username="mallory")
+
+
+def test_rate_limiter_window():
+    rl = RateLimiter()
+    for _ in range(3):
+        rl.check("vote", "s1", limit=3, window_s=60)
+    with pytest.raises(RateLimited, match="wait"):
+        rl.check("vote", "s1", limit=3, window_s=60)
+    rl.check("vote", "s2", limit=3, window_s=60)  # other sessions are not affected
+    rl.check("vote", None, limit=0, window_s=60)
+
+
+def test_salted_hash_is_not_the_ip():
+    from storage.identity import salted_hash
+
+    h = salted_hash("203.0.113.7")
+    assert h and "203" not in h and h == salted_hash("203.0.113.7") and h != salted_hash("203.0.113.8")
+    assert salted_hash("x", "judge") != salted_hash("x", "ip")
