@@ -1,0 +1,161 @@
+"""Point Battle tab: two anonymous pointing models answer the same instruction on the same image; the judge
+votes, then the names are revealed. Handlers only translate UI values; backend.arena.service does the work."""
+from __future__ import annotations
+
+import html
+import json
+import secrets
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from apps.common import client_ip, load_user_image, session_id, user_errors
+from backend.arena import bench_images, service
+
+VOTE_LABELS = {"A": "A is better", "B": "B is better", "tie": "Tie", "bothbad": "Both bad"}
+INTRO = ("### Point Battle\nPick an image (a random Point-Bench item, your upload, webcam or an example), say what "
+         "to point at, and two **anonymous** pointing models answer. Model A is drawn as an orange circle, model B "
+         "as a blue diamond (a green ring is a reference point). Vote for the better pointing; the names appear "
+         "after your vote. *Play fair: only blind votes count.*")
+
+
+def _examples() -> list[list[str]]:
+    import sklearn
+
+    site = Path(sklearn.__file__).resolve().parent.parent
+    cand = [(site / "sklearn/datasets/images/china.jpg", "Point to the roof of the pagoda"),
+            (site / "sklearn/datasets/images/flower.jpg", "Point to the centre of the flower"),
+            (site / "gradio/media_assets/images/bus.png", "Point to the front wheel of the bus"),
+            (site / "skimage/data/chelsea.png", "Point to the cat's left eye")]
+    return [[str(p), t] for p, t in cand if p.exists()]
+
+
+@user_errors
+def random_bench_image():
+    """A random bundled Point-Bench image with its instruction and category."""
+    item = bench_images.random_item(np.random.default_rng(secrets.randbits(64)))
+    note = f"**Category:** {item.category_label} · bench item `{item.image_filename}`"
+    if item.ref_point:
+        note += (f" · reference point at ({item.ref_point[0]:.0f}, {item.ref_point[1]:.0f}) px, drawn as a green "
+                 "ring on both outputs (the models are told its coordinates)")
+    return str(item.image_path), item.instruction, note, item.image_filename
+
+
+def _reset_buttons(enabled: bool):
+    return [gr.update(interactive=enabled) for _ in VOTE_LABELS]
+
+
+def _badge_md(side: str, text: str) -> str:
+    cls = "badge-warn" if text.startswith("⚠") else "badge-ok"
+    return f"<span class='{cls}'>Model {side}: {html.escape(text)}</span>"
+
+
+@user_errors
+def new_battle(image, instruction, bench_file=None, request: gr.Request = None,
+               progress=gr.Progress()):
+    """Start a blind battle: returns battle id, the two annotated images, the overlay and a status line."""
+    img = load_user_image(image, "image to point in")
+    progress(0.1, desc="Both models are pointing…")
+    b = service.start_battle(img, instruction or "", session_id=session_id(request), client_ip=client_ip(request),
+                             bench_file=bench_file or None)
+    progress(1.0, desc="Done")
+    status = (f"{_badge_md('A', b['badge_a'])} · {_badge_md('B', b['badge_b'])}  \n"
+              f"Category: **{bench_images.CATEGORY_LABELS.get(b['category'], b['category'])}**. "
+              "Which model pointed better? (Skip with *New round*.)")
+    return (b["battle_id"], b["image_a"], b["image_b"], b["overlay"], status, "", *_reset_buttons(True))
+
+
+def _vote_api(battle_id: str, choice: str, request: gr.Request) -> dict:
+    return service.vote(battle_id, choice, session_id=session_id(request))
+
+
+@user_errors
+def vote(battle_id: str, choice: str, request: gr.Request = None) -> dict:
+    """Vote on your battle: choice is A, B, tie or bothbad. Returns the revealed model names."""
+    return _vote_api(battle_id, choice, request)
+
+
+def _reveal_md(r: dict) -> str:
+    counted = "" if r["counted"] else " *(recorded, but it came faster than the minimum viewing time, so it does not count)*"
+    verdict = {"model_a": "A is better", "model_b": "B is better", "tie": "a tie", "tie (bothbad)": "both bad"}
+    return (f"**Thanks for voting ({verdict[r['winner']]}).**{counted}  \n"
+            f"Model A (orange): **{html.escape(r['model_a'])}** — {html.escape(r['label_a'])} "
+            f"({(r['latency_a'] or 0):.1f} s)  \n"
+            f"Model B (blue): **{html.escape(r['model_b'])}** — {html.escape(r['label_b'])} "
+            f"({(r['latency_b'] or 0):.1f} s)")
+
+
+def _make_vote_handler(choice: str):
+    @user_errors
+    def handler(battle_id, request: gr.Request):
+        r = vote(battle_id, choice, request)
+        raw = json.dumps({"A": r["raw_a"], "B": r["raw_b"]}, indent=2, ensure_ascii=False)
+        return (_reveal_md(r), gr.update(value=raw, visible=True), *_reset_buttons(False))
+
+    handler.__name__ = f"vote_{choice}"
+    return handler
+
+
+def new_round(has_bench: bool):
+    """Clear the battle (a skip records nothing) and, when the bench exists, load a fresh random item."""
+    cleared = ("", None, None, None, "", "", gr.update(value="", visible=False), *_reset_buttons(False))
+    if not has_bench:
+        return (*cleared, gr.update(), gr.update(), gr.update(), None)
+    try:
+        path, instr, note, fname = random_bench_image()
+    except gr.Error:
+        return (*cleared, gr.update(), gr.update(), gr.update(), None)
+    return (*cleared, path, instr, note, fname)
+
+
+def build() -> None:
+    has_bench = bool(bench_images.load_items())
+    if has_bench:  # bench images may live outside the working directory (ARENA_BENCH_DIR)
+        gr.set_static_paths([str(bench_images.bench_dir())])
+    with gr.Tab("Point Battle", id="arena", elem_id="tab-arena"):
+        gr.Markdown(INTRO)
+        bench_state = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=1):
+                image = gr.Image(type="filepath", label="Image", sources=["upload", "webcam", "clipboard"],
+                                 elem_id="arena-image", height=320)
+                rand_btn = gr.Button("Random Point-Bench image", elem_id="arena-random", interactive=has_bench)
+                category = gr.Markdown("" if has_bench else "*The bundled Point-Bench sample is not installed; "
+                                       "upload a photo or use an example.*", elem_id="arena-category")
+                instruction = gr.Textbox(label="I want to point to…", max_length=300, max_lines=3,
+                                         placeholder="e.g. Point to the handle of the mug", elem_id="arena-instruction")
+                go = gr.Button("Start battle", variant="primary", elem_id="arena-go")
+                if _examples():
+                    gr.Examples(_examples(), inputs=[image, instruction], label="Examples (photos shipped in packages)")
+            with gr.Column(scale=2):
+                with gr.Row():
+                    out_a = gr.Image(label="Model A (orange ●)", format="png", interactive=False, elem_id="arena-a",
+                                     height=360)
+                    out_b = gr.Image(label="Model B (blue ◆)", format="png", interactive=False, elem_id="arena-b",
+                                     height=360)
+                status = gr.Markdown(elem_id="arena-status")
+                with gr.Row():
+                    buttons = {c: gr.Button(lbl, interactive=False, elem_id=f"arena-vote-{c}")
+                               for c, lbl in VOTE_LABELS.items()}
+                reveal = gr.Markdown(elem_id="arena-reveal")
+                raw = gr.Code(label="Raw model outputs (shown only after the vote)", language="json", visible=False,
+                              elem_id="arena-raw")
+                again = gr.Button("New round (skip)", elem_id="arena-new")
+                with gr.Accordion("Both outputs on one image", open=False):
+                    overlay = gr.Image(label="Overlay", format="png", interactive=False, elem_id="arena-overlay")
+                battle_id = gr.Textbox(label="Battle id", interactive=False, elem_id="arena-battle-id", max_lines=1)
+        vote_btns = list(buttons.values())
+        rand_btn.click(random_bench_image, outputs=[image, instruction, category, bench_state],
+                       api_name="random_bench_image")
+        go.click(new_battle, inputs=[image, instruction, bench_state],
+                 outputs=[battle_id, out_a, out_b, overlay, status, reveal, *vote_btns],
+                 api_name="new_battle", concurrency_id="cpu", concurrency_limit=2).then(
+            lambda: gr.update(visible=False, value=""), outputs=raw, api_visibility="private")
+        for c, btn in buttons.items():
+            btn.click(_make_vote_handler(c), inputs=[battle_id], outputs=[reveal, raw, *vote_btns],
+                      api_visibility="private", concurrency_limit=None)
+        again.click(lambda: new_round(has_bench),
+                    outputs=[battle_id, out_a, out_b, overlay, status, reveal, raw, *vote_btns,
+                             image, instruction, category, bench_state], api_visibility="private")
+        gr.api(vote, api_name="vote")

@@ -1,0 +1,262 @@
+"""Handlers of the Photo 3D Edit tab: validate UI values → call backend.edit3d.service → format.
+
+Every public handler takes explicit arguments (scriptable through gradio_client); the click
+handler is a private wrapper that turns a `gr.SelectData` into (x, y) in original pixels.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+
+from apps.common import load_user_image, session_id, user_errors
+from backend.edit3d import exports, service
+from backend.edit3d.fill import CLASSICAL
+from backend.edit3d.params import PRESETS, DepthHint, EditParams, Selection, SceneSettings
+
+CLICK_MODES = {"object (+)": "pos", "background (−)": "neg", "brush: paint object": "paint",
+               "brush: erase": "erase"}
+HISTORY_COLUMNS = ["#", "time", "action", "yaw", "pitch", "roll", "tx", "ty", "tz", "scale", "mirror", "invented %"]
+MOTION = ("yaw", "pitch", "roll", "tx", "ty", "tz", "scale", "mirror")
+
+
+def _floats(text: str, n: int, what: str) -> tuple[float, ...]:
+    try:
+        vals = tuple(float(v) for v in text.replace(";", ",").split(",") if v.strip())
+    except ValueError:
+        vals = ()
+    if len(vals) != n:
+        raise ValueError(f"{what} must be {n} comma-separated numbers, got {text!r}.")
+    return vals
+
+
+def parse_hints(text: str | None) -> tuple[DepthHint, ...]:
+    """'x,y,depth; x,y,depth' (original pixels, scene units) → hints."""
+    out = []
+    for part in (text or "").split(";"):
+        if part.strip():
+            x, y, d = _floats(part, 3, "Each depth hint")
+            out.append(DepthHint(x, y, d))
+    return tuple(out)
+
+
+def _selection(selection_json: str | None, box: str | None, mask, dilate: float) -> tuple[Selection, np.ndarray | None]:
+    try:
+        sel = Selection.from_dict(json.loads(selection_json or "{}"))
+    except (json.JSONDecodeError, TypeError, ValueError) as exc:
+        raise ValueError("The selection state is not valid JSON; click the object again.") from exc
+    upl = None
+    if mask is not None:
+        upl = np.asarray(mask)
+    box_v = _floats(box, 4, "The box") if box and box.strip() else None
+    return replace(sel, box=box_v, dilate_px=int(dilate or 0), mask_sha="upload" if upl is not None else None), upl
+
+
+def _settings(fov, thickness, horizon, hints, fill) -> SceneSettings:
+    return SceneSettings(fov_deg=float(fov), thickness=float(thickness), horizon=float(horizon),
+                         hints=parse_hints(hints), fill=fill if fill in CLASSICAL else "texture")
+
+
+def _params(yaw, pitch, roll, tx, ty, tz, scale, mirror, harmonize, shadow, occlusion, feather) -> EditParams:
+    return EditParams(yaw=float(yaw), pitch=float(pitch), roll=float(roll), tx=float(tx), ty=float(ty),
+                      tz=float(tz), scale=float(scale), mirror=bool(mirror), harmonize=float(harmonize),
+                      shadow=float(shadow), occlusion=bool(occlusion), feather_px=float(feather))
+
+
+def _history_table(rows: list[dict]) -> pd.DataFrame:
+    data = []
+    for r in rows[-30:][::-1]:
+        p = r["params"] or {}
+        inv = r.get("invented_fraction")
+        data.append([r["id"], r["created"][11:19], r["action"], *(p.get(k) for k in MOTION),
+                     None if inv is None else round(100 * inv, 2)])
+    return pd.DataFrame(data, columns=HISTORY_COLUMNS)
+
+
+def _motion_changed(a: dict, b: dict) -> bool:
+    return any(a.get(k) != b.get(k) for k in MOTION) or any(
+        a.get(k) != b.get(k) for k in ("harmonize", "shadow", "occlusion", "feather_px"))
+
+
+def render_core(photo, sel: Selection, upl, settings: SceneSettings, backends: service.Backends, params: EditParams,
+                sid: str, record: bool = True):
+    img = load_user_image(photo, "image")
+    if sel.is_empty() and upl is None:
+        raise ValueError("No object is selected yet. Click on the object in the “Click the object” image "
+                         "(or give a box or a mask).")
+    sha = service.remember_image(img)
+    scene, pipe = service.get_scene(img, sel, settings, backends, uploaded_mask=upl)
+    result = pipe.render(scene, params)
+    if record:
+        st, _ = service.history(sid, sha)
+        cur = st.current
+        if _motion_changed(cur["params"], params.to_dict()) or (cur.get("selection") or {}) != sel.to_dict():
+            service.record(sid, sha, "edit", params, sel, settings, backends, result)
+    _, rows = service.history(sid, sha)
+    return (service.overlay(scene, sel), (scene.rgb, result.image), exports.depth_preview(result.depth),
+            exports.guide_mask_u8(result.guide_mask), service.status_line(scene, result), _history_table(rows))
+
+
+# ---- public endpoints (explicit arguments) ---------------------------------------------------
+
+@user_errors
+def edit3d_render(photo, selection_json, mask, box, dilate, yaw, pitch, roll, tx, ty, tz, scale, mirror,
+                  fov, thickness, horizon, hints, seg, depth, fill, harmonize, shadow, occlusion, feather,
+                  request: gr.Request = None):
+    """Render the current edit at 512 px preview and record it in this session's history."""
+    sel, upl = _selection(selection_json, box, mask, dilate)
+    return render_core(photo, sel, upl, _settings(fov, thickness, horizon, hints, fill),
+                       service.Backends(seg, depth, fill),
+                       _params(yaw, pitch, roll, tx, ty, tz, scale, mirror, harmonize, shadow, occlusion, feather),
+                       session_id(request))
+
+
+@user_errors
+def edit3d_select(photo, selection_json, x, y, positive, mask, box, dilate, yaw, pitch, roll, tx, ty, tz, scale,
+                  mirror, fov, thickness, horizon, hints, seg, depth, fill, harmonize, shadow, occlusion, feather,
+                  request: gr.Request = None):
+    """Add a click at (x, y) in ORIGINAL image pixels and re-select. `positive`: True/"pos" (on the
+    object), False/"neg" (background), "paint"/"erase" (brush dab added to / removed from the mask).
+
+    Called by the image's private .select wrapper; API clients pass the clicks directly in the
+    selection JSON of /edit3d_render ({"points": [[x, y, 1], ...]})."""
+    sel, upl = _selection(selection_json, box, mask, dilate)
+    img = load_user_image(photo, "image")
+    if not (0 <= float(x) < img.width and 0 <= float(y) < img.height):
+        raise ValueError(f"The click ({x}, {y}) is outside the {img.width}×{img.height} photo.")
+    if positive in ("paint", "erase"):  # brush dab: radius 2.5 % of the photo's long side
+        dab = ((float(x), float(y), 0.025 * max(img.size)),)
+        sel = replace(sel, brush_add=sel.brush_add + dab) if positive == "paint" else \
+            replace(sel, brush_remove=sel.brush_remove + dab)
+        if not sel.points and sel.box is None and upl is None and positive == "erase":
+            raise ValueError("Select the object first; the eraser removes parts of a selection.")
+    else:
+        sel = replace(sel, points=sel.points + ((float(x), float(y), 1 if positive in (True, "pos") else 0),))
+    if not any(lab for *_, lab in sel.points) and sel.box is None and not sel.brush_add and upl is None:
+        raise ValueError("Add at least one click ON the object before background clicks.")
+    outs = render_core(img, sel, upl, _settings(fov, thickness, horizon, hints, fill),
+                       service.Backends(seg, depth, fill),
+                       _params(yaw, pitch, roll, tx, ty, tz, scale, mirror, harmonize, shadow, occlusion, feather),
+                       session_id(request))
+    return (json.dumps(sel.to_dict()), *outs)
+
+
+@user_errors
+def edit3d_history(photo, action, selection_json, mask, box, dilate, harmonize, shadow, occlusion, feather, fov,
+                   thickness, horizon, hints, seg, depth, fill, request: gr.Request = None):
+    """Undo or redo (action 'undo' | 'redo'); returns the restored slider values and the render."""
+    if action not in ("undo", "redo"):
+        raise ValueError("action must be 'undo' or 'redo'.")
+    img = load_user_image(photo, "image")
+    sid = session_id(request)
+    sha = service.remember_image(img)
+    st = service.step_history(sid, sha, action)
+    cur = st.current
+    params = EditParams.from_dict({**cur["params"]})
+    sel_saved, upl = _selection(json.dumps(cur.get("selection") or json.loads(selection_json or "{}")), box, mask,
+                                dilate)
+    if sel_saved.is_empty() and upl is None:
+        sel_saved, upl = _selection(selection_json, box, mask, dilate)
+    outs = render_core(img, sel_saved, upl, _settings(fov, thickness, horizon, hints, fill),
+                       service.Backends(seg, depth, fill), params, sid, record=False)
+    sliders = [getattr(params, k) for k in MOTION]
+    return (*sliders, json.dumps(sel_saved.to_dict()), *outs)
+
+
+@user_errors
+def edit3d_preset(name, yaw, pitch, roll, tx, ty, tz, scale, mirror):
+    """Slider values for a named preset ('reset' zeroes everything)."""
+    if name not in PRESETS:
+        raise ValueError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESETS)}.")
+    if name == "reset":
+        p = EditParams()
+    else:
+        cur = dict(yaw=yaw, pitch=pitch, roll=roll, tx=tx, ty=ty, tz=tz, scale=scale, mirror=mirror)
+        delta = PRESETS[name]
+        cur.update({k: (not cur[k]) if k == "mirror" else (float(cur[k]) + v) for k, v in delta.items()})
+        p = EditParams.from_dict(cur)
+    return [getattr(p, k) for k in MOTION]
+
+
+@user_errors
+def edit3d_export(photo, selection_json, mask, box, dilate, yaw, pitch, roll, tx, ty, tz, scale, mirror,
+                  fov, thickness, horizon, hints, seg, depth, fill, harmonize, shadow, occlusion, feather,
+                  progress=gr.Progress()):
+    """Full-resolution render + every output file (PNG, 16-bit depth, JSON, .glb, turntable GIF)."""
+    img = load_user_image(photo, "image")
+    sel, upl = _selection(selection_json, box, mask, dilate)
+    if sel.is_empty() and upl is None:
+        raise ValueError("Select an object first.")
+    progress(0.1, desc="rendering at full resolution")
+    paths, result = service.export_full(img, sel, _settings(fov, thickness, horizon, hints, fill),
+                                        _params(yaw, pitch, roll, tx, ty, tz, scale, mirror, harmonize, shadow,
+                                                occlusion, feather),
+                                        service.Backends(seg, depth, fill), uploaded_mask=upl, turntable=True)
+    order = ["edited.png", "guide.png", "guide_mask.png", "coarse_rgba.png", "depth.png", "transform.json",
+             "object.glb", "turntable.gif"]
+    files = [paths[k] for k in order if k in paths]
+    note = (f"Exported {len(files)} files at {result.image.shape[1]}×{result.image.shape[0]}; "
+            f"invented {result.invented_fraction:.2%} of the pixels.")
+    return files, paths["edited.png"], paths["object.glb"], paths.get("turntable.gif"), note
+
+
+@user_errors
+def edit3d_refine(photo, selection_json, mask, box, dilate, yaw, pitch, roll, tx, ty, tz, scale, mirror,
+                  fov, thickness, horizon, hints, seg, depth, fill, harmonize, shadow, occlusion, feather,
+                  steps, seed, strength):
+    """Optional model refine of the hole and seam (needs local Stable-Diffusion inpainting weights)."""
+    img = load_user_image(photo, "image")
+    sel, upl = _selection(selection_json, box, mask, dilate)
+    backends = service.Backends(seg, depth, fill)
+    scene, pipe = service.get_scene(img, sel, _settings(fov, thickness, horizon, hints, fill), backends,
+                                    uploaded_mask=upl)
+    result = pipe.render(scene, _params(yaw, pitch, roll, tx, ty, tz, scale, mirror, harmonize, shadow, occlusion,
+                                        feather))
+    out = pipe.refine(result, steps=int(steps), seed=int(seed), strength=float(strength))
+    return (result.guide, out), service.status_line(scene, result)
+
+
+# ---- private UI wrappers -------------------------------------------------------------------
+
+def on_upload(photo):
+    """New photo: show it for clicking, clear the selection."""
+    if photo is None:
+        return None, json.dumps(Selection().to_dict()), "Upload a photo, then click the object you want to move."
+    img = load_user_image(photo, "image")
+    small = img.copy()
+    small.thumbnail((service.PREVIEW_SIDE, service.PREVIEW_SIDE))
+    return (np.asarray(small), json.dumps(Selection().to_dict()),
+            f"Photo {img.width}×{img.height}. Click the object you want to move (green = object, red = background).")
+
+
+def on_click(photo, selection_json, mode, mask, box, dilate, yaw, pitch, roll, tx, ty, tz, scale, mirror, fov,
+             thickness, horizon, hints, seg, depth, fill, harmonize, shadow, occlusion, feather,
+             evt: gr.SelectData, request: gr.Request):
+    """Private .select wrapper: preview pixels → original pixels, then edit3d_select."""
+    if photo is None or evt is None or evt.index is None:
+        raise gr.Error("Upload a photo first.")
+    img = load_user_image(photo, "image")
+    s = min(1.0, service.PREVIEW_SIDE / max(img.size))
+    x, y = evt.index[0] / s, evt.index[1] / s
+    return edit3d_select(img, selection_json, x, y, CLICK_MODES.get(mode, "pos"), mask, box, dilate, yaw, pitch,
+                         roll, tx, ty, tz, scale, mirror, fov, thickness, horizon, hints, seg, depth, fill, harmonize,
+                         shadow, occlusion, feather, request=request)
+
+
+def undo_click(photo, selection_json, mask, box, dilate, harmonize, shadow, occlusion, feather, fov, thickness,
+               horizon, hints, seg, depth, fill, request: gr.Request):
+    return edit3d_history(photo, "undo", selection_json, mask, box, dilate, harmonize, shadow, occlusion, feather,
+                          fov, thickness, horizon, hints, seg, depth, fill, request=request)
+
+
+def redo_click(photo, selection_json, mask, box, dilate, harmonize, shadow, occlusion, feather, fov, thickness,
+               horizon, hints, seg, depth, fill, request: gr.Request):
+    return edit3d_history(photo, "redo", selection_json, mask, box, dilate, harmonize, shadow, occlusion, feather,
+                          fov, thickness, horizon, hints, seg, depth, fill, request=request)
+
+
+def clear_selection(photo):
+    return on_upload(photo)

@@ -1,0 +1,149 @@
+"""Leaderboard tab: ratings with 95% bootstrap CIs, pairwise heatmaps, downloads, and the admin view.
+
+Recomputed when the tab opens, on Refresh and on a slow timer (the service caches for a short TTL); never per vote."""
+from __future__ import annotations
+
+import json
+
+import gradio as gr
+import pandas as pd
+import plotly.graph_objects as go
+
+from apps.common import download_file, download_json, user_errors
+from backend.arena import formats, service
+
+CATEGORY_CHOICES = [("Overall", "overall"), ("Spatial", "spatial"), ("Affordance", "affordance"),
+                    ("Counting", "counting"), ("Steerability", "steerable"), ("Reasoning", "reasoning"),
+                    ("Uploads", "upload")]
+METHOD_CHOICES = [("Bradley-Terry (MLE)", "bt"), ("Online Elo (K=4)", "elo")]
+TABLE_COLUMNS = ["Rank (UB)", "Model", "Rating", "95% CI", "Votes", "Win rate", "Status"]
+
+
+def _table(rep: dict) -> pd.DataFrame:
+    rows = []
+    for name, r in rep["models"].items():
+        decided = r["wins"] + r["losses"]
+        rows.append([r["rank_ub"], name, round(r["rating"]),
+                     f"+{r['ci_high'] - r['rating']:.0f}/-{r['rating'] - r['ci_low']:.0f}", r["battles"],
+                     f"{r['wins'] / decided:.0%}" if decided else "–",
+                     "preliminary" if r["battles"] < rep["min_votes"] else ""])
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def _ci_plot(rep: dict) -> go.Figure:
+    names = list(rep["models"])
+    r = [rep["models"][m]["rating"] for m in names]
+    fig = go.Figure(go.Scatter(
+        x=names, y=r, mode="markers", marker={"size": 10, "color": "#0072B2"},
+        error_y={"type": "data", "symmetric": False,
+                 "array": [rep["models"][m]["ci_high"] - v for m, v in zip(names, r)],
+                 "arrayminus": [v - rep["models"][m]["ci_low"] for m, v in zip(names, r)]}))
+    fig.update_layout(title=f"Rating with 95% bootstrap CI ({rep['method'].upper()}, {rep['bootstrap']} rounds)",
+                      yaxis_title="rating", xaxis_title="model", height=380, margin={"t": 50, "b": 40})
+    return fig
+
+
+def _heatmap(table, title: str, fmt: str, colorscale: str, zmid: float | None = None) -> go.Figure:
+    fig = go.Figure()
+    if table is not None and len(table):
+        z = table.to_numpy(dtype=float)
+        text = [[("" if pd.isna(v) else format(v, fmt)) for v in row] for row in z]
+        fig.add_trace(go.Heatmap(z=z, x=list(table.columns), y=list(table.index), text=text,
+                                 texttemplate="%{text}", colorscale=colorscale, hoverongaps=False, zmid=zmid))
+        fig.update_yaxes(autorange="reversed", title="model (row)")
+        fig.update_xaxes(title="opponent (column)")
+    fig.update_layout(title=title, height=380, margin={"t": 50, "b": 40})
+    return fig
+
+
+def leaderboard(method: str = "bt", category: str = "overall") -> dict:
+    """Ratings per model: {"method", "category", "updated", "models": {name: {rating, ci_low, ci_high, rank_ub,
+    battles, wins, losses, ties}}}."""
+    rep = service.leaderboard_report(method, category)
+    return {k: rep[k] for k in ("method", "category", "updated", "bootstrap", "n_battles", "models")}
+
+
+@user_errors
+def refresh(method: str, category: str, with_export: bool = True):
+    rep = service.leaderboard_report(method or "bt", category or "overall")
+    shown = dict(CATEGORY_CHOICES).get(category, category)
+    label = {v: k for k, v in CATEGORY_CHOICES}.get(rep["category"], rep["category"])
+    head = (f"**{label}** · {rep['n_battles']} counted votes of {rep['total_votes']} · last updated "
+            f"{rep['updated']} · rows marked *preliminary* have fewer than {rep['min_votes']} votes.")
+    if not rep["models"]:
+        head = f"No counted votes yet for **{label or shown}**. Play a few rounds in the Point Battle tab."
+    csv_path = download_file(formats.leaderboard_csv(rep), f"arena-leaderboard-{rep['method']}-{rep['category']}.csv")
+    json_path = (download_json(service.export_clean_battle(), "arena-battles-clean_battle.json") if with_export
+                 else gr.update())
+    return (head, _table(rep), _ci_plot(rep),
+            _heatmap(rep["win_fraction"], "Win fraction of row over column (ties excluded)", ".2f", "RdBu", 0.5),
+            _heatmap(rep["pair_counts"], "Battle count", ".0f", "Blues"), csv_path, json_path)
+
+
+@user_errors
+def arena_admin(token: str) -> tuple[str, pd.DataFrame]:
+    rep = service.admin_report(token)
+    c = rep["counts"]
+    md = (f"**Battles:** {c['battles']} · **votes:** {c['votes']} · last vote {c['last_vote'] or '–'} · "
+          f"votes under the minimum viewing time: {rep['not_counted']} · battles with a failed model: "
+          f"{rep['invalid']}  \nOutlier judges (Chatbot Arena §5.1, Fisher-combined p-values against other judges' "
+          "votes on the same pairs; flagged = p < 0.05; review, nothing is dropped automatically):")
+    cols = ["judge", "votes", "tested", "statistic", "p_value", "flagged"]
+    return md, pd.DataFrame(rep["outliers"], columns=cols)
+
+
+@user_errors
+def arena_import(token: str, file, fmt: str) -> str:
+    service.check_admin(token)
+    if not file:
+        raise ValueError("Choose a battles JSON file to import.")
+    path = file if isinstance(file, str) else getattr(file, "name", None) or file.get("path")
+    try:
+        items = json.loads(open(path, encoding="utf-8").read())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"The file is not valid JSON ({exc}).") from exc
+    r = service.import_battles(items, fmt)
+    return f"Read {r['read']} battles: added {r['added']}, skipped {r['skipped']} already stored."
+
+
+def build() -> None:
+    with gr.Tab("Leaderboard", id="leaderboard", elem_id="tab-leaderboard") as tab:
+        gr.Markdown("### Point-Battle leaderboard\nRatings from blind votes only. Ties and *both bad* count as half "
+                    "a win for each side. CIs are 95% bootstrap percentiles; **Rank (UB)** = 1 + the number of models "
+                    "whose lower bound is above this model's upper bound. Method: `docs/arena.md`.")
+        with gr.Row():
+            method = gr.Radio(METHOD_CHOICES, value="bt", label="Rating method", elem_id="lb-method")
+            category = gr.Dropdown(CATEGORY_CHOICES, value="overall", label="Category", elem_id="lb-category")
+            btn = gr.Button("Refresh", elem_id="lb-refresh", scale=0)
+        head = gr.Markdown(elem_id="lb-head")
+        table = gr.Dataframe(interactive=False, elem_id="lb-table", wrap=True)
+        ci_plot = gr.Plot(label="Confidence intervals", elem_id="lb-ci")
+        with gr.Row():
+            wins = gr.Plot(label="Pairwise win fraction", elem_id="lb-wins")
+            counts = gr.Plot(label="Battle counts", elem_id="lb-counts")
+        with gr.Row():
+            csv_btn = gr.DownloadButton("Leaderboard CSV (PointArena columns)", elem_id="lb-csv")
+            json_btn = gr.DownloadButton("All battles (clean_battle JSON)", elem_id="lb-json")
+        with gr.Accordion("Admin (needs ADMIN_TOKEN)", open=False):
+            token = gr.Textbox(label="Admin token", type="password", elem_id="lb-admin-token")
+            admin_btn = gr.Button("Open admin view", elem_id="lb-admin-go")
+            admin_md = gr.Markdown(elem_id="lb-admin-md")
+            admin_tbl = gr.Dataframe(interactive=False, elem_id="lb-admin-table")
+            with gr.Row():
+                imp_file = gr.File(label="Battles file to import", file_types=[".json"])
+                imp_fmt = gr.Radio([("FastChat clean_battle", "clean_battle"), ("PointArena dynamic_results", "pointarena")],
+                                   value="clean_battle", label="Format")
+            imp_btn = gr.Button("Import battles")
+            imp_md = gr.Markdown()
+        outs = [head, table, ci_plot, wins, counts, csv_btn, json_btn]
+        btn.click(refresh, inputs=[method, category], outputs=outs, api_name="leaderboard_view")
+        for comp in (method, category):
+            comp.change(refresh, inputs=[method, category], outputs=outs, api_visibility="private")
+        tab.select(refresh, inputs=[method, category], outputs=outs, api_visibility="private")
+        timer = gr.Timer(120, active=False)
+        tab.select(lambda: gr.Timer(active=True), outputs=timer, api_visibility="private")
+        timer.tick(lambda m, c: refresh(m, c, with_export=False), inputs=[method, category], outputs=outs,
+                   api_visibility="private", show_progress="hidden")
+        admin_btn.click(arena_admin, inputs=[token], outputs=[admin_md, admin_tbl], api_name="arena_admin")
+        imp_btn.click(arena_import, inputs=[token, imp_file, imp_fmt], outputs=[imp_md], api_name="arena_import")
+        gr.api(leaderboard, api_name="leaderboard")

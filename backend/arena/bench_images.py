@@ -1,0 +1,89 @@
+"""Random battle inputs from the bundled Point-Bench sample (PointArena layout under `static/bench/`).
+
+`data.json` is a list of {image_filename, user_input, category, mask_filename, count?, ref_point?}; images are in
+`images/`. The directory can be moved with ARENA_BENCH_DIR. A missing or broken bench is not an error for the
+arena (uploads still work); `random_item` then says clearly what is missing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from backend.arena.formats import normalise_category
+from backend.config import REPO_ROOT
+
+CATEGORY_LABELS = {"affordance": "Affordance", "counting": "Counting", "reasoning": "Reasoning",
+                   "spatial": "Spatial", "steerable": "Steerability", "upload": "Your upload"}
+
+
+@dataclass(frozen=True)
+class BenchItem:
+    image_path: Path
+    image_filename: str
+    instruction: str
+    category: str
+    ref_point: tuple[float, float] | None = None
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORY_LABELS.get(self.category, self.category.title())
+
+
+def bench_dir() -> Path:
+    return Path(os.environ.get("ARENA_BENCH_DIR") or (REPO_ROOT / "static" / "bench")).expanduser().resolve()
+
+
+_cache: dict[tuple[str, float], list[BenchItem]] = {}
+_lock = threading.Lock()
+
+
+def load_items(root: Path | None = None) -> list[BenchItem]:
+    """Items whose image exists; cached per (directory, data.json mtime)."""
+    root = root or bench_dir()
+    data = root / "data.json"
+    if not data.exists():
+        return []
+    key = (str(root), data.stat().st_mtime)
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+    try:
+        raw = json.loads(data.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        raw = []
+    items = []
+    for it in raw if isinstance(raw, list) else []:
+        try:
+            path = root / "images" / it["image_filename"]
+            ref = it.get("ref_point")
+            items.append(BenchItem(image_path=path, image_filename=it["image_filename"],
+                                   instruction=str(it.get("user_input", "")).strip(),
+                                   category=normalise_category(it.get("category")) or "spatial",
+                                   ref_point=(float(ref[0]), float(ref[1])) if ref else None))
+        except (KeyError, TypeError, ValueError, IndexError):
+            continue
+    items = [i for i in items if i.image_path.exists()]
+    with _lock:
+        _cache.clear()
+        _cache[key] = items
+    return items
+
+
+def random_item(rng: np.random.Generator, root: Path | None = None) -> BenchItem:
+    items = load_items(root)
+    if not items:
+        raise ValueError(f"No bundled Point-Bench images were found in {root or bench_dir()} "
+                         "(data.json + images/). Upload a photo instead.")
+    return items[int(rng.integers(len(items)))]
+
+
+def find_item(image_filename: str, root: Path | None = None) -> BenchItem | None:
+    for it in load_items(root):
+        if it.image_filename == image_filename:
+            return it
+    return None

@@ -1,0 +1,294 @@
+"""Point-Battle service: start a blind battle, record one vote, compute the leaderboard, import/export.
+
+The UI (apps/arena.py, apps/leaderboard.py) and other features (the Point-Bench panel) call only these
+functions. Ratings are recomputed from the raw tables, cached for a short TTL, never updated per vote.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from backend.arena import abuse, bench_images, formats, matchmaking, ratings, render
+from backend.config import get_settings
+from storage.db import get_storage
+from storage.identity import salted_hash
+from storage.models import utcnow
+from storage.repos import arena as repo
+from storage.repos.images import image_sha256, store_image
+
+CHOICES = {"A": "model_a", "B": "model_b", "tie": "tie", "bothbad": "tie (bothbad)",
+           "model_a": "model_a", "model_b": "model_b", "tie (bothbad)": "tie (bothbad)", "both_bad": "tie (bothbad)"}
+_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="arena")
+
+
+def limits() -> abuse.ArenaLimits:
+    return abuse.limits_from_env()
+
+
+def _pointer_service():
+    try:
+        from backend.pointing import service as ps
+    except ImportError as exc:  # pointing backends not installed in this build
+        raise ValueError("No pointing models are installed, so battles cannot run yet.") from exc
+    return ps
+
+
+def contestants() -> list[dict]:
+    return _pointer_service().contestants()
+
+
+def _check_rate(session_id: str, ip_hash: str | None, lim: abuse.ArenaLimits) -> None:
+    since = utcnow() - timedelta(seconds=lim.window_s)
+    n_s = get_storage().read(lambda s: repo.recent_battle_times(s, session_id=session_id, since=since))
+    n_ip = get_storage().read(lambda s: repo.recent_battle_times(s, ip_hash=ip_hash, since=since)) if ip_hash else 0
+    if n_s >= lim.battles_per_window or n_ip >= 4 * lim.battles_per_window:
+        raise PermissionError(f"Too many battles in a short time (limit {lim.battles_per_window} per "
+                              f"{lim.window_s // 60} min). Please wait a few minutes.")
+
+
+def _resolve_input(image: Image.Image, bench_file: str | None):
+    """Category, source and reference point: from the bench only if the image really is that bench image."""
+    if bench_file:
+        item = bench_images.find_item(bench_file)
+        if item is not None:
+            with Image.open(item.image_path) as im:
+                bench_img = im.convert("RGB")
+            if image_sha256(bench_img) == image_sha256(image):
+                return item.category, f"bench:{item.image_filename}", item.ref_point
+    return "upload", "upload", None
+
+
+def _points(res) -> dict:
+    return {"px": [list(p) for p in res.points], "norm": [list(p) for p in res.points_norm]}
+
+
+def start_battle(image: Image.Image, instruction: str, *, session_id: str, client_ip: str | None = None,
+                 bench_file: str | None = None, seed: int | None = None) -> dict:
+    """Pick two contestants, run both concurrently with a timeout, store the battle, render both outputs."""
+    lim = limits()
+    ps = _pointer_service()
+    from backend.pointing.base import check_instruction
+
+    instruction = check_instruction(instruction)
+    if len(instruction) > lim.max_instruction_chars:
+        raise ValueError(f"The instruction is too long (at most {lim.max_instruction_chars} characters).")
+    if client_ip and client_ip in lim.banned_ips:
+        raise PermissionError("Battles from this network are disabled by the administrator.")
+    ip_hash = salted_hash(client_ip)
+    _check_rate(session_id, ip_hash, lim)
+    category, source, ref_point = _resolve_input(image, bench_file)
+    if ref_point:  # PointArena's sentence, so the models know where the reference point is
+        from backend.arena.bench import STEER_NOTE
+
+        note = STEER_NOTE.format(x=ref_point[0], y=ref_point[1])
+        if len(instruction) + 1 + len(note) > lim.max_instruction_chars:
+            raise ValueError("This item has a reference point, which adds a sentence to the instruction; please keep "
+                             f"the instruction under {lim.max_instruction_chars - len(note) - 1} characters.")
+        instruction = f"{instruction} {note}"
+    pool = ps.contestants()
+    cfg = matchmaking.config_from_env()
+    rng = np.random.default_rng(seed if seed is not None else secrets.randbits(64))
+    rating_now, counts = (_active_inputs() if cfg.active else ({}, {}))
+    model_a, model_b, prob, swapped = matchmaking.sample_pair(pool, rng, cfg, rating_now, counts)
+    sha = get_storage().write(lambda s: store_image(s, image, source=source))
+    fa = _pool.submit(ps.run_pointer, model_a, image, instruction, lim.timeout_s)
+    fb = _pool.submit(ps.run_pointer, model_b, image, instruction, lim.timeout_s)
+    ra, rb = fa.result(), fb.result()
+    battle_id = uuid.uuid4().hex
+    info_a, info_b = ra.backend_info or {}, rb.backend_info or {}
+    fields = dict(id=battle_id, session_id=session_id, judge_id=salted_hash(session_id, "judge"), ip_hash=ip_hash,
+                  image_sha256=sha, image_source=source, category=category, instruction=instruction,
+                  prompt_template=str(info_a.get("prompt_template") or info_b.get("prompt_template") or "")[:64] or None,
+                  model_a=model_a, model_b=model_b, version_a=str(info_a.get("version") or "")[:128] or None,
+                  version_b=str(info_b.get("version") or "")[:128] or None, sampling_prob=prob, swapped=swapped,
+                  anony=True, points_a=_points(ra), points_b=_points(rb), raw_a=ra.raw_text, raw_b=rb.raw_text,
+                  parse_ok_a=bool(ra.parse_ok), parse_ok_b=bool(rb.parse_ok), error_a=ra.error, error_b=rb.error,
+                  latency_a=ra.latency_s, latency_b=rb.latency_s, invalid=bool(ra.error or rb.error),
+                  ref_point=list(ref_point) if ref_point else None, source="live")
+    get_storage().write(lambda s: repo.insert_battle(s, **fields))
+    return {"battle_id": battle_id, "category": category, "ref_point": ref_point,
+            "image_a": render.render_side(image, ra.points, "A", ref_point),
+            "image_b": render.render_side(image, rb.points, "B", ref_point),
+            "overlay": render.render_overlay(image, ra.points, rb.points, ref_point),
+            "badge_a": badge(ra), "badge_b": badge(rb), "n_points": (len(ra.points), len(rb.points))}
+
+
+def badge(res) -> str:
+    """What the judge is told about one side before the vote (never the raw text)."""
+    if res.error:
+        return "⚠ this model failed (" + ("timed out" if "timed out" in res.error else "error") + ")"
+    if not res.parse_ok or not res.points:
+        return "⚠ no valid point"
+    return f"{len(res.points)} point{'s' if len(res.points) != 1 else ''}"
+
+
+def vote(battle_id: str, choice: str, *, session_id: str) -> dict:
+    """Record the one vote for this battle from its own session; reveal the models."""
+    winner = CHOICES.get(choice)
+    if winner is None:
+        raise ValueError(f"Unknown vote {choice!r}; choose A, B, tie or bothbad.")
+    if not battle_id:
+        raise ValueError("Start a battle before voting.")
+    lim = limits()
+
+    def _w(s):
+        b = repo.get_battle(s, battle_id)
+        if b is None:
+            raise repo.VoteRejected("This battle does not exist. Start a new round.")
+        dwell = (utcnow() - pd.Timestamp(b["created"]).to_pydatetime()).total_seconds()
+        counted = dwell >= lim.min_dwell_s
+        repo.insert_vote(s, battle_id, session_id=session_id, judge_id=salted_hash(session_id, "judge"),
+                         winner=winner, dwell_s=dwell, counted=counted,
+                         note=None if counted else f"faster than {lim.min_dwell_s:g} s")
+        return b, counted
+
+    b, counted = get_storage().write(_w)
+    labels = {c["name"]: c["label"] for c in _safe_contestants()}
+    return {"battle_id": battle_id, "winner": winner, "counted": counted,
+            "model_a": b["model_a"], "model_b": b["model_b"],
+            "label_a": labels.get(b["model_a"], b["model_a"]), "label_b": labels.get(b["model_b"], b["model_b"]),
+            "raw_a": b["raw_a"], "raw_b": b["raw_b"], "latency_a": b["latency_a"], "latency_b": b["latency_b"]}
+
+
+def _safe_contestants() -> list[dict]:
+    try:
+        return contestants()
+    except Exception:  # noqa: BLE001 - labels are cosmetic after a vote
+        return []
+
+
+# ---------------------------------------------------------------- leaderboard
+
+_cache: dict[tuple, tuple[float, dict]] = {}
+_cache_lock = threading.Lock()
+
+
+def _battles_frame(category: str | None) -> pd.DataFrame:
+    rows = get_storage().read(lambda s: repo.voted_battles(s, category))
+    return formats.records_to_frame(rows) if rows else pd.DataFrame(columns=formats.BATTLE_COLUMNS + ["invalid"])
+
+
+def _anchor():
+    import os
+
+    raw = os.environ.get("ARENA_ANCHOR", "")
+    name, _, val = raw.rpartition("=")
+    try:
+        return (name, float(val)) if name else None
+    except ValueError:
+        return None
+
+
+def leaderboard_report(method: str = "bt", category: str | None = None, bootstrap: int = 100, seed: int = 0,
+                       fresh: bool = False) -> dict:
+    """Ratings + counts + heatmap tables for one category ("overall"/None = all), cached for a short TTL."""
+    if method not in ("bt", "elo"):
+        raise ValueError("Choose the rating method 'bt' (Bradley-Terry) or 'elo'.")
+    category = None if category in (None, "", "overall") else formats.normalise_category(category)
+    lim = limits()
+    key = (method, category, bootstrap, seed)
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit and not fresh and now - hit[0] < lim.cache_ttl_s:
+        return hit[1]
+    df = _battles_frame(category)
+    res = ratings.compute_leaderboard(df, method, bootstrap, seed, anchor=_anchor(), daily_cap=lim.daily_vote_cap,
+                                      dedup_quantile=lim.dedup_quantile, reg=lim.bt_prior)
+    counted = ratings.countable(df) if not df.empty else df
+    count, frac = ratings.pairwise_tables(counted, list(res["models"])) if len(counted) else (None, None)
+    res.update({"category": category or "overall", "updated": utcnow().isoformat(timespec="seconds") + "Z",
+                "min_votes": lim.min_votes_shown, "total_votes": int(len(df)), "pair_counts": count,
+                "win_fraction": frac})
+    with _cache_lock:
+        _cache[key] = (now, res)
+    return res
+
+
+def leaderboard(method: str = "bt", category: str | None = None) -> dict:
+    """{model: {rating, ci_low, ci_high, rank_ub, battles, wins, losses, ties}} (the Point-Bench panel uses this)."""
+    return leaderboard_report(method, category)["models"]
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _active_inputs():
+    rep = leaderboard_report("bt", None, bootstrap=0)
+    r = {m: v["rating"] for m, v in rep["models"].items()}
+    pc = rep.get("pair_counts")
+    counts = {} if pc is None else {(a, b): int(pc.loc[a, b]) for a in pc.index for b in pc.columns}
+    return r, counts
+
+
+# ---------------------------------------------------------------- import / export / admin
+
+def export_clean_battle(voted_only: bool = True) -> list[dict]:
+    """All battles as FastChat clean_battle records plus the point fields."""
+    out = []
+    for b in get_storage().read(lambda s: repo.all_battles(s, voted_only)):
+        out.append({"question_id": b["id"], "model_a": b["model_a"], "model_b": b["model_b"], "winner": b["winner"],
+                    "judge": b["judge_id"], "anony": b["anony"], "tstamp": b["vote_tstamp"] or b["tstamp"],
+                    "turn": 1, "category": b["category"], "prompt": b["instruction"],
+                    "image_sha256": b["image_sha256"], "image_source": b["image_source"],
+                    "points_a": (b["points_a"] or {}).get("norm"), "points_b": (b["points_b"] or {}).get("norm"),
+                    "points_px_a": (b["points_a"] or {}).get("px"), "points_px_b": (b["points_b"] or {}).get("px"),
+                    "raw_output_a": b["raw_a"], "raw_output_b": b["raw_b"], "parse_ok_a": b["parse_ok_a"],
+                    "parse_ok_b": b["parse_ok_b"], "latency_a": b["latency_a"], "latency_b": b["latency_b"],
+                    "sampling_prob": b["sampling_prob"], "swapped": b["swapped"],
+                    "prompt_template": b["prompt_template"], "version_a": b["version_a"], "version_b": b["version_b"],
+                    "invalid": b["invalid"], "counted": b["vote_counted"], "source": b["source"]})
+    return out
+
+
+def import_battles(items, fmt: str) -> dict:
+    """Add battles from a clean_battle or PointArena file; content already stored is skipped."""
+    records = formats.parse_battles(items, fmt)
+
+    def _w(s):
+        added = 0
+        for r in records:
+            pa, pb = r.get("points_a"), r.get("points_b")
+            battle = dict(id=uuid.uuid4().hex, judge_id=(str(r["judge"])[:64] if r.get("judge") else None),
+                          image_sha256=r.get("image_sha256"), image_source=f"import:{r.get('image') or ''}"[:256],
+                          category=r.get("category"), instruction=r.get("instruction"), model_a=r["model_a"][:128],
+                          model_b=r["model_b"][:128], sampling_prob=r.get("sampling_prob"), swapped=False,
+                          anony=r["anony"], points_a={"raw": pa} if pa is not None else None,
+                          points_b={"raw": pb} if pb is not None else None, raw_a=r.get("raw_output_a"),
+                          raw_b=r.get("raw_output_b"), parse_ok_a=pa is not None, parse_ok_b=pb is not None,
+                          invalid=False, source=fmt)
+            added += repo.import_battle(s, battle, r["winner"], formats.content_hash(r), r.get("tstamp"),
+                                        question_id=r.get("question_id"))
+        return added
+
+    added = get_storage().write(_w)
+    clear_cache()
+    return {"read": len(records), "added": added, "skipped": len(records) - added}
+
+
+def check_admin(token: str | None) -> None:
+    expected = get_settings().admin_token
+    if not expected:
+        raise PermissionError("The admin view is disabled: set ADMIN_TOKEN on the server to enable it.")
+    if not token or not hmac.compare_digest(str(token), expected):
+        raise PermissionError("Wrong admin token.")
+
+
+def admin_report(token: str | None, alpha: float = 0.05) -> dict:
+    check_admin(token)
+    votes = get_storage().read(lambda s: repo.voted_battles(s))
+    n = get_storage().read(repo.counts)
+    return {"counts": n, "outliers": abuse.outlier_judges(votes, alpha=alpha),
+            "not_counted": sum(1 for v in votes if not v["counted"]),
+            "invalid": sum(1 for v in votes if v["invalid"]), "contestants": _safe_contestants()}

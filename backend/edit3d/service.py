@@ -1,0 +1,235 @@
+"""The 3D edit service the tab and the CLI call: components from the registry, per-image caching,
+history in the database, full-resolution export.
+
+Caching follows SamPredictor: a `Scene` (mask, depth, lifted object, filled plate) is kept per
+(image hash, selection, scene settings, backends, size) in a small LRU, so a slider release only
+costs `Edit3DPipeline.render`. Images are stored once by hash (storage.repos.images), so history
+rows refer to them without copying pixels.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from backend.registry import ModelUnavailable, get_registry
+from storage.db import get_storage
+from storage.repos import edit3d as repo
+from storage.repos.images import image_sha256, store_image
+
+from . import exports
+from .fill import CLASSICAL, ClassicalFiller
+from .history import HistoryState, replay
+from .params import EditParams, Selection, SceneSettings
+from .pipeline import EditResult, Edit3DPipeline, Scene
+
+PREVIEW_SIDE = 512
+DEFAULTS = {"segmentation": "grabcut", "depth": "depth-proxy", "inpaint": "fill-telea"}
+PREFER_MODELS = {"segmentation": "sam-vit-b", "depth": "depth-anything-v2-small"}
+
+
+@dataclass(frozen=True)
+class Backends:
+    segmentation: str = "auto"
+    depth: str = "auto"
+    inpaint: str = "auto"  # a registry name, or a classical method name (telea | ns | biharmonic)
+
+    def key(self) -> str:
+        return f"{self.segmentation}|{self.depth}|{self.inpaint}"
+
+
+def choices(capability: str) -> list[tuple[str, str]]:
+    """(label, name) for every configured backend of a capability; unavailable ones say why."""
+    reg = get_registry()
+    out = [("auto (best available)", "auto")]
+    for e in reg.entries(capability):
+        ok, why = reg.availability(e.name)
+        out.append((f"{e.label or e.name}" + ("" if ok else f" — unavailable: {why}"), e.name))
+    if capability == "inpaint":
+        out += [(f"classical: {m}", m) for m in CLASSICAL]
+    return out
+
+
+def _resolve(capability: str, choice: str) -> tuple[str, object]:
+    reg = get_registry()
+    if choice in (None, "", "auto"):
+        preferred = PREFER_MODELS.get(capability)
+        avail = reg.available(capability)
+        name = preferred if preferred in avail else DEFAULTS[capability]
+        if name not in avail:
+            ckpt = [n for n in avail if reg.entry(n).kind == "checkpoint" and capability != "inpaint"]
+            name = ckpt[0] if ckpt else DEFAULTS[capability]
+    else:
+        name = choice
+    try:
+        return name, reg.get(name)
+    except ModelUnavailable:
+        if choice in (None, "", "auto"):
+            return DEFAULTS[capability], reg.get(DEFAULTS[capability])
+        raise
+
+
+def build_pipeline(backends: Backends = Backends()) -> Edit3DPipeline:
+    _, seg = _resolve("segmentation", backends.segmentation)
+    _, depth = _resolve("depth", backends.depth)
+    if backends.inpaint in CLASSICAL:
+        _, filler = _resolve("inpaint", "fill-telea")
+        filler = filler.with_method(backends.inpaint) if isinstance(filler, ClassicalFiller) else filler
+    else:
+        _, filler = _resolve("inpaint", backends.inpaint)
+    reg = get_registry()
+    refiners = reg.available("refine")
+    refiner = reg.get(refiners[0]) if refiners else None
+    return Edit3DPipeline(seg, depth, filler, refiner)
+
+
+class _LRU:
+    def __init__(self, size: int):
+        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.data:
+                self.data.move_to_end(key)
+                return self.data[key]
+        return None
+
+    def put(self, key, value):
+        with self.lock:
+            self.data[key] = value
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+
+_scenes = _LRU(6)
+_images = _LRU(8)
+_prep_lock = threading.Lock()
+
+
+def remember_image(img: Image.Image, source: str = "upload") -> str:
+    """Store the image once (by hash) and keep it in memory for the next calls."""
+    sha = image_sha256(img)
+    if _images.get(sha) is None:
+        get_storage().write(lambda s: store_image(s, img, source=source))
+        _images.put(sha, img)
+    return sha
+
+
+def _mask_hash(mask: np.ndarray | None) -> str | None:
+    if mask is None:
+        return None
+    return hashlib.sha256(np.ascontiguousarray(np.asarray(mask)).tobytes() + str(np.shape(mask)).encode()).hexdigest()
+
+
+def get_scene(img: Image.Image, selection: Selection, settings: SceneSettings, backends: Backends = Backends(),
+              max_side: int | None = PREVIEW_SIDE, uploaded_mask: np.ndarray | None = None,
+              mask: np.ndarray | None = None) -> tuple[Scene, Edit3DPipeline]:
+    sha = image_sha256(img)
+    key = json.dumps([sha, selection.to_dict(), settings.to_dict(), backends.key(), max_side,
+                      _mask_hash(uploaded_mask), _mask_hash(mask)], sort_keys=True, default=str)
+    pipe = build_pipeline(backends)
+    hit = _scenes.get(key)
+    if hit is not None:
+        return hit, pipe
+    with _prep_lock:  # two slider releases on a cold image must not both prepare it
+        hit = _scenes.get(key)
+        if hit is None:
+            hit = pipe.prepare(img, selection, settings, max_side=max_side, uploaded_mask=uploaded_mask, mask=mask)
+            _scenes.put(key, hit)
+    return hit, pipe
+
+
+def overlay(scene: Scene, selection: Selection) -> np.ndarray:
+    """The photo with the selected object tinted and the clicks drawn (green +, red −)."""
+    rgb = scene.rgb.astype(np.float32)
+    tint = np.array([60, 140, 255], np.float32)
+    out = rgb.copy()
+    out[scene.mask] = 0.55 * rgb[scene.mask] + 0.45 * tint
+    edge = scene.mask ^ np.roll(scene.mask, 1, 0) | scene.mask ^ np.roll(scene.mask, 1, 1)
+    out[edge] = [255, 255, 255]
+    im = Image.fromarray(out.clip(0, 255).astype(np.uint8))
+    d = ImageDraw.Draw(im)
+    r = max(3, int(0.012 * max(im.size)))
+    for x, y, lab in selection.points:
+        cx, cy = x * scene.scale, y * scene.scale
+        d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(40, 200, 80) if lab else (230, 50, 50), outline="white")
+    if selection.box:
+        d.rectangle([c * scene.scale for c in selection.box], outline=(255, 220, 0), width=2)
+    return np.asarray(im)
+
+
+def status_line(scene: Scene, result: EditResult | None) -> str:
+    log = result.log if result else scene.log
+    parts = [f"**Stages** — {log.by_kind()}  \n{log.line()}"]
+    if result is not None:
+        parts.append(f"**Invented pixels:** {result.invented_fraction:.2%} of the image "
+                     f"({int(result.invented.sum())} px at {scene.cam.width}×{scene.cam.height})")
+        t = {**scene.log.timings, **result.log.timings}
+        parts.append("**Timings (s):** " + ", ".join(f"{k} {v:.3f}" for k, v in t.items()))
+        for w in result.warnings:
+            parts.append(f"⚠️ {w}")
+    return "  \n".join(parts)
+
+
+def record(session_id: str | None, sha: str, action: str, params: EditParams, selection: Selection,
+           settings: SceneSettings, backends: Backends, result: EditResult | None) -> int:
+    outputs = None if result is None else {"stages": result.log.stages, "warnings": result.warnings,
+                                           "in_frame_fraction": result.in_frame_fraction}
+    scene = {**settings.to_dict(), "backends": backends.key()}
+    return get_storage().write(lambda s: repo.add_edit(
+        s, session_id=session_id, image_sha256=sha, action=action, params=params.to_dict(),
+        selection=selection.to_dict(), scene=scene, outputs=outputs,
+        invented_fraction=None if result is None else float(result.invented_fraction)))
+
+
+def history(session_id: str | None, sha: str) -> tuple[HistoryState, list[dict]]:
+    rows = get_storage().read(lambda s: repo.list_edits(s, session_id, sha))
+    return replay(rows), rows
+
+
+def step_history(session_id: str | None, sha: str, action: str) -> HistoryState:
+    """Undo or redo: append the action row (with the params it restores) and return the new state."""
+    st, _ = history(session_id, sha)
+    if action == "undo" and not st.can_undo:
+        raise ValueError("Nothing to undo for this image.")
+    if action == "redo" and not st.can_redo:
+        raise ValueError("Nothing to redo.")
+    target = st.states[st.cursor - 1 if action == "undo" else st.cursor + 1]
+    get_storage().write(lambda s: repo.add_edit(s, session_id=session_id, image_sha256=sha, action=action,
+                                                params=target["params"], selection=target.get("selection"),
+                                                scene=target.get("scene")))
+    st.cursor += -1 if action == "undo" else 1
+    return st
+
+
+def carry_selection_label(prev: Scene, full: Scene) -> None:
+    """The full-resolution scene reuses the preview's mask: say so, and by which method it was made."""
+    if prev is not full:
+        full.log.stages["selection"] = f"{prev.log.stages.get('selection')} (512 px preview mask, upsampled)"
+        full.log.kinds["selection"] = prev.log.kinds.get("selection", "classical")
+
+
+def export_full(img: Image.Image, selection: Selection, settings: SceneSettings, params: EditParams,
+                backends: Backends = Backends(), uploaded_mask: np.ndarray | None = None,
+                turntable: bool = True, out_dir: str | None = None) -> tuple[dict, EditResult]:
+    """Render at full resolution (≤ 2048 px) reusing the preview's mask; write every output file."""
+    prev, pipe = get_scene(img, selection, settings, backends, PREVIEW_SIDE, uploaded_mask)
+    full, _ = get_scene(img, selection, settings, backends, max_side=None, mask=prev.mask)
+    carry_selection_label(prev, full)
+    result = pipe.render(full, params)
+    out_dir = out_dir or tempfile.mkdtemp(prefix="edit3d-")
+    paths = exports.write_all(full, result, out_dir, full_size=img.size)
+    if turntable:
+        gif = exports.turntable_gif(pipe, prev, params)
+        p = f"{out_dir}/turntable.gif"
+        with open(p, "wb") as fh:
+            fh.write(gif)
+        paths["turntable.gif"] = p
+    return paths, result

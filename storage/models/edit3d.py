@@ -1,0 +1,28 @@
+"""Photo 3D edit history: one append-only row per action (edit, undo, redo, reset) per session.
+
+Undo/redo are rows too, each carrying the parameters it restored, so the current state of a
+session's edit of one image is a pure replay of its rows (backend.edit3d.history.replay) and
+survives reloads and app restarts.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, utcnow
+
+
+class Edit3DRow(Base):
+    __tablename__ = "edit3d_edits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id"), index=True)
+    image_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # edit | undo | redo | reset
+    selection: Mapped[dict | None] = mapped_column(JSON)
+    scene: Mapped[dict | None] = mapped_column(JSON)  # fov, thickness, hints, fill, backends
+    params: Mapped[dict] = mapped_column(JSON)  # EditParams after this action
+    outputs: Mapped[dict | None] = mapped_column(JSON)  # stages, warnings, sizes (no pixels)
+    invented_fraction: Mapped[float | None] = mapped_column(Float)

@@ -1,0 +1,80 @@
+"""Server-side drawing of battle outputs and the bundled Point-Bench picker (with a tiny bench in tmp)."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from backend.arena import bench_images, render
+
+
+def _near(img, xy, colour, r=3):
+    arr = np.asarray(img).astype(int)
+    x, y = int(xy[0]), int(xy[1])
+    patch = arr[max(0, y - r): y + r + 1, max(0, x - r): x + r + 1]
+    return bool((np.abs(patch - np.array(colour)).sum(axis=2) < 40).any())
+
+
+def test_sides_use_their_own_colour_and_scale():
+    img = Image.new("RGB", (800, 600), (128, 128, 128))
+    a = render.render_side(img, [(400, 300)], "A")
+    b = render.render_side(img, [(400, 300)], "B")
+    assert a.size == (800, 600)
+    assert _near(a, (400 - 10, 300), render.COLOR_A) and not _near(a, (390, 300), render.COLOR_B)
+    assert _near(b, (400 - 8, 300), render.COLOR_B)
+    assert render.marker_radius(800, 600) > render.marker_radius(200, 150) - 1
+
+
+def test_overlay_big_image_is_downscaled_and_points_follow():
+    img = Image.new("RGB", (2048, 1024), (128, 128, 128))
+    ov = render.render_overlay(img, [(1024, 512)], [(200, 100)], ref_point=(1800, 900))
+    assert ov.size == (1024, 512)
+    assert _near(ov, (512 - 10, 256), render.COLOR_A) and _near(ov, (100, 50), render.COLOR_B)
+    r = render.marker_radius(1024, 512) + 2
+    assert _near(ov, (900 - r, 450), render.COLOR_REF)
+
+
+def test_tiny_image_is_enlarged_for_display():
+    out = render.render_side(Image.new("RGB", (64, 32)), [(1, 1), (60, 30)], "A")
+    assert max(out.size) == render.DISPLAY_MIN_SIDE
+
+
+@pytest.fixture
+def tiny_bench(tmp_path):
+    (tmp_path / "images").mkdir()
+    Image.new("RGB", (40, 30), (10, 200, 10)).save(tmp_path / "images" / "g.png")
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(tmp_path / "images" / "r.png")
+    data = [{"image_filename": "g.png", "user_input": "Point to the green", "category": "affordable",
+             "mask_filename": "g.png"},
+            {"image_filename": "r.png", "user_input": "Point to the dot left of the marked one", "category": "steerable",
+             "mask_filename": "r.png", "ref_point": [20, 15]},
+            {"image_filename": "missing.png", "user_input": "x", "category": "spatial", "mask_filename": "m.png"}]
+    (tmp_path / "data.json").write_text(json.dumps(data))
+    return tmp_path
+
+
+def test_bench_items_and_random_pick(tiny_bench):
+    items = bench_images.load_items(tiny_bench)
+    assert [i.image_filename for i in items] == ["g.png", "r.png"]  # missing image skipped
+    assert items[0].category == "affordance" and items[0].category_label == "Affordance"
+    assert items[1].ref_point == (20.0, 15.0)
+    picks = {bench_images.random_item(np.random.default_rng(s), tiny_bench).image_filename for s in range(20)}
+    assert picks == {"g.png", "r.png"}
+    a = bench_images.random_item(np.random.default_rng(5), tiny_bench)
+    assert a == bench_images.random_item(np.random.default_rng(5), tiny_bench)
+
+
+def test_missing_bench_says_what_to_do(tmp_path):
+    with pytest.raises(ValueError, match="Upload a photo instead"):
+        bench_images.random_item(np.random.default_rng(0), tmp_path / "nope")
+
+
+def test_bench_category_only_when_the_image_really_is_the_bench_image(tiny_bench, monkeypatch):
+    from backend.arena import service
+
+    monkeypatch.setenv("ARENA_BENCH_DIR", str(tiny_bench))
+    green = Image.open(tiny_bench / "images" / "r.png").convert("RGB")
+    assert service._resolve_input(green, "r.png") == ("steerable", "bench:r.png", (20.0, 15.0))
+    other = Image.new("RGB", (40, 30), (1, 2, 3))
+    assert service._resolve_input(other, "r.png") == ("upload", "upload", None)
+    assert service._resolve_input(green, None) == ("upload", "upload", None)
