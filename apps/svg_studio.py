@@ -1,0 +1,131 @@
+"""SVG Studio tab: prompt + style → icon candidates, previews, clean downloads, icon sets, edits, votes.
+
+Layout and wiring only; handlers live in apps/svg_studio_handlers.py. Public endpoints (gradio_client):
+svg_generate, svg_candidates, svg_style_card, svg_edit, svg_icon_set, svg_compare, svg_vote,
+svg_leaderboard, svg_history. SVG is shown as rendered PNG and as text in a code view, never as HTML.
+"""
+from __future__ import annotations
+
+import gradio as gr
+
+from apps import svg_studio_handlers as h
+
+CPU = dict(concurrency_id="cpu", concurrency_limit=2)
+INTRO = """### SVG Studio — icons in a consistent style
+Type what the icon should show, pick a style (an installed icon set/variant, 1–16 exemplar SVGs of your own, or an
+edited style card) and get candidates as clean SVG (viewBox, fixed precision, no raster inside). Each candidate
+shows the **nearest corpus icon and its similarity** (a copying check) and its licence. Icon-set mode lays out a
+list of concepts in one style with a consistency score. Icons come from permissively licensed sets (see
+`static/svg/CORPUS.md`)."""
+
+
+def build() -> None:
+    engine_ch, engine_default, engine_note = h.engine_choices()
+    style_names, corpus_note = h.styles()
+    with gr.Tab("SVG Studio", id="svg", elem_id="tab-svg") as tab:
+        gr.Markdown(INTRO + (f"\n\n{corpus_note}" if corpus_note else ""))
+        state = gr.State(None)
+        set_state = gr.State(None)
+        cmp_state = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                prompt = gr.Textbox(label="Prompt", placeholder="e.g. bell", elem_id="svg-prompt", max_length=200)
+                source = gr.Radio(h.SOURCES, value=h.SOURCES[0], label="Style source", elem_id="svg-source")
+                style = gr.Dropdown(style_names, value="phosphor/bold" if "phosphor/bold" in style_names else None,
+                                    label="Installed style (set/variant)", elem_id="svg-style")
+                files = gr.File(label="Exemplar SVGs (1–16; PNG/JPG are traced with vtracer)", file_count="multiple",
+                                file_types=[".svg", ".png", ".jpg", ".jpeg"], type="filepath", elem_id="svg-exemplars")
+                with gr.Accordion("Style card (editable; used when the source is 'Edited style card')", open=False):
+                    card_btn = gr.Button("Extract card from the chosen set or exemplars", size="sm",
+                                         elem_id="svg-card-extract")
+                    with gr.Row():
+                        c_mode = gr.Dropdown(h.MODES, value="outline", label="Mode")
+                        c_width = gr.Number(value=2.0, label="Line weight (grid units)", minimum=0.01)
+                    with gr.Row():
+                        c_cap = gr.Dropdown(h.CAPS, value="round", label="Caps")
+                        c_join = gr.Dropdown(h.JOINS, value="round", label="Joins")
+                    with gr.Row():
+                        c_pad = gr.Number(value=2.0, label="Padding (grid units)", minimum=0)
+                        c_grid = gr.Number(value=24, label="Grid (viewBox size)", minimum=1)
+                    c_palette = gr.Textbox(value="currentColor", label="Palette (#rrggbb or currentColor, comma-separated)")
+                    card_md = gr.Markdown(elem_id="svg-card-summary")
+                    card_json = gr.Code(language="json", label="Card (JSON)", interactive=False)
+                engine = gr.Dropdown(engine_ch, value=engine_default, label="Engine", elem_id="svg-engine",
+                                     info=engine_note or None)
+                with gr.Row():
+                    n = gr.Slider(1, 16, value=4, step=1, label="Candidates")
+                    seed = gr.Number(value=0, precision=0, label="Seed", elem_id="svg-seed")
+                run = gr.Button("Generate", variant="primary", elem_id="svg-generate")
+            with gr.Column(scale=2):
+                summary = gr.Markdown(elem_id="svg-summary")
+                gallery = gr.Gallery(label="Candidates (click one for details)", columns=4, height=280, format="png",
+                                     elem_id="svg-gallery", allow_preview=False, object_fit="contain")
+                pick = gr.Number(value=0, precision=0, label="Selected candidate (0-based)", visible=False)
+                sheet = gr.Image(label="Previews: 16 / 24 / 32 / 48 / 256 px on light and dark", format="png",
+                                 interactive=False, elem_id="svg-previews")
+                info = gr.Markdown(elem_id="svg-info")
+                with gr.Row():
+                    dl_svg = gr.DownloadButton("Download SVG", elem_id="svg-download-svg")
+                    dl_png = gr.DownloadButton("Download PNG (512 px)", elem_id="svg-download-png")
+                code = gr.Code(language="html", label="SVG code (text; use the copy button)", interactive=False,
+                               elem_id="svg-code")
+                with gr.Accordion("Vector post-edits (no regeneration)", open=False):
+                    with gr.Row():
+                        e_width = gr.Number(value=None, label="Line weight (grid units of this icon)", minimum=0.01)
+                        e_mode = gr.Dropdown(h.EDIT_MODES, value="keep", label="Outline ↔ fill")
+                    with gr.Row():
+                        e_cap = gr.Dropdown(h.CAPS, value="round", label="Caps")
+                        e_join = gr.Dropdown(h.JOINS, value="round", label="Joins")
+                        e_palette = gr.Textbox(value="", label="Palette (empty = keep)")
+                    e_btn = gr.Button("Apply edits to the selected candidate", elem_id="svg-edit")
+        with gr.Accordion("Icon-set mode: many concepts, one style", open=False):
+            concepts = gr.Textbox(lines=4, label="Concepts (one per line or comma-separated, ≤ 24)",
+                                  placeholder="home\nsearch\nbell\nsettings", elem_id="svg-concepts")
+            set_btn = gr.Button("Make icon set", elem_id="svg-make-set")
+            set_md = gr.Markdown(elem_id="svg-set-summary")
+            set_gallery = gr.Gallery(label="Icon set", columns=6, height=320, format="png", elem_id="svg-set-gallery",
+                                     object_fit="contain")
+            set_zip = gr.DownloadButton("Download set (.zip: SVG + PNG + manifest + attribution)", elem_id="svg-set-zip")
+        with gr.Accordion("Compare two engines (blind vote)", open=False):
+            with gr.Row():
+                eng_a = gr.Dropdown(engine_ch, value=engine_default, label="Engine A")
+                eng_b = gr.Dropdown(engine_ch, value=(engine_ch[1][1] if len(engine_ch) > 1 else engine_default),
+                                    label="Engine B")
+            cmp_btn = gr.Button("Compare", elem_id="svg-compare")
+            with gr.Row():
+                img_a = gr.Image(label="A", format="png", interactive=False)
+                img_b = gr.Image(label="B", format="png", interactive=False)
+            with gr.Row():
+                va = gr.Button("A is better")
+                vb = gr.Button("B is better")
+                vt = gr.Button("Tie")
+                vn = gr.Button("Both bad")
+            vote_md = gr.Markdown()
+            lb = gr.Dataframe(label="SVG engine ratings (Bradley–Terry, arena rating code)", interactive=False)
+            lb_btn = gr.Button("Refresh ratings", size="sm")
+        with gr.Accordion("My recent generations", open=False):
+            hist = gr.Dataframe(interactive=False, elem_id="svg-history")
+            hist_btn = gr.Button("Refresh", size="sm")
+
+        card_fields = [c_mode, c_width, c_cap, c_join, c_pad, c_grid, c_palette]
+        style_in = [source, style, files, *card_fields]
+        detail_out = [sheet, code, info, dl_svg, dl_png]
+        gen_out = [state, gallery, summary, *detail_out, pick]
+        run.click(h.generate, [prompt, *style_in, engine, n, seed], gen_out, api_name="svg_generate", **CPU)
+        prompt.submit(h.generate, [prompt, *style_in, engine, n, seed], gen_out, api_visibility="private", **CPU)
+        gallery.select(h.select_candidate, [state], [*detail_out, pick], api_visibility="private")
+        gr.api(h.candidates_api, api_name="svg_candidates")
+        card_btn.click(h.style_card, [source, style, files], [*card_fields, card_md, card_json],
+                       api_name="svg_style_card", **CPU)
+        e_btn.click(h.edit, [state, pick, e_width, e_cap, e_join, e_mode, e_palette], [state, gallery, *detail_out],
+                    api_name="svg_edit", **CPU)
+        set_btn.click(h.icon_set, [concepts, *style_in, engine, seed], [set_state, set_gallery, set_md, set_zip],
+                      api_name="svg_icon_set", **CPU)
+        cmp_btn.click(h.compare, [prompt, *style_in, eng_a, eng_b, seed], [cmp_state, img_a, img_b, vote_md],
+                      api_name="svg_compare", **CPU)
+        for btn, winner in ((va, "model_a"), (vb, "model_b"), (vt, "tie"), (vn, "tie (bothbad)")):
+            btn.click(h.vote, [cmp_state, gr.State(winner)], vote_md, api_visibility="private")
+        gr.api(h.vote_api, api_name="svg_vote")
+        lb_btn.click(h.leaderboard, None, lb, api_name="svg_leaderboard")
+        hist_btn.click(h.history, None, hist, api_name="svg_history")
+        tab.select(h.history, None, hist, api_visibility="private")

@@ -1,0 +1,281 @@
+"""Handlers of the SVG Studio tab: validate UI values → call backend.svg.service → format.
+
+Every public handler takes explicit arguments (scriptable with gradio_client). Model/user SVG is only ever
+shown as rendered PNGs or as text in a code view, never as HTML. Results live in a per-tab gr.State:
+{"prompt", "style", "engine", "candidates": [{"svg", "png"?, manifest fields...}], "ids": [...]}.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+from PIL import Image
+
+from apps.common import download_file, session_id, user_errors
+from backend.svg import service
+from backend.svg.engines import list_engines
+from backend.svg.render import render_image, render_png
+from backend.svg.style import StyleCard, style_from_set
+
+SOURCES = ["Installed set/variant", "Exemplar SVGs (upload)", "Edited style card"]
+MODES = ["outline", "outline-fill", "solid"]
+CAPS = ["butt", "round", "square"]
+JOINS = ["miter", "round", "bevel"]
+EDIT_MODES = ["keep", *MODES]
+
+
+def styles() -> tuple[list[str], str]:
+    """Installed styles, or [] and the reason (the tab must still open without the corpus)."""
+    from backend.svg.corpus import CorpusMissing, load_corpus
+
+    try:
+        return load_corpus().styles(), ""
+    except (CorpusMissing, OSError, ValueError) as exc:
+        return [], f"⚠️ {exc}"
+
+
+def engine_choices() -> tuple[list[tuple[str, str]], str | None, str]:
+    rows = list_engines()
+    choices = [(f"{label}" + ("" if ok else " — unavailable"), name) for name, label, ok, _ in rows]
+    avail = [name for name, _, ok, _ in rows if ok]
+    notes = "; ".join(f"{name}: {why}" for name, _, ok, why in rows if not ok)
+    return choices, (avail[0] if avail else (rows[0][0] if rows else None)), notes
+
+
+def _read_files(files) -> list[tuple[str, bytes]]:
+    out = []
+    for f in files or []:
+        p = Path(f["path"] if isinstance(f, dict) else getattr(f, "name", f))
+        out.append((p.name, p.read_bytes()))
+    return out
+
+
+def _card_from_fields(mode, width, cap, join, padding, grid, palette) -> StyleCard:
+    card = StyleCard(name="edited", source="edited style card", grid=float(grid or 24), padding=float(padding or 0),
+                     stroke_width=float(width or 0), linecap=cap or "round", linejoin=join or "round",
+                     mode=mode or "outline", palette=service.parse_palette(palette or "") or ["currentColor"])
+    card.validate()
+    return card
+
+
+def resolve_ui_style(source, style, files, *card_fields):
+    """The StyleSpec the UI asks for, plus notes to show."""
+    if source == SOURCES[1]:
+        card, notes = service.load_exemplars(_read_files(files))
+        return card, notes
+    if source == SOURCES[2]:
+        return _card_from_fields(*card_fields), []
+    if not style:
+        raise ValueError("Please pick an installed style (set/variant).")
+    return style, []
+
+
+def _card_outputs(card: StyleCard, notes: list[str]):
+    md = f"**Style card** ({card.source}): {card.summary()}."
+    if notes:
+        md += "  \n" + "  \n".join(notes)
+    return (card.mode, round(card.stroke_width, 3), card.linecap, card.linejoin, round(card.padding, 2), card.grid,
+            ", ".join(card.palette), md, json.dumps(card.to_dict(), indent=1))
+
+
+@user_errors
+def style_card(source: str, style: str, files):
+    """Extract the style card of the chosen source; fills the editable card fields."""
+    if source == SOURCES[1]:
+        card, notes = service.load_exemplars(_read_files(files))
+    else:
+        if not style:
+            raise ValueError("Please pick an installed style (set/variant).")
+        card, notes = style_from_set(style), []
+    return _card_outputs(card, notes)
+
+
+def _state(gen: service.Generation, prompt: str) -> dict:
+    return {"prompt": prompt, "style": gen.style_label, "engine": gen.engine, "seed": gen.seed,
+            "generation_id": gen.generation_id, "ids": gen.candidate_ids, "metrics": gen.metrics,
+            "candidates": [{"svg": c.svg, **c.manifest()} for c in gen.candidates]}
+
+
+def _gallery(state: dict) -> list[tuple[Image.Image, str]]:
+    items = []
+    for i, c in enumerate(state["candidates"]):
+        img = render_image(c["svg"], 192)
+        cap = f"{i + 1}. {c.get('concept') or c['prompt']} · nearest IoU {c['similarity']:.2f}"
+        items.append((img, cap))
+    return items
+
+
+def _summary(state: dict, extra: list[str] | None = None) -> str:
+    from backend.svg.engines import get_engine
+
+    names = state["engine"].split(" vs ")
+    labels, novelty = [], ""
+    for name in names:
+        try:
+            eng = get_engine(name)
+            labels.append(f"{getattr(eng, 'label', name)} (`{name}`)")
+            novelty = novelty or getattr(eng, "novelty", "")
+        except Exception:
+            labels.append(f"`{name}`")
+    lines = [f"**{len(state['candidates'])} candidate(s)** for “{state['prompt']}” in style **{state['style']}** "
+             f"by {' vs '.join(labels)}, seed {state['seed']}; saved as generation #{state.get('generation_id')}."]
+    if novelty and len(names) == 1:
+        lines.append(f"_{novelty}_")
+    notes = list(dict.fromkeys(n for c in state["candidates"] for n in c.get("notes", []) if "No corpus icon" in n))
+    lines += [f"⚠️ {n}" for n in notes] + (extra or [])
+    return "  \n".join(lines)
+
+
+def preview_sheet(svg: str) -> Image.Image:
+    """16/24/32/48 px at native size plus 256 px, on light (top) and dark (bottom)."""
+    sizes, pad = service.PREVIEW_SIZES, 12
+    width = sum(sizes) + pad * (len(sizes) + 1)
+    sheet = Image.new("RGB", (width, 2 * (256 + 2 * pad)), "#ffffff")
+    for row, (fg, bg) in enumerate((("#111111", "#ffffff"), ("#f5f5f5", "#1f2430"))):
+        y0 = row * (256 + 2 * pad)
+        sheet.paste(Image.new("RGB", (width, 256 + 2 * pad), bg), (0, y0))
+        x = pad
+        for s in sizes:
+            img = Image.open(io.BytesIO(render_png(svg, s, fg, bg))).convert("RGB")
+            sheet.paste(img, (x, y0 + pad + (256 - s) // 2))
+            x += s + pad
+    return sheet
+
+
+def _detail(state: dict | None, index: int):
+    if not state or not state.get("candidates"):
+        raise ValueError("Generate some icons first.")
+    cands = state["candidates"]
+    index = int(index or 0)
+    if not 0 <= index < len(cands):
+        raise ValueError(f"Pick a candidate between 1 and {len(cands)}.")
+    c = cands[index]
+    copy = " — **a copy of a corpus icon** (IoU > 0.9)" if c["similarity"] > 0.9 else ""
+    info = [f"**Candidate {index + 1}**: {c.get('concept') or ''} · engine `{c['engine']}` · style {c['style']}",
+            f"**Nearest corpus icon:** `{c['nearest_id']}` · similarity (raster IoU) **{c['similarity']:.2f}**{copy}",
+            f"**Derived from:** `{c.get('source_id') or '—'}` · text score {c.get('text_score')}",
+            f"**Licence / attribution:** {c.get('licence') or 'n/a'} — {c.get('attribution') or 'generated'}",
+            f"**Size:** {c['metrics'].get('paths')} paths, {c['metrics'].get('segments')} segments, "
+            f"{c['metrics'].get('bytes')} bytes"]
+    info += [f"_{n}_" for n in c.get("notes", [])]
+    stem = re.sub(r"[^a-z0-9]+", "-", (c.get("concept") or c["prompt"]).lower()).strip("-") or "icon"
+    svg_path = download_file(c["svg"], f"{stem}.svg")
+    png_path = download_file(render_png(c["svg"], 512), f"{stem}.png")
+    code = c["svg"].replace("><", ">\n<")  # one element per line to read; the download stays compact
+    return preview_sheet(c["svg"]), code, "  \n".join(info), svg_path, png_path
+
+
+@user_errors
+def generate(prompt, source, style, files, mode, width, cap, join, padding, grid, palette, engine, n, seed,
+             request: gr.Request = None):
+    """Prompt + style → candidates (gallery), details of the first one."""
+    spec, notes = resolve_ui_style(source, style, files, mode, width, cap, join, padding, grid, palette)
+    gen = service.generate(prompt or "", spec, engine=engine or service.DEFAULT_ENGINE, n=int(n or 4),
+                           seed=int(seed or 0), session_id=session_id(request))
+    state = _state(gen, (prompt or "").strip())
+    return (state, _gallery(state), _summary(state, notes), *_detail(state, 0), 0)
+
+
+@user_errors
+def detail(state, index):
+    """Previews, code, attribution and downloads for candidate `index` (0-based)."""
+    return _detail(state, index)
+
+
+def select_candidate(state, evt: gr.SelectData):
+    return (*detail(state, evt.index), evt.index)
+
+
+@user_errors
+def edit(state, index, width, cap, join, mode, palette, request: gr.Request = None):
+    """Vector post-edits of one candidate without regenerating (stored as an 'edit' generation)."""
+    if not state or not state.get("candidates"):
+        raise ValueError("Generate some icons first.")
+    index = int(index or 0)
+    c = dict(state["candidates"][index])
+    new_svg = service.edit_svg(c["svg"], stroke_width=float(width) if width else None, linecap=cap or None,
+                               linejoin=join or None, mode=None if mode in (None, "", "keep") else mode,
+                               palette=service.parse_palette(palette or ""))
+    from backend.svg.engines import finish_candidate
+
+    cand = finish_candidate(new_svg, engine=c["engine"], prompt=c["prompt"], style=c["style"] + " + edits",
+                            concept=c.get("concept", ""), source_id=c.get("source_id"), text_score=c.get("text_score"),
+                            notes=[f"Edited: width={width}, caps={cap}, joins={join}, mode={mode}, palette={palette}"])
+    gen = service.Generation([cand], c["engine"], cand.style, None, state.get("seed", 0), 0.0)
+    service._store("edit", c["prompt"], gen, 1, session_id(request))
+    state = {**state, "candidates": [*state["candidates"][:index], {"svg": cand.svg, **cand.manifest()},
+                                     *state["candidates"][index + 1:]]}
+    return (state, _gallery(state), *_detail(state, index))
+
+
+@user_errors
+def icon_set(concepts, source, style, files, mode, width, cap, join, padding, grid, palette, engine, seed,
+             request: gr.Request = None):
+    """A list of concepts → one consistent grid, consistency score, zip export."""
+    spec, notes = resolve_ui_style(source, style, files, mode, width, cap, join, padding, grid, palette)
+    items = service.parse_concepts(concepts)
+    gen = service.icon_set(items, spec, engine=engine or service.DEFAULT_ENGINE, seed=int(seed or 0),
+                           session_id=session_id(request))
+    state = _state(gen, ", ".join(items))
+    m = gen.metrics
+    md = (f"**Consistency score {m['score']:.0f}/100** — style agreement {m['style_agreement']:.0%} "
+          f"(majority {m['majority_style']}), stroke-weight spread (CV) {m['weight_cv']:.2f}, "
+          f"padding spread {m['padding_sd']:.3f}.  \n" + _summary(state, notes))
+    zip_bytes = service.zip_candidates(gen.candidates, {"concepts": items, "style": gen.style_label,
+                                                        "style_card": gen.card, "engine": gen.engine,
+                                                        "seed": gen.seed, "consistency": m})
+    return state, _gallery(state), md, download_file(zip_bytes, "icon-set.zip")
+
+
+@user_errors
+def compare(prompt, source, style, files, mode, width, cap, join, padding, grid, palette, engine_a, engine_b, seed,
+            request: gr.Request = None):
+    """One candidate from each of two engines, shown blind as A and B."""
+    spec, _ = resolve_ui_style(source, style, files, mode, width, cap, join, padding, grid, palette)
+    gen = service.compare(prompt or "", spec, engine_a, engine_b, seed=int(seed or 0), session_id=session_id(request))
+    state = _state(gen, (prompt or "").strip())
+    state["engines"] = [engine_a, engine_b]
+    a, b = (render_image(c.svg, 256) for c in gen.candidates)
+    return state, a, b, "Which icon fits the prompt and style better? (engines are revealed after the vote)"
+
+
+@user_errors
+def vote(state, winner, request: gr.Request = None):
+    """UI vote on the current comparison; returns the reveal."""
+    if not state or "engines" not in state or len(state.get("ids") or []) != 2:
+        raise ValueError("Run a comparison first.")
+    vid = service.vote_on(state["ids"][0], state["ids"][1], winner, session_id(request))
+    return f"Vote #{vid} saved. A = `{state['engines'][0]}`, B = `{state['engines'][1]}`."
+
+
+@user_errors
+def vote_api(candidate_a: int, candidate_b: int, winner: str, request: gr.Request = None) -> str:
+    """Store a pairwise vote between two stored candidates of different engines.
+    winner: model_a | model_b | tie | tie (bothbad)."""
+    vid = service.vote_on(int(candidate_a), int(candidate_b), winner, session_id(request))
+    return f"Vote #{vid} saved."
+
+
+@user_errors
+def candidates_api(generation_id: int) -> list[dict]:
+    """All candidates of a stored generation: id, svg (sanitised text), engine, concept, nearest id, similarity."""
+    return service.candidates_of(int(generation_id))
+
+
+@user_errors
+def leaderboard() -> pd.DataFrame:
+    """SVG engine ratings from the votes (arena rating code)."""
+    return service.engine_leaderboard()
+
+
+@user_errors
+def history(request: gr.Request = None) -> pd.DataFrame:
+    """This session's recent generations."""
+    rows = service.recent(session_id(request))
+    return pd.DataFrame(rows, columns=["id", "created", "kind", "prompt", "style", "engine", "seed", "candidates",
+                                       "elapsed_s"])
+

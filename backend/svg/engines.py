@@ -1,0 +1,256 @@
+"""SVG engines behind one interface, so the studio, the CLI and the arena vote do not care which one runs.
+
+Interface (every engine; the learned generator of the next issue implements the same):
+
+    class SVGEngine(Protocol):
+        name: str                      # registry name, e.g. "svg-retrieval"
+        label: str                     # honest one-line description shown in the UI
+        novelty: str                   # what the engine can and cannot invent, shown in the UI
+        def generate(self, prompt: str, style: StyleSpec, n: int, seed: int) -> list[Candidate]: ...
+
+    StyleSpec = str ("set/variant" of the installed corpus) | StyleCard (e.g. from exemplars) | None (as found)
+
+Engines are registry entries with capability "svg-engine" in models.toml, built lazily by
+`backend.registry.get_registry().get(name)`. `list_engines()` / `get_engine(name)` wrap that. Output SVG must
+pass `finish_candidate`, which sanitises it (the output gate), renders the PNG, and adds the copying check
+(nearest corpus icon by raster IoU) and size metrics, so every engine reports the same fields.
+
+`retrieval` (the CPU default): embed the prompt with all-MiniLM-L6-v2, rank corpus concepts by name and tags;
+prefer the icon of that concept in the target style, otherwise restyle the nearest icon with the style card.
+Novelty is zero by construction: it returns (restyled) existing icons, and says so.
+"""
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import dataclass, field
+from typing import Protocol, Union
+
+import numpy as np
+
+from backend.svg.paths import path_stats, paths_to_svg
+from backend.svg.render import render_png
+from backend.svg.sanitize import SVGInputError, is_safe_svg, sanitize_svg
+from backend.svg.style import StyleCard, apply_style, style_from_set
+
+StyleSpec = Union[str, StyleCard, None]
+MAX_N = 16
+NO_MATCH = 0.5  # below this text score nothing in the corpus closely resembles the prompt (unrelated prompts
+# score 0.38-0.47 with MiniLM here; an exact concept name scores ~1.1 with the name bonus)
+STROKE_SOURCES = ("tabler/outline", "lucide/regular", "heroicons/outline", "ionicons/outline", "feather/regular")
+SOLID_SOURCES = ("phosphor/fill", "heroicons/solid", "mdi/filled", "remix/fill", "bootstrap/fill", "ionicons/filled",
+                 "tabler/filled")
+
+
+@dataclass
+class Candidate:
+    svg: str
+    png: bytes
+    engine: str
+    prompt: str
+    style: str                      # target style label ("phosphor/bold", "3 exemplar SVG(s)", "as found")
+    concept: str = ""               # what it depicts, when known
+    source_id: str | None = None    # corpus icon it was derived from (retrieval), else None
+    nearest_id: str = ""            # nearest corpus icon by raster IoU (copying check)
+    similarity: float = 0.0         # IoU with nearest_id in [0, 1]; > 0.9 counts as a copy
+    text_score: float | None = None
+    licence: str = ""
+    attribution: str = ""
+    notes: list[str] = field(default_factory=list)
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def is_copy(self) -> bool:
+        from backend.svg.index import COPY_THRESHOLD
+
+        return self.similarity > COPY_THRESHOLD
+
+    def manifest(self) -> dict:
+        return {k: getattr(self, k) for k in ("engine", "prompt", "style", "concept", "source_id", "nearest_id",
+                                               "similarity", "text_score", "licence", "attribution", "notes",
+                                               "metrics")}
+
+
+class SVGEngine(Protocol):
+    name: str
+    label: str
+    novelty: str
+
+    def generate(self, prompt: str, style: StyleSpec, n: int, seed: int) -> list[Candidate]: ...
+
+
+def check_request(prompt: str, n: int) -> str:
+    prompt = (prompt or "").strip()
+    if not prompt:
+        raise ValueError("Please type what the icon should show (e.g. “bell”).")
+    if len(prompt) > 200:
+        raise ValueError("Please keep the prompt under 200 characters; icon prompts are short.")
+    if not 1 <= int(n) <= MAX_N:
+        raise ValueError(f"Number of candidates must be between 1 and {MAX_N}.")
+    return prompt
+
+
+def resolve_style(style: StyleSpec) -> tuple[StyleCard | None, str | None, str]:
+    """(card to apply or None, target corpus style or None, label)."""
+    if style is None or style == "":
+        return None, None, "as found"
+    if isinstance(style, StyleCard):
+        style.validate()
+        return style, None, style.source or style.name
+    from backend.svg.corpus import load_corpus
+
+    if style not in load_corpus().styles():
+        raise ValueError(f"Unknown style {style!r}. Pick an installed set/variant such as phosphor/bold.")
+    return style_from_set(style), style, style
+
+
+def attribution_for(icon_id: str | None) -> tuple[str, str]:
+    if not icon_id:
+        return "", ""
+    from backend.svg.corpus import load_corpus
+
+    c = load_corpus()
+    ic = c.by_id(icon_id)
+    meta = c.sets[ic.set]
+    return ic.licence, f"{meta['attribution']} — icon “{ic.name}” ({ic.style}), {meta['homepage']}"
+
+
+def finish_candidate(svg: str, *, engine: str, prompt: str, style: str, concept: str = "", source_id: str | None = None,
+                     text_score: float | None = None, notes: list[str] | None = None) -> Candidate:
+    """The output gate every engine uses: sanitise, validate, render, copying check, metrics."""
+    from backend.svg.index import raster_index
+    from backend.svg.paths import parse_svg_paths
+
+    clean = sanitize_svg(svg)
+    if not is_safe_svg(clean):
+        raise SVGInputError("The engine produced SVG that failed the safety check.")
+    paths, _ = parse_svg_paths(clean)
+    if not paths:
+        raise SVGInputError("The engine produced an empty SVG (no visible paths).")
+    png = render_png(clean, 256)
+    nearest_id, sim = raster_index().nearest(clean, k=1)[0]
+    lic, attr = attribution_for(source_id or (nearest_id if sim > 0.9 else None))
+    metrics = {**path_stats(paths), "bytes": len(clean.encode()), "valid": True}
+    return Candidate(svg=clean, png=png, engine=engine, prompt=prompt, style=style, concept=concept,
+                     source_id=source_id, nearest_id=nearest_id, similarity=round(sim, 4),
+                     text_score=None if text_score is None else round(float(text_score), 4), licence=lic,
+                     attribution=attr, notes=list(notes or []), metrics=metrics)
+
+
+class RetrievalEngine:
+    """Nearest corpus icon by text, in the target style or restyled with the card."""
+
+    name = "svg-retrieval"
+    label = "Retrieval + restyle over the installed icon corpus (MiniLM text search; CPU)"
+    novelty = ("Novelty is zero by construction: every candidate is an existing corpus icon, possibly restyled. "
+               "Use it as a baseline and a style reference, not as a generator.")
+    kind = "embedded"
+
+    def __init__(self, entry=None, device: str = "cpu"):
+        self.device = device
+        self.top_k_pool = int((entry.options if entry else {}).get("pool", 4))
+
+    @classmethod
+    def check_available(cls, entry=None) -> tuple[bool, str]:
+        from backend.svg.corpus import DEFAULT_ROOT, META_FILE
+
+        if not (DEFAULT_ROOT / META_FILE).exists():
+            return False, f"icon corpus missing under {DEFAULT_ROOT} (python -m backend.svg.corpus build)"
+        return True, "corpus and MiniLM ship with the app"
+
+    def _pick(self, ranked: list[int], scores: np.ndarray, n: int, seed: int) -> list[int]:
+        """Top-1 always; the rest sampled (seeded) from a pool of the next best, weighted by score."""
+        pool = ranked[: max(n, self.top_k_pool * n)]
+        if len(pool) <= n:
+            return pool
+        rng = random.Random(seed)
+        chosen, rest = [pool[0]], pool[1:]
+        w = np.exp((scores[rest] - scores[pool[0]]) / 0.05)
+        while len(chosen) < n and rest:
+            i = rng.choices(range(len(rest)), weights=w.tolist(), k=1)[0]
+            chosen.append(rest.pop(i))
+            w = np.delete(w, i)
+        return chosen
+
+    def generate(self, prompt: str, style: StyleSpec, n: int = 4, seed: int = 0) -> list[Candidate]:
+        from backend.svg.corpus import load_corpus
+        from backend.svg.index import text_index
+
+        prompt = check_request(prompt, n)
+        card, target, label = resolve_style(style)
+        corpus = load_corpus()
+        scores = text_index(corpus).scores(prompt)
+        best_by_concept: dict[str, int] = {}
+        for i in np.argsort(-scores, kind="stable"):
+            best_by_concept.setdefault(corpus.icons[i].concept, int(i))
+            if len(best_by_concept) >= max(n * self.top_k_pool, 8):
+                break
+        ranked = list(best_by_concept.values())
+        notes_all: list[str] = []
+        if scores[ranked[0]] < NO_MATCH:
+            notes_all.append(f"No corpus icon really matches “{prompt}” (best: “{corpus.icons[ranked[0]].concept}”, "
+                             f"score {scores[ranked[0]]:.2f}); showing the nearest anyway.")
+        out = []
+        for i in self._pick(ranked, scores, int(n), int(seed)):
+            concept = corpus.icons[i].concept
+            icon, how = self._source_icon(corpus, concept, scores, card, target)
+            notes = list(notes_all) + [how]
+            if card is not None and icon.style != target:
+                source_card = style_from_set(icon.style)
+                svg = paths_to_svg(apply_style(icon.paths, card, source_card), grid=card.grid)
+            else:
+                svg = icon.svg
+            out.append(finish_candidate(svg, engine=self.name, prompt=prompt, style=label, concept=concept,
+                                        source_id=icon.id, text_score=float(scores[i]), notes=notes))
+        return out
+
+    def _by_concept(self, corpus) -> dict[str, list]:
+        if getattr(self, "_concepts", None) is None or self._concepts[0] is not corpus:
+            groups: dict[str, list] = {}
+            for ic in corpus.icons:
+                groups.setdefault(ic.concept, []).append(ic)
+            self._concepts = (corpus, groups)
+        return self._concepts[1]
+
+    def _source_icon(self, corpus, concept: str, scores: np.ndarray, card: StyleCard | None, target: str | None):
+        same = self._by_concept(corpus)[concept]
+        if target is not None:
+            hit = [ic for ic in same if ic.style == target]
+            if hit:
+                return hit[0], f"“{concept}” exists in {target}: returned as is."
+        if card is None:
+            best = max(same, key=lambda ic: scores[ic._index])
+            return best, f"“{concept}” from {best.style}, unchanged."
+        prefer = SOLID_SOURCES if card.mode == "solid" else STROKE_SOURCES
+        ordered = sorted(same, key=lambda ic: (prefer.index(ic.style) if ic.style in prefer else len(prefer),
+                                               -scores[ic._index], ic.id))
+        src = ordered[0]
+        return src, f"“{concept}” restyled from {src.style} with the {card.name} style card."
+
+
+def list_engines() -> list[tuple[str, str, bool, str]]:
+    """(name, label, available, why) of every configured svg-engine."""
+    from backend.registry import get_registry
+
+    reg = get_registry()
+    rows = []
+    for e in reg.entries("svg-engine"):
+        ok, why = reg.availability(e.name)
+        rows.append((e.name, e.label or e.name, ok, why))
+    return rows
+
+
+def get_engine(name: str) -> SVGEngine:
+    from backend.registry import ModelUnavailable, get_registry
+
+    reg = get_registry()
+    entry = reg.entry(name)
+    if entry.capability != "svg-engine":
+        raise ModelUnavailable(f"{name!r} is not an SVG engine.")
+    return reg.get(name)
+
+
+def png_image(c: Candidate):
+    from PIL import Image
+
+    return Image.open(io.BytesIO(c.png))

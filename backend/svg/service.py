@@ -1,0 +1,253 @@
+"""SVG studio services: what the tab, the API and the CLI call. Each call = engine + storage, nothing else.
+
+Why a service layer: the Gradio handlers stay thin (validate, call one function, format), the CLI reuses the
+same code path, and every generation is stored the same way (prompt, style, engine, seed, SVG, metrics).
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import time
+import zipfile
+from dataclasses import dataclass, field
+
+from backend.svg.engines import Candidate, StyleSpec, get_engine, resolve_style
+from backend.svg.paths import parse_svg_paths, paths_to_svg
+from backend.svg.render import render_png
+from backend.svg.sanitize import SVGInputError, sanitize_svg
+from backend.svg.style import StyleCard, apply_style, extract_style, style_from_exemplars
+
+log = logging.getLogger(__name__)
+DEFAULT_ENGINE = "svg-retrieval"
+MAX_SET = 24
+PREVIEW_SIZES = (16, 24, 32, 48, 256)
+
+
+@dataclass
+class Generation:
+    candidates: list[Candidate]
+    engine: str
+    style_label: str
+    card: dict | None
+    seed: int
+    elapsed_s: float
+    generation_id: int | None = None
+    candidate_ids: list[int] = field(default_factory=list)
+    metrics: dict | None = None
+
+
+def _store(kind: str, prompt: str, gen: Generation, n: int, session_id: str | None) -> None:
+    from storage.db import StorageError, get_storage
+    from storage.repos.svg import add_generation
+
+    rows = [{"svg": c.svg, **c.manifest()} for c in gen.candidates]
+    try:
+        gid, ids = get_storage().write(lambda s: add_generation(
+            s, kind=kind, prompt=prompt, style=gen.style_label, style_card=gen.card, engine=gen.engine,
+            seed=gen.seed, n=n, elapsed_s=gen.elapsed_s, candidates=rows, session_id=session_id,
+            metrics=gen.metrics))
+        gen.generation_id, gen.candidate_ids = gid, ids
+    except StorageError:
+        raise
+    except Exception as exc:  # storage trouble must be visible, but the user still gets the icons
+        log.exception("storing svg generation failed")
+        for c in gen.candidates:
+            c.notes.append(f"Not saved: {type(exc).__name__}.")
+
+
+def generate(prompt: str, style: StyleSpec, engine: str = DEFAULT_ENGINE, n: int = 4, seed: int = 0,
+             session_id: str | None = None, kind: str = "prompt", store: bool = True) -> Generation:
+    card, _, label = resolve_style(style)
+    eng = get_engine(engine)
+    t0 = time.perf_counter()
+    cands = eng.generate(prompt, style, int(n), int(seed))
+    if not cands:
+        raise ValueError(f"The engine {engine} returned no candidates for this prompt.")
+    gen = Generation(cands, engine, label, card.to_dict() if card else None, int(seed),
+                     round(time.perf_counter() - t0, 3))
+    if store:
+        _store(kind, prompt.strip(), gen, n, session_id)
+    return gen
+
+
+def parse_concepts(text: str) -> list[str]:
+    items = [c.strip() for c in re.split(r"[\n,;]+", text or "") if c.strip()]
+    if not items:
+        raise ValueError("Please list the concepts of the icon set, one per line or comma-separated.")
+    if len(items) > MAX_SET:
+        raise ValueError(f"An icon set can have at most {MAX_SET} concepts ({len(items)} given).")
+    return list(dict.fromkeys(items))
+
+
+def icon_set(concepts: list[str], style: StyleSpec, engine: str = DEFAULT_ENGINE, seed: int = 0,
+             session_id: str | None = None) -> Generation:
+    """One icon per concept in one style, plus the set's consistency score."""
+    from backend.svg.metrics import consistency
+
+    card, _, label = resolve_style(style)
+    eng = get_engine(engine)
+    t0 = time.perf_counter()
+    cands = [eng.generate(c, style, 1, int(seed))[0] for c in concepts]
+    cons = consistency([c.svg for c in cands])
+    gen = Generation(cands, engine, label, card.to_dict() if card else None, int(seed),
+                     round(time.perf_counter() - t0, 3), metrics={k: v for k, v in cons.items() if k != "per_icon"})
+    _store("icon-set", "\n".join(concepts), gen, len(concepts), session_id)
+    return gen
+
+
+def edit_svg(svg: str, *, stroke_width: float | None = None, linecap: str | None = None, linejoin: str | None = None,
+             mode: str | None = None, palette: list[str] | None = None) -> str:
+    """Vector post-edits without regenerating: the icon's own card, changed where asked, re-applied."""
+    paths, grid = parse_svg_paths(sanitize_svg(svg))
+    if not paths:
+        raise SVGInputError("This SVG has no visible paths to edit.")
+    own = extract_style([paths], grid=grid)
+    card = StyleCard.from_dict({**own.to_dict(), "name": "edit"})
+    if stroke_width is not None:
+        card.stroke_width = float(stroke_width)
+    for attr, val in (("linecap", linecap), ("linejoin", linejoin), ("mode", mode)):
+        if val:
+            setattr(card, attr, val)
+    if palette:
+        card.palette = palette
+    card.validate()
+    return sanitize_svg(paths_to_svg(apply_style(paths, card, own), grid=card.grid))
+
+
+def parse_palette(text: str) -> list[str] | None:
+    items = [c.strip() for c in re.split(r"[,\s]+", text or "") if c.strip()]
+    for c in items:
+        if c != "currentColor" and not re.fullmatch(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}", c):
+            raise ValueError(f"Palette colours must be #rrggbb or currentColor; got {c!r}.")
+    return items or None
+
+
+def trace_raster(data: bytes) -> str:
+    """A raster exemplar traced to SVG with vtracer (binary, spline mode), then sanitised."""
+    from PIL import Image
+
+    try:
+        import vtracer
+    except ImportError as exc:
+        raise SVGInputError("Raster exemplars need vtracer, which is not installed; upload an SVG instead.") from exc
+    from backend.imageio import open_image
+
+    img = data if isinstance(data, Image.Image) else open_image(bytes(data))
+    img = img.convert("L").resize((256, 256))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    svg = vtracer.convert_raw_image_to_svg(buf.getvalue(), img_format="png", colormode="binary", mode="spline",
+                                           filter_speckle=8, corner_threshold=60, path_precision=2)
+    clean = sanitize_svg(svg)
+    if not parse_svg_paths(clean)[0]:
+        raise SVGInputError("Tracing found no shapes in this image; use a high-contrast icon picture.")
+    return clean
+
+
+def load_exemplars(files: list[tuple[str, bytes]]) -> tuple[StyleCard, list[str]]:
+    """Exemplar uploads (name, bytes) -> style card + notes. Rasters are traced; SVGs sanitised."""
+    if not files:
+        raise SVGInputError("Please upload 1–16 exemplar SVGs (or pick an installed style).")
+    svgs, notes = [], []
+    for name, data in files:
+        head = data[:16]
+        if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF")):
+            svgs.append(trace_raster(data))
+            notes.append(f"{name}: raster image traced to vectors with vtracer (quality depends on the picture).")
+        else:
+            svgs.append(data)
+    card = style_from_exemplars(svgs, name="uploaded")
+    return card, notes
+
+
+def previews(svg: str, dark: bool = False) -> list[tuple[bytes, int]]:
+    fg, bg = ("#f5f5f5", "#1f2430") if dark else ("#111111", "#ffffff")
+    return [(render_png(svg, s, fg, bg), s) for s in PREVIEW_SIZES]
+
+
+def zip_candidates(cands: list[Candidate], manifest: dict) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        rows = []
+        for i, c in enumerate(cands):
+            stem = f"{i:02d}-{re.sub(r'[^a-z0-9]+', '-', (c.concept or c.prompt).lower()).strip('-') or 'icon'}"
+            z.writestr(f"{stem}.svg", c.svg)
+            z.writestr(f"{stem}.png", c.png)
+            rows.append({"file": f"{stem}.svg", **c.manifest()})
+        z.writestr("manifest.json", json.dumps({**manifest, "icons": rows}, indent=1, default=str))
+        attributions = sorted({c.attribution for c in cands if c.attribution})
+        z.writestr("ATTRIBUTION.txt", "\n".join(attributions) + "\n")
+    return buf.getvalue()
+
+
+def compare(prompt: str, style: StyleSpec, engine_a: str, engine_b: str, seed: int = 0,
+            session_id: str | None = None) -> Generation:
+    """One candidate from each of two engines, for a blind pairwise vote."""
+    if engine_a == engine_b:
+        raise ValueError("Pick two different engines to compare.")
+    card, _, label = resolve_style(style)
+    t0 = time.perf_counter()
+    cands = [get_engine(e).generate(prompt, style, 1, int(seed))[0] for e in (engine_a, engine_b)]
+    gen = Generation(cands, f"{engine_a} vs {engine_b}"[:64], label, card.to_dict() if card else None, int(seed),
+                     round(time.perf_counter() - t0, 3))
+    _store("compare", prompt.strip(), gen, 2, session_id)
+    return gen
+
+
+def vote_on(candidate_a: int, candidate_b: int, winner: str, session_id: str | None = None) -> int:
+    """A blind pairwise vote between two stored candidates of two different engines (append-only)."""
+    from backend.arena.ratings import WINNERS
+    from storage.db import get_storage
+    from storage.repos.svg import add_vote, get_candidate
+
+    if winner not in WINNERS:
+        raise ValueError(f"A vote must be one of {', '.join(WINNERS)}.")
+
+    def _do(s):
+        a, b = get_candidate(s, candidate_a), get_candidate(s, candidate_b)
+        if a is None or b is None:
+            raise ValueError("One of the voted candidates does not exist.")
+        if a["engine"] == b["engine"]:
+            raise ValueError("A vote needs candidates from two different engines.")
+        return add_vote(s, prompt=a["prompt"], style=a["style"], model_a=a["engine"], model_b=b["engine"],
+                        candidate_a=a["id"], candidate_b=b["id"], winner=winner, session_id=session_id)
+
+    return get_storage().write(_do)
+
+
+def candidates_of(generation_id: int) -> list[dict]:
+    from storage.db import get_storage
+    from storage.repos.svg import generation_candidates
+
+    rows = get_storage().read(lambda s: generation_candidates(s, generation_id))
+    if not rows:
+        raise ValueError(f"No stored generation #{generation_id}.")
+    return rows
+
+
+def engine_leaderboard(bootstrap: int = 50, seed: int = 0):
+    """Ratings of SVG engines from the votes, with the arena's rating code (Bradley–Terry + bootstrap CIs)."""
+    import pandas as pd
+
+    from backend.arena.ratings import compute_leaderboard, leaderboard_table
+    from storage.db import get_storage
+    from storage.repos.svg import battles_frame
+
+    df = get_storage().read(battles_frame)
+    if df.empty:
+        return pd.DataFrame(columns=["model", "rating", "battles"])
+    return leaderboard_table(compute_leaderboard(df, method="bt", bootstrap=bootstrap, seed=seed))
+
+
+def recent(session_id: str | None, limit: int = 20) -> list[dict]:
+    from storage.db import get_storage
+    from storage.repos.svg import recent_generations
+
+    return get_storage().read(lambda s: recent_generations(s, session_id, limit))
+
+
+__all__ = ["recent", "Generation", "generate", "icon_set", "edit_svg", "trace_raster", "load_exemplars", "previews",
+           "zip_candidates", "compare", "vote_on", "candidates_of", "engine_leaderboard", "parse_concepts", "parse_palette",
+           "DEFAULT_ENGINE", "extract_style"]

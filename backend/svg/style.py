@@ -1,0 +1,251 @@
+"""Style cards: the attributes that make icons look like one family, extracted from exemplars and re-applied.
+
+Why explicit attributes: users ask for exactly these controls (uniform stroke width, caps/joins, outline vs
+fill, palette, grid/padding; see research/svg.md §4), they are exact and instant on CPU, and a card can be
+shown, edited and hashed. A card comes from 1–16 exemplar SVGs or from an installed set/variant (a fixed,
+seeded sample of its icons). `apply_style` is deterministic: same icon + same card -> same SVG bytes.
+
+Modes: "outline" (stroked centre-lines, e.g. Tabler, Lucide), "outline-fill" (thin strokes already expanded
+to filled outlines, e.g. Phosphor regular/bold), "solid" (filled shapes, e.g. Heroicons solid, MDI).
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import random
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from backend.svg.outline import reweight, to_fill, to_outline
+from backend.svg.paths import CAPS, JOINS, parse_svg_paths, paths_to_svg
+from backend.svg.render import render_alpha
+from backend.svg.sanitize import SVGInputError, sanitize_svg
+
+MODES = ("outline", "outline-fill", "solid")
+SOLIDITY = 0.9  # median ink/(ink with holes filled) above which fill-only icons count as solid (calibrated on
+# the corpus: solid sets 0.91-1.00, outline-as-fill sets 0.33-0.89)
+MAX_EXEMPLARS = 16
+
+
+@dataclass
+class StyleCard:
+    name: str = "custom"
+    source: str = ""
+    grid: float = 24.0
+    padding: float = 2.0          # empty margin, grid units
+    stroke_width: float = 2.0     # line weight, grid units (stroke width, or visual weight of outline fills)
+    linecap: str = "round"
+    linejoin: str = "round"
+    mode: str = "outline"
+    fill_ratio: float = 0.0       # share of painted paths that are filled
+    smooth_joints: float = 0.0    # share of segment joints that are tangent-continuous (rounded look)
+    palette: list[str] = field(default_factory=lambda: ["currentColor"])
+    detail: float = 0.0           # mean cubic segments per icon
+    duotone: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "StyleCard":
+        known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        card = cls(**known)
+        card.validate()
+        return card
+
+    def validate(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"Style mode must be one of {', '.join(MODES)}.")
+        if self.linecap not in CAPS or self.linejoin not in JOINS:
+            raise ValueError("Line caps must be butt/round/square and joins miter/round/bevel.")
+        if not (1 <= self.grid <= 4096):
+            raise ValueError("Grid size must be between 1 and 4096.")
+        if not (0 <= self.padding < self.grid / 2.5):
+            raise ValueError("Padding must be at least 0 and well under half the grid.")
+        if not (0 < self.stroke_width <= self.grid / 4):
+            raise ValueError("Stroke width must be positive and at most a quarter of the grid.")
+        if not self.palette:
+            self.palette = ["currentColor"]
+
+    def hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+
+    def summary(self) -> str:
+        return (f"{self.mode}, weight {self.stroke_width:.2f}/{self.grid:g}, {self.linecap} caps, {self.linejoin} "
+                f"joins, padding {self.padding:.1f}, palette {', '.join(self.palette[:4])}")
+
+
+# ------------------------------------------------------------------------------------------- measuring
+def _bbox(paths: list[dict]) -> np.ndarray:
+    lo, hi = np.array([np.inf, np.inf]), np.array([-np.inf, -np.inf])
+    for p in paths:
+        pts = np.asarray(p["cubics"], dtype=np.float64).reshape(-1, 2)
+        half = p["stroke_width"] / 2 if p["stroke"] else 0.0
+        lo = np.minimum(lo, pts.min(0) - half)
+        hi = np.maximum(hi, pts.max(0) + half)
+    return np.concatenate([lo, hi])
+
+
+def _smooth_share(paths: list[dict]) -> float:
+    smooth = total = 0
+    for p in paths:
+        cub = np.asarray(p["cubics"], dtype=np.float64)
+        starts = list(np.asarray(p["starts"]).tolist()) + [len(cub)]
+        for k in range(len(starts) - 1):
+            seg = cub[starts[k]:starts[k + 1]]
+            for a, b in zip(seg[:-1], seg[1:]):
+                t1, t2 = a[3] - a[2], b[1] - b[0]
+                n1, n2 = np.linalg.norm(t1), np.linalg.norm(t2)
+                if n1 < 1e-6 or n2 < 1e-6:
+                    continue
+                total += 1
+                smooth += float(np.dot(t1, t2) / (n1 * n2)) > 0.985
+    return smooth / total if total else 0.0
+
+
+def visual_weight(svg: str, size: int = 96) -> tuple[float, float]:
+    """(line weight as a fraction of the box = 2·ink area / ink perimeter, solidity = ink / ink with holes
+    filled), measured on a render. Solidity separates solid glyphs from outlines drawn as fills."""
+    from scipy.ndimage import binary_fill_holes
+    from skimage.measure import perimeter
+
+    alpha = render_alpha(svg, size) > 0.5
+    per = perimeter(alpha)
+    filled = binary_fill_holes(alpha).sum()
+    weight = float(2.0 * alpha.sum() / per / size) if per > 0 else 0.0
+    return weight, float(alpha.sum() / filled) if filled else 0.0
+
+
+def exemplar_paths(svgs: list[str | bytes]) -> list[list[dict]]:
+    """Sanitise and parse exemplar SVGs; raises SVGInputError naming the bad one."""
+    if not svgs:
+        raise SVGInputError("Please give at least one exemplar SVG.")
+    if len(svgs) > MAX_EXEMPLARS:
+        raise SVGInputError(f"At most {MAX_EXEMPLARS} exemplars, please ({len(svgs)} given).")
+    out = []
+    for i, s in enumerate(svgs, 1):
+        try:
+            paths, _ = parse_svg_paths(sanitize_svg(s))
+        except SVGInputError as exc:
+            raise SVGInputError(f"Exemplar {i}: {exc}") from None
+        if not paths:
+            raise SVGInputError(f"Exemplar {i} has no visible paths (nothing is filled or stroked).")
+        out.append(paths)
+    return out
+
+
+def extract_style(icons: list[list[dict]], grid: float = 24.0, name: str = "custom", source: str = "") -> StyleCard:
+    """A style card from 1–16 normalised icons (each a list of paths)."""
+    if not icons:
+        raise ValueError("A style needs at least one exemplar icon.")
+    stroked = [p for ic in icons for p in ic if p["stroke"]]
+    painted = [p for ic in icons for p in ic]
+    fill_ratio = sum(p["fill"] and not p["stroke"] for p in painted) / len(painted)
+    pads, weights, solidity = [], [], []
+    for ic in icons:
+        bb = _bbox(ic)
+        pads.append(max(0.0, float(min(bb[0], bb[1], 1 - bb[2], 1 - bb[3]))))
+        w, sol = visual_weight(paths_to_svg(ic, grid=24.0))
+        weights.append(w), solidity.append(sol)
+    if stroked and fill_ratio < 0.5:
+        mode = "outline"
+        weight = float(np.median([p["stroke_width"] for p in stroked]))
+        cap = Counter(p["linecap"] for p in stroked).most_common(1)[0][0]
+        join = Counter(p["linejoin"] for p in stroked).most_common(1)[0][0]
+    else:
+        weight = float(np.median(weights))
+        mode = "solid" if float(np.median(solidity)) >= SOLIDITY else "outline-fill"
+        smooth = _smooth_share(painted)
+        cap = join = "round" if smooth > 0.5 else "miter"
+        cap = "round" if cap == "round" else "butt"
+    colours = Counter(p["color"] for p in painted)
+    card = StyleCard(
+        name=name, source=source, grid=float(grid),
+        padding=round(min(float(np.median(pads)), 0.39) * grid, 2),
+        stroke_width=round(float(np.clip(weight, 1 / 200, 0.25)) * grid, 3), linecap=cap, linejoin=join, mode=mode,
+        fill_ratio=round(fill_ratio, 3), smooth_joints=round(_smooth_share(painted), 3),
+        palette=[c for c, _ in colours.most_common(6)],
+        detail=round(float(np.mean([sum(len(p["cubics"]) for p in ic) for ic in icons])), 1),
+        duotone=any(p.get("opacity", 1.0) < 0.6 for p in painted))
+    card.validate()
+    return card
+
+
+def style_from_exemplars(svgs: list[str | bytes], name: str = "custom") -> StyleCard:
+    icons = exemplar_paths(svgs)
+    return extract_style(icons, grid=24.0, name=name, source=f"{len(icons)} exemplar SVG(s)")
+
+
+@lru_cache(maxsize=64)
+def style_from_set(style: str, sample: int = 32, seed: int = 0) -> StyleCard:
+    """The card of an installed set/variant, from a fixed seeded sample of its icons."""
+    from backend.svg.corpus import load_corpus
+
+    icons = load_corpus().of_style(style)
+    picked = random.Random(seed).sample(icons, min(sample, len(icons)))
+    grid = float(Counter(ic.grid for ic in icons).most_common(1)[0][0])
+    return extract_style([ic.paths for ic in picked], grid=grid, name=style, source=f"installed set {style}")
+
+
+# ------------------------------------------------------------------------------------------- applying
+def _transform(paths: list[dict], scale: float, offset: np.ndarray) -> None:
+    for p in paths:
+        p["cubics"] = ((np.asarray(p["cubics"], dtype=np.float64) - 0.5) * scale + 0.5 + offset).astype(np.float32)
+        if p["stroke"]:
+            p["stroke_width"] = p["stroke_width"] * scale
+
+
+def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = None) -> list[dict]:
+    """Restyle one icon deterministically; returns new paths (input untouched). Render with
+    `paths_to_svg(result, grid=card.grid)`."""
+    card.validate()
+    out = copy.deepcopy(paths)
+    if not out:
+        raise ValueError("This icon has no visible paths to restyle.")
+    target = 1.0 - 2.0 * card.padding / card.grid
+    if source is not None:  # keep relative size within the source family, move to the new padding
+        scale = target / max(1e-6, 1.0 - 2.0 * source.padding / source.grid)
+        _transform(out, scale, np.zeros(2))
+    else:  # fit the content box
+        bb = _bbox(out)
+        size = max(bb[2] - bb[0], bb[3] - bb[1], 1e-6)
+        scale = target / size
+        centre = (bb[:2] + bb[2:]) / 2.0
+        _transform(out, scale, (0.5 - centre) * scale)
+    if source is None:
+        source = extract_style([out])
+    w = card.stroke_width / card.grid
+    src_w = source.stroke_width / source.grid * scale
+    for p in out:
+        if p["stroke"]:  # solid glyphs have no line weight of their own: keep the source's strokes there
+            p.update(stroke_width=w if card.mode != "solid" else p["stroke_width"], linecap=card.linecap,
+                     linejoin=card.linejoin)
+    underlay = []
+    if card.duotone and not any(p.get("opacity", 1.0) < 0.6 for p in out) and any(p["stroke"] for p in out):
+        # duotone look (Phosphor duotone, Material two-tone): closed shapes filled at 20 % under the lines
+        underlay = [{**q, "opacity": 0.2} for q in to_fill([p for p in out if p["stroke"]], solid=True)]
+    if card.mode == "outline":  # fills become their boundary drawn as a stroke
+        out = to_outline(out, w, card.linecap, card.linejoin)
+    elif card.mode == "outline-fill":
+        if source.mode == "solid":  # a solid glyph becomes a ring of the target weight
+            out = to_outline(out, w, card.linecap, card.linejoin)
+        elif source.mode == "outline-fill":
+            out = reweight(out, w - src_w)
+        out = to_fill(out, solid=False)
+    else:
+        out = to_fill(out, solid=True)
+    out = underlay + out
+    colours = list(dict.fromkeys(p["color"] for p in out))
+    mapping = {c: card.palette[i % len(card.palette)] for i, c in enumerate(colours)}
+    for p in out:
+        p["color"] = mapping[p["color"]]
+    return out
+
+
+def restyle_svg(svg: str, card: StyleCard, source: StyleCard | None = None) -> str:
+    paths, _ = parse_svg_paths(sanitize_svg(svg))
+    return paths_to_svg(apply_style(paths, card, source), grid=card.grid)

@@ -1,0 +1,106 @@
+"""Style cards: extraction, deterministic application, outline↔fill, post-edits, consistency."""
+from __future__ import annotations
+
+import pytest
+
+from backend.svg.corpus import load_corpus
+from backend.svg.metrics import consistency
+from backend.svg.paths import parse_svg_paths, paths_to_svg
+from backend.svg.render import mask_iou, render_alpha
+from backend.svg.sanitize import SVGInputError, is_safe_svg
+from backend.svg.service import edit_svg, trace_raster
+from backend.svg.style import StyleCard, apply_style, extract_style, style_from_exemplars, style_from_set
+
+
+def _svgs(style, names):
+    c = load_corpus()
+    return [c.by_id(f"{style}/{n}").svg for n in names]
+
+
+def test_extract_from_three_tabler_exemplars():
+    card = style_from_exemplars(_svgs("tabler/outline", ["home", "search", "settings"]))
+    assert card.mode == "outline" and abs(card.stroke_width - 2.0) < 0.01
+    assert (card.linecap, card.linejoin) == ("round", "round") and card.palette == ["currentColor"]
+    assert card.source == "3 exemplar SVG(s)"
+
+
+@pytest.mark.parametrize("style,mode", [("tabler/outline", "outline"), ("lucide/regular", "outline"),
+                                        ("phosphor/bold", "outline-fill"), ("phosphor/thin", "outline-fill"),
+                                        ("phosphor/fill", "solid"), ("heroicons/solid", "solid")])
+def test_set_cards_classify_modes(style, mode):
+    assert style_from_set(style).mode == mode
+
+
+def test_phosphor_weights_are_ordered():
+    w = [style_from_set(f"phosphor/{v}").stroke_width for v in ("thin", "light", "regular", "bold")]
+    assert w == sorted(w) and w[0] < 0.6 * w[-1]
+
+
+def test_apply_is_deterministic_and_changes_weight():
+    c = load_corpus()
+    bell = c.by_id("tabler/outline/bell")
+    card = StyleCard(mode="outline", stroke_width=1.0, linecap="butt", linejoin="miter", padding=3.0)
+    a = paths_to_svg(apply_style(bell.paths, card), grid=24)
+    b = paths_to_svg(apply_style(bell.paths, card), grid=24)
+    assert a == b and is_safe_svg(a)
+    paths, _ = parse_svg_paths(a)
+    assert all(abs(p["stroke_width"] * 24 - 1.0) < 0.01 and p["linecap"] == "butt" for p in paths if p["stroke"])
+    assert bell.paths[0]["linecap"] == "round"  # input untouched
+
+
+def test_outline_to_fill_keeps_the_picture():
+    c = load_corpus()
+    bell = c.by_id("tabler/outline/bell")
+    src = style_from_set("tabler/outline")
+    card = StyleCard.from_dict({**src.to_dict(), "mode": "outline-fill"})
+    filled = apply_style(bell.paths, card, src)
+    assert filled and all(p["fill"] and not p["stroke"] for p in filled)
+    iou = mask_iou(render_alpha(bell.svg, 64), render_alpha(paths_to_svg(filled, grid=24), 64))
+    assert iou > 0.85
+    solid = apply_style(bell.paths, StyleCard.from_dict({**src.to_dict(), "mode": "solid"}), src)
+    ink = lambda ps: render_alpha(paths_to_svg(ps, grid=24), 64).sum()  # noqa: E731
+    assert ink(solid) > 1.5 * ink(filled)
+
+
+def test_restyle_towards_phosphor_bold_matches_its_weight():
+    c = load_corpus()
+    card = style_from_set("phosphor/bold")
+    out = paths_to_svg(apply_style(c.by_id("tabler/outline/bell").paths, card, style_from_set("tabler/outline")),
+                       grid=card.grid)
+    measured = extract_style([parse_svg_paths(out)[0]], grid=card.grid)
+    assert measured.mode == "outline-fill"
+    assert abs(measured.stroke_width - card.stroke_width) / card.stroke_width < 0.25
+
+
+def test_palette_and_edit():
+    svg = load_corpus().by_id("lucide/regular/camera").svg
+    out = edit_svg(svg, stroke_width=1.0, linecap="square", palette=["#ff0000"])
+    assert 'stroke="#ff0000"' in out and 'stroke-linecap="square"' in out and 'stroke-width="1"' in out
+    with pytest.raises(ValueError, match="Stroke width"):
+        edit_svg(svg, stroke_width=50)
+
+
+def test_bad_exemplars_are_refused_clearly():
+    with pytest.raises(SVGInputError, match="no visible paths"):
+        style_from_exemplars(['<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g/></svg>'])
+    with pytest.raises(SVGInputError, match="Exemplar 1"):
+        style_from_exemplars(["not svg at all"])
+    with pytest.raises(SVGInputError, match="At most 16"):
+        style_from_exemplars(["<svg/>"] * 17)
+
+
+def test_raster_exemplar_is_traced():
+    from backend.svg.render import render_png
+
+    png = render_png(load_corpus().by_id("phosphor/fill/house").svg, 128, "#000000", "#ffffff")
+    svg = trace_raster(png)
+    assert is_safe_svg(svg) and parse_svg_paths(svg)[0]
+
+
+def test_consistency_prefers_one_style():
+    c = load_corpus()
+    names = ["bell", "house", "gear", "user"]
+    same = consistency([c.by_id(f"phosphor/bold/{n}").svg for n in names])
+    mixed = consistency([c.by_id(s).svg for s in ("phosphor/thin/bell", "mdi/filled/home", "tabler/outline/settings",
+                                                  "phosphor/fill/user")])
+    assert same["score"] > mixed["score"] + 20 and same["style_agreement"] == 1.0
