@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from backend.pointing.types import is_system_failure
 from backend.arena import abuse, bench_images, formats, matchmaking, ratings, render
 from backend.config import get_settings
 from storage.db import get_storage
@@ -112,7 +113,8 @@ def start_battle(image: Image.Image, instruction: str, *, session_id: str, clien
                   version_b=str(info_b.get("version") or "")[:128] or None, sampling_prob=prob, swapped=swapped,
                   anony=True, points_a=_points(ra), points_b=_points(rb), raw_a=ra.raw_text, raw_b=rb.raw_text,
                   parse_ok_a=bool(ra.parse_ok), parse_ok_b=bool(rb.parse_ok), error_a=ra.error, error_b=rb.error,
-                  latency_a=ra.latency_s, latency_b=rb.latency_s, invalid=bool(ra.error or rb.error),
+                  latency_a=ra.latency_s, latency_b=rb.latency_s,
+                  invalid=is_system_failure(ra) or is_system_failure(rb),
                   ref_point=list(ref_point) if ref_point else None, source="live")
     get_storage().write(lambda s: repo.insert_battle(s, **fields))
     return {"battle_id": battle_id, "category": category, "ref_point": ref_point,
@@ -124,7 +126,7 @@ def start_battle(image: Image.Image, instruction: str, *, session_id: str, clien
 
 def badge(res) -> str:
     """What the judge is told about one side before the vote (never the raw text)."""
-    if res.error:
+    if is_system_failure(res):
         return "⚠ this model failed (" + ("timed out" if "timed out" in res.error else "error") + ")"
     if not res.parse_ok or not res.points:
         return "⚠ no valid point"

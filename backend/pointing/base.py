@@ -19,9 +19,10 @@ MAX_INSTRUCTION_CHARS = 300
 class PointingError(RuntimeError):
     """A model call failed; `raw_text` keeps whatever the model said before failing."""
 
-    def __init__(self, message: str, raw_text: str = ""):
+    def __init__(self, message: str, raw_text: str = "", kind: str = "model"):
         super().__init__(message)
         self.raw_text = raw_text
+        self.kind = kind  # "parse" | "endpoint" | "model" | "input" (see types.PointResult.error_kind)
 
 
 def check_instruction(instruction: Any) -> str:
@@ -96,22 +97,23 @@ class BasePointer:
         try:
             img = _as_rgb(image)
         except Exception as exc:  # unreadable image: a clear reason, never a crash
-            res.error = f"cannot read the image: {exc}"
+            res.error, res.error_kind = f"cannot read the image: {exc}", "input"
             res.latency_s = time.perf_counter() - t0
             return res
         try:
             raw, pts = self._predict(img, text)
             res.raw_text = raw or ""
             if pts is None:
-                res.error = "no coordinates found in the model output"
+                res.error, res.error_kind = "no coordinates found in the model output", "parse"
             else:
                 res.points, res.points_norm = finalize_points(pts, img.width, img.height)
                 res.parse_ok = bool(res.points)
                 if not res.parse_ok:
                     res.error = "the model returned no valid point (numbers missing, out of range or not finite)"
+                    res.error_kind = "parse"
         except PointingError as exc:
-            res.raw_text, res.error = exc.raw_text, str(exc)
+            res.raw_text, res.error, res.error_kind = exc.raw_text, str(exc), exc.kind
         except Exception as exc:  # noqa: BLE001 - model code may raise anything; the battle must go on
-            res.error = f"{type(exc).__name__}: {exc}"
+            res.error, res.error_kind = f"{type(exc).__name__}: {exc}", "model"
         res.latency_s = time.perf_counter() - t0
         return res

@@ -279,7 +279,8 @@ class OCRPointer(BasePointer):
             if not sub.parse_ok:
                 from backend.pointing.base import PointingError
 
-                raise PointingError(sub.error or "fallback pointer failed", json.dumps(info))
+                raise PointingError(sub.error or "fallback pointer failed", json.dumps(info),
+                                    kind=sub.error_kind or "model")
             return json.dumps(info), sub.points
         pts = select(cands, instruction, img.width, img.height, min_rel_score=0.0)
         info["matched"] = sorted({c.label for c in cands})[:20]

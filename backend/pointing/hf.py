@@ -53,7 +53,7 @@ class _HFPointer(BasePointer):
     def _finish(parsed, raw: str, instruction: str):
         """Parsed points, one unless the instruction counts (PointArena's rule); failures keep the raw text."""
         if not parsed.ok:
-            raise PointingError(parsed.error or "no coordinates found", raw)
+            raise PointingError(parsed.error or "no coordinates found", raw, kind="parse")
         return parsed.points if is_counting(instruction) else parsed.points[:1]
 
 

@@ -43,7 +43,8 @@ def message_text(data: dict) -> str:
     try:
         content = data["choices"][0]["message"]["content"]
     except (KeyError, IndexError, TypeError) as exc:
-        raise PointingError(f"the endpoint's answer has no choices[0].message.content ({exc!r})") from exc
+        raise PointingError(f"the endpoint's answer has no choices[0].message.content ({exc!r})",
+                            kind="endpoint") from exc
     if isinstance(content, list):
         content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
     return content if isinstance(content, str) else ""
@@ -101,7 +102,8 @@ class OpenAIPointer(BasePointer):
             try:
                 r = httpx.post(url, json=payload, headers=self._headers(), timeout=self.timeout_s)
             except httpx.TimeoutException as exc:
-                raise PointingError(f"the endpoint did not answer within {self.timeout_s:g} s") from exc
+                raise PointingError(f"the endpoint did not answer within {self.timeout_s:g} s",
+                                    kind="timeout") from exc
             except httpx.HTTPError as exc:
                 last = f"endpoint {url} unreachable ({type(exc).__name__}: {exc})"
                 continue
@@ -109,11 +111,12 @@ class OpenAIPointer(BasePointer):
                 try:
                     return r.json()
                 except ValueError as exc:
-                    raise PointingError("the endpoint answered 200 with a body that is not JSON", r.text[:2000]) from exc
+                    raise PointingError("the endpoint answered 200 with a body that is not JSON", r.text[:2000],
+                                        kind="endpoint") from exc
             last = f"endpoint answered HTTP {r.status_code}: {r.text[:300]}"
             if r.status_code not in RETRY_STATUS:
                 break
-        raise PointingError(f"{last} (after {attempt + 1} attempt{'s' if attempt else ''})")
+        raise PointingError(f"{last} (after {attempt + 1} attempt{'s' if attempt else ''})", kind="endpoint")
 
     def _predict(self, img: Image.Image, instruction: str):
         sent = img
@@ -131,7 +134,7 @@ class OpenAIPointer(BasePointer):
         opts = {k: self.options.get(k) for k in ("min_pixels", "max_pixels")}
         parsed = parse(self.family, raw, sent.width, sent.height, **opts)
         if not parsed.ok:
-            raise PointingError(parsed.error or "no coordinates found", raw)
+            raise PointingError(parsed.error or "no coordinates found", raw, kind="parse")
         sx, sy = img.width / sent.width, img.height / sent.height
         pts = [(x * sx, y * sy) for x, y in parsed.points]
         if not is_counting(instruction):

@@ -10,7 +10,7 @@ import threading
 import time
 
 from backend.pointing.base import check_instruction
-from backend.pointing.types import PointResult
+from backend.pointing.types import PointResult, is_system_failure
 from backend.registry import ModelUnavailable, get_registry
 
 CAPABILITY = "pointing"
@@ -18,10 +18,45 @@ HEALTH_TTL_S = 30.0
 HEALTH_TIMEOUT_S = 3.0
 _health_cache: dict[str, tuple[float, bool, str]] = {}
 _health_lock = threading.Lock()
+# Circuit breaker: a contestant that errored or timed out sits out for a cool-down, then its health is
+# probed afresh; matchmaking only sees it again once that probe passes.
+_tripped: dict[str, tuple[float, str]] = {}
 
 
-def _failed(name: str, error: str, t0: float, info: dict | None = None) -> PointResult:
-    return PointResult(model=name, error=error, latency_s=time.perf_counter() - t0, backend_info=info or {})
+def cooldown_s() -> float:
+    import os
+
+    try:
+        return float(os.environ.get("POINTER_COOLDOWN_S", "60"))
+    except ValueError:
+        return 60.0
+
+
+def report_failure(name: str, reason: str) -> None:
+    """Take `name` out of matchmaking for the cool-down (model error, timeout, broken endpoint)."""
+    with _health_lock:
+        _tripped[name] = (time.monotonic() + cooldown_s(), reason)
+        for key in [k for k in _health_cache if k == name or k.startswith(name + "|")]:
+            _health_cache.pop(key, None)
+
+
+def tripped(name: str) -> str | None:
+    """The reason `name` is sitting out, or None (expired entries are cleared)."""
+    with _health_lock:
+        hit = _tripped.get(name)
+        if hit is None:
+            return None
+        until, reason = hit
+        if time.monotonic() >= until:
+            del _tripped[name]
+            _health_cache.clear()  # force a fresh probe now that the cool-down is over
+            return None
+        return f"{reason} (sitting out for {until - time.monotonic():.0f} s more)"
+
+
+def _failed(name: str, error: str, t0: float, info: dict | None = None, kind: str = "model") -> PointResult:
+    return PointResult(model=name, error=error, error_kind=kind, latency_s=time.perf_counter() - t0,
+                       backend_info=info or {})
 
 
 def run_pointer(name: str, image, instruction: str, timeout_s: float = 60) -> PointResult:
@@ -46,13 +81,17 @@ def run_pointer(name: str, image, instruction: str, timeout_s: float = 60) -> Po
     th.start()
     th.join(timeout_s)
     if th.is_alive():
-        return _failed(name, f"timed out after {timeout_s:g} s", t0, info)
+        report_failure(name, f"timed out after {timeout_s:g} s")
+        return _failed(name, f"timed out after {timeout_s:g} s", t0, info, kind="timeout")
     if "error" in box:
         exc = box["error"]  # the instruction was validated above, so any error here is the model's
-        return _failed(name, str(exc) if isinstance(exc, ModelUnavailable) else f"{type(exc).__name__}: {exc}",
-                       t0, info)
+        msg = str(exc) if isinstance(exc, ModelUnavailable) else f"{type(exc).__name__}: {exc}"
+        report_failure(name, msg)
+        return _failed(name, msg, t0, info)
     res: PointResult = box["result"]
     res.model = res.model or name
+    if is_system_failure(res):  # endpoint down, malformed reply, crash: not a wrong answer
+        report_failure(name, res.error)
     return res
 
 
@@ -95,6 +134,9 @@ def health(name: str) -> tuple[bool, str]:
         return False, str(exc)
     if not entry.enabled:
         return False, "disabled in config"
+    why = tripped(name)
+    if why:
+        return False, why
     # Remote adapters probe their endpoint inside check_available (see http.OpenAIPointer).
     return reg.availability(name)
 

@@ -19,6 +19,9 @@ class PointResult:
     raw_text: str = ""
     parse_ok: bool = False
     error: str | None = None
+    # Why it failed: "parse" (the model answered but no valid point could be read: a fair loss in a battle),
+    # "endpoint" / "timeout" / "model" / "input" (the system failed: the battle is invalid, the model sits out).
+    error_kind: str | None = None
     latency_s: float = 0.0
     model: str = ""
     backend_info: dict = field(default_factory=dict)  # kind, label, version, family, device, prompt_template
@@ -28,6 +31,14 @@ class PointResult:
         d["points"] = [list(p) for p in self.points]
         d["points_norm"] = [list(p) for p in self.points_norm]
         return d
+
+
+SYSTEM_FAILURES = ("endpoint", "timeout", "model", "input")
+
+
+def is_system_failure(res: "PointResult") -> bool:
+    """True when the failure is the system's (unreachable, hung, crashed), not a wrong answer."""
+    return bool(res.error) and (res.error_kind or "model") in SYSTEM_FAILURES
 
 
 def finalize_points(points, width: int, height: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
