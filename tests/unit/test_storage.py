@@ -87,3 +87,24 @@ def test_write_retries_then_clear_error(tmp_path, storage_for):
     with pytest.raises(StorageError, match="nothing was saved"):
         st.write(locked, retries=3, base_delay=0.001)
     assert len(calls) == 4
+
+
+def test_stored_images_carry_no_exif(tmp_path, storage_for):
+    import io
+
+    from backend.imageio import open_image
+    from storage.repos.images import image_path
+
+    st = storage_for(f"sqlite:///{tmp_path / 'x.db'}")
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"          # Make
+    exif[0x8825] = {2: (51.0, 30.0, 0.0)}  # GPSInfo latitude
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 16), (9, 9, 9)).save(buf, "JPEG", exif=exif.tobytes())
+    img = open_image(buf.getvalue())
+    sha = st.write(lambda s: store_image(s, img, "upload"))
+    path = st.read(lambda s: image_path(s, sha))
+    data = path.read_bytes()
+    assert b"SecretCam" not in data and b"Exif" not in data
+    with Image.open(path) as im:
+        assert im.format == "PNG" and not im.getexif()
