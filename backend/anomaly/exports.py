@@ -1,0 +1,174 @@
+"""Rendered views and downloadable files of an inspection run.
+
+Everything is computed from a `Run` (maps kept in memory) and the CURRENT thresholds, so what a user
+downloads is exactly what the sliders show. PNG is used throughout (lossless maps and masks); CSV and
+JSON carry the thresholds, engine, resolution and the prompts used (by sha256) so a result can be
+traced and reproduced.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import PurePosixPath
+
+import numpy as np
+from PIL import Image
+
+from backend.anomaly import visualize as viz
+from backend.anomaly.inspector import (QueryRecord, Run, binary_mask, display_regions, find_regions,
+                                       similarity_warning, summary_rows, verdict)
+
+CSV_COLUMNS = ["file", "score", "verdict", "regions", "largest_region_px", "prompt", "prompt_similarity", "ms",
+               "warning"]
+
+
+@dataclass
+class View:
+    """The pictures of one query at given thresholds."""
+    overlay: np.ndarray
+    heatmap: np.ndarray      # with colour bar
+    mask: np.ndarray         # uint8 0/255
+    side_by_side: np.ndarray
+    regions: list            # Region, original pixels
+    verdict: str
+    info: dict
+
+
+def render(run: Run, index: int, image_threshold: float, pixel_threshold: float, normalise: bool = False,
+           vmax: float = 1.0) -> View:
+    rec: QueryRecord = run.record(index)
+    mask = binary_mask(rec.amap, pixel_threshold)
+    regions = find_regions(rec.amap, pixel_threshold, rec.scale)
+    ov = viz.overlay(rec.query, rec.amap, mask, display_regions(regions, rec.scale), normalise=normalise, vmax=vmax)
+    heat = viz.heatmap_with_bar(rec.amap, normalise, vmax)
+    prompt_name, prompt = run.prompts[rec.prompt_index] if 0 <= rec.prompt_index < len(run.prompts) else ("?", None)
+    pooled = f" +{rec.n_prompts_used - 1} pooled" if rec.n_prompts_used > 1 else ""
+    panels = ([(f"prompt: {prompt_name[:24]}{pooled} (sim {rec.prompt_similarity:.2f})", prompt)]
+              if prompt is not None else [])
+    panels += [(f"query: {rec.name[:28]}", rec.query), (f"map (score {rec.score:.3f})", heat)]
+    sbs = viz.side_by_side(panels, height=256)
+    v = verdict(rec.score, image_threshold)
+    info = {"file": rec.name, "score": round(rec.score, 4), "verdict": v, "image_threshold": image_threshold,
+            "pixel_threshold": pixel_threshold, "engine": rec.engine, "resolution": run.size, "tiled": run.tiled,
+            "prompt": prompt_name, "prompts_pooled": rec.n_prompts_used,
+            "prompt_sha256": (run.prompt_shas[rec.prompt_index]
+                              if 0 <= rec.prompt_index < len(run.prompt_shas) else None),
+            "prompt_similarity": round(rec.prompt_similarity, 4), "query_sha256": rec.query_sha,
+            "original_size": list(rec.orig_size), "ms": round(rec.ms, 1),
+            "colour_scale": "per-image min-max" if normalise else f"absolute 0–{vmax:g}",
+            "regions": [r.to_dict() for r in regions], "warning": similarity_warning(rec.prompt_similarity)}
+    return View(ov, heat, viz.mask_png(mask), sbs, regions, v, info)
+
+
+def png_bytes(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(arr, dtype=np.uint8)).save(buf, format="PNG", compress_level=4)
+    return buf.getvalue()
+
+
+def settings_dict(run: Run, image_threshold: float, pixel_threshold: float, normalise: bool, vmax: float) -> dict:
+    return {"engine": run.engine, "resolution": run.size, "tiled": run.tiled, "retrieval_k": run.retrieval_k,
+            "image_threshold": image_threshold, "pixel_threshold": pixel_threshold,
+            "colour_scale": "per-image min-max" if normalise else f"absolute 0–{vmax:g}",
+            "prompts": [{"file": n, "sha256": s} for (n, _), s in zip(run.prompts, run.prompt_shas)],
+            "inspection_id": run.inspection_id, "ms_total": round(run.ms_total, 1),
+            "skipped": [{"file": n, "why": w} for n, w in run.skipped],
+            "exported": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def results_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow(r)
+    return buf.getvalue()
+
+
+def results_json(run: Run, image_threshold: float, pixel_threshold: float, normalise: bool = False,
+                 vmax: float = 1.0) -> dict:
+    rows = summary_rows(run, image_threshold, pixel_threshold)
+    for row, rec in zip(rows, run.records):
+        row["regions_detail"] = [g.to_dict() for g in find_regions(rec.amap, pixel_threshold, rec.scale)]
+        row["query_sha256"] = rec.query_sha
+    return {"settings": settings_dict(run, image_threshold, pixel_threshold, normalise, vmax), "results": rows}
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_stem(name: str, used: set[str]) -> str:
+    stem = _UNSAFE.sub("_", PurePosixPath(name).stem).strip("._") or "image"
+    cand, n = stem, 1
+    while cand in used:
+        n += 1
+        cand = f"{stem}_{n}"
+    used.add(cand)
+    return cand
+
+
+def batch_zip(run: Run, image_threshold: float, pixel_threshold: float, normalise: bool = False,
+              vmax: float = 1.0, indices: list[int] | None = None) -> bytes:
+    """results.csv + results.json + colorbar.png + per query heatmap/overlay/mask/side-by-side PNGs."""
+    data = results_json(run, image_threshold, pixel_threshold, normalise, vmax)
+    buf = io.BytesIO()
+    used: set[str] = set()
+    pick = range(len(run.records)) if indices is None else indices
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("results.csv", results_csv([data["results"][i] for i in pick]))
+        zf.writestr("results.json", json.dumps({"settings": data["settings"],
+                                                "results": [data["results"][i] for i in pick]}, indent=2))
+        zf.writestr("colorbar.png", png_bytes(viz.colour_bar(256, 0.0, vmax, title="absolute")))
+        for i in pick:
+            v = render(run, i, image_threshold, pixel_threshold, normalise, vmax)
+            stem = safe_stem(run.records[i].name, used)
+            for part, arr in (("heatmap", v.heatmap), ("overlay", v.overlay), ("mask", v.mask),
+                              ("side_by_side", v.side_by_side)):  # PNG is compressed already: store, don't deflate
+                zf.writestr(f"{stem}/{part}.png", png_bytes(arr), compress_type=zipfile.ZIP_STORED)
+            zf.writestr(f"{stem}/result.json", json.dumps(v.info, indent=2))
+    return buf.getvalue()
+
+
+def mvtec_zip(items: list[dict]) -> bytes:
+    """Corrections as an MVTec-AD tree: <product>/test/<defect>/NNN.png + ground_truth/<defect>/NNN_mask.png.
+
+    `items` carry product, defect_type, image (PIL RGB), mask (bool array) and optional prompts
+    (PIL images written to <product>/train/good). An empty mask goes to test/good with no mask file.
+    """
+    buf = io.BytesIO()
+    counters: dict[tuple[str, str], int] = {}
+    written_train: set[str] = set()
+    manifest = []
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for it in items:
+            product = _UNSAFE.sub("_", it["product"]).strip("._") or "product"
+            mask = np.asarray(it["mask"]) > 0
+            defect = "good" if not mask.any() else (_UNSAFE.sub("_", it["defect_type"]).strip("._") or "defect")
+            if defect == "good" and mask.any():
+                defect = "defect"
+            n = counters.get((product, defect), 0)
+            counters[(product, defect)] = n + 1
+            zf.writestr(f"{product}/test/{defect}/{n:03d}.png", _img_png(it["image"]))
+            if defect != "good":
+                zf.writestr(f"{product}/ground_truth/{defect}/{n:03d}_mask.png", png_bytes(viz.mask_png(mask)))
+            manifest.append({"product": product, "defect_type": defect, "file": f"{n:03d}.png",
+                             "source_file": it.get("filename"), "query_sha256": it.get("query_sha")})
+            if product not in written_train:
+                written_train.add(product)
+                for j, p in enumerate(it.get("prompts") or []):
+                    zf.writestr(f"{product}/train/good/{j:03d}.png", _img_png(p))
+        zf.writestr("manifest.json", json.dumps(manifest, indent=2))
+    return buf.getvalue()
+
+
+def _img_png(img) -> bytes:
+    if isinstance(img, Image.Image):
+        buf = io.BytesIO()
+        img.convert("RGB").save(buf, format="PNG")
+        return buf.getvalue()
+    return png_bytes(img)

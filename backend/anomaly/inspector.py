@@ -1,0 +1,334 @@
+"""Everything the Anomaly Inspector needs around the engines: batches, thresholds, regions, calibration.
+
+The engine (`backend.anomaly.service.inspect`) turns prompts + a query into an absolute anomaly map;
+this module runs it over a batch with progress, keeps what the UI needs to re-threshold WITHOUT
+re-running the model (`Run` lives in gr.State), and turns a map plus two thresholds into a verdict,
+a binary mask and the top anomalous regions. Thresholds can be calibrated from extra normal images
+(a high percentile of their scores, anomalib's fallback when no defects are labelled) or made
+F1-optimal when labelled defects are given.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import cv2
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+MAX_BATCH = 100               # queries per run (≈ 4 MB of UI state each at 768 px); more is refused, number stated
+DISPLAY_MAX_SIDE = 768        # maps/images kept in the UI state are at most this big (boxes stay in original px)
+MAX_BATCH_PIXELS = 400_000_000  # decoded pixels of one batch together (≈ 1.2 GB of RGB); more is refused
+SIMILARITY_WARN = 0.5         # global prompt–query similarity below this → "different product?" warning
+TOP_REGIONS = 5
+RESOLUTIONS = {"256": (256, False), "512": (512, False), "tiled": (256, True)}
+# Engine-specific starting points (absolute map units). kNN maps are ½(1−cos): defects rarely pass 0.5.
+DEFAULTS = {"knn": {"image": 0.12, "pixel": 0.10, "vmax": 0.4},
+            "metauas": {"image": 0.50, "pixel": 0.50, "vmax": 1.0},
+            "ensemble": {"image": 0.35, "pixel": 0.30, "vmax": 0.75}}
+
+
+def engine_defaults(engine: str) -> dict:
+    for key, vals in DEFAULTS.items():
+        if engine.startswith(key):
+            return dict(vals)
+    return {"image": 0.5, "pixel": 0.5, "vmax": 1.0}
+
+
+@dataclass
+class Region:
+    """A connected anomalous area; coordinates and area in ORIGINAL image pixels."""
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    area_px: int
+    area_pct: float
+    peak: float
+    mean: float
+
+    def to_dict(self) -> dict:
+        return {"box": [self.x0, self.y0, self.x1, self.y1], "area_px": self.area_px,
+                "area_pct": round(self.area_pct, 3), "peak": round(self.peak, 4), "mean": round(self.mean, 4)}
+
+
+@dataclass
+class QueryRecord:
+    """One inspected query as kept in the UI state (display-sized copies, original-size bookkeeping)."""
+    name: str
+    query: np.ndarray          # uint8 (h, w, 3), display size
+    amap: np.ndarray           # float32 (h, w), display size, absolute units
+    scale: float               # display / original
+    orig_size: tuple[int, int]  # (w, h)
+    score: float
+    prompt_index: int
+    prompt_similarity: float
+    engine: str
+    ms: float
+    query_sha: str = ""
+    n_prompts_used: int = 1    # > 1: the maps of that many prompts were pooled; prompt_index = the most similar
+
+
+@dataclass
+class Run:
+    """A finished batch: enough to re-threshold, re-render, export and correct without the model."""
+    prompts: list[tuple[str, np.ndarray]]
+    prompt_shas: list[str]
+    records: list[QueryRecord]
+    engine: str
+    size: int
+    tiled: bool
+    retrieval_k: int | None
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    ms_total: float = 0.0
+    inspection_id: int | None = None
+
+    def record(self, index: int) -> QueryRecord:
+        if not self.records:
+            raise ValueError("There are no inspected queries yet; run an inspection first.")
+        if not 0 <= int(index) < len(self.records):
+            raise ValueError(f"There is no query number {index}; this run has {len(self.records)}.")
+        return self.records[int(index)]
+
+
+# --- post-processing ---------------------------------------------------------------------------------
+def verdict(score: float, image_threshold: float) -> str:
+    return "NG" if float(score) >= float(image_threshold) else "OK"
+
+
+def binary_mask(amap: np.ndarray, pixel_threshold: float) -> np.ndarray:
+    return np.asarray(amap) >= float(pixel_threshold)
+
+
+def find_regions(amap: np.ndarray, pixel_threshold: float, scale: float = 1.0, top_k: int = TOP_REGIONS,
+                 min_area_px: int = 4) -> list[Region]:
+    """Connected components of the thresholded map, strongest peak first, in original-image units."""
+    mask = binary_mask(amap, pixel_threshold)
+    labels, n = ndimage.label(mask)
+    if n == 0:
+        return []
+    idx = np.arange(1, n + 1)
+    peaks = ndimage.maximum(amap, labels, idx)
+    means = ndimage.mean(amap, labels, idx)
+    areas = ndimage.sum(np.ones_like(amap, dtype=np.int64), labels, idx)
+    slices = ndimage.find_objects(labels)
+    total = amap.size
+    inv = 1.0 / max(scale, 1e-9)
+    regions = []
+    for i in np.argsort(-np.asarray(peaks)):
+        if areas[i] < min_area_px:
+            continue
+        sl = slices[i]
+        regions.append(Region(x0=int(sl[1].start * inv), y0=int(sl[0].start * inv),
+                              x1=int(round(sl[1].stop * inv)) - 1, y1=int(round(sl[0].stop * inv)) - 1,
+                              area_px=int(round(areas[i] * inv * inv)), area_pct=100.0 * float(areas[i]) / total,
+                              peak=float(peaks[i]), mean=float(means[i])))
+        if len(regions) >= top_k:
+            break
+    return regions
+
+
+def display_regions(regions: list[Region], scale: float) -> list[Region]:
+    """Regions moved back to display pixels (for drawing on the display-sized overlay)."""
+    return [Region(int(r.x0 * scale), int(r.y0 * scale), int(r.x1 * scale), int(r.y1 * scale), r.area_px,
+                   r.area_pct, r.peak, r.mean) for r in regions]
+
+
+def summary_rows(run: Run, image_threshold: float, pixel_threshold: float) -> list[dict]:
+    """One row per query (in upload order) at the given thresholds; the UI sorts the table."""
+    rows = []
+    for i, r in enumerate(run.records):
+        regions = find_regions(r.amap, pixel_threshold, r.scale)
+        warn = similarity_warning(r.prompt_similarity)
+        rows.append({"index": i, "file": r.name, "score": round(r.score, 4),
+                     "verdict": verdict(r.score, image_threshold), "regions": len(regions),
+                     "largest_region_px": max((g.area_px for g in regions), default=0),
+                     "prompt": prompt_label(run, r),
+                     "prompt_similarity": round(r.prompt_similarity, 3), "ms": round(r.ms, 1),
+                     "warning": warn or ""})
+    return rows
+
+
+def prompt_label(run: Run, rec: QueryRecord) -> str:
+    name = run.prompts[rec.prompt_index][0] if 0 <= rec.prompt_index < len(run.prompts) else "?"
+    return name if rec.n_prompts_used <= 1 else f"{name} + {rec.n_prompts_used - 1} more (pooled)"
+
+
+def similarity_warning(similarity: float, limit: float = SIMILARITY_WARN) -> str | None:
+    if similarity is None or not np.isfinite(similarity) or similarity >= limit:
+        return None
+    return (f"prompt and query look like different products (similarity {similarity:.2f} < {limit:.2f}); "
+            "the map is probably meaningless — use a normal image of the same product as prompt")
+
+
+# --- calibration -----------------------------------------------------------------------------------
+def calibrate_from_normal(scores: list[float], maps: list[np.ndarray], image_percentile: float = 99.0,
+                          pixel_percentile: float = 99.9, max_pixels: int = 2_000_000, seed: int = 0) -> dict:
+    """Thresholds from defect-free images: a high percentile of their image scores and pixel values.
+
+    With few images the percentile is close to the maximum, which is the point: none of these good
+    images should be flagged. Pixels are subsampled (seeded) so huge batches stay cheap.
+    """
+    if not scores:
+        raise ValueError("Calibration needs at least one extra normal (good) image.")
+    pix = _sample_pixels(maps, max_pixels, seed)
+    return {"image_threshold": float(np.percentile(np.asarray(scores, np.float64), image_percentile,
+                                                   method="higher")) + 1e-4,
+            "pixel_threshold": float(np.percentile(pix, pixel_percentile)) + 1e-4 if pix.size else None,
+            "method": f"p{image_percentile:g} of {len(scores)} normal image score(s); p{pixel_percentile:g} of their "
+                      "pixels",
+            "warning": "No labelled defects were given, so the F1-optimal threshold could not be computed; "
+                       "the threshold only guarantees these normal images pass."}
+
+
+def f1_optimal(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(threshold, F1) maximising F1 over the PR curve, as anomalib's F1AdaptiveThreshold."""
+    from sklearn.metrics import precision_recall_curve
+
+    labels = np.asarray(labels).astype(int)
+    if labels.min() == labels.max():
+        raise ValueError("F1-optimal thresholds need both normal and defective examples.")
+    prec, rec, thr = precision_recall_curve(labels, np.asarray(scores, np.float64))
+    f1 = 2 * prec * rec / (prec + rec + 1e-10)
+    best = int(np.argmax(f1[:-1])) if len(thr) else 0
+    return float(thr[best]), float(f1[best])
+
+
+def calibrate_f1(good_scores: list[float], bad_scores: list[float], good_maps: list[np.ndarray] | None = None,
+                 bad_maps: list[np.ndarray] | None = None, bad_masks: list[np.ndarray | None] | None = None,
+                 max_pixels: int = 2_000_000, seed: int = 0) -> dict:
+    """F1-optimal image threshold; pixel threshold too when defect masks are given."""
+    scores = np.asarray(list(good_scores) + list(bad_scores), np.float64)
+    labels = np.asarray([0] * len(good_scores) + [1] * len(bad_scores))
+    img_thr, img_f1 = f1_optimal(scores, labels)
+    out = {"image_threshold": img_thr, "image_f1": img_f1, "pixel_threshold": None, "pixel_f1": None,
+           "method": f"F1-optimal over {len(good_scores)} good and {len(bad_scores)} defective image(s)",
+           "warning": None}
+    pairs = [(m, g) for m, g in zip(bad_maps or [], bad_masks or []) if g is not None]
+    if pairs:
+        rng = np.random.default_rng(seed)
+        vals, labs = [], []
+        maps_and_masks = pairs + [(m, np.zeros(m.shape, bool)) for m in (good_maps or [])]
+        per = max(1, max_pixels // len(maps_and_masks))
+        for m, g in maps_and_masks:
+            g = _fit_mask(g, m.shape)
+            flat, lab = m.ravel(), g.ravel()
+            take = rng.choice(flat.size, size=min(per, flat.size), replace=False)
+            vals.append(flat[take])
+            labs.append(lab[take])
+        pv, pl = np.concatenate(vals), np.concatenate(labs)
+        if pl.any() and not pl.all():
+            out["pixel_threshold"], out["pixel_f1"] = f1_optimal(pv, pl)
+            out["method"] += f"; pixel threshold F1-optimal over {len(pairs)} mask(s)"
+    else:
+        out["warning"] = "No defect masks were given, so the pixel threshold was left unchanged."
+    return out
+
+
+def _fit_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    mask = np.asarray(mask) > 0
+    if mask.shape == tuple(shape):
+        return mask
+    return cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+
+
+def _sample_pixels(maps: list[np.ndarray], max_pixels: int, seed: int) -> np.ndarray:
+    if not maps:
+        return np.zeros(0, np.float32)
+    rng = np.random.default_rng(seed)
+    per = max(1, max_pixels // len(maps))
+    parts = []
+    for m in maps:
+        flat = np.asarray(m, np.float32).ravel()
+        parts.append(flat if flat.size <= per else flat[rng.choice(flat.size, per, replace=False)])
+    return np.concatenate(parts)
+
+
+# --- running the engine over a batch -----------------------------------------------------------------
+def to_display(img: Image.Image | np.ndarray, max_side: int = DISPLAY_MAX_SIDE) -> tuple[np.ndarray, float]:
+    arr = np.asarray(img.convert("RGB") if isinstance(img, Image.Image) else img, dtype=np.uint8)
+    h, w = arr.shape[:2]
+    s = min(1.0, max_side / max(h, w))
+    if s < 1.0:
+        arr = cv2.resize(arr, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    return arr, s
+
+
+def _map_to_display(amap: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    amap = np.asarray(amap, np.float32)
+    if amap.shape == shape:
+        return amap
+    return cv2.resize(amap, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def parse_resolution(resolution: str | int) -> tuple[int, bool]:
+    key = str(resolution).strip().lower()
+    if key not in RESOLUTIONS:
+        raise ValueError(f"Resolution must be one of {', '.join(RESOLUTIONS)}, not {resolution!r}.")
+    return RESOLUTIONS[key]
+
+
+def parse_k(retrieval_k) -> int | None:
+    """0 / None / '' / 'all' → use every prompt; n ≥ 1 → retrieve the n most similar prompts per query."""
+    if retrieval_k in (None, "", "all"):
+        return None
+    k = int(float(retrieval_k))
+    if k < 0:
+        raise ValueError("Retrieval top-k must be 0 (use all prompts) or a positive number.")
+    return k or None
+
+
+Progress = Callable[[int, int, str], None]
+
+
+def inspect_batch(prompts: list[tuple[str, Image.Image]], queries: list[tuple[str, Image.Image]], *,
+                  engine: str, resolution: str = "256", retrieval_k=None, progress: Progress | None = None,
+                  skipped: list[tuple[str, str]] | None = None) -> Run:
+    """Run the engine on every query (one call each, so progress is exact and prompt features stay cached)."""
+    from backend.anomaly import service
+    from storage.repos.images import image_sha256
+
+    if not prompts:
+        raise ValueError("Please add at least one normal (defect-free) prompt image of the product first.")
+    if not queries:
+        raise ValueError("Please add at least one query image to inspect.")
+    if len(queries) > MAX_BATCH:
+        raise ValueError(f"{len(queries)} queries were given; the limit is {MAX_BATCH} per run. "
+                         "Please split the batch.")
+    size, tiled = parse_resolution(resolution)
+    k = parse_k(retrieval_k)
+    prompt_imgs = [p for _, p in prompts]
+    run = Run(prompts=[(n, to_display(p, 512)[0]) for n, p in prompts],
+              prompt_shas=[image_sha256(p) for p in prompt_imgs], records=[], engine=engine, size=size,
+              tiled=tiled, retrieval_k=k, skipped=list(skipped or []))
+    t0 = time.perf_counter()
+    for i, (name, q) in enumerate(queries):
+        if progress:
+            progress(i, len(queries), name)
+        res = service.inspect(prompt_imgs, [q], engine=engine, size=size, retrieval_k=k, tiled=tiled)[0]
+        used = min(k or len(prompt_imgs), len(prompt_imgs))
+        pi = int(res.prompt_index)
+        if pi < 0 or pi >= len(prompt_imgs):  # several prompts pooled: show the most similar one
+            pi = int(np.argmax([service.global_similarity(p, q) for p in prompt_imgs]))
+        disp, s = to_display(q)
+        run.records.append(QueryRecord(
+            name=name, query=disp, amap=_map_to_display(res.anomaly_map, disp.shape[:2]), scale=s,
+            orig_size=q.size, score=float(res.score), prompt_index=pi,
+            prompt_similarity=float(res.prompt_similarity), engine=str(res.engine), ms=float(res.ms),
+            query_sha=image_sha256(q), n_prompts_used=used))
+    if progress:
+        progress(len(queries), len(queries), "done")
+    run.ms_total = (time.perf_counter() - t0) * 1000.0
+    return run
+
+
+def score_images(prompts: list[Image.Image], images: list[Image.Image], *, engine: str, resolution: str = "256",
+                 retrieval_k=None) -> tuple[list[float], list[np.ndarray]]:
+    """Scores and maps of extra images (for calibration), with the same settings as the run."""
+    from backend.anomaly import service
+
+    size, tiled = parse_resolution(resolution)
+    out = service.inspect(prompts, images, engine=engine, size=size, retrieval_k=parse_k(retrieval_k), tiled=tiled)
+    return [float(r.score) for r in out], [np.asarray(r.anomaly_map, np.float32) for r in out]

@@ -1,0 +1,131 @@
+"""All SQL of the anomaly inspector (inspections, prompt pools, corrections).
+
+Functions take an open SQLAlchemy Session (called through `get_storage().write/read`). Images are
+passed already stored (sha256 from `storage.repos.images.store_image`).
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import (AnomalyCorrectionRow, AnomalyInspectionRow, AnomalyPromptPoolRow,
+                            AnomalyResultRow)
+from storage.repos.sessions import touch_session
+
+
+def _session(s: Session, session_id: str | None) -> str | None:
+    if session_id:
+        touch_session(s, session_id)
+    return session_id or None
+
+
+def add_inspection(s: Session, *, session_id: str | None, engine: str, size: int, tiled: bool,
+                   retrieval_k: int | None, image_threshold: float, pixel_threshold: float,
+                   prompt_shas: list[str], results: list[dict], ms_total: float | None = None,
+                   settings: dict | None = None) -> int:
+    """Insert an inspection and its per-query results; return the inspection id.
+
+    Each result dict has filename, query_sha, prompt_sha, prompt_similarity, score, verdict, ms, regions.
+    """
+    row = AnomalyInspectionRow(session_id=_session(s, session_id), engine=engine[:64], size=int(size),
+                               tiled=bool(tiled), retrieval_k=retrieval_k, image_threshold=float(image_threshold),
+                               pixel_threshold=float(pixel_threshold), prompt_shas=list(prompt_shas),
+                               n_queries=len(results), ms_total=ms_total, settings=settings)
+    s.add(row)
+    s.flush()
+    for i, r in enumerate(results):
+        s.add(AnomalyResultRow(inspection_id=row.id, position=i, filename=str(r["filename"])[:256],
+                               query_sha=r["query_sha"], prompt_sha=r.get("prompt_sha"),
+                               prompt_similarity=r.get("prompt_similarity"), score=float(r["score"]),
+                               verdict=str(r["verdict"])[:8], ms=r.get("ms"), regions=r.get("regions")))
+    s.flush()
+    return row.id
+
+
+def get_inspection(s: Session, inspection_id: int) -> dict | None:
+    row = s.get(AnomalyInspectionRow, inspection_id)
+    if row is None:
+        return None
+    results = s.scalars(select(AnomalyResultRow).where(AnomalyResultRow.inspection_id == inspection_id)
+                        .order_by(AnomalyResultRow.position)).all()
+    return {"id": row.id, "created": row.created.isoformat(), "session_id": row.session_id, "engine": row.engine,
+            "size": row.size, "tiled": row.tiled, "retrieval_k": row.retrieval_k,
+            "image_threshold": row.image_threshold, "pixel_threshold": row.pixel_threshold,
+            "prompt_shas": row.prompt_shas, "n_queries": row.n_queries, "ms_total": row.ms_total,
+            "settings": row.settings,
+            "results": [{"filename": r.filename, "query_sha": r.query_sha, "prompt_sha": r.prompt_sha,
+                         "prompt_similarity": r.prompt_similarity, "score": r.score, "verdict": r.verdict,
+                         "ms": r.ms, "regions": r.regions} for r in results]}
+
+
+def count_inspections(s: Session, session_id: str | None = None) -> int:
+    q = select(func.count()).select_from(AnomalyInspectionRow)
+    if session_id:
+        q = q.where(AnomalyInspectionRow.session_id == session_id)
+    return s.scalar(q) or 0
+
+
+def save_pool(s: Session, *, session_id: str | None, product: str, name: str, prompt_shas: list[str]) -> int:
+    row = AnomalyPromptPoolRow(session_id=_session(s, session_id), product=product[:128], name=name[:128],
+                               prompt_shas=list(prompt_shas))
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def list_pools(s: Session, product: str | None = None) -> list[dict]:
+    """Newest version of every (product, name), newest first."""
+    q = select(AnomalyPromptPoolRow).order_by(AnomalyPromptPoolRow.id.desc())
+    if product:
+        q = q.where(AnomalyPromptPoolRow.product == product)
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for r in s.scalars(q):
+        key = (r.product, r.name)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append({"id": r.id, "product": r.product, "name": r.name, "n": len(r.prompt_shas),
+                    "created": r.created.isoformat(), "prompt_shas": r.prompt_shas})
+    return out
+
+
+def get_pool(s: Session, product: str, name: str) -> dict | None:
+    r = s.scalars(select(AnomalyPromptPoolRow).where(AnomalyPromptPoolRow.product == product,
+                                                     AnomalyPromptPoolRow.name == name)
+                  .order_by(AnomalyPromptPoolRow.id.desc()).limit(1)).first()
+    if r is None:
+        return None
+    return {"id": r.id, "product": r.product, "name": r.name, "prompt_shas": r.prompt_shas}
+
+
+def add_correction(s: Session, *, session_id: str | None, inspection_id: int | None, product: str,
+                   defect_type: str, filename: str, query_sha: str, mask_sha: str, mask_pixels: int) -> int:
+    if inspection_id is not None and s.get(AnomalyInspectionRow, inspection_id) is None:
+        inspection_id = None
+    row = AnomalyCorrectionRow(session_id=_session(s, session_id), inspection_id=inspection_id,
+                               product=product[:128], defect_type=defect_type[:64], filename=filename[:256],
+                               query_sha=query_sha, mask_sha=mask_sha, mask_pixels=int(mask_pixels))
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def list_corrections(s: Session, *, product: str | None = None, session_id: str | None = None) -> list[dict]:
+    """Newest correction per (product, query image), oldest first, so exports are stable."""
+    q = select(AnomalyCorrectionRow).order_by(AnomalyCorrectionRow.id.desc())
+    if product:
+        q = q.where(AnomalyCorrectionRow.product == product)
+    if session_id:
+        q = q.where(AnomalyCorrectionRow.session_id == session_id)
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for r in s.scalars(q):
+        key = (r.product, r.query_sha)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append({"id": r.id, "product": r.product, "defect_type": r.defect_type, "filename": r.filename,
+                    "query_sha": r.query_sha, "mask_sha": r.mask_sha, "mask_pixels": r.mask_pixels,
+                    "inspection_id": r.inspection_id, "created": r.created.isoformat()})
+    return out[::-1]

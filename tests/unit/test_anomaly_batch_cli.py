@@ -1,0 +1,26 @@
+"""The inspector's CLI on the bundled synthetic sample (real kNN engine on the shipped Lite0 weights)."""
+import json
+import zipfile
+from pathlib import Path
+
+from backend.anomaly.batch import main
+
+SAMPLE = Path(__file__).resolve().parents[2] / "static" / "anomaly" / "examples" / "nut"
+
+
+def test_cli_sorts_flags_and_writes_zip(tmp_path, capsys):
+    out = tmp_path / "r.zip"
+    rc = main(["--prompts", str(SAMPLE / "train" / "good"), "--queries", str(SAMPLE / "test"), "--engine", "knn",
+               "--out", str(out)])
+    assert rc == 0
+    lines = capsys.readouterr().out.splitlines()
+    table = [ln for ln in lines if ln.strip().endswith(".png")]
+    assert [ln.split()[1] for ln in table] == ["NG", "NG", "NG", "OK", "OK"]  # sorted, defects first
+    assert {ln.split()[-1].split("/")[0] for ln in table[:3]} == {"missing", "scratch", "stain"}
+    res = json.loads(zipfile.ZipFile(out).read("results.json"))
+    assert res["settings"]["engine"] == "knn" and len(res["results"]) == 5
+
+
+def test_cli_bad_prompt_is_a_clear_error(capsys):
+    assert main(["--prompts", "/no/such/file.png", "--queries", str(SAMPLE / "test")]) == 2
+    assert "was not found" in capsys.readouterr().err
