@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from apps.common import download_file, load_user_image, session_id, user_errors
+from apps.common import download_file, load_user_image, session_id, user_errors, throttle
 from backend.anomaly import collection, evalmode, exports
 from backend.anomaly import inspector as insp
 from backend.anomaly.zipsafe import read_images
@@ -147,6 +147,7 @@ def _all_views(run, index, it, pt, normalise, vmax):
 def inspect_batch(prompt_files, query_files, engine, resolution, top_k, image_thr, pixel_thr, normalise, vmax,
                   request: gr.Request = None, progress=gr.Progress()):
     """Inspect every query; returns state, table, gallery, summary, query choice and the first detail."""
+    throttle(request, "inspect")
     prompts = _prompts(prompt_files)
     queries, skipped = load_files(query_files, "query image")
     if not queries:
@@ -175,6 +176,7 @@ def inspect_batch(prompt_files, query_files, engine, resolution, top_k, image_th
 def inspect_one(prompt_files, query_files, engine, resolution, top_k, image_thr, pixel_thr, normalise, vmax,
                 request: gr.Request = None):
     """The first query only: overlay, heatmap, mask, score, verdict and the result JSON (for scripts)."""
+    throttle(request, "inspect")
     prompts = _prompts(prompt_files)
     queries, skipped = load_files(query_files, "query image", limit=1)
     if not queries:

@@ -103,3 +103,21 @@ def download_file(data: bytes | str, filename: str) -> str:
 
 def download_json(obj: Any, filename: str) -> str:
     return download_file(json.dumps(obj, indent=2, default=str), filename)
+
+
+def throttle(request: gr.Request | None, action: str, per_minute: int | None = None) -> None:
+    """Per-session and per-IP-hash rate limit for a model call or write (raises RateLimited → gr.Error).
+
+    Limits come from RATE_LIMIT_PER_MIN (default 60 per session per action; an IP hash gets 4× that, since
+    several people may share one address). 0 disables.
+    """
+    from backend.security import env_limit, limiter
+    from storage.identity import salted_hash
+
+    n = per_minute if per_minute is not None else env_limit("RATE_LIMIT_PER_MIN", 60)
+    if n <= 0:
+        return
+    limiter.check(action, "s:" + session_id(request), n, 60.0)
+    ip = client_ip(request)
+    if ip:
+        limiter.check(action, "ip:" + (salted_hash(ip) or ""), 4 * n, 60.0)

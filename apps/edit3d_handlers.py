@@ -12,7 +12,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from apps.common import load_user_image, session_id, user_errors
+from apps.common import load_user_image, session_id, user_errors, throttle
 from backend.edit3d import exports, service
 from backend.edit3d.fill import CLASSICAL
 from backend.edit3d.params import PRESETS, DepthHint, EditParams, Selection, SceneSettings
@@ -107,6 +107,7 @@ def edit3d_render(photo, selection_json, mask, box, dilate, yaw, pitch, roll, tx
                   fov, thickness, horizon, hints, seg, depth, fill, harmonize, shadow, occlusion, feather,
                   request: gr.Request = None):
     """Render the current edit at 512 px preview and record it in this session's history."""
+    throttle(request, "edit3d", 240)  # slider releases are frequent; a render is cheap
     sel, upl = _selection(selection_json, box, mask, dilate)
     return render_core(photo, sel, upl, _settings(fov, thickness, horizon, hints, fill),
                        service.Backends(seg, depth, fill),

@@ -33,3 +33,22 @@ def test_salted_hash_is_not_the_ip():
     h = salted_hash("203.0.113.7")
     assert h and "203" not in h and h == salted_hash("203.0.113.7") and h != salted_hash("203.0.113.8")
     assert salted_hash("x", "judge") != salted_hash("x", "ip")
+
+
+def test_throttle_per_session_and_ip(monkeypatch):
+    import gradio as gr
+
+    from apps.common import throttle
+
+    security.limiter.reset()
+    a = gr.Request(session_hash="sess-a")
+    b = gr.Request(session_hash="sess-b")
+    for _ in range(3):
+        throttle(a, "unit-test", per_minute=3)
+    with pytest.raises(RateLimited):
+        throttle(a, "unit-test", per_minute=3)
+    throttle(b, "unit-test", per_minute=3)  # another session has its own budget
+    monkeypatch.setenv("RATE_LIMIT_PER_MIN", "0")
+    for _ in range(10):
+        throttle(a, "unit-test-off")  # 0 disables
+    security.limiter.reset()
