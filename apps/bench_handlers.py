@@ -1,0 +1,232 @@
+"""Handlers of the Point-Bench tab: thin translations between UI values and backend.arena services."""
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from apps.common import download_file, load_user_image, session_id, user_errors
+from backend.arena import annotations as ann
+from backend.arena import bench_service as svc
+from backend.arena.bench import CATEGORIES, CATEGORY_LABELS, BenchError
+
+CAT_CHOICES = [(CATEGORY_LABELS[c], c) for c in CATEGORIES]
+STAT_LABELS = {"pearson_r": "Pearson r", "spearman_rho": "Spearman ρ", "r2": "R²"}
+_BOX = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def per_category_frame(results: dict[str, dict]) -> pd.DataFrame:
+    rows = []
+    for model, r in sorted(results.items(), key=lambda kv: -kv[1]["average"]):
+        row = {"Model": model}
+        row.update({CATEGORY_LABELS[c]: r["per_category"].get(c) for c in CATEGORIES})
+        row.update({"Average": r["average"], "n": r["n"], "Source": r.get("source", "")})
+        rows.append(row)
+    cols = ["Model", *[CATEGORY_LABELS[c] for c in CATEGORIES], "Average", "n", "Source"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _progress_cb(progress):
+    def cb(done: int, total: int, desc: str):
+        progress((done, total), desc=desc, unit="items")
+
+    return cb
+
+
+@user_errors
+def evaluate(pointer: str, bench_zip, show_overlays: bool, request: gr.Request = None,
+             progress=gr.Progress()):
+    """Evaluate a registry pointer on the sample bench (or an uploaded Point-Bench zip)."""
+    if not pointer:
+        raise ValueError("Choose a pointer to evaluate.")
+    overlay_dir = tempfile.mkdtemp(prefix="bench-ov-") if show_overlays else None
+    sid = session_id(request)
+    try:
+        if bench_zip:
+            path = bench_zip if isinstance(bench_zip, str) else getattr(bench_zip, "name", None) or bench_zip["path"]
+            res = svc.evaluate_uploaded(path, pointer, progress=_progress_cb(progress), session_id=sid,
+                                        overlay_dir=overlay_dir)
+        else:
+            res = svc.run_pointer_on_bench(pointer, progress=_progress_cb(progress), session_id=sid,
+                                           overlay_dir=overlay_dir)
+    except BenchError as exc:
+        raise ValueError(str(exc)) from exc
+    fails = {}
+    for it in res["items"]:
+        if not it["success"]:
+            fails[it["reason"].split(":")[0]] = fails.get(it["reason"].split(":")[0], 0) + 1
+    why = ", ".join(f"{k}: {v}" for k, v in sorted(fails.items(), key=lambda kv: -kv[1])) or "none"
+    summary = (f"**{pointer}** on `{res['bench']}`: average **{res['average']:.2f}%** over {res['n']} items "
+               f"({res['success']} correct) in {res['elapsed_s']:.1f} s.  \nFailures by reason — {why}.")
+    table = per_category_frame({pointer: res})
+    gallery = [(it["overlay"], f"{'✔' if it['success'] else '✘'} {it['image_filename']}"
+                + ("" if it["success"] else f" — {it['reason']}")) for it in res["items"] if it.get("overlay")]
+    items = pd.DataFrame([{k: it.get(k) for k in ("image_filename", "category", "success", "reason", "points")}
+                          for it in res["items"]])
+    return summary, table, gr.update(value=gallery, visible=bool(show_overlays)), items
+
+
+def _scatter(rows: list[dict]):
+    import plotly.graph_objects as go
+
+    paired = [r for r in rows if r["paired"]]
+    fig = go.Figure(go.Scatter(x=[r["bench_average"] for r in paired], y=[r["arena_rating"] for r in paired],
+                               mode="markers+text", text=[r["model"] for r in paired], textposition="top center"))
+    fig.update_layout(xaxis_title="Point-Bench average (%)", yaxis_title="Arena rating (BT)", height=360,
+                      margin=dict(l=40, r=20, t=30, b=40))
+    return fig
+
+
+@user_errors
+def bench_vs_arena():
+    """Bench averages vs arena ratings, with Pearson r, Spearman ρ, R² and per-category accuracy."""
+    out = svc.bench_vs_arena()
+    st = out["stats"]
+    if st["n"] < 3:
+        stats_md = (f"{out['note']} Correlation needs at least 3 models that have both a bench result and an "
+                    f"arena rating (now {st['n']}).")
+    else:
+        vals = " · ".join(f"**{STAT_LABELS[k]} = {st[k]:.3f}**" if st[k] is not None else f"{STAT_LABELS[k]} = n/a"
+                          for k in STAT_LABELS)
+        stats_md = f"{out['note']} Over {st['n']} models: {vals}. (PointArena's published 5 models: r = 0.951, ρ = 1.0.)"
+    pairs = pd.DataFrame([{"Model": r["model"], "Bench average (%)": r["bench_average"],
+                           "Arena rating": None if r["arena_rating"] is None else round(r["arena_rating"], 1),
+                           "Arena 95% CI": "" if not r["arena_ci"] or r["arena_ci"][0] is None else
+                           f"{r['arena_ci'][0]:.0f}–{r['arena_ci'][1]:.0f}"} for r in out["rows"]],
+                         columns=["Model", "Bench average (%)", "Arena rating", "Arena 95% CI"])
+    return stats_md, pairs, per_category_frame(out["bench"]), _scatter(out["rows"])
+
+
+def _boxes_mask(text: str, size: tuple[int, int]) -> np.ndarray:
+    w, h = size
+    mask = np.zeros((h, w), dtype=bool)
+    for part in filter(None, (p.strip() for p in str(text).split(";"))):
+        m = _BOX.match(part)
+        if not m:
+            raise ValueError(f"Boxes are 'x0,y0,x1,y1' in pixels separated by ';' — could not read {part!r}.")
+        x0, y0, x1, y1 = (float(v) for v in m.groups())
+        x0, x1 = sorted((max(0, x0), min(w, x1)))
+        y0, y1 = sorted((max(0, y0), min(h, y1)))
+        mask[int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))] = True
+    return mask
+
+
+def _editor_parts(editor) -> tuple[Image.Image, list]:
+    if editor is None:
+        raise ValueError("Upload an image (or load a battle) first.")
+    if isinstance(editor, dict):
+        bg = editor.get("background")
+        if bg is None:
+            bg = editor.get("composite")
+        layers = editor.get("layers") or []
+    else:
+        bg, layers = editor, []
+    if bg is None:
+        raise ValueError("Upload an image (or load a battle) first.")
+    img = load_user_image(bg if not isinstance(bg, Image.Image) else bg.convert("RGBA"), "image to annotate")
+    size = img.size
+    fixed = []
+    for layer in layers:
+        if layer is None:
+            continue
+        layer = layer if isinstance(layer, Image.Image) else Image.open(layer["path"] if isinstance(layer, dict)
+                                                                        else layer)
+        if layer.size != size:  # the editor may hand back layers at canvas size
+            layer = layer.convert("RGBA").resize(size, Image.Resampling.NEAREST)
+        fixed.append(layer)
+    return img, fixed
+
+
+@user_errors
+def save_annotation(editor, instruction: str, category: str, count, ref_x, ref_y, boxes: str, annotator: str,
+                    battle_id: str, check_hard: bool, request: gr.Request = None):
+    """Save the marked region (brush layers and/or typed boxes) as a pending bench annotation."""
+    img, layers = _editor_parts(editor)
+    mask = ann.mask_from_layers(layers, img.size)
+    if boxes and str(boxes).strip():
+        mask |= _boxes_mask(boxes, img.size)
+    ref = None
+    if ref_x not in (None, "") and ref_y not in (None, ""):
+        ref = (float(ref_x), float(ref_y))
+    check_with = None
+    if check_hard:
+        check_with = [p for p in svc.pointers()][:3]
+        if len(check_with) < 3:
+            raise ValueError("Checking hardness needs 3 enabled pointers.")
+    row = ann.save_annotation(img, instruction, category, mask, count=count or None, ref_point=ref,
+                              session_id=session_id(request), annotator=annotator, source_battle_id=battle_id,
+                              check_with=check_with)
+    hard = "" if row["models_checked"] is None else f" {row['models_correct']} of {row['models_checked']} models correct."
+    return (f"Saved annotation **#{row['id']}** ({CATEGORY_LABELS[row['category']]}, {row['mask_pixels']} mask pixels) "
+            f"— status *pending* until a reviewer accepts it.{hard}")
+
+
+@user_errors
+def load_battle(battle_id: str):
+    """Put a stored arena battle's image and instruction into the annotation editor."""
+    if not battle_id or not str(battle_id).strip():
+        raise ValueError("Type a battle id first.")
+    img, instruction, cat = ann.battle_input(battle_id)
+    return {"background": img, "layers": [], "composite": img}, instruction, gr.update(value=cat) if cat else gr.update()
+
+
+_REVIEW_COLS = ["id", "status", "category", "user_input", "count", "annotator", "created", "source_battle_id",
+                "models_correct", "reviewer"]
+
+
+@user_errors
+def review_list(token: str, status: str):
+    rows = ann.list_annotations(token, status=None if status == "all" else status)
+    c = ann.counts()
+    md = f"{c['pending']} pending · {c['accepted']} accepted · {c['rejected']} rejected."
+    return md, pd.DataFrame([{k: r.get(k) for k in _REVIEW_COLS} for r in rows], columns=_REVIEW_COLS)
+
+
+@user_errors
+def review_preview(token: str, ann_id):
+    from backend.arena.bench_overlay import render_overlay
+
+    if ann_id in (None, ""):
+        raise ValueError("Type an annotation id.")
+    img, mask, row = ann.annotation_image(int(ann_id), token)
+    return render_overlay(img, mask, [], None, row.get("ref_point")), (
+        f"#{row['id']} · {CATEGORY_LABELS[row['category']]} · “{row['user_input']}”"
+        + (f" · count {row['count']}" if row["count"] else "") + f" · status *{row['status']}*")
+
+
+def _review(decision: str):
+    @user_errors
+    def handler(token: str, ann_id, reviewer: str):
+        if ann_id in (None, ""):
+            raise ValueError("Type an annotation id.")
+        row = ann.review(int(ann_id), decision, token, reviewer=reviewer)
+        return f"Annotation #{row['id']} is now **{row['status']}** (by {row['reviewer']})."
+
+    handler.__name__ = f"review_{decision}"
+    return handler
+
+
+review_accept = _review("accepted")
+review_reject = _review("rejected")
+
+
+@user_errors
+def export_zip(token: str, hard_only: bool):
+    data, n = ann.export_zip(token, hard_only=bool(hard_only))
+    return download_file(data, "point-bench-annotations.zip"), f"Exported {n} accepted item(s) in Point-Bench layout."
+
+
+def pointer_choices() -> list[str]:
+    try:
+        return svc.pointers()
+    except Exception:  # noqa: BLE001 - a broken registry must not break the tab
+        return []
+
+
+def sample_path() -> Path:
+    return svc.sample_bench_dir()

@@ -1,0 +1,272 @@
+"""Point-Bench annotation collection: save an annotated item, review it, export accepted items as a bench.
+
+An annotator marks the target region (brush layers from an image editor, or cells of PointArena's
+50×50 grid), sets the category and `count`, and saves; the item starts `pending`. A reviewer holding
+ADMIN_TOKEN accepts or rejects it. Export writes accepted items as a zip in Point-Bench layout, so the
+evaluator (and PointArena's own scripts) can run on it unchanged. Optionally only "hard" items are
+exported: PointArena kept a query when at most 1 of 3 models answered it correctly.
+"""
+from __future__ import annotations
+
+import hmac
+import io
+import json
+import zipfile
+
+import numpy as np
+from PIL import Image
+
+from backend.arena.bench import CATEGORIES, score_points
+from backend.config import get_settings
+from storage.db import get_storage
+from storage.repos import bench as repo
+
+GRID = 50                       # PointArena's annotation grid: cell = min(W, H) / 50
+HARD_MAX_CORRECT = 1            # "hard" = at most 1 of the checked models correct
+MAX_TEXT = 300
+_ALIASES = {"affordance": "affordable", "steerability": "steerable"}
+
+
+def check_admin(token: str | None) -> None:
+    """Constant-time comparison with ADMIN_TOKEN; reviews are off when it is unset."""
+    expected = get_settings().admin_token
+    if not expected:
+        raise PermissionError("Reviewing is disabled: set ADMIN_TOKEN on the server to enable it.")
+    if not token or not hmac.compare_digest(str(token).encode(), expected.encode()):
+        raise PermissionError("Wrong admin token.")
+
+
+def normalise_category(category: str | None) -> str:
+    cat = _ALIASES.get(str(category or "").strip().lower(), str(category or "").strip().lower())
+    if cat not in CATEGORIES:
+        raise ValueError(f"Choose a category: one of {', '.join(CATEGORIES)} (got {category!r}).")
+    return cat
+
+
+def mask_from_layers(layers, size: tuple[int, int]) -> np.ndarray:
+    """Union of painted pixels over editor layers (RGBA: alpha > 0; RGB/L: any channel > 0)."""
+    w, h = size
+    mask = np.zeros((h, w), dtype=bool)
+    for layer in layers or []:
+        if layer is None:
+            continue
+        arr = np.asarray(layer.convert("RGBA") if isinstance(layer, Image.Image) else layer)
+        if arr.ndim == 3 and arr.shape[2] == 4:
+            painted = arr[..., 3] > 0
+        elif arr.ndim == 3:
+            painted = arr.max(axis=2) > 0
+        else:
+            painted = arr > 0
+        if painted.shape != mask.shape:
+            raise ValueError(f"The drawing is {painted.shape[1]}x{painted.shape[0]} but the image is {w}x{h}; "
+                             "draw on the image itself.")
+        mask |= painted
+    return mask
+
+
+def mask_from_cells(cells, size: tuple[int, int], grid: int = GRID) -> np.ndarray:
+    """Cells (row, col) of PointArena's grid (square cells of min(W, H)/grid px) → pixel mask."""
+    w, h = size
+    cell = min(w, h) / grid
+    mask = np.zeros((h, w), dtype=bool)
+    for r, c in cells:
+        y0, x0 = int(round(r * cell)), int(round(c * cell))
+        y1, x1 = int(round((r + 1) * cell)), int(round((c + 1) * cell))
+        if y0 >= h or x0 >= w or r < 0 or c < 0:
+            raise ValueError(f"Grid cell ({r}, {c}) is outside the image.")
+        mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def _mask_png(mask: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(mask.astype(np.uint8) * 255, mode="L").save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def check_item(image: Image.Image, user_input: str, category: str, mask: np.ndarray, count=None,
+               ref_point=None) -> dict:
+    """Validated fields of an item, or ValueError with a sentence for the annotator."""
+    text = " ".join(str(user_input or "").split())
+    if not text:
+        raise ValueError("Type the instruction (what should a model point to?).")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"The instruction is too long ({len(text)} characters; at most {MAX_TEXT}).")
+    cat = normalise_category(category)
+    if cat == "counting":
+        try:
+            count = int(count)
+        except (TypeError, ValueError):
+            raise ValueError("A counting item needs the number of objects (count ≥ 1).") from None
+        if count < 1:
+            raise ValueError("A counting item needs the number of objects (count ≥ 1).")
+    elif count not in (None, "", 0):
+        raise ValueError(f"Only counting items take a count; this is a {cat!r} item.")
+    else:
+        count = None
+    if mask.shape != (image.height, image.width):
+        raise ValueError("The mask does not match the image size.")
+    if not mask.any():
+        raise ValueError("Mark the target region first (the mask is empty).")
+    if mask.all():
+        raise ValueError("The mask covers the whole image; mark only the target region.")
+    if cat == "steerable":
+        if ref_point is None:
+            raise ValueError("A steerable item needs a reference point (x, y).")
+        x, y = float(ref_point[0]), float(ref_point[1])
+        if not (0 <= x < image.width and 0 <= y < image.height):
+            raise ValueError("The reference point is outside the image.")
+        ref_point = [round(x, 1), round(y, 1)]
+    else:
+        ref_point = None
+    return {"user_input": text, "category": cat, "count": count, "ref_point": ref_point}
+
+
+def hardness(image: Image.Image, item: dict, mask: np.ndarray, pointer_names: list[str],
+             timeout_s: float = 30) -> tuple[int, int]:
+    """(models correct, models checked) with PointArena's scoring, for the "hard items only" filter."""
+    from backend.arena.bench import STEER_NOTE
+    from backend.pointing.service import run_pointer
+
+    text = item["user_input"]
+    if item.get("ref_point"):
+        text = f"{text} {STEER_NOTE.format(x=item['ref_point'][0], y=item['ref_point'][1])}"
+    correct = 0
+    for name in pointer_names:
+        res = run_pointer(name, image, text, timeout_s)
+        ok, _, _ = score_points(res.points, mask, item["category"], item.get("count"))
+        correct += int(ok)
+    return correct, len(pointer_names)
+
+
+def save_annotation(image: Image.Image, user_input: str, category: str, mask: np.ndarray, *, count=None,
+                    ref_point=None, session_id: str | None = None, annotator: str | None = None,
+                    source_battle_id: str | None = None, check_with: list[str] | None = None) -> dict:
+    """Store a pending annotation; returns its row (without the mask bytes)."""
+    from storage.repos.images import store_image
+
+    image = image.convert("RGB")
+    fields = check_item(image, user_input, category, mask, count, ref_point)
+    correct = checked = None
+    if check_with:
+        correct, checked = hardness(image, fields, mask, check_with)
+    png = _mask_png(mask)
+
+    def _w(s):
+        sha = store_image(s, image, source="bench-annotation")
+        ann_id = repo.add_annotation(s, session_id=session_id, annotator=(annotator or "").strip()[:128] or None,
+                                     source_battle_id=(source_battle_id or "").strip()[:64] or None,
+                                     image_sha256=sha, mask_png=png, mask_pixels=int(mask.sum()),
+                                     models_correct=correct, models_checked=checked, **fields)
+        return repo.get_annotation(s, ann_id, with_mask=False)
+
+    return get_storage().write(_w)
+
+
+def review(ann_id: int, decision: str, token: str | None, reviewer: str | None = None, note: str | None = None) -> dict:
+    check_admin(token)
+    from storage.repos.events import log_event
+
+    decision = {"accept": "accepted", "reject": "rejected"}.get(decision, decision)
+    who = (reviewer or "admin").strip() or "admin"
+
+    def _w(s):
+        row = repo.review_annotation(s, int(ann_id), decision, who, note)
+        log_event(s, "bench_review", payload={"annotation": row["id"], "decision": decision, "reviewer": who})
+        return row
+
+    return get_storage().write(_w)
+
+
+def list_annotations(token: str | None, status: str | None = None, limit: int = 200) -> list[dict]:
+    check_admin(token)
+    return get_storage().read(lambda s: repo.list_annotations(s, status=status or None, limit=limit))
+
+
+def counts() -> dict[str, int]:
+    return get_storage().read(repo.count_annotations)
+
+
+def annotation_image(ann_id: int, token: str | None) -> tuple[Image.Image, np.ndarray, dict]:
+    """(image, mask, row) of one annotation, for the reviewer's preview."""
+    from storage.repos.images import load_image
+
+    check_admin(token)
+
+    def _r(s):
+        row = repo.get_annotation(s, int(ann_id), with_mask=True)
+        if row is None:
+            raise ValueError(f"There is no annotation #{ann_id}.")
+        return row, load_image(s, row["image_sha256"])
+
+    row, img = get_storage().read(_r)
+    if img is None:
+        raise ValueError(f"The image of annotation #{ann_id} is missing from DATA_DIR/images.")
+    mask = np.array(Image.open(io.BytesIO(row.pop("mask_png")))) > 127
+    return img, mask, row
+
+
+def export_zip(token: str | None, hard_only: bool = False) -> tuple[bytes, int]:
+    """(zip bytes, item count): accepted items in Point-Bench layout (data.json, images/, masks/)."""
+    from storage.repos.images import load_image
+
+    check_admin(token)
+
+    def _r(s):
+        rows = repo.list_annotations(s, status="accepted", limit=100_000, with_mask=True)
+        return [(r, load_image(s, r["image_sha256"])) for r in rows]
+
+    pairs = get_storage().read(_r)
+    if hard_only:
+        pairs = [(r, im) for r, im in pairs
+                 if r["models_checked"] and r["models_correct"] is not None and r["models_correct"] <= HARD_MAX_CORRECT]
+    if not pairs:
+        raise ValueError("There are no accepted annotations to export yet." if not hard_only else
+                         "No accepted annotation is marked hard (checked by models with at most 1 correct).")
+    buf = io.BytesIO()
+    data = []
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for r, img in sorted(pairs, key=lambda p: p[0]["id"]):
+            if img is None:
+                continue
+            stem = f"ann_{r['id']:05d}"
+            ib = io.BytesIO()
+            img.save(ib, format="PNG")
+            zf.writestr(f"images/{stem}.png", ib.getvalue())
+            zf.writestr(f"masks/{stem}_mask.png", r["mask_png"])
+            item = {"image_filename": f"{stem}.png", "user_input": r["user_input"], "category": r["category"],
+                    "mask_filename": f"{stem}_mask.png", "timestamp": r["created"]}
+            if r["count"] is not None:
+                item["count"] = r["count"]
+            if r["ref_point"]:
+                item["ref_point"] = r["ref_point"]
+            if r["source_battle_id"]:
+                item["source_battle_id"] = r["source_battle_id"]
+            data.append(item)
+        zf.writestr("data.json", json.dumps(data, indent=1) + "\n")
+    return buf.getvalue(), len(data)
+
+
+def battle_input(battle_id: str) -> tuple[Image.Image, str, str | None]:
+    """(image, instruction, category) of a stored arena battle, to annotate it."""
+    try:
+        from storage.repos import arena as arena_repo
+    except ImportError as exc:
+        raise ValueError("Battles are not available on this server.") from exc
+    from storage.repos.images import load_image
+
+    def _r(s):
+        b = arena_repo.get_battle(s, str(battle_id).strip())
+        if b is None:
+            raise ValueError(f"There is no battle {battle_id!r}.")
+        return b, load_image(s, b.get("image_sha256")) if b.get("image_sha256") else None
+
+    b, img = get_storage().read(_r)
+    if img is None:
+        raise ValueError(f"The image of battle {battle_id!r} is not stored.")
+    cat = b.get("category")
+    try:
+        cat = normalise_category(cat)
+    except ValueError:
+        cat = None
+    return img, b.get("instruction") or "", cat

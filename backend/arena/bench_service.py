@@ -1,0 +1,150 @@
+"""What the Point-Bench tab calls: run a pointer on the sample bench, store and read results, and
+compare bench averages with arena ratings.
+
+Results of every run are stored (append-only) in `bench_results`; the committed
+`static/bench/results/<pointer>.json` files fill in for models never run on this server, so the panel
+has rows on a fresh install.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from backend.arena import bench as B
+from backend.arena.bench_compare import compare
+from backend.config import REPO_ROOT
+from storage.db import get_storage
+from storage.repos import bench as repo
+
+log = logging.getLogger(__name__)
+SAMPLE_BENCH = REPO_ROOT / "static" / "bench"
+
+
+def sample_bench_dir() -> Path:
+    return SAMPLE_BENCH
+
+
+def pointers() -> list[str]:
+    """Registry pointers that can be evaluated (enabled entries of capability "pointing")."""
+    from backend.registry import get_registry
+
+    reg = get_registry()
+    return [e.name for e in reg.entries("pointing") if e.enabled]
+
+
+def store_result(res: dict, session_id: str | None = None) -> int:
+    return get_storage().write(lambda s: repo.add_result(s, res, session_id=session_id))
+
+
+def run_pointer_on_bench(pointer: str, bench_dir: str | Path | None = None, progress=None,
+                         session_id: str | None = None, overlay_dir: str | Path | None = None,
+                         timeout_s: float = 60) -> dict:
+    """Evaluate a registry pointer, store the result row, return the result (with items)."""
+    if pointer not in pointers():
+        raise ValueError(f"Unknown or disabled pointer {pointer!r}; choose one of: {', '.join(pointers())}.")
+    res = B.evaluate_pointer(bench_dir or SAMPLE_BENCH, pointer, progress=progress, timeout_s=timeout_s,
+                             resume=False, overlay_dir=overlay_dir)
+    res["result_id"] = store_result(res, session_id)
+    return res
+
+
+def committed_results(bench_dir: Path | None = None) -> dict[str, dict]:
+    """Results files shipped with the sample bench (`results/<model>.json`)."""
+    out = {}
+    for p in sorted(((bench_dir or SAMPLE_BENCH) / "results").glob("*.json")):
+        try:
+            res = json.loads(p.read_text(encoding="utf-8"))
+            if not res.get("complete", True):
+                continue  # a run still in progress (or killed): resumable, but not a result yet
+            out[res.get("model") or p.stem] = {k: res[k] for k in ("model", "n", "average", "per_category")} | {
+                "source": "file", "bench": res.get("bench", ""), "created": None}
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("skipping results file %s: %s", p, exc)
+    return out
+
+
+def bench_results(bench_name: str | None = None) -> dict[str, dict]:
+    """Latest stored result per model, falling back to the committed files for the sample bench."""
+    name = bench_name or SAMPLE_BENCH.name
+    stored = get_storage().read(lambda s: repo.latest_results(s, bench=name))
+    merged = committed_results() if name == SAMPLE_BENCH.name else {}
+    merged.update(stored)
+    return merged
+
+
+def arena_ratings() -> tuple[dict[str, dict], str]:
+    """(ratings, note). Absent arena service or no votes → ({}, a sentence saying so)."""
+    try:
+        from backend.arena.service import leaderboard
+    except ImportError:
+        return {}, "No arena votes yet (the arena service is not installed)."
+    try:
+        lb = leaderboard(method="bt") or {}
+    except Exception as exc:  # noqa: BLE001 - the panel must still show bench numbers
+        log.warning("arena leaderboard unavailable: %s", exc)
+        return {}, f"No arena ratings available ({type(exc).__name__})."
+    if not lb:
+        return {}, "No arena votes yet."
+    return lb, f"Arena ratings from {len(lb)} model(s) (Bradley-Terry)."
+
+
+def bench_vs_arena(bench_name: str | None = None) -> dict:
+    bench = bench_results(bench_name)
+    arena, note = arena_ratings()
+    out = compare(bench, arena)
+    out["note"] = note
+    out["bench"] = bench
+    return out
+
+
+def result_items(model: str) -> list[dict]:
+    """Per-item rows of the newest stored result for `model` (or its committed file)."""
+    stored = get_storage().read(lambda s: repo.latest_results(s, bench=SAMPLE_BENCH.name, with_items=True))
+    if model in stored and stored[model].get("items"):
+        return stored[model]["items"]
+    p = SAMPLE_BENCH / "results" / f"{model}.json"
+    if p.is_file():
+        return json.loads(p.read_text(encoding="utf-8")).get("items", [])
+    return []
+
+
+MAX_ZIP_BYTES = 300 * 1024 * 1024
+MAX_ZIP_MEMBERS = 20_000
+
+
+def extract_bench_zip(zip_path: str | Path) -> Path:
+    """Unpack a Point-Bench zip into a fresh temp dir (no absolute/parent paths, size-capped); return its root."""
+    import tempfile
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise B.BenchError("That file is not a readable zip archive.") from exc
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
+            raise B.BenchError("The bench zip is too large (at most 20,000 files and 300 MB unpacked).")
+        for i in infos:
+            parts = Path(i.filename).parts
+            if i.filename.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
+                raise B.BenchError(f"The bench zip holds an unsafe path: {i.filename!r}.")
+        dest = Path(tempfile.mkdtemp(prefix="bench-zip-"))
+        zf.extractall(dest)
+    hits = sorted(dest.rglob("data.json"), key=lambda p: len(p.parts))
+    if not hits:
+        raise B.BenchError("The bench zip has no data.json.")
+    return hits[0].parent
+
+
+def evaluate_uploaded(zip_path: str | Path, pointer: str, progress=None, session_id: str | None = None,
+                      overlay_dir: str | Path | None = None) -> dict:
+    """Evaluate a registry pointer on an uploaded bench zip (e.g. an export of accepted annotations)."""
+    if pointer not in pointers():
+        raise ValueError(f"Unknown or disabled pointer {pointer!r}; choose one of: {', '.join(pointers())}.")
+    root = extract_bench_zip(zip_path)
+    res = B.evaluate_pointer(root, pointer, progress=progress, resume=False, overlay_dir=overlay_dir)
+    res["bench"] = f"upload:{res['bench_fingerprint']}"
+    res["result_id"] = store_result(res, session_id)
+    return res
