@@ -1,0 +1,1 @@
+"""One-prompt anomaly inspection: engines, metrics, synthesis, and the inspector around them."""

