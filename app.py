@@ -23,6 +23,12 @@ log = logging.getLogger("app")
 
 # Tab modules in display order; each has build(). Status is always last.
 TABS = [
+    "apps.arena",
+    "apps.leaderboard",
+    "apps.anomaly",
+    "apps.bench",
+    "apps.edit3d",
+    "apps.svg_studio",
     "apps.status",
 ]
 
