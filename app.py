@@ -25,9 +25,9 @@ log = logging.getLogger("app")
 TABS = [
     "apps.arena",
     "apps.leaderboard",
-    "apps.anomaly",
     "apps.bench",
     "apps.edit3d",
+    "apps.anomaly",
     "apps.svg_studio",
     "apps.status",
 ]
