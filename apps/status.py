@@ -7,8 +7,8 @@ import pandas as pd
 from apps.common import user_errors
 from backend.system_status import system_status
 
-MODEL_COLUMNS = ["name", "capability", "kind", "label", "available", "detail", "loaded", "device",
-                 "load_time_s", "memory_mb", "path"]
+MODEL_COLUMNS = ["name", "capability", "kind", "available", "loaded", "device", "load_time_s", "memory_mb",
+                 "detail", "label", "path"]
 KIND_LABEL = {"embedded": "embedded default", "checkpoint": "big checkpoint", "remote": "remote endpoint"}
 
 
@@ -45,7 +45,8 @@ def build() -> None:
                     "*Embedded default* = real weights shipped inside a Python package; *big checkpoint* = weights "
                     "you place under `MODELS_DIR`; *remote endpoint* = an OpenAI-compatible server.")
         summary = gr.Markdown(elem_id="status-summary")
-        models = gr.Dataframe(label="Model adapters", interactive=False, elem_id="status-models", wrap=True)
+        models = gr.Dataframe(label="Model adapters", interactive=False, elem_id="status-models", wrap=False,
+                              max_height=640)
         versions = gr.Dataframe(label="Versions", interactive=False, elem_id="status-versions")
         btn = gr.Button("Refresh", elem_id="status-refresh")
         btn.click(refresh_status, outputs=[models, summary, versions], api_name="status")

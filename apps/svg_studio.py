@@ -2,13 +2,15 @@
 
 Layout and wiring only; handlers live in apps/svg_studio_handlers.py. Public endpoints (gradio_client):
 svg_generate, svg_candidates, svg_style_card, svg_edit, svg_icon_set, svg_compare, svg_vote,
-svg_leaderboard, svg_history. SVG is shown as rendered PNG and as text in a code view, never as HTML.
+svg_leaderboard, svg_history; the style library accordion (apps/svg_studio_library.py) adds svg_learn_style and
+svg_library_styles. SVG is shown as rendered PNG and as text in a code view, never as HTML.
 """
 from __future__ import annotations
 
 import gradio as gr
 
 from apps import svg_studio_handlers as h
+from apps import svg_studio_library
 
 CPU = dict(concurrency_id="cpu", concurrency_limit=2)
 INTRO = """### SVG Studio — icons in a consistent style
@@ -32,7 +34,8 @@ def build() -> None:
                 prompt = gr.Textbox(label="Prompt", placeholder="e.g. bell", elem_id="svg-prompt", max_length=200)
                 source = gr.Radio(h.SOURCES, value=h.SOURCES[0], label="Style source", elem_id="svg-source")
                 style = gr.Dropdown(style_names, value="phosphor/bold" if "phosphor/bold" in style_names else None,
-                                    label="Installed style (set/variant)", elem_id="svg-style")
+                                    label="Installed style (set/variant, or library:<id> for the learned engine)",
+                                    elem_id="svg-style", allow_custom_value=True)
                 files = gr.File(label="Exemplar SVGs (1–16; PNG/JPG are traced with vtracer)", file_count="multiple",
                                 file_types=[".svg", ".png", ".jpg", ".jpeg"], type="filepath", elem_id="svg-exemplars")
                 with gr.Accordion("Style card (editable; used when the source is 'Edited style card')", open=False):
@@ -78,6 +81,7 @@ def build() -> None:
                         e_join = gr.Dropdown(h.JOINS, value="round", label="Joins")
                         e_palette = gr.Textbox(value="", label="Palette (empty = keep)")
                     e_btn = gr.Button("Apply edits to the selected candidate", elem_id="svg-edit")
+        svg_studio_library.build(style, source, engine)
         with gr.Accordion("Icon-set mode: many concepts, one style", open=False):
             concepts = gr.Textbox(lines=4, label="Concepts (one per line or comma-separated, ≤ 24)",
                                   placeholder="home\nsearch\nbell\nsettings", elem_id="svg-concepts")

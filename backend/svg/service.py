@@ -57,9 +57,18 @@ def _store(kind: str, prompt: str, gen: Generation, n: int, session_id: str | No
             c.notes.append(f"Not saved: {type(exc).__name__}.")
 
 
+def studio_style(style: StyleSpec, engine: str) -> tuple[StyleCard | None, str | None, str]:
+    """resolve_style, plus "library:<id>" few-shot styles (learned engine only; see backend.svg.library_service)."""
+    from backend.svg.library_service import check_style, library_label
+
+    if check_style(style, engine) is not None:
+        return None, None, library_label(style)
+    return resolve_style(style)
+
+
 def generate(prompt: str, style: StyleSpec, engine: str = DEFAULT_ENGINE, n: int = 4, seed: int = 0,
              session_id: str | None = None, kind: str = "prompt", store: bool = True) -> Generation:
-    card, _, label = resolve_style(style)
+    card, _, label = studio_style(style, engine)
     eng = get_engine(engine)
     t0 = time.perf_counter()
     cands = eng.generate(prompt, style, int(n), int(seed))
@@ -86,7 +95,7 @@ def icon_set(concepts: list[str], style: StyleSpec, engine: str = DEFAULT_ENGINE
     """One icon per concept in one style, plus the set's consistency score."""
     from backend.svg.metrics import consistency
 
-    card, _, label = resolve_style(style)
+    card, _, label = studio_style(style, engine)
     eng = get_engine(engine)
     t0 = time.perf_counter()
     cands = [eng.generate(c, style, 1, int(seed))[0] for c in concepts]
@@ -187,7 +196,8 @@ def compare(prompt: str, style: StyleSpec, engine_a: str, engine_b: str, seed: i
     """One candidate from each of two engines, for a blind pairwise vote."""
     if engine_a == engine_b:
         raise ValueError("Pick two different engines to compare.")
-    card, _, label = resolve_style(style)
+    for e in (engine_a, engine_b):
+        card, _, label = studio_style(style, e)
     t0 = time.perf_counter()
     cands = [get_engine(e).generate(prompt, style, 1, int(seed))[0] for e in (engine_a, engine_b)]
     gen = Generation(cands, f"{engine_a} vs {engine_b}"[:64], label, card.to_dict() if card else None, int(seed),
@@ -248,6 +258,7 @@ def recent(session_id: str | None, limit: int = 20) -> list[dict]:
     return get_storage().read(lambda s: recent_generations(s, session_id, limit))
 
 
-__all__ = ["recent", "Generation", "generate", "icon_set", "edit_svg", "trace_raster", "load_exemplars", "previews",
+__all__ = ["studio_style", "recent",
+           "Generation", "generate", "icon_set", "edit_svg", "trace_raster", "load_exemplars", "previews",
            "zip_candidates", "compare", "vote_on", "candidates_of", "engine_leaderboard", "parse_concepts", "parse_palette",
            "DEFAULT_ENGINE", "extract_style"]

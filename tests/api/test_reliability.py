@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.api, pytest.mark.slow]
 
 def test_reduced_load_sqlite():
     res = run(clients=4, votes=4, database_url=None)
-    assert res["acked"] == 16 and res["errors"] == 0
+    assert res["acked"] == 16 and res["errors"] == 0, res["error_samples"]
     assert res["lost"] == res["duplicate_votes"] == res["orphan_votes"] == res["mismatched"] == 0
     assert res["sqlite_integrity"] == "ok" and res["ratings_equal"]
 
@@ -21,7 +21,7 @@ def test_reduced_load_sqlite():
 @pytest.mark.postgres
 def test_reduced_load_postgres(pg_url):
     res = run(clients=4, votes=4, database_url=pg_url)
-    assert res["acked"] == 16 and res["errors"] == 0
+    assert res["acked"] == 16 and res["errors"] == 0, res["error_samples"]
     assert res["lost"] == res["duplicate_votes"] == res["orphan_votes"] == 0 and res["ratings_equal"]
 
 
