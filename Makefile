@@ -5,6 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 $(STAMP): requirements.txt
+	@$(PYTHON) -c "import sys, ensurepip; assert sys.version_info[:2] == (3, 11)" 2>/dev/null || \
+	  { echo "Needs Python 3.11 with venv support (Debian: apt install python3.11-venv)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -r requirements.txt
