@@ -10,7 +10,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from apps.common import client_ip, load_user_image, session_id, user_errors
+from apps.common import client_ip, download_file, load_user_image, session_id, user_errors
 from backend.arena import bench_images, service
 
 VOTE_LABELS = {"A": "A is better", "B": "B is better", "tie": "Tie", "bothbad": "Both bad"}
@@ -63,7 +63,26 @@ def new_battle(image, instruction, bench_file=None, request: gr.Request = None,
     status = (f"{_badge_md('A', b['badge_a'])} · {_badge_md('B', b['badge_b'])}  \n"
               f"Category: **{bench_images.CATEGORY_LABELS.get(b['category'], b['category'])}**. "
               "Which model pointed better? (Skip with *New round*.)")
-    return (b["battle_id"], b["image_a"], b["image_b"], b["overlay"], status, "", *_reset_buttons(True))
+    bid = b["battle_id"]
+    return (bid, _battle_png(b["image_a"], bid, "A"), _battle_png(b["image_b"], bid, "B"),
+            _battle_png(b["overlay"], bid, "overlay"), status, "", *_reset_buttons(True))
+
+
+def _battle_png(img, battle_id: str, tag: str) -> str:
+    """PNG file unique to this battle. Gradio caches outputs by content hash, so two concurrent battles with
+    identical renderings would share (and rewrite) one cached file while it is being served; a text chunk with
+    the battle id keeps every battle's files distinct without changing a pixel."""
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    if not isinstance(img, Image.Image):
+        img = Image.fromarray(np.asarray(img))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("battle", f"{battle_id}:{tag}")
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", pnginfo=info)
+    return download_file(buf.getvalue(), f"battle-{battle_id[:12]}-{tag}.png")
 
 
 def _vote_api(battle_id: str, choice: str, request: gr.Request) -> dict:
