@@ -103,8 +103,8 @@ def counting_letters(rng) -> Scene:
 _DIRS = {"above": (-1, 0), "below": (1, 0), "to the left of": (0, -1), "to the right of": (0, 1)}
 
 
-def spatial_grid(rng) -> Scene:
-    rows, cols = 3, 4
+def _neighbour_pair(rng, rows: int = 3, cols: int = 4):
+    """A 3×4 shape grid plus a random (relation, anchor cell, target cell) whose target exists."""
     img, cells = _grid(rng, rows, cols)
     while True:
         rel = _choice(rng, list(_DIRS))
@@ -112,7 +112,11 @@ def spatial_grid(rng) -> Scene:
         anchor = (int(rng.integers(rows)), int(rng.integers(cols)))
         tgt = (anchor[0] + dr, anchor[1] + dc)
         if tgt in cells:
-            break
+            return img, cells, rel, anchor, tgt
+
+
+def spatial_grid(rng) -> Scene:
+    img, cells, rel, anchor, tgt = _neighbour_pair(rng)
     a = cells[anchor]
     return Scene(img, [cells[tgt][2]], f"Point to the shape directly {rel} the {a[0]} {a[1]}.")
 
@@ -177,15 +181,7 @@ def spatial_shelves(rng) -> Scene:
 
 # --- steerable ----------------------------------------------------------------------------------------
 def steerable_neighbour(rng) -> Scene:
-    rows, cols = 3, 4
-    img, cells = _grid(rng, rows, cols)
-    while True:
-        rel = _choice(rng, list(_DIRS))
-        dr, dc = _DIRS[rel]
-        anchor = (int(rng.integers(rows)), int(rng.integers(cols)))
-        tgt = (anchor[0] + dr, anchor[1] + dc)
-        if tgt in cells:
-            break
+    img, cells, rel, anchor, tgt = _neighbour_pair(rng)
     ref = cells[anchor][3]
     return Scene(img, [cells[tgt][2]], f"Point to the shape directly {rel} the shape at the existing point.",
                  ref=ref)

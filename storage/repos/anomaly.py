@@ -73,18 +73,23 @@ def save_pool(s: Session, *, session_id: str | None, product: str, name: str, pr
     return row.id
 
 
+def _newest_per(rows, key):
+    """First row per key from rows ordered newest first (versions are appended, never updated)."""
+    seen = set()
+    for r in rows:
+        k = key(r)
+        if k not in seen:
+            seen.add(k)
+            yield r
+
+
 def list_pools(s: Session, product: str | None = None) -> list[dict]:
     """Newest version of every (product, name), newest first."""
     q = select(AnomalyPromptPoolRow).order_by(AnomalyPromptPoolRow.id.desc())
     if product:
         q = q.where(AnomalyPromptPoolRow.product == product)
-    seen: set[tuple[str, str]] = set()
     out = []
-    for r in s.scalars(q):
-        key = (r.product, r.name)
-        if key in seen:
-            continue
-        seen.add(key)
+    for r in _newest_per(s.scalars(q), lambda r: (r.product, r.name)):
         out.append({"id": r.id, "product": r.product, "name": r.name, "n": len(r.prompt_shas),
                     "created": r.created.isoformat(), "prompt_shas": r.prompt_shas})
     return out
@@ -118,13 +123,8 @@ def list_corrections(s: Session, *, product: str | None = None, session_id: str 
         q = q.where(AnomalyCorrectionRow.product == product)
     if session_id:
         q = q.where(AnomalyCorrectionRow.session_id == session_id)
-    seen: set[tuple[str, str]] = set()
     out = []
-    for r in s.scalars(q):
-        key = (r.product, r.query_sha)
-        if key in seen:
-            continue
-        seen.add(key)
+    for r in _newest_per(s.scalars(q), lambda r: (r.product, r.query_sha)):
         out.append({"id": r.id, "product": r.product, "defect_type": r.defect_type, "filename": r.filename,
                     "query_sha": r.query_sha, "mask_sha": r.mask_sha, "mask_pixels": r.mask_pixels,
                     "inspection_id": r.inspection_id, "created": r.created.isoformat()})
