@@ -15,18 +15,27 @@ from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.config import Settings, get_settings, redact_url
+from backend.config import Settings, get_settings
+from backend.errors import UserError
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 T = TypeVar("T")
 
 
-class StorageError(RuntimeError):
+def redact_url(url: str) -> str:
+    """Database URL without its password, for display."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # malformed URL: show only the scheme
+        return url.split(":", 1)[0] + ":…"
+
+
+class StorageError(UserError):
     """Storage cannot start or a write failed after retries; the message is for users."""
 
 
@@ -81,10 +90,7 @@ class Storage:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        if settings.database_kind == "sqlite":
-            check_data_dir(settings.data_dir)
-        else:
-            check_data_dir(settings.data_dir)  # images still live on disk
+        check_data_dir(settings.data_dir)  # SQLite's file, and images on disk for PostgreSQL too
         self.engine = make_engine(settings)
         try:
             with self.engine.connect() as conn:

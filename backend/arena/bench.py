@@ -29,6 +29,8 @@ from typing import Any, Callable
 import numpy as np
 from PIL import Image
 
+from backend.errors import UserError
+
 CATEGORIES = ("affordable", "spatial", "counting", "steerable", "reasoning")
 CATEGORY_LABELS = {"affordable": "Affordance", "spatial": "Spatial", "counting": "Counting",
                    "steerable": "Steerability", "reasoning": "Reasoning"}
@@ -38,7 +40,7 @@ SAVE_EVERY = 10
 Progress = Callable[[int, int, str], None]
 
 
-class BenchError(ValueError):
+class BenchError(UserError):
     """The bench directory or predictions are unusable; the message names the file or item."""
 
 
@@ -354,7 +356,7 @@ def endpoint_pointer(base_url: str, model: str, family: str, api_key: str | None
     from backend.registry import ModelEntry, _import_factory
 
     entry = ModelEntry(name=f"endpoint:{model}", capability="pointing", kind="remote",
-                       factory="backend.pointing.http:OpenAIPointer", label=f"{model} at {base_url}",
+                       factory="backend.pointing.remote:OpenAIPointer", label=f"{model} at {base_url}",
                        options={"base_url": base_url, "model": model, "family": family, "timeout_s": timeout_s,
                                 **({"api_key": api_key} if api_key else {})})
     try:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from backend.arena.ratings import WINNERS
+from backend.errors import UserError
 
 POINTARENA_CSV_HEADER = ["Model", "Elo Rating", "Wins", "Losses", "Games", "Win Rate", "Lower CI", "Upper CI"]
 # PointArena's folder names -> our category keys ("affordable" is shown as Affordance).
@@ -44,7 +45,7 @@ def _tstamp(value) -> float | None:
     try:
         dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ValueError(f"Cannot read the timestamp {value!r}; use ISO 8601 or epoch seconds.") from exc
+        raise UserError(f"Cannot read the timestamp {value!r}; use ISO 8601 or epoch seconds.") from exc
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.timestamp()
@@ -60,13 +61,13 @@ def content_hash(rec: dict) -> str:
 def from_clean_battle(items: list) -> list[dict]:
     """FastChat clean_battle records -> our battle records (validated)."""
     if not isinstance(items, list):
-        raise ValueError("A clean_battle file must hold a JSON list of battles.")
+        raise UserError("A clean_battle file must hold a JSON list of battles.")
     out = []
     for i, it in enumerate(items):
         if not isinstance(it, dict) or not {"model_a", "model_b", "winner"} <= it.keys():
-            raise ValueError(f"Battle #{i + 1} lacks model_a, model_b or winner.")
+            raise UserError(f"Battle #{i + 1} lacks model_a, model_b or winner.")
         if it["winner"] not in WINNERS:
-            raise ValueError(f"Battle #{i + 1} has winner {it['winner']!r}; expected one of {', '.join(WINNERS)}.")
+            raise UserError(f"Battle #{i + 1} has winner {it['winner']!r}; expected one of {', '.join(WINNERS)}.")
         rec = {"model_a": str(it["model_a"]), "model_b": str(it["model_b"]), "winner": it["winner"],
                "judge": it.get("judge"), "anony": bool(it.get("anony", True)), "tstamp": _tstamp(it.get("tstamp")),
                "category": normalise_category(it.get("category")),
@@ -83,13 +84,13 @@ def from_clean_battle(items: list) -> list[dict]:
 def from_pointarena(items: list) -> list[dict]:
     """PointArena dynamic_results.json -> our battle records; both_good = tie, both_bad = tie (bothbad)."""
     if not isinstance(items, list):
-        raise ValueError("A PointArena results file must hold a JSON list of votes.")
+        raise UserError("A PointArena results file must hold a JSON list of votes.")
     out = []
     for i, it in enumerate(items):
         try:
             m1, m2, win = str(it["model1_name"]), str(it["model2_name"]), it["winning_model"]
         except (KeyError, TypeError) as exc:
-            raise ValueError(f"Vote #{i + 1} lacks model1_name, model2_name or winning_model.") from exc
+            raise UserError(f"Vote #{i + 1} lacks model1_name, model2_name or winning_model.") from exc
         if win == m1:
             winner = "model_a"
         elif win == m2:
@@ -99,7 +100,7 @@ def from_pointarena(items: list) -> list[dict]:
         elif win == "both_bad":
             winner = "tie (bothbad)"
         else:
-            raise ValueError(f"Vote #{i + 1} names winner {win!r}, which is neither model nor both_good/both_bad.")
+            raise UserError(f"Vote #{i + 1} names winner {win!r}, which is neither model nor both_good/both_bad.")
         out.append({"model_a": m1, "model_b": m2, "winner": winner, "judge": None, "anony": True,
                     "tstamp": _tstamp(it.get("timestamp")), "category": normalise_category(it.get("category")),
                     "instruction": it.get("object_name"), "image": it.get("image_filename"), "image_sha256": None,
@@ -113,7 +114,7 @@ def parse_battles(items, fmt: str) -> list[dict]:
         return from_clean_battle(items)
     if fmt == "pointarena":
         return from_pointarena(items)
-    raise ValueError(f"Unknown battles format {fmt!r}; use clean_battle or pointarena.")
+    raise UserError(f"Unknown battles format {fmt!r}; use clean_battle or pointarena.")
 
 
 def records_to_frame(records: list[dict]) -> pd.DataFrame:
@@ -130,9 +131,9 @@ def load_battles_file(path: str | Path, fmt: str = "clean_battle") -> pd.DataFra
     try:
         items = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ValueError(f"No battles file at {str(p)!r}.") from exc
+        raise UserError(f"No battles file at {str(p)!r}.") from exc
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{p.name} is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
+        raise UserError(f"{p.name} is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
     return records_to_frame(parse_battles(items, fmt))
 
 

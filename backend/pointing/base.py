@@ -11,6 +11,7 @@ from typing import Any
 
 from PIL import Image
 
+from backend.errors import UserError
 from backend.pointing.types import PointResult, finalize_points
 
 MAX_INSTRUCTION_CHARS = 300
@@ -28,10 +29,10 @@ class PointingError(RuntimeError):
 def check_instruction(instruction: Any) -> str:
     """The cleaned instruction, or ValueError with a sentence for the user."""
     if not isinstance(instruction, str) or not instruction.strip():
-        raise ValueError("Please type what the models should point at (the instruction is empty).")
+        raise UserError("Please type what the models should point at (the instruction is empty).")
     text = " ".join(instruction.split())
     if len(text) > MAX_INSTRUCTION_CHARS:
-        raise ValueError(f"The instruction is too long ({len(text)} characters; at most {MAX_INSTRUCTION_CHARS}).")
+        raise UserError(f"The instruction is too long ({len(text)} characters; at most {MAX_INSTRUCTION_CHARS}).")
     return text
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
+from backend.config import setting
 from backend.pointing.base import check_instruction
 from backend.pointing.types import PointResult, is_system_failure
 from backend.registry import ModelUnavailable, get_registry
@@ -24,12 +25,7 @@ _tripped: dict[str, tuple[float, str]] = {}
 
 
 def cooldown_s() -> float:
-    import os
-
-    try:
-        return float(os.environ.get("POINTER_COOLDOWN_S", "60"))
-    except ValueError:
-        return 60.0
+    return setting("POINTER_COOLDOWN_S")
 
 
 def report_failure(name: str, reason: str) -> None:

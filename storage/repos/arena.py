@@ -8,13 +8,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.errors import UserError
 from storage.models import ArenaBattle, ArenaVote
 from storage.repos.sessions import touch_session
 
 WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
 
 
-class VoteRejected(ValueError):
+class VoteRejected(UserError):
     """The vote cannot be accepted; the message says why (shown to the user)."""
 
 
