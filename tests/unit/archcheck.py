@@ -18,8 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("apps", "backend", "storage")
 FEATURES = ("arena", "pointing", "anomaly", "edit3d", "svg")
-# Which feature package may import which (the arena runs the pointers as contestants).
-FEATURE_DEPS = {"arena": {"pointing"}}
+# Which feature package may import which (the arena runs the pointers as contestants; SVG engine votes are rated
+# with the arena's Bradley-Terry maths).
+FEATURE_DEPS = {"arena": {"pointing"}, "svg": {"arena"}}  # svg: engine votes are rated with arena.ratings
 EVENT_METHODS = {"click", "change", "submit", "select", "upload", "input", "release", "blur", "focus", "tick",
                  "then", "success", "load", "edit", "clear", "stream", "api", "on", "like", "download", "play"}
 SQL_TEXT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA)\b.*\b(FROM|INTO|SET|TABLE|INDEX|\w+\s*=)",
@@ -285,9 +286,11 @@ def handlers(mods: dict[str, Module]) -> list[Handler]:
                 continue
             if isinstance(fn_arg, ast.Call):  # a handler factory: the factory's body is the handler
                 fn_arg = fn_arg.func
-            if isinstance(fn_arg, ast.Lambda):
+            if isinstance(fn_arg, ast.Lambda):  # named after the apps functions it wraps (stable across edits)
                 calls = backend_calls(mods, mod, fn_arg)
-                key = (mod.name, f"<lambda:{fn_arg.lineno}>")
+                wrapped = sorted({t[1].name for n in ast.walk(fn_arg) if isinstance(n, ast.Call)
+                                  for t in [_resolve_callable(mods, mod, n.func)] if t is not None})
+                key = (mod.name, f"<lambda:{','.join(wrapped) or fn_arg.lineno}>")
                 found[key] = Handler(mod.name, key[1], fn_arg.lineno, 1, sorted(calls))
                 continue
             target = _resolve_callable(mods, mod, fn_arg)
