@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.arena.vocab import WINNERS
-from storage.models import ArenaBattle, ArenaVote
+from storage.models import ArenaBattle, ArenaVote, utcnow
 from storage.repos.sessions import touch_session
 
 
@@ -225,9 +225,13 @@ def _pg_copy_battles(s: Session, battles: list[dict]) -> set[str]:
         cur.execute("CREATE TEMP TABLE IF NOT EXISTS arena_import_stage (LIKE arena_battles INCLUDING DEFAULTS) "
                     "ON COMMIT DELETE ROWS")
         with cur.copy(f"COPY arena_import_stage ({cols}) FROM STDIN") as cp:
+            now = utcnow()
             for b in battles:
-                cp.write_row([json.dumps(b[c]) if c in ("points_a", "points_b") and b[c] is not None else b[c]
-                              for c in _COPY_COLS])
+                row = {c: b.get(c) for c in _COPY_COLS}
+                row["created"] = row["created"] or now
+                for c in ("points_a", "points_b"):
+                    row[c] = json.dumps(row[c]) if row[c] is not None else None
+                cp.write_row([row[c] for c in _COPY_COLS])
         cur.execute(f"INSERT INTO arena_battles ({cols}) SELECT {cols} FROM arena_import_stage "
                     "ON CONFLICT DO NOTHING RETURNING id")
         added = {r[0] for r in cur.fetchall()}
