@@ -117,12 +117,28 @@ def start_battle(image: Image.Image, instruction: str, *, session_id: str, clien
                   latency_a=ra.latency_s, latency_b=rb.latency_s,
                   invalid=is_system_failure(ra) or is_system_failure(rb),
                   ref_point=list(ref_point) if ref_point else None, source="live")
+    identical = same_answer(ra, rb)
+    if identical:  # nothing to judge: stored for the record, never offered for a vote (see `vote`)
+        fields["extra"] = {"identical": True}
     get_storage().write(lambda s: repo.insert_battle(s, **fields))
-    return {"battle_id": battle_id, "category": category, "ref_point": ref_point,
+    return {"battle_id": battle_id, "category": category, "ref_point": ref_point, "identical": identical,
             "image_a": render.render_side(image, ra.points, "A", ref_point),
             "image_b": render.render_side(image, rb.points, "B", ref_point),
             "overlay": render.render_overlay(image, ra.points, rb.points, ref_point),
             "badge_a": badge(ra), "badge_b": badge(rb), "n_points": (len(ra.points), len(rb.points))}
+
+
+IDENTICAL_MESSAGE = ("Both models gave the identical answer, so there is nothing to judge. The battle is stored "
+                     "but not rated; start a new round.")
+
+
+def same_answer(ra, rb) -> bool:
+    """Both sides produced the same output (e.g. the `ocr` pointer falling back to `lite0-cam`): same points, to
+    a hundredth of a pixel, or both no point at all."""
+    def key(res):
+        return [(round(float(x), 2), round(float(y), 2)) for x, y in res.points]
+
+    return key(ra) == key(rb)
 
 
 def badge(res) -> str:
@@ -147,6 +163,8 @@ def vote(battle_id: str, choice: str, *, session_id: str) -> dict:
         b = repo.get_battle(s, battle_id)
         if b is None:
             raise repo.VoteRejected("This battle does not exist. Start a new round.")
+        if (b.get("extra") or {}).get("identical"):
+            raise repo.VoteRejected(IDENTICAL_MESSAGE)
         dwell = (utcnow() - pd.Timestamp(b["created"]).to_pydatetime()).total_seconds()
         counted = dwell >= lim.min_dwell_s
         repo.insert_vote(s, battle_id, session_id=session_id, judge_id=salted_hash(session_id, "judge"),
