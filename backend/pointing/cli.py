@@ -61,7 +61,7 @@ def _point(a: argparse.Namespace) -> int:
 
 
 def _serve(a: argparse.Namespace) -> int:
-    get_registry().entry(a.pointer)  # fail fast on a typo
+    get_registry().get(a.pointer)  # load before serving: a typo fails now, and /v1/models answers only when ready
     app = create_app(a.pointer, a.family, a.model_id, a.delay_s, a.fail_first, secret(a.api_key_env))
     uvicorn.run(app, host=a.host, port=a.port, log_level="warning")
     return 0
