@@ -252,7 +252,14 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
     if card.duotone and not any(p.get("opacity", 1.0) < 0.6 for p in out) and any(p["stroke"] for p in out):
         # duotone look (Phosphor duotone, Material two-tone): closed shapes filled at 20 % under the lines
         underlay = [{**q, "opacity": 0.2} for q in to_fill([p for p in out if p["stroke"]], solid=True)]
-    if card.mode == "outline":  # fills become their boundary drawn as a stroke
+    if card.mode == "outline" and source.mode == "outline-fill" and adapt:
+        # lines drawn as fills have no recoverable centre-line: stroking their boundary would double every
+        # line, so they stay filled outlines, thickened or thinned to the card's weight
+        out = to_fill(reweight(out, w - src_w), solid=False)
+        if notes is not None:
+            notes.append(f"kept the source's filled outlines (no centre-line to recover) at weight "
+                         f"{card.stroke_width:g} instead of stroking their edges")
+    elif card.mode == "outline":  # fills become their boundary drawn as a stroke
         out = to_outline(out, w, card.linecap, card.linejoin)
     elif card.mode == "outline-fill":
         if source.mode == "solid":  # a solid glyph becomes a ring of the target weight
