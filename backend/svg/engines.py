@@ -157,7 +157,7 @@ class RetrievalEngine:
         from backend.svg.corpus import DEFAULT_ROOT, META_FILE
 
         if not (DEFAULT_ROOT / META_FILE).exists():
-            return False, f"icon corpus missing under {DEFAULT_ROOT} (python -m backend.svg.corpus build)"
+            return False, f"icon corpus missing under {DEFAULT_ROOT} (python -m backend.svg.offline.cli corpus-build)"
         return True, "corpus and MiniLM ship with the app"
 
     def _pick(self, ranked: list[int], scores: np.ndarray, n: int, seed: int) -> list[int]:

@@ -65,7 +65,7 @@ class PathDiffusionEngine:
     def check_available(cls, entry=None) -> tuple[bool, str]:
         p = _ckpt_path(entry)
         if not p.exists():
-            return False, f"checkpoint missing at {p} (python -m backend.svg.train … --out {p.parent})"
+            return False, f"checkpoint missing at {p} (python -m backend.svg.offline.train … --out {p.parent})"
         try:
             import torch  # noqa: F401
         except ImportError as exc:
@@ -110,21 +110,39 @@ class PathDiffusionEngine:
             svg, notes = s.svg, [f"sampled: DDIM {steps or self.steps} steps, guidance {guidance or self.guidance}, "
                                  f"seed {seed}, #{i + 1}; {s.n_paths} path(s)"]
             if card is not None:
-                svg = self._apply_card(svg, card)
+                svg, changed = self._apply_card(svg, card)
                 notes.append(f"style card “{card.name}” applied ({card.summary()})")
+                notes += [f"Legibility: {c}." for c in changed]
+            else:
+                svg, shrink = self._inside_viewbox(svg)
+                if shrink < 0.999:
+                    notes.append(f"scaled by {shrink:.2f} so the drawing stays inside the viewBox")
             out.append(finish_candidate(svg, engine=self.name, prompt=prompt, style=label, concept=prompt,
                                         notes=notes))
         return out
 
     @staticmethod
-    def _apply_card(svg: str, card) -> str:
+    def _inside_viewbox(svg: str) -> tuple[str, float]:
+        from backend.svg.legibility import fit_inside
+        from backend.svg.paths import parse_svg_paths, paths_to_svg
+
+        paths, grid = parse_svg_paths(svg)
+        if not paths:
+            return svg, 1.0
+        shrink = fit_inside(paths, pad=1.0 / 24)
+        return (paths_to_svg(paths, grid=grid) if shrink < 0.999 else svg), shrink
+
+    @staticmethod
+    def _apply_card(svg: str, card) -> tuple[str, list[str]]:
         from backend.svg.paths import parse_svg_paths, paths_to_svg
         from backend.svg.style import apply_style, extract_style
 
         paths, _ = parse_svg_paths(svg)
         if not paths:
-            return svg
+            return svg, []
+        notes: list[str] = []
         try:
-            return paths_to_svg(apply_style(paths, card, extract_style([paths])), grid=card.grid)
+            out = apply_style(paths, card, extract_style([paths]), adapt=True, notes=notes)
+            return paths_to_svg(out, grid=card.grid), notes
         except ValueError:
-            return svg  # a card that cannot apply to this shape leaves the model's drawing unchanged
+            return svg, []  # a card that cannot apply to this shape leaves the model's drawing unchanged

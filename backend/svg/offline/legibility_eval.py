@@ -2,7 +2,7 @@
 
 Protocol (seeded; committed output static/svg/eval/legibility_report.json):
 - Held-out exemplar styles: for each target style S in TARGET_STYLES, three exemplar icons of S whose concepts
-  are in the 10 % held-out concept split (backend.svg.model.dataset.is_heldout) give a style card exactly as an
+  are in the 10 % held-out concept split (backend.svg.offline.dataset.is_heldout) give a style card exactly as an
   upload would (style_from_exemplars). Neither judge below sees held-out-concept icons, and no engine is
   trained on the exemplars.
 - Prompts: per style, PROMPTS_PER_SPLIT concepts from the training split ("seen") and as many from the
@@ -51,7 +51,7 @@ class StyleClassifier:
     def __init__(self, corpus, per_style: int = 90, seed: int = 0):
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        from backend.svg.model.dataset import is_heldout
+        from backend.svg.offline.dataset import is_heldout
 
         rng = random.Random(seed)
         xs, ys, xt, yt = [], [], [], []
@@ -127,7 +127,7 @@ class Recogniser:
 
 # ------------------------------------------------------------------------------------------------ setup
 def exemplar_cards(corpus, seed: int = 0) -> dict:
-    from backend.svg.model.dataset import is_heldout
+    from backend.svg.offline.dataset import is_heldout
     from backend.svg.style import style_from_exemplars
 
     rng = random.Random(seed)
@@ -142,7 +142,7 @@ def exemplar_cards(corpus, seed: int = 0) -> dict:
 
 def prompts_for(corpus, seed: int = 0) -> list[tuple[str, str]]:
     """(concept, split) pairs present in a centre-line set, seeded; the same list for every style."""
-    from backend.svg.model.dataset import is_heldout
+    from backend.svg.offline.dataset import is_heldout
 
     concepts = sorted({ic.concept for st in CENTRELINE_SETS for ic in corpus.of_style(st)})
     rng = random.Random(seed)
