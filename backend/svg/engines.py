@@ -252,7 +252,12 @@ def list_engines() -> list[tuple[str, str, bool, str]]:
     rows = []
     for e in reg.entries("svg-engine"):
         ok, why = reg.availability(e.name)
-        rows.append((e.name, e.label or e.name, ok, why))
+        label = e.label or e.name
+        if e.factory.endswith(":PathDiffusionEngine"):  # experimental: its measured figures go beside its name
+            from backend.svg.model.engine import measured_summary
+
+            label = f"EXPERIMENTAL — {label}{measured_summary()}"
+        rows.append((e.name, label, ok, why))
     return rows
 
 

@@ -73,9 +73,10 @@ def clearances(paths: list[dict], w: float, w0: float | None = None, gap: float 
     """Closing places of stroked centre-lines redrawn from width `w0` (the source's; default `w`) to `w`.
 
     A closing place is a white gap between two lines that was readable at `w0` (at least `min_gap(w0)`) and
-    is thinner than `min_gap(w)` at `w`: detail that does not survive the new weight. Between two subpaths it is a mutual-nearest pair of samples (so the
-    approach to a junction where lines meet is not a gap); within one subpath the along-path distance must
-    exceed the straight one by 2·(w + gap), so corners and U-turns are not gaps.
+    is thinner than `min_gap(w)` at `w`: detail that does not survive the new weight. Between two subpaths it
+    is a mutual-nearest pair of samples (so the approach to a junction where lines meet is not a gap); within
+    one subpath the along-path distance must exceed the straight one by 2·(w + gap), so corners and U-turns
+    are not gaps.
     Returns {"pairs", "subpaths": {(path, subpath): pairs}, "min_clearance" (unit box, inf if none),
     "lengths": {(path, subpath): length}}.
     """
@@ -119,11 +120,12 @@ def clearances(paths: list[dict], w: float, w0: float | None = None, gap: float 
             along = np.abs(sa[a] - sa[b])
             if subs[ja][3]:
                 along = np.minimum(along, sa[-1] - along)
-            n = int(((along > d + 2.0 * radius) & (d > visible)).sum())
+            far = (along > d + 2.0 * radius) & (d > visible)
+            n = int(far.sum())
             if n:
                 out["pairs"] += n
                 hit(ja, n)
-                out["min_clearance"] = min(out["min_clearance"], float((d[(along > d + 2.0 * radius) & (d > visible)] - w).min()))
+                out["min_clearance"] = min(out["min_clearance"], float((d[far] - w).min()))
     return out
 
 

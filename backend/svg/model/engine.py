@@ -22,6 +22,21 @@ DEFAULT_CKPT = REPO_ROOT / "static" / "svg" / "model" / "svgdit.pt"
 SAMPLER_DEFAULTS = {"steps": 20, "guidance": 1.5}
 
 
+def measured_summary(report: Path | None = None) -> str:
+    """The generator's measured figures beside its untrained floor, from the committed evaluation report
+    (static/svg/eval/legibility_report.json), for the engine label the studio shows."""
+    import json
+
+    p = report or REPO_ROOT / "static" / "svg" / "eval" / "legibility_report.json"
+    try:
+        s = json.loads(p.read_text())["summary"]
+        g, f = s["learned generator"]["all"], s["generator, untrained"]["all"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    return (f"; measured: concept top-5 {g['concept_top5']:.0%} (untrained network {f['concept_top5']:.0%}), "
+            f"target style {g['style_acc']:.0%} (untrained {f['style_acc']:.0%})")
+
+
 @lru_cache(maxsize=8)
 def file_sha256(path: str) -> str:
     h = hashlib.sha256()
@@ -40,7 +55,9 @@ def _ckpt_path(entry) -> Path:
 class PathDiffusionEngine:
     name = "svg-pathdiffusion"
     kind = "embedded"
-    novelty = ("Draws new path sets from noise (no corpus icon is copied), so it can produce concepts and "
+    novelty = ("Experimental: its concept and style accuracy stay far below retrieval + restyle (figures in the "
+               "engine label and static/svg/eval/legibility_report.json). Draws new path sets from noise (no corpus "
+               "icon is copied), so it can produce concepts and "
                "style/concept pairs the corpus lacks; shapes are simple and often rough — check the nearest-icon "
                "similarity and the evaluation report.")
 
@@ -56,8 +73,8 @@ class PathDiffusionEngine:
         info = self.gen.train_info
         base = (entry.label if entry is not None and entry.label else
                 f"Path diffusion (IconDiT-S, {self.gen.n_params / 1e6:.1f} M params)")
-        self.label = (f"{base} — trained on {info.get('device', '?')} for {info.get('minutes', '?')} min, "
-                      f"{info.get('steps', '?')} steps")
+        self.label = (f"EXPERIMENTAL — {base} — trained on {info.get('device', '?')} for {info.get('minutes', '?')} "
+                      f"min, {info.get('steps', '?')} steps" + measured_summary())
         self.model_sha = file_sha256(str(self.path))
         self._lock = threading.Lock()
 

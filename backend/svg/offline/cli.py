@@ -29,6 +29,9 @@ def main(argv=None) -> int:
     e = sub.add_parser("evaluate", help="legibility/style/paraphrase report")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--no-generator", action="store_true")
+    e.add_argument("--styles", default=",".join(ev.TARGET_STYLES), help="comma-separated target styles")
+    e.add_argument("--per-split", type=int, default=ev.PROMPTS_PER_SPLIT, help="prompts per concept split")
+    e.add_argument("--classifier-per-style", type=int, default=60, help="style-classifier training icons per style")
     e.add_argument("--out", default=str(ev.REPORT))
     sub.add_parser("paraphrases", help="retrieval on the paraphrase set")
     t = sub.add_parser("tables", help="write the generated tables into README.md and docs/svg_studio.md")
@@ -64,7 +67,9 @@ def main(argv=None) -> int:
             return 2
         print(json.dumps(corpus.counts(), indent=1))
     elif a.cmd == "evaluate":
-        rep = ev.run(seed=a.seed, generator=not a.no_generator)
+        rep = ev.run(seed=a.seed, generator=not a.no_generator, styles=tuple(a.styles.split(",")),
+                     per_split=a.per_split, classifier_per_style=a.classifier_per_style)
+        rep["command"] = "python -m backend.svg.offline.cli " + " ".join(argv if argv is not None else sys.argv[1:])
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         Path(a.out).write_text(json.dumps(rep, indent=1, default=float))
         print(ev.report_tables(rep))

@@ -16,6 +16,7 @@ import numpy as np
 from backend.svg.corpus import META_FILE, PATHS_FILE, Q_LO, Q_SCALE, Corpus, CorpusMissing, _cache
 from backend.svg.paths import CAPS, JOINS, RULES
 
+
 def _parse_one(args: tuple[str, str]) -> tuple[str, list[dict] | None, float, str]:
     from backend.svg.paths import parse_svg_paths
     from backend.svg.sanitize import sanitize_svg

@@ -120,7 +120,6 @@ class StyleJudge:
 class ConceptJudge:
     def __init__(self, corpus):
         from backend.svg.index import _POP, raster_index
-
         from backend.svg.offline.dataset import is_heldout
 
         self.ri, self.pop, self.corpus = raster_index(corpus), _POP, corpus

@@ -24,9 +24,9 @@ def run(style: str, n_ex: int = 8, n_prompts: int = 10, seed: int = 0, steps: in
 
     from backend.svg.corpus import load_corpus
     from backend.svg.engines import get_engine
-    from backend.svg.offline.evaluate import StyleJudge, make_pairs
-    from backend.svg.offline.dataset import is_heldout
     from backend.svg.model.fewshot import learn_style
+    from backend.svg.offline.dataset import is_heldout
+    from backend.svg.offline.evaluate import StyleJudge, make_pairs
     from backend.svg.paths import parse_svg_paths
     from backend.svg.style import extract_style, style_from_set
 

@@ -5,8 +5,9 @@ Protocol (seeded; committed output static/svg/eval/legibility_report.json):
   are in the 10 % held-out concept split (backend.svg.offline.dataset.is_heldout) give a style card exactly as an
   upload would (style_from_exemplars). Neither judge below sees held-out-concept icons, and no engine is
   trained on the exemplars.
-- Prompts: per style, PROMPTS_PER_SPLIT concepts from the training split ("seen") and as many from the
-  held-out split, each present in a centre-line set (so retrieval can restyle it); seeded.
+- Prompts: PROMPTS_PER_SPLIT concepts from the training split ("seen") and as many from the held-out split,
+  each present in a centre-line set (so retrieval can restyle it) and drawn by at least three icon families
+  (so the recogniser knows the concept without the source icon); seeded; the same prompts for every style.
 - Conditions, same prompts and cards: `retrieved, unmodified` (the source icon retrieval picks, as drawn in
   its own set), `retrieval + restyle` (the studio engine: legibility-aware), `restyle, no adaptation`
   (ablation: the same card applied without backend.svg.legibility), `learned generator` (svg-pathdiffusion
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from pathlib import Path
 
@@ -39,7 +41,7 @@ PARAPHRASES = EVAL_DIR / "paraphrases.tsv"
 TARGET_STYLES = ("phosphor/bold", "phosphor/thin", "phosphor/fill", "phosphor/duotone", "heroicons/solid",
                  "remix/line", "mdi/outline", "ionicons/sharp")
 CENTRELINE_SETS = ("tabler/outline", "lucide/regular", "heroicons/outline", "ionicons/outline", "feather/regular")
-PROMPTS_PER_SPLIT = 5
+PROMPTS_PER_SPLIT = 4
 CONDITIONS = ("retrieved, unmodified", "retrieval + restyle", "restyle, no adaptation", "learned generator",
               "generator, untrained")
 
@@ -48,7 +50,7 @@ CONDITIONS = ("retrieved, unmodified", "retrieval + restyle", "restyle, no adapt
 class StyleClassifier:
     """Which corpus style an icon looks like; trained on training-concept icons only."""
 
-    def __init__(self, corpus, per_style: int = 90, seed: int = 0):
+    def __init__(self, corpus, per_style: int = 60, seed: int = 0):
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         from backend.svg.offline.dataset import is_heldout
@@ -59,12 +61,12 @@ class StyleClassifier:
             icons = sorted(corpus.of_style(st), key=lambda i: i.id)
             rng.shuffle(icons)
             tr = [i for i in icons if not is_heldout(i.concept)][:per_style]
-            te = [i for i in icons if is_heldout(i.concept)][:15]
+            te = [i for i in icons if is_heldout(i.concept)][:12]
             xs += [features(i.svg) for i in tr]
             ys += [st] * len(tr)
             xt += [features(i.svg) for i in te]
             yt += [st] * len(te)
-        self.clf = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.1, random_state=seed)
+        self.clf = HistGradientBoostingClassifier(max_iter=80, learning_rate=0.15, random_state=seed)
         self.clf.fit(np.stack(xs), ys)
         pred = self.clf.predict(np.stack(xt))
         self.real_acc = float(np.mean(pred == np.array(yt)))
@@ -140,16 +142,21 @@ def exemplar_cards(corpus, seed: int = 0) -> dict:
     return out
 
 
-def prompts_for(corpus, seed: int = 0) -> list[tuple[str, str]]:
+def prompts_for(corpus, seed: int = 0, per_split: int = PROMPTS_PER_SPLIT) -> list[tuple[str, str]]:
     """(concept, split) pairs present in a centre-line set, seeded; the same list for every style."""
     from backend.svg.offline.dataset import is_heldout
 
-    concepts = sorted({ic.concept for st in CENTRELINE_SETS for ic in corpus.of_style(st)})
+    sets_of: dict[str, set] = {}
+    for ic in corpus.icons:
+        sets_of.setdefault(ic.concept, set()).add(ic.set)
+    # concepts drawn by at least three icon families, so the recogniser knows them without the source icon
+    concepts = sorted({ic.concept for st in CENTRELINE_SETS for ic in corpus.of_style(st)
+                       if len(sets_of[ic.concept]) >= 3})
     rng = random.Random(seed)
     rng.shuffle(concepts)
     seen = [c for c in concepts if not is_heldout(c)]
     held = [c for c in concepts if is_heldout(c)]
-    return [(c, "seen") for c in seen[:PROMPTS_PER_SPLIT]] + [(c, "heldout") for c in held[:PROMPTS_PER_SPLIT]]
+    return [(c, "seen") for c in seen[:per_split]] + [(c, "heldout") for c in held[:per_split]]
 
 
 def untrained_engine(seed: int = 0):
@@ -166,7 +173,7 @@ def untrained_engine(seed: int = 0):
     floor.gen = copy.copy(eng.gen)
     torch.manual_seed(seed)
     floor.gen.model = SvgDiT(eng.gen.model.cfg).eval().requires_grad_(False)
-    floor.gen._lock = type(eng.gen._lock)()
+    floor.gen._lock = threading.Lock()
     return floor
 
 
@@ -180,7 +187,8 @@ def measure(svg: str, concept: str, target: str, rec: Recogniser, sj: StyleClass
             "ink": float(render_alpha(svg, 64).mean()), "outside": outside_share(svg), "copy": nearest > 0.9}
 
 
-def run(seed: int = 0, log=print, generator: bool = True) -> dict:
+def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...] = TARGET_STYLES,
+        per_split: int = PROMPTS_PER_SPLIT, classifier_per_style: int = 60) -> dict:
     import torch
 
     from backend.svg.corpus import load_corpus
@@ -191,12 +199,12 @@ def run(seed: int = 0, log=print, generator: bool = True) -> dict:
     torch.set_num_threads(1)
     t0 = time.time()
     corpus = load_corpus()
-    sj = StyleClassifier(corpus, seed=seed)
+    sj = StyleClassifier(corpus, per_style=classifier_per_style, seed=seed)
     rec = Recogniser(corpus)
     log(f"style classifier: {sj.n_train} training icons, accuracy on real held-out-concept icons {sj.real_acc:.3f} "
         f"(target styles {sj.real_acc_targets:.3f}); {time.time() - t0:.0f}s")
-    cards = exemplar_cards(corpus, seed)
-    prompts = prompts_for(corpus, seed)
+    cards = {st: v for st, v in exemplar_cards(corpus, seed).items() if st in styles}
+    prompts = prompts_for(corpus, seed, per_split)
     retr = RetrievalEngine()
     gens = {}
     if generator:
@@ -219,7 +227,7 @@ def run(seed: int = 0, log=print, generator: bool = True) -> dict:
         log(f"{st}: done ({time.time() - t0:.0f}s)")
     para = paraphrase_eval()
     log(f"paraphrases: {json.dumps(para['summary'])}")
-    return {"protocol": __doc__.split("Protocol")[1].strip(), "seed": seed, "target_styles": list(TARGET_STYLES),
+    return {"protocol": __doc__.split("Protocol")[1].strip(), "seed": seed, "target_styles": list(cards),
             "exemplars": {st: ids for st, (_, ids) in cards.items()},
             "prompts": [list(p) for p in prompts],
             "style_classifier": {"train_icons": sj.n_train, "real_heldout_acc": round(sj.real_acc, 4),
