@@ -31,7 +31,7 @@ KNOWN_CYCLES: set[frozenset[str]] = {
     frozenset({"backend.anomaly.evaluate", "backend.anomaly.service"}),
     frozenset({"backend.arena.formats", "backend.arena.ratings"}),
     frozenset({"backend.arena.bench", "backend.arena.bench_cli"}),
-    frozenset({"backend.svg.corpus", "backend.svg.index"}),
+    frozenset({"backend.svg.engines", "backend.svg.model.engine", "backend.svg.model.library"}),
 }
 
 
