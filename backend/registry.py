@@ -68,7 +68,7 @@ def resolve_device(pref: str | None = None) -> str:
     if pref != "auto":
         return pref
     try:
-        import torch
+        import torch  # noqa: PLC0415 - only "auto" needs torch; the registry itself stays light for CLIs
 
         return "cuda" if torch.cuda.is_available() else "cpu"
     except Exception:

@@ -12,6 +12,8 @@ from typing import Any
 from PIL import Image
 
 from backend.errors import UserError
+from backend.imageio import open_image, to_rgb
+from backend.pointing.spatial import wanted_count
 from backend.pointing.types import PointResult, finalize_points
 
 MAX_INSTRUCTION_CHARS = 300
@@ -38,8 +40,6 @@ def check_instruction(instruction: Any) -> str:
 
 def is_counting(instruction: str) -> bool:
     """Whether the instruction asks for several points (PointArena keeps one point unless counting)."""
-    from backend.pointing.spatial import wanted_count
-
     return wanted_count(instruction) != 1
 
 
@@ -47,15 +47,11 @@ def _as_rgb(image: Any) -> Image.Image:
     if isinstance(image, Image.Image):
         img = image
     else:
-        from backend.imageio import open_image
-
         img = open_image(image)
     img.load()
     if img.width < 1 or img.height < 1:
         raise PointingError("the image is empty (0 pixels)")
     if img.mode != "RGB":
-        from backend.imageio import to_rgb
-
         img = to_rgb(img)
     return img
 

@@ -13,12 +13,14 @@ import io
 import threading
 import time
 
+import httpx
 from PIL import Image
 
 from backend.config import secret
 from backend.pointing.base import BasePointer, PointingError, is_counting
 from backend.pointing.parsers import canonical_family, parse
 from backend.pointing.prompts import TEMPLATE_VERSION, build_prompt
+from backend.pointing.service import remote_health
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 _sems: dict[tuple[str, str], threading.BoundedSemaphore] = {}
@@ -75,8 +77,6 @@ class OpenAIPointer(BasePointer):
 
     @classmethod
     def check_available(cls, entry) -> tuple[bool, str]:
-        from backend.pointing.service import remote_health
-
         o = entry.options
         if not o.get("base_url") or not o.get("model"):
             return False, "base_url and model must be set in models.toml"
@@ -87,12 +87,11 @@ class OpenAIPointer(BasePointer):
                              cache_key=f"{entry.name}|{o['base_url']}")
 
     def _headers(self) -> dict:
-        key = secret(self.api_key_env) or self.options.get("api_key")  # given programmatically (CLI flag), never read from models.toml
+        # the key comes from the env var named in models.toml, or programmatically (CLI flag); never the file
+        key = secret(self.api_key_env) or self.options.get("api_key")
         return {"Authorization": f"Bearer {key}"} if key else {}
 
     def _post(self, payload: dict) -> dict:
-        import httpx
-
         url = f"{self.base_url}/chat/completions"
         last = ""
         for attempt in range(self.max_retries + 1):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 import time
 
+import httpx
+
 from backend.config import setting
 from backend.pointing.base import check_instruction
 from backend.pointing.types import PointResult, is_system_failure
@@ -94,8 +96,6 @@ def run_pointer(name: str, image, instruction: str, timeout_s: float = 60) -> Po
 def remote_health(base_url: str, api_key: str | None = None, timeout_s: float = HEALTH_TIMEOUT_S,
                   cache_key: str | None = None) -> tuple[bool, str]:
     """GET {base_url}/models; cached for HEALTH_TTL_S per cache_key (default: the URL)."""
-    import httpx
-
     key = cache_key or base_url
     now = time.monotonic()
     with _health_lock:
