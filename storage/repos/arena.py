@@ -196,42 +196,81 @@ def bulk_insert_battles(s: Session, battles: list[dict], votes: list[dict]) -> i
     """Insert imported battles (each with a fresh id and a content hash) and their votes in this transaction.
 
     Battles whose content hash is already stored are skipped by the database (ON CONFLICT DO NOTHING); the votes
-    are then written only for the battles that went in. Returns how many battles were added."""
+    are then written only for the battles that went in. Returns how many battles were added. SQLite gets one
+    driver-level executemany per table (no per-row ORM or bind processing), PostgreSQL a COPY into a staging table."""
     if not battles:
         return 0
-    if s.get_bind().dialect.name == "postgresql":
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
         added = _pg_copy_battles(s, battles)
-    else:
+    elif dialect == "sqlite":
         ids = [b["id"] for b in battles]
         before = existing_ids(s, ids)  # ids are fresh, but a caller may pass a stored one: never vote on it
+        cols = ", ".join(BATTLE_IMPORT_COLUMNS)
+        s.connection().exec_driver_sql(
+            f"INSERT INTO arena_battles ({cols}) VALUES ({', '.join('?' * len(BATTLE_IMPORT_COLUMNS))}) "
+            "ON CONFLICT DO NOTHING", _sqlite_rows(battles, BATTLE_IMPORT_COLUMNS))
+        added = existing_ids(s, ids) - before
+    else:
+        ids = [b["id"] for b in battles]
+        before = existing_ids(s, ids)
         s.execute(_insert_ignoring(s, ArenaBattle.__table__), battles)
         added = existing_ids(s, ids) - before
     keep = [v for v in votes if v["battle_id"] in added]
-    if keep:
+    if not keep:
+        return 0
+    if dialect == "postgresql":
+        _pg_copy(s, "arena_votes", VOTE_IMPORT_COLUMNS, keep)
+    elif dialect == "sqlite":
+        s.connection().exec_driver_sql(
+            f"INSERT INTO arena_votes ({', '.join(VOTE_IMPORT_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(VOTE_IMPORT_COLUMNS))})", _sqlite_rows(keep, VOTE_IMPORT_COLUMNS))
+    else:
         s.execute(insert(ArenaVote.__table__), keep)
     return len(keep)
 
 
-_COPY_COLS = ("id", "created", "judge_id", "image_sha256", "image_source", "category", "instruction", "model_a",
-              "model_b", "sampling_prob", "swapped", "anony", "points_a", "points_b", "raw_a", "raw_b", "parse_ok_a",
-              "parse_ok_b", "invalid", "source", "content_hash")
+BATTLE_IMPORT_COLUMNS = ("id", "created", "judge_id", "image_sha256", "image_source", "category", "instruction",
+                         "model_a", "model_b", "sampling_prob", "swapped", "anony", "points_a", "points_b", "raw_a",
+                         "raw_b", "parse_ok_a", "parse_ok_b", "invalid", "source", "content_hash")
+VOTE_IMPORT_COLUMNS = ("battle_id", "created", "session_id", "judge_id", "winner", "dwell_s", "counted", "note")
+_JSON_COLUMNS = {"points_a", "points_b"}
+
+
+def _column(rows: list[dict], c: str, now: datetime, sqlite: bool) -> list:
+    """One column of plain rows as the driver wants it: JSON as text (NULL stays NULL), datetimes as SQLAlchemy's
+    SQLite text format, a missing `created` as now."""
+    vals = [r.get(c) for r in rows]
+    if c in _JSON_COLUMNS:
+        return [None if v is None else json.dumps(v) for v in vals]
+    if c == "created":
+        vals = [v or now for v in vals]
+        return [v.isoformat(sep=" ", timespec="microseconds") for v in vals] if sqlite else vals
+    return vals
+
+
+def _sqlite_rows(rows: list[dict], cols: tuple) -> list[tuple]:
+    now = utcnow()
+    return list(zip(*(_column(rows, c, now, True) for c in cols)))
+
+
+def _pg_copy(s: Session, table: str, cols: tuple, rows: list[dict]) -> None:
+    now = utcnow()
+    conn = s.connection().connection.driver_connection  # psycopg 3
+    with conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
+        for row in zip(*(_column(rows, c, now, False) for c in cols)):
+            cp.write_row(row)
 
 
 def _pg_copy_battles(s: Session, battles: list[dict]) -> set[str]:
     """PostgreSQL: COPY the chunk into a temporary table, then INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id."""
-    conn = s.connection().connection.driver_connection  # psycopg 3
-    cols = ", ".join(_COPY_COLS)
+    conn = s.connection().connection.driver_connection
+    cols = ", ".join(BATTLE_IMPORT_COLUMNS)
     with conn.cursor() as cur:
         cur.execute("CREATE TEMP TABLE IF NOT EXISTS arena_import_stage (LIKE arena_battles INCLUDING DEFAULTS) "
                     "ON COMMIT DELETE ROWS")
-        with cur.copy(f"COPY arena_import_stage ({cols}) FROM STDIN") as cp:
-            now = utcnow()
-            for b in battles:
-                row = {c: b.get(c) for c in _COPY_COLS}
-                row["created"] = row["created"] or now
-                for c in ("points_a", "points_b"):
-                    row[c] = json.dumps(row[c]) if row[c] is not None else None
-                cp.write_row([row[c] for c in _COPY_COLS])
+    _pg_copy(s, "arena_import_stage", BATTLE_IMPORT_COLUMNS, battles)
+    with conn.cursor() as cur:
         cur.execute(f"INSERT INTO arena_battles ({cols}) SELECT {cols} FROM arena_import_stage "
                     "ON CONFLICT DO NOTHING RETURNING id")
         added = {r[0] for r in cur.fetchall()}
