@@ -25,6 +25,7 @@ from backend.config import get_settings, setting
 from backend.errors import NotAllowed, UserError
 from backend.pointing import service as pointing
 from backend.pointing.types import is_system_failure
+from backend.registry import get_registry
 from storage.db import get_storage
 from storage.identity import salted_hash
 from storage.models import utcnow
@@ -153,24 +154,28 @@ def vote(battle_id: str, choice: str, *, session_id: str) -> dict:
     lim = limits()
 
     def _w(s):
-        b = repo.get_battle(s, battle_id)
-        if b is None:
+        t = repo.vote_target(s, battle_id)
+        if t is None:
             raise repo.VoteRejected("This battle does not exist. Start a new round.")
-        if (b.get("extra") or {}).get("identical"):
+        if (t["extra"] or {}).get("identical"):
             raise repo.VoteRejected(IDENTICAL_MESSAGE)
-        dwell = (utcnow() - pd.Timestamp(b["created"]).to_pydatetime()).total_seconds()
+        dwell = (utcnow() - t["created"]).total_seconds()
         counted = dwell >= lim.min_dwell_s
-        repo.insert_vote(s, battle_id, session_id=session_id, judge_id=salted_hash(session_id, "judge"),
-                         winner=winner, dwell_s=dwell, counted=counted,
-                         note=None if counted else f"faster than {lim.min_dwell_s:g} s")
-        return b, counted
+        repo.append_vote(s, t, session_id=session_id, judge_id=salted_hash(session_id, "judge"), winner=winner,
+                         dwell_s=dwell, counted=counted, note=None if counted else f"faster than {lim.min_dwell_s:g} s")
+        return t, counted
 
     b, counted = get_storage().write(_w)
-    labels = {c["name"]: c["label"] for c in _safe_contestants()}
+    labels = _labels()
     return {"battle_id": battle_id, "winner": winner, "counted": counted,
             "model_a": b["model_a"], "model_b": b["model_b"],
             "label_a": labels.get(b["model_a"], b["model_a"]), "label_b": labels.get(b["model_b"], b["model_b"]),
             "raw_a": b["raw_a"], "raw_b": b["raw_b"], "latency_a": b["latency_a"], "latency_b": b["latency_b"]}
+
+
+def _labels() -> dict[str, str]:
+    """Model name -> display label for the reveal, read from the registry (no health probes on the vote path)."""
+    return {e.name: e.label or e.name for e in get_registry().entries("pointing")}
 
 
 def _safe_contestants() -> list[dict]:
