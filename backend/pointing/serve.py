@@ -20,7 +20,7 @@ from backend.imageio import ImageInputError, open_image
 from backend.pointing.formats import format_points
 from backend.pointing.parsers import canonical_family
 from backend.pointing.prompts import extract_query
-from backend.registry import get_registry
+from backend.registry import ModelUnavailable, get_registry
 
 MAX_BODY_BYTES = 30 * 1024 * 1024
 
@@ -97,6 +97,8 @@ def create_app(pointer_name: str, family: str = "pixel-json", model_id: str | No
         query = extract_query(text)
         try:
             res = await asyncio.to_thread(get_registry().get(pointer_name).point, img, query)
+        except ModelUnavailable as exc:
+            return err(503, f"pointer unavailable: {exc}")
         except ValueError as exc:
             return err(400, str(exc))
         except Exception as exc:  # noqa: BLE001 - model failed to load
