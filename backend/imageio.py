@@ -29,7 +29,7 @@ class ImageInputError(UserError):
     """An image the user gave cannot be used; str(exc) is the message to show."""
 
 
-def _human(n: int) -> str:
+def _human(n: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
@@ -124,7 +124,7 @@ def open_image(src: ImageSource, *, max_bytes: int | None = None, max_pixels: in
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
             fmt = img.format or "?"
             if fmt not in ALLOWED_FORMATS:
                 raise ImageInputError(f"{label} is a {fmt} file; please upload PNG, JPEG, WebP, BMP, GIF or TIFF.")
@@ -151,4 +151,4 @@ def downscale(img: Image.Image, max_side: int) -> tuple[Image.Image, float]:
     if long <= max_side:
         return img, 1.0
     s = max_side / long
-    return img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.LANCZOS), s
+    return img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.Resampling.LANCZOS), s

@@ -140,7 +140,7 @@ class Lite0CamPointer(BasePointer):
         w = np.exp((score[top] - score[top].max()) / 0.03)
         return [(int(i), float(v)) for i, v in zip(top, w / w.sum())]
 
-    def cam(self, img: Image.Image) -> tuple[np.ndarray, np.ndarray, object]:
+    def cam(self, img: Image.Image) -> tuple[np.ndarray, np.ndarray, torch.nn.Linear]:
         """(probabilities over the 1000 classes, features h×w×1280, fc) at CAM_SIDE resolution."""
         s = CAM_SIDE / max(img.size)
         w = max(32, int(round(img.width * s / 32)) * 32)
@@ -223,7 +223,7 @@ class OCRPointer(BasePointer):
 
     def read(self, img: Image.Image):
         s = min(1.0, OCR_MAX_SIDE / max(img.size))
-        small = img if s >= 1.0 else img.resize((max(1, int(img.width * s)), max(1, int(img.height * s))), Image.BILINEAR)
+        small = img if s >= 1.0 else img.resize((max(1, int(img.width * s)), max(1, int(img.height * s))), Image.Resampling.BILINEAR)
         return [(box / s, text, score) for box, text, score in self.ocr.read(small)]
 
     def _predict(self, img: Image.Image, instruction: str):
@@ -260,7 +260,7 @@ class OCRPointer(BasePointer):
             if about_text and not targets:
                 c = box.mean(axis=0)
                 cands.append(Candidate(float(c[0]), float(c[1]), score=conf, area=area, label=text))
-        info = {"ocr_lines": [t for _, t, _ in lines][:30], "targets": targets}
+        info: dict[str, object] = {"ocr_lines": [t for _, t, _ in lines][:30], "targets": targets}
         if not cands:
             sub = self.fallback.point(img, instruction)
             info["fallback"] = "lite0-cam"

@@ -82,14 +82,14 @@ def run_pointer(name: str, image, instruction: str, timeout_s: float = 60) -> Po
         report_failure(name, f"timed out after {timeout_s:g} s")
         return _failed(name, f"timed out after {timeout_s:g} s", t0, info, kind="timeout")
     if "error" in box:
-        exc = box["error"]  # the instruction was validated above, so any error here is the model's
-        msg = str(exc) if isinstance(exc, ModelUnavailable) else f"{type(exc).__name__}: {exc}"
+        err = box["error"]  # the instruction was validated above, so any error here is the model's
+        msg = str(err) if isinstance(err, ModelUnavailable) else f"{type(err).__name__}: {err}"
         report_failure(name, msg)
         return _failed(name, msg, t0, info)
     res: PointResult = box["result"]
     res.model = res.model or name
     if is_system_failure(res):  # endpoint down, malformed reply, crash: not a wrong answer
-        report_failure(name, res.error)
+        report_failure(name, res.error or "failed")
     return res
 
 
