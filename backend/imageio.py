@@ -11,7 +11,6 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -22,7 +21,7 @@ from backend.errors import UserError
 ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF", "MPO"}
 MIN_SIDE = 8
 
-ImageSource = Union[str, os.PathLike, bytes, bytearray, io.IOBase, Image.Image, np.ndarray]
+ImageSource = str | os.PathLike | bytes | bytearray | io.IOBase | Image.Image | np.ndarray
 
 
 class ImageInputError(UserError):
@@ -133,9 +132,11 @@ def open_image(src: ImageSource, *, max_bytes: int | None = None, max_pixels: in
         except ImageInputError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageInputError(f"{label} declares an enormous size and was refused as a decompression bomb.") from exc
+            raise ImageInputError(f"{label} declares an enormous size and was refused as a decompression bomb."
+                                  ) from exc
         except UnidentifiedImageError as exc:
-            raise ImageInputError(f"{label} is not an image Pillow can read (PNG, JPEG, WebP, BMP, GIF, TIFF).") from exc
+            raise ImageInputError(f"{label} is not an image Pillow can read (PNG, JPEG, WebP, BMP, GIF, TIFF)."
+                                  ) from exc
         except (OSError, SyntaxError, ValueError) as exc:
             raise ImageInputError(f"{label} looks like an image but is corrupt or truncated ({exc}).") from exc
     try:

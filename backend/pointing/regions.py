@@ -62,7 +62,8 @@ def _hsv(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def region_candidates(img: Image.Image, instruction: str, min_frac: float = 0.001) -> list[Candidate]:
     s = min(1.0, WORK_SIDE / max(img.size))
-    small = img if s >= 1 else img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.Resampling.BILINEAR)
+    work_size = (max(1, round(img.width * s)), max(1, round(img.height * s)))
+    small = img if s >= 1 else img.resize(work_size, Image.Resampling.BILINEAR)
     arr = np.asarray(small.convert("RGB"))
     h, w = arr.shape[:2]
     border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]]).astype(np.int32)

@@ -106,7 +106,8 @@ def remote_health(base_url: str, api_key: str | None = None, timeout_s: float = 
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
         r = httpx.get(url, headers=headers, timeout=timeout_s)
-        ok, why = (True, "endpoint answered") if r.status_code == 200 else (False, f"endpoint {url} answered HTTP {r.status_code}")
+        ok, why = ((True, "endpoint answered") if r.status_code == 200
+                   else (False, f"endpoint {url} answered HTTP {r.status_code}"))
     except httpx.TimeoutException:
         ok, why = False, f"endpoint {url} did not answer within {timeout_s:g} s"
     except httpx.HTTPError as exc:
