@@ -361,7 +361,7 @@ def save_correction(run, index, editor, product, defect_type, request: gr.Reques
         orig = collection.stored_image(rec.query_sha)
         if orig is not None:
             query = orig
-            full_mask = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize(orig.size, Image.Resampling.NEAREST)) > 0
+            full_mask = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize(orig.size, Image.NEAREST)) > 0
     res = collection.save_correction(query=query, mask=full_mask, product=product, defect_type=defect_type,
                                      filename=rec.name, session_id=session_id(request),
                                      inspection_id=run.inspection_id)
@@ -383,7 +383,7 @@ def editor_mask(editor, shape) -> np.ndarray:
         else:
             m = arr > 0
         if m.shape != shape:
-            m = np.asarray(Image.fromarray(m.astype(np.uint8) * 255).resize((shape[1], shape[0]), Image.Resampling.NEAREST)) > 0
+            m = np.asarray(Image.fromarray(m.astype(np.uint8) * 255).resize((shape[1], shape[0]), Image.NEAREST)) > 0
         mask |= m
     return mask
 

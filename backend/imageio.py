@@ -11,6 +11,7 @@ import io
 import os
 import warnings
 from pathlib import Path
+from typing import Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -21,14 +22,14 @@ from backend.errors import UserError
 ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF", "MPO"}
 MIN_SIDE = 8
 
-ImageSource = str | os.PathLike | bytes | bytearray | io.IOBase | Image.Image | np.ndarray
+ImageSource = Union[str, os.PathLike, bytes, bytearray, io.IOBase, Image.Image, np.ndarray]
 
 
 class ImageInputError(UserError):
     """An image the user gave cannot be used; str(exc) is the message to show."""
 
 
-def _human(n: float) -> str:
+def _human(n: int) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
@@ -123,7 +124,7 @@ def open_image(src: ImageSource, *, max_bytes: int | None = None, max_pixels: in
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            img: Image.Image = Image.open(io.BytesIO(data))
+            img = Image.open(io.BytesIO(data))
             fmt = img.format or "?"
             if fmt not in ALLOWED_FORMATS:
                 raise ImageInputError(f"{label} is a {fmt} file; please upload PNG, JPEG, WebP, BMP, GIF or TIFF.")
@@ -132,11 +133,9 @@ def open_image(src: ImageSource, *, max_bytes: int | None = None, max_pixels: in
         except ImageInputError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageInputError(f"{label} declares an enormous size and was refused as a decompression bomb."
-                                  ) from exc
+            raise ImageInputError(f"{label} declares an enormous size and was refused as a decompression bomb.") from exc
         except UnidentifiedImageError as exc:
-            raise ImageInputError(f"{label} is not an image Pillow can read (PNG, JPEG, WebP, BMP, GIF, TIFF)."
-                                  ) from exc
+            raise ImageInputError(f"{label} is not an image Pillow can read (PNG, JPEG, WebP, BMP, GIF, TIFF).") from exc
         except (OSError, SyntaxError, ValueError) as exc:
             raise ImageInputError(f"{label} looks like an image but is corrupt or truncated ({exc}).") from exc
     try:
@@ -152,4 +151,4 @@ def downscale(img: Image.Image, max_side: int) -> tuple[Image.Image, float]:
     if long <= max_side:
         return img, 1.0
     s = max_side / long
-    return img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.Resampling.LANCZOS), s
+    return img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.LANCZOS), s

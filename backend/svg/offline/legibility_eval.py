@@ -88,7 +88,7 @@ def features(svg: str) -> np.ndarray:
     c = extract_style([paths], grid=24.0)
     weight, solidity = visual_weight(svg)
     a64 = render_alpha(svg, 64)
-    a16 = np.asarray(Image.fromarray((a64 * 255).astype(np.uint8)).resize((16, 16), Image.Resampling.BILINEAR)) / 255.0
+    a16 = np.asarray(Image.fromarray((a64 * 255).astype(np.uint8)).resize((16, 16), Image.BILINEAR)) / 255.0
     stroked = [p for p in paths if p["stroke"]]
     meas = [c.stroke_width / 24, weight, solidity, c.fill_ratio, c.padding / 24, c.smooth_joints,
             min(c.detail / 100, 3), float(c.duotone), float(a64.mean()), len(paths) / 10,
