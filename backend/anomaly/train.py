@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -93,8 +94,6 @@ def validate(model, val, device, batch: int = 16) -> dict:
 
 
 def _worker_init(_):
-    import cv2
-
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
 

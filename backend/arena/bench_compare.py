@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from scipy import stats
+
 MIN_MODELS = 3
 
 
@@ -26,8 +28,6 @@ def pair_rows(bench: dict[str, dict], arena: dict[str, dict]) -> list[dict]:
 
 def correlation(xs: list[float], ys: list[float]) -> dict:
     """{"n", "pearson_r", "pearson_p", "spearman_rho", "spearman_p", "r2"}; values None when undefined."""
-    from scipy import stats  # imported on use: the tab module must stay light to import
-
     n = len(xs)
     out = {"n": n, "pearson_r": None, "pearson_p": None, "spearman_rho": None, "spearman_p": None, "r2": None}
     if n < MIN_MODELS or len(set(xs)) < 2 or len(set(ys)) < 2:

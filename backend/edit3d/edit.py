@@ -16,6 +16,12 @@ import time
 
 import numpy as np
 
+from backend.edit3d import exports
+from backend.edit3d.fill import CLASSICAL
+from backend.edit3d.params import DepthHint, EditParams, SceneSettings, Selection
+from backend.edit3d.service import PREVIEW_SIDE, Backends, build_pipeline, carry_selection_label
+from backend.imageio import ImageInputError, open_image
+
 
 def _pair(s: str, n: int, what: str) -> tuple[float, ...]:
     try:
@@ -28,8 +34,6 @@ def _pair(s: str, n: int, what: str) -> tuple[float, ...]:
 
 
 def _hint(s: str):
-    from .params import DepthHint
-
     x, y, d = _pair(s, 3, "hint")
     return DepthHint(x, y, d)
 
@@ -65,11 +69,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from backend.imageio import ImageInputError, open_image
-    from . import exports
-    from .fill import CLASSICAL
-    from .params import EditParams, Selection, SceneSettings
-    from .service import PREVIEW_SIDE, Backends, build_pipeline, carry_selection_label
 
     try:
         img = open_image(args.image)

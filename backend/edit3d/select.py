@@ -11,6 +11,7 @@ from typing import Protocol, Sequence
 
 import cv2
 import numpy as np
+import torch
 from scipy import ndimage as ndi
 
 from backend.errors import UserError
@@ -195,13 +196,13 @@ class SamSegmenter:
 
     def __init__(self, entry=None, device: str = "cpu", sam_model=None):
         if sam_model is None:
-            from segment_anything import sam_model_registry
+            from segment_anything import sam_model_registry  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
             model_type = (getattr(entry, "options", {}) or {}).get("model_type", "vit_b")
             path = entry.resolved_path
             sam_model = sam_model_registry[model_type](checkpoint=str(path))
             self.label = f"Segment Anything {model_type} ({path.name})"
-        from segment_anything import SamPredictor
+        from segment_anything import SamPredictor  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
         self.device = device
         self.predictor = SamPredictor(sam_model.to(device).eval())
@@ -214,14 +215,10 @@ class SamSegmenter:
         return True, "checkpoint found"
 
     def set_image(self, rgb: np.ndarray) -> None:
-        import torch
-
         with torch.inference_mode():
             self.predictor.set_image(np.ascontiguousarray(rgb[..., :3].astype(np.uint8)))
 
     def predict(self, points=(), box=None) -> np.ndarray:
-        import torch
-
         if not points and box is None:
             raise UserError("Click on the object (or draw a box) to select it.")
         pc = np.array([[x, y] for x, y, _ in points], np.float32) if points else None

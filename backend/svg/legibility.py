@@ -21,7 +21,14 @@ icons) has no centre-line: it is handled by painting (skia-pathops) and only the
 """
 from __future__ import annotations
 
+import copy
+import re
+
 import numpy as np
+from scipy.spatial import cKDTree
+
+from backend.svg.paths import paths_to_svg
+from backend.svg.render import render_alpha
 
 SAMPLES_PER_CUBIC = 10
 MAX_DROP_SHARE = 0.25
@@ -80,8 +87,6 @@ def clearances(paths: list[dict], w: float, w0: float | None = None, gap: float 
     Returns {"pairs", "subpaths": {(path, subpath): pairs}, "min_clearance" (unit box, inf if none),
     "lengths": {(path, subpath): length}}.
     """
-    from scipy.spatial import cKDTree
-
     gap = min_gap(w) if gap is None else gap
     w0 = w if w0 is None else w0
     subs = _stroked(paths, skip)
@@ -171,10 +176,6 @@ def trim_ends(cub: np.ndarray, amount: float) -> np.ndarray:
 def expanded_alpha(svg: str, size: int = 192) -> np.ndarray:
     """Ink coverage of `svg` rendered with its viewBox widened by half a side on every edge (so the viewBox
     is the central half of the image): what a browser would clip is visible here."""
-    import re
-
-    from backend.svg.render import render_alpha
-
     m = re.search(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"', svg)
     if not m:
         raise ValueError("SVG without a viewBox")
@@ -194,8 +195,6 @@ def outside_share(svg: str, size: int = 192) -> float:
 
 def painted_bounds(paths: list[dict], size: int = 192) -> np.ndarray:
     """[x0, y0, x1, y1] (unit box) of everything painted, caps and joins included, from a widened render."""
-    from backend.svg.paths import paths_to_svg
-
     a = expanded_alpha(paths_to_svg(paths, grid=24.0), size) > 0.02
     ys, xs = np.nonzero(a)
     if not len(xs):
@@ -343,8 +342,6 @@ def _without(paths: list[dict], dropped: set) -> list[dict]:
 
 def survives(paths: list[dict], card, source_card) -> int:
     """Closing places if this icon were drawn with `card` (after placement in the card's padding box)."""
-    import copy
-
     if not any(p["stroke"] for p in paths):
         return 0
     q = copy.deepcopy(paths)

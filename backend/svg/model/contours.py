@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from svgelements import SVG, Close, Move, Path, Shape
 
 N_POINTS = 32  # samples per contour (64 numbers before PCA)
 _DENSE = 12  # samples per segment before arc-length resampling
@@ -83,8 +84,6 @@ def _paint(el) -> tuple[bool, bool, float, float]:
 
 def svg_to_contours(svg_text: str, n_points: int = N_POINTS) -> list[Contour]:
     """Parse an SVG and return its contours in the unit square (may be empty for empty icons)."""
-    from svgelements import SVG, Close, Move, Path, Shape
-
     svg = SVG.parse(io.StringIO(svg_text))
     vb = svg.viewbox
     if vb is not None and vb.width and vb.height:

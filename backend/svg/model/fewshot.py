@@ -22,6 +22,9 @@ from typing import Callable
 import numpy as np
 import torch
 
+from backend.svg.sanitize import SVGInputError, sanitize_svg
+from backend.svg.style import exemplar_paths
+
 from .codec import F_CX, F_CY, F_KEEP
 from .contours import paths_to_contours
 from .diffusion import v_loss
@@ -53,9 +56,6 @@ class LearnedStyle:
 
 def exemplar_tokens(gen, svgs: list[str | bytes]) -> tuple[np.ndarray, list[str]]:
     """(E, K, F) path tokens of the exemplars + the sha256 of each sanitised exemplar."""
-    from backend.svg.sanitize import SVGInputError, sanitize_svg
-    from backend.svg.style import exemplar_paths
-
     if len(svgs) > MAX_EXEMPLARS:
         raise SVGInputError(f"At most {MAX_EXEMPLARS} exemplars, please ({len(svgs)} given).")
     icons = exemplar_paths(list(svgs))  # sanitises; raises SVGInputError naming the bad one

@@ -22,6 +22,8 @@ import numpy as np
 import torch
 
 from backend.errors import UserError
+from backend.registry import get_registry
+from backend.svg.sanitize import is_safe_svg, sanitize_svg
 
 from .codec import F_KEEP, PathCodec
 from .diffusion import ddim_sample
@@ -42,8 +44,6 @@ class Sample:
 def minilm_encoder(max_len: int = 16) -> TextEncoder:
     """MiniLM token states through the app registry (lazy, shared with the rest of the app)."""
     def enc(texts):
-        from backend.registry import get_registry
-
         st, mask = get_registry().get("minilm-l6").token_states(list(texts), max_len=max_len)
         return st.float().cpu(), mask.bool().cpu()
 
@@ -141,8 +141,6 @@ class PathDiffusionGenerator:
         return x.float().cpu().numpy()
 
     def decode(self, tokens: np.ndarray, linecap: str = "round", linejoin: str = "round") -> str:
-        from backend.svg.sanitize import is_safe_svg, sanitize_svg
-
         contours = self.codec.decode_icon(tokens)
         try:
             svg = sanitize_svg(contours_to_svg(contours, linecap, linejoin))

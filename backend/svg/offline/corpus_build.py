@@ -9,18 +9,18 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
 
 from backend.svg.corpus import META_FILE, PATHS_FILE, Q_LO, Q_SCALE, Corpus, CorpusMissing, _cache
-from backend.svg.paths import CAPS, JOINS, RULES
+from backend.svg.offline.corpus_sources import SETS, check_licence, iter_sources
+from backend.svg.paths import CAPS, JOINS, RULES, parse_svg_paths
+from backend.svg.sanitize import sanitize_svg
 
 
 def _parse_one(args: tuple[str, str]) -> tuple[str, list[dict] | None, float, str]:
-    from backend.svg.paths import parse_svg_paths
-    from backend.svg.sanitize import sanitize_svg
-
     key, path = args
     try:
         clean = sanitize_svg(Path(path).read_bytes())
@@ -76,10 +76,6 @@ def _pack(records: list[tuple], sets_meta: dict) -> tuple[dict, dict[str, np.nda
 
 def build(npm_dir: Path, out: Path, sets: list[str] | None = None, workers: int = 2, limit: int | None = None) -> dict:
     """Read, sanitise, normalise and pack every icon; write the two corpus files; return a summary."""
-    from multiprocessing import Pool
-
-    from backend.svg.offline.corpus_sources import SETS, check_licence, iter_sources
-
     t0 = time.time()
     sources = list(iter_sources(npm_dir, sets))
     if limit:

@@ -27,9 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from backend.registry import get_registry
+from backend.svg.corpus import load_corpus
 from backend.svg.model.codec import K_SLOTS, N_FEATURES, PathCodec
 from backend.svg.model.contours import paths_to_contours, svg_to_contours
+from backend.svg.offline.corpus_sources import iter_sources
 
 TEXT_LEN = 16
 TEXT_DIMS = 128
@@ -68,8 +72,6 @@ def iter_items(limit: int | None = None, npm_dir: str | None = None) -> list[Ite
     rng = np.random.default_rng(0)
     items: list[Item] = []
     if npm_dir:
-        from backend.svg.offline.corpus_sources import iter_sources
-
         srcs = list(iter_sources(Path(npm_dir)))
         if limit:
             srcs = [srcs[i] for i in sorted(rng.choice(len(srcs), min(limit, len(srcs)), replace=False))]
@@ -80,7 +82,6 @@ def iter_items(limit: int | None = None, npm_dir: str | None = None) -> list[Ite
                 continue
             items.append(Item(f"{s.set}/{s.variant}", s.concept, list(s.tags), cs))
         return [it for it in items if it.contours]
-    from backend.svg.corpus import load_corpus
 
     corpus = load_corpus()
     idx = range(len(corpus))
@@ -100,10 +101,6 @@ def text_states(texts: list[str], batch: int = 256) -> list[np.ndarray]:
     Same computation as MiniLMEmbedder.token_states, but batched by length with "longest" padding: captions
     are 3–8 tokens, so padding everything to 16 would triple the CPU time of this step.
     """
-    import torch
-
-    from backend.registry import get_registry
-
     tr = get_registry().get("minilm-l6").model[0]
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out: list[np.ndarray | None] = [None] * len(texts)

@@ -23,21 +23,34 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
+import pickle
 import random
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+
+import backend.svg.index as idx
+from backend.config import get_settings
+from backend.svg.corpus import load_corpus
+from backend.svg.engines import get_engine
+from backend.svg.index import _POP, fit_mask, raster_index
+from backend.svg.offline.dataset import is_heldout
+from backend.svg.paths import parse_svg_paths
+from backend.svg.render import mask_iou, render_alpha
+from backend.svg.sanitize import is_safe_svg, sanitize_svg
+from backend.svg.style import MODES, extract_style, style_from_set
 
 REPORT = Path(__file__).resolve().parents[2] / "static" / "svg" / "model" / "eval_report.json"
 
 
 def make_pairs(corpus, split: str, n: int, seed: int) -> list[tuple[str, str, str]]:
     """(concept, style, ground-truth icon id) triples, one per concept, seeded."""
-    from backend.svg.offline.dataset import is_heldout
-
     want = split == "heldout"
     by_concept: dict[str, list] = {}
     for ic in corpus.icons:
@@ -57,10 +70,6 @@ class StyleJudge:
     """Logistic regression on 32-px alpha renders; trained on training-concept icons only."""
 
     def __init__(self, corpus, per_style: int = 120, seed: int = 0):
-        from sklearn.linear_model import LogisticRegression
-
-        from backend.svg.offline.dataset import is_heldout
-
         rng = random.Random(seed)
         xs, ys, xt, yt = [], [], [], []
         for st in corpus.styles():
@@ -81,11 +90,6 @@ class StyleJudge:
     @classmethod
     def cached(cls, corpus, seed: int = 0) -> "StyleJudge":
         """Built once per corpus build (a few minutes on a busy 2-core box), then pickled under DATA_DIR/cache."""
-        import hashlib
-        import pickle
-
-        from backend.config import get_settings
-
         key = hashlib.sha256(f"{corpus.built}|{len(corpus)}|{seed}|v1".encode()).hexdigest()[:12]
         path = get_settings().data_dir / "cache" / "svg" / f"style_judge_{key}.pkl"
         if path.exists():
@@ -100,10 +104,6 @@ class StyleJudge:
     @staticmethod
     def feat(svg: str) -> np.ndarray:
         """32-px alpha + the style-card attributes (weight, fill share, padding, mode, smoothness, detail)."""
-        from backend.svg.paths import parse_svg_paths
-        from backend.svg.render import render_alpha
-        from backend.svg.style import MODES, extract_style
-
         alpha = render_alpha(svg, 32).astype(np.float32).ravel()
         try:
             c = extract_style([parse_svg_paths(svg)[0]], grid=24.0)
@@ -119,16 +119,11 @@ class StyleJudge:
 
 class ConceptJudge:
     def __init__(self, corpus):
-        from backend.svg.index import _POP, raster_index
-        from backend.svg.offline.dataset import is_heldout
-
         self.ri, self.pop, self.corpus = raster_index(corpus), _POP, corpus
         self.concepts = np.array([ic.concept for ic in corpus.icons])
         self.seen = np.array([not is_heldout(ic.concept) for ic in corpus.icons])
 
     def ious(self, svg: str) -> np.ndarray:
-        from backend.svg.index import fit_mask
-
         q = np.packbits(fit_mask(svg).ravel())
         inter = self.pop[np.bitwise_and(self.ri.packed, q)].sum(1).astype(np.int32)
         union = self.ri.counts + int(self.pop[q].sum()) - inter
@@ -150,9 +145,6 @@ class ConceptJudge:
 @contextlib.contextmanager
 def hide_heldout_from_retrieval():
     """Make the retrieval engine's text index score held-out-concept icons at -10 (they become unreachable)."""
-    import backend.svg.index as idx
-    from backend.svg.offline.dataset import is_heldout
-
     orig = idx.text_index
 
     def masked(corpus=None, embedder=None):
@@ -175,19 +167,11 @@ def hide_heldout_from_retrieval():
 
 
 def _engine(name: str):
-    from backend.svg.engines import get_engine
-
     return get_engine("svg-retrieval" if name == "svg-retrieval-seen" else name)
 
 
 def evaluate(engines: list[str], n_pairs: int = 30, n: int = 2, seed: int = 0, splits=("heldout", "seen"),
              log=print) -> dict:
-    from backend.svg.corpus import load_corpus
-    from backend.svg.paths import parse_svg_paths
-    from backend.svg.render import mask_iou, render_alpha
-    from backend.svg.sanitize import is_safe_svg, sanitize_svg
-    from backend.svg.style import extract_style, style_from_set
-
     corpus = load_corpus()
     t0 = time.time()
     sj, cj = StyleJudge.cached(corpus, seed=seed), ConceptJudge(corpus)
@@ -289,7 +273,6 @@ def main(argv=None) -> int:
     ap.add_argument("--splits", default="heldout,seen")
     ap.add_argument("--out", default=str(REPORT))
     a = ap.parse_args(argv)
-    import torch
 
     torch.set_num_threads(1)
     engines = a.engine or ["svg-pathdiffusion", "svg-retrieval-seen", "svg-retrieval"]
