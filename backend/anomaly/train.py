@@ -89,7 +89,8 @@ def validate(model, val, device, batch: int = 16) -> dict:
     model.train()
     maps = np.concatenate(probs)
     labels = m.reshape(len(m), -1).max(1) > 0
-    return {"val_loss": float(np.mean(losses)), "p_auroc": 100 * auroc(maps, m), "p_ap": 100 * average_precision(maps, m),
+    return {"val_loss": float(np.mean(losses)), "p_auroc": 100 * auroc(maps, m),
+            "p_ap": 100 * average_precision(maps, m),
             "i_auroc": 100 * auroc(maps.reshape(len(maps), -1).max(1), labels)}
 
 

@@ -7,7 +7,8 @@ component, fill holes, brush edits, grow/shrink, sanity limits) is shared by bot
 """
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import cv2
 import numpy as np

@@ -33,8 +33,8 @@ RASTER = 32
 COPY_THRESHOLD = 0.9
 _POP = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
 _lock = threading.Lock()
-_text_cache: dict[str, "TextIndex"] = {}
-_raster_cache: dict[str, "RasterIndex"] = {}
+_text_cache: dict[str, TextIndex] = {}
+_raster_cache: dict[str, RasterIndex] = {}
 
 
 def _key(corpus: Corpus, what: str) -> str:

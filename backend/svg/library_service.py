@@ -7,7 +7,7 @@ backend/svg/model/library.py and storage/repos/svg_styles.py; this module only v
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from backend.errors import UserError
 from backend.registry import ModelUnavailable

@@ -57,7 +57,7 @@ class StyleCard:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "StyleCard":
+    def from_dict(cls, d: dict) -> StyleCard:
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         card = cls(**known)
         card.validate()
@@ -103,7 +103,7 @@ def _smooth_share(paths: list[dict]) -> float:
         starts = list(np.asarray(p["starts"]).tolist()) + [len(cub)]
         for k in range(len(starts) - 1):
             seg = cub[starts[k]:starts[k + 1]]
-            for a, b in zip(seg[:-1], seg[1:]):
+            for a, b in zip(seg[:-1], seg[1:], strict=False):
                 t1, t2 = a[3] - a[2], b[1] - b[0]
                 n1, n2 = np.linalg.norm(t1), np.linalg.norm(t2)
                 if n1 < 1e-6 or n2 < 1e-6:

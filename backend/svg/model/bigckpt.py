@@ -43,7 +43,7 @@ class Stage1Config:
     canvas: int = 224
 
     @classmethod
-    def from_file(cls, path: Path) -> "Stage1Config":
+    def from_file(cls, path: Path) -> Stage1Config:
         text = path.read_text(encoding="utf-8")
         if path.suffix in (".yaml", ".yml"):
             raw = yaml.safe_load(text) or {}
@@ -199,7 +199,8 @@ def points_to_svg(points: np.ndarray, canvas: float = 24.0) -> str:
             q = p[1 + 3 * s: 4 + 3 * s]
             d.append("C" + " ".join(f"{v:.2f}" for v in q.reshape(-1)))
         col = rgba[sel].mean(0)
-        fill = "#%02x%02x%02x" % tuple(int(round(v * 255)) for v in col[:3])
+        r, g, b = (int(round(v * 255)) for v in col[:3])
+        fill = f"#{r:02x}{g:02x}{b:02x}"
         body.append(f'<path d="{"".join(d)}Z" fill="{fill}" fill-opacity="{col[3]:.2f}"/>')
     if not body:
         body.append(f'<path d="M{canvas / 2:.0f} {canvas / 2:.0f}h0.01" stroke="#000" fill="none"/>')

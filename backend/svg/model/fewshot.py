@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
@@ -60,7 +60,7 @@ def exemplar_tokens(gen, svgs: list[str | bytes]) -> tuple[np.ndarray, list[str]
         raise SVGInputError(f"At most {MAX_EXEMPLARS} exemplars, please ({len(svgs)} given).")
     icons = exemplar_paths(list(svgs))  # sanitises; raises SVGInputError naming the bad one
     toks, shas = [], []
-    for i, (raw, paths) in enumerate(zip(svgs, icons), 1):
+    for i, (raw, paths) in enumerate(zip(svgs, icons, strict=False), 1):
         cs = paths_to_contours(paths)
         if not cs:
             raise SVGInputError(f"Exemplar {i} has no usable outline after normalisation.")

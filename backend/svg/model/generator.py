@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -156,7 +156,7 @@ class PathDiffusionGenerator:
         t0 = time.perf_counter()
         toks = self.sample_tokens(prompt, n, seed, style, style_vec, steps, guidance, **kw)
         out = []
-        for i, tk in enumerate(toks):
+        for tk in toks:
             svg = self.decode(tk)
             out.append(Sample(svg, tk, int((tk[:, F_KEEP] > 0).sum()) or 1, int(seed)))
         self.last_latency_s = time.perf_counter() - t0

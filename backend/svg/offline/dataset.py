@@ -137,7 +137,7 @@ def build(out: Path, limit: int | None = None, seed: int = 0, text_dims: int = T
     items = iter_items(limit, npm_dir)
     parsed = [it.contours for it in items]
     print(f"[dataset] {len(items)} icons with contours ({time.time() - t0:.0f}s)", flush=True)
-    train_contours = [c for cs, it in zip(parsed, items) if not is_heldout(it.concept, seed) for c in cs]
+    train_contours = [c for cs, it in zip(parsed, items, strict=False) if not is_heldout(it.concept, seed) for c in cs]
     codec = PathCodec.fit(train_contours, seed=seed)
     err = codec.explained(train_contours[:3000])
     print(f"[dataset] codec fitted on {len(train_contours)} contours; mean abs reconstruction error "
@@ -148,7 +148,7 @@ def build(out: Path, limit: int | None = None, seed: int = 0, text_dims: int = T
     text_id: dict[str, int] = {}
     icon_texts = np.full((len(items), N_VARIANTS), -1, np.int32)
     paths, off = [], [0]
-    for i, (it, cs) in enumerate(zip(items, parsed)):
+    for i, (it, cs) in enumerate(zip(items, parsed, strict=False)):
         tok = codec.encode_icon(cs)
         n = int((tok[:, -1] > 0).sum())
         paths.append(tok[:n])

@@ -84,11 +84,11 @@ class StyleJudge:
         self.clf = LogisticRegression(max_iter=500, C=0.5).fit(np.stack(xs), ys)
         pred = self.clf.predict(np.stack(xt)) if xt else np.array([])
         self.real_acc = float(np.mean(pred == np.array(yt))) if xt else float("nan")
-        self.real_set_acc = float(np.mean([a.split("/")[0] == b.split("/")[0] for a, b in zip(pred, yt)])) \
-            if xt else float("nan")
+        same_set = [a.split("/")[0] == b.split("/")[0] for a, b in zip(pred, yt, strict=False)]
+        self.real_set_acc = float(np.mean(same_set)) if xt else float("nan")
 
     @classmethod
-    def cached(cls, corpus, seed: int = 0) -> "StyleJudge":
+    def cached(cls, corpus, seed: int = 0) -> StyleJudge:
         """Built once per corpus build (a few minutes on a busy 2-core box), then pickled under DATA_DIR/cache."""
         key = hashlib.sha256(f"{corpus.built}|{len(corpus)}|{seed}|v1".encode()).hexdigest()[:12]
         path = get_settings().data_dir / "cache" / "svg" / f"style_judge_{key}.pkl"
@@ -215,7 +215,8 @@ def evaluate(engines: list[str], n_pairs: int = 30, n: int = 2, seed: int = 0, s
                         masks.append(alpha > 0.5)
                         rows.append({"concept": concept, "style": style, "valid": ok, **jc,
                                      "style_hit": (ps := sj.predict(svg)) == style,
-                                     "set_hit": ps.split("/")[0] == style.split("/")[0], "d_stroke": dsw, "d_fill": dfill,
+                                     "set_hit": ps.split("/")[0] == style.split("/")[0], "d_stroke": dsw,
+                                     "d_fill": dfill,
                                      "paired_iou": mask_iou(alpha, gt_alpha), "paths": c.metrics.get("paths"),
                                      "subpaths": c.metrics.get("subpaths"),
                                      "nodes": c.metrics.get("segments", c.metrics.get("cubics")),
@@ -243,17 +244,19 @@ def summarise(rows: list[dict], lat: list[float]) -> dict:
     good = [r for r in rows if "error" not in r]
     return {"candidates": len(rows), "valid_pct": round(100 * np.mean([bool(r["valid"]) for r in rows]), 1)
             if rows else 0.0, "text_top1": _m(good, "top1"), "text_top5": _m(good, "top5"),
-            "style_acc": _m(good, "style_hit"), "style_set_acc": _m(good, "set_hit"), "d_stroke_px24": _m(good, "d_stroke"), "d_fill": _m(good, "d_fill"),
+            "style_acc": _m(good, "style_hit"), "style_set_acc": _m(good, "set_hit"),
+            "d_stroke_px24": _m(good, "d_stroke"), "d_fill": _m(good, "d_fill"),
             "paired_iou64": _m(good, "paired_iou"), "novelty": round(1 - _m(good, "nearest_train_iou"), 4)
             if good else None, "copy_pct": round(100 * np.mean([r["nearest_train_iou"] > 0.9 for r in good]), 1)
-            if good else None, "uniqueness": _m(good, "_uniq"), "paths": _m(good, "paths"), "subpaths": _m(good, "subpaths"),
-            "nodes": _m(good, "nodes"), "bytes": _m(good, "bytes"),
+            if good else None, "uniqueness": _m(good, "_uniq"), "paths": _m(good, "paths"),
+            "subpaths": _m(good, "subpaths"), "nodes": _m(good, "nodes"), "bytes": _m(good, "bytes"),
             "latency_s_per_icon": round(float(np.median(lat)), 4) if lat else None}
 
 
 def markdown_table(report: dict) -> str:
-    cols = ["valid_pct", "text_top1", "text_top5", "style_acc", "style_set_acc", "d_stroke_px24", "d_fill", "paired_iou64",
-            "novelty", "copy_pct", "uniqueness", "paths", "subpaths", "nodes", "bytes", "latency_s_per_icon"]
+    cols = ["valid_pct", "text_top1", "text_top5", "style_acc", "style_set_acc", "d_stroke_px24", "d_fill",
+            "paired_iou64", "novelty", "copy_pct", "uniqueness", "paths", "subpaths", "nodes", "bytes",
+            "latency_s_per_icon"]
     lines = ["| split | engine | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
     for split, res in report["results"].items():
         for eng, m in res.items():
