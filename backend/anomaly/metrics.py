@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import label
 
-_trapz = getattr(np, "trapezoid", None) or np.trapz  # numpy < 2 on some hosts
+_trapz = np.trapezoid
 
 
 def _validate(scores, labels):

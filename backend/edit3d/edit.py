@@ -75,9 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         upl = None
         if args.mask:
             upl = np.asarray(open_image(args.mask))
-        pts = tuple((*_pair(s, 2, "point"), 1) for s in (args.point or ())) + \
-            tuple((*_pair(s, 2, "neg"), 0) for s in args.neg)
-        selection = Selection(points=pts, box=_pair(args.box, 4, "box") if args.box else None,
+        clicks = [(_pair(s, 2, "point"), 1) for s in (args.point or ())] + [(_pair(s, 2, "neg"), 0) for s in args.neg]
+        pts = tuple((xy[0], xy[1], lab) for xy, lab in clicks)
+        box = _pair(args.box, 4, "box") if args.box else None
+        selection = Selection(points=pts, box=(box[0], box[1], box[2], box[3]) if box else None,
                               mask_sha="cli" if upl is not None else None)
         settings = SceneSettings(fov_deg=args.fov, thickness=args.thickness, hints=tuple(args.hint),
                                  fill=args.fill if args.fill in CLASSICAL else "texture")

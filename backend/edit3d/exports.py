@@ -108,7 +108,9 @@ def object_glb(scene, T: np.ndarray, max_vertices: int = 40000) -> bytes:
     V = (P - P.mean(0)) * np.array([1.0, -1.0, -1.0])
     mesh = trimesh.Trimesh(vertices=V, faces=faces, vertex_colors=np.c_[cols, np.full(len(cols), 255)],
                            process=False)
-    return mesh.export(file_type="glb")
+    data = mesh.export(file_type="glb")
+    assert isinstance(data, bytes)  # binary glTF
+    return data
 
 
 def turntable_gif(pipe, scene, params: EditParams, degrees: float = 30.0, frames: int = 9,

@@ -70,6 +70,7 @@ class GrabCutSegmenter:
 
     def _predict_small(self, points, box) -> np.ndarray:
         img = self._rgb
+        assert img is not None  # predict() checked set_image was called
         H, W = img.shape[:2]
         pos = [(x, y) for x, y, lab in points if lab]
         neg = [(x, y) for x, y, lab in points if not lab]
@@ -95,7 +96,8 @@ class GrabCutSegmenter:
             cv2.circle(mask, (int(round(x)), int(round(y))), r, int(cv2.GC_BGD), -1)
         bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
         try:
-            cv2.grabCut(img, mask, None, bgd, fgd, self.iterations, cv2.GC_INIT_WITH_MASK)
+            cv2.grabCut(img, mask, None, bgd, fgd, self.iterations,  # type: ignore[call-overload]  # rect=None is valid in mask mode; the stubs say no
+                        cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # degenerate colour model (e.g. a flat image): fall back to the seeds
             pass
         out = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
@@ -160,7 +162,8 @@ def refine_mask(mask: np.ndarray, *, brush_add=(), brush_remove=(), dilate_px: i
     if dilate_px:
         k = 2 * abs(int(dilate_px)) + 1
         se = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-        m = cv2.dilate(m, se) if dilate_px > 0 else cv2.erode(m, se)
+        grown = cv2.dilate(m, se) if dilate_px > 0 else cv2.erode(m, se)
+        return np.asarray(grown) > 0
     return m > 0
 
 

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--prompt and --out are required")
     try:
         style = args.style
-        notes = []
+        notes: list[str] = []
         if args.exemplars:
             style, notes = service.load_exemplars([(p.name, p.read_bytes()) for p in args.exemplars])
         gen = service.generate(args.prompt, style, engine=args.engine, n=args.n, seed=args.seed,

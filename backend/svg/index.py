@@ -120,7 +120,7 @@ def fit_mask(svg: str, size: int = RASTER) -> np.ndarray:
     x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
     side = max(x1 - x0, y1 - y0)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    box = tuple(int(round(v)) for v in (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
+    box = (int(round(cx - side / 2)), int(round(cy - side / 2)), int(round(cx + side / 2)), int(round(cy + side / 2)))
     img = Image.fromarray((big * 255).astype(np.uint8)).crop(box).resize((size, size), Image.Resampling.BILINEAR)
     return binary_dilation(np.asarray(img) > 64)
 

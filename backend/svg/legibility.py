@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -92,7 +93,7 @@ def clearances(paths: list[dict], w: float, w0: float | None = None, gap: float 
     subs = _stroked(paths, skip)
     polys = [_polyline(c) for _, _, c, _ in subs]
     lengths = {s[:2]: float(pl[1][-1]) for s, pl in zip(subs, polys, strict=False)}
-    out = {"pairs": 0, "subpaths": {}, "min_clearance": float("inf"), "lengths": lengths}
+    out: dict[str, Any] = {"pairs": 0, "subpaths": {}, "min_clearance": float("inf"), "lengths": lengths}
     radius, visible = w + gap, w0 + min_gap(w0)
     trees = [cKDTree(p) for p, _ in polys]
     boxes = [(p.min(0), p.max(0)) for p, _ in polys]
@@ -116,7 +117,8 @@ def clearances(paths: list[dict], w: float, w0: float | None = None, gap: float 
             n = int((sep & (d < radius)).sum())
             if n:
                 out["pairs"] += n
-                hit(ja, n), hit(jb, n)
+                hit(ja, n)
+                hit(jb, n)
         # one subpath coming back near itself (not a corner or U-turn)
         pairs = trees[ja].query_pairs(radius, output_type="ndarray")
         if len(pairs):
@@ -261,7 +263,9 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
         # when that does not free them, drop them; the largest line and most of the drawing always stay
         total = sum(rep["lengths"].values())
         longest = max(rep["lengths"].values())
-        dropped, done, dropped_len, shrunk = set(), set(), 0.0, []
+        dropped: set[tuple[int, int]] = set()
+        done: set[tuple[int, int]] = set()
+        dropped_len, shrunk = 0.0, []
         while rep["pairs"]:
             cands = [(rep["lengths"][k], k) for k in rep["subpaths"]
                      if k not in done and rep["lengths"][k] < 0.5 * longest]
@@ -325,7 +329,9 @@ def _scaled_sub(paths: list[dict], key: tuple[int, int], f: float) -> list[dict]
     pts = c.reshape(-1, 2)
     centre = (pts.min(0) + pts.max(0)) / 2
     subs[k] = ((c - centre) * f + centre, cl)
-    return [*paths[:i], rebuild(paths[i], subs), *paths[i + 1:]]
+    scaled = rebuild(paths[i], subs)
+    assert scaled is not None  # subpath k is non-empty, so the path keeps at least one subpath
+    return [*paths[:i], scaled, *paths[i + 1:]]
 
 
 def _without(paths: list[dict], dropped: set) -> list[dict]:

@@ -75,8 +75,8 @@ def exemplar_svgs(files: list[tuple[str, bytes]]) -> list[str]:
     return out
 
 
-def check_budget(budget_s: float | None) -> float:
-    b = DEFAULT_BUDGET_S if budget_s in (None, "") else float(budget_s)
+def check_budget(budget_s: float | str | None) -> float:
+    b = DEFAULT_BUDGET_S if budget_s is None or budget_s == "" else float(budget_s)
     if not 1.0 <= b <= MAX_BUDGET_S:
         raise UserError(f"The learning budget must be between 1 and {MAX_BUDGET_S:.0f} seconds ({b:g} given).")
     return b
@@ -105,7 +105,7 @@ def learn_library_style(files: list[tuple[str, bytes]], name: str, budget_s: flo
 def list_library_styles() -> list[dict]:
     """Saved styles usable with the current learned checkpoint (all saved styles if the engine is unavailable)."""
     try:
-        sha = get_engine(LEARNED_ENGINE).model_sha
+        sha = getattr(get_engine(LEARNED_ENGINE), "model_sha", None)
     except (ModelUnavailable, OSError, ValueError):
         sha = None
     return list_library(sha)

@@ -54,12 +54,14 @@ def _segments_to_cubics(path) -> tuple[list, list[int], list[bool]]:
                 starts.pop(), closed.pop()  # a Move with no drawing after it
             start_pt = _pt(seg.end)
             cur_start = len(cubics)
-            starts.append(cur_start), closed.append(False)
+            starts.append(cur_start)
+            closed.append(False)
             continue
         if cur_start is None:  # drawing without a Move: start at the segment's start
             start_pt = _pt(seg.start)
             cur_start = 0
-            starts.append(0), closed.append(False)
+            starts.append(0)
+            closed.append(False)
         if isinstance(seg, se.Close):
             p0, p1 = _pt(seg.start), start_pt
             if np.hypot(*(p1 - p0)) > 1e-9:

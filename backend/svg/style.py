@@ -153,7 +153,8 @@ def extract_style(icons: list[list[dict]], grid: float = 24.0, name: str = "cust
         bb = _bbox(ic)
         pads.append(max(0.0, float(min(bb[0], bb[1], 1 - bb[2], 1 - bb[3]))))
         w, sol = visual_weight(paths_to_svg(ic, grid=24.0))
-        weights.append(w), solidity.append(sol)
+        weights.append(w)
+        solidity.append(sol)
     if stroked and fill_ratio < 0.5:
         mode = "outline"
         weight = float(np.median([p["stroke_width"] for p in stroked]))

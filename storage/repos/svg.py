@@ -43,7 +43,7 @@ def get_candidate(s: Session, candidate_id: int) -> dict | None:
     if c is None:
         return None
     g = s.get(SvgGeneration, c.generation_id)
-    return {**_cand(c), "prompt": g.prompt, "style": g.style}
+    return {**_cand(c), "prompt": g.prompt if g else None, "style": g.style if g else None}
 
 
 def generation_candidates(s: Session, generation_id: int) -> list[dict]:

@@ -107,7 +107,7 @@ def svg_to_contours(svg_text: str, n_points: int = N_POINTS) -> list[Contour]:
             if not segs:
                 continue
             closed = any(isinstance(s, Close) for s in segs)
-            dense = []
+            dense: list[np.ndarray] = []
             for s in segs:
                 if s.start is None or s.end is None:
                     continue
@@ -121,10 +121,10 @@ def svg_to_contours(svg_text: str, n_points: int = N_POINTS) -> list[Contour]:
             if not np.isfinite(poly).all():
                 continue
             closed = closed or (fill and not stroke)  # a filled open subpath is implicitly closed
-            pts = _resample(poly, n_points, closed)
-            if pts is None:
+            resampled = _resample(poly, n_points, closed)
+            if resampled is None:
                 continue
-            c = Contour(canonicalise(pts, closed), closed, fill, stroke, sw / sx / side if stroke else 0.0, op)
+            c = Contour(canonicalise(resampled, closed), closed, fill, stroke, sw / sx / side if stroke else 0.0, op)
             if c.size >= MIN_SIZE or stroke:
                 out.append(c)
     return out

@@ -88,7 +88,7 @@ class PathDiffusionGenerator:
     def text_condition(self, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         st, mask = self.encode_text([p.strip().lower() for p in prompts])
         st, mask = st[:, : self.text_len].float(), mask[:, : self.text_len].bool()
-        if self.text_basis is not None:
+        if self.text_basis is not None and self.text_mu is not None:
             st = (st - self.text_mu) @ self.text_basis
         return st.to(self.device), mask.to(self.device)
 

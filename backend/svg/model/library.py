@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -21,7 +21,7 @@ from storage.db import get_storage
 from storage.repos import svg_styles as repo
 
 
-def learn_and_save(engine, svgs: list[str | bytes], name: str, names: list[str] | None = None,
+def learn_and_save(engine, svgs: Sequence[str | bytes], name: str, names: list[str] | None = None,
                    session_id: str | None = None, seed: int = 0, steps: int = 150, budget_s: float = 150.0,
                    progress: Callable | None = None, cancel: Callable | None = None) -> dict:
     """Learn a token with `engine.gen` (PathDiffusionEngine), extract the card, store both; returns the row."""

@@ -11,6 +11,7 @@ import json
 import time
 from multiprocessing import Pool
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,13 +52,17 @@ def _pack(records: list[tuple], sets_meta: dict) -> tuple[dict, dict[str, np.nda
                 sub_closed.append(p["closed"][k])
             n_cub += len(cub)
             path_sub.append(len(sub_closed))
-            p_stroke.append(p["stroke"]), p_fill.append(p["fill"]), p_sw.append(p["stroke_width"])
-            p_cap.append(CAPS.index(p["linecap"])), p_join.append(JOINS.index(p["linejoin"]))
+            p_stroke.append(p["stroke"])
+            p_fill.append(p["fill"])
+            p_sw.append(p["stroke_width"])
+            p_cap.append(CAPS.index(p["linecap"]))
+            p_join.append(JOINS.index(p["linejoin"]))
             p_rule.append(RULES.index(p["fill_rule"]))
             if p["color"] not in cidx:
                 cidx[p["color"]] = len(colors)
                 colors.append(p["color"])
-            p_color.append(cidx[p["color"]]), p_op.append(p["opacity"])
+            p_color.append(cidx[p["color"]])
+            p_op.append(p["opacity"])
         icon_path.append(len(p_stroke))
     arrays = {
         "cubics": np.concatenate(cubics) if cubics else np.zeros((0, 8), np.uint16),
@@ -68,7 +73,7 @@ def _pack(records: list[tuple], sets_meta: dict) -> tuple[dict, dict[str, np.nda
         "p_join": np.asarray(p_join, np.uint8), "p_rule": np.asarray(p_rule, np.uint8),
         "p_color": np.asarray(p_color, np.int16), "p_opacity": np.asarray(p_op, np.float16),
     }
-    meta = {"format": 1, "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "sets": sets_meta,
+    meta: dict[str, Any] = {"format": 1, "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "sets": sets_meta,
             "colors": colors, "icons": icons_meta,
             "fields": ["set", "variant", "name", "concept", "tags", "categories", "grid"]}
     return meta, arrays

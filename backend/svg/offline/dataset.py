@@ -25,6 +25,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -84,9 +85,9 @@ def iter_items(limit: int | None = None, npm_dir: str | None = None) -> list[Ite
         return [it for it in items if it.contours]
 
     corpus = load_corpus()
-    idx = range(len(corpus))
+    idx: list[int] = list(range(len(corpus)))
     if limit:
-        idx = sorted(rng.choice(len(corpus), min(limit, len(corpus)), replace=False))
+        idx = sorted(int(i) for i in rng.choice(len(corpus), min(limit, len(corpus)), replace=False))
     for i in idx:
         ic = corpus[int(i)]
         cs = paths_to_contours(ic.paths)
@@ -167,18 +168,19 @@ def build(out: Path, limit: int | None = None, seed: int = 0, text_dims: int = T
     q = np.clip(np.round(allp / scale[:, None]), -127, 127).astype(np.int8)
     toff = np.concatenate([[0], np.cumsum([len(p) for p in proj])]).astype(np.int32)
     split = np.array([1 if is_heldout(it.concept, seed) else 0 for it in items], np.uint8)
-    meta = {"k_slots": K_SLOTS, "n_features": N_FEATURES, "text_len": TEXT_LEN, "text_dims": text_dims,
+    meta: dict[str, Any] = {"k_slots": K_SLOTS, "n_features": N_FEATURES, "text_len": TEXT_LEN, "text_dims": text_dims,
             "seed": seed, "holdout": HOLDOUT, "n_icons": len(items), "n_texts": len(texts),
             "codec_err_px24": round(err * 24, 4), "text_encoder": "all-MiniLM-L6-v2 last_hidden_state",
             "built": time.strftime("%Y-%m-%d %H:%M:%S"), "build_s": round(time.time() - t0, 1)}
     out.parent.mkdir(parents=True, exist_ok=True)
+    codec_arrays: dict[str, Any] = codec.to_arrays()
     np.savez_compressed(
         out, paths=np.concatenate(paths).astype(np.float16), icon_off=np.array(off, np.int32),
         icon_style=np.array([style_id[it.style] for it in items], np.int16),
         icon_texts=icon_texts, icon_split=split, text_tok=q, text_scale=scale.astype(np.float16), text_off=toff,
         style_names=np.array(["any"] + styles), concepts=np.array([it.concept for it in items]),
         texts=np.array(texts), textproj_mu=mu, textproj_basis=basis, meta_json=np.array(json.dumps(meta)),
-        **codec.to_arrays())
+        **codec_arrays)
     meta["bytes"] = out.stat().st_size
     print(f"[dataset] wrote {out} ({meta['bytes'] / 1e6:.1f} MB) in {time.time() - t0:.0f}s: "
           f"{len(items)} icons ({int(split.sum())} held-out), {len(styles)} styles", flush=True)

@@ -30,6 +30,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -135,7 +136,8 @@ class ConceptJudge:
         for i in np.argsort(-iou, kind="stable")[:200]:
             c = self.concepts[i]
             if c not in seen_c:
-                seen_c.add(c), ranked.append(c)
+                seen_c.add(c)
+                ranked.append(c)
             if len(ranked) >= 5:
                 break
         nearest_train = float(iou[self.seen].max()) if self.seen.any() else 0.0
@@ -177,7 +179,7 @@ def evaluate(engines: list[str], n_pairs: int = 30, n: int = 2, seed: int = 0, s
     sj, cj = StyleJudge.cached(corpus, seed=seed), ConceptJudge(corpus)
     log(f"judges ready in {time.time() - t0:.0f}s; style judge accuracy on real held-out icons {sj.real_acc:.3f} "
         f"(set level {sj.real_set_acc:.3f})")
-    report = {"protocol": __doc__.split("Protocol")[1].strip(), "seed": seed, "n_pairs": n_pairs,
+    report: dict[str, Any] = {"protocol": __doc__.split("Protocol")[1].strip(), "seed": seed, "n_pairs": n_pairs,
               "n_per_prompt": n, "judge_style_acc_real": round(sj.real_acc, 4),
               "judge_style_set_acc_real": round(sj.real_set_acc, 4), "results": {}}
     for split in splits:

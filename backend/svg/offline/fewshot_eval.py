@@ -14,6 +14,7 @@ import json
 import random
 import sys
 import time
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,7 +32,7 @@ def run(style: str, n_ex: int = 8, n_prompts: int = 10, seed: int = 0, steps: in
         budget_s: float = 170.0, judge=None) -> dict:
     torch.set_num_threads(1)  # 1 thread is ~10x faster than 2 on an oversubscribed box (measured)
     corpus = load_corpus()
-    eng = get_engine("svg-pathdiffusion")
+    eng: Any = get_engine("svg-pathdiffusion")  # the learned engine: its generator, steps and guidance
     gen = eng.gen
     pool = sorted([ic for ic in corpus.of_style(style) if not is_heldout(ic.concept)], key=lambda i: i.id)
     ex = random.Random(seed).sample(pool, n_ex)
