@@ -10,7 +10,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from apps.common import client_ip, download_file, load_user_image, session_id, user_errors
+from apps.common import client_ip, download_file, load_user_image, session_id, signed_in_user, user_errors
 from backend.arena import bench_images, service
 
 VOTE_LABELS = {"A": "A is better", "B": "B is better", "tie": "Tie", "bothbad": "Both bad"}
@@ -86,7 +86,7 @@ def _battle_png(img, battle_id: str, tag: str) -> str:
 
 
 def _vote_api(battle_id: str, choice: str, request: gr.Request) -> dict:
-    return service.vote(battle_id, choice, session_id=session_id(request))
+    return service.vote(battle_id, choice, session_id=session_id(request), username=signed_in_user(request))
 
 
 @user_errors
@@ -96,7 +96,9 @@ def vote(battle_id: str, choice: str, request: gr.Request = None) -> dict:
 
 
 def _reveal_md(r: dict) -> str:
-    counted = "" if r["counted"] else " *(recorded, but it came faster than the minimum viewing time, so it does not count)*"
+    why = ("only votes from signed-in visitors count here" if r.get("not_counted_because") == "not signed in"
+           else "it came faster than the minimum viewing time")
+    counted = "" if r["counted"] else f" *(recorded, but {why}, so it does not count)*"
     verdict = {"model_a": "A is better", "model_b": "B is better", "tie": "a tie", "tie (bothbad)": "both bad"}
     return (f"**Thanks for voting ({verdict[r['winner']]}).**{counted}  \n"
             f"Model A (orange): **{html.escape(r['model_a'])}** — {html.escape(r['label_a'])} "
@@ -128,12 +130,30 @@ def new_round(has_bench: bool):
     return (*cleared, path, instr, note, fname)
 
 
+def _login_button() -> None:
+    """Hugging Face sign-in, on a Space with `hf_oauth: true` (which sets OAUTH_CLIENT_ID) and gradio[oauth]
+    installed. Off Spaces Gradio's OAuth is a mock that signs everyone in as the developer, so it is never shown."""
+    import os
+
+    from backend.identity import on_spaces
+
+    if not (on_spaces() and os.environ.get("OAUTH_CLIENT_ID")):
+        return
+    try:
+        import authlib  # noqa: F401
+        import itsdangerous  # noqa: F401
+    except ImportError:
+        return
+    gr.LoginButton()
+
+
 def build() -> None:
     has_bench = bool(bench_images.load_items())
     if has_bench:  # bench images may live outside the working directory (ARENA_BENCH_DIR)
         gr.set_static_paths([str(bench_images.bench_dir())])
     with gr.Tab("Point Battle", id="arena", elem_id="tab-arena"):
         gr.Markdown(INTRO)
+        _login_button()
         bench_state = gr.State(None)
         with gr.Row():
             with gr.Column(scale=1):

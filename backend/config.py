@@ -17,6 +17,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "DIFFUSERS_OFFLINE"):
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# uvicorn rewrites the client address from X-Forwarded-For for peers in FORWARDED_ALLOW_IPS (default: loopback),
+# which lets any local client choose its IP. The app trusts exactly TRUSTED_PROXIES (backend.identity) instead.
+os.environ["FORWARDED_ALLOW_IPS"] = os.environ.get("TRUSTED_PROXIES", "")
 
 
 class ConfigError(RuntimeError):

@@ -5,7 +5,6 @@ functions. Ratings are recomputed from the raw tables, cached for a short TTL, n
 """
 from __future__ import annotations
 
-import hmac
 import secrets
 import threading
 import time
@@ -85,6 +84,9 @@ def start_battle(image: Image.Image, instruction: str, *, session_id: str, clien
     if client_ip and client_ip in lim.banned_ips:
         raise PermissionError("Battles from this network are disabled by the administrator.")
     ip_hash = salted_hash(client_ip)
+    from backend.identity import network_of
+
+    net_hash = salted_hash(network_of(client_ip), "net")
     _check_rate(session_id, ip_hash, lim)
     category, source, ref_point = _resolve_input(image, bench_file)
     if ref_point:  # PointArena's sentence, so the models know where the reference point is
@@ -107,6 +109,7 @@ def start_battle(image: Image.Image, instruction: str, *, session_id: str, clien
     battle_id = uuid.uuid4().hex
     info_a, info_b = ra.backend_info or {}, rb.backend_info or {}
     fields = dict(id=battle_id, session_id=session_id, judge_id=salted_hash(session_id, "judge"), ip_hash=ip_hash,
+                  net_hash=net_hash,
                   image_sha256=sha, image_source=source, category=category, instruction=instruction,
                   prompt_template=str(info_a.get("prompt_template") or info_b.get("prompt_template") or "")[:64] or None,
                   model_a=model_a, model_b=model_b, version_a=str(info_a.get("version") or "")[:128] or None,
@@ -133,8 +136,21 @@ def badge(res) -> str:
     return f"{len(res.points)} point{'s' if len(res.points) != 1 else ''}"
 
 
-def vote(battle_id: str, choice: str, *, session_id: str) -> dict:
-    """Record the one vote for this battle from its own session; reveal the models."""
+def judge_key(session_id: str, username: str | None = None) -> str:
+    """Judge id for ratings and outlier tests: the signed-in account when there is one, else the session."""
+    return salted_hash(f"user:{username}" if username else session_id, "judge")
+
+
+def signed_in_only() -> bool:
+    import os
+
+    return os.environ.get("ARENA_SIGNED_IN_ONLY", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def vote(battle_id: str, choice: str, *, session_id: str, username: str | None = None) -> dict:
+    """Record the one vote for this battle from its own session; reveal the models.
+
+    With ARENA_SIGNED_IN_ONLY a vote from a visitor who has not signed in is stored but not counted."""
     winner = CHOICES.get(choice)
     if winner is None:
         raise ValueError(f"Unknown vote {choice!r}; choose A, B, tie or bothbad.")
@@ -148,14 +164,16 @@ def vote(battle_id: str, choice: str, *, session_id: str) -> dict:
             raise repo.VoteRejected("This battle does not exist. Start a new round.")
         dwell = (utcnow() - pd.Timestamp(b["created"]).to_pydatetime()).total_seconds()
         counted = dwell >= lim.min_dwell_s
-        repo.insert_vote(s, battle_id, session_id=session_id, judge_id=salted_hash(session_id, "judge"),
-                         winner=winner, dwell_s=dwell, counted=counted,
-                         note=None if counted else f"faster than {lim.min_dwell_s:g} s")
-        return b, counted
+        note = None if counted else f"faster than {lim.min_dwell_s:g} s"
+        if counted and signed_in_only() and not username:
+            counted, note = False, "not signed in"
+        repo.insert_vote(s, battle_id, session_id=session_id, judge_id=judge_key(session_id, username),
+                         winner=winner, dwell_s=dwell, counted=counted, note=note)
+        return b, counted, note
 
-    b, counted = get_storage().write(_w)
+    b, counted, note = get_storage().write(_w)
     labels = {c["name"]: c["label"] for c in _safe_contestants()}
-    return {"battle_id": battle_id, "winner": winner, "counted": counted,
+    return {"battle_id": battle_id, "winner": winner, "counted": counted, "not_counted_because": note,
             "model_a": b["model_a"], "model_b": b["model_b"],
             "label_a": labels.get(b["model_a"], b["model_a"]), "label_b": labels.get(b["model_b"], b["model_b"]),
             "raw_a": b["raw_a"], "raw_b": b["raw_b"], "latency_a": b["latency_a"], "latency_b": b["latency_b"]}
@@ -283,7 +301,9 @@ def check_admin(token: str | None) -> None:
     expected = get_settings().admin_token
     if not expected:
         raise PermissionError("The admin view is disabled: set ADMIN_TOKEN on the server to enable it.")
-    if not token or not hmac.compare_digest(str(token), expected):
+    from backend.security import token_matches
+
+    if not token_matches(token, expected):
         raise PermissionError("Wrong admin token.")
 
 

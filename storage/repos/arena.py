@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import ArenaBattle, ArenaVote
+from storage.repos.exclusions import excluded_ids, not_excluded
 from storage.repos.sessions import touch_session
 
 WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
@@ -74,8 +75,9 @@ def insert_vote(s: Session, battle_id: str, *, session_id: str | None, judge_id:
     return row.id
 
 
-def voted_battles(s: Session, category: str | None = None) -> list[dict]:
-    """Battles with their vote, for ratings and admin views (light columns only)."""
+def voted_battles(s: Session, category: str | None = None, include_excluded: bool = False) -> list[dict]:
+    """Battles with their vote, for ratings and admin views (light columns only). Votes an admin excluded are
+    left out unless `include_excluded` (then each row says whether it is excluded)."""
     q = (select(ArenaBattle.id, ArenaBattle.model_a, ArenaBattle.model_b, ArenaVote.winner, ArenaVote.judge_id,
                 ArenaBattle.judge_id, ArenaBattle.anony, ArenaBattle.invalid, ArenaVote.counted, ArenaVote.created,
                 ArenaBattle.created, ArenaBattle.category, ArenaBattle.instruction, ArenaBattle.image_sha256,
@@ -83,12 +85,15 @@ def voted_battles(s: Session, category: str | None = None) -> list[dict]:
          .join(ArenaVote, ArenaVote.battle_id == ArenaBattle.id).order_by(ArenaVote.created, ArenaVote.id))
     if category:
         q = q.where(ArenaBattle.category == category)
+    if not include_excluded:
+        q = q.where(not_excluded(ArenaBattle.id))
+    gone = excluded_ids(s) if include_excluded else set()
     out = []
     for (bid, a, b, w, vj, bj, anony, invalid, counted, vcreated, bcreated, cat, instr, sha, prob, src) in s.execute(q):
         out.append({"id": bid, "model_a": a, "model_b": b, "winner": w, "judge": vj or bj, "anony": bool(anony),
                     "invalid": bool(invalid), "counted": bool(counted), "tstamp": _epoch(vcreated or bcreated),
                     "category": cat, "instruction": instr, "image_sha256": sha, "sampling_prob": prob,
-                    "source": src})
+                    "source": src, "excluded": bid in gone})
     return out
 
 
