@@ -44,3 +44,23 @@ def restore(s: Session, battle_ids) -> int:
 def list_exclusions(s: Session) -> list[dict]:
     return [{"battle_id": r.battle_id, "created": r.created.isoformat(timespec="seconds"), "reason": r.reason}
             for r in s.scalars(select(VoteExclusion).order_by(VoteExclusion.id))]
+
+
+def judge_votes(s: Session) -> list[dict]:
+    """Every live vote with what the trust signals need (dwell, network, session, points, bench source)."""
+    from storage.models import ArenaVote
+
+    q = (select(ArenaBattle.id, ArenaBattle.model_a, ArenaBattle.model_b, ArenaBattle.judge_id, ArenaVote.judge_id,
+                ArenaVote.winner, ArenaVote.dwell_s, ArenaBattle.session_id, ArenaBattle.net_hash,
+                ArenaBattle.created, ArenaBattle.points_a, ArenaBattle.points_b, ArenaBattle.image_source,
+                ArenaVote.counted, ArenaBattle.invalid)
+         .join(ArenaVote, ArenaVote.battle_id == ArenaBattle.id).order_by(ArenaVote.created, ArenaVote.id))
+    gone = excluded_ids(s)
+    out = []
+    for (bid, a, b, bj, vj, w, dwell, sess, net, created, pa, pb, src, counted, invalid) in s.execute(q):
+        out.append({"id": bid, "model_a": a, "model_b": b, "judge": vj or bj, "winner": w, "dwell_s": dwell,
+                    "session_id": sess, "net_hash": net,
+                    "battle_tstamp": created.timestamp() if created else None, "points_a": pa, "points_b": pb,
+                    "image_source": src, "counted": bool(counted), "invalid": bool(invalid),
+                    "excluded": bid in gone})
+    return out

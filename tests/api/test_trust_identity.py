@@ -161,3 +161,37 @@ def test_non_ascii_admin_token_is_just_wrong(new_client):
     c = new_client()
     with pytest.raises(AppError, match="Wrong admin token"):
         c.predict("tökén-✓", api_name="/arena_admin")
+
+
+def test_scripted_sessions_are_flagged_and_can_be_excluded(app_url, fast_models, photo, monkeypatch):
+    """Many fresh sessions from one network (behind the trusted proxy) voting at once are flagged in the admin
+    view; excluding them keeps the votes stored but out of the ratings."""
+    import os
+
+    monkeypatch.setenv("TRUSTED_PROXIES", "127.0.0.1")
+    net = f"203.0.{random.randint(0, 250)}"
+    for k in range(10):
+        c = Client(app_url, verbose=False, headers={"X-Forwarded-For": f"{net}.{k + 1}"})
+        c.predict(_battle(c, photo), "A", api_name="/vote")
+    admin = Client(app_url, verbose=False)
+    token = os.environ["ADMIN_TOKEN"]
+    md, signals, gold, ranks = admin.predict(token, api_name="/arena_trust")
+    cols = signals["headers"]
+    rows = [dict(zip(cols, r)) for r in signals["data"]]
+    burst = [r for r in rows if "new sessions from its network" in (r["reasons"] or "")]
+    assert len(burst) >= 10 and all(r["flagged"] for r in burst)
+    assert "Scripted-voting signals" in md and ranks["headers"][:2] == ["model", "rating"]
+    msg = admin.predict(token, ",".join(r["judge"] for r in burst), "test burst", api_name="/arena_exclude")
+    assert f"of {len(burst)} judge(s) excluded" in msg
+    md2, signals2, _, _ = admin.predict(token, api_name="/arena_trust")
+    left = {r[0] for r in signals2["data"]}
+    assert not ({r["judge"] for r in burst} & left)  # excluded votes no longer feed the signals or the ratings
+    from backend.arena import service
+    from storage.db import get_storage
+    from storage.repos import arena as arena_repo
+
+    every = get_storage().read(lambda s: arena_repo.voted_battles(s, include_excluded=True))
+    assert sum(v["excluded"] for v in every) >= 10  # still stored
+    service.clear_cache()
+    with pytest.raises(AppError, match="Wrong admin token"):
+        Client(app_url, verbose=False).predict("nope", "", "", api_name="/arena_exclude")
