@@ -56,7 +56,7 @@ def build() -> None:
                     pool_dd = gr.Dropdown(label="Saved pools", choices=[], elem_id="anomaly-pools",
                                           allow_custom_value=True)
                     load_pool_btn = gr.Button("Load pool as prompts", size="sm")
-                    pool_msg = gr.Markdown()
+                    pool_msg = gr.Markdown(elem_id="anomaly-pool-msg")
                 queries = gr.File(label="Query image(s) or a .zip", file_count="multiple",
                                   file_types=["image", ".zip"], type="filepath", elem_id="anomaly-queries")
                 engine = gr.Dropdown(engine_ch, value=engine_default, label="Engine", elem_id="anomaly-engine",

@@ -25,12 +25,12 @@ USER_ERRORS: tuple[type[BaseException], ...] = (ImageInputError, ModelUnavailabl
                                                 ValueError, PermissionError, TimeoutError)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#|~!<>&\"':@])|(?i:(?<=www)\.)")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~!<>&\"':@])|(?i:(?<=www)\.)")
 
 
 def md_text(value: Any, limit: int = 500) -> str:
     """User-written text made inert for gr.Markdown: HTML escaped and every Markdown, link and autolink character
-    (``[ ] ( ) ! < > : @``, ``www.``) backslash-escaped, so no image, link, form or markup can come from it; it
+    (``[ ] ! < > : @``, ``www.``) backslash-escaped, so no image, link, form or markup can come from it; it
     reads as typed. Line breaks become spaces; long text is cut at `limit` characters."""
     text = " ".join(str(value if value is not None else "").split())
     if len(text) > limit:
