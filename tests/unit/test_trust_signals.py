@@ -68,16 +68,20 @@ def test_scripted_signals_catch_the_centre_script_and_not_people():
             pa, pb = list(rng.random(2)), list(rng.random(2))
             votes.append(_vote(len(votes), f"human{j}", rng.choice(["model_a", "model_b", "tie"]), pa, pb,
                                dwell=float(rng.uniform(5, 20)), net=f"net{j}", t=float(j * 1000 + k)))
-    # the script: a fresh session per battle from one network, 3.1 s, always the side nearer the centre
+    # the script: a fresh session (= judge) per battle from one network, voting after 3.1 s for the side
+    # nearer the centre; and the same script keeping one session for 30 votes from another network
     for k in range(30):
-        pa, pb = list(rng.random(2)), list(rng.random(2))
-        centre_a = (pa[0] - .5) ** 2 + (pa[1] - .5) ** 2 < (pb[0] - .5) ** 2 + (pb[1] - .5) ** 2
-        votes.append(_vote(len(votes), "bot", "model_a" if centre_a else "model_b", pa, pb, dwell=3.1, net="botnet",
-                           sess=f"bot-s{k}", t=float(k * 20)))
+        for judge, net, sess in ((f"bot-s{k}", "botnet", f"bot-s{k}"), ("bot", "botnet2", "bot")):
+            pa, pb = list(rng.random(2)), list(rng.random(2))
+            centre_a = (pa[0] - .5) ** 2 + (pa[1] - .5) ** 2 < (pb[0] - .5) ** 2 + (pb[1] - .5) ** 2
+            votes.append(_vote(len(votes), judge, "model_a" if centre_a else "model_b", pa, pb, dwell=3.1, net=net,
+                               sess=sess, t=float(k * 20)))
     rows = {r["judge"]: r for r in scripted.scripted_signals(votes)}
+    fresh = [rows[f"bot-s{k}"] for k in range(30)]
+    assert all(r["flagged"] and r["network_sessions"] == 30 for r in fresh)
     bot = rows["bot"]
-    assert bot["flagged"] and "nearer the centre" in bot["pattern"] and bot["network_sessions"] == 30
-    assert "3.1 s" in bot["reasons"] and len(bot["battle_ids"]) == 30
+    assert bot["flagged"] and "nearer the centre" in bot["pattern"] and "3.1 s" in bot["reasons"]
+    assert len(bot["battle_ids"]) == 30 and bot["network_sessions"] == 1
     assert sum(rows[f"human{j}"]["flagged"] for j in range(20)) == 0
 
 
