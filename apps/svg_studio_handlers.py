@@ -101,11 +101,13 @@ def _state(gen: service.Generation, prompt: str) -> dict:
 
 
 def _gallery(state: dict) -> list[tuple[Image.Image, str]]:
+    """Whole icons on a tile with room below for the caption (Gradio overlays captions on the image)."""
     items = []
     for i, c in enumerate(state["candidates"]):
-        img = render_image(c["svg"], 192)
-        cap = f"{i + 1}. {c.get('concept') or c['prompt']} · nearest IoU {c['similarity']:.2f}"
-        items.append((img, cap))
+        tile = Image.new("RGB", (192, 224), "#ffffff")
+        tile.paste(render_image(c["svg"], 160), (16, 8))
+        cap = f"{i + 1}. {c.get('concept') or c['prompt']}"[:28] + f" · IoU {c['similarity']:.2f}"
+        items.append((tile, cap))
     return items
 
 
@@ -132,17 +134,18 @@ def _summary(state: dict, extra: list[str] | None = None) -> str:
 
 
 def preview_sheet(svg: str) -> Image.Image:
-    """16/24/32/48 px at native size plus 256 px, on light (top) and dark (bottom)."""
+    """16/24/32/48 px at native size plus 256 px, on light (left) and dark (right): one wide, short strip so
+    the 256-px preview fits the panel whole."""
     sizes, pad = service.PREVIEW_SIZES, 12
-    width = sum(sizes) + pad * (len(sizes) + 1)
-    sheet = Image.new("RGB", (width, 2 * (256 + 2 * pad)), "#ffffff")
-    for row, (fg, bg) in enumerate((("#111111", "#ffffff"), ("#f5f5f5", "#1f2430"))):
-        y0 = row * (256 + 2 * pad)
-        sheet.paste(Image.new("RGB", (width, 256 + 2 * pad), bg), (0, y0))
-        x = pad
+    half = sum(sizes) + pad * (len(sizes) + 1)
+    sheet = Image.new("RGB", (2 * half, 256 + 2 * pad), "#ffffff")
+    for col, (fg, bg) in enumerate((("#111111", "#ffffff"), ("#f5f5f5", "#1f2430"))):
+        x0 = col * half
+        sheet.paste(Image.new("RGB", (half, 256 + 2 * pad), bg), (x0, 0))
+        x = x0 + pad
         for s in sizes:
             img = Image.open(io.BytesIO(render_png(svg, s, fg, bg))).convert("RGB")
-            sheet.paste(img, (x, y0 + pad + (256 - s) // 2))
+            sheet.paste(img, (x, pad + (256 - s) // 2))
             x += s + pad
     return sheet
 
@@ -198,17 +201,12 @@ def edit(state, index, width, cap, join, mode, palette, request: gr.Request = No
     if not state or not state.get("candidates"):
         raise ValueError("Generate some icons first.")
     index = int(index or 0)
-    c = dict(state["candidates"][index])
-    new_svg = service.edit_svg(c["svg"], stroke_width=float(width) if width else None, linecap=cap or None,
-                               linejoin=join or None, mode=None if mode in (None, "", "keep") else mode,
-                               palette=service.parse_palette(palette or ""))
-    from backend.svg.engines import finish_candidate
-
-    cand = finish_candidate(new_svg, engine=c["engine"], prompt=c["prompt"], style=c["style"] + " + edits",
-                            concept=c.get("concept", ""), source_id=c.get("source_id"), text_score=c.get("text_score"),
-                            notes=[f"Edited: width={width}, caps={cap}, joins={join}, mode={mode}, palette={palette}"])
-    gen = service.Generation([cand], c["engine"], cand.style, None, state.get("seed", 0), 0.0)
-    service._store("edit", c["prompt"], gen, 1, session_id(request))
+    if not 0 <= index < len(state["candidates"]):
+        raise ValueError(f"Pick a candidate between 1 and {len(state['candidates'])}.")
+    gen = service.edit_candidate(dict(state["candidates"][index]), stroke_width=float(width) if width else None,
+                                 linecap=cap, linejoin=join, mode=mode, palette=palette or "",
+                                 seed=state.get("seed", 0), session_id=session_id(request))
+    cand = gen.candidates[0]
     state = {**state, "candidates": [*state["candidates"][:index], {"svg": cand.svg, **cand.manifest()},
                                      *state["candidates"][index + 1:]]}
     return (state, _gallery(state), *_detail(state, index))

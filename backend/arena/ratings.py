@@ -10,7 +10,7 @@ Why these choices (see docs/arena.md):
   collapse to at most 50*49*3 rows, so a bootstrap round is a multinomial re-weighting of those rows
   and a refit that costs milliseconds (identical in distribution to resampling battles with replacement).
 - Confidence intervals are seeded bootstrap percentiles, never PointArena's `±1.96*K*sqrt(N)/2`.
-No I/O happens here; the command line lives in `backend/arena/cli.py`.
+No I/O happens here; the command line lives in `backend/arena/cli/ratings.py`.
 Two entry points give identical results on the same battles: `compute_leaderboard(battles)` for a per-battle table
 (a file) and `compute_leaderboard_from_counts(counts)` for (model_a, model_b, winner, n) rows that the database
 aggregates with GROUP BY (storage/repos/arena.py).
@@ -446,5 +446,5 @@ def leaderboard_table(result: dict, min_votes: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
 
 
-if __name__ == "__main__":  # `python -m backend.arena.ratings` keeps working; the CLI lives in cli.py
-    raise SystemExit(importlib.import_module("backend.arena.cli").ratings_main())
+if __name__ == "__main__":  # `python -m backend.arena.ratings` keeps working; the CLI lives in cli/ratings.py
+    raise SystemExit(importlib.import_module("backend.arena.cli.ratings").main())

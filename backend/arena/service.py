@@ -22,6 +22,7 @@ from backend.pointing.types import is_system_failure
 from backend.arena import abuse, bench_images, formats, matchmaking, ratings, render
 from backend.arena.vocab import CHOICES
 from backend.config import get_settings
+from backend.registry import get_registry
 from storage.db import get_storage
 from storage.identity import salted_hash
 from storage.models import utcnow
@@ -176,26 +177,31 @@ def vote(battle_id: str, choice: str, *, session_id: str, username: str | None =
     lim = limits()
 
     def _w(s):
-        b = repo.get_battle(s, battle_id)
-        if b is None:
+        t = repo.vote_target(s, battle_id)
+        if t is None:
             raise repo.VoteRejected("This battle does not exist. Start a new round.")
-        if (b.get("extra") or {}).get("identical"):
+        if (t["extra"] or {}).get("identical"):
             raise repo.VoteRejected(IDENTICAL_MESSAGE)
-        dwell = (utcnow() - pd.Timestamp(b["created"]).to_pydatetime()).total_seconds()
+        dwell = (utcnow() - t["created"]).total_seconds()
         counted = dwell >= lim.min_dwell_s
         note = None if counted else f"faster than {lim.min_dwell_s:g} s"
         if counted and signed_in_only() and not username:
             counted, note = False, "not signed in"
-        repo.insert_vote(s, battle_id, session_id=session_id, judge_id=judge_key(session_id, username),
-                         winner=winner, dwell_s=dwell, counted=counted, note=note)
-        return b, counted, note
+        repo.append_vote(s, t, session_id=session_id, judge_id=judge_key(session_id, username), winner=winner,
+                         dwell_s=dwell, counted=counted, note=note)
+        return t, counted, note
 
     b, counted, note = get_storage().write(_w)
-    labels = {c["name"]: c["label"] for c in _safe_contestants()}
+    labels = _labels()
     return {"battle_id": battle_id, "winner": winner, "counted": counted, "not_counted_because": note,
             "model_a": b["model_a"], "model_b": b["model_b"],
             "label_a": labels.get(b["model_a"], b["model_a"]), "label_b": labels.get(b["model_b"], b["model_b"]),
             "raw_a": b["raw_a"], "raw_b": b["raw_b"], "latency_a": b["latency_a"], "latency_b": b["latency_b"]}
+
+
+def _labels() -> dict[str, str]:
+    """Model name -> display label for the reveal, read from the registry (no health probes on the vote path)."""
+    return {e.name: e.label or e.name for e in get_registry().entries("pointing")}
 
 
 def _safe_contestants() -> list[dict]:

@@ -125,6 +125,26 @@ def edit_svg(svg: str, *, stroke_width: float | None = None, linecap: str | None
     return sanitize_svg(paths_to_svg(apply_style(paths, card, own), grid=card.grid))
 
 
+def edit_candidate(candidate: dict, *, stroke_width: float | None = None, linecap: str | None = None,
+                   linejoin: str | None = None, mode: str | None = None, palette: str = "", seed: int = 0,
+                   session_id: str | None = None) -> Generation:
+    """Vector post-edits of one shown candidate (its manifest dict), passed through the output gate and stored
+    as an "edit" generation; the one call behind the studio's edit button."""
+    from backend.svg.engines import finish_candidate
+
+    pal = parse_palette(palette or "")
+    new_svg = edit_svg(candidate["svg"], stroke_width=stroke_width, linecap=linecap or None,
+                       linejoin=linejoin or None, mode=None if mode in (None, "", "keep") else mode, palette=pal)
+    cand = finish_candidate(new_svg, engine=candidate["engine"], prompt=candidate["prompt"],
+                            style=candidate["style"] + " + edits", concept=candidate.get("concept", ""),
+                            source_id=candidate.get("source_id"), text_score=candidate.get("text_score"),
+                            notes=[f"Edited: width={stroke_width}, caps={linecap}, joins={linejoin}, mode={mode}, "
+                                   f"palette={palette}"])
+    gen = Generation([cand], candidate["engine"], cand.style, None, int(seed or 0), 0.0)
+    _store("edit", candidate["prompt"], gen, 1, session_id)
+    return gen
+
+
 def parse_palette(text: str) -> list[str] | None:
     items = [c.strip() for c in re.split(r"[,\s]+", text or "") if c.strip()]
     for c in items:
@@ -267,7 +287,7 @@ def recent(session_id: str | None, limit: int = 20) -> list[dict]:
     return get_storage().read(lambda s: recent_generations(s, session_id, limit))
 
 
-__all__ = ["studio_style", "recent",
+__all__ = ["studio_style", "recent", "edit_candidate",
            "Generation", "generate", "icon_set", "edit_svg", "trace_raster", "load_exemplars", "previews",
            "zip_candidates", "compare", "vote_on", "candidates_of", "engine_leaderboard", "parse_concepts", "parse_palette",
            "DEFAULT_ENGINE", "extract_style"]

@@ -199,9 +199,14 @@ def _transform(paths: list[dict], scale: float, offset: np.ndarray) -> None:
             p["stroke_width"] = p["stroke_width"] * scale
 
 
-def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = None) -> list[dict]:
+def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = None, adapt: bool = False,
+                notes: list[str] | None = None) -> list[dict]:
     """Restyle one icon deterministically; returns new paths (input untouched). Render with
-    `paths_to_svg(result, grid=card.grid)`."""
+    `paths_to_svg(result, grid=card.grid)`.
+
+    adapt=True keeps the icon readable at the new weight (backend.svg.legibility: enlarge within the padding,
+    drop details that would close up, trim line ends for the caps) and fits everything painted inside the
+    viewBox; what changed is appended to `notes`."""
     card.validate()
     out = copy.deepcopy(paths)
     if not out:
@@ -224,11 +229,37 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
         if p["stroke"]:  # solid glyphs have no line weight of their own: keep the source's strokes there
             p.update(stroke_width=w if card.mode != "solid" else p["stroke_width"], linecap=card.linecap,
                      linejoin=card.linejoin)
+    if adapt and card.mode != "solid" and any(p["stroke"] for p in out):
+        from backend.svg.legibility import adapt as adapt_geometry
+
+        src_strokes = [p for p in paths if p["stroke"]]
+        src_ext = (src_w / 2 if src_strokes and Counter(p["linecap"] for p in src_strokes).most_common(1)[0][0]
+                   != "butt" else 0.0)
+        out, changed = adapt_geometry(out, card, src_w, src_ext)
+        if card.linejoin == "miter":
+            from backend.svg.legibility import painted_bounds
+
+            bb = painted_bounds(out)
+            if np.isfinite(bb).all() and (bb[:2].min() < -0.02 or bb[2:].max() > 1.02):
+                spiky = [p for p in out if p["stroke"] and p["linejoin"] == "miter"]
+                for p in spiky:
+                    p["linejoin"] = "bevel"
+                changed.append(f"bevelled the joins of {len(spiky)} path(s) whose miter spikes at sharp corners "
+                               "would leave the viewBox")
+        if notes is not None:
+            notes.extend(changed)
     underlay = []
     if card.duotone and not any(p.get("opacity", 1.0) < 0.6 for p in out) and any(p["stroke"] for p in out):
         # duotone look (Phosphor duotone, Material two-tone): closed shapes filled at 20 % under the lines
         underlay = [{**q, "opacity": 0.2} for q in to_fill([p for p in out if p["stroke"]], solid=True)]
-    if card.mode == "outline":  # fills become their boundary drawn as a stroke
+    if card.mode == "outline" and source.mode == "outline-fill" and adapt:
+        # lines drawn as fills have no recoverable centre-line: stroking their boundary would double every
+        # line, so they stay filled outlines, thickened or thinned to the card's weight
+        out = to_fill(reweight(out, w - src_w), solid=False)
+        if notes is not None:
+            notes.append(f"kept the source's filled outlines (no centre-line to recover) at weight "
+                         f"{card.stroke_width:g} instead of stroking their edges")
+    elif card.mode == "outline":  # fills become their boundary drawn as a stroke
         out = to_outline(out, w, card.linecap, card.linejoin)
     elif card.mode == "outline-fill":
         if source.mode == "solid":  # a solid glyph becomes a ring of the target weight
@@ -239,6 +270,12 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
     else:
         out = to_fill(out, solid=True)
     out = underlay + out
+    if adapt:
+        from backend.svg.legibility import fit_inside
+
+        shrink = fit_inside(out, card.padding / card.grid)
+        if shrink < 0.999 and notes is not None:
+            notes.append(f"scaled the drawing by {shrink:.2f} so caps, joins and fills stay inside the viewBox")
     colours = list(dict.fromkeys(p["color"] for p in out))
     mapping = {c: card.palette[i % len(card.palette)] for i, c in enumerate(colours)}
     for p in out:
