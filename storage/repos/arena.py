@@ -183,7 +183,27 @@ def outcome_counts(s: Session, category: str | None = None, daily_cap: int | Non
     sub = _capped(category, daily_cap)
     q = (select(sub.c.model_a, sub.c.model_b, sub.c.winner, func.count().label("n"))
          .group_by(sub.c.model_a, sub.c.model_b, sub.c.winner))
+    if s.get_bind().dialect.name == "sqlite":
+        return _sqlite_index_only(s, q)
     return [tuple(r) for r in s.execute(q)]
+
+
+_JOIN_TEXT = "FROM arena_battles JOIN arena_votes ON arena_votes.battle_id = arena_battles.id"
+_JOIN_INDEX_ONLY = ("FROM arena_votes INDEXED BY ix_arena_votes_rating CROSS JOIN arena_battles INDEXED BY "
+                    "ix_arena_battles_rating ON arena_votes.battle_id = arena_battles.id")
+
+
+def _sqlite_index_only(s: Session, q) -> list[tuple]:
+    """Run the aggregate with SQLite reading only the two covering indexes (migration arena_0002), votes in
+    battle-id order outside, battles looked up by id inside. SQLite's planner otherwise scans battles by model_a
+    and reads every battle row (2x slower at 100k votes). SQLAlchemy cannot say INDEXED BY / CROSS JOIN, so the
+    compiled text gets those words; if the FROM clause ever reads differently, the plain statement runs."""
+    compiled = q.compile(dialect=s.get_bind().dialect)
+    sql = str(compiled)
+    if sql.count(_JOIN_TEXT) != 1:
+        return [tuple(r) for r in s.execute(q)]
+    params = tuple(compiled.params[k] for k in compiled.positiontup or ())
+    return [tuple(r) for r in s.connection().exec_driver_sql(sql.replace(_JOIN_TEXT, _JOIN_INDEX_ONLY), params)]
 
 
 def iter_counted_votes(s: Session, category: str | None = None, chunk: int = 20_000) -> Iterator[tuple]:
