@@ -153,11 +153,10 @@ def input_changed(image, bench_file):
 def _login_button() -> None:
     """Hugging Face sign-in, on a Space with `hf_oauth: true` (which sets OAUTH_CLIENT_ID) and gradio[oauth]
     installed. Off Spaces Gradio's OAuth is a mock that signs everyone in as the developer, so it is never shown."""
-    import os
-
+    from backend.config import setting
     from backend.identity import on_spaces
 
-    if not (on_spaces() and os.environ.get("OAUTH_CLIENT_ID")):
+    if not (on_spaces() and setting("OAUTH_CLIENT_ID")):
         return
     try:
         import authlib  # noqa: F401

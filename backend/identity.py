@@ -15,12 +15,14 @@ import base64
 import hashlib
 import hmac
 import ipaddress
-import os
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
 from functools import lru_cache
+
+from backend.config import ConfigError, setting
+from storage.identity import salt
 
 COOKIE_NAME = "pb_sid"
 COOKIE_MAX_AGE_S = 365 * 24 * 3600
@@ -29,11 +31,9 @@ COOKIE_MAX_AGE_S = 365 * 24 * 3600
 # ------------------------------------------------------------------ signed session ids
 
 def _secret() -> bytes:
-    raw = os.environ.get("SESSION_SECRET")
+    raw = setting("SESSION_SECRET")
     if raw:
         return raw.encode("utf-8", "surrogatepass")
-    from storage.identity import salt
-
     return hashlib.sha256(b"session-cookie:" + salt()).digest()
 
 
@@ -66,7 +66,7 @@ def cookie_header(value: str, *, secure: bool) -> str:
 
 
 def on_spaces() -> bool:
-    return os.environ.get("SYSTEM") == "spaces" or bool(os.environ.get("SPACE_ID"))
+    return setting("SYSTEM") == "spaces" or bool(setting("SPACE_ID"))
 
 
 # ------------------------------------------------------------------ client IP
@@ -84,12 +84,12 @@ def parse_trusted(raw: str) -> tuple[Network, ...]:
         try:
             nets.append(ipaddress.ip_network(part, strict=False))
         except ValueError as exc:
-            raise ValueError(f"TRUSTED_PROXIES has an entry that is not an IP address or network: {part!r}") from exc
+            raise ConfigError(f"TRUSTED_PROXIES has an entry that is not an IP address or network: {part!r}") from exc
     return tuple(nets)
 
 
 def trusted_proxies() -> tuple[Network, ...]:
-    return parse_trusted(os.environ.get("TRUSTED_PROXIES", ""))
+    return parse_trusted(setting("TRUSTED_PROXIES"))
 
 
 def _ip(text: str | None):
@@ -152,10 +152,7 @@ class MintLimiter:
         self._lock = threading.Lock()
 
     def allow(self, ip: str | None, now: float | None = None) -> bool:
-        try:
-            cap = int(os.environ.get("SESSION_MINTS_PER_IP_HOUR", "120"))
-        except ValueError:
-            cap = 120
+        cap = setting("SESSION_MINTS_PER_IP_HOUR")
         if cap <= 0 or not ip:
             return True
         now = time.monotonic() if now is None else now

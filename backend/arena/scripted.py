@@ -19,12 +19,14 @@ Everything here is for the admin to review; nothing is excluded automatically.
 """
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 from statistics import median
 
 import numpy as np
+from scipy.stats import binomtest
+
+from backend.config import setting
 
 
 @dataclass(frozen=True)
@@ -40,18 +42,10 @@ class ScriptedConfig:
     gold_margin: float = 0.25        # accuracy this far below the crowd's is flagged
 
 
-def _f(env, name, default):
-    try:
-        return float(env.get(name, default))
-    except (TypeError, ValueError):
-        return default
-
-
 def config_from_env(environ=None) -> ScriptedConfig:
-    env = os.environ if environ is None else environ
-    return ScriptedConfig(read_s=_f(env, "ARENA_READ_S", 4.0),
-                          burst_sessions=int(_f(env, "ARENA_BURST_SESSIONS", 8)),
-                          burst_window_s=_f(env, "ARENA_BURST_WINDOW_S", 3600.0))
+    return ScriptedConfig(read_s=setting("ARENA_READ_S", environ),
+                          burst_sessions=setting("ARENA_BURST_SESSIONS", environ),
+                          burst_window_s=setting("ARENA_BURST_WINDOW_S", environ))
 
 
 # ------------------------------------------------------------------ marker properties of one side
@@ -198,8 +192,6 @@ def gold_reliability(gold_votes: list[dict], cfg: ScriptedConfig | None = None, 
 
     A judge is flagged when it has at least gold_min_votes gold votes, its accuracy is gold_margin below the
     crowd's, and a one-sided binomial test against the crowd's rate gives p < alpha."""
-    from scipy.stats import binomtest
-
     cfg = cfg or ScriptedConfig()
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for v in gold_votes:

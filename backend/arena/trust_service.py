@@ -13,6 +13,7 @@ from PIL import Image
 
 from backend.arena import bench_images, formats, ratings, scripted
 from backend.arena.service import check_admin, clear_cache, limits
+from backend.errors import UserError
 from storage.db import get_storage
 from storage.repos import exclusions as repo
 
@@ -96,7 +97,7 @@ def set_exclusion(token: str | None, judges: list[str], exclude: bool, reason: s
     if not judges and exclude:
         judges = set(flagged_judges(token))
     if not judges:
-        raise ValueError("Name at least one judge id (from the tables above); no judge is flagged right now.")
+        raise UserError("Name at least one judge id (from the tables above); no judge is flagged right now.")
     ids = [v["id"] for v in get_storage().read(repo.judge_votes) if v.get("judge") in judges]
     if exclude:
         n = get_storage().write(lambda s: repo.exclude(s, ids, reason or "excluded by admin"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from storage.models import ArenaBattle, VoteExclusion
+from storage.models import ArenaBattle, ArenaVote, VoteExclusion
 
 
 def not_excluded(battle_id_column):
@@ -48,8 +48,6 @@ def list_exclusions(s: Session) -> list[dict]:
 
 def judge_votes(s: Session) -> list[dict]:
     """Every live vote with what the trust signals need (dwell, network, session, points, bench source)."""
-    from storage.models import ArenaVote
-
     q = (select(ArenaBattle.id, ArenaBattle.model_a, ArenaBattle.model_b, ArenaBattle.judge_id, ArenaVote.judge_id,
                 ArenaVote.winner, ArenaVote.dwell_s, ArenaBattle.session_id, ArenaBattle.net_hash,
                 ArenaBattle.created, ArenaBattle.points_a, ArenaBattle.points_b, ArenaBattle.image_source,

@@ -177,7 +177,7 @@ def test_scripted_sessions_are_flagged_and_can_be_excluded(app_url, fast_models,
     token = os.environ["ADMIN_TOKEN"]
     md, signals, gold, ranks = admin.predict(token, api_name="/arena_trust")
     cols = signals["headers"]
-    rows = [dict(zip(cols, r)) for r in signals["data"]]
+    rows = [dict(zip(cols, r, strict=True)) for r in signals["data"]]
     burst = [r for r in rows if "new sessions from its network" in (r["reasons"] or "")]
     assert len(burst) >= 10 and all(r["flagged"] for r in burst)
     assert "Scripted-voting signals" in md and ranks["headers"][:2] == ["model", "rating"]
