@@ -24,6 +24,7 @@ from backend.anomaly import inspector as insp
 from backend.anomaly.zipsafe import read_images
 from backend.errors import NotAllowed, UserError
 from backend.imageio import ImageInputError
+from backend.security import is_admin
 from backend.sessions import audit
 
 TABLE_COLUMNS = ["#", "file", "score", "verdict", "regions", "largest region px", "prompt", "similarity", "warning"]
@@ -397,11 +398,9 @@ def editor_mask(editor, shape) -> np.ndarray:
 @user_errors
 def export_corrections(product, only_mine, admin_token: str = "", request: gr.Request = None):
     """Your corrections as an MVTec zip; every session's corrections (only_mine off) need the admin token."""
-    from backend.security import is_admin
-
     if not only_mine and not is_admin(admin_token):
         raise NotAllowed("Exporting every session's corrections needs the admin token; "
-                              "tick “Only corrections from this session” to export yours.")
+                         "tick “Only corrections from this session” to export yours.")
     items = collection.correction_items(product=(product or "").strip() or None,
                                         session_id=session_id(request) if only_mine else None)
     if not items:

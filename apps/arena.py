@@ -13,6 +13,8 @@ import numpy as np
 from apps.common import client_ip, download_file, load_user_image, session_id, signed_in_user, user_errors
 from backend.arena import bench_images, service
 from backend.arena.vocab import CATEGORY_LABELS, VERDICTS
+from backend.config import setting
+from backend.identity import on_spaces
 
 VOTE_LABELS = {"A": "A is better", "B": "B is better", "tie": "Tie", "bothbad": "Both bad"}
 INTRO = ("### Point Battle\nPick an image (a random Point-Bench item, your upload, webcam or an example), say what "
@@ -153,9 +155,6 @@ def input_changed(image, bench_file):
 def _login_button() -> None:
     """Hugging Face sign-in, on a Space with `hf_oauth: true` (which sets OAUTH_CLIENT_ID) and gradio[oauth]
     installed. Off Spaces Gradio's OAuth is a mock that signs everyone in as the developer, so it is never shown."""
-    from backend.config import setting
-    from backend.identity import on_spaces
-
     if not (on_spaces() and setting("OAUTH_CLIENT_ID")):
         return
     try:

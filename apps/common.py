@@ -12,7 +12,9 @@ from typing import Any, Callable
 
 import gradio as gr
 
+from apps.session_cookie import cookie_value
 from backend.errors import NotAllowed, UserError
+from backend.identity import resolve_client_ip, verify_token
 from backend.imageio import ImageInputError, open_image
 from backend.security import check_rate
 from backend.sessions import record_session
@@ -48,9 +50,6 @@ def session_id(request: gr.Request | None) -> str:
     refused, because anything else would let a client choose its identity."""
     if request is None:
         return "anonymous"
-    from apps.session_cookie import cookie_value
-    from backend.identity import verify_token
-
     sid = verify_token(cookie_value(_headers(request).get("cookie")))
     if not sid:
         raise NotAllowed("Your browser session is missing or not valid. Reload the page (this site needs "
@@ -75,8 +74,6 @@ def client_ip(request: gr.Request | None) -> str | None:
     """The socket peer, or the right-most untrusted X-Forwarded-For hop behind TRUSTED_PROXIES."""
     if request is None:
         return None
-    from backend.identity import resolve_client_ip
-
     client = getattr(request, "client", None)
     return resolve_client_ip(getattr(client, "host", None), _headers(request).get("x-forwarded-for"))
 

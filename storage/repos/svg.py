@@ -5,8 +5,10 @@ import hashlib
 
 import pandas as pd
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.errors import UserError
 from storage.models import SvgCandidate, SvgGeneration, SvgVote
 
 
@@ -70,15 +72,13 @@ def recent_generations(s: Session, session_id: str | None = None, limit: int = 2
     return out
 
 
-class DuplicateVote(ValueError):
+class DuplicateVote(UserError):
     """This pair already has its one vote."""
 
 
 def add_vote(s: Session, *, prompt: str, style: str, model_a: str, model_b: str, candidate_a: int, candidate_b: int,
              winner: str, session_id: str | None = None) -> int:
     """Append the pair's one vote (the database enforces it with a unique pair key)."""
-    from sqlalchemy.exc import IntegrityError
-
     lo, hi = sorted((int(candidate_a), int(candidate_b)))
     key = f"{lo}-{hi}"
     if s.scalar(select(SvgVote.id).where(SvgVote.pair_key == key)) is not None:
