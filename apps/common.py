@@ -12,48 +12,86 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from backend.config import ConfigError
+from apps.session_cookie import cookie_value
+from backend.errors import NotAllowed, UserError
+from backend.identity import resolve_client_ip, verify_token
 from backend.imageio import ImageInputError, open_image
-from backend.registry import ModelUnavailable
+from backend.security import check_rate
 from backend.sessions import record_session
-from storage.db import StorageError
 
 log = logging.getLogger(__name__)
 
-# Exceptions whose message is written for users; anything else is logged and summarised.
-USER_ERRORS: tuple[type[BaseException], ...] = (ImageInputError, ModelUnavailable, StorageError, ConfigError,
-                                                ValueError, PermissionError, TimeoutError)
+# Only UserError's message is written for users (backend/errors.py); anything else is logged and summarised.
+USER_ERRORS: tuple[type[BaseException], ...] = (UserError,)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~!<>&\"':@])|(?i:(?<=www)\.)")
+
+
+def md_text(value: Any, limit: int = 500) -> str:
+    """User-written text made inert for gr.Markdown: HTML escaped and every Markdown, link and autolink character
+    (``[ ] ! < > : @``, ``www.``) backslash-escaped, so no image, link, form or markup can come from it; it
+    reads as typed. Line breaks become spaces; long text is cut at `limit` characters."""
+    text = " ".join(str(value if value is not None else "").split())
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    ents = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#39;"}
+    return _MD_SPECIAL.sub(lambda m: ents.get(m.group(0), "\\" + m.group(0)), text)
+
+
+def _headers(request) -> dict[str, str]:
+    return {k.lower(): v for k, v in dict(getattr(request, "headers", {}) or {}).items()}
 
 
 def session_id(request: gr.Request | None) -> str:
-    sid = getattr(request, "session_hash", None) if request is not None else None
-    return sid or "anonymous"
+    """The server-issued session id from the signed cookie (never the client's `session_hash`).
+
+    In-process calls without a request (tests, CLIs) are "anonymous"; a web request without a valid cookie is
+    refused, because anything else would let a client choose its identity."""
+    if request is None:
+        return "anonymous"
+    sid = verify_token(cookie_value(_headers(request).get("cookie")))
+    if not sid:
+        raise NotAllowed("Your browser session is missing or not valid. Reload the page (this site needs "
+                              "its session cookie), or, from a script, open the app's page first.")
+    return sid
+
+
+def signed_in_user(request: gr.Request | None) -> str | None:
+    """The Hugging Face username when the visitor signed in (OAuth on a Space), from the server-signed session;
+    a username sent in the request body is never trusted."""
+    if request is None:
+        return None
+    req = getattr(request, "request", None)
+    scope = getattr(req, "scope", None)
+    sess = scope.get("session") if isinstance(scope, dict) else None
+    info = (sess or {}).get("oauth_info") if isinstance(sess, dict) else None
+    user = ((info or {}).get("userinfo") or {}).get("preferred_username") if isinstance(info, dict) else None
+    return str(user)[:128] if user else (getattr(request, "username", None) or None)
 
 
 def client_ip(request: gr.Request | None) -> str | None:
+    """The socket peer, or the right-most untrusted X-Forwarded-For hop behind TRUSTED_PROXIES."""
     if request is None:
         return None
-    headers = {k.lower(): v for k, v in dict(getattr(request, "headers", {}) or {}).items()}
-    fwd = headers.get("x-forwarded-for")
-    if fwd:
-        return fwd.split(",")[0].strip()
     client = getattr(request, "client", None)
-    return getattr(client, "host", None)
+    return resolve_client_ip(getattr(client, "host", None), _headers(request).get("x-forwarded-for"))
 
 
 def user_agent(request: gr.Request | None) -> str | None:
     if request is None:
         return None
-    headers = {k.lower(): v for k, v in dict(getattr(request, "headers", {}) or {}).items()}
-    return headers.get("user-agent")
+    return _headers(request).get("user-agent")
 
 
 def on_load(request: gr.Request) -> None:
     """demo.load hook: create/touch the session row."""
     try:
         record_session(session_id(request), client_ip=client_ip(request), user_agent=user_agent(request),
-                       username=getattr(request, "username", None))
-    except StorageError as exc:  # the page must still open; the message explains
+                       username=signed_in_user(request))
+    except NotAllowed:  # no session cookie yet (e.g. the mint cap): the first action explains
+        return
+    except UserError as exc:  # storage is down: the page must still open; the message explains
         gr.Warning(str(exc))
 
 
@@ -76,12 +114,32 @@ def user_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def file_path(value: Any) -> str | None:
+    """The local path of a Gradio file value: a path string, a FileData dict from the API ({"path": …}), or a
+    tempfile-like object with `.name` (gr.File in "file" mode). None when nothing was given."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        value = value.get("path")
+    elif not isinstance(value, (str, os.PathLike)):
+        value = getattr(value, "path", None) or getattr(value, "name", None)
+    return str(value) if value else None
+
+
+def file_paths(values: Any) -> list[str]:
+    """file_path for a gr.File(file_count="multiple") value (a list, or one value)."""
+    if values is None:
+        return []
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    return [p for p in (file_path(v) for v in values) if p]
+
+
 def load_user_image(value: Any, what: str = "image"):
     """Open a Gradio image value (filepath, numpy array or PIL) through backend.imageio."""
     if value is None or (isinstance(value, str) and not value):
         raise ImageInputError(f"Please provide an {what} first.")
-    if isinstance(value, dict) and "path" in value:  # FileData from the API
-        value = value["path"]
+    value = file_path(value) if isinstance(value, dict) else value
     name = Path(value).name if isinstance(value, (str, os.PathLike)) else None
     return open_image(value, name=name)
 
@@ -111,13 +169,4 @@ def throttle(request: gr.Request | None, action: str, per_minute: int | None = N
     Limits come from RATE_LIMIT_PER_MIN (default 60 per session per action; an IP hash gets 4× that, since
     several people may share one address). 0 disables.
     """
-    from backend.security import env_limit, limiter
-    from storage.identity import salted_hash
-
-    n = per_minute if per_minute is not None else env_limit("RATE_LIMIT_PER_MIN", 60)
-    if n <= 0:
-        return
-    limiter.check(action, "s:" + session_id(request), n, 60.0)
-    ip = client_ip(request)
-    if ip:
-        limiter.check(action, "ip:" + (salted_hash(ip) or ""), 4 * n, 60.0)
+    check_rate(action, session_id(request), client_ip(request), per_minute)

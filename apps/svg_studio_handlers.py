@@ -15,7 +15,8 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
-from apps.common import download_file, session_id, user_errors
+from apps.common import download_file, file_path, md_text, session_id, throttle, user_errors
+from backend.errors import UserError
 from backend.svg import service
 from backend.svg.engines import list_engines
 from backend.svg.render import render_image, render_png
@@ -49,7 +50,7 @@ def engine_choices() -> tuple[list[tuple[str, str]], str | None, str]:
 def _read_files(files) -> list[tuple[str, bytes]]:
     out = []
     for f in files or []:
-        p = Path(f["path"] if isinstance(f, dict) else getattr(f, "name", f))
+        p = Path(file_path(f))
         out.append((p.name, p.read_bytes()))
     return out
 
@@ -70,7 +71,7 @@ def resolve_ui_style(source, style, files, *card_fields):
     if source == SOURCES[2]:
         return _card_from_fields(*card_fields), []
     if not style:
-        raise ValueError("Please pick an installed style (set/variant).")
+        raise UserError("Please pick an installed style (set/variant).")
     return style, []
 
 
@@ -89,7 +90,7 @@ def style_card(source: str, style: str, files):
         card, notes = service.load_exemplars(_read_files(files))
     else:
         if not style:
-            raise ValueError("Please pick an installed style (set/variant).")
+            raise UserError("Please pick an installed style (set/variant).")
         card, notes = style_from_set(style), []
     return _card_outputs(card, notes)
 
@@ -123,7 +124,8 @@ def _summary(state: dict, extra: list[str] | None = None) -> str:
             novelty = novelty or getattr(eng, "novelty", "")
         except Exception:
             labels.append(f"`{name}`")
-    lines = [f"**{len(state['candidates'])} candidate(s)** for “{state['prompt']}” in style **{state['style']}** "
+    lines = [f"**{len(state['candidates'])} candidate(s)** for “{md_text(state['prompt'])}” in style "
+             f"**{md_text(state['style'])}** "
              f"by {' vs '.join(labels)}, seed {state['seed']}; saved as generation #{state.get('generation_id')}."]
     if novelty and len(names) == 1:
         lines.append(f"_{novelty}_")
@@ -151,14 +153,15 @@ def preview_sheet(svg: str) -> Image.Image:
 
 def _detail(state: dict | None, index: int):
     if not state or not state.get("candidates"):
-        raise ValueError("Generate some icons first.")
+        raise UserError("Generate some icons first.")
     cands = state["candidates"]
     index = int(index or 0)
     if not 0 <= index < len(cands):
-        raise ValueError(f"Pick a candidate between 1 and {len(cands)}.")
+        raise UserError(f"Pick a candidate between 1 and {len(cands)}.")
     c = cands[index]
     copy = " — **a copy of a corpus icon** (IoU > 0.9)" if c["similarity"] > 0.9 else ""
-    info = [f"**Candidate {index + 1}**: {c.get('concept') or ''} · engine `{c['engine']}` · style {c['style']}",
+    info = [f"**Candidate {index + 1}**: {md_text(c.get('concept') or '')} · engine `{c['engine']}` · "
+            f"style {md_text(c['style'])}",
             f"**Nearest corpus icon:** `{c['nearest_id']}` · similarity (raster IoU) **{c['similarity']:.2f}**{copy}",
             f"**Derived from:** `{c.get('source_id') or '—'}` · text score {c.get('text_score')}",
             f"**Licence / attribution:** {c.get('licence') or 'n/a'} — {c.get('attribution') or 'generated'}",
@@ -197,10 +200,10 @@ def select_candidate(state, evt: gr.SelectData):
 def edit(state, index, width, cap, join, mode, palette, request: gr.Request = None):
     """Vector post-edits of one candidate without regenerating (stored as an 'edit' generation)."""
     if not state or not state.get("candidates"):
-        raise ValueError("Generate some icons first.")
+        raise UserError("Generate some icons first.")
     index = int(index or 0)
     if not 0 <= index < len(state["candidates"]):
-        raise ValueError(f"Pick a candidate between 1 and {len(state['candidates'])}.")
+        raise UserError(f"Pick a candidate between 1 and {len(state['candidates'])}.")
     gen = service.edit_candidate(dict(state["candidates"][index]), stroke_width=float(width) if width else None,
                                  linecap=cap, linejoin=join, mode=mode, palette=palette or "",
                                  seed=state.get("seed", 0), session_id=session_id(request))
@@ -245,7 +248,8 @@ def compare(prompt, source, style, files, mode, width, cap, join, padding, grid,
 def vote(state, winner, request: gr.Request = None):
     """UI vote on the current comparison; returns the reveal."""
     if not state or "engines" not in state or len(state.get("ids") or []) != 2:
-        raise ValueError("Run a comparison first.")
+        raise UserError("Run a comparison first.")
+    throttle(request, "svg_vote", _vote_rate())
     vid = service.vote_on(state["ids"][0], state["ids"][1], winner, session_id(request))
     return f"Vote #{vid} saved. A = `{state['engines'][0]}`, B = `{state['engines'][1]}`."
 
@@ -253,15 +257,23 @@ def vote(state, winner, request: gr.Request = None):
 @user_errors
 def vote_api(candidate_a: int, candidate_b: int, winner: str, request: gr.Request = None) -> str:
     """Store a pairwise vote between two stored candidates of different engines.
-    winner: model_a | model_b | tie | tie (bothbad)."""
+    winner: model_a | model_b | tie | tie (bothbad). Only your own comparison, once, rate-limited."""
+    throttle(request, "svg_vote", _vote_rate())
     vid = service.vote_on(int(candidate_a), int(candidate_b), winner, session_id(request))
     return f"Vote #{vid} saved."
 
 
 @user_errors
-def candidates_api(generation_id: int) -> list[dict]:
-    """All candidates of a stored generation: id, svg (sanitised text), engine, concept, nearest id, similarity."""
-    return service.candidates_of(int(generation_id))
+def candidates_api(generation_id: int, request: gr.Request = None) -> list[dict]:
+    """All candidates of one of your stored generations: id, svg (sanitised text), engine, concept, nearest id,
+    similarity."""
+    return service.candidates_of(int(generation_id), session_id(request))
+
+
+def _vote_rate() -> int:
+    from backend.config import setting
+
+    return setting("SVG_VOTES_PER_MIN")
 
 
 @user_errors

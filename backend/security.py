@@ -7,26 +7,39 @@ is False and callers return nothing.
 from __future__ import annotations
 
 import hmac
-import os
 import threading
 import time
 from collections import defaultdict, deque
 
-from backend.config import get_settings
+from backend.config import get_settings, setting
+from backend.errors import NotAllowed
+from storage.identity import salted_hash
 
 
 def admin_users() -> set[str]:
-    return {u.strip() for u in os.environ.get("ADMIN_USERS", "").split(",") if u.strip()}
+    return set(setting("ADMIN_USERS"))
+
+
+def token_matches(given, expected: str | None) -> bool:
+    """Constant-time comparison of a client-sent token (any text, any type) with the configured one; never raises
+    (hmac.compare_digest refuses non-ASCII str, so both sides are compared as UTF-8 bytes)."""
+    if not expected or given is None:
+        return False
+    try:
+        raw = given if isinstance(given, bytes) else str(given).encode("utf-8", "surrogatepass")
+    except Exception:  # noqa: BLE001 - an unencodable token is simply wrong
+        return False
+    return bool(raw) and hmac.compare_digest(raw, expected.encode("utf-8", "surrogatepass"))
 
 
 def is_admin(token: str | None = None, username: str | None = None) -> bool:
     expected = get_settings().admin_token
-    if expected and token and hmac.compare_digest(token.encode(), expected.encode()):
+    if token_matches(token, expected):
         return True
     return bool(username) and username in admin_users()
 
 
-class RateLimited(ValueError):
+class RateLimited(NotAllowed):
     """Too many requests from one session/IP; the message says when to retry."""
 
 
@@ -58,8 +71,14 @@ class RateLimiter:
 limiter = RateLimiter()
 
 
-def env_limit(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
+def check_rate(action: str, session_id: str, client_ip: str | None, per_minute: int | None = None) -> None:
+    """Per-session and per-IP-hash limit for a model call or write; raises RateLimited.
+
+    `per_minute` defaults to RATE_LIMIT_PER_MIN (60 per session per action; an IP hash gets 4× that, since
+    several people may share one address). 0 disables."""
+    n = per_minute if per_minute is not None else setting("RATE_LIMIT_PER_MIN")
+    if n <= 0:
+        return
+    limiter.check(action, "s:" + session_id, n, 60.0)
+    if client_ip:
+        limiter.check(action, "ip:" + (salted_hash(client_ip) or ""), 4 * n, 60.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -12,11 +12,15 @@ from .base import Base, utcnow
 
 class ArenaBattle(Base):
     __tablename__ = "arena_battles"
+    # covering index for ratings aggregated in SQL (migration arena_0002)
+    __table_args__ = (Index("ix_arena_battles_rating", "id", "model_a", "model_b", "anony", "invalid", "category",
+                            "judge_id", "created"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id"), index=True)
     judge_id: Mapped[str | None] = mapped_column(String(64), index=True)  # salted_hash(session, "judge")
     ip_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    net_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # salted hash of the /24 or /48
     image_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     image_source: Mapped[str | None] = mapped_column(String(256))  # "bench:<file>" | "upload" | "import:<name>"
     category: Mapped[str | None] = mapped_column(String(32), index=True)
@@ -48,6 +52,7 @@ class ArenaBattle(Base):
 
 class ArenaVote(Base):
     __tablename__ = "arena_votes"
+    __table_args__ = (Index("ix_arena_votes_rating", "battle_id", "winner", "counted", "created", "id", "judge_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     battle_id: Mapped[str] = mapped_column(ForeignKey("arena_battles.id"), unique=True)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
