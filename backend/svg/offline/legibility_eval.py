@@ -70,14 +70,14 @@ class StyleClassifier:
         self.clf.fit(np.stack(xs), ys)
         pred = self.clf.predict(np.stack(xt))
         self.real_acc = float(np.mean(pred == np.array(yt)))
-        self.real_acc_targets = float(np.mean([p == y for p, y in zip(pred, yt) if y in TARGET_STYLES]))
+        self.real_acc_targets = float(np.mean([p == y for p, y in zip(pred, yt, strict=True) if y in TARGET_STYLES]))
         self.n_train = len(xs)
 
     def predict(self, svg: str) -> str:
         return str(self.clf.predict(features(svg)[None])[0])
 
     @classmethod
-    def cached(cls, corpus, per_style: int, seed: int) -> "StyleClassifier":
+    def cached(cls, corpus, per_style: int, seed: int) -> StyleClassifier:
         """Trained once per corpus build and settings (minutes on a busy 2-core box), pickled under DATA_DIR."""
         import hashlib
         import pickle
@@ -231,7 +231,7 @@ def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...
     if generator:
         gens = {"learned generator": get_engine("svg-pathdiffusion"), "generator, untrained": untrained_engine(seed)}
     rows = []
-    for st, (card, ex_ids) in cards.items():
+    for st, (card, _ids) in cards.items():
         for k, (concept, split) in enumerate(prompts):
             cand = retr.generate(concept, card, 1, seed + k)[0]
             src = corpus.by_id(cand.source_id)
