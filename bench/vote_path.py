@@ -28,15 +28,19 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from gradio_client import Client  # noqa: E402
+
+import storage.db as db  # noqa: E402
+from backend.arena import service  # noqa: E402
+from backend.config import Settings, get_settings  # noqa: E402
 from bench.load import AppProcess, Log, audit, pct  # noqa: E402
+from storage.db import Storage  # noqa: E402
+from storage.repos import arena as repo  # noqa: E402
 
 CHOICES = ("A", "B", "tie", "bothbad")
 
 
 def _storage(database_url: str, data: Path):
-    from backend.config import Settings, get_settings
-    from storage.db import Storage
-
     base = get_settings()
     return Storage(Settings(data_dir=data, database_url=database_url, models_dir=base.models_dir,
                             models_config=base.models_config, device="cpu", admin_token=None,
@@ -46,8 +50,6 @@ def _storage(database_url: str, data: Path):
 
 def make_battles(st, sessions: list[str], per_session: int) -> dict[str, list[str]]:
     """per_session battles for each session id, inserted in one transaction per session."""
-    from storage.repos import arena as repo
-
     out = {}
     for sid in sessions:
         ids = [uuid.uuid4().hex for _ in range(per_session)]
@@ -84,9 +86,6 @@ def _writer(vote_fn, battles: list[str], seed: int, log: Log, barrier: threading
 
 def run_service(writers: int, votes: int, database_url: str | None) -> tuple[Log, float, str]:
     """Votes through backend.arena.service.vote in this process (the layer every UI and API call goes through)."""
-    from backend.arena import service
-    import storage.db as db
-
     data = Path(tempfile.mkdtemp(prefix="votes-"))
     url = database_url or f"sqlite:///{data / 'app.db'}"
     st = _storage(url, data)
@@ -106,8 +105,6 @@ def run_service(writers: int, votes: int, database_url: str | None) -> tuple[Log
 
 def run_http(writers: int, votes: int, database_url: str | None, replicas: int) -> tuple[Log, float, str]:
     """Votes through the app's HTTP API (/vote), writers split round-robin across `replicas` app processes."""
-    from gradio_client import Client
-
     tmp = Path(tempfile.mkdtemp(prefix="votes-http-"))
     data = tmp / "data"
     data.mkdir()

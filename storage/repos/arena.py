@@ -296,14 +296,14 @@ def _column(rows: list[dict], c: str, now: datetime, sqlite: bool) -> list:
 
 def _sqlite_rows(rows: list[dict], cols: tuple) -> list[tuple]:
     now = utcnow()
-    return list(zip(*(_column(rows, c, now, True) for c in cols)))
+    return list(zip(*(_column(rows, c, now, True) for c in cols), strict=True))
 
 
 def _pg_copy(s: Session, table: str, cols: tuple, rows: list[dict]) -> None:
     now = utcnow()
     conn = s.connection().connection.driver_connection  # psycopg 3
     with conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
-        for row in zip(*(_column(rows, c, now, False) for c in cols)):
+        for row in zip(*(_column(rows, c, now, False) for c in cols), strict=True):
             cp.write_row(row)
 
 
