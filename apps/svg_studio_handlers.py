@@ -15,7 +15,8 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
-from apps.common import download_file, session_id, user_errors
+from apps.common import download_file, file_path, session_id, user_errors
+from backend.errors import UserError
 from backend.svg import service
 from backend.svg.engines import list_engines
 from backend.svg.render import render_image, render_png
@@ -49,7 +50,7 @@ def engine_choices() -> tuple[list[tuple[str, str]], str | None, str]:
 def _read_files(files) -> list[tuple[str, bytes]]:
     out = []
     for f in files or []:
-        p = Path(f["path"] if isinstance(f, dict) else getattr(f, "name", f))
+        p = Path(file_path(f))
         out.append((p.name, p.read_bytes()))
     return out
 
@@ -70,7 +71,7 @@ def resolve_ui_style(source, style, files, *card_fields):
     if source == SOURCES[2]:
         return _card_from_fields(*card_fields), []
     if not style:
-        raise ValueError("Please pick an installed style (set/variant).")
+        raise UserError("Please pick an installed style (set/variant).")
     return style, []
 
 
@@ -89,7 +90,7 @@ def style_card(source: str, style: str, files):
         card, notes = service.load_exemplars(_read_files(files))
     else:
         if not style:
-            raise ValueError("Please pick an installed style (set/variant).")
+            raise UserError("Please pick an installed style (set/variant).")
         card, notes = style_from_set(style), []
     return _card_outputs(card, notes)
 
@@ -151,11 +152,11 @@ def preview_sheet(svg: str) -> Image.Image:
 
 def _detail(state: dict | None, index: int):
     if not state or not state.get("candidates"):
-        raise ValueError("Generate some icons first.")
+        raise UserError("Generate some icons first.")
     cands = state["candidates"]
     index = int(index or 0)
     if not 0 <= index < len(cands):
-        raise ValueError(f"Pick a candidate between 1 and {len(cands)}.")
+        raise UserError(f"Pick a candidate between 1 and {len(cands)}.")
     c = cands[index]
     copy = " — **a copy of a corpus icon** (IoU > 0.9)" if c["similarity"] > 0.9 else ""
     info = [f"**Candidate {index + 1}**: {c.get('concept') or ''} · engine `{c['engine']}` · style {c['style']}",
@@ -197,10 +198,10 @@ def select_candidate(state, evt: gr.SelectData):
 def edit(state, index, width, cap, join, mode, palette, request: gr.Request = None):
     """Vector post-edits of one candidate without regenerating (stored as an 'edit' generation)."""
     if not state or not state.get("candidates"):
-        raise ValueError("Generate some icons first.")
+        raise UserError("Generate some icons first.")
     index = int(index or 0)
     if not 0 <= index < len(state["candidates"]):
-        raise ValueError(f"Pick a candidate between 1 and {len(state['candidates'])}.")
+        raise UserError(f"Pick a candidate between 1 and {len(state['candidates'])}.")
     gen = service.edit_candidate(dict(state["candidates"][index]), stroke_width=float(width) if width else None,
                                  linecap=cap, linejoin=join, mode=mode, palette=palette or "",
                                  seed=state.get("seed", 0), session_id=session_id(request))
@@ -245,7 +246,7 @@ def compare(prompt, source, style, files, mode, width, cap, join, padding, grid,
 def vote(state, winner, request: gr.Request = None):
     """UI vote on the current comparison; returns the reveal."""
     if not state or "engines" not in state or len(state.get("ids") or []) != 2:
-        raise ValueError("Run a comparison first.")
+        raise UserError("Run a comparison first.")
     vid = service.vote_on(state["ids"][0], state["ids"][1], winner, session_id(request))
     return f"Vote #{vid} saved. A = `{state['engines'][0]}`, B = `{state['engines'][1]}`."
 

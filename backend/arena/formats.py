@@ -23,6 +23,7 @@ import orjson
 import pandas as pd
 
 from backend.arena.vocab import CATEGORIES, CATEGORY_ALIASES, WINNERS, normalise_category, win_rate  # noqa: F401
+from backend.errors import UserError
 
 POINTARENA_CSV_HEADER = ["Model", "Elo Rating", "Wins", "Losses", "Games", "Win Rate", "Lower CI", "Upper CI"]
 BATTLE_COLUMNS = ["model_a", "model_b", "winner", "judge", "anony", "tstamp", "category", "instruction",
@@ -41,7 +42,7 @@ def _tstamp(value) -> float | None:
     try:
         dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ValueError(f"Cannot read the timestamp {value!r}; use ISO 8601 or epoch seconds.") from exc
+        raise UserError(f"Cannot read the timestamp {value!r}; use ISO 8601 or epoch seconds.") from exc
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.timestamp()
@@ -110,7 +111,7 @@ def clean_battle_columns(items: list, full: bool = False, columns=None) -> dict[
     One C-level pass (map + itemgetter) per column; any malformed record sends us to `from_clean_battle`, which
     names the first bad battle."""
     if not isinstance(items, list):
-        raise ValueError("A clean_battle file must hold a JSON list of battles.")
+        raise UserError("A clean_battle file must hold a JSON list of battles.")
     want = set(RECORD_COLUMNS if full else BATTLE_COLUMNS) if columns is None else set(columns)
     try:
         cols = {"model_a": _as_str(list(map(itemgetter("model_a"), items))),
@@ -122,7 +123,7 @@ def clean_battle_columns(items: list, full: bool = False, columns=None) -> dict[
     bad = [w for w in pd.unique(np.asarray(cols["winner"], dtype=object)) if w not in WINNERS]
     if bad:
         from_clean_battle(items)
-        raise ValueError(f"Unknown winner {bad[0]!r}; expected one of {', '.join(WINNERS)}.")
+        raise UserError(f"Unknown winner {bad[0]!r}; expected one of {', '.join(WINNERS)}.")
     if "judge" in want:
         cols["judge"] = _opt(items, "judge")
     if "anony" in want:
@@ -159,21 +160,21 @@ def read_json(path: str | Path):
     try:
         return orjson.loads(p.read_bytes())
     except FileNotFoundError as exc:
-        raise ValueError(f"No battles file at {str(p)!r}.") from exc
+        raise UserError(f"No battles file at {str(p)!r}.") from exc
     except orjson.JSONDecodeError as exc:
-        raise ValueError(f"{p.name} is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
+        raise UserError(f"{p.name} is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
 
 
 def from_clean_battle(items: list) -> list[dict]:
     """FastChat clean_battle records -> our battle records (validated)."""
     if not isinstance(items, list):
-        raise ValueError("A clean_battle file must hold a JSON list of battles.")
+        raise UserError("A clean_battle file must hold a JSON list of battles.")
     out = []
     for i, it in enumerate(items):
         if not isinstance(it, dict) or not {"model_a", "model_b", "winner"} <= it.keys():
-            raise ValueError(f"Battle #{i + 1} lacks model_a, model_b or winner.")
+            raise UserError(f"Battle #{i + 1} lacks model_a, model_b or winner.")
         if it["winner"] not in WINNERS:
-            raise ValueError(f"Battle #{i + 1} has winner {it['winner']!r}; expected one of {', '.join(WINNERS)}.")
+            raise UserError(f"Battle #{i + 1} has winner {it['winner']!r}; expected one of {', '.join(WINNERS)}.")
         rec = {"model_a": str(it["model_a"]), "model_b": str(it["model_b"]), "winner": it["winner"],
                "judge": it.get("judge"), "anony": bool(it.get("anony", True)), "tstamp": _tstamp(it.get("tstamp")),
                "category": normalise_category(it.get("category")),
@@ -190,13 +191,13 @@ def from_clean_battle(items: list) -> list[dict]:
 def from_pointarena(items: list) -> list[dict]:
     """PointArena dynamic_results.json -> our battle records; both_good = tie, both_bad = tie (bothbad)."""
     if not isinstance(items, list):
-        raise ValueError("A PointArena results file must hold a JSON list of votes.")
+        raise UserError("A PointArena results file must hold a JSON list of votes.")
     out = []
     for i, it in enumerate(items):
         try:
             m1, m2, win = str(it["model1_name"]), str(it["model2_name"]), it["winning_model"]
         except (KeyError, TypeError) as exc:
-            raise ValueError(f"Vote #{i + 1} lacks model1_name, model2_name or winning_model.") from exc
+            raise UserError(f"Vote #{i + 1} lacks model1_name, model2_name or winning_model.") from exc
         if win == m1:
             winner = "model_a"
         elif win == m2:
@@ -206,7 +207,7 @@ def from_pointarena(items: list) -> list[dict]:
         elif win == "both_bad":
             winner = "tie (bothbad)"
         else:
-            raise ValueError(f"Vote #{i + 1} names winner {win!r}, which is neither model nor both_good/both_bad.")
+            raise UserError(f"Vote #{i + 1} names winner {win!r}, which is neither model nor both_good/both_bad.")
         out.append({"model_a": m1, "model_b": m2, "winner": winner, "judge": None, "anony": True,
                     "tstamp": _tstamp(it.get("timestamp")), "category": normalise_category(it.get("category")),
                     "instruction": it.get("object_name"), "image": it.get("image_filename"), "image_sha256": None,
@@ -220,7 +221,7 @@ def parse_battles(items, fmt: str) -> list[dict]:
         return from_clean_battle(items)
     if fmt == "pointarena":
         return from_pointarena(items)
-    raise ValueError(f"Unknown battles format {fmt!r}; use clean_battle or pointarena.")
+    raise UserError(f"Unknown battles format {fmt!r}; use clean_battle or pointarena.")
 
 
 def records_to_frame(records: list[dict]) -> pd.DataFrame:

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from backend.config import REPO_ROOT
+from backend.errors import UserError
 from backend.svg.paths import CAPS, JOINS, RULES, paths_to_svg
 
 DEFAULT_ROOT = REPO_ROOT / "static" / "svg"
@@ -120,7 +121,7 @@ class Corpus:
 
     def of_style(self, style: str) -> list[Icon]:
         if style not in self._by_style:
-            raise ValueError(f"Unknown style {style!r}; installed styles: {', '.join(self.styles())}.")
+            raise UserError(f"Unknown style {style!r}; installed styles: {', '.join(self.styles())}.")
         return self._by_style[style]
 
     def counts(self) -> dict[str, int]:

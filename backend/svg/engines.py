@@ -30,6 +30,7 @@ from typing import Protocol, Union
 
 import numpy as np
 
+from backend.errors import UserError
 from backend.svg.paths import path_stats, paths_to_svg
 from backend.svg.render import render_png
 from backend.svg.sanitize import SVGInputError, is_safe_svg, sanitize_svg
@@ -84,11 +85,11 @@ class SVGEngine(Protocol):
 def check_request(prompt: str, n: int) -> str:
     prompt = (prompt or "").strip()
     if not prompt:
-        raise ValueError("Please type what the icon should show (e.g. “bell”).")
+        raise UserError("Please type what the icon should show (e.g. “bell”).")
     if len(prompt) > 200:
-        raise ValueError("Please keep the prompt under 200 characters; icon prompts are short.")
+        raise UserError("Please keep the prompt under 200 characters; icon prompts are short.")
     if not 1 <= int(n) <= MAX_N:
-        raise ValueError(f"Number of candidates must be between 1 and {MAX_N}.")
+        raise UserError(f"Number of candidates must be between 1 and {MAX_N}.")
     return prompt
 
 
@@ -102,7 +103,7 @@ def resolve_style(style: StyleSpec) -> tuple[StyleCard | None, str | None, str]:
     from backend.svg.corpus import load_corpus
 
     if style not in load_corpus().styles():
-        raise ValueError(f"Unknown style {style!r}. Pick an installed set/variant such as phosphor/bold.")
+        raise UserError(f"Unknown style {style!r}. Pick an installed set/variant such as phosphor/bold.")
     return style_from_set(style), style, style
 
 

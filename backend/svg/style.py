@@ -20,6 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from backend.errors import UserError
 from backend.svg.outline import reweight, to_fill, to_outline
 from backend.svg.paths import CAPS, JOINS, parse_svg_paths, paths_to_svg
 from backend.svg.render import render_alpha
@@ -59,15 +60,15 @@ class StyleCard:
 
     def validate(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"Style mode must be one of {', '.join(MODES)}.")
+            raise UserError(f"Style mode must be one of {', '.join(MODES)}.")
         if self.linecap not in CAPS or self.linejoin not in JOINS:
-            raise ValueError("Line caps must be butt/round/square and joins miter/round/bevel.")
+            raise UserError("Line caps must be butt/round/square and joins miter/round/bevel.")
         if not (1 <= self.grid <= 4096):
-            raise ValueError("Grid size must be between 1 and 4096.")
+            raise UserError("Grid size must be between 1 and 4096.")
         if not (0 <= self.padding < self.grid / 2.5):
-            raise ValueError("Padding must be at least 0 and well under half the grid.")
+            raise UserError("Padding must be at least 0 and well under half the grid.")
         if not (0 < self.stroke_width <= self.grid / 4):
-            raise ValueError("Stroke width must be positive and at most a quarter of the grid.")
+            raise UserError("Stroke width must be positive and at most a quarter of the grid.")
         if not self.palette:
             self.palette = ["currentColor"]
 
@@ -141,7 +142,7 @@ def exemplar_paths(svgs: list[str | bytes]) -> list[list[dict]]:
 def extract_style(icons: list[list[dict]], grid: float = 24.0, name: str = "custom", source: str = "") -> StyleCard:
     """A style card from 1–16 normalised icons (each a list of paths)."""
     if not icons:
-        raise ValueError("A style needs at least one exemplar icon.")
+        raise UserError("A style needs at least one exemplar icon.")
     stroked = [p for ic in icons for p in ic if p["stroke"]]
     painted = [p for ic in icons for p in ic]
     fill_ratio = sum(p["fill"] and not p["stroke"] for p in painted) / len(painted)
@@ -210,7 +211,7 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
     card.validate()
     out = copy.deepcopy(paths)
     if not out:
-        raise ValueError("This icon has no visible paths to restyle.")
+        raise UserError("This icon has no visible paths to restyle.")
     target = 1.0 - 2.0 * card.padding / card.grid
     if source is not None:  # keep relative size within the source family, move to the new padding
         scale = target / max(1e-6, 1.0 - 2.0 * source.padding / source.grid)

@@ -13,11 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.arena.vocab import WINNERS
+from backend.errors import UserError
 from storage.models import ArenaBattle, ArenaVote, SessionRow, utcnow
 from storage.repos.sessions import touch_session
 
 
-class VoteRejected(ValueError):
+class VoteRejected(UserError):
     """The vote cannot be accepted; the message says why (shown to the user)."""
 
 
