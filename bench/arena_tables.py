@@ -24,23 +24,25 @@ def scale_table(r: dict) -> list[str]:
              f"{r['ratios']['ratings_cli_vs_fastchat']:.2f}× the script", "≤ 0.5×"),
             ("bare `sqlite3` `executemany` of the same battle + vote rows", r["bare_sqlite_executemany_s"],
              "reference", ""),
-            ("`python -m backend.arena.transfer import FILE` (hash, dedup, 5,000-battle transactions)", r["import_s"],
-             f"{r['ratios']['import_vs_bare_executemany']:.2f}× executemany", "≤ 4×"),
+            ("`python -m backend.arena.transfer import FILE` (hash, dedup, 5,000-battle transactions)",
+             r["import_s"], f"{r['ratios']['import_vs_bare_executemany']:.2f}× executemany", "≤ 4×"),
             ("`python -m backend.arena.transfer export-leaderboard` from that database (BT + 100 bootstrap)",
-             r["export_leaderboard_s"], f"{r['ratios']['export_leaderboard_vs_fastchat']:.2f}× the script", "≤ 0.5×"),
+             r["export_leaderboard_s"], f"{r['ratios']['export_leaderboard_vs_fastchat']:.2f}× the script",
+             "≤ 0.5×"),
             ("`python -m backend.arena.transfer export` (streamed clean_battle JSON)", r["export_s"],
              f"{r['export_s'] / ref:.2f}× the script", "")]
-    out = [f"{r['battles']:,} battles among {r['models']} models ({r['file_mb']:.0f} MB clean_battle file); each step a "
-           "fresh process, wall clock, one run (`bench/results/arena_scale.json`):", "",
+    out = [f"{r['battles']:,} battles among {r['models']} models ({r['file_mb']:.0f} MB clean_battle file); "
+           "each step a fresh process, wall clock, one run (`bench/results/arena_scale.json`):", "",
            "| step | seconds | ratio | target |", "|---|---|---|---|"]
     out += [f"| {name} | {sec:.1f} | {ratio} | {target} |" for name, sec, ratio, target in rows]
     return out
 
 
 def vote_table(runs: list[dict]) -> list[str]:
-    out = ["", "Vote writes alone (battles created beforehand; `bench/results/vote_path_*.json`), each with the audit of "
-           "`bench/load.py`:", "",
-           "| layer | database | replicas | writers × votes | votes/s | p50 ms | p99 ms | lost / duplicated / orphans |",
+    out = ["", "Vote writes alone (battles created beforehand; `bench/results/vote_path_*.json`), each with the "
+           "audit of `bench/load.py`:", "",
+           "| layer | database | replicas | writers × votes | votes/s | p50 ms | p99 ms "
+           "| lost / duplicated / orphans |",
            "|---|---|---|---|---|---|---|---|"]
     for r in runs:
         out.append(f"| {r['layer']} | {r['database']} | {r['replicas']} | {r['writers']} × {r['votes_per_writer']} | "

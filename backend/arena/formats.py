@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from operator import itemgetter, methodcaller
 from pathlib import Path
 
@@ -44,7 +44,7 @@ def _tstamp(value) -> float | None:
     except ValueError as exc:
         raise UserError(f"Cannot read the timestamp {value!r}; use ISO 8601 or epoch seconds.") from exc
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
 
 
@@ -140,7 +140,8 @@ def clean_battle_columns(items: list, full: bool = False, columns=None) -> dict[
         if k in want:
             cols[k] = _opt(items, k)
     if "image" in want:
-        cols["image"] = [s or f for s, f in zip(_opt(items, "image_sha256"), _opt(items, "image_filename"), strict=True)]
+        shas, files = _opt(items, "image_sha256"), _opt(items, "image_filename")
+        cols["image"] = [s or f for s, f in zip(shas, files, strict=True)]
     return cols
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,7 +23,7 @@ class VoteRejected(UserError):
 
 
 def _epoch(dt: datetime | None) -> float | None:
-    return dt.replace(tzinfo=timezone.utc).timestamp() if dt else None
+    return dt.replace(tzinfo=UTC).timestamp() if dt else None
 
 
 def insert_battle(s: Session, **fields) -> str:
