@@ -211,7 +211,8 @@ def _load() -> Settings:
     elif db_url.startswith("postgresql://"):
         db_url = "postgresql+psycopg://" + db_url[len("postgresql://"):]
     if not (db_url.startswith("sqlite") or db_url.startswith("postgresql")):
-        raise ConfigError(f"DATABASE_URL must be sqlite:/// or postgresql+psycopg://, got scheme {db_url.split(':')[0]!r}")
+        raise ConfigError("DATABASE_URL must be sqlite:/// or postgresql+psycopg://, "
+                          f"got scheme {db_url.split(':')[0]!r}")
     return Settings(
         data_dir=data_dir,
         database_url=db_url,
