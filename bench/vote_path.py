@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -33,6 +35,7 @@ from gradio_client import Client  # noqa: E402
 import storage.db as db  # noqa: E402
 from backend.arena import service  # noqa: E402
 from backend.config import Settings, get_settings  # noqa: E402
+from backend.identity import new_session  # noqa: E402
 from bench.load import AppProcess, Log, audit, pct  # noqa: E402
 from storage.db import Storage  # noqa: E402
 from storage.repos import arena as repo  # noqa: E402
@@ -109,17 +112,20 @@ def run_http(writers: int, votes: int, database_url: str | None, replicas: int) 
     data = tmp / "data"
     data.mkdir()
     url = database_url or f"sqlite:///{data / 'app.db'}"
+    os.environ["SESSION_SECRET"] = secrets.token_urlsafe(24)  # the replicas and this script sign alike
     apps = [AppProcess(data, database_url).start() for _ in range(replicas)]
     try:
-        clients = [Client(apps[i % replicas].url, verbose=False) for i in range(writers)]
+        sessions = [new_session() for _ in range(writers)]  # (id, signed cookie): one browser session per writer
+        clients = [Client(apps[i % replicas].url, verbose=False, headers={"cookie": f"pb_sid={cookie}"})
+                   for i, (_, cookie) in enumerate(sessions)]
         st = _storage(url, tmp / "bench")
-        battles = make_battles(st, [c.session_hash for c in clients], votes)
+        battles = make_battles(st, [sid for sid, _ in sessions], votes)
         st.engine.dispose()
         log = Log()
         barrier = threading.Barrier(writers)
         threads = [threading.Thread(target=_writer, args=(
-            lambda bid, ch, c=c: c.predict(bid, ch, api_name="/vote"), battles[c.session_hash], i, log, barrier))
-            for i, c in enumerate(clients)]
+            lambda bid, ch, c=c: c.predict(bid, ch, api_name="/vote"), battles[sid], i, log, barrier))
+            for i, (c, (sid, _)) in enumerate(zip(clients, sessions, strict=True))]
         t0 = time.perf_counter()
         [t.start() for t in threads]
         [t.join() for t in threads]
