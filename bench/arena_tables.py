@@ -29,12 +29,13 @@ def scale_table(r: dict) -> list[str]:
             ("`python -m backend.arena.transfer export-leaderboard` from that database (BT + 100 bootstrap)",
              r["export_leaderboard_s"], f"{r['ratios']['export_leaderboard_vs_fastchat']:.2f}× the script",
              "≤ 0.5×"),
-            ("`python -m backend.arena.transfer export` (streamed clean_battle JSON)", r["export_s"],
-             f"{r['export_s'] / ref:.2f}× the script", "")]
+            ("`python -m backend.arena.transfer export` (streamed clean_battle JSON)", r.get("export_s"),
+             f"{r['export_s'] / ref:.2f}× the script" if r.get("export_s") else "not timed in this run", "")]
     out = [f"{r['battles']:,} battles among {r['models']} models ({r['file_mb']:.0f} MB clean_battle file); "
            "each step a fresh process, wall clock, one run (`bench/results/arena_scale.json`):", "",
            "| step | seconds | ratio | target |", "|---|---|---|---|"]
-    out += [f"| {name} | {sec:.1f} | {ratio} | {target} |" for name, sec, ratio, target in rows]
+    out += [f"| {name} | {sec:.1f} | {ratio} | {target} |" if sec else f"| {name} | – | {ratio} | {target} |"
+            for name, sec, ratio, target in rows]
     return out
 
 
