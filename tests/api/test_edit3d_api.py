@@ -6,9 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 import skimage
+from PIL import Image
 
 pytestmark = pytest.mark.api
 COFFEE = str(Path(skimage.__file__).parent / "data" / "coffee.png")

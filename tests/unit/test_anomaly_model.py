@@ -19,11 +19,11 @@ def official_b4_manifest() -> dict[str, tuple]:
 
     keys = {f"encoder.{k}": tuple(v.shape) for k, v in EfficientNet.from_name("efficientnet-b4").state_dict().items()
             if not k.startswith("_fc.")}
-    for i, (c, h) in enumerate(zip([448, 160, 56], [224, 80, 28])):
+    for i, (c, h) in enumerate(zip([448, 160, 56], [224, 80, 28], strict=False)):
         pre = f"alignment.{i}.alignment_layer.dimensionality_reduction"
         keys[f"{pre}.weight"], keys[f"{pre}.bias"] = (h, c, 1, 1), (h,)
     ins, skips, outs = [896, 256, 128, 64, 64], [320, 112, 32, 48, 0], [256, 128, 64, 64, 48]
-    for j, (i, s, o) in enumerate(zip(ins, skips, outs)):
+    for j, (i, s, o) in enumerate(zip(ins, skips, outs, strict=False)):
         b = f"decoder.blocks.{j}"
         for conv, cin in (("conv1", i + s), ("conv2", o)):
             keys[f"{b}.{conv}.0.weight"] = (o, cin, 3, 3)
