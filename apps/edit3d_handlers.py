@@ -15,7 +15,7 @@ import pandas as pd
 from apps.common import load_user_image, session_id, user_errors, throttle
 from backend.edit3d import exports, service
 from backend.edit3d.fill import CLASSICAL
-from backend.edit3d.params import PRESETS, DepthHint, EditParams, Selection, SceneSettings
+from backend.edit3d.params import DepthHint, EditParams, Selection, SceneSettings
 
 CLICK_MODES = {"object (+)": "pos", "background (−)": "neg", "brush: paint object": "paint",
                "brush: erase": "erase"}
@@ -168,18 +168,10 @@ def edit3d_history(photo, action, selection_json, mask, box, dilate, harmonize, 
 
 
 @user_errors
-def edit3d_preset(name, yaw, pitch, roll, tx, ty, tz, scale, mirror):
-    """Slider values for a named preset ('reset' zeroes everything)."""
-    if name not in PRESETS:
-        raise ValueError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESETS)}.")
-    if name == "reset":
-        p = EditParams()
-    else:
-        cur = dict(yaw=yaw, pitch=pitch, roll=roll, tx=tx, ty=ty, tz=tz, scale=scale, mirror=mirror)
-        delta = PRESETS[name]
-        cur.update({k: (not cur[k]) if k == "mirror" else (float(cur[k]) + v) for k, v in delta.items()})
-        p = EditParams.from_dict(cur)
-    return [getattr(p, k) for k in MOTION]
+def edit3d_preset(name):
+    """Absolute slider values for a named preset: 'turn right 20°' means yaw = 20° from the photo's
+    pose (not 20° more than now); 'reset' zeroes everything."""
+    return [getattr(service.preset_params(name), k) for k in MOTION]
 
 
 @user_errors
@@ -222,8 +214,10 @@ def edit3d_refine(photo, selection_json, mask, box, dilate, yaw, pitch, roll, tx
 
 # ---- private UI wrappers -------------------------------------------------------------------
 
-def on_upload(photo):
-    """New photo: show it for clicking, clear the selection."""
+EMPTY_EXPORTS = (None, None, None, None, "", None)  # files, download, .glb, turntable, note, refined
+
+
+def _pick_view(photo):
     if photo is None:
         return None, json.dumps(Selection().to_dict()), "Upload a photo, then click the object you want to move."
     img = load_user_image(photo, "image")
@@ -231,6 +225,18 @@ def on_upload(photo):
     small.thumbnail((service.PREVIEW_SIDE, service.PREVIEW_SIDE))
     return (np.asarray(small), json.dumps(Selection().to_dict()),
             f"Photo {img.width}×{img.height}. Click the object you want to move (green = object, red = background).")
+
+
+def on_upload(photo):
+    """New photo: show it for clicking; reset the pose, selection, box, outputs and exports, so
+    nothing of the previous photo carries over."""
+    pose = [getattr(EditParams(), k) for k in MOTION]
+    return (*_pick_view(photo), *pose, "", None, None, None, _history_table([]), *EMPTY_EXPORTS)
+
+
+def clear_exports():
+    """The inputs changed: the exported files no longer match the edit on screen."""
+    return EMPTY_EXPORTS
 
 
 def on_click(photo, selection_json, mode, mask, box, dilate, yaw, pitch, roll, tx, ty, tz, scale, mirror, fov,
@@ -260,4 +266,5 @@ def redo_click(photo, selection_json, mask, box, dilate, harmonize, shadow, occl
 
 
 def clear_selection(photo):
-    return on_upload(photo)
+    """Clear the selection (pose kept) and every output made from it."""
+    return (*_pick_view(photo), None, None, None, *EMPTY_EXPORTS)

@@ -73,21 +73,24 @@ def object_billboard(mask: np.ndarray, bg: np.ndarray, cam: Camera, thickness: f
 
 
 class ProxyDepth:
-    """Ground plane + billboard + inflation (classical, no weights)."""
+    """Ground plane + the object as an inflated billboard; with no selection the photo's main
+    object is proposed automatically (backend/edit3d/popup.py). Edge snapping exists but is off by
+    default: it helped the motorcycle by 0.007 ρ and cost the textured rendered scenes 0.04."""
 
     kind = "classical"
     name = "depth-proxy"
-    label = "ground plane + billboard + inflation (classical)"
+    label = "ground plane + object pop-up (classical)"
 
-    def __init__(self, entry=None, device: str = "cpu"):
-        pass
+    def __init__(self, entry=None, device: str = "cpu", auto: bool = True, snap: bool = False):
+        self.auto, self.snap = auto, snap
 
     def estimate(self, rgb, mask, cam, settings) -> DepthResult:
+        from .popup import popup_depth
+
         bg = ground_plane(cam, settings.horizon, settings.camera_height)
-        depth = bg.copy()
-        if mask is not None and mask.any():
-            depth[mask] = object_billboard(mask, bg, cam, settings.thickness)[mask]
-        return DepthResult(depth=depth, background=bg, source="classical:ground-plane+billboard+inflation")
+        depth, how = popup_depth(rgb, bg, cam, settings.thickness, mask=mask, horizon=settings.horizon,
+                                 auto=self.auto, snap=self.snap)
+        return DepthResult(depth=depth, background=bg, source="classical:" + how)
 
 
 # --- transformers depth-estimation from local weights ----------------------------------------

@@ -26,7 +26,7 @@ from storage.repos.images import image_sha256, store_image
 from . import exports
 from .fill import CLASSICAL, ClassicalFiller
 from .history import HistoryState, replay
-from .params import EditParams, Selection, SceneSettings
+from .params import PRESETS, EditParams, Selection, SceneSettings
 from .pipeline import EditResult, Edit3DPipeline, Scene
 
 PREVIEW_SIDE = 512
@@ -176,6 +176,13 @@ def status_line(scene: Scene, result: EditResult | None) -> str:
         for w in result.warnings:
             parts.append(f"⚠️ {w}")
     return "  \n".join(parts)
+
+
+def preset_params(name: str) -> EditParams:
+    """A named preset as absolute values from the neutral pose."""
+    if name not in PRESETS:
+        raise ValueError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESETS)}.")
+    return EditParams.from_dict({**EditParams().to_dict(), **PRESETS[name]})
 
 
 def record(session_id: str | None, sha: str, action: str, params: EditParams, selection: Selection,
