@@ -14,6 +14,7 @@ from apps.common import download_file, load_user_image, session_id, user_errors
 from backend.arena import annotations as ann
 from backend.arena import bench_service as svc
 from backend.arena.bench import CATEGORIES, CATEGORY_LABELS, BenchError
+from backend.masks import mask_from_layers
 
 CAT_CHOICES = [(CATEGORY_LABELS[c], c) for c in CATEGORIES]
 STAT_LABELS = {"pearson_r": "Pearson r", "spearman_rho": "Spearman ρ", "r2": "R²"}
@@ -129,17 +130,7 @@ def _editor_parts(editor) -> tuple[Image.Image, list]:
     if bg is None:
         raise ValueError("Upload an image (or load a battle) first.")
     img = load_user_image(bg if not isinstance(bg, Image.Image) else bg.convert("RGBA"), "image to annotate")
-    size = img.size
-    fixed = []
-    for layer in layers:
-        if layer is None:
-            continue
-        layer = layer if isinstance(layer, Image.Image) else Image.open(layer["path"] if isinstance(layer, dict)
-                                                                        else layer)
-        if layer.size != size:  # the editor may hand back layers at canvas size
-            layer = layer.convert("RGBA").resize(size, Image.Resampling.NEAREST)
-        fixed.append(layer)
-    return img, fixed
+    return img, [layer for layer in layers if layer is not None]
 
 
 @user_errors
@@ -147,7 +138,7 @@ def save_annotation(editor, instruction: str, category: str, count, ref_x, ref_y
                     battle_id: str, check_hard: bool, request: gr.Request = None):
     """Save the marked region (brush layers and/or typed boxes) as a pending bench annotation."""
     img, layers = _editor_parts(editor)
-    mask = ann.mask_from_layers(layers, img.size)
+    mask = mask_from_layers(layers, img.size, on_mismatch="resize")  # the editor may return canvas-size layers
     if boxes and str(boxes).strip():
         mask |= _boxes_mask(boxes, img.size)
     ref = None

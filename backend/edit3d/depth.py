@@ -18,8 +18,7 @@ from scipy.spatial import cKDTree
 
 from .geometry import Camera
 from .params import DepthHint, SceneSettings
-
-NEAR = 0.05
+from .popup import NEAR, inflate, object_billboard, popup_depth  # noqa: F401 - inflate/object_billboard re-exported
 
 
 @dataclass
@@ -52,26 +51,6 @@ def ground_plane(cam: Camera, horizon: float, camera_height: float) -> np.ndarra
     return np.repeat(z[:, None], cam.width, axis=1).astype(np.float32)
 
 
-def inflate(mask: np.ndarray) -> np.ndarray:
-    """√(distance to the silhouette) normalised to [0, 1]: round-ish objects get a dome."""
-    dt = np.maximum(cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5) - 1.0, 0.0)  # silhouette = 0
-    m = float(dt.max())
-    return np.sqrt(dt / m).astype(np.float32) if m > 0 else dt.astype(np.float32)
-
-
-def object_billboard(mask: np.ndarray, bg: np.ndarray, cam: Camera, thickness: float) -> np.ndarray:
-    """Depth of the object: its contact row's ground depth minus an inflation bulge."""
-    ys, xs = np.nonzero(mask)
-    y_contact = int(ys.max())
-    z_contact = float(bg[y_contact, int(np.median(xs[ys == y_contact]))])
-    if not np.isfinite(z_contact):
-        z_contact = float(np.median(bg))
-    width_scene = (xs.max() - xs.min() + 1) * z_contact / cam.f
-    bulge = inflate(mask)
-    z = z_contact - float(thickness) * 0.5 * width_scene * bulge
-    return np.maximum(z, NEAR * 2).astype(np.float32)
-
-
 class ProxyDepth:
     """Ground plane + the object as an inflated billboard; with no selection the photo's main
     object is proposed automatically (backend/edit3d/popup.py). Edge snapping exists but is off by
@@ -85,8 +64,6 @@ class ProxyDepth:
         self.auto, self.snap = auto, snap
 
     def estimate(self, rgb, mask, cam, settings) -> DepthResult:
-        from .popup import popup_depth
-
         bg = ground_plane(cam, settings.horizon, settings.camera_height)
         depth, how = popup_depth(rgb, bg, cam, settings.thickness, mask=mask, horizon=settings.horizon,
                                  auto=self.auto, snap=self.snap)

@@ -24,7 +24,9 @@ import numpy as np
 from skimage.segmentation import felzenszwalb
 
 from .geometry import Camera
+from .select import GrabCutSegmenter
 
+NEAR = 0.05  # nearest allowed depth (scene units), shared with depth.py
 WORK_SIDE = 320  # segmentation and filtering run at ≤ this size, then upsample
 SNAP_RADIUS, SNAP_EPS = 1 / 40, 1e-2  # guided filter window (fraction of the long side) and regulariser
 AUTO_BOX = (0.1, 0.1, 0.03)  # central rectangle margins: left/right, top, bottom (fractions)
@@ -62,8 +64,6 @@ def auto_object(small: np.ndarray, seg: np.ndarray, y_h: float) -> np.ndarray | 
     """The photo's main object without a click: GrabCut seeded with the central rectangle
     (background colours learnt from the border strip, the usual framing of a subject), snapped
     to whole segments, largest connected part kept. None when nothing plausible stands there."""
-    from .select import GrabCutSegmenter
-
     h, w = seg.shape
     g = GrabCutSegmenter(work_side=max(h, w))
     g.set_image(small)
@@ -92,8 +92,6 @@ def popup_depth(rgb: np.ndarray, bg: np.ndarray, cam: Camera, thickness: float, 
     `bg` is the ground-plane depth. With the user's `mask` the object is exactly that mask and
     its depth is left unfiltered (the lifted object must keep its own depths at its silhouette);
     without one, `auto` proposes the main object and `snap` edge-aligns the whole map."""
-    from .depth import object_billboard
-
     H, W = bg.shape
     s = min(1.0, WORK_SIDE / max(H, W))
     w, h = max(8, int(round(W * s))), max(8, int(round(H * s)))
@@ -114,6 +112,26 @@ def popup_depth(rgb: np.ndarray, bg: np.ndarray, cam: Camera, thickness: float, 
         depth = np.exp(guided_filter(small, np.log(np.maximum(depth, 1e-3)), r, SNAP_EPS))
         parts.append("guided-filter edge snapping")
     return cv2.resize(depth.astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR), "+".join(parts)
+
+
+def inflate(mask: np.ndarray) -> np.ndarray:
+    """√(distance to the silhouette) normalised to [0, 1]: round-ish objects get a dome."""
+    dt = np.maximum(cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5) - 1.0, 0.0)  # silhouette = 0
+    m = float(dt.max())
+    return np.sqrt(dt / m).astype(np.float32) if m > 0 else dt.astype(np.float32)
+
+
+def object_billboard(mask: np.ndarray, bg: np.ndarray, cam: Camera, thickness: float) -> np.ndarray:
+    """Depth of the object: its contact row's ground depth minus an inflation bulge."""
+    ys, xs = np.nonzero(mask)
+    y_contact = int(ys.max())
+    z_contact = float(bg[y_contact, int(np.median(xs[ys == y_contact]))])
+    if not np.isfinite(z_contact):
+        z_contact = float(np.median(bg))
+    width_scene = (xs.max() - xs.min() + 1) * z_contact / cam.f
+    bulge = inflate(mask)
+    z = z_contact - float(thickness) * 0.5 * width_scene * bulge
+    return np.maximum(z, NEAR * 2).astype(np.float32)
 
 
 def _scaled(cam: Camera, s: float) -> Camera:

@@ -13,7 +13,7 @@ import json
 import tempfile
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -30,6 +30,7 @@ from .params import PRESETS, EditParams, Selection, SceneSettings
 from .pipeline import EditResult, Edit3DPipeline, Scene
 
 PREVIEW_SIDE = 512
+UserError = ValueError  # replaced by backend.errors.UserError when the architecture branch lands
 DEFAULTS = {"segmentation": "grabcut", "depth": "depth-proxy", "inpaint": "fill-telea"}
 PREFER_MODELS = {"segmentation": "sam-vit-b", "depth": "depth-anything-v2-small"}
 
@@ -181,7 +182,7 @@ def status_line(scene: Scene, result: EditResult | None) -> str:
 def preset_params(name: str) -> EditParams:
     """A named preset as absolute values from the neutral pose."""
     if name not in PRESETS:
-        raise ValueError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESETS)}.")
+        raise UserError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESETS)}.")
     return EditParams.from_dict({**EditParams().to_dict(), **PRESETS[name]})
 
 
@@ -214,6 +215,78 @@ def step_history(session_id: str | None, sha: str, action: str) -> HistoryState:
                                                 scene=target.get("scene")))
     st.cursor += -1 if action == "undo" else 1
     return st
+
+
+@dataclass
+class Preview:
+    """What the tab shows after one preview render (all arrays ready to display)."""
+
+    overlay: np.ndarray  # the photo with the selection tinted and the clicks drawn
+    before: np.ndarray
+    after: np.ndarray
+    depth: np.ndarray  # edited depth, near = bright, uint8
+    guide_mask: np.ndarray  # uint8: 0 invented, 128 moved object, 255 kept
+    status: str
+    history: list[dict]  # this session's rows for this photo, oldest first
+    params: EditParams
+    selection: Selection
+
+
+@dataclass
+class Refined:
+    guide: np.ndarray
+    refined: np.ndarray
+    status: str
+
+
+def _motion_changed(a: dict, b: dict) -> bool:
+    keys = ("yaw", "pitch", "roll", "tx", "ty", "tz", "scale", "mirror", "harmonize", "shadow", "occlusion",
+            "feather_px")
+    return any(a.get(k) != b.get(k) for k in keys)
+
+
+def preview(img: Image.Image, selection: Selection, settings: SceneSettings, backends: Backends, params: EditParams,
+            session_id: str | None, uploaded_mask: np.ndarray | None = None, record_edit: bool = True) -> Preview:
+    """Render the edit at preview size and record it in the session's history when it changed
+    the pose or the selection (a re-render of the same state adds no row)."""
+    if selection.is_empty() and uploaded_mask is None:
+        raise UserError("No object is selected yet. Click on the object in the “Click the object” image "
+                        "(or give a box or a mask).")
+    sha = remember_image(img)
+    scene, pipe = get_scene(img, selection, settings, backends, uploaded_mask=uploaded_mask)
+    result = pipe.render(scene, params)
+    if record_edit:
+        st, _ = history(session_id, sha)
+        cur = st.current
+        if _motion_changed(cur["params"], params.to_dict()) or (cur.get("selection") or {}) != selection.to_dict():
+            record(session_id, sha, "edit", params, selection, settings, backends, result)
+    _, rows = history(session_id, sha)
+    return Preview(overlay(scene, selection), scene.rgb, result.image, exports.depth_preview(result.depth),
+                   exports.guide_mask_u8(result.guide_mask), status_line(scene, result), rows, params, selection)
+
+
+def undo_redo(img: Image.Image, action: str, selection: Selection, settings: SceneSettings, backends: Backends,
+              session_id: str | None, uploaded_mask: np.ndarray | None = None) -> Preview:
+    """Step the history and render the restored pose (and the selection it was made with)."""
+    if action not in ("undo", "redo"):
+        raise UserError("action must be 'undo' or 'redo'.")
+    st = step_history(session_id, remember_image(img), action)
+    cur = st.current
+    saved = Selection.from_dict(cur.get("selection")) if cur.get("selection") else selection
+    if saved.is_empty() and uploaded_mask is None:
+        saved = selection
+    saved = replace(saved, box=selection.box, dilate_px=selection.dilate_px, mask_sha=selection.mask_sha)
+    return preview(img, saved, settings, backends, EditParams.from_dict({**cur["params"]}), session_id,
+                   uploaded_mask=uploaded_mask, record_edit=False)
+
+
+def refine(img: Image.Image, selection: Selection, settings: SceneSettings, backends: Backends, params: EditParams,
+           uploaded_mask: np.ndarray | None = None, steps: int = 20, seed: int = 0, strength: float = 0.6) -> Refined:
+    """The optional model refine of the hole and the seam (needs local diffusion weights)."""
+    scene, pipe = get_scene(img, selection, settings, backends, uploaded_mask=uploaded_mask)
+    result = pipe.render(scene, params)
+    out = pipe.refine(result, steps=int(steps), seed=int(seed), strength=float(strength))
+    return Refined(result.guide, out, status_line(scene, result))
 
 
 def carry_selection_label(prev: Scene, full: Scene) -> None:
