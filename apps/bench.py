@@ -16,7 +16,7 @@ scenes with exact masks) is in `static/bench/`; the real Point-Bench runs unchan
 `python -m backend.arena.bench evaluate --bench DIR ...`."""
 
 
-def _evaluate_section() -> None:
+def _evaluate_section():
     with gr.Accordion("Evaluate a pointer", open=True):
         with gr.Row():
             pointer = gr.Dropdown(h.pointer_choices(), label="Pointer (from models.toml)", elem_id="bench-pointer",
@@ -32,8 +32,9 @@ def _evaluate_section() -> None:
                              elem_id="bench-gallery")
         with gr.Accordion("Per-item details", open=False):
             items = gr.Dataframe(interactive=False, wrap=True, elem_id="bench-items")
-        run.click(h.evaluate, [pointer, bench_zip, overlays], [summary, table, gallery, items],
-                  api_name="bench_evaluate", **CPU)
+        ev = run.click(h.evaluate, [pointer, bench_zip, overlays], [summary, table, gallery, items],
+                       api_name="bench_evaluate", **CPU)
+    return ev
 
 
 def _compare_section():
@@ -111,16 +112,21 @@ def _review_section() -> None:
         export_file = gr.File(label="Point-Bench zip", elem_id="bench-export-file")
         list_btn.click(h.review_list, [token, status], [counts_md, listing], api_name="bench_review_list")
         show.click(h.review_preview, [token, ann_id], [preview, decision], api_name="bench_review_preview")
-        accept.click(h.review_accept, [token, ann_id, reviewer], decision, api_name="bench_accept")
-        reject.click(h.review_reject, [token, ann_id, reviewer], decision, api_name="bench_reject")
+        # the list refreshes after each decision, so it never shows a stale status
+        accept.click(h.review_accept, [token, ann_id, reviewer], decision, api_name="bench_accept").success(
+            h.review_list, [token, status], [counts_md, listing], api_visibility="private")
+        reject.click(h.review_reject, [token, ann_id, reviewer], decision, api_name="bench_reject").success(
+            h.review_list, [token, status], [counts_md, listing], api_visibility="private")
         export.click(h.export_zip, [token, hard], [export_file, export_md], api_name="bench_export")
 
 
 def build() -> None:
     with gr.Tab("Point-Bench", id="bench", elem_id="tab-bench") as tab:
         gr.Markdown(INTRO)
-        _evaluate_section()
+        ev = _evaluate_section()
         compare_outs = _compare_section()
+        # a new result changes "latest result per model": refresh the comparison after each evaluation
+        ev.success(h.bench_vs_arena, outputs=compare_outs, api_visibility="private")
         _annotate_section()
         _review_section()
         tab.select(h.bench_vs_arena, outputs=compare_outs, api_visibility="private")
