@@ -64,6 +64,15 @@ def _annotate_section() -> None:
                                         image_mode="RGBA", transforms=(), layers=False, elem_id="bench-editor",
                                         brush=gr.Brush(colors=["#ff0066"], default_size=24, color_mode="fixed"),
                                         sources=("upload", "clipboard"), height=460)
+                marked = gr.Markdown(elem_id="bench-marked")
+                with gr.Accordion("Click to select (proposes the mask; correct it with the brush above)", open=True):
+                    pick = gr.Image(label="Click the target (GrabCut, or SAM when its weights are present — the "
+                                          "Photo 3D Edit tab's selector)", interactive=False, format="png",
+                                    elem_id="bench-pick", height=300)
+                    click_mode = gr.Radio(["target (+)", "background (−)"], value="target (+)", label="Clicks mark",
+                                          elem_id="bench-click-mode")
+                    clicks = gr.State("[]")
+                    seen = gr.State("")  # key of the image shown in the click view
             with gr.Column(scale=2):
                 with gr.Row():
                     battle = gr.Textbox(label="Battle id (optional)", elem_id="bench-battle-id", scale=3)
@@ -85,6 +94,12 @@ def _annotate_section() -> None:
         save.click(h.save_annotation, [editor, instruction, category, count, ref_x, ref_y, boxes, annotator, battle,
                                        check], saved, api_name="bench_annotate", **CPU)
         load_b.click(h.load_battle, battle, [editor, instruction, category], api_name="bench_load_battle")
+        # after every stroke or proposal: what is marked; after a new image: the click view, no clicks
+        for ev in (editor.change, editor.upload):
+            ev(h.editor_changed, [editor, seen], [marked, pick, clicks, seen], api_visibility="private",
+               trigger_mode="always_last", show_progress="hidden")
+        pick.select(h.click_segment, [editor, clicks, click_mode], [editor, pick, clicks, marked],
+                    api_visibility="private", **CPU)
 
 
 def _review_section() -> None:

@@ -90,6 +90,18 @@ def build_pipeline(backends: Backends = Backends()) -> Edit3DPipeline:
     return Edit3DPipeline(seg, depth, filler, refiner)
 
 
+def propose_mask(img: Image.Image, points: tuple[tuple[float, float, int], ...] = (),
+                 box: tuple[float, float, float, float] | None = None, segmentation: str = "auto") -> tuple[np.ndarray, str]:
+    """The 3D tab's object selector as a service: clicks (x, y, 1 = object / 0 = background, original
+    pixels) and/or a box → (H×W bool mask, label of the segmenter used). SAM when its checkpoint is
+    under MODELS_DIR, GrabCut otherwise. Point-Bench annotation proposes its target mask with it."""
+    if not any(lab for *_, lab in points) and box is None:
+        raise UserError("Click on the target first (a background click alone selects nothing).")
+    _, seg = _resolve("segmentation", segmentation)
+    seg.set_image(np.asarray(img.convert("RGB")))
+    return seg.predict(tuple(points), box), getattr(seg, "label", type(seg).__name__)
+
+
 class _LRU:
     def __init__(self, size: int):
         self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
