@@ -8,10 +8,13 @@ a stroke), `"error"` refuses with a sentence the user can act on.
 """
 from __future__ import annotations
 
-from typing import Iterable, Literal
+from collections.abc import Iterable
+from typing import Literal
 
 import numpy as np
 from PIL import Image
+
+from backend.errors import UserError
 
 
 def _painted(layer) -> np.ndarray:
@@ -43,7 +46,7 @@ def mask_from_layers(layers: Iterable | None, size: tuple[int, int],
         painted = _painted(layer)
         if painted.shape != mask.shape:
             if on_mismatch == "error":
-                raise ValueError(f"The drawing is {painted.shape[1]}x{painted.shape[0]} but the image is {w}x{h}; "
+                raise UserError(f"The drawing is {painted.shape[1]}x{painted.shape[0]} but the image is {w}x{h}; "
                                  "draw on the image itself.")
             painted = np.asarray(Image.fromarray(painted.astype(np.uint8) * 255).resize((w, h), Image.NEAREST)) > 0
         mask |= painted

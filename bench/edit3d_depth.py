@@ -29,12 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import skimage  # noqa: E402
+from scipy import ndimage  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
 from backend.edit3d.depth import ProxyDepth  # noqa: E402
 from backend.edit3d.geometry import Camera  # noqa: E402
 from backend.edit3d.params import SceneSettings  # noqa: E402
 from backend.edit3d.select import GrabCutSegmenter  # noqa: E402
+from bench.edit3d_docs import update_docs  # noqa: E402
 
 DATA = Path(skimage.__file__).parent / "data"
 OUT = ROOT / "static" / "edit3d" / "eval" / "depth.json"
@@ -96,7 +98,8 @@ def render_scene(boxes: list[tuple[float, float, float, float, str]], W: int = 5
             * np.array([1.0, 0.75, 0.6], np.float32))
         for xc, zf, bw, bh, texname in boxes:
             tex = _texture(texname)
-            faces = [("z", zf, (xc - bw / 2, xc + bw / 2)), ("x", xc - bw / 2 if xc > 0 else xc + bw / 2, (zf, zf + 1.0))]
+            side_x = xc - bw / 2 if xc > 0 else xc + bw / 2  # the side face the camera sees
+            faces = [("z", zf, (xc - bw / 2, xc + bw / 2)), ("x", side_x, (zf, zf + 1.0))]
             for axis, val, (a0, a1) in faces:
                 k = 2 if axis == "z" else 0
                 t = (val - o[k]) / d[..., k]
@@ -135,8 +138,6 @@ def evaluate() -> dict:
     for name, boxes in SCENES.items():
         img, depth, obj = render_scene(boxes)
         if name.endswith("two off-centre boxes"):  # select the nearer box, as a user would
-            from scipy import ndimage
-
             lab, _ = ndimage.label(obj)
             near = lab[np.unravel_index(np.argmin(np.where(obj, depth, np.inf)), obj.shape)]
             obj = lab == near
@@ -172,8 +173,6 @@ def table(res: dict) -> str:
 
 
 def main() -> None:
-    from bench.edit3d_docs import update_docs
-
     OUT.parent.mkdir(parents=True, exist_ok=True)
     res = evaluate()
     OUT.write_text(json.dumps(res, indent=1) + "\n")

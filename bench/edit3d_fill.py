@@ -30,13 +30,16 @@ sys.path.insert(0, str(ROOT))
 
 import skimage  # noqa: E402
 from skimage.metrics import structural_similarity  # noqa: E402
+from sklearn.datasets import load_sample_image  # noqa: E402
 
 from backend.edit3d.fill import ClassicalFiller  # noqa: E402
+from bench.edit3d_docs import update_docs  # noqa: E402
 
 OUT = ROOT / "static" / "edit3d" / "eval" / "fill.json"
 METHODS = ("telea", "ns", "texture", "exemplar", "sized")
-LABELS = {"telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes", "texture": "Telea + transplanted texture (old default)",
-          "exemplar": "exemplar (Criminisi)", "sized": "sized: Telea thin / exemplar ≤ 2 % / Navier-Stokes larger (new default)"}
+LABELS = {"telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes",
+          "texture": "Telea + transplanted texture (old default)", "exemplar": "exemplar (Criminisi)",
+          "sized": "sized: Telea thin / exemplar ≤ 2 % / Navier-Stokes larger (new default)"}
 
 
 def photos() -> dict[str, np.ndarray]:
@@ -44,12 +47,7 @@ def photos() -> dict[str, np.ndarray]:
     out = {n: np.asarray(Image.open(d / f).convert("RGB")) for n, f in
            (("astronaut", "astronaut.png"), ("chelsea", "chelsea.png"), ("rocket", "rocket.jpg"),
             ("grass", "grass.png"))}
-    try:
-        from sklearn.datasets import load_sample_image
-
-        out["china"] = load_sample_image("china.jpg")
-    except Exception:  # noqa: BLE001 - scikit-learn's sample images are optional here
-        pass
+    out["china"] = load_sample_image("china.jpg")
     res = {}
     for n, a in out.items():
         h, w = a.shape[:2]
@@ -64,7 +62,8 @@ def make_hole(kind: str, shape: tuple[int, int], rng: np.random.Generator) -> np
     if kind == "thin":
         for _ in range(4):
             p0 = (int(rng.integers(20, W - 20)), int(rng.integers(20, H - 20)))
-            p1 = (int(np.clip(p0[0] + rng.integers(-80, 80), 5, W - 5)), int(np.clip(p0[1] + rng.integers(-60, 60), 5, H - 5)))
+            p1 = (int(np.clip(p0[0] + rng.integers(-80, 80), 5, W - 5)),
+                  int(np.clip(p0[1] + rng.integers(-60, 60), 5, H - 5)))
             cv2.line(m, p0, p1, 1, 3)
     else:
         frac = 0.01 if kind == "medium" else 0.04
@@ -95,8 +94,8 @@ def metrics(out: np.ndarray, gt: np.ndarray, hole: np.ndarray) -> tuple[float, f
 def evaluate() -> dict:
     rng = np.random.default_rng(0)
     imgs = photos()
-    cases = [(n, kind, make_hole(kind, a.shape[:2], rng)) for n, a in imgs.items() for kind in ("thin", "medium", "large")
-             for _ in range(2)]
+    cases = [(n, kind, make_hole(kind, a.shape[:2], rng)) for n, a in imgs.items()
+             for kind in ("thin", "medium", "large") for _ in range(2)]
     rows = []
     for kind in ("thin", "medium", "large"):
         for meth in METHODS:
@@ -124,8 +123,6 @@ def evaluate() -> dict:
 
 
 def main() -> None:
-    from bench.edit3d_docs import update_docs
-
     OUT.parent.mkdir(parents=True, exist_ok=True)
     res = evaluate()
     OUT.write_text(json.dumps(res, indent=1) + "\n")

@@ -34,25 +34,25 @@ AUTO_BOX = (0.1, 0.1, 0.03)  # central rectangle margins: left/right, top, botto
 
 def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
     """Colour-guided filter (He, Sun, Tang 2010): edge-aware smoothing of `src` by `guide`."""
-    I = guide.astype(np.float32) / 255.0
+    G = guide.astype(np.float32) / 255.0
     p = src.astype(np.float32)
     k = (2 * radius + 1, 2 * radius + 1)
 
     def box(x):
         return cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
 
-    mean_I = box(I)
+    mean_I = box(G)
     mean_p = box(p)
-    cov_Ip = box(I * p[..., None]) - mean_I * mean_p[..., None]
-    var = np.empty(I.shape[:2] + (3, 3), np.float32)
+    cov_Ip = box(G * p[..., None]) - mean_I * mean_p[..., None]
+    var = np.empty(G.shape[:2] + (3, 3), np.float32)
     for i in range(3):
         for j in range(i, 3):
-            v = box(I[..., i] * I[..., j]) - mean_I[..., i] * mean_I[..., j]
+            v = box(G[..., i] * G[..., j]) - mean_I[..., i] * mean_I[..., j]
             var[..., i, j] = var[..., j, i] = v
     var += eps * np.eye(3, dtype=np.float32)
     a = np.linalg.solve(var, cov_Ip[..., None])[..., 0]
     b = mean_p - (a * mean_I).sum(-1)
-    return (box(a) * I).sum(-1) + box(b)
+    return (box(a) * G).sum(-1) + box(b)
 
 
 def _segments(small: np.ndarray) -> np.ndarray:
