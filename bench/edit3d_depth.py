@@ -36,7 +36,7 @@ from backend.edit3d.depth import ProxyDepth  # noqa: E402
 from backend.edit3d.geometry import Camera  # noqa: E402
 from backend.edit3d.params import SceneSettings  # noqa: E402
 from backend.edit3d.select import GrabCutSegmenter  # noqa: E402
-from bench.edit3d_docs import update_docs  # noqa: E402
+from bench.docs_tables import update_docs  # noqa: E402
 
 DATA = Path(skimage.__file__).parent / "data"
 OUT = ROOT / "static" / "edit3d" / "eval" / "depth.json"

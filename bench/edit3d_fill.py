@@ -33,7 +33,7 @@ from skimage.metrics import structural_similarity  # noqa: E402
 from sklearn.datasets import load_sample_image  # noqa: E402
 
 from backend.edit3d.fill import ClassicalFiller  # noqa: E402
-from bench.edit3d_docs import update_docs  # noqa: E402
+from bench.docs_tables import update_docs  # noqa: E402
 
 OUT = ROOT / "static" / "edit3d" / "eval" / "fill.json"
 METHODS = ("telea", "ns", "texture", "exemplar", "sized")
