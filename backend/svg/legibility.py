@@ -86,7 +86,7 @@ def clearances(paths: list[dict], w: float, w0: float | None = None, gap: float 
     w0 = w if w0 is None else w0
     subs = _stroked(paths, skip)
     polys = [_polyline(c) for _, _, c, _ in subs]
-    lengths = {s[:2]: float(pl[1][-1]) for s, pl in zip(subs, polys)}
+    lengths = {s[:2]: float(pl[1][-1]) for s, pl in zip(subs, polys, strict=True)}
     out = {"pairs": 0, "subpaths": {}, "min_clearance": float("inf"), "lengths": lengths}
     radius, visible = w + gap, w0 + min_gap(w0)
     trees = [cKDTree(p) for p, _ in polys]
