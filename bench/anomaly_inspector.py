@@ -5,7 +5,7 @@
 Prints: the inspector batch time (what the tab's "Inspect" does, with progress and post-processing),
 the bare engine call on the same batch (baseline: engine work only), a re-threshold of the whole batch
 from the kept maps (what moving a slider costs) and the export zip. Data: the synthetic MVTec tree
-from `python -m backend.anomaly.synth` (one class, seed 11), generated into a temp dir.
+from `python -m backend.anomaly.offline.synth` (one class, seed 11), generated into a temp dir.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def main(argv=None) -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-anomaly-"))
     half = args.n // 2
-    subprocess.run([sys.executable, "-m", "backend.anomaly.synth", "--out", str(tmp), "--seed", "11", "--classes",
+    subprocess.run([sys.executable, "-m", "backend.anomaly.offline.synth", "--out", str(tmp), "--seed", "11", "--classes",
                     "nut", "--train", "1", "--test-good", str(args.n - half), "--test-defect", str(half), "--size",
                     "256"], check=True, cwd=ROOT, capture_output=True)
     cls = tmp / "nut"

@@ -83,13 +83,10 @@ class MetaUASEngine:
 
     @torch.no_grad()
     def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:
-        """Mean over prompts of the per-prompt probability maps (the official list branch is broken)."""
+        """One decode: the aligned features of all prompts are averaged (the official intent; its list
+        branch is broken)."""
         q = self._feats(query_arr)
-        acc = None
-        for p in memories:
-            m = torch.sigmoid(self.model.decode(q, p))[0, 0]
-            acc = m if acc is None else acc + m
-        return (acc / len(memories)).float().cpu().numpy()
+        return torch.sigmoid(self.model.decode(q, list(memories)))[0, 0].float().cpu().numpy()
 
 
 _BY_PATH: dict[str, MetaUASEngine] = {}

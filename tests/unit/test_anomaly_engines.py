@@ -10,7 +10,7 @@ from PIL import Image
 
 from backend.anomaly import service
 from backend.anomaly.metrics import auroc
-from backend.anomaly.textures import render, sample_params
+from backend.anomaly.offline.textures import render, sample_params
 
 torch.set_num_threads(1)
 CKPT = Path(__file__).resolve().parents[2] / "static" / "anomaly" / "metauas_lite0.pt"

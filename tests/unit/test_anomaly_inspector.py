@@ -137,7 +137,7 @@ def test_mvtec_export_layout():
 
 
 def test_metrics_table_rows():
-    from backend.anomaly.evalmode import metrics_rows
+    from backend.anomaly.zip_evaluation import metrics_rows
 
     res = {"per_class": {"a": {"i_auroc": 90.123, "p_ap": 50.0}, "b": {"i_auroc": 70.0, "p_ap": 30.0}},
            "mean": {"i_auroc": 80.06, "p_ap": 40.0}, "std_over_seeds": {"i_auroc": 1.5, "p_ap": 0.5},
@@ -148,7 +148,7 @@ def test_metrics_table_rows():
 
 
 def test_layout_check_messages(tmp_path):
-    from backend.anomaly.evalmode import check_layout
+    from backend.anomaly.zip_evaluation import check_layout
 
     (tmp_path / "x" / "train" / "good").mkdir(parents=True)
     with pytest.raises(ValueError, match="x: no images in train/good"):
