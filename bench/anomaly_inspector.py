@@ -32,7 +32,7 @@ def main(argv=None) -> None:
     from PIL import Image
 
     torch.set_num_threads(args.threads)
-    from backend.anomaly import exports, service
+    from backend.anomaly import engines, exports, service
     from backend.anomaly import inspector as insp
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-anomaly-"))
@@ -51,13 +51,13 @@ def main(argv=None) -> None:
     # interleaved repeats, best of each: the box is shared, so single timings are noisy
     t_base, t_batch = float("inf"), float("inf")
     for _ in range(args.repeats):
-        service._GLOBAL_CACHE.clear()  # query features must not be reused across the two timed runs
+        engines.PROMPT_CACHE.clear()  # query features must not be reused across the two timed runs
         t0 = time.perf_counter()
         base = service.inspect([p for _, p in prompts], [q for _, q in queries], engine=args.engine, size=size,
                                tiled=tiled)
         t_base = min(t_base, time.perf_counter() - t0)
         seen = []
-        service._GLOBAL_CACHE.clear()
+        engines.PROMPT_CACHE.clear()
         t0 = time.perf_counter()
         run = insp.inspect_batch(prompts, queries, engine=args.engine, resolution=args.resolution,
                                  progress=lambda i, n, name: seen.append(i))

@@ -52,7 +52,7 @@ def render(run: Run, index: int, image_threshold: float, pixel_threshold: float,
               if prompt is not None else [])
     panels += [(f"query: {rec.name[:28]}", rec.query), (f"map (score {rec.score:.3f})", heat)]
     sbs = viz.side_by_side(panels, height=256)
-    v = verdict(rec.score, image_threshold)
+    v = verdict(rec.score, image_threshold, rec.prompt_similarity)
     info = {"file": rec.name, "score": round(rec.score, 4), "verdict": v, "image_threshold": image_threshold,
             "pixel_threshold": pixel_threshold, "engine": rec.engine, "resolution": run.size, "tiled": run.tiled,
             "prompt": prompt_name, "prompts_pooled": rec.n_prompts_used,

@@ -254,6 +254,16 @@ class MetaUAS(nn.Module):
         self.decoder_channels = tuple(decoder_channels or DECODER_CHANNELS)
         self.decoder = UnetDecoder(fused, self.decoder_channels, "scse")
         self.mask_head = nn.Conv2d(self.decoder_channels[-1], 1, kernel_size=1)
+        if fusion_policy == "catdist":  # a direct path from the distance maps to the logits (starts as a kNN)
+            self.prior = nn.Conv2d(num_alignment_layers, 1, kernel_size=1)
+            with torch.no_grad():
+                self.prior.weight.zero_()
+                self.prior.weight[0, -1] = 12.0  # stride 8 (the last aligned level)
+                if num_alignment_layers > 1:
+                    self.prior.weight[0, -2] = 6.0  # stride 16
+                self.prior.bias.fill_(-5.0)
+                self.mask_head.weight.zero_()  # the decoder starts as a zero correction of the prior
+                self.mask_head.bias.zero_()
         self.config = {"alignment_type": alignment_type, "fusion_policy": fusion_policy,
                        "num_alignment_layers": num_alignment_layers, "decoder_channels": list(self.decoder_channels)}
 
@@ -277,9 +287,14 @@ class MetaUAS(nn.Module):
         feats = list(query_feats)
         for i, align in enumerate(self.alignment):
             feats[-(i + 1)] = align(feats[-(i + 1)], [p[-(i + 1)] for p in prompt_list])
+        size = query_feats[0].shape[-2:]
         logits = self.mask_head(self.decoder(*feats))
-        if logits.shape[-2:] != query_feats[0].shape[-2:]:  # a decoder that stops at stride 2
-            logits = F.interpolate(logits, size=query_feats[0].shape[-2:], mode="bilinear", align_corners=False)
+        if logits.shape[-2:] != size:  # a decoder that stops at stride 2
+            logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+        if hasattr(self, "prior"):  # distance channels, deepest first in self.alignment order → s32, s16, s8
+            dist = [F.interpolate(feats[-(i + 1)][:, -1:], size=size, mode="bilinear", align_corners=False)
+                    for i in range(len(self.alignment))]
+            logits = logits + self.prior(torch.cat(dist, dim=1))
         return logits
 
     def forward(self, query, prompt):
