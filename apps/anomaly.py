@@ -42,6 +42,7 @@ def build() -> None:
     with gr.Tab("Anomaly Inspector", id="anomaly", elem_id="tab-anomaly") as tab:
         gr.Markdown(INTRO)
         run_state = gr.State(None)
+        auto_state = gr.State(False)  # mirrors the "auto" checkbox; a State stays out of the public API
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
                 prompts = gr.File(label="Normal prompt image(s)", file_count="multiple",
@@ -149,11 +150,9 @@ def build() -> None:
         detail_out = [sbs, overlay, heatmap, mask, regions, info]
         views = [table, gallery, summary, *detail_out]
         run_btn.click(h.clear_downloads, None, files, api_visibility="private", queue=False)
-        run_btn.click(h.inspect_batch, [prompts, queries, *settings],
-                      [run_state, table, gallery, summary, pick, *detail_out], api_name="inspect_batch", **CPU
-                      ).then(h.use_calibrated, [run_state, auto_thr, image_thr, pixel_thr], [image_thr, pixel_thr],
-                             api_visibility="private"
-                      ).then(h.rethreshold, [run_state, pick, *view_opts], views, api_visibility="private")
+        run_btn.click(h.inspect_batch, [prompts, queries, *settings, auto_state],
+                      [run_state, table, gallery, summary, pick, *detail_out, image_thr, pixel_thr],
+                      api_name="inspect_batch", **CPU)
         one_btn.click(h.inspect_one, [prompts, queries, *settings], [overlay, heatmap, mask, info],
                       api_name="inspect_one", **CPU)
         for i, sl in enumerate((image_thr, pixel_thr, vmax)):  # one public endpoint, two private twins
@@ -186,11 +185,11 @@ def build() -> None:
                               api_name="anomaly_export_corrections")
         example_btn.click(h.clear_downloads, None, files, api_visibility="private", queue=False)
         example_btn.click(h.load_example, None, [prompts, queries], api_name="anomaly_example").then(
-            h.inspect_batch, [prompts, queries, *settings], [run_state, table, gallery, summary, pick, *detail_out],
-            api_visibility="private", **CPU
-        ).then(h.use_calibrated, [run_state, auto_thr, image_thr, pixel_thr], [image_thr, pixel_thr],
-               api_visibility="private"
-        ).then(h.rethreshold, [run_state, pick, *view_opts], views, api_visibility="private")
+            h.inspect_batch, [prompts, queries, *settings, auto_state],
+            [run_state, table, gallery, summary, pick, *detail_out, image_thr, pixel_thr],
+            api_visibility="private", **CPU)
+        auto_thr.change(h.mirror, auto_thr, auto_state, api_visibility="private", queue=False)
+        tab.select(h.mirror, auto_thr, auto_state, api_visibility="private", queue=False)
         eval_example_btn.click(h.example_dataset, None, eval_zip, api_name="anomaly_example_dataset")
         engine.change(_defaults_for, engine, [image_thr, pixel_thr, vmax], api_visibility="private")
 

@@ -71,8 +71,9 @@ def choices(run) -> list[tuple[str, int]]:
 # --- events --------------------------------------------------------------------------------------------
 @user_errors
 def inspect_batch(prompt_files, query_files, engine, resolution, top_k, image_thr, pixel_thr, normalise, vmax,
-                  request: gr.Request = None, progress=gr.Progress()):
-    """Inspect every query; returns state, table, gallery, summary, query choice and the first detail."""
+                  auto=False, request: gr.Request = None, progress=gr.Progress()):
+    """Inspect every query; returns state, table, gallery, summary, query choice, the first detail and the
+    thresholds (calibrated from the prompts when `auto`, a UI-only State; API callers keep theirs)."""
     throttle(request, "inspect")
 
     def prog(i, n, name):
@@ -80,14 +81,14 @@ def inspect_batch(prompt_files, query_files, engine, resolution, top_k, image_th
 
     out = actions.inspect(_paths(prompt_files), _paths(query_files), engine=engine, resolution=resolution,
                           top_k=top_k, view=_view(image_thr, pixel_thr, normalise, vmax),
-                          session_id=session_id(request), progress=prog)
+                          session_id=session_id(request), progress=prog, auto_thresholds=bool(auto))
     if out.mismatched:
         gr.Warning(f"{len(out.mismatched)} query image(s) look like a different product than the prompts "
                    f"({', '.join(out.mismatched[:3])}{' …' if len(out.mismatched) > 3 else ''}); their verdict is "
                    "MISMATCH.")
     v = out.views
     return (out.run, *_all_views(v)[:3], gr.Dropdown(choices=choices(out.run), value=v.index),
-            *detail_values(v.detail))
+            *detail_values(v.detail), out.view.image_threshold, out.view.pixel_threshold)
 
 
 @user_errors
@@ -118,10 +119,9 @@ def detail(run, index, image_thr, pixel_thr, normalise, vmax):
     return detail_values(actions.detail(run, index, _view(image_thr, pixel_thr, normalise, vmax)))
 
 
-def use_calibrated(run, auto, image_thr, pixel_thr):
-    """After a run: the sliders take the thresholds calibrated from the prompts (when "auto" is on)."""
-    v = actions.calibrated_view(run, bool(auto), _view(image_thr, pixel_thr))
-    return v.image_threshold, v.pixel_threshold
+def mirror(value):
+    """Checkbox → gr.State (a State input stays out of the public API)."""
+    return bool(value)
 
 
 def clear_downloads():

@@ -28,6 +28,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--checkpoint", default=None, help="MetaUAS checkpoint (default: the registry's)")
     args = ap.parse_args(argv)
     import torch
     from PIL import Image
@@ -40,7 +41,7 @@ def main(argv=None) -> dict:
     photo = Image.open(Path(__import__("skimage").__file__).parent / "data" / "coffee.png").convert("RGB")
     prompt = photo.crop((0, 0, 400, 400))
     queries = [photo.crop((i, i, 400 + i, 400 + i)) for i in range(args.n)]
-    engs = {"knn": engines.get("knn", args.size), "metauas": engines.get("metauas", args.size)}
+    engs = {"knn": engines.get("knn", args.size), "metauas": engines.get("metauas", args.size, args.checkpoint)}
     mems = {k: [e.memory(prompt, args.size, "bench-prompt")] for k, e in engs.items()}
     arrs = [letterbox(q, args.size)[0] for q in queries]
     for k, e in engs.items():  # warm-up

@@ -55,6 +55,7 @@ class Views:
 class InspectOutcome:
     run: insp.Run
     views: Views
+    view: ViewSettings                                    # the thresholds the views were made with
     mismatched: list[str] = field(default_factory=list)  # queries that look like another product
 
 
@@ -151,8 +152,8 @@ def detail(run: insp.Run | None, index, s: ViewSettings) -> exports.View | None:
 # --- inspection --------------------------------------------------------------------------------------
 def inspect(prompt_paths: list[str], query_paths: list[str], *, engine: str, resolution: str, top_k,
             view: ViewSettings, session_id: str | None = None, limit: int = insp.MAX_BATCH,
-            progress: Callable | None = None) -> InspectOutcome:
-    """Load, inspect every query, calibrate default thresholds from the prompts, store the run."""
+            progress: Callable | None = None, auto_thresholds: bool = False) -> InspectOutcome:
+    """Load, inspect every query, calibrate thresholds from the prompts (used when `auto_thresholds`), store."""
     prompts = load_prompts(prompt_paths)
     queries, skipped = load_files(query_paths, "query image", limit=max(limit, 1))
     if not queries:
@@ -163,11 +164,12 @@ def inspect(prompt_paths: list[str], query_paths: list[str], *, engine: str, res
                              progress=progress, skipped=skipped)
     run.calibrated = insp.calibrate_from_prompts([p for _, p in prompts], engine=engine, resolution=resolution,
                                                  retrieval_k=top_k)
+    view = calibrated_view(run, auto_thresholds, view)
     collection.record_run(run, [p for _, p in prompts], [q for _, q in queries], session_id=session_id,
                           image_threshold=view.image_threshold, pixel_threshold=view.pixel_threshold)
     top = max(range(len(run.records)), key=lambda i: run.records[i].score)
     odd = [r.name for r in run.records if insp.similarity_warning(r.prompt_similarity)]
-    return InspectOutcome(run, views(run, top, view), odd)
+    return InspectOutcome(run, views(run, top, view), view, odd)
 
 
 def calibrated_view(run: insp.Run | None, use: bool, view: ViewSettings) -> ViewSettings:

@@ -20,9 +20,10 @@ Structure (official demo config: unet, depth 5/5, 3 alignment layers, soft align
 - 1×1 head → logits at input resolution (sigmoid gives the anomaly probability map).
 
 The Lite0 variant (our trained default) keeps the structure but is sized for Lite0's features
-(`LITE0_DECODER`: 4 blocks ending at stride 2, head upsampled ×2 bilinearly) and may use the
+(`LITE0_DECODER`: 3 blocks ending at stride 4 without scSE, head upsampled ×4 bilinearly) and may use the
 "catdist" fusion: [query, aligned prompt, 1 − max cosine(query, prompt)] so the decoder sees the
-prompt-to-query distance explicitly.
+prompt-to-query distance explicitly, plus a 1×1 "prior" path from those distance maps straight
+to the logits, initialised as a kNN-style detector (the decoder starts as a zero correction).
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ ENCODER_CHANNELS = {
     "efficientnet-b4": (3, 48, 32, 56, 160, 448),
     "efficientnet-lite0": (3, 32, 24, 40, 112, 320),
 }
-LITE0_DECODER = (96, 48, 32, 24)   # 4 blocks: s32 → s2; the head is upsampled ×2 (no full-resolution convs)
+LITE0_DECODER = (64, 32, 16)   # 3 blocks: s32 → s4, no scSE; the head is upsampled ×4 (no work above stride 4)
 B4_STAGE_IDXS = (6, 10, 22)
 LITE0_TAPS = (2, 4, 10, 15)  # block indices whose outputs are the s4, s8, s16, s32 features
 
@@ -233,7 +234,7 @@ class UnetDecoder(nn.Module):
 class MetaUAS(nn.Module):
     def __init__(self, encoder_name: str = "efficientnet-lite0", alignment_type: str = "sa",
                  fusion_policy: str = "cat", num_alignment_layers: int = 3, encoder: nn.Module | None = None,
-                 pretrained: bool = True, decoder_channels=None):
+                 pretrained: bool = True, decoder_channels=None, attention: str | None = "scse"):
         super().__init__()
         if encoder_name not in ENCODER_CHANNELS:
             raise ValueError(f"encoder must be one of {sorted(ENCODER_CHANNELS)}, got {encoder_name!r}")
@@ -252,7 +253,7 @@ class MetaUAS(nn.Module):
         for i in range(num_alignment_layers):
             fused[-(i + 1)] = fused_channels(chans[-(i + 1)], fusion_policy)
         self.decoder_channels = tuple(decoder_channels or DECODER_CHANNELS)
-        self.decoder = UnetDecoder(fused, self.decoder_channels, "scse")
+        self.decoder = UnetDecoder(fused, self.decoder_channels, attention)
         self.mask_head = nn.Conv2d(self.decoder_channels[-1], 1, kernel_size=1)
         if fusion_policy == "catdist":  # a direct path from the distance maps to the logits (starts as a kNN)
             self.prior = nn.Conv2d(num_alignment_layers, 1, kernel_size=1)
@@ -265,7 +266,8 @@ class MetaUAS(nn.Module):
                 self.mask_head.weight.zero_()  # the decoder starts as a zero correction of the prior
                 self.mask_head.bias.zero_()
         self.config = {"alignment_type": alignment_type, "fusion_policy": fusion_policy,
-                       "num_alignment_layers": num_alignment_layers, "decoder_channels": list(self.decoder_channels)}
+                       "num_alignment_layers": num_alignment_layers, "decoder_channels": list(self.decoder_channels),
+                       "attention": attention}
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -289,7 +291,7 @@ class MetaUAS(nn.Module):
             feats[-(i + 1)] = align(feats[-(i + 1)], [p[-(i + 1)] for p in prompt_list])
         size = query_feats[0].shape[-2:]
         logits = self.mask_head(self.decoder(*feats))
-        if logits.shape[-2:] != size:  # a decoder that stops at stride 2
+        if logits.shape[-2:] != size:  # a decoder that stops above full resolution
             logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
         if hasattr(self, "prior"):  # distance channels, deepest first in self.alignment order → s32, s16, s8
             dist = [F.interpolate(feats[-(i + 1)][:, -1:], size=size, mode="bilinear", align_corners=False)

@@ -29,7 +29,7 @@ BEGIN, END = "<!-- anomaly-heldout-table:begin -->", "<!-- anomaly-heldout-table
 
 def untrained_checkpoint(folder: Path, like: dict) -> Path:
     torch.manual_seed(0)
-    cfg = {k: like[k] for k in ("fusion_policy", "decoder_channels") if k in like}
+    cfg = {k: like[k] for k in ("fusion_policy", "decoder_channels", "attention") if k in like}
     model = MetaUAS("efficientnet-lite0", **cfg)
     return save_lite0(model, folder / "metauas_lite0_untrained.pt", {"note": "untrained floor, seed 0"})
 

@@ -137,7 +137,8 @@ def main(argv=None) -> int:
         torch.backends.cudnn.benchmark = True
     torch.manual_seed(args.seed)
 
-    model = MetaUAS("efficientnet-lite0", fusion_policy=args.fusion, decoder_channels=LITE0_DECODER).to(device)
+    model = MetaUAS("efficientnet-lite0", fusion_policy=args.fusion, decoder_channels=LITE0_DECODER,
+                    attention=None).to(device)
     model.train()
     params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.wd)
