@@ -29,9 +29,9 @@ from typing import Any, Callable
 import numpy as np
 from PIL import Image
 
-CATEGORIES = ("affordable", "spatial", "counting", "steerable", "reasoning")
-CATEGORY_LABELS = {"affordable": "Affordance", "spatial": "Spatial", "counting": "Counting",
-                   "steerable": "Steerability", "reasoning": "Reasoning"}
+from backend.arena.vocab import BENCH_CATEGORIES, CATEGORY_LABELS  # noqa: F401 - re-exported for bench users
+
+CATEGORIES = BENCH_CATEGORIES  # Point-Bench keys ("affordable"), defined in vocab
 STEER_NOTE = ("The image contains an existing original point at pixel coordinates: [{x:.1f}, {y:.1f}]. "
               "The query refers to this existing point.")
 SAVE_EVERY = 10
