@@ -13,6 +13,7 @@ MISMATCH, whatever its score: its map compares two different things.
 """
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -185,14 +186,14 @@ class Thresholds:
     method: str
 
 
-PROMPT_VIEWS = 4        # augmented copies per prompt (at most MAX_CALIBRATION_VIEWS in all)
+PROMPT_VIEWS = 6        # augmented copies per prompt (at most MAX_CALIBRATION_VIEWS in all)
 MAX_CALIBRATION_VIEWS = 8
 CALIBRATION_MARGIN = 1.25  # thresholds sit this factor above the worst nuisance-only score / pixel
 
 
 def nuisance_view(img: Image.Image, rng: np.random.Generator) -> Image.Image:
     """The prompt as a second photo of the same good part would differ: a few pixels of shift, ≤2°
-    rotation, brightness/contrast, slight blur or JPEG. None of it is a defect."""
+    rotation, brightness/contrast, slight blur, sensor noise or JPEG. None of it is a defect."""
     arr = np.asarray(img.convert("RGB"), np.float32) / 255.0
     h, w = arr.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-2, 2), 1 + rng.uniform(-0.02, 0.02))
@@ -200,13 +201,13 @@ def nuisance_view(img: Image.Image, rng: np.random.Generator) -> Image.Image:
     arr = cv2.warpAffine(arr, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     arr = np.clip(arr * rng.uniform(0.93, 1.07) + rng.uniform(-0.03, 0.03), 0, 1)
     if rng.random() < 0.5:
-        arr = cv2.GaussianBlur(arr, (0, 0), rng.uniform(0.3, 0.8))
+        arr = cv2.GaussianBlur(arr, (0, 0), rng.uniform(0.3, 1.0))
+    if rng.random() < 0.3:
+        arr = np.clip(arr + rng.normal(0, 0.01, arr.shape), 0, 1)
     out = Image.fromarray((arr * 255 + 0.5).astype(np.uint8))
     if rng.random() < 0.5:
-        import io
-
         buf = io.BytesIO()
-        out.save(buf, format="JPEG", quality=int(rng.integers(70, 95)))
+        out.save(buf, format="JPEG", quality=int(rng.integers(50, 95)))
         out = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
     return out
 

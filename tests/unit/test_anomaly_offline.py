@@ -50,3 +50,15 @@ def test_heldout_benchmark_layout(tmp_path):
     for s in test:
         assert dataset.read_mask(s, (64, 64)).any() == bool(s.label), s.path
     assert meta["never_in_training"] == ["smudge", "scratch"]
+
+
+def test_docs_tables_are_generated_from_the_committed_report():
+    from backend.anomaly import engines
+    from backend.anomaly.offline import report
+
+    rep = json.loads(report.REPORT.read_text())
+    block = f"{report.BEGIN}\n{report.tables(rep)}\n{report.END}"
+    for f in (report.REPO / "README.md", report.REPO / "docs" / "anomaly.md"):
+        assert block in f.read_text(), f
+    assert engines.default_role() == report.winner(rep)  # the inspector's default follows the evidence
+    assert not split.is_eval_only(split.train_photos()[0]) and "gradio" in json.dumps(rep["benchmark"]["classes"])
