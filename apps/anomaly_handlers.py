@@ -12,6 +12,7 @@ import pandas as pd
 from apps.common import download_file, session_id, throttle, user_errors
 from backend.anomaly import actions
 from backend.anomaly.actions import ViewSettings
+from backend.errors import UserError
 
 TABLE_COLUMNS = ["#", "file", "score", "verdict", "regions", "largest region px", "prompt", "similarity", "warning"]
 _ROW_KEYS = {"index": "#", "largest_region_px": "largest region px", "prompt_similarity": "similarity"}
@@ -110,7 +111,7 @@ def inspect_one(prompt_files, query_files, engine, resolution, top_k, image_thr,
 def rethreshold(run, index, image_thr, pixel_thr, normalise, vmax):
     """Re-threshold and re-render from the kept maps (no model call)."""
     if run is None:
-        raise ValueError("Run an inspection first; the thresholds apply to its results.")
+        raise UserError("Run an inspection first; the thresholds apply to its results.")
     return _all_views(actions.views(run, index, _view(image_thr, pixel_thr, normalise, vmax)))
 
 

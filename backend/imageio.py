@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from backend.config import get_settings
+from backend.errors import UserError
 
 ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF", "MPO"}
 MIN_SIDE = 8
@@ -24,7 +25,7 @@ MIN_SIDE = 8
 ImageSource = Union[str, os.PathLike, bytes, bytearray, io.IOBase, Image.Image, np.ndarray]
 
 
-class ImageInputError(ValueError):
+class ImageInputError(UserError):
     """An image the user gave cannot be used; str(exc) is the message to show."""
 
 

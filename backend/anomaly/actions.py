@@ -25,6 +25,7 @@ from backend.anomaly import inspector as insp
 from backend.anomaly.zipsafe import read_images
 from backend.imageio import ImageInputError, open_image
 from backend.sessions import audit
+from backend.errors import UserError
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
@@ -79,7 +80,7 @@ def load_files(paths: list[str], what: str, limit: int = insp.MAX_BATCH) -> tupl
     images, skipped = [], []
     for p in paths:
         if sum(im.width * im.height for _, im in images) > insp.MAX_BATCH_PIXELS:
-            raise ValueError(f"These {what}s hold more than {insp.MAX_BATCH_PIXELS / 1e6:.0f} megapixels together; "
+            raise UserError(f"These {what}s hold more than {insp.MAX_BATCH_PIXELS / 1e6:.0f} megapixels together; "
                              "please split the batch.")
         name = Path(p).name
         if name.lower().endswith(".zip"):
@@ -92,7 +93,7 @@ def load_files(paths: list[str], what: str, limit: int = insp.MAX_BATCH) -> tupl
         except ImageInputError as exc:
             skipped.append((name, str(exc)))
     if len(images) > limit:
-        raise ValueError(f"{len(images)} {what}s were given; the limit is {limit}. Please split the batch.")
+        raise UserError(f"{len(images)} {what}s were given; the limit is {limit}. Please split the batch.")
     return images, skipped
 
 
@@ -100,7 +101,7 @@ def load_prompts(paths: list[str]) -> list[tuple[str, Image.Image]]:
     prompts, skipped = load_files(paths, "prompt image", limit=collection.MAX_POOL)
     if not prompts:
         why = f" ({'; '.join(f'{n}: {w}' for n, w in skipped[:3])})" if skipped else ""
-        raise ValueError("Please upload at least one normal (defect-free) prompt image of the product" + why + ".")
+        raise UserError("Please upload at least one normal (defect-free) prompt image of the product" + why + ".")
     return prompts
 
 
@@ -158,7 +159,7 @@ def inspect(prompt_paths: list[str], query_paths: list[str], *, engine: str, res
     queries, skipped = load_files(query_paths, "query image", limit=max(limit, 1))
     if not queries:
         why = f" Skipped: {'; '.join(f'{n} ({w})' for n, w in skipped[:5])}." if skipped else ""
-        raise ValueError("Please upload at least one query image (or a zip of images) to inspect." + why)
+        raise UserError("Please upload at least one query image (or a zip of images) to inspect." + why)
     queries = queries[:limit]
     run = insp.inspect_batch(prompts, queries, engine=engine, resolution=resolution, retrieval_k=top_k,
                              progress=progress, skipped=skipped)
@@ -186,7 +187,7 @@ def calibrate(prompt_paths, good_paths, bad_paths, mask_paths, *, engine: str, r
     good, _ = load_files(good_paths, "normal image")
     bad, _ = load_files(bad_paths, "defective image")
     if not good:
-        raise ValueError("Please upload extra normal (good) images of the product for calibration — "
+        raise UserError("Please upload extra normal (good) images of the product for calibration — "
                          "not the prompts themselves.")
     g_scores, g_maps = insp.score_images(prompts, [im for _, im in good], engine=engine, resolution=resolution,
                                          retrieval_k=top_k)
@@ -212,7 +213,7 @@ def calibrate(prompt_paths, good_paths, bad_paths, mask_paths, *, engine: str, r
 # --- exports ---------------------------------------------------------------------------------------
 def export_batch(run: insp.Run | None, s: ViewSettings, session_id: str | None = None) -> list[tuple[str, bytes | str]]:
     if run is None:
-        raise ValueError("Run an inspection first; there is nothing to export yet.")
+        raise UserError("Run an inspection first; there is nothing to export yet.")
     _audit("anomaly.export", session_id, inspection_id=run.inspection_id, image_threshold=s.image_threshold,
            pixel_threshold=s.pixel_threshold, n=len(run.records))
     rows = insp.summary_rows(run, s.image_threshold, s.pixel_threshold)
@@ -224,7 +225,7 @@ def export_batch(run: insp.Run | None, s: ViewSettings, session_id: str | None =
 
 def export_one(run: insp.Run | None, index, s: ViewSettings) -> list[tuple[str, bytes | str]]:
     if run is None:
-        raise ValueError("Run an inspection first; there is nothing to export yet.")
+        raise UserError("Run an inspection first; there is nothing to export yet.")
     i = int(index or 0)
     v = exports.render(run, i, s.image_threshold, s.pixel_threshold, s.normalise, s.vmax)
     stem = exports.safe_stem(run.record(i).name, set())
@@ -236,14 +237,14 @@ def export_one(run: insp.Run | None, index, s: ViewSettings) -> list[tuple[str, 
 def evaluate(zip_path: str | None, *, engine: str, resolution: str, seeds, top_k,
              progress: Callable | None = None) -> EvaluationTable:
     if not zip_path:
-        raise ValueError("Please upload an MVTec-layout zip (<class>/train/good, <class>/test/<defect>, "
+        raise UserError("Please upload an MVTec-layout zip (<class>/train/good, <class>/test/<defect>, "
                          "<class>/ground_truth/<defect>/*_mask.png).")
     try:
         seed_list = tuple(int(s) for s in str(seeds or "0").replace(",", " ").split()) or (0,)
     except ValueError as exc:
-        raise ValueError("Prompt seeds must be whole numbers separated by spaces, e.g. “0 1 2”.") from exc
+        raise UserError("Prompt seeds must be whole numbers separated by spaces, e.g. “0 1 2”.") from exc
     if len(seed_list) > 5:
-        raise ValueError("At most 5 prompt seeds per evaluation.")
+        raise UserError("At most 5 prompt seeds per evaluation.")
     res = zip_evaluation.evaluate_zip(zip_path, engine=engine, resolution=resolution, prompt_seeds=seed_list,
                                       retrieval_k=top_k, progress=progress)
     cols, rows = zip_evaluation.metrics_rows(res)
@@ -283,7 +284,7 @@ def load_pool(key: str) -> tuple[list[str], str]:
 def correction_editor(run: insp.Run | None, index, pixel_threshold: float) -> dict:
     """Editor value: the query as background and the predicted mask as a red, editable layer."""
     if run is None:
-        raise ValueError("Run an inspection first, then choose the query whose mask you want to correct.")
+        raise UserError("Run an inspection first, then choose the query whose mask you want to correct.")
     rec = run.record(int(index or 0))
     m = insp.binary_mask(rec.amap, pixel_threshold)
     layer = np.zeros((*rec.amap.shape, 4), np.uint8)
@@ -296,7 +297,7 @@ def correction_editor(run: insp.Run | None, index, pixel_threshold: float) -> di
 def editor_mask(editor, shape) -> np.ndarray:
     """Union of painted layers (alpha > 0) at the query's display size."""
     if not isinstance(editor, dict):
-        raise ValueError("Open the mask in the editor first (“Edit this mask”).")
+        raise UserError("Open the mask in the editor first (“Edit this mask”).")
     mask = np.zeros(shape, bool)
     for layer in editor.get("layers") or []:
         arr = np.asarray(layer)
@@ -315,7 +316,7 @@ def editor_mask(editor, shape) -> np.ndarray:
 def save_correction(run: insp.Run | None, index, editor, product: str, defect_type: str,
                     session_id: str | None = None) -> str:
     if run is None:
-        raise ValueError("Run an inspection first, then correct a mask.")
+        raise UserError("Run an inspection first, then correct a mask.")
     rec = run.record(int(index or 0))
     mask = editor_mask(editor, rec.query.shape[:2])
     query, full_mask = Image.fromarray(rec.query), mask
@@ -334,7 +335,7 @@ def export_corrections(product: str, only_mine: bool, session_id: str | None = N
     items = collection.correction_items(product=(product or "").strip() or None,
                                         session_id=session_id if only_mine else None)
     if not items:
-        raise ValueError("There are no saved corrections to export yet"
+        raise UserError("There are no saved corrections to export yet"
                          + (" for this product" if (product or "").strip() else "") + ".")
     return exports.mvtec_zip(items)
 
@@ -345,7 +346,7 @@ def example_files() -> tuple[list[str], list[str]]:
     prompts = sorted((cls / "train" / "good").glob("*.png"))
     queries = sorted((cls / "test").glob("*/*.png"))
     if not prompts or not queries:
-        raise ValueError("The bundled example is missing (static/anomaly/examples); reinstall the app.")
+        raise UserError("The bundled example is missing (static/anomaly/examples); reinstall the app.")
     d = Path(tempfile.mkdtemp(prefix="anomaly-example-"))
     (d / "prompts").mkdir()
     (d / "queries").mkdir()

@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from backend.anomaly.preprocess import letterbox
+from backend.errors import UserError
 
 CAPABILITY = "anomaly"
 ROLES = ("metauas", "knn", "ensemble")
@@ -119,11 +120,11 @@ def role_of(entry) -> str | None:
 def entry_name(role: str, size: int = 256, registry=None) -> str:
     """Name of the best available `anomaly` entry playing `role` (or the default one when none is)."""
     if role not in ROLES:
-        raise ValueError(f"Unknown engine {role!r}; choose one of {', '.join(ROLES)}.")
+        raise UserError(f"Unknown engine {role!r}; choose one of {', '.join(ROLES)}.")
     reg = registry or _registry()
     rows = [e for e in reg.entries(CAPABILITY) if role_of(e) == role]
     if not rows:
-        raise ValueError(f"No anomaly engine with role {role!r} is configured in models.toml.")
+        raise UserError(f"No anomaly engine with role {role!r} is configured in models.toml.")
     ranked = sorted(rows, key=lambda e: (e.options.get("size") != size, not e.options.get("default", False)))
     for e in ranked:
         try:

@@ -27,6 +27,7 @@ from backend.anomaly import engines, service
 from backend.anomaly.dataset import list_classes, load_class, read_mask
 from backend.anomaly.metrics import all_metrics
 from backend.imageio import open_image
+from backend.errors import UserError
 
 METRICS = ("i_auroc", "i_ap", "i_f1max", "p_auroc", "p_ap", "p_f1max", "p_aupro")
 PROMPT_MODES = ("correct", "swapped", "none")
@@ -50,7 +51,7 @@ def _prompts_for(cls_root, cls, classes, seed, retrieval_k, prompt_mode):
     if prompt_mode == "swapped":
         others = [c for c in classes if c != cls]
         if not others:
-            raise ValueError("The swapped-prompt ablation needs at least two classes.")
+            raise UserError("The swapped-prompt ablation needs at least two classes.")
         source = others[(sorted(classes).index(cls)) % len(others)]
     train, _ = load_class(cls_root, source)
     if retrieval_k:
@@ -104,7 +105,7 @@ def run_evaluation(data_dir, engine: str = "metauas", size: int = 256, prompt_se
                    prompt_mode: str = "correct") -> dict:
     """Metrics JSON for one engine (or {engine: JSON} when `engine == "all"`)."""
     if prompt_mode not in PROMPT_MODES:
-        raise ValueError(f"prompt mode must be one of {', '.join(PROMPT_MODES)}, not {prompt_mode!r}")
+        raise UserError(f"prompt mode must be one of {', '.join(PROMPT_MODES)}, not {prompt_mode!r}")
     engs = list(engine_names or (("metauas", "knn", "ensemble") if engine == "all" else (engine,)))
     classes = list_classes(data_dir)
     seeds = [0] if retrieval_k else list(prompt_seeds)

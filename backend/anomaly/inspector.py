@@ -24,6 +24,7 @@ from PIL import Image
 from scipy import ndimage
 
 from backend.anomaly.metrics import f1_max
+from backend.errors import UserError
 
 MAX_BATCH = 100               # queries per run (≈ 4 MB of UI state each at 768 px); more is refused, number stated
 DISPLAY_MAX_SIDE = 768        # maps/images kept in the UI state are at most this big (boxes stay in original px)
@@ -95,9 +96,9 @@ class Run:
 
     def record(self, index: int) -> QueryRecord:
         if not self.records:
-            raise ValueError("There are no inspected queries yet; run an inspection first.")
+            raise UserError("There are no inspected queries yet; run an inspection first.")
         if not 0 <= int(index) < len(self.records):
-            raise ValueError(f"There is no query number {index}; this run has {len(self.records)}.")
+            raise UserError(f"There is no query number {index}; this run has {len(self.records)}.")
         return self.records[int(index)]
 
 
@@ -218,7 +219,7 @@ def calibrate_from_prompts(prompts: list[Image.Image], *, engine: str, resolutio
     the prompts, put the image threshold CALIBRATION_MARGIN × above their highest score and the pixel
     threshold the same factor above their 99.9th-percentile pixel."""
     if not prompts:
-        raise ValueError("Calibration needs at least one prompt image.")
+        raise UserError("Calibration needs at least one prompt image.")
     rng = np.random.default_rng(seed)
     per = max(1, min(PROMPT_VIEWS, MAX_CALIBRATION_VIEWS // len(prompts)))
     views = [nuisance_view(p, rng) for p in prompts[:MAX_CALIBRATION_VIEWS] for _ in range(per)]
@@ -240,7 +241,7 @@ def calibrate_from_normal(scores: list[float], maps: list[np.ndarray], image_per
     images should be flagged. Pixels are subsampled (seeded) so huge batches stay cheap.
     """
     if not scores:
-        raise ValueError("Calibration needs at least one extra normal (good) image.")
+        raise UserError("Calibration needs at least one extra normal (good) image.")
     pix = _sample_pixels(maps, max_pixels, seed)
     return {"image_threshold": float(np.percentile(np.asarray(scores, np.float64), image_percentile,
                                                    method="higher")) + 1e-4,
@@ -260,7 +261,7 @@ def calibrate_f1(good_scores: list[float], bad_scores: list[float], good_maps: l
     scores = np.asarray(list(good_scores) + list(bad_scores), np.float64)
     labels = np.asarray([0] * len(good_scores) + [1] * len(bad_scores))
     if not good_scores or not bad_scores:
-        raise ValueError("F1-optimal thresholds need both normal and defective examples.")
+        raise UserError("F1-optimal thresholds need both normal and defective examples.")
     img_f1, img_thr = f1_max(scores, labels)  # the one F1-max definition (anomalib F1Max)
     out = {"image_threshold": img_thr, "image_f1": img_f1, "pixel_threshold": None, "pixel_f1": None,
            "method": f"F1-optimal over {len(good_scores)} good and {len(bad_scores)} defective image(s)",
@@ -325,7 +326,7 @@ def _map_to_display(amap: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def parse_resolution(resolution: str | int) -> tuple[int, bool]:
     key = str(resolution).strip().lower()
     if key not in RESOLUTIONS:
-        raise ValueError(f"Resolution must be one of {', '.join(RESOLUTIONS)}, not {resolution!r}.")
+        raise UserError(f"Resolution must be one of {', '.join(RESOLUTIONS)}, not {resolution!r}.")
     return RESOLUTIONS[key]
 
 
@@ -335,7 +336,7 @@ def parse_k(retrieval_k) -> int | None:
         return None
     k = int(float(retrieval_k))
     if k < 0:
-        raise ValueError("Retrieval top-k must be 0 (use all prompts) or a positive number.")
+        raise UserError("Retrieval top-k must be 0 (use all prompts) or a positive number.")
     return k or None
 
 
@@ -350,11 +351,11 @@ def inspect_batch(prompts: list[tuple[str, Image.Image]], queries: list[tuple[st
     from storage.repos.images import image_sha256
 
     if not prompts:
-        raise ValueError("Please add at least one normal (defect-free) prompt image of the product first.")
+        raise UserError("Please add at least one normal (defect-free) prompt image of the product first.")
     if not queries:
-        raise ValueError("Please add at least one query image to inspect.")
+        raise UserError("Please add at least one query image to inspect.")
     if len(queries) > MAX_BATCH:
-        raise ValueError(f"{len(queries)} queries were given; the limit is {MAX_BATCH} per run. "
+        raise UserError(f"{len(queries)} queries were given; the limit is {MAX_BATCH} per run. "
                          "Please split the batch.")
     size, tiled = parse_resolution(resolution)
     k = parse_k(retrieval_k)

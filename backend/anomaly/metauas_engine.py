@@ -14,6 +14,7 @@ import torch
 
 from backend.anomaly.engines import PromptMemory
 from backend.anomaly.preprocess import normalise
+from backend.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +36,7 @@ class MetaUASEngine(PromptMemory):
 
         self.path = Path(path) if path else entry_path(entry)
         if self.path is None:
-            raise ValueError("No MetaUAS checkpoint path is configured.")
+            raise UserError("No MetaUAS checkpoint path is configured.")
         opts = getattr(entry, "options", {}) or {}
         encoder = opts.get("encoder")
         lite0_net = None

@@ -19,6 +19,7 @@ from PIL import Image
 from backend.anomaly import engines
 from backend.anomaly.knn import image_score
 from backend.anomaly.preprocess import check_image, image_key, letterbox, normalise, unletterbox
+from backend.errors import UserError
 
 ENGINES = engines.ROLES
 MAX_TILES = 64
@@ -104,13 +105,13 @@ def inspect(prompts: Sequence[Image.Image], queries: Sequence[Image.Image], engi
             checkpoint: str | None = None) -> list[InspectionResult]:
     """Inspect every query against the prompt pool (all prompts, or the `retrieval_k` most similar)."""
     if not prompts:
-        raise ValueError("Add at least one normal (defect-free) prompt image.")
+        raise UserError("Add at least one normal (defect-free) prompt image.")
     if not queries:
-        raise ValueError("Add at least one query image to inspect.")
+        raise UserError("Add at least one query image to inspect.")
     if size not in (128, 192, 256, 320, 384, 448, 512):
-        raise ValueError(f"Input size must be one of 128…512 in steps of 64, got {size}.")
+        raise UserError(f"Input size must be one of 128…512 in steps of 64, got {size}.")
     if retrieval_k is not None and retrieval_k < 1:
-        raise ValueError("retrieval_k must be at least 1.")
+        raise UserError("retrieval_k must be at least 1.")
     prompts = [check_image(p, f"prompt image #{i + 1}") for i, p in enumerate(prompts)]
     queries = [check_image(q, f"query image #{i + 1}") for i, q in enumerate(queries)]
     eng = engines.get(engine, size, checkpoint)

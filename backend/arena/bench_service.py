@@ -14,6 +14,7 @@ from pathlib import Path
 from backend.arena import bench as B
 from backend.arena.bench_compare import compare
 from backend.config import REPO_ROOT
+from backend.errors import UserError
 from storage.db import get_storage
 from storage.repos import bench as repo
 
@@ -42,7 +43,7 @@ def run_pointer_on_bench(pointer: str, bench_dir: str | Path | None = None, prog
                          timeout_s: float = 60) -> dict:
     """Evaluate a registry pointer, store the result row, return the result (with items)."""
     if pointer not in pointers():
-        raise ValueError(f"Unknown or disabled pointer {pointer!r}; choose one of: {', '.join(pointers())}.")
+        raise UserError(f"Unknown or disabled pointer {pointer!r}; choose one of: {', '.join(pointers())}.")
     res = B.evaluate_pointer(bench_dir or SAMPLE_BENCH, pointer, progress=progress, timeout_s=timeout_s,
                              resume=False, overlay_dir=overlay_dir)
     res["result_id"] = store_result(res, session_id)
@@ -142,7 +143,7 @@ def evaluate_uploaded(zip_path: str | Path, pointer: str, progress=None, session
                       overlay_dir: str | Path | None = None) -> dict:
     """Evaluate a registry pointer on an uploaded bench zip (e.g. an export of accepted annotations)."""
     if pointer not in pointers():
-        raise ValueError(f"Unknown or disabled pointer {pointer!r}; choose one of: {', '.join(pointers())}.")
+        raise UserError(f"Unknown or disabled pointer {pointer!r}; choose one of: {', '.join(pointers())}.")
     root = extract_bench_zip(zip_path)
     res = B.evaluate_pointer(root, pointer, progress=progress, resume=False, overlay_dir=overlay_dir)
     res["bench"] = f"upload:{res['bench_fingerprint']}"

@@ -15,6 +15,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from backend.errors import UserError
+
 NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 TOLERANCE = 0.02  # fraction of the scale a coordinate may overshoot before it counts as out of range
 FAMILIES = ("molmo", "molmo2", "gemini", "qwen2.5-vl", "pixel-json", "normalized")
@@ -238,7 +240,7 @@ def canonical_family(family: str) -> str:
     fam = (family or "").strip().lower()
     fam = ALIASES.get(fam, fam)
     if fam not in PARSERS:
-        raise ValueError(f"Unknown output family {family!r}; choose one of {', '.join(FAMILIES)}.")
+        raise UserError(f"Unknown output family {family!r}; choose one of {', '.join(FAMILIES)}.")
     return fam
 
 
@@ -250,5 +252,6 @@ def parse(family: str, text: str, width: int, height: int, **opts) -> Parsed:
     if not isinstance(text, str) or not text.strip():
         return Parsed(error="the model returned an empty answer")
     text = text[:200_000]
-    kw = {k: int(v) for k, v in opts.items() if k in ("min_pixels", "max_pixels", "factor") and v} if fam == "qwen2.5-vl" else {}
+    kw = ({k: int(v) for k, v in opts.items() if k in ("min_pixels", "max_pixels", "factor") and v}
+          if fam == "qwen2.5-vl" else {})
     return PARSERS[fam](text, width, height, **kw)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import threading
 import time
 
+import httpx
+
+from backend.config import setting
 from backend.pointing.base import check_instruction
 from backend.pointing.types import PointResult, is_system_failure
 from backend.registry import ModelUnavailable, get_registry
@@ -24,12 +27,7 @@ _tripped: dict[str, tuple[float, str]] = {}
 
 
 def cooldown_s() -> float:
-    import os
-
-    try:
-        return float(os.environ.get("POINTER_COOLDOWN_S", "60"))
-    except ValueError:
-        return 60.0
+    return setting("POINTER_COOLDOWN_S")
 
 
 def report_failure(name: str, reason: str) -> None:
@@ -84,22 +82,20 @@ def run_pointer(name: str, image, instruction: str, timeout_s: float = 60) -> Po
         report_failure(name, f"timed out after {timeout_s:g} s")
         return _failed(name, f"timed out after {timeout_s:g} s", t0, info, kind="timeout")
     if "error" in box:
-        exc = box["error"]  # the instruction was validated above, so any error here is the model's
-        msg = str(exc) if isinstance(exc, ModelUnavailable) else f"{type(exc).__name__}: {exc}"
+        err = box["error"]  # the instruction was validated above, so any error here is the model's
+        msg = str(err) if isinstance(err, ModelUnavailable) else f"{type(err).__name__}: {err}"
         report_failure(name, msg)
         return _failed(name, msg, t0, info)
     res: PointResult = box["result"]
     res.model = res.model or name
     if is_system_failure(res):  # endpoint down, malformed reply, crash: not a wrong answer
-        report_failure(name, res.error)
+        report_failure(name, res.error or "failed")
     return res
 
 
 def remote_health(base_url: str, api_key: str | None = None, timeout_s: float = HEALTH_TIMEOUT_S,
                   cache_key: str | None = None) -> tuple[bool, str]:
     """GET {base_url}/models; cached for HEALTH_TTL_S per cache_key (default: the URL)."""
-    import httpx
-
     key = cache_key or base_url
     now = time.monotonic()
     with _health_lock:
@@ -110,7 +106,8 @@ def remote_health(base_url: str, api_key: str | None = None, timeout_s: float = 
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
         r = httpx.get(url, headers=headers, timeout=timeout_s)
-        ok, why = (True, "endpoint answered") if r.status_code == 200 else (False, f"endpoint {url} answered HTTP {r.status_code}")
+        ok, why = ((True, "endpoint answered") if r.status_code == 200
+                   else (False, f"endpoint {url} answered HTTP {r.status_code}"))
     except httpx.TimeoutException:
         ok, why = False, f"endpoint {url} did not answer within {timeout_s:g} s"
     except httpx.HTTPError as exc:
