@@ -9,7 +9,7 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
-from apps.common import download_file, session_id, throttle, user_errors
+from apps.common import download_file, file_paths, session_id, throttle, user_errors
 from backend.anomaly import actions
 from backend.anomaly.actions import ViewSettings
 from backend.errors import UserError
@@ -20,19 +20,6 @@ REGION_COLUMNS = ["#", "box (x0, y0, x1, y1)", "area_px", "area_%", "peak", "mea
 
 
 # --- inputs / outputs ---------------------------------------------------------------------------------
-def _paths(files) -> list[str]:
-    if files is None:
-        return []
-    if isinstance(files, (str, dict)):
-        files = [files]
-    out = []
-    for f in files:
-        p = f.get("path") if isinstance(f, dict) else getattr(f, "name", f)
-        if p:
-            out.append(str(p))
-    return out
-
-
 def _thr(v, default: float) -> float:
     try:
         return float(v)
@@ -80,7 +67,7 @@ def inspect_batch(prompt_files, query_files, engine, resolution, top_k, image_th
     def prog(i, n, name):
         progress((i, n), desc=f"Inspecting {name}" if i < n else "Done", unit="images")
 
-    out = actions.inspect(_paths(prompt_files), _paths(query_files), engine=engine, resolution=resolution,
+    out = actions.inspect(file_paths(prompt_files), file_paths(query_files), engine=engine, resolution=resolution,
                           top_k=top_k, view=_view(image_thr, pixel_thr, normalise, vmax),
                           session_id=session_id(request), progress=prog, auto_thresholds=bool(auto))
     if out.mismatched:
@@ -97,7 +84,7 @@ def inspect_one(prompt_files, query_files, engine, resolution, top_k, image_thr,
                 request: gr.Request = None):
     """The first query only: overlay, heatmap, mask, score, verdict and the result JSON (for scripts)."""
     throttle(request, "inspect")
-    out = actions.inspect(_paths(prompt_files), _paths(query_files), engine=engine, resolution=resolution,
+    out = actions.inspect(file_paths(prompt_files), file_paths(query_files), engine=engine, resolution=resolution,
                           top_k=top_k, view=_view(image_thr, pixel_thr, normalise, vmax),
                           session_id=session_id(request), limit=1)
     d = out.views.detail
@@ -161,7 +148,7 @@ def export_one(run, index, image_thr, pixel_thr, normalise, vmax):
 def calibrate(prompt_files, good_files, bad_files, mask_files, engine, resolution, top_k, image_thr, pixel_thr,
               request: gr.Request = None):
     """New slider values from extra good images (percentile) or labelled defects (F1-optimal)."""
-    c = actions.calibrate(_paths(prompt_files), _paths(good_files), _paths(bad_files), _paths(mask_files),
+    c = actions.calibrate(file_paths(prompt_files), file_paths(good_files), file_paths(bad_files), file_paths(mask_files),
                           engine=engine, resolution=resolution, top_k=top_k, pixel_threshold=_thr(pixel_thr, 0.5),
                           session_id=session_id(request))
     return c.image_threshold, c.pixel_threshold, c.message
@@ -172,7 +159,7 @@ def evaluate(zip_file, engine, resolution, seeds, top_k, progress=gr.Progress())
     def prog(frac, desc=""):
         progress(float(frac), desc=desc or "Evaluating")
 
-    paths = _paths(zip_file)
+    paths = file_paths(zip_file)
     t = actions.evaluate(paths[0] if paths else None, engine=engine, resolution=resolution, seeds=seeds,
                          top_k=top_k, progress=prog)
     return pd.DataFrame(t.rows, columns=t.columns), t.note
@@ -181,7 +168,7 @@ def evaluate(zip_file, engine, resolution, seeds, top_k, progress=gr.Progress())
 # --- pools, corrections, example -----------------------------------------------------------------------
 @user_errors
 def save_pool(prompt_files, product, name, request: gr.Request = None):
-    key, keys, msg = actions.save_pool(_paths(prompt_files), product, name, session_id(request))
+    key, keys, msg = actions.save_pool(file_paths(prompt_files), product, name, session_id(request))
     return gr.Dropdown(choices=keys, value=key), msg
 
 

@@ -14,16 +14,17 @@ already computed the member maps need not recompute them.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Callable, Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
 
-from backend.anomaly.preprocess import letterbox
+from backend.anomaly.engine_base import LRU, PROMPT_CACHE, AnomalyEngine, PromptMemory
+from backend.anomaly.metauas_engine import engine_from_checkpoint, entry_path
 from backend.errors import UserError
+
+__all__ = ["AnomalyEngine", "LRU", "PROMPT_CACHE", "PromptMemory", "EnsembleEngine", "ROLES", "default_role",
+           "describe", "entry_name", "get"]
 
 CAPABILITY = "anomaly"
 ROLES = ("metauas", "knn", "ensemble")
@@ -43,67 +44,6 @@ def default_role(available: list[str] | None = None, report: Path = HELDOUT_REPO
     except (OSError, KeyError, ValueError):
         pass
     return "knn" if "knn" in available else available[0]
-
-
-@runtime_checkable
-class AnomalyEngine(Protocol):
-    """What the inspector needs from an engine. Maps are in absolute units (never min-max normalised)."""
-
-    name: str
-    score_mode: str  # "max" or "top1p": how the image score is read off the map
-
-    def memory(self, prompt: Image.Image, size: int, key: str) -> Any:
-        """Prompt features at input `size` (cached by `key`, the prompt's content hash)."""
-
-    def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:
-        """(size, size) float map in [0, 1] for a letterboxed uint8 query against the prompts' memories."""
-
-
-class LRU:
-    """The one thread-safe least-recently-used cache of prompt (and global) features."""
-
-    def __init__(self, capacity: int = 64):
-        self.capacity = capacity
-        self._data: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or_compute(self, key, compute: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                return self._data[key]
-        value = compute()  # outside the lock: two threads may compute once each, never block each other
-        with self._lock:
-            self._data[key] = value
-            while len(self._data) > self.capacity:
-                self._data.popitem(last=False)
-        return value
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-PROMPT_CACHE = LRU(128)  # prompt features of every engine and global features, keyed by content hash
-
-
-class PromptMemory:
-    """Mixin: `memory()` = letterbox the prompt, `prompt_features(arr)`, cached in the shared LRU."""
-
-    cache = PROMPT_CACHE
-
-    def prompt_features(self, arr: np.ndarray) -> Any:  # pragma: no cover - implemented by engines
-        raise NotImplementedError
-
-    def memory(self, prompt: Image.Image, size: int, key: str) -> Any:
-        def compute():
-            arr, _ = letterbox(prompt, size)
-            return self.prompt_features(arr)
-
-        return self.cache.get_or_compute((id(self), key, size), compute)
 
 
 # -- lookup ----------------------------------------------------------------------------------------
@@ -138,8 +78,6 @@ def entry_name(role: str, size: int = 256, registry=None) -> str:
 def get(role: str, size: int = 256, checkpoint: str | None = None) -> AnomalyEngine:
     """The engine instance for a role (an explicit MetaUAS checkpoint file overrides the registry's)."""
     if checkpoint and role in ("metauas", "ensemble"):
-        from backend.anomaly.metauas_engine import engine_from_checkpoint
-
         m = engine_from_checkpoint(checkpoint)
         if role == "metauas":
             return m
@@ -164,8 +102,6 @@ def describe(size: int = 256) -> list[dict]:
 
 
 def _checkpoint_of(entry) -> str | None:
-    from backend.anomaly.metauas_engine import entry_path
-
     if role_of(entry) == "knn":
         return None
     if role_of(entry) == "ensemble":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backend.anomaly.engines import PromptMemory
+from backend.anomaly.engine_base import PromptMemory
 from backend.anomaly.preprocess import normalise
 
 KNN_BLOCKS = (4, 10)  # Lite0 block indices: stride 8 (40 ch), stride 16 (112 ch)

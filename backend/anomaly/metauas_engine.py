@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from backend.anomaly.engines import PromptMemory
+from backend.anomaly.engine_base import PromptMemory
 from backend.anomaly.preprocess import normalise
 from backend.errors import UserError
 
