@@ -61,8 +61,13 @@ def build_demo() -> gr.Blocks:
 
 
 def launch_kwargs() -> dict:
+    from starlette.middleware import Middleware
+
+    from apps.session_cookie import SessionCookieMiddleware
+
     return dict(theme=THEME, css=CSS, footer_links=["api", "settings"], show_error=True,
-                max_file_size="25mb", run_history=False)
+                max_file_size="25mb", run_history=False,
+                app_kwargs={"middleware": [Middleware(SessionCookieMiddleware)]})  # signed session cookie
 
 
 try:

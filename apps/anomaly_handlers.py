@@ -9,7 +9,7 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
-from apps.common import download_file, file_paths, session_id, throttle, user_errors
+from apps.common import download_file, file_paths, md_text, session_id, throttle, user_errors
 from backend.anomaly import actions
 from backend.anomaly.actions import ViewSettings
 from backend.errors import UserError
@@ -69,7 +69,7 @@ def inspect_batch(prompt_files, query_files, engine, resolution, top_k, image_th
 
     out = actions.inspect(file_paths(prompt_files), file_paths(query_files), engine=engine, resolution=resolution,
                           top_k=top_k, view=_view(image_thr, pixel_thr, normalise, vmax),
-                          session_id=session_id(request), progress=prog, auto_thresholds=bool(auto))
+                          session_id=session_id(request), progress=prog, auto_thresholds=bool(auto), escape=md_text)
     if out.mismatched:
         gr.Warning(f"{len(out.mismatched)} query image(s) look like a different product than the prompts "
                    f"({', '.join(out.mismatched[:3])}{' …' if len(out.mismatched) > 3 else ''}); their verdict is "
@@ -86,7 +86,7 @@ def inspect_one(prompt_files, query_files, engine, resolution, top_k, image_thr,
     throttle(request, "inspect")
     out = actions.inspect(file_paths(prompt_files), file_paths(query_files), engine=engine, resolution=resolution,
                           top_k=top_k, view=_view(image_thr, pixel_thr, normalise, vmax),
-                          session_id=session_id(request), limit=1)
+                          session_id=session_id(request), limit=1, escape=md_text)
     d = out.views.detail
     info = dict(d.info)
     if out.run.calibrated is not None:
@@ -99,7 +99,7 @@ def rethreshold(run, index, image_thr, pixel_thr, normalise, vmax):
     """Re-threshold and re-render from the kept maps (no model call)."""
     if run is None:
         raise UserError("Run an inspection first; the thresholds apply to its results.")
-    return _all_views(actions.views(run, index, _view(image_thr, pixel_thr, normalise, vmax)))
+    return _all_views(actions.views(run, index, _view(image_thr, pixel_thr, normalise, vmax), md_text))
 
 
 @user_errors
@@ -167,19 +167,21 @@ def evaluate(zip_file, engine, resolution, seeds, top_k, progress=gr.Progress())
 
 # --- pools, corrections, example -----------------------------------------------------------------------
 @user_errors
-def save_pool(prompt_files, product, name, request: gr.Request = None):
-    key, keys, msg = actions.save_pool(file_paths(prompt_files), product, name, session_id(request))
+def save_pool(prompt_files, product, name, share: bool = False, request: gr.Request = None):
+    """Save the prompts as a named pool, visible to this session only unless `share` (everyone can load it)."""
+    key, keys, msg = actions.save_pool(file_paths(prompt_files), product, name, session_id(request), bool(share),
+                                       md_text)
     return gr.Dropdown(choices=keys, value=key), msg
 
 
 @user_errors
-def load_pool(key):
-    return actions.load_pool(key)
+def load_pool(key, request: gr.Request = None):
+    return actions.load_pool(key, session_id(request), md_text)
 
 
-def refresh_pools():
+def refresh_pools(request: gr.Request = None):
     try:
-        return gr.Dropdown(choices=actions.pool_choices())
+        return gr.Dropdown(choices=actions.pool_choices(session_id(request)))
     except Exception:  # the tab must open even if storage hiccups; saving shows the real error
         return gr.Dropdown()
 
@@ -192,12 +194,13 @@ def start_correction(run, index, pixel_thr):
 
 @user_errors
 def save_correction(run, index, editor, product, defect_type, request: gr.Request = None):
-    return actions.save_correction(run, index, editor, product, defect_type, session_id(request))
+    return actions.save_correction(run, index, editor, product, defect_type, session_id(request), md_text)
 
 
 @user_errors
-def export_corrections(product, only_mine, request: gr.Request = None):
-    return download_file(actions.export_corrections(product, only_mine, session_id(request)),
+def export_corrections(product, only_mine, admin_token: str = "", request: gr.Request = None):
+    """Your corrections as an MVTec zip; every session's corrections (only_mine off) need the admin token."""
+    return download_file(actions.export_corrections(product, only_mine, session_id(request), admin_token or ""),
                          "anomaly-corrections-mvtec.zip")
 
 
