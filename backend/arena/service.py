@@ -23,9 +23,9 @@ from backend.arena.vocab import CHOICES
 from backend.config import get_settings, setting
 from backend.errors import NotAllowed, UserError
 from backend.pointing import service as pointing
-from backend.security import token_matches
 from backend.pointing.types import is_system_failure
 from backend.registry import get_registry
+from backend.security import token_matches
 from storage.db import get_storage
 from storage.identity import salted_hash
 from storage.models import utcnow

@@ -58,7 +58,7 @@ def test_pasted_defect_is_localised(engine):
 def test_maps_come_back_at_query_size_for_odd_inputs():
     prompt = Image.open(BRICK)                                    # greyscale 512×512
     rgba = Image.open(BRICK).convert("RGBA").resize((300, 170))  # other size and aspect
-    i16 = Image.fromarray((np.asarray(Image.open(BRICK).convert("L"), np.uint16) * 257)).resize((90, 140))
+    i16 = Image.fromarray(np.asarray(Image.open(BRICK).convert("L"), np.uint16) * 257).resize((90, 140))
     res = service.inspect([prompt], [rgba, i16], engine="knn", size=128)
     assert res[0].anomaly_map.shape == (170, 300) and res[1].anomaly_map.shape == (140, 90)
     assert all(np.isfinite(r.anomaly_map).all() and 0 <= r.anomaly_map.min() <= r.anomaly_map.max() <= 1 for r in res)

@@ -75,7 +75,7 @@ def test_dataset_errors_name_the_problem(bench, tmp_path):
 def test_change_pairs_are_seeded_and_masks_binary():
     a = make_pair(np.random.default_rng([3, 1]), 64)
     b = make_pair(np.random.default_rng([3, 1]), 64)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=False))
     for i in range(6):
         p, q, m = make_pair(np.random.default_rng([0, i]), 64)
         assert p.shape == q.shape == (64, 64, 3) and m.shape == (64, 64) and set(np.unique(m)) <= {0, 1}
