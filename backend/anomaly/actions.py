@@ -13,9 +13,9 @@ import logging
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -23,12 +23,11 @@ from PIL import Image
 from backend.anomaly import collection, exports, zip_evaluation
 from backend.anomaly import inspector as insp
 from backend.anomaly.zipsafe import read_images
-from backend.errors import NotAllowed
+from backend.errors import NotAllowed, UserError
 from backend.imageio import ImageInputError, open_image
 from backend.masks import mask_from_layers
 from backend.security import is_admin
 from backend.sessions import audit
-from backend.errors import UserError
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]

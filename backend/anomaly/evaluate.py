@@ -26,8 +26,8 @@ from PIL import Image
 from backend.anomaly import engines, service
 from backend.anomaly.dataset import list_classes, load_class, read_mask
 from backend.anomaly.metrics import all_metrics
-from backend.imageio import open_image
 from backend.errors import UserError
+from backend.imageio import open_image
 
 METRICS = ("i_auroc", "i_ap", "i_f1max", "p_auroc", "p_ap", "p_f1max", "p_aupro")
 PROMPT_MODES = ("correct", "swapped", "none")

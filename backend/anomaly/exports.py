@@ -13,15 +13,23 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 import numpy as np
 from PIL import Image
 
 from backend.anomaly import visualize as viz
-from backend.anomaly.inspector import (QueryRecord, Run, binary_mask, display_regions, find_regions,
-                                       similarity_warning, summary_rows, verdict)
+from backend.anomaly.inspector import (
+    QueryRecord,
+    Run,
+    binary_mask,
+    display_regions,
+    find_regions,
+    similarity_warning,
+    summary_rows,
+    verdict,
+)
 
 CSV_COLUMNS = ["file", "score", "verdict", "regions", "largest_region_px", "prompt", "prompt_similarity", "ms",
                "warning"]
@@ -78,7 +86,7 @@ def settings_dict(run: Run, image_threshold: float, pixel_threshold: float, norm
             "prompts": [{"file": n, "sha256": s} for (n, _), s in zip(run.prompts, run.prompt_shas)],
             "inspection_id": run.inspection_id, "ms_total": round(run.ms_total, 1),
             "skipped": [{"file": n, "why": w} for n, w in run.skipped],
-            "exported": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "exported": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def results_csv(rows: list[dict]) -> str:

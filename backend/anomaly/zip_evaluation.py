@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from backend.anomaly.evaluate import run_evaluation
 from backend.anomaly.inspector import parse_k, parse_resolution

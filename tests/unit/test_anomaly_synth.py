@@ -10,8 +10,8 @@ import torch
 from PIL import Image
 
 from backend.anomaly import dataset, evaluate
-from backend.anomaly.offline import synth, train
 from backend.anomaly.checkpoint import load_metauas
+from backend.anomaly.offline import synth, train
 from backend.anomaly.offline.defects import HELDOUT_KINDS, TRAIN_KINDS
 from backend.anomaly.offline.pairs import make_pair
 
