@@ -46,7 +46,7 @@ def build() -> None:
                     "you place under `MODELS_DIR`; *remote endpoint* = an OpenAI-compatible server.")
         summary = gr.Markdown(elem_id="status-summary")
         models = gr.Dataframe(label="Model adapters", interactive=False, elem_id="status-models", wrap=False,
-                              max_height=640)
+                              max_height=4000)  # every row visible, no inner scroll
         versions = gr.Dataframe(label="Versions", interactive=False, elem_id="status-versions")
         btn = gr.Button("Refresh", elem_id="status-refresh")
         btn.click(refresh_status, outputs=[models, summary, versions], api_name="status")
