@@ -33,7 +33,7 @@ from scipy.stats import spearmanr  # noqa: E402
 from backend.edit3d.depth import ProxyDepth, align_to_hints  # noqa: E402
 from backend.edit3d.fill import ClassicalFiller  # noqa: E402
 from backend.edit3d.geometry import Camera  # noqa: E402
-from backend.edit3d.params import DepthHint, EditParams, Selection, SceneSettings  # noqa: E402
+from backend.edit3d.params import DepthHint, EditParams, SceneSettings, Selection  # noqa: E402
 from backend.edit3d.pipeline import Edit3DPipeline  # noqa: E402
 from backend.edit3d.select import GrabCutSegmenter  # noqa: E402
 

@@ -22,6 +22,7 @@ from PIL import Image
 from backend.anomaly.engine_base import LRU, PROMPT_CACHE, AnomalyEngine, PromptMemory
 from backend.anomaly.metauas_engine import engine_from_checkpoint, entry_path
 from backend.errors import UserError
+from backend.registry import get_registry
 
 __all__ = ["AnomalyEngine", "LRU", "PROMPT_CACHE", "PromptMemory", "EnsembleEngine", "ROLES", "default_role",
            "describe", "entry_name", "get"]
@@ -48,8 +49,6 @@ def default_role(available: list[str] | None = None, report: Path = HELDOUT_REPO
 
 # -- lookup ----------------------------------------------------------------------------------------
 def _registry():
-    from backend.registry import get_registry
-
     return get_registry()
 
 

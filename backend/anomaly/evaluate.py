@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 from backend.anomaly import engines, service
@@ -157,7 +158,6 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=None, help="write the JSON here")
     a = ap.parse_args(argv)
-    import torch
 
     torch.set_num_threads(a.threads)
     res = run_evaluation(a.data, a.engine, a.size, tuple(a.seeds or (0,)), a.retrieval, checkpoint=a.checkpoint,

