@@ -46,7 +46,7 @@ def timings(repeats: int) -> None:
     photo = Image.open(DATA / "coffee.png").convert("RGB")
     rows = []
     for label, img, side in [("preview 512 px", photo, 512),
-                             ("full 1800×1200 (coffee ×3)", photo.resize((1800, 1200), Image.LANCZOS), None)]:
+                             ("full 1800×1200 (coffee ×3)", photo.resize((1800, 1200), Image.Resampling.LANCZOS), None)]:
         s = 3.0 if img.width == 1800 else 1.0
         prep = []
         for _ in range(repeats):

@@ -41,8 +41,8 @@ def _small(arr: np.ndarray, size: int, is_mask: bool) -> np.ndarray:
         return arr
     nw, nh = max(1, round(w * s)), max(1, round(h * s))
     if is_mask:
-        return np.asarray(Image.fromarray(arr.astype(np.uint8) * 255).resize((nw, nh), Image.NEAREST)) > 127
-    return np.asarray(Image.fromarray(arr.astype(np.float32), mode="F").resize((nw, nh), Image.BILINEAR))
+        return np.asarray(Image.fromarray(arr.astype(np.uint8) * 255).resize((nw, nh), Image.Resampling.NEAREST)) > 127
+    return np.asarray(Image.fromarray(arr.astype(np.float32), mode="F").resize((nw, nh), Image.Resampling.BILINEAR))
 
 
 def _prompts_for(cls_root, cls, classes, seed, retrieval_k, prompt_mode):

@@ -87,7 +87,7 @@ def _tiled_map(eng, query: Image.Image, prompts: list[tuple[Image.Image, str]], 
         tile = int(tile * 1.25)
     acc = np.zeros((h, w), np.float32)
     cnt = np.zeros((h, w), np.float32)
-    resized = [(p.resize((w, h), Image.BILINEAR), k) for p, k in prompts]
+    resized = [(p.resize((w, h), Image.Resampling.BILINEAR), k) for p, k in prompts]
     for y in _tile_grid(h, tile):
         for x in _tile_grid(w, tile):
             box = (x, y, min(x + tile, w), min(y + tile, h))

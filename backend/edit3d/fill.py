@@ -167,8 +167,8 @@ def _run_inpaint(pipe, rgb: np.ndarray, mask: np.ndarray, *, steps: int, seed: i
     H, W = mask.shape
     s = min(1.0, max_side / max(H, W))
     w8, h8 = max(8, int(W * s) // 8 * 8), max(8, int(H * s) // 8 * 8)
-    img = Image.fromarray(rgb).resize((w8, h8), Image.LANCZOS)
-    m = Image.fromarray((mask * 255).astype(np.uint8)).resize((w8, h8), Image.NEAREST)
+    img = Image.fromarray(rgb).resize((w8, h8), Image.Resampling.LANCZOS)
+    m = Image.fromarray((mask * 255).astype(np.uint8)).resize((w8, h8), Image.Resampling.NEAREST)
     gen = torch.Generator(device="cpu").manual_seed(int(seed))
     with torch.inference_mode():
         out = pipe(prompt=prompt, image=img, mask_image=m, num_inference_steps=int(steps), strength=float(strength),

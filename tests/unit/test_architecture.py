@@ -16,6 +16,7 @@ from tests.unit import archcheck as A
 KNOWN_MULTI_CALL_HANDLERS: set[str] = {
     "apps.bench_handlers.evaluate",
     "apps.bench_handlers.review_list",
+    "apps.bench_handlers.review_preview",
     "apps.bench_handlers.save_annotation",
     "apps.svg_studio_handlers.compare",
     "apps.svg_studio_handlers.edit",
