@@ -17,8 +17,8 @@ from backend.arena import annotations as ann
 from backend.arena import bench_service as svc
 from backend.arena.bench import CATEGORIES, CATEGORY_LABELS, BenchError
 from backend.edit3d import service as edit3d_service
-from backend.masks import mask_from_layers
 from backend.errors import UserError
+from backend.masks import mask_from_layers
 
 CAT_CHOICES = [(CATEGORY_LABELS[c], c) for c in CATEGORIES]
 STAT_LABELS = {"pearson_r": "Pearson r", "spearman_rho": "Spearman ρ", "r2": "R²"}

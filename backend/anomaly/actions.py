@@ -84,7 +84,8 @@ class EvaluationTable:
 # --- inputs ----------------------------------------------------------------------------------------
 def load_files(paths: list[str], what: str, limit: int = insp.MAX_BATCH) -> tuple[list[tuple[str, Image.Image]], list]:
     """Images from uploaded files and zips; unreadable files are skipped and listed, not fatal."""
-    images, skipped = [], []
+    images: list[tuple[str, Image.Image]] = []
+    skipped: list = []
     for p in paths:
         if sum(im.width * im.height for _, im in images) > insp.MAX_BATCH_PIXELS:
             raise UserError(f"These {what}s hold more than {insp.MAX_BATCH_PIXELS / 1e6:.0f} megapixels together; "
@@ -237,8 +238,8 @@ def export_one(run: insp.Run | None, index, s: ViewSettings) -> list[tuple[str, 
     i = int(index or 0)
     v = exports.render(run, i, s.image_threshold, s.pixel_threshold, s.normalise, s.vmax)
     stem = exports.safe_stem(run.record(i).name, set())
-    return [(f"{stem}_overlay.png", exports.png_bytes(v.overlay)), (f"{stem}_heatmap.png", exports.png_bytes(v.heatmap)),
-            (f"{stem}_mask.png", exports.png_bytes(v.mask)), (f"{stem}_result.json", json.dumps(v.info, indent=2))]
+    return [(f"{stem}_overlay.png", exports.png_bytes(v.overlay)),
+            (f"{stem}_heatmap.png", exports.png_bytes(v.heatmap)), (f"{stem}_mask.png", exports.png_bytes(v.mask)), (f"{stem}_result.json", json.dumps(v.info, indent=2))]
 
 
 # --- evaluation mode -------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def load_metauas(path: str | Path, encoder: str | None = None, lite0_net=None) -
 
         model = MetaUAS("efficientnet-lite0", encoder=Lite0Features(lite0_net) if lite0_net is not None else None,
                         **cfg)
-        clean = _check_against(model, obj.get("state_dict"), path, skip_prefix="encoder.")
+        clean = _check_against(model, obj.get("state_dict") or {}, path, skip_prefix="encoder.")
         model.load_state_dict(clean, strict=False)
         return model.eval(), dict(obj.get("meta", {}))
     sd = obj.get("state_dict", obj) if isinstance(obj, dict) else obj

@@ -150,12 +150,13 @@ class EnsembleEngine:
     def fuse(self, maps: dict[str, np.ndarray]) -> np.ndarray:
         """Weighted mean of member maps on one scale (kNN divided by KNN_CALIBRATION, clipped to [0, 1])."""
         total = sum(self.weights.values())
-        out = None
+        out: np.ndarray | None = None
         for role, w in self.weights.items():
             m = np.asarray(maps[role], np.float32)
             if role == "knn":
                 m = np.clip(m / KNN_CALIBRATION, 0.0, 1.0)
             out = m * (w / total) if out is None else out + m * (w / total)
+        assert out is not None, "an ensemble has members"
         return out.astype(np.float32)
 
     def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:

@@ -19,6 +19,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -110,8 +111,8 @@ def run_evaluation(data_dir, engine: str = "metauas", size: int = 256, prompt_se
     engs = list(engine_names or (("metauas", "knn", "ensemble") if engine == "all" else (engine,)))
     classes = list_classes(data_dir)
     seeds = [0] if retrieval_k else list(prompt_seeds)
-    per = {e: {c: [] for c in classes} for e in engs}
-    ms = {e: [] for e in engs}
+    per: dict[str, dict[str, list]] = {e: {c: [] for c in classes} for e in engs}
+    ms: dict[str, list[float]] = {e: [] for e in engs}
     t0 = time.perf_counter()
     steps = len(classes) * len(seeds)
     for ci, cls in enumerate(classes):
@@ -160,11 +161,13 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     torch.set_num_threads(a.threads)
-    res = run_evaluation(a.data, a.engine, a.size, tuple(a.seeds or (0,)), a.retrieval, checkpoint=a.checkpoint,
-                         max_per_class=a.max_per_class, prompt_mode=a.prompt_mode)
+    res: dict[str, Any] = run_evaluation(a.data, a.engine, a.size, tuple(a.seeds or (0,)), a.retrieval,
+                                         checkpoint=a.checkpoint, max_per_class=a.max_per_class,
+                                         prompt_mode=a.prompt_mode)
     if a.engine == "all":  # the report form: benchmark provenance + the three engines side by side
         bj = Path(a.data) / "benchmark.json"
-        res = {"command": "python -m backend.anomaly.evaluate " + " ".join(argv if argv is not None else sys.argv[1:]),
+        command = "python -m backend.anomaly.evaluate " + " ".join(argv if argv is not None else sys.argv[1:])
+        res = {"command": command,
                "benchmark": json.loads(bj.read_text()) if bj.is_file() else None, "results": res}
     text = json.dumps(res, indent=1)
     if a.out:

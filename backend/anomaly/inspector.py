@@ -17,6 +17,7 @@ import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -200,7 +201,7 @@ def nuisance_view(img: Image.Image, rng: np.random.Generator) -> Image.Image:
     arr = np.asarray(img.convert("RGB"), np.float32) / 255.0
     h, w = arr.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-2, 2), 1 + rng.uniform(-0.02, 0.02))
-    m[:, 2] += rng.uniform(-3, 3, 2)
+    m[:, 2] = m[:, 2] + rng.uniform(-3, 3, 2)
     arr = cv2.warpAffine(arr, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     arr = np.clip(arr * rng.uniform(0.93, 1.07) + rng.uniform(-0.03, 0.03), 0, 1)
     if rng.random() < 0.5:
@@ -265,7 +266,7 @@ def calibrate_f1(good_scores: list[float], bad_scores: list[float], good_maps: l
     if not good_scores or not bad_scores:
         raise UserError("F1-optimal thresholds need both normal and defective examples.")
     img_f1, img_thr = f1_max(scores, labels)  # the one F1-max definition (anomalib F1Max)
-    out = {"image_threshold": img_thr, "image_f1": img_f1, "pixel_threshold": None, "pixel_f1": None,
+    out: dict[str, Any] = {"image_threshold": img_thr, "image_f1": img_f1, "pixel_threshold": None, "pixel_f1": None,
            "method": f"F1-optimal over {len(good_scores)} good and {len(bad_scores)} defective image(s)",
            "warning": None}
     pairs = [(m, g) for m, g in zip(bad_maps or [], bad_masks or [], strict=False) if g is not None]

@@ -134,11 +134,12 @@ def min_cosine_distance(query, prompts) -> torch.Tensor:
     """(B, 1, H, W): 1 − max over all prompt positions of the cosine similarity (a kNN distance)."""
     b, c, h, w = query.shape
     q = F.normalize(query.flatten(2), dim=1)                                   # B, C, Nq
-    best = None
+    best: torch.Tensor | None = None
     for p in prompts:
         k = F.normalize(p.flatten(2), dim=1)                                   # B, C, Np
         s = torch.bmm(q.transpose(1, 2), k).amax(dim=-1)                       # B, Nq
         best = s if best is None else torch.maximum(best, s)
+    assert best is not None, "at least one prompt is needed"
     return (1.0 - best).reshape(b, 1, h, w)
 
 
@@ -262,9 +263,10 @@ class MetaUAS(nn.Module):
                 self.prior.weight[0, -1] = 12.0  # stride 8 (the last aligned level)
                 if num_alignment_layers > 1:
                     self.prior.weight[0, -2] = 6.0  # stride 16
-                self.prior.bias.fill_(-5.0)
+                assert self.prior.bias is not None and self.mask_head.bias is not None  # both Conv2d with bias
+                nn.init.constant_(self.prior.bias, -5.0)
                 self.mask_head.weight.zero_()  # the decoder starts as a zero correction of the prior
-                self.mask_head.bias.zero_()
+                nn.init.zeros_(self.mask_head.bias)
         self.config = {"alignment_type": alignment_type, "fusion_policy": fusion_policy,
                        "num_alignment_layers": num_alignment_layers, "decoder_channels": list(self.decoder_channels),
                        "attention": attention}

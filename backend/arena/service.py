@@ -154,7 +154,7 @@ def badge(res) -> str:
 
 def judge_key(session_id: str, username: str | None = None) -> str:
     """Judge id for ratings and outlier tests: the signed-in account when there is one, else the session."""
-    return salted_hash(f"user:{username}" if username else session_id, "judge")
+    return salted_hash(f"user:{username}" if username else session_id, "judge") or ""
 
 
 def signed_in_only() -> bool:

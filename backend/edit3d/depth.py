@@ -139,7 +139,7 @@ def fit_scale_shift(p: np.ndarray, q: np.ndarray) -> tuple[float, float]:
     A = np.stack([p, np.ones_like(p)], 1)
     (s, t), *_ = np.linalg.lstsq(A, q, rcond=None)
     if not np.isfinite(s) or abs(s) < 1e-12:
-        return float(np.mean(q) / max(np.mean(p), 1e-12)), 0.0
+        return float(np.mean(q)) / max(float(np.mean(p)), 1e-12), 0.0
     return float(s), float(t)
 
 

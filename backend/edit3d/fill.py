@@ -87,7 +87,7 @@ def size_chosen_fill(rgb: np.ndarray, hole: np.ndarray, radius: int = 5) -> np.n
     kind = np.zeros(n, np.int8)  # 0 thin (Telea), 1 exemplar, 2 Navier-Stokes
     areas = np.bincount(lab.ravel(), minlength=n)
     peak = np.zeros(n, np.float32)
-    np.maximum.at(peak, lab.ravel(), dist.ravel())
+    np.maximum.at(peak, lab.ravel().astype(np.intp), dist.ravel())
     for i in range(1, n):
         if peak[i] > THIN_PX:
             kind[i] = 1 if areas[i] <= EXEMPLAR_MAX_FRACTION * hole.size else 2

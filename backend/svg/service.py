@@ -62,7 +62,7 @@ def studio_style(style: StyleSpec, engine: str) -> tuple[StyleCard | None, str |
     """resolve_style, plus "library:<id>" few-shot styles (learned engine only; see backend.svg.library_service)."""
     from backend.svg.library_service import check_style, library_label
 
-    if check_style(style, engine) is not None:
+    if isinstance(style, str) and check_style(style, engine) is not None:
         return None, None, library_label(style)
     return resolve_style(style)
 
@@ -180,7 +180,8 @@ def load_exemplars(files: list[tuple[str, bytes]]) -> tuple[StyleCard, list[str]
     """Exemplar uploads (name, bytes) -> style card + notes. Rasters are traced; SVGs sanitised."""
     if not files:
         raise SVGInputError("Please upload 1–16 exemplar SVGs (or pick an installed style).")
-    svgs, notes = [], []
+    svgs: list[str | bytes] = []
+    notes: list[str] = []
     for name, data in files:
         head = data[:16]
         if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF")):

@@ -46,7 +46,7 @@ def make_group(rng: np.random.Generator, size: int = 192, photos=None, n_queries
     scene = _scene(rng, canvas, photos)
     prompt, _ = changes.view(scene, size, rng)
     prompt_img = changes.photometric(prompt, rng)
-    out = []
+    out: list[tuple] = []
     for _ in range(n_queries):
         if rng.random() < P_CLEAN:
             q, _ = changes.view(scene, size, rng)

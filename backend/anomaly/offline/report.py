@@ -68,7 +68,7 @@ def winner(report: dict, metric: str = "p_ap") -> str:
     """The engine with the best mean `metric` with the correct prompt (the inspector's default follows it)."""
     rows = {e: r["correct"]["mean"][metric] for e, r in report["results"].items()
             if e in ("metauas", "knn", "ensemble")}
-    return max(rows, key=rows.get)
+    return max(rows, key=lambda e: rows[e])
 
 
 def tables(report: dict) -> str:
