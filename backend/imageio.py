@@ -133,9 +133,11 @@ def open_image(src: ImageSource, *, max_bytes: int | None = None, max_pixels: in
         except ImageInputError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageInputError(f"{label} declares an enormous size and was refused as a decompression bomb.") from exc
+            raise ImageInputError(f"{label} declares an enormous size and was refused as a decompression bomb."
+                                  ) from exc
         except UnidentifiedImageError as exc:
-            raise ImageInputError(f"{label} is not an image Pillow can read (PNG, JPEG, WebP, BMP, GIF, TIFF).") from exc
+            raise ImageInputError(f"{label} is not an image Pillow can read (PNG, JPEG, WebP, BMP, GIF, TIFF)."
+                                  ) from exc
         except (OSError, SyntaxError, ValueError) as exc:
             raise ImageInputError(f"{label} looks like an image but is corrupt or truncated ({exc}).") from exc
     try:
@@ -151,4 +153,4 @@ def downscale(img: Image.Image, max_side: int) -> tuple[Image.Image, float]:
     if long <= max_side:
         return img, 1.0
     s = max_side / long
-    return img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.LANCZOS), s
+    return img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.Resampling.LANCZOS), s

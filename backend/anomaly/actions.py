@@ -324,7 +324,7 @@ def save_correction(run: insp.Run | None, index, editor, product: str, defect_ty
         orig = collection.stored_image(rec.query_sha)
         if orig is not None:
             query = orig
-            full_mask = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize(orig.size, Image.NEAREST)) > 0
+            full_mask = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize(orig.size, Image.Resampling.NEAREST)) > 0
     res = collection.save_correction(query=query, mask=full_mask, product=product, defect_type=defect_type,
                                      filename=rec.name, session_id=session_id, inspection_id=run.inspection_id)
     return (f"Saved correction #{res['id']} for **{escape(rec.name)}** as "
