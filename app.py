@@ -44,11 +44,15 @@ def startup_checks() -> None:
     """Fail fast with a message that names what to fix."""
     init_storage(get_settings())
     get_registry()
+    from backend.tempfiles import sweep_at_startup
+
+    sweep_at_startup()  # temp folders an earlier process left behind (crash, kill -9)
 
 
 def build_demo() -> gr.Blocks:
     startup_checks()
-    with gr.Blocks(title="Point-Battle & vision tools") as demo:
+    # delete_cache: Gradio's own upload/output cache is swept every 10 min of files older than 30 min.
+    with gr.Blocks(title="Point-Battle & vision tools", delete_cache=(600, 1800)) as demo:
         gr.Markdown("# Point-Battle & vision tools\nCompare pointing models blind, edit photos in 3D, inspect "
                     "anomalies and design SVG icons. Every model's backend is named on the Status tab.",
                     elem_id="app-title")
@@ -56,7 +60,9 @@ def build_demo() -> gr.Blocks:
             for mod in TABS:
                 importlib.import_module(mod).build()
         demo.load(on_load, api_visibility="private")
-    demo.queue(default_concurrency_limit=4, max_size=256)
+    # api_open=False closes /gradio_api/run/<name>, which would otherwise run events directly, skipping the
+    # queue, max_size, every concurrency pool and every validator (rate limit). Clients use the queue.
+    demo.queue(default_concurrency_limit=4, max_size=256, api_open=False)
     return demo
 
 

@@ -9,7 +9,7 @@ import io
 import json
 import logging
 import shutil
-import tempfile
+
 import zipfile
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from backend.anomaly import inspector as insp
 from backend.anomaly.zipsafe import read_images
 from backend.imageio import ImageInputError
 from backend.sessions import audit
+from backend.tempfiles import scratch_dir
 
 TABLE_COLUMNS = ["#", "file", "score", "verdict", "regions", "largest region px", "prompt", "similarity", "warning"]
 _ROW_KEYS = {"index": "#", "largest_region_px": "largest region px", "prompt_similarity": "similarity"}
@@ -49,14 +50,26 @@ def _paths(files) -> list[str]:
 
 def load_files(files, what: str, limit: int = insp.MAX_BATCH) -> tuple[list[tuple[str, Image.Image]], list]:
     """Images from uploaded files and zips; unreadable files are skipped and listed, not fatal."""
+    from backend.imageio import probe_image
+
     images, skipped = [], []
+    too_many = ValueError(f"These {what}s hold more than {insp.MAX_BATCH_PIXELS / 1e6:.0f} megapixels together; "
+                          "please split the batch.")
+    px_left = insp.MAX_BATCH_PIXELS  # counted from headers of every file and every image inside zips, pre-decode
     for p in _paths(files):
-        if sum(im.width * im.height for _, im in images) > insp.MAX_BATCH_PIXELS:
-            raise ValueError(f"These {what}s hold more than {insp.MAX_BATCH_PIXELS / 1e6:.0f} megapixels together; "
-                             "please split the batch.")
+        if not Path(p).name.lower().endswith(".zip"):
+            try:
+                _fmt, w, h = probe_image(p)
+                px_left -= w * h
+            except ImageInputError:
+                pass  # reported (with the same sentence) by the decoding pass below
+    if px_left < 0:
+        raise too_many
+    for p in _paths(files):
         name = Path(p).name
         if name.lower().endswith(".zip"):
-            z = read_images(p, max_images=max(0, limit - len(images)))
+            z = read_images(p, max_images=max(0, limit - len(images)), max_total_pixels=max(0, px_left))
+            px_left -= sum(im.width * im.height for _, im in z.images)
             images += [(f"{name}:{n}", im) for n, im in z.images]
             skipped += [(f"{name}:{n}", why) for n, why in z.skipped]
             continue
@@ -328,7 +341,7 @@ def save_pool(prompt_files, product, name, request: gr.Request = None):
 @user_errors
 def load_pool(key):
     pool, imgs = collection.load_pool(key)
-    d = Path(tempfile.mkdtemp(prefix="pool-"))
+    d = scratch_dir("pool-")
     paths = []
     for i, im in enumerate(imgs):
         p = d / f"{exports.safe_stem(pool['name'], set())}_{i:02d}.png"
@@ -414,7 +427,7 @@ def load_example():
     queries = sorted((cls / "test").glob("*/*.png"))
     if not prompts or not queries:
         raise ValueError("The bundled example is missing (static/anomaly/examples); reinstall the app.")
-    d = Path(tempfile.mkdtemp(prefix="anomaly-example-"))
+    d = scratch_dir("anomaly-example-")
     (d / "prompts").mkdir()
     (d / "queries").mkdir()
     p_out = [str(shutil.copy(p, d / "prompts" / f"{EXAMPLE_CLASS}_prompt_{p.stem}.png")) for p in prompts]

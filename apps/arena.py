@@ -10,7 +10,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from apps.common import client_ip, download_file, load_user_image, session_id, user_errors
+from apps.common import client_ip, download_file, image_input, job, load_user_image, session_id, user_errors
 from backend.arena import bench_images, service
 
 VOTE_LABELS = {"A": "A is better", "B": "B is better", "tie": "Tie", "bothbad": "Both bad"}
@@ -137,7 +137,7 @@ def build() -> None:
         bench_state = gr.State(None)
         with gr.Row():
             with gr.Column(scale=1):
-                image = gr.Image(type="filepath", label="Image", sources=["upload", "webcam", "clipboard"],
+                image = image_input(label="Image", sources=["upload", "webcam", "clipboard"],
                                  elem_id="arena-image", height=320)
                 rand_btn = gr.Button("Random Point-Bench image", elem_id="arena-random", interactive=has_bench)
                 category = gr.Markdown("" if has_bench else "*The bundled Point-Bench sample is not installed; "
@@ -169,7 +169,7 @@ def build() -> None:
                        api_name="random_bench_image")
         go.click(new_battle, inputs=[image, instruction, bench_state],
                  outputs=[battle_id, out_a, out_b, overlay, status, reveal, *vote_btns],
-                 api_name="new_battle", concurrency_id="cpu", concurrency_limit=2).then(
+                 api_name="new_battle", **job("battle", new_battle)).then(
             lambda: gr.update(visible=False, value=""), outputs=raw, api_visibility="private")
         for c, btn in buttons.items():
             btn.click(_make_vote_handler(c), inputs=[battle_id], outputs=[reveal, raw, *vote_btns],

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-import tempfile
+
 from pathlib import Path
 
 import gradio as gr
@@ -14,6 +14,7 @@ from apps.common import download_file, load_user_image, session_id, user_errors
 from backend.arena import annotations as ann
 from backend.arena import bench_service as svc
 from backend.arena.bench import CATEGORIES, CATEGORY_LABELS, BenchError
+from backend.tempfiles import scratch_dir
 
 CAT_CHOICES = [(CATEGORY_LABELS[c], c) for c in CATEGORIES]
 STAT_LABELS = {"pearson_r": "Pearson r", "spearman_rho": "Spearman ρ", "r2": "R²"}
@@ -44,7 +45,7 @@ def evaluate(pointer: str, bench_zip, show_overlays: bool, request: gr.Request =
     """Evaluate a registry pointer on the sample bench (or an uploaded Point-Bench zip)."""
     if not pointer:
         raise ValueError("Choose a pointer to evaluate.")
-    overlay_dir = tempfile.mkdtemp(prefix="bench-ov-") if show_overlays else None
+    overlay_dir = str(scratch_dir("bench-ov-")) if show_overlays else None
     sid = session_id(request)
     try:
         if bench_zip:

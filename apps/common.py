@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import re
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any, Callable
 
@@ -16,6 +16,7 @@ from backend.config import ConfigError
 from backend.imageio import ImageInputError, open_image
 from backend.registry import ModelUnavailable
 from backend.sessions import record_session
+from backend.tempfiles import scratch_dir
 from storage.db import StorageError
 
 log = logging.getLogger(__name__)
@@ -57,21 +58,51 @@ def on_load(request: gr.Request) -> None:
         gr.Warning(str(exc))
 
 
+def error_ref() -> str:
+    """A short id that the log line and the user's message share, so a report can be matched to the log."""
+    return secrets.token_hex(4)
+
+
+def _where(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+
+
+def user_error(message: str, *, action: str = "", cause: BaseException | None = None) -> gr.Error:
+    """gr.Error with a reference id; logs ONE line (no traceback; Gradio's own print is switched off)."""
+    ref = error_ref()
+    msg = " ".join(str(message).split())
+    if cause is not None and not isinstance(cause, USER_ERRORS):
+        log.error("error ref=%s in %s: %s at %s: %s", ref, action or "?", type(cause).__name__, _where(cause),
+                  " ".join(str(cause).split())[:300])
+        log.debug("traceback for ref=%s", ref, exc_info=cause)
+    else:
+        log.info("user error ref=%s in %s: %s", ref, action or "?", msg[:300])
+    return gr.Error(f"{msg} (ref {ref})", title="Could not do that", print_exception=False)
+
+
 def user_errors(fn: Callable) -> Callable:
-    """Turn backend exceptions into gr.Error with a clear sentence (the UI and API clients see it)."""
+    """Turn backend exceptions into gr.Error with a clear sentence (the UI and API clients see it).
+
+    Every error logs exactly one line carrying an id that the user's message also shows.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
+        except gr.Error as exc:
+            exc.print_exception = False
             raise
         except USER_ERRORS as exc:
-            raise gr.Error(str(exc), title="Could not do that") from exc
-        except Exception as exc:  # unexpected: keep the details in the log, say something useful
-            log.exception("unexpected error in %s", fn.__name__)
-            raise gr.Error(f"Something went wrong ({type(exc).__name__}). Nothing was saved from this step; "
-                           "please try again.") from exc
+            raise user_error(str(exc), action=fn.__name__, cause=exc) from None
+        except Exception as exc:  # unexpected: one log line with where it happened, a useful sentence
+            raise user_error(f"Something went wrong ({type(exc).__name__}). Nothing was saved from this step; "
+                             "please try again.", action=fn.__name__, cause=exc) from None
 
     return wrapper
 
@@ -92,8 +123,7 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 def download_file(data: bytes | str, filename: str) -> str:
     """Write `data` to a fresh temp dir under a meaningful name; return the path for gr.File/DownloadButton."""
     safe = _SAFE.sub("_", filename).strip("._") or "download"
-    d = tempfile.mkdtemp(prefix="dl-")
-    path = Path(d) / safe
+    path = scratch_dir("dl-") / safe  # swept once older than TEMP_MAX_AGE_S (Gradio copies it to its cache)
     if isinstance(data, str):
         path.write_text(data, encoding="utf-8")
     else:
@@ -121,3 +151,156 @@ def throttle(request: gr.Request | None, action: str, per_minute: int | None = N
     ip = client_ip(request)
     if ip:
         limiter.check(action, "ip:" + (salted_hash(ip) or ""), 4 * n, 60.0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Image inputs: Gradio never decodes an upload; we check the header (bytes, format, width × height × frames)
+# first and decode with backend.imageio, so every tab refuses bad files with the same sentence.
+# ---------------------------------------------------------------------------------------------------------------
+
+def _image_error(exc: ImageInputError) -> gr.Error:
+    return user_error(str(exc), action="image input")
+
+
+def _payload_path(payload) -> str | None:
+    """A FileData/ImageData payload → a local path, never decoding. data: URLs are sized, then written out."""
+    if payload is None:
+        return None
+    url = getattr(payload, "url", None)
+    if isinstance(url, str) and url.startswith("data:"):
+        from backend.imageio import data_url_bytes
+
+        try:
+            data = data_url_bytes(url)
+        except ImageInputError as exc:
+            raise _image_error(exc) from None
+        path = scratch_dir("dataurl-") / "pasted-image"
+        path.write_bytes(data)
+        return str(path)
+    path = getattr(payload, "path", None)
+    if not path:
+        raise _image_error(ImageInputError("No image was received; please upload it again."))
+    return str(path)
+
+
+class FileImage(gr.Image):
+    """gr.Image whose preprocessing hands over the uploaded file's path without opening it.
+
+    Gradio's own preprocessing opens, converts and re-encodes every upload (all frames of a GIF) before app
+    code runs, and reports unreadable files with its raw ComponentProcessingError and /tmp paths. Handlers
+    read the value with `load_user_image`, which checks the header before decoding.
+    """
+
+    is_template = True  # the browser renders it as a plain gr.Image
+
+    def __init__(self, *args, **kwargs):
+        kwargs["type"] = "filepath"
+        kwargs.setdefault("image_mode", None)
+        super().__init__(*args, **kwargs)
+
+    def preprocess(self, payload):  # noqa: D401
+        return _payload_path(payload)
+
+
+def image_input(**kwargs) -> FileImage:
+    """The image input every tab uses (same validation and error sentence everywhere)."""
+    return FileImage(**kwargs)
+
+
+class CheckedImageEditor(gr.ImageEditor):
+    """gr.ImageEditor that checks each layer's header (bytes, pixels, frames) before Gradio decodes it."""
+
+    is_template = True
+
+    def convert_and_format_image(self, file, flatten_on_white: bool = False):
+        if file is not None:
+            from backend.imageio import probe_image
+
+            try:
+                if isinstance(file, (bytes, bytearray, memoryview)):
+                    probe_image(bytes(file), name="The edited image")
+                else:
+                    if isinstance(getattr(file, "url", None), str) and file.url.startswith("data:"):
+                        file.path = _payload_path(file)
+                    probe_image(file.path, name=Path(file.orig_name or file.path).name)
+            except ImageInputError as exc:
+                raise _image_error(exc) from None
+        return super().convert_and_format_image(file, flatten_on_white=flatten_on_white)
+
+
+def editor_input(**kwargs) -> CheckedImageEditor:
+    return CheckedImageEditor(**kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Job classes: each model-running event joins ONE pool (its own concurrency_id) and is rate-limited per session
+# and per IP hash by a validator that runs when the client joins the queue, i.e. before a job is queued.
+# ---------------------------------------------------------------------------------------------------------------
+
+def _job_rates() -> dict[str, tuple[int, int]]:
+    from backend.config import job_pools
+
+    return job_pools()
+
+
+def rate_check(request: gr.Request | None, kind: str) -> None:
+    """Raise gr.Error (one log line, with ref) when `kind` jobs come too fast from this session or IP."""
+    from backend.security import RateLimited
+
+    _limit, per_min = _job_rates()[kind]
+    try:
+        throttle(request, f"job:{kind}", per_min)
+    except RateLimited as exc:
+        raise user_error(str(exc).replace(f"job:{kind}", kind.replace("_", " ")), action=f"rate:{kind}") from None
+
+
+def _with_request(validator: Callable, fn: Callable) -> None:
+    """Give the validator a `request: gr.Request` parameter when the handler has none, so the rate limit is
+    keyed by the caller (Gradio injects special arguments by signature and type hint)."""
+    import inspect
+    import typing
+
+    sig = inspect.signature(fn)
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:
+        hints = {}
+    if any(hints.get(n) in (gr.Request, typing.Optional[gr.Request]) for n in sig.parameters):
+        return
+    params = list(sig.parameters.values())
+    extra = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request)
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY) for p in params) or "request" in sig.parameters:
+        return
+    validator.__signature__ = sig.replace(parameters=[*params, extra])
+    validator.__annotations__ = {**getattr(fn, "__annotations__", {}), "request": gr.Request}
+
+
+def job(kind: str, fn: Callable | None = None) -> dict:
+    """Listener kwargs for a model-running event of class `kind` (see backend.config.job_pools()).
+
+    `concurrency_id=kind` gives every class its own pool (a slow class cannot starve battles); the validator
+    enforces the per-minute rate before the job is queued. Pass the handler as `fn` to get the validator (it
+    must mirror the handler's signature so Gradio hands it the same inputs and the gr.Request).
+    """
+    limit, _rate = _job_rates()[kind]
+    kw: dict = dict(concurrency_id=kind, concurrency_limit=limit)
+    if fn is not None:
+        @functools.wraps(fn)
+        def validator(*args, **kwargs):
+            from backend.config import MAX_CLIENT_JSON
+
+            values = (*args, *kwargs.values())
+            for v in values:  # text/JSON a client typed or forged: sized before the job is queued
+                if isinstance(v, str) and len(v) > MAX_CLIENT_JSON:
+                    raise user_error(f"One of the text fields is {len(v) // 1024} KB; the limit is "
+                                     f"{MAX_CLIENT_JSON // 1024} KB.", action=f"size:{kind}")
+            req = next((a for a in values if isinstance(a, gr.Request)), None)
+            rate_check(req, kind)
+            # Gradio checks the validator's output count against the event's inputs: one "valid" per input.
+            n = sum(1 for a in args if not isinstance(a, (gr.Request, gr.Progress, gr.EventData)))
+            ok = gr.validate(True, "")
+            return ok if n == 1 else [ok] * n
+
+        _with_request(validator, fn)
+        kw["validator"] = validator
+    return kw

@@ -98,6 +98,38 @@ def reset_settings() -> None:
         _settings = None
 
 
+# Job classes of model-running events: concurrency_id -> (concurrency limit, requests per minute per session;
+# an IP hash gets 4x). Override one with JOB_<KIND>=limit,per_minute (e.g. JOB_SVG_LEARN=1,2). Rates of 0 disable.
+JOB_POOL_DEFAULTS: dict[str, tuple[int, int]] = {
+    "battle": (2, 30),       # /new_battle: the arena must never wait behind slow jobs
+    "edit3d": (1, 120),      # renders (sliders re-render, debounced), selections, exports
+    "anomaly": (1, 20),      # inspections
+    "anomaly_slow": (1, 4),  # calibration and evaluation on a dataset zip
+    "svg": (1, 30),          # generation, style cards, edits
+    "svg_learn": (1, 3),     # few-shot style learning (seconds to minutes each)
+    "bench": (1, 6),         # Point-Bench evaluation / annotation
+}
+
+
+def job_pools() -> dict[str, tuple[int, int]]:
+    out = {}
+    for kind, (limit, rate) in JOB_POOL_DEFAULTS.items():
+        raw = os.environ.get(f"JOB_{kind.upper()}", "").strip()
+        if raw:
+            try:
+                a, b = (int(v) for v in raw.split(","))
+            except ValueError as exc:
+                raise ConfigError(f"JOB_{kind.upper()} must be 'limit,per_minute' (two integers), got {raw!r}") from exc
+            limit, rate = max(1, a), max(0, b)
+        out[kind] = (limit, rate)
+    return out
+
+
+# Sizes of client-sent JSON/text that the server stores or parses (bytes).
+MAX_SELECTION_JSON = 64 * 1024
+MAX_CLIENT_JSON = 256 * 1024
+
+
 def redact_url(url: str) -> str:
     """Database URL without its password, for display."""
     from sqlalchemy.engine import make_url
