@@ -15,7 +15,7 @@ import backend.config  # noqa: F401  (sets the offline environment before anythi
 import gradio as gr
 
 from apps.common import on_load
-from backend.config import ConfigError, get_settings
+from backend.config import ConfigError, get_settings, gradio_cache_sweep
 from backend.registry import get_registry
 from storage.db import StorageError, init_storage
 
@@ -51,8 +51,8 @@ def startup_checks() -> None:
 
 def build_demo() -> gr.Blocks:
     startup_checks()
-    # delete_cache: Gradio's own upload/output cache is swept every 10 min of files older than 30 min.
-    with gr.Blocks(title="Point-Battle & vision tools", delete_cache=(600, 1800)) as demo:
+    # delete_cache: Gradio's own upload/output cache is swept (default every 10 min, files older than 30 min).
+    with gr.Blocks(title="Point-Battle & vision tools", delete_cache=gradio_cache_sweep()) as demo:
         gr.Markdown("# Point-Battle & vision tools\nCompare pointing models blind, edit photos in 3D, inspect "
                     "anomalies and design SVG icons. Every model's backend is named on the Status tab.",
                     elem_id="app-title")
@@ -63,12 +63,20 @@ def build_demo() -> gr.Blocks:
     # api_open=False closes /gradio_api/run/<name>, which would otherwise run events directly, skipping the
     # queue, max_size, every concurrency pool and every validator (rate limit). Clients use the queue.
     demo.queue(default_concurrency_limit=4, max_size=256, api_open=False)
+    from apps import job_gate
+
+    job_gate.register(demo)  # rate and size limits of model jobs, checked before Gradio queues them
     return demo
 
 
 def launch_kwargs() -> dict:
+    from starlette.middleware import Middleware
+
+    from apps.job_gate import JobGateMiddleware
+
     return dict(theme=THEME, css=CSS, footer_links=["api", "settings"], show_error=True,
-                max_file_size="25mb", run_history=False)
+                max_file_size="25mb", run_history=False,
+                app_kwargs={"middleware": [Middleware(JobGateMiddleware)]})  # refuses jobs before queueing
 
 
 try:

@@ -234,7 +234,7 @@ def editor_input(**kwargs) -> CheckedImageEditor:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Job classes: each model-running event joins ONE pool (its own concurrency_id) and is rate-limited per session
-# and per IP hash by a validator that runs when the client joins the queue, i.e. before a job is queued.
+# and per IP hash by apps.job_gate when the client joins the queue, i.e. before a job is queued.
 # ---------------------------------------------------------------------------------------------------------------
 
 def _job_rates() -> dict[str, tuple[int, int]]:
@@ -254,53 +254,12 @@ def rate_check(request: gr.Request | None, kind: str) -> None:
         raise user_error(str(exc).replace(f"job:{kind}", kind.replace("_", " ")), action=f"rate:{kind}") from None
 
 
-def _with_request(validator: Callable, fn: Callable) -> None:
-    """Give the validator a `request: gr.Request` parameter when the handler has none, so the rate limit is
-    keyed by the caller (Gradio injects special arguments by signature and type hint)."""
-    import inspect
-    import typing
-
-    sig = inspect.signature(fn)
-    try:
-        hints = typing.get_type_hints(fn)
-    except Exception:
-        hints = {}
-    if any(hints.get(n) in (gr.Request, typing.Optional[gr.Request]) for n in sig.parameters):
-        return
-    params = list(sig.parameters.values())
-    extra = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request)
-    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY) for p in params) or "request" in sig.parameters:
-        return
-    validator.__signature__ = sig.replace(parameters=[*params, extra])
-    validator.__annotations__ = {**getattr(fn, "__annotations__", {}), "request": gr.Request}
-
-
 def job(kind: str, fn: Callable | None = None) -> dict:
     """Listener kwargs for a model-running event of class `kind` (see backend.config.job_pools()).
 
-    `concurrency_id=kind` gives every class its own pool (a slow class cannot starve battles); the validator
-    enforces the per-minute rate before the job is queued. Pass the handler as `fn` to get the validator (it
-    must mirror the handler's signature so Gradio hands it the same inputs and the gr.Request).
+    `concurrency_id=kind` gives every class its own pool, so a slow class cannot starve battles. The per-class
+    rate limit and the size caps are enforced by `apps.job_gate` when the client joins the queue, i.e. before a
+    job is queued (`fn` is accepted for readability at the call site).
     """
     limit, _rate = _job_rates()[kind]
-    kw: dict = dict(concurrency_id=kind, concurrency_limit=limit)
-    if fn is not None:
-        @functools.wraps(fn)
-        def validator(*args, **kwargs):
-            from backend.config import MAX_CLIENT_JSON
-
-            values = (*args, *kwargs.values())
-            for v in values:  # text/JSON a client typed or forged: sized before the job is queued
-                if isinstance(v, str) and len(v) > MAX_CLIENT_JSON:
-                    raise user_error(f"One of the text fields is {len(v) // 1024} KB; the limit is "
-                                     f"{MAX_CLIENT_JSON // 1024} KB.", action=f"size:{kind}")
-            req = next((a for a in values if isinstance(a, gr.Request)), None)
-            rate_check(req, kind)
-            # Gradio checks the validator's output count against the event's inputs: one "valid" per input.
-            n = sum(1 for a in args if not isinstance(a, (gr.Request, gr.Progress, gr.EventData)))
-            ok = gr.validate(True, "")
-            return ok if n == 1 else [ok] * n
-
-        _with_request(validator, fn)
-        kw["validator"] = validator
-    return kw
+    return dict(concurrency_id=kind, concurrency_limit=limit)

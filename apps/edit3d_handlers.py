@@ -228,6 +228,7 @@ def edit3d_refine(photo, selection_json, mask, box, dilate, yaw, pitch, roll, tx
 
 # ---- private UI wrappers -------------------------------------------------------------------
 
+@user_errors
 def on_upload(photo):
     """New photo: show it for clicking, clear the selection."""
     if photo is None:
@@ -239,6 +240,7 @@ def on_upload(photo):
             f"Photo {img.width}×{img.height}. Click the object you want to move (green = object, red = background).")
 
 
+@user_errors
 def on_click(photo, selection_json, mode, mask, box, dilate, yaw, pitch, roll, tx, ty, tz, scale, mirror, fov,
              thickness, horizon, hints, seg, depth, fill, harmonize, shadow, occlusion, feather,
              evt: gr.SelectData, request: gr.Request):

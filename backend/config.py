@@ -125,6 +125,21 @@ def job_pools() -> dict[str, tuple[int, int]]:
     return out
 
 
+def gradio_cache_sweep() -> tuple[int, int]:
+    """GRADIO_DELETE_CACHE="every_s,older_than_s" for Gradio's own upload/output cache (default 600,1800)."""
+    raw = os.environ.get("GRADIO_DELETE_CACHE", "600,1800")
+    try:
+        a, b = (int(v) for v in raw.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"GRADIO_DELETE_CACHE must be 'every_s,older_than_s', got {raw!r}") from exc
+    return a, b
+
+
+def max_queue_body() -> int:
+    """Cap on one queue/join or call request body (files go through the upload route, not the body)."""
+    return _int_env("MAX_QUEUE_BODY", 40 * 1024 * 1024)
+
+
 # Sizes of client-sent JSON/text that the server stores or parses (bytes).
 MAX_SELECTION_JSON = 64 * 1024
 MAX_CLIENT_JSON = 256 * 1024
