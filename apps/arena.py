@@ -12,6 +12,7 @@ import numpy as np
 
 from apps.common import client_ip, download_file, image_input, job, load_user_image, session_id, user_errors
 from backend.arena import bench_images, service
+from backend.arena.vocab import CATEGORY_LABELS, VERDICTS
 
 VOTE_LABELS = {"A": "A is better", "B": "B is better", "tie": "Tie", "bothbad": "Both bad"}
 INTRO = ("### Point Battle\nPick an image (a random Point-Bench item, your upload, webcam or an example), say what "
@@ -61,11 +62,24 @@ def new_battle(image, instruction, bench_file=None, request: gr.Request = None,
                              bench_file=bench_file or None)
     progress(1.0, desc="Done")
     status = (f"{_badge_md('A', b['badge_a'])} · {_badge_md('B', b['badge_b'])}  \n"
-              f"Category: **{bench_images.CATEGORY_LABELS.get(b['category'], b['category'])}**. "
+              f"Category: **{CATEGORY_LABELS.get(b['category'], b['category'])}**. "
               "Which model pointed better? (Skip with *New round*.)")
+    if b["identical"]:  # never ask people to judge two identical outputs
+        status = (f"{_badge_md('A', b['badge_a'])} · {_badge_md('B', b['badge_b'])}  \n"
+                  f"**{html.escape(service.IDENTICAL_MESSAGE)}**")
     bid = b["battle_id"]
     return (bid, _battle_png(b["image_a"], bid, "A"), _battle_png(b["image_b"], bid, "B"),
-            _battle_png(b["overlay"], bid, "overlay"), status, "", *_reset_buttons(True))
+            _battle_png(b["overlay"], bid, "overlay"), status, "", *_reset_buttons(not b["identical"]))
+
+
+def start_round(image, instruction, bench_file=None, request: gr.Request = None, progress=gr.Progress()):
+    """The Start button: like `new_battle`, but a failure clears the previous round and shows ONE message in the
+    status line (instead of an error badge on every output over the old reveal)."""
+    try:
+        return new_battle(image, instruction, bench_file, request, progress)
+    except gr.Error as exc:
+        msg = f"<span class='badge-warn'>⚠ Could not start the battle: {html.escape(str(exc.message))}</span>"
+        return ("", None, None, None, msg, "", *_reset_buttons(False))
 
 
 def _battle_png(img, battle_id: str, tag: str) -> str:
@@ -97,8 +111,7 @@ def vote(battle_id: str, choice: str, request: gr.Request = None) -> dict:
 
 def _reveal_md(r: dict) -> str:
     counted = "" if r["counted"] else " *(recorded, but it came faster than the minimum viewing time, so it does not count)*"
-    verdict = {"model_a": "A is better", "model_b": "B is better", "tie": "a tie", "tie (bothbad)": "both bad"}
-    return (f"**Thanks for voting ({verdict[r['winner']]}).**{counted}  \n"
+    return (f"**Thanks for voting ({VERDICTS[r['winner']]}).**{counted}  \n"
             f"Model A (orange): **{html.escape(r['model_a'])}** — {html.escape(r['label_a'])} "
             f"({(r['latency_a'] or 0):.1f} s)  \n"
             f"Model B (blue): **{html.escape(r['model_b'])}** — {html.escape(r['label_b'])} "
@@ -116,16 +129,23 @@ def _make_vote_handler(choice: str):
     return handler
 
 
-def new_round(has_bench: bool):
-    """Clear the battle (a skip records nothing) and, when the bench exists, load a fresh random item."""
-    cleared = ("", None, None, None, "", "", gr.update(value="", visible=False), *_reset_buttons(False))
-    if not has_bench:
-        return (*cleared, gr.update(), gr.update(), gr.update(), None)
-    try:
-        path, instr, note, fname = random_bench_image()
-    except gr.Error:
-        return (*cleared, gr.update(), gr.update(), gr.update(), None)
-    return (*cleared, path, instr, note, fname)
+def new_round():
+    """Clear the battle (a skip records nothing). The user's image and instruction stay: only the random-image
+    button picks a bench item."""
+    return ("", None, None, None, "", "", gr.update(value="", visible=False), *_reset_buttons(False))
+
+
+def _file_name(value) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("orig_name") or value.get("path")
+    return Path(str(value)).name if value else None
+
+
+def input_changed(image, bench_file):
+    """A bench caption belongs to its bench image: any other image (upload, webcam, example) clears it."""
+    if bench_file and _file_name(image) == bench_file:
+        return gr.update(), gr.update()
+    return "", None
 
 
 def build() -> None:
@@ -167,14 +187,19 @@ def build() -> None:
         vote_btns = list(buttons.values())
         rand_btn.click(random_bench_image, outputs=[image, instruction, category, bench_state],
                        api_name="random_bench_image")
-        go.click(new_battle, inputs=[image, instruction, bench_state],
-                 outputs=[battle_id, out_a, out_b, overlay, status, reveal, *vote_btns],
-                 api_name="new_battle", **job("battle", new_battle)).then(
+        battle_outs = [battle_id, out_a, out_b, overlay, status, reveal, *vote_btns]
+        go.click(start_round, inputs=[image, instruction, bench_state], outputs=battle_outs,
+                 api_visibility="private", **job("battle", start_round)).then(
             lambda: gr.update(visible=False, value=""), outputs=raw, api_visibility="private")
+        # The API keeps `new_battle`, which raises its error to the client (the page uses `start_round`).
+        api_go = gr.Button("Start battle (API)", visible=False)
+        api_go.click(new_battle, inputs=[image, instruction, bench_state], outputs=battle_outs,
+                     api_name="new_battle", **job("battle", new_battle))
+        image.change(input_changed, inputs=[image, bench_state], outputs=[category, bench_state],
+                     api_visibility="private", show_progress="hidden")
         for c, btn in buttons.items():
             btn.click(_make_vote_handler(c), inputs=[battle_id], outputs=[reveal, raw, *vote_btns],
                       api_visibility="private", concurrency_limit=None)
-        again.click(lambda: new_round(has_bench),
-                    outputs=[battle_id, out_a, out_b, overlay, status, reveal, raw, *vote_btns,
-                             image, instruction, category, bench_state], api_visibility="private")
+        again.click(new_round, outputs=[battle_id, out_a, out_b, overlay, status, reveal, raw, *vote_btns],
+                    api_visibility="private")
         gr.api(vote, api_name="vote")

@@ -11,47 +11,69 @@ import plotly.graph_objects as go
 
 from apps.common import download_file, download_json, user_errors
 from backend.arena import formats, service
-
-CATEGORY_CHOICES = [("Overall", "overall"), ("Spatial", "spatial"), ("Affordance", "affordance"),
-                    ("Counting", "counting"), ("Steerability", "steerable"), ("Reasoning", "reasoning"),
-                    ("Uploads", "upload")]
+from backend.arena.vocab import CATEGORY_CHOICES, leaderboard_row, plural
 METHOD_CHOICES = [("Bradley-Terry (MLE)", "bt"), ("Online Elo (K=4)", "elo")]
 TABLE_COLUMNS = ["Rank (UB)", "Model", "Rating", "95% CI", "Votes", "Win rate", "Status"]
 
 
 def _table(rep: dict) -> pd.DataFrame:
+    """Rows from vocab.leaderboard_row. Below the minimum vote count the rank is provisional and no CI is shown
+    (a bootstrap over a handful of votes says "+0/-0", which reads as certainty)."""
     rows = []
     for name, r in rep["models"].items():
-        decided = r["wins"] + r["losses"]
-        rows.append([r["rank_ub"], name, round(r["rating"]),
-                     f"+{r['ci_high'] - r['rating']:.0f}/-{r['rating'] - r['ci_low']:.0f}", r["battles"],
-                     f"{r['wins'] / decided:.0%}" if decided else "–",
-                     "preliminary" if r["battles"] < rep["min_votes"] else ""])
+        row = leaderboard_row(name, r, rep["min_votes"])
+        ci = "–" if row["provisional"] else row["ci"]
+        rank = f"{row['rank_ub']} (provisional)" if row["provisional"] else str(row["rank_ub"])
+        status = f"provisional: {plural(row['votes'], 'vote')} of {rep['min_votes']} needed" if row["provisional"] else ""
+        rows.append([rank, name, round(row["rating"]), ci, row["votes"],
+                     f"{row['win_rate']:.0%}" if row["win_rate"] is not None else "–", status])
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
+def _empty_figure(title: str, text: str) -> go.Figure:
+    """A figure that says why it is empty instead of showing bare axes."""
+    fig = go.Figure()
+    fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 16})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(title=title, height=380, margin={"t": 50, "b": 40})
+    return fig
+
+
 def _ci_plot(rep: dict) -> go.Figure:
-    names = list(rep["models"])
+    title = f"Rating with 95% bootstrap CI ({rep['method'].upper()}, {rep['bootstrap']} rounds)"
+    if not rep["models"]:
+        return _empty_figure(title, "No votes yet in this category")
+    names = [m for m, r in rep["models"].items() if r["battles"] >= rep["min_votes"]]
+    prov = [m for m, r in rep["models"].items() if r["battles"] < rep["min_votes"]]
+    fig = _ci_trace(rep, names) if names else go.Figure()
+    if prov:  # provisional models: a hollow marker, no error bar
+        fig.add_trace(go.Scatter(x=prov, y=[rep["models"][m]["rating"] for m in prov], mode="markers",
+                                 name=f"provisional (< {rep['min_votes']} votes, no CI)",
+                                 marker={"size": 10, "color": "#999999", "symbol": "circle-open"}))
+    fig.update_layout(title=title, yaxis_title="rating", xaxis_title="model", height=380, margin={"t": 50, "b": 40})
+    return fig
+
+
+def _ci_trace(rep: dict, names: list[str]) -> go.Figure:
     r = [rep["models"][m]["rating"] for m in names]
     fig = go.Figure(go.Scatter(
         x=names, y=r, mode="markers", marker={"size": 10, "color": "#0072B2"},
         error_y={"type": "data", "symmetric": False,
                  "array": [rep["models"][m]["ci_high"] - v for m, v in zip(names, r)],
                  "arrayminus": [v - rep["models"][m]["ci_low"] for m, v in zip(names, r)]}))
-    fig.update_layout(title=f"Rating with 95% bootstrap CI ({rep['method'].upper()}, {rep['bootstrap']} rounds)",
-                      yaxis_title="rating", xaxis_title="model", height=380, margin={"t": 50, "b": 40})
     return fig
 
 
 def _heatmap(table, title: str, fmt: str, colorscale: str, zmid: float | None = None) -> go.Figure:
-    fig = go.Figure()
-    if table is not None and len(table):
-        z = table.to_numpy(dtype=float)
-        text = [[("" if pd.isna(v) else format(v, fmt)) for v in row] for row in z]
-        fig.add_trace(go.Heatmap(z=z, x=list(table.columns), y=list(table.index), text=text,
-                                 texttemplate="%{text}", colorscale=colorscale, hoverongaps=False, zmid=zmid))
-        fig.update_yaxes(autorange="reversed", title="model (row)")
-        fig.update_xaxes(title="opponent (column)")
+    if table is None or not len(table):
+        return _empty_figure(title, "No votes yet in this category")
+    z = table.to_numpy(dtype=float)
+    text = [[("" if pd.isna(v) else format(v, fmt)) for v in row] for row in z]
+    fig = go.Figure(go.Heatmap(z=z, x=list(table.columns), y=list(table.index), text=text, texttemplate="%{text}",
+                               colorscale=colorscale, hoverongaps=False, zmid=zmid))
+    fig.update_yaxes(autorange="reversed", title="model (row)")
+    fig.update_xaxes(title="opponent (column)")
     fig.update_layout(title=title, height=380, margin={"t": 50, "b": 40})
     return fig
 
@@ -68,10 +90,12 @@ def refresh(method: str, category: str, with_export: bool = True):
     rep = service.leaderboard_report(method or "bt", category or "overall")
     shown = dict(CATEGORY_CHOICES).get(category, category)
     label = {v: k for k, v in CATEGORY_CHOICES}.get(rep["category"], rep["category"])
-    head = (f"**{label}** · {rep['n_battles']} counted votes of {rep['total_votes']} · last updated "
-            f"{rep['updated']} · rows marked *preliminary* have fewer than {rep['min_votes']} votes.")
+    head = (f"**{label}** · {plural(rep['n_battles'], 'counted vote')} of {rep['total_votes']} · last updated "
+            f"{rep['updated']} · ranks marked *provisional* rest on fewer than {rep['min_votes']} votes and show "
+            "no CI yet.")
     if not rep["models"]:
-        head = f"No counted votes yet for **{label or shown}**. Play a few rounds in the Point Battle tab."
+        head = (f"**{label or shown}**: no votes yet ({plural(rep['total_votes'], 'vote')} recorded, none counted). "
+                "Play a few rounds in the Point Battle tab.")
     csv_path = download_file(formats.leaderboard_csv(rep), f"arena-leaderboard-{rep['method']}-{rep['category']}.csv")
     json_path = (download_json(service.export_clean_battle(), "arena-battles-clean_battle.json") if with_export
                  else gr.update())

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from backend.arena.bench import CATEGORIES, score_points
+from backend.arena.vocab import bench_category
 from backend.config import get_settings
 from storage.db import get_storage
 from storage.repos import bench as repo
@@ -24,7 +25,6 @@ from storage.repos import bench as repo
 GRID = 50                       # PointArena's annotation grid: cell = min(W, H) / 50
 HARD_MAX_CORRECT = 1            # "hard" = at most 1 of the checked models correct
 MAX_TEXT = 300
-_ALIASES = {"affordance": "affordable", "steerability": "steerable"}
 
 
 def check_admin(token: str | None) -> None:
@@ -37,7 +37,7 @@ def check_admin(token: str | None) -> None:
 
 
 def normalise_category(category: str | None) -> str:
-    cat = _ALIASES.get(str(category or "").strip().lower(), str(category or "").strip().lower())
+    cat = bench_category(category)
     if cat not in CATEGORIES:
         raise ValueError(f"Choose a category: one of {', '.join(CATEGORIES)} (got {category!r}).")
     return cat

@@ -29,12 +29,11 @@ from typing import Any, Callable
 import numpy as np
 from PIL import Image
 
+from backend.arena.vocab import BENCH_CATEGORIES, CATEGORY_LABELS  # noqa: F401 - re-exported for bench users
 from backend.config import get_settings
 from backend.zipsafe import UNREADABLE, ZipSafetyError, resolve_inside
 
-CATEGORIES = ("affordable", "spatial", "counting", "steerable", "reasoning")
-CATEGORY_LABELS = {"affordable": "Affordance", "spatial": "Spatial", "counting": "Counting",
-                   "steerable": "Steerability", "reasoning": "Reasoning"}
+CATEGORIES = BENCH_CATEGORIES  # Point-Bench keys ("affordable"), defined in vocab
 STEER_NOTE = ("The image contains an existing original point at pixel coordinates: [{x:.1f}, {y:.1f}]. "
               "The query refers to this existing point.")
 SAVE_EVERY = 10

@@ -14,11 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.arena.formats import normalise_category
+from backend.arena.vocab import CATEGORY_LABELS, normalise_category
 from backend.config import REPO_ROOT
-
-CATEGORY_LABELS = {"affordance": "Affordance", "counting": "Counting", "reasoning": "Reasoning",
-                   "spatial": "Spatial", "steerable": "Steerability", "upload": "Your upload"}
 
 
 @dataclass(frozen=True)

@@ -16,24 +16,19 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+import orjson
 import pandas as pd
 
-from backend.arena.ratings import WINNERS
+from backend.arena.vocab import CATEGORIES, CATEGORY_ALIASES, WINNERS, normalise_category, win_rate  # noqa: F401
 
 POINTARENA_CSV_HEADER = ["Model", "Elo Rating", "Wins", "Losses", "Games", "Win Rate", "Lower CI", "Upper CI"]
-# PointArena's folder names -> our category keys ("affordable" is shown as Affordance).
-CATEGORY_ALIASES = {"affordable": "affordance", "affordance": "affordance", "counting": "counting",
-                    "spatial": "spatial", "reasoning": "reasoning", "steerable": "steerable",
-                    "steerability": "steerable", "user_upload": "upload", "upload": "upload"}
-CATEGORIES = ["affordance", "counting", "reasoning", "spatial", "steerable", "upload"]
 BATTLE_COLUMNS = ["model_a", "model_b", "winner", "judge", "anony", "tstamp", "category", "instruction",
                   "image_sha256", "sampling_prob"]
-
-
-def normalise_category(value) -> str | None:
-    if value is None or value == "":
-        return None
-    return CATEGORY_ALIASES.get(str(value).strip().lower(), str(value).strip().lower())
+# Everything an import keeps (BATTLE_COLUMNS + point fields); see `clean_battle_columns`.
+RECORD_COLUMNS = [*BATTLE_COLUMNS, "image", "points_a", "points_b", "raw_output_a", "raw_output_b", "question_id"]
+_HASH_KEYS = ("model_a", "model_b", "winner", "judge", "tstamp", "instruction", "image", "category")
+_HASH_ENCODER = json.JSONEncoder(sort_keys=True, default=str)  # same text as json.dumps(sort_keys=True, default=str)
 
 
 def _tstamp(value) -> float | None:
@@ -52,9 +47,86 @@ def _tstamp(value) -> float | None:
 
 def content_hash(rec: dict) -> str:
     """Stable identity of an imported battle, so importing the same file twice adds nothing."""
-    keys = ("model_a", "model_b", "winner", "judge", "tstamp", "instruction", "image", "category")
-    blob = json.dumps({k: rec.get(k) for k in keys}, sort_keys=True, default=str)
+    blob = _HASH_ENCODER.encode({k: rec.get(k) for k in _HASH_KEYS})
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def content_hashes(cols: dict[str, list]) -> list[str]:
+    """`content_hash` of every row of a column dict (no per-row dict of all fields)."""
+    enc, sha = _HASH_ENCODER.encode, hashlib.sha256
+    return [sha(enc(dict(zip(_HASH_KEYS, vals))).encode()).hexdigest()
+            for vals in zip(*(cols[k] for k in _HASH_KEYS))]
+
+
+def _as_str(values: list) -> list:
+    return values if all(type(v) is str for v in values) else [str(v) for v in values]
+
+
+def _mapped(values: list, fn) -> list:
+    """fn applied once per distinct value (categories, timestamps repeat a lot)."""
+    memo: dict = {}
+    out = []
+    for v in values:
+        try:
+            out.append(memo[v])
+        except KeyError:
+            out.append(memo.setdefault(v, fn(v)))
+        except TypeError:  # unhashable
+            out.append(fn(v))
+    return out
+
+
+def clean_battle_columns(items: list, full: bool = False) -> dict[str, list]:
+    """FastChat clean_battle records -> columns (BATTLE_COLUMNS, or RECORD_COLUMNS when `full`), validated.
+
+    One pass per column with C-level comprehensions; any malformed record sends us to `from_clean_battle`, which
+    names the first bad battle. Same values as `from_clean_battle`."""
+    if not isinstance(items, list):
+        raise ValueError("A clean_battle file must hold a JSON list of battles.")
+    try:
+        cols = {"model_a": _as_str([it["model_a"] for it in items]),
+                "model_b": _as_str([it["model_b"] for it in items]),
+                "winner": [it["winner"] for it in items]}
+        get = [it.get for it in items]
+    except (KeyError, TypeError, AttributeError):
+        from_clean_battle(items)  # raises with the index of the bad record
+        raise
+    bad = [w for w in pd.unique(np.asarray(cols["winner"], dtype=object)) if w not in WINNERS]
+    if bad:
+        from_clean_battle(items)
+        raise ValueError(f"Unknown winner {bad[0]!r}; expected one of {', '.join(WINNERS)}.")
+    cols["judge"] = [g("judge") for g in get]
+    cols["anony"] = [bool(g("anony", True)) for g in get]
+    ts = [g("tstamp") for g in get]
+    cols["tstamp"] = ts if all(type(t) is float for t in ts) else _mapped(ts, _tstamp)
+    cols["category"] = _mapped([g("category") for g in get], normalise_category)
+    cols["instruction"] = [g("prompt") or g("instruction") for g in get]
+    cols["image_sha256"] = [g("image_sha256") for g in get]
+    cols["sampling_prob"] = [g("sampling_prob") for g in get]
+    if full:
+        cols["image"] = [g("image_sha256") or g("image_filename") for g in get]
+        for k in ("points_a", "points_b", "raw_output_a", "raw_output_b", "question_id"):
+            cols[k] = [g(k) for g in get]
+    return cols
+
+
+def battle_columns(items, fmt: str, full: bool = False) -> dict[str, list]:
+    """Parsed battles of either format as columns (see `clean_battle_columns`)."""
+    if fmt == "clean_battle":
+        return clean_battle_columns(items, full)
+    recs = parse_battles(items, fmt)
+    return {c: [r.get(c) for r in recs] for c in (RECORD_COLUMNS if full else BATTLE_COLUMNS)}
+
+
+def read_json(path: str | Path):
+    """Decode a JSON file once with orjson; clear messages for a missing or broken file."""
+    p = Path(path)
+    try:
+        return orjson.loads(p.read_bytes())
+    except FileNotFoundError as exc:
+        raise ValueError(f"No battles file at {str(p)!r}.") from exc
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"{p.name} is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
 
 
 def from_clean_battle(items: list) -> list[dict]:
@@ -125,15 +197,11 @@ def records_to_frame(records: list[dict]) -> pd.DataFrame:
 
 
 def load_battles_file(path: str | Path, fmt: str = "clean_battle") -> pd.DataFrame:
-    """Read a battles JSON file in either format into a battles table for `ratings`."""
-    p = Path(path)
-    try:
-        items = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ValueError(f"No battles file at {str(p)!r}.") from exc
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{p.name} is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
-    return records_to_frame(parse_battles(items, fmt))
+    """Read a battles JSON file in either format into a battles table for `ratings` (decoded once, by columns)."""
+    items = read_json(path)
+    cols = battle_columns(items, fmt)
+    del items
+    return pd.DataFrame(cols, columns=BATTLE_COLUMNS)
 
 
 def leaderboard_csv(result: dict) -> str:
@@ -142,7 +210,6 @@ def leaderboard_csv(result: dict) -> str:
     w = csv.writer(buf)
     w.writerow(POINTARENA_CSV_HEADER)
     for name, r in result.get("models", {}).items():
-        decided = r["wins"] + r["losses"]
-        w.writerow([name, f"{r['rating']:.1f}", r["wins"], r["losses"], r["battles"],
-                    f"{(r['wins'] / decided) if decided else 0:.4f}", f"{r['ci_low']:.1f}", f"{r['ci_high']:.1f}"])
+        w.writerow([name, f"{r['rating']:.1f}", r["wins"], r["losses"], r["battles"], f"{win_rate(r) or 0:.4f}",
+                    f"{r['ci_low']:.1f}", f"{r['ci_high']:.1f}"])
     return buf.getvalue()

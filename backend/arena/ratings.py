@@ -10,26 +10,27 @@ Why these choices (see docs/arena.md):
   collapse to at most 50*49*3 rows, so a bootstrap round is a multinomial re-weighting of those rows
   and a refit that costs milliseconds (identical in distribution to resampling battles with replacement).
 - Confidence intervals are seeded bootstrap percentiles, never PointArena's `±1.96*K*sqrt(N)/2`.
-No I/O happens here except in `main()` (the CLI).
+No I/O happens here; the command line lives in `backend/arena/cli.py`.
+Two entry points give identical results on the same battles: `compute_leaderboard(battles)` for a per-battle table
+(a file) and `compute_leaderboard_from_counts(counts)` for (model_a, model_b, winner, n) rows that the database
+aggregates with GROUP BY (storage/repos/arena.py).
 """
 from __future__ import annotations
 
-import argparse
-import json
+import importlib
 import math
-import sys
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
+
+from backend.arena.vocab import LEADERBOARD_COLUMNS, OUTCOME, WINNERS, leaderboard_row
 
 # Constants (FastChat): online Elo and the Elo scale on which BT is reported.
 K_FACTOR = 4.0
 BASE = 10.0
 SCALE = 400.0
 INIT_RATING = 1000.0
-WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
-OUTCOME = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
 DEFAULT_BOOTSTRAP = 100
 CI_LEVEL = 0.95
 
@@ -280,11 +281,14 @@ def model_stats(df: pd.DataFrame) -> pd.DataFrame:
     return stats_from_codes(*encode_battles(df)[:4])
 
 
-def stats_from_codes(models, ia, ib, y2) -> pd.DataFrame:
+def stats_from_codes(models, ia, ib, y2, n=None) -> pd.DataFrame:
+    """Per-model counts from outcome codes; `n` = how many battles each row stands for (default 1 each)."""
     m = len(models)
 
     def count(idx, mask):
-        return np.bincount(idx[mask], minlength=m)
+        if n is None:
+            return np.bincount(idx[mask], minlength=m)
+        return np.bincount(idx[mask], weights=n[mask], minlength=m).astype(np.int64)
 
     wins = count(ia, y2 == 2) + count(ib, y2 == 0)
     losses = count(ia, y2 == 0) + count(ib, y2 == 2)
@@ -337,12 +341,7 @@ def compute_leaderboard(battles_df: pd.DataFrame, method: str = "bt", bootstrap:
     models, eia, eib, ey2, ew = encode_battles(df)
     if method == "bt":
         ia, ib, y, w = collapse(models, eia, eib, ey2, ew)
-        beta = fit_bt(ia, ib, y, w, len(models), reg=reg)
-        rating = to_elo_scale(beta, models, anchor=anchor)
-        samples = None
-        if bootstrap:
-            raw = bootstrap_bt(ia, ib, y, w, len(models), bootstrap, seed=seed, reg=reg, x0=beta)
-            samples = np.stack([to_elo_scale(b, models, anchor=anchor) for b in raw])
+        rating, samples = _bt_with_bootstrap(models, (ia, ib, y, w), bootstrap, seed, anchor, reg)
     else:
         online = compute_elo(df, k=k)
         rating = np.array([online[m] for m in models])
@@ -352,83 +351,100 @@ def compute_leaderboard(battles_df: pd.DataFrame, method: str = "bt", bootstrap:
             pick = rng.choice(len(df), size=(bootstrap, len(df)), replace=True, p=ew / ew.sum())
             samples = _elo_matrix(eia, eib, ey2 / 2.0, len(models), pick, k, BASE, SCALE, INIT_RATING)
             rating = np.median(samples, axis=0)
+    out["models"] = _summarise(models, rating, samples, stats_from_codes(models, eia, eib, ey2))
+    return out
+
+
+def _bt_with_bootstrap(models, rows, bootstrap, seed, anchor, reg):
+    """(ratings on the Elo scale, bootstrap samples or None) from collapsed rows (ia, ib, y, w)."""
+    ia, ib, y, w = rows
+    beta = fit_bt(ia, ib, y, w, len(models), reg=reg)
+    rating = to_elo_scale(beta, models, anchor=anchor)
+    samples = None
+    if bootstrap:
+        raw = bootstrap_bt(ia, ib, y, w, len(models), bootstrap, seed=seed, reg=reg, x0=beta)
+        samples = np.stack([to_elo_scale(b, models, anchor=anchor) for b in raw])
+    return rating, samples
+
+
+def _summarise(models, rating, samples, stats) -> dict:
     if samples is not None:
         lo = np.quantile(samples, (1 - CI_LEVEL) / 2, axis=0)
         hi = np.quantile(samples, 1 - (1 - CI_LEVEL) / 2, axis=0)
     else:
         lo = hi = rating
     ranks = rank_upper_bound(lo, hi)
-    stats = stats_from_codes(models, eia, eib, ey2)
+    res = {}
     for i, m in enumerate(models):
         st = stats.loc[m] if m in stats.index else {"battles": 0, "wins": 0, "losses": 0, "ties": 0}
-        out["models"][m] = {"rating": float(rating[i]), "ci_low": float(lo[i]), "ci_high": float(hi[i]),
-                            "rank_ub": int(ranks[i]), "battles": int(st["battles"]), "wins": int(st["wins"]),
-                            "losses": int(st["losses"]), "ties": int(st["ties"])}
-    out["models"] = dict(sorted(out["models"].items(), key=lambda kv: -kv[1]["rating"]))
+        res[m] = {"rating": float(rating[i]), "ci_low": float(lo[i]), "ci_high": float(hi[i]),
+                  "rank_ub": int(ranks[i]), "battles": int(st["battles"]), "wins": int(st["wins"]),
+                  "losses": int(st["losses"]), "ties": int(st["ties"])}
+    return dict(sorted(res.items(), key=lambda kv: -kv[1]["rating"]))
+
+
+def encode_counts(counts: pd.DataFrame):
+    """(models, ia, ib, y2, n) from aggregated rows with columns model_a, model_b, winner, n."""
+    if counts.empty:
+        return [], *(np.zeros(0, np.int64) for _ in range(3)), np.zeros(0)
+    seen = pd.unique(counts["winner"].to_numpy(dtype=object))
+    bad = [x for x in seen if x not in OUTCOME]
+    if bad:
+        raise ValueError(f"Unknown winner value {bad[0]!r}; expected one of {', '.join(WINNERS)}.")
+    a = counts["model_a"].astype(str).to_numpy()
+    b = counts["model_b"].astype(str).to_numpy()
+    if np.any(a == b):
+        raise ValueError("A battle pits a model against itself; each battle needs two different models.")
+    models = sorted(set(a) | set(b))
+    pos = {m: i for i, m in enumerate(models)}
+    ia = np.fromiter((pos[x] for x in a), np.int64, len(a))
+    ib = np.fromiter((pos[x] for x in b), np.int64, len(b))
+    y2 = np.fromiter((int(OUTCOME[x] * 2) for x in counts["winner"]), np.int64, len(a))
+    return models, ia, ib, y2, counts["n"].to_numpy(dtype=float)
+
+
+def compute_leaderboard_from_counts(counts: pd.DataFrame, bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 0, *,
+                                    anchor: tuple[str, float] | None = None, reg: float = 0.0) -> dict:
+    """Bradley-Terry leaderboard from (model_a, model_b, winner, n) rows: the SQL `GROUP BY` of counted battles.
+
+    Equal to `compute_leaderboard(battles, "bt", ...)` on the battles those rows count (same unique rows, same
+    weights, same fits and bootstrap draws), without ever holding one row per battle."""
+    if bootstrap < 0:
+        raise ValueError("The number of bootstrap rounds must be 0 or more.")
+    models, ia2, ib2, y2, n = encode_counts(counts)
+    total = int(round(float(n.sum()))) if len(n) else 0
+    out = {"method": "bt", "bootstrap": int(bootstrap), "seed": int(seed), "n_battles": total, "models": {}}
+    if total == 0:
+        return out
+    keep = n > 0
+    ia2, ib2, y2, n = ia2[keep], ib2[keep], y2[keep], n[keep]
+    rating, samples = _bt_with_bootstrap(models, collapse(models, ia2, ib2, y2, n), bootstrap, seed, anchor, reg)
+    out["models"] = _summarise(models, rating, samples, stats_from_codes(models, ia2, ib2, y2, n))
     return out
 
 
-def leaderboard_table(result: dict) -> pd.DataFrame:
-    """One row per model in rating order, with the +/- CI text FastChat shows."""
-    rows = []
-    for name, r in result.get("models", {}).items():
-        decided = r["wins"] + r["losses"]
-        rows.append({"rank_ub": r["rank_ub"], "model": name, "rating": round(r["rating"], 1),
-                     "ci": f"+{r['ci_high'] - r['rating']:.1f}/-{r['rating'] - r['ci_low']:.1f}",
-                     "ci_low": round(r["ci_low"], 1), "ci_high": round(r["ci_high"], 1), "votes": r["battles"],
-                     "wins": r["wins"], "losses": r["losses"], "ties": r["ties"],
-                     "win_rate": round(r["wins"] / decided, 3) if decided else None})
-    return pd.DataFrame(rows, columns=["rank_ub", "model", "rating", "ci", "ci_low", "ci_high", "votes", "wins",
-                                       "losses", "ties", "win_rate"])
+def pairwise_tables_from_counts(counts: pd.DataFrame, models: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`pairwise_tables` from aggregated (model_a, model_b, winner, n) rows."""
+    def table(rows):
+        if rows.empty:
+            return pd.DataFrame(0, index=models, columns=models, dtype=np.int64)
+        t = rows.pivot_table(index="model_a", columns="model_b", values="n", aggfunc="sum", fill_value=0)
+        return t.reindex(index=models, columns=models, fill_value=0).astype(np.int64)
+
+    n = table(counts)
+    a_w = table(counts[counts["winner"] == "model_a"])
+    b_w = table(counts[counts["winner"] == "model_b"])
+    count = n + n.T
+    decided = a_w + a_w.T + b_w + b_w.T
+    frac = (a_w + b_w.T) / decided.where(decided > 0)
+    return count, frac
 
 
-# ---------------------------------------------------------------- CLI
-
-def main(argv: list[str] | None = None) -> int:
-    from backend.arena.formats import load_battles_file
-
-    ap = argparse.ArgumentParser(prog="python -m backend.arena.ratings",
-                                 description="Arena ratings (Elo or Bradley-Terry with bootstrap CIs) from a battles file.")
-    ap.add_argument("--battles", required=True, help="JSON file of battles")
-    ap.add_argument("--format", choices=["clean_battle", "pointarena"], default="clean_battle",
-                    help="clean_battle = FastChat list of {model_a, model_b, winner, judge, anony, tstamp}; "
-                         "pointarena = PointArena dynamic_results.json")
-    ap.add_argument("--method", choices=["elo", "bt"], default="bt")
-    ap.add_argument("--bootstrap", type=int, default=DEFAULT_BOOTSTRAP, help="rounds; 0 = point estimate only")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--anchor", default=None, help="MODEL=RATING to pin one model (default: mean 1000)")
-    ap.add_argument("--daily-cap", type=int, default=None, help="max votes per judge per UTC day (off)")
-    ap.add_argument("--dedup-quantile", type=float, default=None, help="e.g. 0.9999 (off)")
-    ap.add_argument("--ipw", action="store_true", help="inverse-probability weight by sampling_prob")
-    ap.add_argument("--prior", type=float, default=0.0,
-                    help="BT only: L2 penalty in battles' units (the app uses 1.0 for small data); 0 = pure MLE")
-    ap.add_argument("--out", default=None, help="write the result JSON here")
-    args = ap.parse_args(argv)
-    anchor = None
-    if args.anchor:
-        name, _, val = args.anchor.rpartition("=")
-        try:
-            anchor = (name, float(val))
-        except ValueError:
-            ap.error("--anchor must look like MODEL=1000")
-    try:
-        df = load_battles_file(args.battles, args.format)
-        res = compute_leaderboard(df, args.method, args.bootstrap, args.seed, anchor=anchor,
-                                  daily_cap=args.daily_cap, dedup_quantile=args.dedup_quantile, ipw=args.ipw,
-                                  reg=args.prior)
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    table = leaderboard_table(res)
-    print(f"{res['method'].upper()} ratings from {res['n_battles']} counted battles "
-          f"(bootstrap {res['bootstrap']}, seed {res['seed']})")
-    print(table[["rank_ub", "model", "rating", "ci", "votes", "wins", "losses", "ties"]].to_string(index=False))
-    text = json.dumps(res, indent=2)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-    return 0
+def leaderboard_table(result: dict, min_votes: int = 0) -> pd.DataFrame:
+    """One row per model in rating order, with the +/- CI text FastChat shows (vocab.leaderboard_row)."""
+    rows = [leaderboard_row(name, r, min_votes) for name, r in result.get("models", {}).items()]
+    return pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+if __name__ == "__main__":  # `python -m backend.arena.ratings` keeps working; the CLI lives in cli.py
+    raise SystemExit(importlib.import_module("backend.arena.cli").ratings_main())

@@ -6,12 +6,14 @@ functions. Ratings are recomputed from the raw tables, cached for a short TTL, n
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,7 @@ from PIL import Image
 
 from backend.pointing.types import is_system_failure
 from backend.arena import abuse, bench_images, formats, matchmaking, ratings, render
+from backend.arena.vocab import CHOICES
 from backend.config import get_settings
 from storage.db import get_storage
 from storage.identity import salted_hash
@@ -26,8 +29,6 @@ from storage.models import utcnow
 from storage.repos import arena as repo
 from storage.repos.images import image_sha256, store_image
 
-CHOICES = {"A": "model_a", "B": "model_b", "tie": "tie", "bothbad": "tie (bothbad)",
-           "model_a": "model_a", "model_b": "model_b", "tie (bothbad)": "tie (bothbad)", "both_bad": "tie (bothbad)"}
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="arena")
 
 
@@ -116,12 +117,28 @@ def start_battle(image: Image.Image, instruction: str, *, session_id: str, clien
                   latency_a=ra.latency_s, latency_b=rb.latency_s,
                   invalid=is_system_failure(ra) or is_system_failure(rb),
                   ref_point=list(ref_point) if ref_point else None, source="live")
+    identical = same_answer(ra, rb)
+    if identical:  # nothing to judge: stored for the record, never offered for a vote (see `vote`)
+        fields["extra"] = {"identical": True}
     get_storage().write(lambda s: repo.insert_battle(s, **fields))
-    return {"battle_id": battle_id, "category": category, "ref_point": ref_point,
+    return {"battle_id": battle_id, "category": category, "ref_point": ref_point, "identical": identical,
             "image_a": render.render_side(image, ra.points, "A", ref_point),
             "image_b": render.render_side(image, rb.points, "B", ref_point),
             "overlay": render.render_overlay(image, ra.points, rb.points, ref_point),
             "badge_a": badge(ra), "badge_b": badge(rb), "n_points": (len(ra.points), len(rb.points))}
+
+
+IDENTICAL_MESSAGE = ("Both models gave the identical answer, so there is nothing to judge. The battle is stored "
+                     "but not rated; start a new round.")
+
+
+def same_answer(ra, rb) -> bool:
+    """Both sides produced the same output (e.g. the `ocr` pointer falling back to `lite0-cam`): same points, to
+    a hundredth of a pixel, or both no point at all."""
+    def key(res):
+        return [(round(float(x), 2), round(float(y), 2)) for x, y in res.points]
+
+    return key(ra) == key(rb)
 
 
 def badge(res) -> str:
@@ -146,6 +163,8 @@ def vote(battle_id: str, choice: str, *, session_id: str) -> dict:
         b = repo.get_battle(s, battle_id)
         if b is None:
             raise repo.VoteRejected("This battle does not exist. Start a new round.")
+        if (b.get("extra") or {}).get("identical"):
+            raise repo.VoteRejected(IDENTICAL_MESSAGE)
         dwell = (utcnow() - pd.Timestamp(b["created"]).to_pydatetime()).total_seconds()
         counted = dwell >= lim.min_dwell_s
         repo.insert_vote(s, battle_id, session_id=session_id, judge_id=salted_hash(session_id, "judge"),
@@ -175,13 +194,48 @@ _cache_lock = threading.Lock()
 
 
 def _battles_frame(category: str | None) -> pd.DataFrame:
+    """Every voted battle as a per-battle table (only for prompt dedup, which needs each battle's prompt)."""
     rows = get_storage().read(lambda s: repo.voted_battles(s, category))
     return formats.records_to_frame(rows) if rows else pd.DataFrame(columns=formats.BATTLE_COLUMNS + ["invalid"])
 
 
-def _anchor():
-    import os
+def _counts_frame(category: str | None, daily_cap: int | None) -> pd.DataFrame:
+    """(model_a, model_b, winner, n) of counted votes, aggregated by the database (GROUP BY)."""
+    rows = get_storage().read(lambda s: repo.outcome_counts(s, category, daily_cap))
+    return pd.DataFrame(rows, columns=["model_a", "model_b", "winner", "n"])
 
+
+def _vote_order_frame(category: str | None) -> pd.DataFrame:
+    """Counted votes in vote order as three plain columns (online Elo needs the order, nothing else)."""
+    def _r(s):
+        rows = list(repo.iter_counted_votes(s, category))
+        return pd.DataFrame(rows, columns=["model_a", "model_b", "winner"])
+
+    return get_storage().read(_r)
+
+
+def _compute(method: str, category: str | None, bootstrap: int, seed: int, lim: abuse.ArenaLimits):
+    """(result, pairwise counts, win fraction, total voted). The database aggregates whenever it can: BT needs only
+    the (a, b, outcome) counts; online Elo streams the three columns in vote order; only prompt dedup needs rows."""
+    total = get_storage().read(lambda s: repo.count_voted(s, category))
+    if lim.dedup_quantile is None and method == "bt":
+        counts = _counts_frame(category, lim.daily_vote_cap)
+        res = ratings.compute_leaderboard_from_counts(counts, bootstrap, seed, anchor=_anchor(), reg=lim.bt_prior)
+        pc, frac = (ratings.pairwise_tables_from_counts(counts, list(res["models"])) if res["models"]
+                    else (None, None))
+        return res, pc, frac, total
+    if lim.dedup_quantile is None and not lim.daily_vote_cap:
+        df = _vote_order_frame(category)
+    else:
+        df = _battles_frame(category)
+    res = ratings.compute_leaderboard(df, method, bootstrap, seed, anchor=_anchor(), daily_cap=lim.daily_vote_cap,
+                                      dedup_quantile=lim.dedup_quantile, reg=lim.bt_prior)
+    counted = ratings.countable(df) if not df.empty else df
+    pc, frac = ratings.pairwise_tables(counted, list(res["models"])) if len(counted) else (None, None)
+    return res, pc, frac, total
+
+
+def _anchor():
     raw = os.environ.get("ARENA_ANCHOR", "")
     name, _, val = raw.rpartition("=")
     try:
@@ -203,13 +257,9 @@ def leaderboard_report(method: str = "bt", category: str | None = None, bootstra
         hit = _cache.get(key)
     if hit and not fresh and now - hit[0] < lim.cache_ttl_s:
         return hit[1]
-    df = _battles_frame(category)
-    res = ratings.compute_leaderboard(df, method, bootstrap, seed, anchor=_anchor(), daily_cap=lim.daily_vote_cap,
-                                      dedup_quantile=lim.dedup_quantile, reg=lim.bt_prior)
-    counted = ratings.countable(df) if not df.empty else df
-    count, frac = ratings.pairwise_tables(counted, list(res["models"])) if len(counted) else (None, None)
+    res, count, frac, total = _compute(method, category, bootstrap, seed, lim)
     res.update({"category": category or "overall", "updated": utcnow().isoformat(timespec="seconds") + "Z",
-                "min_votes": lim.min_votes_shown, "total_votes": int(len(df)), "pair_counts": count,
+                "min_votes": lim.min_votes_shown, "total_votes": total, "pair_counts": count,
                 "win_fraction": frac})
     with _cache_lock:
         _cache[key] = (now, res)
@@ -236,47 +286,90 @@ def _active_inputs():
 
 # ---------------------------------------------------------------- import / export / admin
 
+def _clean_record(b: dict) -> dict:
+    """One stored battle as a FastChat clean_battle record plus the point fields."""
+    pa, pb = b["points_a"] or {}, b["points_b"] or {}
+    return {"question_id": b["id"], "model_a": b["model_a"], "model_b": b["model_b"], "winner": b["winner"],
+            "judge": b["judge_id"], "anony": b["anony"], "tstamp": b["vote_tstamp"] or b["tstamp"],
+            "turn": 1, "category": b["category"], "prompt": b["instruction"],
+            "image_sha256": b["image_sha256"], "image_source": b["image_source"],
+            "points_a": pa.get("norm"), "points_b": pb.get("norm"),
+            "points_px_a": pa.get("px"), "points_px_b": pb.get("px"),
+            "raw_output_a": b["raw_a"], "raw_output_b": b["raw_b"], "parse_ok_a": b["parse_ok_a"],
+            "parse_ok_b": b["parse_ok_b"], "latency_a": b["latency_a"], "latency_b": b["latency_b"],
+            "sampling_prob": b["sampling_prob"], "swapped": b["swapped"],
+            "prompt_template": b["prompt_template"], "version_a": b["version_a"], "version_b": b["version_b"],
+            "invalid": b["invalid"], "counted": b["vote_counted"], "source": b["source"]}
+
+
+def iter_clean_battle(voted_only: bool = True) -> Iterator[dict]:
+    """All battles as clean_battle records, streamed from the database (constant memory for a million)."""
+    with get_storage().session() as s:
+        for b in repo.iter_battle_rows(s, voted_only):
+            yield _clean_record(b)
+
+
 def export_clean_battle(voted_only: bool = True) -> list[dict]:
     """All battles as FastChat clean_battle records plus the point fields."""
-    out = []
-    for b in get_storage().read(lambda s: repo.all_battles(s, voted_only)):
-        out.append({"question_id": b["id"], "model_a": b["model_a"], "model_b": b["model_b"], "winner": b["winner"],
-                    "judge": b["judge_id"], "anony": b["anony"], "tstamp": b["vote_tstamp"] or b["tstamp"],
-                    "turn": 1, "category": b["category"], "prompt": b["instruction"],
-                    "image_sha256": b["image_sha256"], "image_source": b["image_source"],
-                    "points_a": (b["points_a"] or {}).get("norm"), "points_b": (b["points_b"] or {}).get("norm"),
-                    "points_px_a": (b["points_a"] or {}).get("px"), "points_px_b": (b["points_b"] or {}).get("px"),
-                    "raw_output_a": b["raw_a"], "raw_output_b": b["raw_b"], "parse_ok_a": b["parse_ok_a"],
-                    "parse_ok_b": b["parse_ok_b"], "latency_a": b["latency_a"], "latency_b": b["latency_b"],
-                    "sampling_prob": b["sampling_prob"], "swapped": b["swapped"],
-                    "prompt_template": b["prompt_template"], "version_a": b["version_a"], "version_b": b["version_b"],
-                    "invalid": b["invalid"], "counted": b["vote_counted"], "source": b["source"]})
-    return out
+    return list(iter_clean_battle(voted_only))
 
 
-def import_battles(items, fmt: str) -> dict:
-    """Add battles from a clean_battle or PointArena file; content already stored is skipped."""
-    records = formats.parse_battles(items, fmt)
+IMPORT_CHUNK = 5_000  # battles per transaction: live votes get the database between chunks
 
-    def _w(s):
-        added = 0
-        for r in records:
-            pa, pb = r.get("points_a"), r.get("points_b")
-            battle = dict(id=uuid.uuid4().hex, judge_id=(str(r["judge"])[:64] if r.get("judge") else None),
-                          image_sha256=r.get("image_sha256"), image_source=f"import:{r.get('image') or ''}"[:256],
-                          category=r.get("category"), instruction=r.get("instruction"), model_a=r["model_a"][:128],
-                          model_b=r["model_b"][:128], sampling_prob=r.get("sampling_prob"), swapped=False,
-                          anony=r["anony"], points_a={"raw": pa} if pa is not None else None,
-                          points_b={"raw": pb} if pb is not None else None, raw_a=r.get("raw_output_a"),
-                          raw_b=r.get("raw_output_b"), parse_ok_a=pa is not None, parse_ok_b=pb is not None,
-                          invalid=False, source=fmt)
-            added += repo.import_battle(s, battle, r["winner"], formats.content_hash(r), r.get("tstamp"),
-                                        question_id=r.get("question_id"))
-        return added
 
-    added = get_storage().write(_w)
+def _import_rows(cols: dict, hashes: list[str], lo: int, hi: int, fmt: str):
+    """Battle and vote rows (plain dicts, all keys present) for records lo..hi of a parsed file."""
+    now = utcnow()
+    ids = os.urandom(16 * (hi - lo)).hex()
+    battles, votes = [], []
+    for j, i in enumerate(range(lo, hi)):
+        t = cols["tstamp"][i]
+        when = datetime.fromtimestamp(t, tz=timezone.utc).replace(tzinfo=None) if t else now
+        judge = cols["judge"][i]
+        judge = str(judge)[:64] if judge else None
+        pa, pb = cols["points_a"][i], cols["points_b"][i]
+        bid = ids[32 * j:32 * j + 32]
+        battles.append({"id": bid, "created": when, "judge_id": judge, "image_sha256": cols["image_sha256"][i],
+                        "image_source": f"import:{cols['image'][i] or ''}"[:256], "category": cols["category"][i],
+                        "instruction": cols["instruction"][i], "model_a": cols["model_a"][i][:128],
+                        "model_b": cols["model_b"][i][:128], "sampling_prob": cols["sampling_prob"][i],
+                        "swapped": False, "anony": cols["anony"][i],
+                        "points_a": {"raw": pa} if pa is not None else None,
+                        "points_b": {"raw": pb} if pb is not None else None, "raw_a": cols["raw_output_a"][i],
+                        "raw_b": cols["raw_output_b"][i], "parse_ok_a": pa is not None, "parse_ok_b": pb is not None,
+                        "invalid": False, "source": fmt, "content_hash": hashes[i]})
+        votes.append({"battle_id": bid, "created": when, "session_id": None, "judge_id": judge,
+                      "winner": cols["winner"][i], "dwell_s": None, "counted": True, "note": f"imported:{fmt}"})
+    return battles, votes
+
+
+def import_battles(items, fmt: str, progress: Callable[[int, int], None] | None = None,
+                   chunk: int = IMPORT_CHUNK) -> dict:
+    """Add battles from a clean_battle or PointArena file; content already stored is skipped (by the database:
+    a unique content hash and INSERT … ON CONFLICT DO NOTHING; COPY on PostgreSQL). One transaction per chunk."""
+    cols = formats.battle_columns(items, fmt, full=True)
+    n = len(cols["model_a"])
+    hashes = formats.content_hashes(cols)
+    added = 0
+    for lo in range(0, n, chunk):
+        hi = min(n, lo + chunk)
+        battles, votes = _import_rows(cols, hashes, lo, hi, fmt)
+        qids = [str(q)[:32] for q in cols["question_id"][lo:hi] if q]
+
+        def _w(s, battles=battles, votes=votes, qids=qids):
+            if qids:  # our own export coming back: question_id is our battle id
+                seen = repo.existing_ids(s, qids)
+                if seen:
+                    skip = {b["id"] for b, q in zip(battles, cols["question_id"][lo:hi]) if q and str(q)[:32] in seen}
+                    battles = [b for b in battles if b["id"] not in skip]
+                    votes = [v for v in votes if v["battle_id"] not in skip]
+            return repo.bulk_insert_battles(s, battles, votes)
+
+        added += get_storage().write(_w)
+        if progress:
+            progress(hi, n)
     clear_cache()
-    return {"read": len(records), "added": added, "skipped": len(records) - added}
+    return {"read": n, "added": added, "skipped": n - added}
 
 
 def check_admin(token: str | None) -> None:

@@ -2,16 +2,19 @@
 per battle (the database enforces "at most one vote", not just the UI)."""
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import ArenaBattle, ArenaVote
+from backend.arena.vocab import WINNERS
+from storage.models import ArenaBattle, ArenaVote, utcnow
 from storage.repos.sessions import touch_session
-
-WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
 
 
 class VoteRejected(ValueError):
@@ -92,35 +95,6 @@ def voted_battles(s: Session, category: str | None = None) -> list[dict]:
     return out
 
 
-def all_battles(s: Session, voted_only: bool = True) -> list[dict]:
-    """Full rows for export (clean_battle + point fields)."""
-    q = select(ArenaBattle, ArenaVote).outerjoin(ArenaVote, ArenaVote.battle_id == ArenaBattle.id)
-    if voted_only:
-        q = q.where(ArenaVote.id.is_not(None))
-    return [battle_dict(b, v) for b, v in s.execute(q.order_by(ArenaBattle.created, ArenaBattle.id))]
-
-
-def import_battle(s: Session, battle: dict, winner: str, content_hash: str, tstamp: float | None,
-                  question_id: str | None = None) -> bool:
-    """Insert an imported battle and its vote unless the same content (or our own battle id) is already stored."""
-    if question_id and s.get(ArenaBattle, str(question_id)[:32]) is not None:
-        return False
-    if s.scalar(select(ArenaBattle.id).where(ArenaBattle.content_hash == content_hash)) is not None:
-        return False
-    when = {"created": datetime.fromtimestamp(tstamp, tz=timezone.utc).replace(tzinfo=None)} if tstamp else {}
-    try:
-        with s.begin_nested():
-            b = ArenaBattle(content_hash=content_hash, **when, **battle)
-            s.add(b)
-            s.flush()
-            s.add(ArenaVote(battle_id=b.id, session_id=None, judge_id=battle.get("judge_id"), winner=winner,
-                            dwell_s=None, counted=True, note=f"imported:{battle.get('source')}", **when))
-            s.flush()
-    except IntegrityError:
-        return False
-    return True
-
-
 def counts(s: Session) -> dict:
     return {"battles": s.scalar(select(func.count()).select_from(ArenaBattle)) or 0,
             "votes": s.scalar(select(func.count()).select_from(ArenaVote)) or 0,
@@ -138,3 +112,149 @@ def recent_battle_times(s: Session, *, session_id: str | None = None, ip_hash: s
     else:
         return 0
     return s.scalar(q) or 0
+
+
+# ---------------------------------------------------------------- aggregation for ratings (issue 14)
+
+def count_filters(category: str | None = None) -> list:
+    """The one definition of a counted vote, as SQL: voted, anonymous, valid, counted (min dwell), category.
+
+    Mirrors `backend.arena.ratings.countable` (NULL anony = anonymous, NULL invalid = valid, NULL counted = counted).
+    Admin exclusions (trustid) belong here too, so every aggregate honours them."""
+    conds = [ArenaVote.winner.is_not(None), func.coalesce(ArenaBattle.anony, True).is_(True),
+             func.coalesce(ArenaBattle.invalid, False).is_(False), func.coalesce(ArenaVote.counted, True).is_(True)]
+    if category:
+        conds.append(ArenaBattle.category == category)
+    return conds
+
+
+def _vote_time():
+    return func.coalesce(ArenaVote.created, ArenaBattle.created)
+
+
+def _capped(category: str | None, daily_cap: int | None):
+    """Counted votes as a subquery (model_a, model_b, winner); with a daily cap, each judge's first `daily_cap`
+    counted votes per UTC day (FastChat `limit_user_votes`), by ROW_NUMBER() over (judge, day) in vote order."""
+    cols = [ArenaBattle.model_a.label("model_a"), ArenaBattle.model_b.label("model_b"),
+            ArenaVote.winner.label("winner")]
+    base = select(*cols).join(ArenaVote, ArenaVote.battle_id == ArenaBattle.id).where(*count_filters(category))
+    if not daily_cap:
+        return base.subquery()
+    judge = func.coalesce(ArenaVote.judge_id, ArenaBattle.judge_id)
+    day = func.date(_vote_time())
+    rank = func.row_number().over(partition_by=(judge, day), order_by=(_vote_time(), ArenaVote.id))
+    ranked = base.add_columns(rank.label("rk")).subquery()
+    return select(ranked.c.model_a, ranked.c.model_b, ranked.c.winner).where(ranked.c.rk <= daily_cap).subquery()
+
+
+def outcome_counts(s: Session, category: str | None = None, daily_cap: int | None = None) -> list[tuple]:
+    """(model_a, model_b, winner, n) for counted votes: at most 3·M² rows, whatever the number of battles."""
+    sub = _capped(category, daily_cap)
+    q = (select(sub.c.model_a, sub.c.model_b, sub.c.winner, func.count().label("n"))
+         .group_by(sub.c.model_a, sub.c.model_b, sub.c.winner))
+    return [tuple(r) for r in s.execute(q)]
+
+
+def iter_counted_votes(s: Session, category: str | None = None, chunk: int = 20_000) -> Iterator[tuple]:
+    """(model_a, model_b, winner) of counted votes in vote order, streamed as plain tuples (online Elo)."""
+    q = (select(ArenaBattle.model_a, ArenaBattle.model_b, ArenaVote.winner)
+         .join(ArenaVote, ArenaVote.battle_id == ArenaBattle.id).where(*count_filters(category))
+         .order_by(ArenaVote.created, ArenaVote.id).execution_options(yield_per=chunk))
+    for part in s.execute(q).partitions():
+        yield from part
+
+
+def count_voted(s: Session, category: str | None = None) -> int:
+    """Every voted battle (counted or not) in the category."""
+    q = select(func.count()).select_from(ArenaVote).join(ArenaBattle, ArenaVote.battle_id == ArenaBattle.id)
+    if category:
+        q = q.where(ArenaBattle.category == category)
+    return int(s.scalar(q) or 0)
+
+
+# ---------------------------------------------------------------- bulk import / streaming export
+
+def _insert_ignoring(s: Session, table):
+    """INSERT … ON CONFLICT DO NOTHING for the session's dialect."""
+    name = s.get_bind().dialect.name
+    if name == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing()
+    if name == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing()
+    return insert(table)
+
+
+def existing_ids(s: Session, ids: list[str]) -> set[str]:
+    out: set[str] = set()
+    for i in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+        part = ids[i:i + 900]
+        out.update(s.scalars(select(ArenaBattle.id).where(ArenaBattle.id.in_(part))))
+    return out
+
+
+def bulk_insert_battles(s: Session, battles: list[dict], votes: list[dict]) -> int:
+    """Insert imported battles (each with a fresh id and a content hash) and their votes in this transaction.
+
+    Battles whose content hash is already stored are skipped by the database (ON CONFLICT DO NOTHING); the votes
+    are then written only for the battles that went in. Returns how many battles were added."""
+    if not battles:
+        return 0
+    if s.get_bind().dialect.name == "postgresql":
+        added = _pg_copy_battles(s, battles)
+    else:
+        ids = [b["id"] for b in battles]
+        before = existing_ids(s, ids)  # ids are fresh, but a caller may pass a stored one: never vote on it
+        s.execute(_insert_ignoring(s, ArenaBattle.__table__), battles)
+        added = existing_ids(s, ids) - before
+    keep = [v for v in votes if v["battle_id"] in added]
+    if keep:
+        s.execute(insert(ArenaVote.__table__), keep)
+    return len(keep)
+
+
+_COPY_COLS = ("id", "created", "judge_id", "image_sha256", "image_source", "category", "instruction", "model_a",
+              "model_b", "sampling_prob", "swapped", "anony", "points_a", "points_b", "raw_a", "raw_b", "parse_ok_a",
+              "parse_ok_b", "invalid", "source", "content_hash")
+
+
+def _pg_copy_battles(s: Session, battles: list[dict]) -> set[str]:
+    """PostgreSQL: COPY the chunk into a temporary table, then INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id."""
+    conn = s.connection().connection.driver_connection  # psycopg 3
+    cols = ", ".join(_COPY_COLS)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE IF NOT EXISTS arena_import_stage (LIKE arena_battles INCLUDING DEFAULTS) "
+                    "ON COMMIT DELETE ROWS")
+        with cur.copy(f"COPY arena_import_stage ({cols}) FROM STDIN") as cp:
+            now = utcnow()
+            for b in battles:
+                row = {c: b.get(c) for c in _COPY_COLS}
+                row["created"] = row["created"] or now
+                for c in ("points_a", "points_b"):
+                    row[c] = json.dumps(row[c]) if row[c] is not None else None
+                cp.write_row([row[c] for c in _COPY_COLS])
+        cur.execute(f"INSERT INTO arena_battles ({cols}) SELECT {cols} FROM arena_import_stage "
+                    "ON CONFLICT DO NOTHING RETURNING id")
+        added = {r[0] for r in cur.fetchall()}
+        cur.execute("DELETE FROM arena_import_stage")
+    return added
+
+
+def iter_battle_rows(s: Session, voted_only: bool = True, chunk: int = 5_000) -> Iterator[dict]:
+    """Every battle with its vote as a plain dict (column values, no ORM objects), streamed in chunks."""
+    cols = [c for c in ArenaBattle.__table__.columns]
+    vcols = [ArenaVote.winner.label("v_winner"), ArenaVote.counted.label("v_counted"),
+             ArenaVote.dwell_s.label("v_dwell_s"), ArenaVote.created.label("v_created")]
+    q = select(*cols, *vcols).outerjoin(ArenaVote, ArenaVote.battle_id == ArenaBattle.id)
+    if voted_only:
+        q = q.where(ArenaVote.id.is_not(None))
+    q = q.order_by(ArenaBattle.created, ArenaBattle.id).execution_options(yield_per=chunk)
+    for part in s.execute(q).mappings().partitions():
+        for r in part:
+            d = {c.name: r[c.name] for c in cols}
+            d["tstamp"] = _epoch(r["created"])
+            d["created"] = r["created"].isoformat() if r["created"] else None
+            d["winner"] = r["v_winner"]
+            d["vote_counted"] = r["v_counted"]
+            d["vote_dwell_s"] = r["v_dwell_s"]
+            d["vote_tstamp"] = _epoch(r["v_created"])
+            yield d

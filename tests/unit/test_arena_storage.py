@@ -39,9 +39,13 @@ def test_import_dedup_by_content_and_by_own_id(db_url, storage_for):
     st.write(lambda s: repo.insert_battle(s, **_battle("b1")))
     imp = dict(model_a="x", model_b="y", swapped=False, anony=True, parse_ok_a=False, parse_ok_b=False,
                invalid=False, source="clean_battle")
-    assert st.write(lambda s: repo.import_battle(s, dict(imp, id="i1"), "model_a", "h" * 64, 1.7e9)) is True
-    assert st.write(lambda s: repo.import_battle(s, dict(imp, id="i2"), "model_a", "h" * 64, 1.7e9)) is False
-    assert st.write(lambda s: repo.import_battle(s, dict(imp, id="i3"), "tie", "g" * 64, None,
-                                                 question_id="b1")) is False
-    rows = st.read(lambda s: repo.all_battles(s))
-    assert [r["id"] for r in rows] == ["i1"] and rows[0]["winner"] == "model_a"
+
+    def rows(bid, h, winner="model_a"):
+        return [dict(imp, id=bid, content_hash=h)], [dict(battle_id=bid, winner=winner, counted=True)]
+
+    assert st.write(lambda s: repo.bulk_insert_battles(s, *rows("i1", "h" * 64))) == 1
+    assert st.write(lambda s: repo.bulk_insert_battles(s, *rows("i2", "h" * 64))) == 0  # same content
+    assert st.write(lambda s: repo.bulk_insert_battles(s, *rows("b1", "g" * 64, "tie"))) == 0  # our own id
+    assert st.read(lambda s: repo.existing_ids(s, ["b1", "i1", "i2"])) == {"b1", "i1"}
+    got = st.read(lambda s: list(repo.iter_battle_rows(s)))
+    assert [r["id"] for r in got] == ["i1"] and got[0]["winner"] == "model_a"

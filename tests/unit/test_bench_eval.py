@@ -127,7 +127,7 @@ def test_predictions_validation(tmp_path):
         B.evaluate_predictions(SAMPLE, {"nope.png": [[1, 2]]})
 
 
-# Points chosen from the hand-written geometry in backend/arena/sample_photos.py (not from the masks).
+# Points chosen from the hand-written geometry in backend/arena/offline/sample_photos.py (not from the masks).
 HAND = {
     "photo_coffee_handle.jpg": [[224, 268]],                                         # affordable ✔
     "photo_coffee_drink.jpg": [[287, 145]],                                          # reasoning ✔

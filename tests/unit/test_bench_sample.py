@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 from backend.arena.bench import CATEGORIES, load_bench
-from backend.arena.make_sample_bench import main as build_main
+from backend.arena.offline.make_sample_bench import main as build_main
 
 SAMPLE = Path(__file__).resolve().parents[2] / "static" / "bench"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from backend.arena.sample_shapes import (COLOURS, CORNERS, KINDS, background, centred_text, draw_shape,
+from backend.arena.offline.sample_shapes import (COLOURS, CORNERS, KINDS, background, centred_text, draw_shape,
                                          kind_shape, place_centres, regular_polygon)
 
 SIZE = (480, 360)
