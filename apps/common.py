@@ -192,11 +192,7 @@ class FileImage(gr.Image):
     """
 
     is_template = True  # the browser renders it as a plain gr.Image
-
-    def __init__(self, *args, **kwargs):
-        kwargs["type"] = "filepath"
-        kwargs.setdefault("image_mode", None)
-        super().__init__(*args, **kwargs)
+    # (no __init__ override: Gradio builds the component's browser config from the constructor's signature)
 
     def preprocess(self, payload):  # noqa: D401
         return _payload_path(payload)
@@ -204,6 +200,8 @@ class FileImage(gr.Image):
 
 def image_input(**kwargs) -> FileImage:
     """The image input every tab uses (same validation and error sentence everywhere)."""
+    kwargs["type"] = "filepath"
+    kwargs.setdefault("image_mode", None)
     return FileImage(**kwargs)
 
 
