@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import sys
 
-import backend.config  # noqa: F401  (sets the offline environment before anything else loads)
 import gradio as gr
 
+import backend.config  # noqa: F401  (sets the offline environment before anything else loads)
 from apps.common import on_load
-from backend.config import ConfigError, get_settings, gradio_cache_sweep
+from backend.config import ConfigError, check_environment, get_settings, gradio_cache_sweep, setting
 from backend.registry import get_registry
 from storage.db import StorageError, init_storage
 
@@ -42,6 +41,7 @@ THEME = gr.themes.Soft(primary_hue="indigo")
 
 def startup_checks() -> None:
     """Fail fast with a message that names what to fix."""
+    check_environment()
     init_storage(get_settings())
     get_registry()
     from backend.tempfiles import sweep_at_startup
@@ -90,5 +90,5 @@ except (ConfigError, StorageError) as _exc:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-                server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **launch_kwargs())
+    demo.launch(server_name=setting("GRADIO_SERVER_NAME"), server_port=setting("GRADIO_SERVER_PORT"),
+                **launch_kwargs())

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from apps.common import download_file, load_user_image, session_id, user_errors
+from apps.common import download_file, file_path, load_user_image, session_id, user_errors
 from backend.arena import annotations as ann
 from backend.arena import bench_service as svc
 from backend.arena.bench import CATEGORIES, CATEGORY_LABELS, BenchError
+from backend.errors import UserError
 from backend.tempfiles import scratch_dir
 
 CAT_CHOICES = [(CATEGORY_LABELS[c], c) for c in CATEGORIES]
@@ -44,19 +45,19 @@ def evaluate(pointer: str, bench_zip, show_overlays: bool, request: gr.Request =
              progress=gr.Progress()):
     """Evaluate a registry pointer on the sample bench (or an uploaded Point-Bench zip)."""
     if not pointer:
-        raise ValueError("Choose a pointer to evaluate.")
+        raise UserError("Choose a pointer to evaluate.")
     overlay_dir = str(scratch_dir("bench-ov-")) if show_overlays else None
     sid = session_id(request)
     try:
         if bench_zip:
-            path = bench_zip if isinstance(bench_zip, str) else getattr(bench_zip, "name", None) or bench_zip["path"]
+            path = file_path(bench_zip)
             res = svc.evaluate_uploaded(path, pointer, progress=_progress_cb(progress), session_id=sid,
                                         overlay_dir=overlay_dir)
         else:
             res = svc.run_pointer_on_bench(pointer, progress=_progress_cb(progress), session_id=sid,
                                            overlay_dir=overlay_dir)
     except BenchError as exc:
-        raise ValueError(str(exc)) from exc
+        raise UserError(str(exc)) from exc
     fails = {}
     for it in res["items"]:
         if not it["success"]:
@@ -109,7 +110,7 @@ def _boxes_mask(text: str, size: tuple[int, int]) -> np.ndarray:
     for part in filter(None, (p.strip() for p in str(text).split(";"))):
         m = _BOX.match(part)
         if not m:
-            raise ValueError(f"Boxes are 'x0,y0,x1,y1' in pixels separated by ';' — could not read {part!r}.")
+            raise UserError(f"Boxes are 'x0,y0,x1,y1' in pixels separated by ';' — could not read {part!r}.")
         x0, y0, x1, y1 = (float(v) for v in m.groups())
         x0, x1 = sorted((max(0, x0), min(w, x1)))
         y0, y1 = sorted((max(0, y0), min(h, y1)))
@@ -119,7 +120,7 @@ def _boxes_mask(text: str, size: tuple[int, int]) -> np.ndarray:
 
 def _editor_parts(editor) -> tuple[Image.Image, list]:
     if editor is None:
-        raise ValueError("Upload an image (or load a battle) first.")
+        raise UserError("Upload an image (or load a battle) first.")
     if isinstance(editor, dict):
         bg = editor.get("background")
         if bg is None:
@@ -128,7 +129,7 @@ def _editor_parts(editor) -> tuple[Image.Image, list]:
     else:
         bg, layers = editor, []
     if bg is None:
-        raise ValueError("Upload an image (or load a battle) first.")
+        raise UserError("Upload an image (or load a battle) first.")
     img = load_user_image(bg if not isinstance(bg, Image.Image) else bg.convert("RGBA"), "image to annotate")
     size = img.size
     fixed = []
@@ -158,7 +159,7 @@ def save_annotation(editor, instruction: str, category: str, count, ref_x, ref_y
     if check_hard:
         check_with = [p for p in svc.pointers()][:3]
         if len(check_with) < 3:
-            raise ValueError("Checking hardness needs 3 enabled pointers.")
+            raise UserError("Checking hardness needs 3 enabled pointers.")
     row = ann.save_annotation(img, instruction, category, mask, count=count or None, ref_point=ref,
                               session_id=session_id(request), annotator=annotator, source_battle_id=battle_id,
                               check_with=check_with)
@@ -171,7 +172,7 @@ def save_annotation(editor, instruction: str, category: str, count, ref_x, ref_y
 def load_battle(battle_id: str):
     """Put a stored arena battle's image and instruction into the annotation editor."""
     if not battle_id or not str(battle_id).strip():
-        raise ValueError("Type a battle id first.")
+        raise UserError("Type a battle id first.")
     img, instruction, cat = ann.battle_input(battle_id)
     return {"background": img, "layers": [], "composite": img}, instruction, gr.update(value=cat) if cat else gr.update()
 
@@ -193,7 +194,7 @@ def review_preview(token: str, ann_id):
     from backend.arena.bench_overlay import render_overlay
 
     if ann_id in (None, ""):
-        raise ValueError("Type an annotation id.")
+        raise UserError("Type an annotation id.")
     img, mask, row = ann.annotation_image(int(ann_id), token)
     return render_overlay(img, mask, [], None, row.get("ref_point")), (
         f"#{row['id']} · {CATEGORY_LABELS[row['category']]} · “{row['user_input']}”"
@@ -204,7 +205,7 @@ def _review(decision: str):
     @user_errors
     def handler(token: str, ann_id, reviewer: str):
         if ann_id in (None, ""):
-            raise ValueError("Type an annotation id.")
+            raise UserError("Type an annotation id.")
         row = ann.review(int(ann_id), decision, token, reviewer=reviewer)
         return f"Annotation #{row['id']} is now **{row['status']}** (by {row['reviewer']})."
 

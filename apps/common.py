@@ -12,18 +12,16 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from backend.config import ConfigError
+from backend.errors import UserError
 from backend.imageio import ImageInputError, open_image
-from backend.registry import ModelUnavailable
+from backend.security import check_rate
 from backend.sessions import record_session
 from backend.tempfiles import scratch_dir
-from storage.db import StorageError
 
 log = logging.getLogger(__name__)
 
-# Exceptions whose message is written for users; anything else is logged and summarised.
-USER_ERRORS: tuple[type[BaseException], ...] = (ImageInputError, ModelUnavailable, StorageError, ConfigError,
-                                                ValueError, PermissionError, TimeoutError)
+# Only UserError's message is written for users (backend/errors.py); anything else is logged and summarised.
+USER_ERRORS: tuple[type[BaseException], ...] = (UserError,)
 
 
 def session_id(request: gr.Request | None) -> str:
@@ -54,7 +52,7 @@ def on_load(request: gr.Request) -> None:
     try:
         record_session(session_id(request), client_ip=client_ip(request), user_agent=user_agent(request),
                        username=getattr(request, "username", None))
-    except StorageError as exc:  # the page must still open; the message explains
+    except UserError as exc:  # storage is down: the page must still open; the message explains
         gr.Warning(str(exc))
 
 
@@ -107,12 +105,32 @@ def user_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def file_path(value: Any) -> str | None:
+    """The local path of a Gradio file value: a path string, a FileData dict from the API ({"path": …}), or a
+    tempfile-like object with `.name` (gr.File in "file" mode). None when nothing was given."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        value = value.get("path")
+    elif not isinstance(value, (str, os.PathLike)):
+        value = getattr(value, "path", None) or getattr(value, "name", None)
+    return str(value) if value else None
+
+
+def file_paths(values: Any) -> list[str]:
+    """file_path for a gr.File(file_count="multiple") value (a list, or one value)."""
+    if values is None:
+        return []
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    return [p for p in (file_path(v) for v in values) if p]
+
+
 def load_user_image(value: Any, what: str = "image"):
     """Open a Gradio image value (filepath, numpy array or PIL) through backend.imageio."""
     if value is None or (isinstance(value, str) and not value):
         raise ImageInputError(f"Please provide an {what} first.")
-    if isinstance(value, dict) and "path" in value:  # FileData from the API
-        value = value["path"]
+    value = file_path(value) if isinstance(value, dict) else value
     name = Path(value).name if isinstance(value, (str, os.PathLike)) else None
     return open_image(value, name=name)
 
@@ -141,16 +159,7 @@ def throttle(request: gr.Request | None, action: str, per_minute: int | None = N
     Limits come from RATE_LIMIT_PER_MIN (default 60 per session per action; an IP hash gets 4× that, since
     several people may share one address). 0 disables.
     """
-    from backend.security import env_limit, limiter
-    from storage.identity import salted_hash
-
-    n = per_minute if per_minute is not None else env_limit("RATE_LIMIT_PER_MIN", 60)
-    if n <= 0:
-        return
-    limiter.check(action, "s:" + session_id(request), n, 60.0)
-    ip = client_ip(request)
-    if ip:
-        limiter.check(action, "ip:" + (salted_hash(ip) or ""), 4 * n, 60.0)
+    check_rate(action, session_id(request), client_ip(request), per_minute)
 
 
 # ---------------------------------------------------------------------------------------------------------------

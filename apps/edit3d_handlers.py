@@ -12,10 +12,11 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from apps.common import load_user_image, session_id, user_errors, throttle
+from apps.common import load_user_image, session_id, throttle, user_errors
 from backend.edit3d import exports, service
 from backend.edit3d.fill import CLASSICAL
-from backend.edit3d.params import PRESETS, DepthHint, EditParams, Selection, SceneSettings
+from backend.edit3d.params import PRESETS, DepthHint, EditParams, SceneSettings, Selection
+from backend.errors import UserError
 
 CLICK_MODES = {"object (+)": "pos", "background (−)": "neg", "brush: paint object": "paint",
                "brush: erase": "erase"}
@@ -29,7 +30,7 @@ def _floats(text: str, n: int, what: str) -> tuple[float, ...]:
     except ValueError:
         vals = ()
     if len(vals) != n:
-        raise ValueError(f"{what} must be {n} comma-separated numbers, got {text!r}.")
+        raise UserError(f"{what} must be {n} comma-separated numbers, got {text!r}.")
     return vals
 
 
@@ -47,12 +48,12 @@ def _selection(selection_json: str | None, box: str | None, mask, dilate: float)
     from backend.config import MAX_SELECTION_JSON
 
     if selection_json and len(selection_json) > MAX_SELECTION_JSON:  # sized before parsing or storing
-        raise ValueError(f"The selection is {len(selection_json) // 1024} KB; the limit is {MAX_SELECTION_JSON // 1024} "
+        raise UserError(f"The selection is {len(selection_json) // 1024} KB; the limit is {MAX_SELECTION_JSON // 1024} "
                          "KB. Clear the selection and click the object again.")
     try:
         sel = Selection.from_dict(json.loads(selection_json or "{}"))
     except (json.JSONDecodeError, TypeError, ValueError) as exc:
-        raise ValueError("The selection state is not valid JSON; click the object again.") from exc
+        raise UserError("The selection state is not valid JSON; click the object again.") from exc
     upl = None
     if mask is not None:  # a file path from image_input (header checked before decoding), or an array
         upl = (np.asarray(load_user_image(mask, "mask").convert("L")) if isinstance(mask, (str, dict))
@@ -91,7 +92,7 @@ def render_core(photo, sel: Selection, upl, settings: SceneSettings, backends: s
                 sid: str, record: bool = True):
     img = load_user_image(photo, "image")
     if sel.is_empty() and upl is None:
-        raise ValueError("No object is selected yet. Click on the object in the “Click the object” image "
+        raise UserError("No object is selected yet. Click on the object in the “Click the object” image "
                          "(or give a box or a mask).")
     sha = service.remember_image(img)
     scene, pipe = service.get_scene(img, sel, settings, backends, uploaded_mask=upl)
@@ -133,17 +134,17 @@ def edit3d_select(photo, selection_json, x, y, positive, mask, box, dilate, yaw,
     sel, upl = _selection(selection_json, box, mask, dilate)
     img = load_user_image(photo, "image")
     if not (0 <= float(x) < img.width and 0 <= float(y) < img.height):
-        raise ValueError(f"The click ({x}, {y}) is outside the {img.width}×{img.height} photo.")
+        raise UserError(f"The click ({x}, {y}) is outside the {img.width}×{img.height} photo.")
     if positive in ("paint", "erase"):  # brush dab: radius 2.5 % of the photo's long side
         dab = ((float(x), float(y), 0.025 * max(img.size)),)
         sel = replace(sel, brush_add=sel.brush_add + dab) if positive == "paint" else \
             replace(sel, brush_remove=sel.brush_remove + dab)
         if not sel.points and sel.box is None and upl is None and positive == "erase":
-            raise ValueError("Select the object first; the eraser removes parts of a selection.")
+            raise UserError("Select the object first; the eraser removes parts of a selection.")
     else:
         sel = replace(sel, points=sel.points + ((float(x), float(y), 1 if positive in (True, "pos") else 0),))
     if not any(lab for *_, lab in sel.points) and sel.box is None and not sel.brush_add and upl is None:
-        raise ValueError("Add at least one click ON the object before background clicks.")
+        raise UserError("Add at least one click ON the object before background clicks.")
     outs = render_core(img, sel, upl, _settings(fov, thickness, horizon, hints, fill),
                        service.Backends(seg, depth, fill),
                        _params(yaw, pitch, roll, tx, ty, tz, scale, mirror, harmonize, shadow, occlusion, feather),
@@ -156,7 +157,7 @@ def edit3d_history(photo, action, selection_json, mask, box, dilate, harmonize, 
                    thickness, horizon, hints, seg, depth, fill, request: gr.Request = None):
     """Undo or redo (action 'undo' | 'redo'); returns the restored slider values and the render."""
     if action not in ("undo", "redo"):
-        raise ValueError("action must be 'undo' or 'redo'.")
+        raise UserError("action must be 'undo' or 'redo'.")
     img = load_user_image(photo, "image")
     sid = session_id(request)
     sha = service.remember_image(img)
@@ -177,7 +178,7 @@ def edit3d_history(photo, action, selection_json, mask, box, dilate, harmonize, 
 def edit3d_preset(name, yaw, pitch, roll, tx, ty, tz, scale, mirror):
     """Slider values for a named preset ('reset' zeroes everything)."""
     if name not in PRESETS:
-        raise ValueError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESETS)}.")
+        raise UserError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESETS)}.")
     if name == "reset":
         p = EditParams()
     else:
@@ -196,7 +197,7 @@ def edit3d_export(photo, selection_json, mask, box, dilate, yaw, pitch, roll, tx
     img = load_user_image(photo, "image")
     sel, upl = _selection(selection_json, box, mask, dilate)
     if sel.is_empty() and upl is None:
-        raise ValueError("Select an object first.")
+        raise UserError("Select an object first.")
     progress(0.1, desc="rendering at full resolution")
     paths, result = service.export_full(img, sel, _settings(fov, thickness, horizon, hints, fill),
                                         _params(yaw, pitch, roll, tx, ty, tz, scale, mirror, harmonize, shadow,

@@ -9,9 +9,11 @@ import gradio as gr
 import pandas as pd
 import plotly.graph_objects as go
 
-from apps.common import download_file, download_json, user_errors
+from apps.common import download_file, download_json, file_path, user_errors
 from backend.arena import formats, service
 from backend.arena.vocab import CATEGORY_CHOICES, leaderboard_row, plural
+from backend.errors import UserError
+
 METHOD_CHOICES = [("Bradley-Terry (MLE)", "bt"), ("Online Elo (K=4)", "elo")]
 TABLE_COLUMNS = ["Rank (UB)", "Model", "Rating", "95% CI", "Votes", "Win rate", "Status"]
 
@@ -120,12 +122,12 @@ def arena_admin(token: str) -> tuple[str, pd.DataFrame]:
 def arena_import(token: str, file, fmt: str) -> str:
     service.check_admin(token)
     if not file:
-        raise ValueError("Choose a battles JSON file to import.")
-    path = file if isinstance(file, str) else getattr(file, "name", None) or file.get("path")
+        raise UserError("Choose a battles JSON file to import.")
+    path = file_path(file)
     try:
         items = json.loads(open(path, encoding="utf-8").read())
     except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"The file is not valid JSON ({exc}).") from exc
+        raise UserError(f"The file is not valid JSON ({exc}).") from exc
     r = service.import_battles(items, fmt)
     return f"Read {r['read']} battles: added {r['added']}, skipped {r['skipped']} already stored."
 

@@ -61,11 +61,11 @@ def build() -> None:
                 run = gr.Button("Generate", variant="primary", elem_id="svg-generate")
             with gr.Column(scale=2):
                 summary = gr.Markdown(elem_id="svg-summary")
-                gallery = gr.Gallery(label="Candidates (click one for details)", columns=4, height=280, format="png",
-                                     elem_id="svg-gallery", allow_preview=False, object_fit="contain")
+                gallery = gr.Gallery(label="Candidates (click one for details)", columns=4, height="auto",
+                                     format="png", elem_id="svg-gallery", allow_preview=False, object_fit="contain")
                 pick = gr.Number(value=0, precision=0, label="Selected candidate (0-based)", visible=False)
                 sheet = gr.Image(label="Previews: 16 / 24 / 32 / 48 / 256 px on light and dark", format="png",
-                                 interactive=False, elem_id="svg-previews")
+                                 interactive=False, elem_id="svg-previews", height="auto")
                 info = gr.Markdown(elem_id="svg-info")
                 with gr.Row():
                     dl_svg = gr.DownloadButton("Download SVG", elem_id="svg-download-svg")
@@ -87,8 +87,8 @@ def build() -> None:
                                   placeholder="home\nsearch\nbell\nsettings", elem_id="svg-concepts")
             set_btn = gr.Button("Make icon set", elem_id="svg-make-set")
             set_md = gr.Markdown(elem_id="svg-set-summary")
-            set_gallery = gr.Gallery(label="Icon set", columns=6, height=320, format="png", elem_id="svg-set-gallery",
-                                     object_fit="contain")
+            set_gallery = gr.Gallery(label="Icon set", columns=6, height="auto", format="png",
+                                     elem_id="svg-set-gallery", object_fit="contain")
             set_zip = gr.DownloadButton("Download set (.zip: SVG + PNG + manifest + attribution)", elem_id="svg-set-zip")
         with gr.Accordion("Compare two engines (blind vote)", open=False):
             with gr.Row():

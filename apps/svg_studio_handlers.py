@@ -15,7 +15,8 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
-from apps.common import download_file, session_id, user_errors
+from apps.common import download_file, file_path, session_id, user_errors
+from backend.errors import UserError
 from backend.svg import service
 from backend.svg.engines import list_engines
 from backend.svg.render import render_image, render_png
@@ -49,7 +50,7 @@ def engine_choices() -> tuple[list[tuple[str, str]], str | None, str]:
 def _read_files(files) -> list[tuple[str, bytes]]:
     out = []
     for f in files or []:
-        p = Path(f["path"] if isinstance(f, dict) else getattr(f, "name", f))
+        p = Path(file_path(f))
         out.append((p.name, p.read_bytes()))
     return out
 
@@ -70,7 +71,7 @@ def resolve_ui_style(source, style, files, *card_fields):
     if source == SOURCES[2]:
         return _card_from_fields(*card_fields), []
     if not style:
-        raise ValueError("Please pick an installed style (set/variant).")
+        raise UserError("Please pick an installed style (set/variant).")
     return style, []
 
 
@@ -89,7 +90,7 @@ def style_card(source: str, style: str, files):
         card, notes = service.load_exemplars(_read_files(files))
     else:
         if not style:
-            raise ValueError("Please pick an installed style (set/variant).")
+            raise UserError("Please pick an installed style (set/variant).")
         card, notes = style_from_set(style), []
     return _card_outputs(card, notes)
 
@@ -101,11 +102,13 @@ def _state(gen: service.Generation, prompt: str) -> dict:
 
 
 def _gallery(state: dict) -> list[tuple[Image.Image, str]]:
+    """Whole icons on a tile with room below for the caption (Gradio overlays captions on the image)."""
     items = []
     for i, c in enumerate(state["candidates"]):
-        img = render_image(c["svg"], 192)
-        cap = f"{i + 1}. {c.get('concept') or c['prompt']} · nearest IoU {c['similarity']:.2f}"
-        items.append((img, cap))
+        tile = Image.new("RGB", (192, 224), "#ffffff")
+        tile.paste(render_image(c["svg"], 160), (16, 8))
+        cap = f"{i + 1}. {c.get('concept') or c['prompt']}"[:28] + f" · IoU {c['similarity']:.2f}"
+        items.append((tile, cap))
     return items
 
 
@@ -131,28 +134,29 @@ def _summary(state: dict, extra: list[str] | None = None) -> str:
 
 
 def preview_sheet(svg: str) -> Image.Image:
-    """16/24/32/48 px at native size plus 256 px, on light (top) and dark (bottom)."""
+    """16/24/32/48 px at native size plus 256 px, on light (left) and dark (right): one wide, short strip so
+    the 256-px preview fits the panel whole."""
     sizes, pad = service.PREVIEW_SIZES, 12
-    width = sum(sizes) + pad * (len(sizes) + 1)
-    sheet = Image.new("RGB", (width, 2 * (256 + 2 * pad)), "#ffffff")
-    for row, (fg, bg) in enumerate((("#111111", "#ffffff"), ("#f5f5f5", "#1f2430"))):
-        y0 = row * (256 + 2 * pad)
-        sheet.paste(Image.new("RGB", (width, 256 + 2 * pad), bg), (0, y0))
-        x = pad
+    half = sum(sizes) + pad * (len(sizes) + 1)
+    sheet = Image.new("RGB", (2 * half, 256 + 2 * pad), "#ffffff")
+    for col, (fg, bg) in enumerate((("#111111", "#ffffff"), ("#f5f5f5", "#1f2430"))):
+        x0 = col * half
+        sheet.paste(Image.new("RGB", (half, 256 + 2 * pad), bg), (x0, 0))
+        x = x0 + pad
         for s in sizes:
             img = Image.open(io.BytesIO(render_png(svg, s, fg, bg))).convert("RGB")
-            sheet.paste(img, (x, y0 + pad + (256 - s) // 2))
+            sheet.paste(img, (x, pad + (256 - s) // 2))
             x += s + pad
     return sheet
 
 
 def _detail(state: dict | None, index: int):
     if not state or not state.get("candidates"):
-        raise ValueError("Generate some icons first.")
+        raise UserError("Generate some icons first.")
     cands = state["candidates"]
     index = int(index or 0)
     if not 0 <= index < len(cands):
-        raise ValueError(f"Pick a candidate between 1 and {len(cands)}.")
+        raise UserError(f"Pick a candidate between 1 and {len(cands)}.")
     c = cands[index]
     copy = " — **a copy of a corpus icon** (IoU > 0.9)" if c["similarity"] > 0.9 else ""
     info = [f"**Candidate {index + 1}**: {c.get('concept') or ''} · engine `{c['engine']}` · style {c['style']}",
@@ -194,19 +198,14 @@ def select_candidate(state, evt: gr.SelectData):
 def edit(state, index, width, cap, join, mode, palette, request: gr.Request = None):
     """Vector post-edits of one candidate without regenerating (stored as an 'edit' generation)."""
     if not state or not state.get("candidates"):
-        raise ValueError("Generate some icons first.")
+        raise UserError("Generate some icons first.")
     index = int(index or 0)
-    c = dict(state["candidates"][index])
-    new_svg = service.edit_svg(c["svg"], stroke_width=float(width) if width else None, linecap=cap or None,
-                               linejoin=join or None, mode=None if mode in (None, "", "keep") else mode,
-                               palette=service.parse_palette(palette or ""))
-    from backend.svg.engines import finish_candidate
-
-    cand = finish_candidate(new_svg, engine=c["engine"], prompt=c["prompt"], style=c["style"] + " + edits",
-                            concept=c.get("concept", ""), source_id=c.get("source_id"), text_score=c.get("text_score"),
-                            notes=[f"Edited: width={width}, caps={cap}, joins={join}, mode={mode}, palette={palette}"])
-    gen = service.Generation([cand], c["engine"], cand.style, None, state.get("seed", 0), 0.0)
-    service._store("edit", c["prompt"], gen, 1, session_id(request))
+    if not 0 <= index < len(state["candidates"]):
+        raise UserError(f"Pick a candidate between 1 and {len(state['candidates'])}.")
+    gen = service.edit_candidate(dict(state["candidates"][index]), stroke_width=float(width) if width else None,
+                                 linecap=cap, linejoin=join, mode=mode, palette=palette or "",
+                                 seed=state.get("seed", 0), session_id=session_id(request))
+    cand = gen.candidates[0]
     state = {**state, "candidates": [*state["candidates"][:index], {"svg": cand.svg, **cand.manifest()},
                                      *state["candidates"][index + 1:]]}
     return (state, _gallery(state), *_detail(state, index))
@@ -247,7 +246,7 @@ def compare(prompt, source, style, files, mode, width, cap, join, padding, grid,
 def vote(state, winner, request: gr.Request = None):
     """UI vote on the current comparison; returns the reveal."""
     if not state or "engines" not in state or len(state.get("ids") or []) != 2:
-        raise ValueError("Run a comparison first.")
+        raise UserError("Run a comparison first.")
     vid = service.vote_on(state["ids"][0], state["ids"][1], winner, session_id(request))
     return f"Vote #{vid} saved. A = `{state['engines'][0]}`, B = `{state['engines'][1]}`."
 

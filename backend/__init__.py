@@ -1,1 +1,2 @@
-"""Models and algorithms. Never imports gradio; see DESIGN.md for the package map."""
+"""Models and algorithms, one package per capability; never imports gradio. The layers and where each kind of
+change goes are described in the README's Architecture section (and checked by tests/unit/test_architecture.py)."""

@@ -1,15 +1,21 @@
 """Settings read from the environment, in one place.
 
-Every other module asks `get_settings()` instead of reading `os.environ`, so tests can
-point the whole app at a temporary directory by setting variables before import and
-calling `reset_settings()`.
+Every other module asks `get_settings()` (process-wide paths and URLs, cached) or `setting(NAME)` (tunables
+such as arena limits, read live so tests can monkeypatch them) instead of reading `os.environ`; the
+architecture test enforces it. Every variable is declared once in VARIABLES with its type and default, and
+`check_environment()` parses them all at start-up, so a bad value stops the app with a message naming the
+variable instead of failing on the first request that reads it.
 """
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from backend.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,8 +25,173 @@ for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "D
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
-class ConfigError(RuntimeError):
+class ConfigError(UserError):
     """A setting is missing or wrong; the message names the variable."""
+
+
+# -- every environment variable the app reads --------------------------------------------------------------
+def _number(kind: type, lo: float | None = None, hi: float | None = None) -> Callable[[str, str], Any]:
+    def parse(name: str, raw: str) -> Any:
+        try:
+            value = kind(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must be {'an integer' if kind is int else 'a number'}, got {raw!r}") from exc
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            rng = f"between {lo:g} and {hi:g}" if lo is not None and hi is not None else \
+                f"at least {lo:g}" if lo is not None else f"at most {hi:g}"
+            raise ConfigError(f"{name} must be {rng}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _names(_name: str, raw: str) -> frozenset[str]:
+    """Comma-separated list → set of stripped, non-empty items."""
+    return frozenset(x.strip() for x in raw.split(",") if x.strip())
+
+
+def _pairs(name: str, raw: str) -> frozenset[frozenset[str]]:
+    """"a:b,c:d" → {{a, b}, {c, d}} (unordered model pairs)."""
+    items = _names(name, raw)
+    bad = [p for p in items if ":" not in p]
+    if bad:
+        raise ConfigError(f"{name} entries must look like model_a:model_b, got {bad[0]!r}")
+    return frozenset(frozenset(x.strip() for x in p.split(":", 1)) for p in items)
+
+
+def _weights(name: str, raw: str) -> dict[str, float]:
+    """"name=2,other=0.5" → {"name": 2.0, "other": 0.5}."""
+    out = {}
+    for item in _names(name, raw):
+        key, _, val = item.partition("=")
+        try:
+            out[key.strip()] = float(val)
+        except ValueError as exc:
+            raise ConfigError(f"{name} entry {item!r} must look like name=1.5") from exc
+    return out
+
+
+def _anchor(name: str, raw: str) -> tuple[str, float] | None:
+    """"model=1000" → ("model", 1000.0): pin one model's rating."""
+    model, _, val = raw.strip().rpartition("=")
+    try:
+        return (model.strip(), float(val)) if model.strip() else None
+    except ValueError as exc:
+        raise ConfigError(f"{name} must look like model_name=1000, got {raw!r}") from exc
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1/0 (or true/false), got {raw!r}")
+
+
+def _text(_name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def _int_pair(name: str, raw: str) -> tuple[int, int]:
+    try:
+        a, b = (int(v) for v in raw.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be two integers 'a,b', got {raw!r}") from exc
+    return a, b
+
+
+def _path(_name: str, raw: str) -> Path:
+    return Path(raw).expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    parse: Callable[[str, str], Any]
+    default: Any
+    doc: str
+
+
+VARIABLES: dict[str, Variable] = {v.name: v for v in (
+    # process-wide (read once into Settings by get_settings)
+    Variable("DATA_DIR", _path, REPO_ROOT / "data", "database (SQLite) and stored images"),
+    Variable("DATABASE_URL", _text, "", "sqlite:///… or postgresql+psycopg://…; default DATA_DIR/app.db"),
+    Variable("MODELS_DIR", _path, REPO_ROOT / "models", "big local checkpoints"),
+    Variable("MODELS_CONFIG", _path, REPO_ROOT / "models.toml", "model adapters (registry)"),
+    Variable("DEVICE", _text, "auto", "auto | cpu | cuda | cuda:N"),
+    Variable("ADMIN_TOKEN", _text, "", "enables admin views and raw exports"),
+    Variable("ADMIN_USERS", _names, frozenset(), "Hugging Face usernames with admin rights (OAuth)"),
+    Variable("MAX_UPLOAD_BYTES", _number(int, 1), 25 * 1024 * 1024, "largest accepted upload"),
+    Variable("MAX_IMAGE_PIXELS", _number(int, 1), 40_000_000, "largest accepted image (width × height)"),
+    Variable("IP_SALT", _text, "", "salt for hashed client addresses (default: a file in DATA_DIR)"),
+    Variable("RATE_LIMIT_PER_MIN", _number(int, 0), 60, "model calls per session per action per minute; 0 = off"),
+    Variable("GRADIO_SERVER_NAME", _text, "127.0.0.1", "address `python app.py` listens on"),
+    Variable("GRADIO_SERVER_PORT", _number(int, 1, 65535), 7860, "port `python app.py` listens on"),
+    Variable("BACKUP_DIR", _text, "", "periodic database backups go here (with BACKUP_EVERY_S)"),
+    Variable("BACKUP_EVERY_S", _number(float, 1), 0.0, "seconds between periodic backups; unset = off"),
+    Variable("BACKUP_KEEP", _number(int, 1), 7, "periodic backups kept"),
+    # pointing
+    Variable("POINTER_COOLDOWN_S", _number(float, 0), 60.0, "a failing contestant sits out this long"),
+    # arena
+    Variable("ARENA_BENCH_DIR", _path, REPO_ROOT / "static" / "bench", "Point-Bench sample used for battles"),
+    Variable("ARENA_MIN_DWELL_S", _number(float, 0), 3.0, "faster votes are stored, not counted"),
+    Variable("ARENA_RATE_LIMIT", _number(int, 0), 30, "battles per session/IP per window"),
+    Variable("ARENA_RATE_WINDOW_S", _number(int, 1), 600, "rate-limit window"),
+    Variable("ARENA_TIMEOUT_S", _number(float, 0.1), 60.0, "per-model timeout in a battle"),
+    Variable("ARENA_DAILY_VOTE_CAP", _number(int, 0), 0, "votes per judge per day counted; 0 = no cap"),
+    Variable("ARENA_DEDUP_QUANTILE", _number(float, 0, 1), 0.0, "e.g. 0.9999; 0 = off"),
+    Variable("ARENA_MIN_VOTES", _number(int, 0), 20, "below this a model is preliminary"),
+    Variable("ARENA_LEADERBOARD_TTL_S", _number(float, 0), 30.0, "leaderboard cache lifetime"),
+    Variable("ARENA_BANNED_IPS", _names, frozenset(), "comma list of refused client addresses"),
+    Variable("ARENA_BT_PRIOR", _number(float, 0), 1.0, "L2 prior on Bradley-Terry strengths; 0 = MLE"),
+    Variable("ARENA_ANCHOR", _anchor, None, "pin one rating, e.g. center=1000"),
+    Variable("ARENA_MODELS", _names, frozenset(), "allow-list of contestants (comma list)"),
+    Variable("ARENA_BOOST_MODELS", _names, frozenset(), "contestants sampled more often"),
+    Variable("ARENA_OUTAGE_MODELS", _names, frozenset(), "contestants taken out of matchmaking"),
+    Variable("ARENA_EXCLUDE_PAIRS", _pairs, frozenset(), "pairs never matched, a:b,c:d"),
+    Variable("ARENA_ACTIVE_SAMPLING", _flag, False, "sample pairs by rating uncertainty"),
+    Variable("ARENA_ACTIVE_MIX", _number(float, 0, 1), 0.5, "share of actively sampled pairs"),
+    Variable("ARENA_WEIGHTS", _weights, {}, "matchmaking weights, name=2,other=0.5"),
+    # limits (issue 16): temp folders, image headers, request bodies, job pools
+    Variable("TEMP_MAX_AGE_S", _number(float, 1), 900.0, "output temp folders are swept once older than this"),
+    Variable("GRADIO_DELETE_CACHE", _int_pair, (600, 1800), "Gradio cache sweep: every_s,older_than_s"),
+    Variable("MAX_FRAME_PIXELS", _number(int, 1), 100_000_000, "width × height × frames from an image header"),
+    Variable("MAX_QUEUE_BODY", _number(int, 1024), 40 * 1024 * 1024, "bytes of one queue/call request body"),
+    *(Variable(f"JOB_{k.upper()}", _int_pair, None, f"'{k}' job pool: concurrency_limit,per_minute")
+      for k in ("battle", "edit3d", "anomaly", "anomaly_slow", "svg", "svg_learn", "bench")),
+)}
+
+
+def setting(name: str, environ: Mapping[str, str] | None = None) -> Any:
+    """The parsed value of a declared variable (read now, so a changed environment is seen)."""
+    var = VARIABLES[name]  # KeyError: declare the variable above first
+    raw = (os.environ if environ is None else environ).get(name)
+    if raw is None or raw.strip() == "":
+        return var.default
+    return var.parse(name, raw)
+
+
+def secret(env_name: str | None) -> str | None:
+    """A credential whose variable *name* comes from models.toml or a CLI flag (api_key_env); never logged."""
+    return (os.environ.get(env_name) or None) if env_name else None
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a subprocess (pg_dump, a pointer server): ours plus `extra`."""
+    return {**os.environ, **extra}
+
+
+def check_environment(environ: Mapping[str, str] | None = None) -> None:
+    """Parse every declared variable; one ConfigError listing every bad value (called at start-up)."""
+    problems = []
+    for name in VARIABLES:
+        try:
+            setting(name, environ)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ConfigError("; ".join(problems))
 
 
 @dataclass(frozen=True)
@@ -45,19 +216,9 @@ class Settings:
         return "postgresql" if self.database_url.startswith("postgresql") else "sqlite"
 
 
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
-
-
 def _load() -> Settings:
-    data_dir = Path(os.environ.get("DATA_DIR") or (REPO_ROOT / "data")).expanduser().resolve()
-    db_url = os.environ.get("DATABASE_URL", "").strip()
+    data_dir = setting("DATA_DIR")
+    db_url = setting("DATABASE_URL")
     if not db_url:
         db_url = f"sqlite:///{data_dir / 'app.db'}"
     elif db_url.startswith("postgres://"):
@@ -69,12 +230,12 @@ def _load() -> Settings:
     return Settings(
         data_dir=data_dir,
         database_url=db_url,
-        models_dir=Path(os.environ.get("MODELS_DIR") or (REPO_ROOT / "models")).expanduser().resolve(),
-        models_config=Path(os.environ.get("MODELS_CONFIG") or (REPO_ROOT / "models.toml")).expanduser().resolve(),
-        device=os.environ.get("DEVICE", "auto").strip() or "auto",
-        admin_token=os.environ.get("ADMIN_TOKEN") or None,
-        max_upload_bytes=_int_env("MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
-        max_image_pixels=_int_env("MAX_IMAGE_PIXELS", 40_000_000),
+        models_dir=setting("MODELS_DIR"),
+        models_config=setting("MODELS_CONFIG"),
+        device=setting("DEVICE"),
+        admin_token=os.environ.get("ADMIN_TOKEN") or None,  # verbatim: a token may carry spaces
+        max_upload_bytes=setting("MAX_UPLOAD_BYTES"),
+        max_image_pixels=setting("MAX_IMAGE_PIXELS"),
         ip_salt_env=os.environ.get("IP_SALT") or None,
     )
 
@@ -114,30 +275,19 @@ JOB_POOL_DEFAULTS: dict[str, tuple[int, int]] = {
 def job_pools() -> dict[str, tuple[int, int]]:
     out = {}
     for kind, (limit, rate) in JOB_POOL_DEFAULTS.items():
-        raw = os.environ.get(f"JOB_{kind.upper()}", "").strip()
-        if raw:
-            try:
-                a, b = (int(v) for v in raw.split(","))
-            except ValueError as exc:
-                raise ConfigError(f"JOB_{kind.upper()} must be 'limit,per_minute' (two integers), got {raw!r}") from exc
-            limit, rate = max(1, a), max(0, b)
-        out[kind] = (limit, rate)
+        val = setting(f"JOB_{kind.upper()}")
+        out[kind] = (max(1, val[0]), max(0, val[1])) if val else (limit, rate)
     return out
 
 
 def gradio_cache_sweep() -> tuple[int, int]:
-    """GRADIO_DELETE_CACHE="every_s,older_than_s" for Gradio's own upload/output cache (default 600,1800)."""
-    raw = os.environ.get("GRADIO_DELETE_CACHE", "600,1800")
-    try:
-        a, b = (int(v) for v in raw.split(","))
-    except ValueError as exc:
-        raise ConfigError(f"GRADIO_DELETE_CACHE must be 'every_s,older_than_s', got {raw!r}") from exc
-    return a, b
+    """Gradio's own upload/output cache: (sweep every s, delete files older than s)."""
+    return setting("GRADIO_DELETE_CACHE")
 
 
 def max_queue_body() -> int:
     """Cap on one queue/join or call request body (files go through the upload route, not the body)."""
-    return _int_env("MAX_QUEUE_BODY", 40 * 1024 * 1024)
+    return setting("MAX_QUEUE_BODY")
 
 
 # Sizes of client-sent JSON/text that the server stores or parses (bytes).
@@ -145,11 +295,6 @@ MAX_SELECTION_JSON = 64 * 1024
 MAX_CLIENT_JSON = 256 * 1024
 
 
-def redact_url(url: str) -> str:
-    """Database URL without its password, for display."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # malformed URL: show only the scheme
-        return url.split(":", 1)[0] + ":…"
+def limit_threads(n: int) -> None:
+    """CLIs: cap OpenMP/BLAS threads before torch or onnxruntime load (they read OMP_NUM_THREADS once)."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, n)))

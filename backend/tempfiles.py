@@ -23,17 +23,14 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from backend.config import get_settings
+from backend.config import get_settings, setting
 
 _lock = threading.Lock()
 _last_sweep = [0.0]
 
 
 def max_age_s() -> float:
-    try:
-        return float(os.environ.get("TEMP_MAX_AGE_S", "900"))
-    except ValueError:
-        return 900.0
+    return float(setting("TEMP_MAX_AGE_S"))
 
 
 def temp_root() -> Path:

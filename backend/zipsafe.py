@@ -20,6 +20,7 @@ from typing import Union
 
 from PIL import Image
 
+from backend.errors import UserError
 from backend.imageio import ImageInputError, open_image
 
 ZipSource = Union[str, os.PathLike, bytes, bytearray, io.IOBase]
@@ -28,7 +29,7 @@ _JUNK_PREFIXES = ("__MACOSX/",)
 _JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
-class ZipSafetyError(ValueError):
+class ZipSafetyError(UserError):
     """The archive is unsafe or unusable as a whole; str(exc) is the message to show."""
 
 

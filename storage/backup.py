@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from backend.config import get_settings
+from backend.config import child_env, get_settings, setting
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,7 @@ def pg_env_args(url: str) -> tuple[list[str], dict]:
     u = make_url(url)
     args = ["--host", u.host or "127.0.0.1", "--port", str(u.port or 5432), "--username", u.username or "postgres",
             "--dbname", u.database or "postgres"]
-    env = dict(os.environ)
-    if u.password:
-        env["PGPASSWORD"] = u.password
+    env = child_env(PGPASSWORD=u.password) if u.password else child_env()
     return args, env
 
 
@@ -97,10 +95,10 @@ def periodic(directory: Path, every_s: float, keep: int = 7, stop: threading.Eve
 
 
 def maybe_start_periodic() -> threading.Thread | None:
-    d, every = os.environ.get("BACKUP_DIR"), os.environ.get("BACKUP_EVERY_S")
+    d, every = setting("BACKUP_DIR"), setting("BACKUP_EVERY_S")
     if not d or not every:
         return None
-    return periodic(Path(d), float(every), int(os.environ.get("BACKUP_KEEP", "7")))
+    return periodic(Path(d), every, setting("BACKUP_KEEP"))
 
 
 def main(argv=None) -> int:

@@ -10,23 +10,34 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.config import Settings, get_settings, redact_url
+from backend.config import Settings, get_settings
+from backend.errors import UserError
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 T = TypeVar("T")
 
 
-class StorageError(RuntimeError):
+def redact_url(url: str) -> str:
+    """Database URL without its password, for display."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # malformed URL: show only the scheme
+        return url.split(":", 1)[0] + ":…"
+
+
+class StorageError(UserError):
     """Storage cannot start or a write failed after retries; the message is for users."""
 
 
@@ -65,9 +76,6 @@ def make_engine(settings: Settings) -> Engine:
 
 
 def run_migrations(engine: Engine) -> None:
-    from alembic import command
-    from alembic.config import Config
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -81,10 +89,7 @@ class Storage:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        if settings.database_kind == "sqlite":
-            check_data_dir(settings.data_dir)
-        else:
-            check_data_dir(settings.data_dir)  # images still live on disk
+        check_data_dir(settings.data_dir)  # SQLite's file, and images on disk for PostgreSQL too
         self.engine = make_engine(settings)
         try:
             with self.engine.connect() as conn:
@@ -96,6 +101,9 @@ class Storage:
             ) from exc
         run_migrations(self.engine)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time: queue this process's writers here instead of in SQLite's busy handler,
+        # whose sleeps (and immediate SQLITE_BUSY on a stale read snapshot) make the p99 of concurrent votes seconds.
+        self._write_lock = threading.RLock() if self.kind == "sqlite" else nullcontext()
 
     @property
     def kind(self) -> str:
@@ -124,7 +132,7 @@ class Storage:
         last: Exception | None = None
         for attempt in range(retries + 1):
             try:
-                with self.session() as s:
+                with self._write_lock, self.session() as s:
                     return fn(s)
             except OperationalError as exc:
                 last = exc

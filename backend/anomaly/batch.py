@@ -14,6 +14,7 @@ from pathlib import Path
 from backend.anomaly import exports
 from backend.anomaly import inspector as insp
 from backend.anomaly.zipsafe import IMAGE_SUFFIXES, read_images
+from backend.errors import UserError
 from backend.imageio import ImageInputError, open_image
 
 
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         prompts, bad_prompts = collect(args.prompts)
         if bad_prompts:
-            raise ValueError("; ".join(why for _, why in bad_prompts))
+            raise UserError("; ".join(why for _, why in bad_prompts))
         queries, skipped = collect(args.queries)
         run = insp.inspect_batch(prompts, queries, engine=args.engine, resolution=args.resolution,
                                  retrieval_k=args.top_k, skipped=skipped,

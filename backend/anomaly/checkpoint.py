@@ -15,11 +15,12 @@ from pathlib import Path
 import torch
 
 from backend.anomaly.model import MetaUAS
+from backend.errors import UserError
 
 FORMAT = "metauas-lite0/1"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError):
     """The checkpoint cannot be used; str(exc) names the file and the problem."""
 
 

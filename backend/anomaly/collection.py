@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from backend.anomaly.inspector import Run, find_regions, verdict
+from backend.errors import UserError
 from storage.db import get_storage
 from storage.repos import anomaly as repo
 from storage.repos.images import load_image, store_image
@@ -22,9 +23,9 @@ NAME_MAX = 64
 def clean_name(value: str, what: str) -> str:
     v = " ".join(str(value or "").split())
     if not v:
-        raise ValueError(f"Please give a {what}.")
+        raise UserError(f"Please give a {what}.")
     if len(v) > NAME_MAX:
-        raise ValueError(f"The {what} is {len(v)} characters long; at most {NAME_MAX} are allowed.")
+        raise UserError(f"The {what} is {len(v)} characters long; at most {NAME_MAX} are allowed.")
     return v
 
 
@@ -57,9 +58,9 @@ def get_inspection(inspection_id: int) -> dict | None:
 def save_pool(product: str, name: str, prompts: list[Image.Image], *, session_id: str | None) -> dict:
     product, name = clean_name(product, "product name"), clean_name(name, "pool name")
     if not prompts:
-        raise ValueError("The prompt pool is empty; add normal images before saving it.")
+        raise UserError("The prompt pool is empty; add normal images before saving it.")
     if len(prompts) > MAX_POOL:
-        raise ValueError(f"A pool holds at most {MAX_POOL} prompt images; {len(prompts)} were given.")
+        raise UserError(f"A pool holds at most {MAX_POOL} prompt images; {len(prompts)} were given.")
 
     def _w(s):
         shas = [store_image(s, p, source=f"anomaly:pool:{product}") for p in prompts]
@@ -80,7 +81,7 @@ def pool_key(pool: dict) -> str:
 def load_pool(key: str) -> tuple[dict, list[Image.Image]]:
     """`key` is "product / name" as listed; returns the pool and its images."""
     if not key or " / " not in key:
-        raise ValueError("Please choose a saved prompt pool first.")
+        raise UserError("Please choose a saved prompt pool first.")
     product, name = key.split(" / ", 1)
 
     def _r(s):
@@ -91,9 +92,9 @@ def load_pool(key: str) -> tuple[dict, list[Image.Image]]:
 
     pool, imgs = get_storage().read(_r)
     if pool is None:
-        raise ValueError(f"No prompt pool named “{name}” for product “{product}”.")
+        raise UserError(f"No prompt pool named “{name}” for product “{product}”.")
     if any(i is None for i in imgs):
-        raise ValueError("Some images of this pool are missing from the data directory; please save it again.")
+        raise UserError("Some images of this pool are missing from the data directory; please save it again.")
     return pool, imgs
 
 
@@ -102,7 +103,7 @@ def save_correction(*, query: Image.Image, mask: np.ndarray, product: str, defec
     product = clean_name(product, "product name")
     mask = np.asarray(mask) > 0
     if mask.shape != (query.height, query.width):
-        raise ValueError(f"The mask is {mask.shape[1]}×{mask.shape[0]} but the image is "
+        raise UserError(f"The mask is {mask.shape[1]}×{mask.shape[0]} but the image is "
                          f"{query.width}×{query.height}; please redraw it on the image.")
     defect = "good" if not mask.any() else clean_name(defect_type or "defect", "defect type").replace(" ", "_")
     mask_img = Image.fromarray((mask * 255).astype(np.uint8)).convert("RGB")

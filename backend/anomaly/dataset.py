@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from backend.errors import UserError
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 
@@ -34,10 +36,10 @@ def _images(folder: Path) -> list[Path]:
 def list_classes(root: str | Path) -> list[str]:
     root = Path(root)
     if not root.is_dir():
-        raise ValueError(f"The data folder {root} does not exist.")
+        raise UserError(f"The data folder {root} does not exist.")
     classes = sorted(d.name for d in root.iterdir() if (d / "train" / "good").is_dir() and (d / "test").is_dir())
     if not classes:
-        raise ValueError(f"{root} holds no class folder in MVTec layout (<class>/train/good and <class>/test).")
+        raise UserError(f"{root} holds no class folder in MVTec layout (<class>/train/good and <class>/test).")
     return classes
 
 
@@ -46,7 +48,7 @@ def load_class(root: str | Path, cls: str) -> tuple[list[Path], list[Sample]]:
     base = Path(root) / cls
     train = _images(base / "train" / "good")
     if not train:
-        raise ValueError(f"{base / 'train' / 'good'} is empty: at least one normal image is needed as a prompt.")
+        raise UserError(f"{base / 'train' / 'good'} is empty: at least one normal image is needed as a prompt.")
     test: list[Sample] = []
     for d in sorted(p for p in (base / "test").iterdir() if p.is_dir()):
         imgs = _images(d)
@@ -58,10 +60,10 @@ def load_class(root: str | Path, cls: str) -> tuple[list[Path], list[Sample]]:
         for p in imgs:
             match = [m for m in masks if m.stem.startswith(p.stem) and m.stem[len(p.stem):] in ("", "_mask")]
             if not match:
-                raise ValueError(f"No ground-truth mask for {p} (expected {gt / (p.stem + '_mask.png')}).")
+                raise UserError(f"No ground-truth mask for {p} (expected {gt / (p.stem + '_mask.png')}).")
             test.append(Sample(p, d.name, match[0]))
     if not test:
-        raise ValueError(f"{base / 'test'} holds no test images.")
+        raise UserError(f"{base / 'test'} holds no test images.")
     return train, test
 
 
@@ -72,6 +74,6 @@ def read_mask(sample: Sample, size: tuple[int, int]) -> np.ndarray:
         return np.zeros((h, w), bool)
     with Image.open(sample.mask_path) as m:
         if m.size != (w, h):
-            raise ValueError(f"The mask {sample.mask_path.name} is {m.size[0]}×{m.size[1]} but its image "
+            raise UserError(f"The mask {sample.mask_path.name} is {m.size[0]}×{m.size[1]} but its image "
                              f"{sample.path.name} is {w}×{h}.")
         return np.asarray(m.convert("L")) > 127

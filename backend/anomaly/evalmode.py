@@ -13,6 +13,7 @@ from typing import Callable
 
 from backend.anomaly.inspector import parse_k, parse_resolution
 from backend.anomaly.zipsafe import IMAGE_SUFFIXES, ZipLimits, extract_tree
+from backend.errors import UserError
 from backend.tempfiles import scratch_dir
 
 MAX_EVAL_IMAGES = 1500
@@ -27,7 +28,7 @@ def check_layout(root: Path) -> list[str]:
     """Class folders of an MVTec tree (<cls>/train/good, <cls>/test/...); raises with what is missing."""
     root = Path(root)
     if (root / "train").is_dir() or (root / "test").is_dir():  # a single class zipped without its folder
-        raise ValueError("The zip holds train/ and test/ directly; please zip the class folder itself "
+        raise UserError("The zip holds train/ and test/ directly; please zip the class folder itself "
                          "(e.g. bottle/train/good, bottle/test/…, bottle/ground_truth/…).")
     classes = []
     problems = []
@@ -41,11 +42,11 @@ def check_layout(root: Path) -> list[str]:
             classes.append(d.name)
     if not classes:
         detail = "; ".join(problems) if problems else "no class folders found"
-        raise ValueError("This is not an MVTec-layout dataset (<class>/train/good, <class>/test/<defect>, "
+        raise UserError("This is not an MVTec-layout dataset (<class>/train/good, <class>/test/<defect>, "
                          f"<class>/ground_truth/<defect>/*_mask.png): {detail}.")
     n = sum(len(_images(root / c / "test")) for c in classes)
     if n > MAX_EVAL_IMAGES:
-        raise ValueError(f"The dataset has {n} test images; the evaluation mode accepts at most {MAX_EVAL_IMAGES}. "
+        raise UserError(f"The dataset has {n} test images; the evaluation mode accepts at most {MAX_EVAL_IMAGES}. "
                          "Please upload fewer classes or use the CLI (python -m backend.anomaly.evaluate).")
     return classes
 

@@ -18,6 +18,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from backend.errors import UserError
+
 MAX_BATCH = 100               # queries per run (≈ 4 MB of UI state each at 768 px); more is refused, number stated
 DISPLAY_MAX_SIDE = 768        # maps/images kept in the UI state are at most this big (boxes stay in original px)
 MAX_BATCH_PIXELS = 400_000_000  # decoded pixels of one batch together (≈ 1.2 GB of RGB); more is refused
@@ -87,9 +89,9 @@ class Run:
 
     def record(self, index: int) -> QueryRecord:
         if not self.records:
-            raise ValueError("There are no inspected queries yet; run an inspection first.")
+            raise UserError("There are no inspected queries yet; run an inspection first.")
         if not 0 <= int(index) < len(self.records):
-            raise ValueError(f"There is no query number {index}; this run has {len(self.records)}.")
+            raise UserError(f"There is no query number {index}; this run has {len(self.records)}.")
         return self.records[int(index)]
 
 
@@ -172,7 +174,7 @@ def calibrate_from_normal(scores: list[float], maps: list[np.ndarray], image_per
     images should be flagged. Pixels are subsampled (seeded) so huge batches stay cheap.
     """
     if not scores:
-        raise ValueError("Calibration needs at least one extra normal (good) image.")
+        raise UserError("Calibration needs at least one extra normal (good) image.")
     pix = _sample_pixels(maps, max_pixels, seed)
     return {"image_threshold": float(np.percentile(np.asarray(scores, np.float64), image_percentile,
                                                    method="higher")) + 1e-4,
@@ -189,7 +191,7 @@ def f1_optimal(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
 
     labels = np.asarray(labels).astype(int)
     if labels.min() == labels.max():
-        raise ValueError("F1-optimal thresholds need both normal and defective examples.")
+        raise UserError("F1-optimal thresholds need both normal and defective examples.")
     prec, rec, thr = precision_recall_curve(labels, np.asarray(scores, np.float64))
     f1 = 2 * prec * rec / (prec + rec + 1e-10)
     best = int(np.argmax(f1[:-1])) if len(thr) else 0
@@ -266,7 +268,7 @@ def _map_to_display(amap: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def parse_resolution(resolution: str | int) -> tuple[int, bool]:
     key = str(resolution).strip().lower()
     if key not in RESOLUTIONS:
-        raise ValueError(f"Resolution must be one of {', '.join(RESOLUTIONS)}, not {resolution!r}.")
+        raise UserError(f"Resolution must be one of {', '.join(RESOLUTIONS)}, not {resolution!r}.")
     return RESOLUTIONS[key]
 
 
@@ -276,7 +278,7 @@ def parse_k(retrieval_k) -> int | None:
         return None
     k = int(float(retrieval_k))
     if k < 0:
-        raise ValueError("Retrieval top-k must be 0 (use all prompts) or a positive number.")
+        raise UserError("Retrieval top-k must be 0 (use all prompts) or a positive number.")
     return k or None
 
 
@@ -291,11 +293,11 @@ def inspect_batch(prompts: list[tuple[str, Image.Image]], queries: list[tuple[st
     from storage.repos.images import image_sha256
 
     if not prompts:
-        raise ValueError("Please add at least one normal (defect-free) prompt image of the product first.")
+        raise UserError("Please add at least one normal (defect-free) prompt image of the product first.")
     if not queries:
-        raise ValueError("Please add at least one query image to inspect.")
+        raise UserError("Please add at least one query image to inspect.")
     if len(queries) > MAX_BATCH:
-        raise ValueError(f"{len(queries)} queries were given; the limit is {MAX_BATCH} per run. "
+        raise UserError(f"{len(queries)} queries were given; the limit is {MAX_BATCH} per run. "
                          "Please split the batch.")
     size, tiled = parse_resolution(resolution)
     k = parse_k(retrieval_k)

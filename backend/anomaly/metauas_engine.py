@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 
 from backend.anomaly.preprocess import letterbox, normalise
+from backend.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +37,7 @@ class MetaUASEngine:
 
         self.path = Path(path) if path else _entry_path(entry)
         if self.path is None:
-            raise ValueError("No MetaUAS checkpoint path is configured.")
+            raise UserError("No MetaUAS checkpoint path is configured.")
         opts = getattr(entry, "options", {}) or {}
         encoder = opts.get("encoder")
         lite0_net = None

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from backend.errors import UserError
+
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 PAD_VALUE = 124  # ≈ ImageNet mean grey, so padding normalises to ~0
@@ -46,7 +48,7 @@ def letterbox(img: Image.Image, size: int) -> tuple[np.ndarray, Letterbox]:
     img = as_rgb(img)
     w, h = img.size
     if min(w, h) < 1:
-        raise ValueError("The image is empty.")
+        raise UserError("The image is empty.")
     scale = size / max(w, h)
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
     canvas = np.full((size, size, 3), PAD_VALUE, dtype=np.uint8)
@@ -82,8 +84,8 @@ def image_key(img: Image.Image) -> str:
 def check_image(img, what: str) -> Image.Image:
     """Clear messages for inputs that cannot be inspected."""
     if not isinstance(img, Image.Image):
-        raise ValueError(f"The {what} is not an image.")
+        raise UserError(f"The {what} is not an image.")
     if min(img.size) < MIN_SIDE:
-        raise ValueError(f"The {what} is only {img.size[0]}×{img.size[1]} pixels; at least {MIN_SIDE} pixels per "
+        raise UserError(f"The {what} is only {img.size[0]}×{img.size[1]} pixels; at least {MIN_SIDE} pixels per "
                          "side are needed for anomaly inspection.")
     return as_rgb(img)

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from backend.anomaly.preprocess import check_image, image_key, letterbox, normalise, unletterbox
+from backend.errors import UserError
 
 ENGINES = ("metauas", "knn", "ensemble")
 METAUAS_ENTRIES = {256: "metauas-b4-256", 512: "metauas-b4-512"}
@@ -47,15 +48,9 @@ def _registry():
 
 
 def _metauas_entry_name(size: int) -> str:
-    reg = _registry()
     preferred = METAUAS_ENTRIES.get(size)
-    for name in ([preferred] if preferred else []) + [METAUAS_DEFAULT] + list(METAUAS_ENTRIES.values()):
-        try:
-            if reg.availability(name)[0]:
-                return name
-        except Exception:
-            continue
-    return METAUAS_DEFAULT
+    prefer = ([preferred] if preferred else []) + [METAUAS_DEFAULT] + list(METAUAS_ENTRIES.values())
+    return _registry().pick("anomaly", prefer, default=METAUAS_DEFAULT, any_checkpoint=False)
 
 
 def _engine_label(name: str) -> tuple[bool, str, str | None]:
@@ -92,7 +87,7 @@ def engines() -> list[dict]:
 
 def _get_engines(engine: str, size: int, checkpoint: str | None = None) -> list[tuple[str, object]]:
     if engine not in ENGINES:
-        raise ValueError(f"Unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
+        raise UserError(f"Unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
     out = []
     if engine in ("metauas", "ensemble"):
         if checkpoint:
@@ -181,13 +176,13 @@ def inspect(prompts: Sequence[Image.Image], queries: Sequence[Image.Image], engi
             checkpoint: str | None = None) -> list[InspectionResult]:
     """Inspect every query against the prompt pool (all prompts, or the `retrieval_k` most similar)."""
     if not prompts:
-        raise ValueError("Add at least one normal (defect-free) prompt image.")
+        raise UserError("Add at least one normal (defect-free) prompt image.")
     if not queries:
-        raise ValueError("Add at least one query image to inspect.")
+        raise UserError("Add at least one query image to inspect.")
     if size not in (128, 192, 256, 320, 384, 448, 512):
-        raise ValueError(f"Input size must be one of 128…512 in steps of 64, got {size}.")
+        raise UserError(f"Input size must be one of 128…512 in steps of 64, got {size}.")
     if retrieval_k is not None and retrieval_k < 1:
-        raise ValueError("retrieval_k must be at least 1.")
+        raise UserError("retrieval_k must be at least 1.")
     prompts = [check_image(p, f"prompt image #{i + 1}") for i, p in enumerate(prompts)]
     queries = [check_image(q, f"query image #{i + 1}") for i, q in enumerate(queries)]
     engs = _get_engines(engine, size, checkpoint)

@@ -8,13 +8,14 @@ Judges with p(M) < alpha are flagged for review in the admin view; nothing is dr
 """
 from __future__ import annotations
 
-import os
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from backend.arena.ratings import OUTCOME
+from backend.config import setting
 
 
 @dataclass(frozen=True)
@@ -32,30 +33,17 @@ class ArenaLimits:
     bt_prior: float = 1.0               # L2 on BT strengths in battles' units (sd 400 Elo); 0 = pure MLE
 
 
-def _float(env, name, default):
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+def limits_from_env(environ: Mapping[str, str] | None = None) -> ArenaLimits:
+    """The ARENA_* limits (declared and validated in backend/config.py); `environ` replaces os.environ in tests."""
+    def get(name):
+        return setting(name, environ)
 
-
-def limits_from_env(environ=None) -> ArenaLimits:
-    env = os.environ if environ is None else environ
-    cap = _float(env, "ARENA_DAILY_VOTE_CAP", 0)
-    dq = _float(env, "ARENA_DEDUP_QUANTILE", 0)
-    banned = frozenset(x.strip() for x in env.get("ARENA_BANNED_IPS", "").split(",") if x.strip())
-    return ArenaLimits(min_dwell_s=_float(env, "ARENA_MIN_DWELL_S", 3.0),
-                       battles_per_window=int(_float(env, "ARENA_RATE_LIMIT", 30)),
-                       window_s=int(_float(env, "ARENA_RATE_WINDOW_S", 600)),
-                       timeout_s=_float(env, "ARENA_TIMEOUT_S", 60.0),
-                       daily_vote_cap=int(cap) if cap > 0 else None,
-                       dedup_quantile=dq if 0 < dq < 1 else None,
-                       min_votes_shown=int(_float(env, "ARENA_MIN_VOTES", 20)),
-                       cache_ttl_s=_float(env, "ARENA_LEADERBOARD_TTL_S", 30.0),
-                       banned_ips=banned, bt_prior=_float(env, "ARENA_BT_PRIOR", 1.0))
+    cap, dq = get("ARENA_DAILY_VOTE_CAP"), get("ARENA_DEDUP_QUANTILE")
+    return ArenaLimits(min_dwell_s=get("ARENA_MIN_DWELL_S"), battles_per_window=get("ARENA_RATE_LIMIT"),
+                       window_s=get("ARENA_RATE_WINDOW_S"), timeout_s=get("ARENA_TIMEOUT_S"),
+                       daily_vote_cap=cap if cap > 0 else None, dedup_quantile=dq if 0 < dq < 1 else None,
+                       min_votes_shown=get("ARENA_MIN_VOTES"), cache_ttl_s=get("ARENA_LEADERBOARD_TTL_S"),
+                       banned_ips=get("ARENA_BANNED_IPS"), bt_prior=get("ARENA_BT_PRIOR"))
 
 
 def outlier_judges(votes: list[dict], *, min_votes: int = 5, max_votes: int = 100, alpha: float = 0.05,

@@ -19,6 +19,7 @@ from PIL import Image
 from backend.arena.bench import CATEGORIES, score_points
 from backend.arena.vocab import bench_category
 from backend.config import get_settings
+from backend.errors import NotAllowed, UserError
 from storage.db import get_storage
 from storage.repos import bench as repo
 
@@ -31,15 +32,15 @@ def check_admin(token: str | None) -> None:
     """Constant-time comparison with ADMIN_TOKEN; reviews are off when it is unset."""
     expected = get_settings().admin_token
     if not expected:
-        raise PermissionError("Reviewing is disabled: set ADMIN_TOKEN on the server to enable it.")
+        raise NotAllowed("Reviewing is disabled: set ADMIN_TOKEN on the server to enable it.")
     if not token or not hmac.compare_digest(str(token).encode(), expected.encode()):
-        raise PermissionError("Wrong admin token.")
+        raise NotAllowed("Wrong admin token.")
 
 
 def normalise_category(category: str | None) -> str:
     cat = bench_category(category)
     if cat not in CATEGORIES:
-        raise ValueError(f"Choose a category: one of {', '.join(CATEGORIES)} (got {category!r}).")
+        raise UserError(f"Choose a category: one of {', '.join(CATEGORIES)} (got {category!r}).")
     return cat
 
 
@@ -58,7 +59,7 @@ def mask_from_layers(layers, size: tuple[int, int]) -> np.ndarray:
         else:
             painted = arr > 0
         if painted.shape != mask.shape:
-            raise ValueError(f"The drawing is {painted.shape[1]}x{painted.shape[0]} but the image is {w}x{h}; "
+            raise UserError(f"The drawing is {painted.shape[1]}x{painted.shape[0]} but the image is {w}x{h}; "
                              "draw on the image itself.")
         mask |= painted
     return mask
@@ -73,7 +74,7 @@ def mask_from_cells(cells, size: tuple[int, int], grid: int = GRID) -> np.ndarra
         y0, x0 = int(round(r * cell)), int(round(c * cell))
         y1, x1 = int(round((r + 1) * cell)), int(round((c + 1) * cell))
         if y0 >= h or x0 >= w or r < 0 or c < 0:
-            raise ValueError(f"Grid cell ({r}, {c}) is outside the image.")
+            raise UserError(f"Grid cell ({r}, {c}) is outside the image.")
         mask[y0:y1, x0:x1] = True
     return mask
 
@@ -89,33 +90,33 @@ def check_item(image: Image.Image, user_input: str, category: str, mask: np.ndar
     """Validated fields of an item, or ValueError with a sentence for the annotator."""
     text = " ".join(str(user_input or "").split())
     if not text:
-        raise ValueError("Type the instruction (what should a model point to?).")
+        raise UserError("Type the instruction (what should a model point to?).")
     if len(text) > MAX_TEXT:
-        raise ValueError(f"The instruction is too long ({len(text)} characters; at most {MAX_TEXT}).")
+        raise UserError(f"The instruction is too long ({len(text)} characters; at most {MAX_TEXT}).")
     cat = normalise_category(category)
     if cat == "counting":
         try:
             count = int(count)
         except (TypeError, ValueError):
-            raise ValueError("A counting item needs the number of objects (count ≥ 1).") from None
+            raise UserError("A counting item needs the number of objects (count ≥ 1).") from None
         if count < 1:
-            raise ValueError("A counting item needs the number of objects (count ≥ 1).")
+            raise UserError("A counting item needs the number of objects (count ≥ 1).")
     elif count not in (None, "", 0):
-        raise ValueError(f"Only counting items take a count; this is a {cat!r} item.")
+        raise UserError(f"Only counting items take a count; this is a {cat!r} item.")
     else:
         count = None
     if mask.shape != (image.height, image.width):
-        raise ValueError("The mask does not match the image size.")
+        raise UserError("The mask does not match the image size.")
     if not mask.any():
-        raise ValueError("Mark the target region first (the mask is empty).")
+        raise UserError("Mark the target region first (the mask is empty).")
     if mask.all():
-        raise ValueError("The mask covers the whole image; mark only the target region.")
+        raise UserError("The mask covers the whole image; mark only the target region.")
     if cat == "steerable":
         if ref_point is None:
-            raise ValueError("A steerable item needs a reference point (x, y).")
+            raise UserError("A steerable item needs a reference point (x, y).")
         x, y = float(ref_point[0]), float(ref_point[1])
         if not (0 <= x < image.width and 0 <= y < image.height):
-            raise ValueError("The reference point is outside the image.")
+            raise UserError("The reference point is outside the image.")
         ref_point = [round(x, 1), round(y, 1)]
     else:
         ref_point = None
@@ -196,12 +197,12 @@ def annotation_image(ann_id: int, token: str | None) -> tuple[Image.Image, np.nd
     def _r(s):
         row = repo.get_annotation(s, int(ann_id), with_mask=True)
         if row is None:
-            raise ValueError(f"There is no annotation #{ann_id}.")
+            raise UserError(f"There is no annotation #{ann_id}.")
         return row, load_image(s, row["image_sha256"])
 
     row, img = get_storage().read(_r)
     if img is None:
-        raise ValueError(f"The image of annotation #{ann_id} is missing from DATA_DIR/images.")
+        raise UserError(f"The image of annotation #{ann_id} is missing from DATA_DIR/images.")
     mask = np.array(Image.open(io.BytesIO(row.pop("mask_png")))) > 127
     return img, mask, row
 
@@ -221,7 +222,7 @@ def export_zip(token: str | None, hard_only: bool = False) -> tuple[bytes, int]:
         pairs = [(r, im) for r, im in pairs
                  if r["models_checked"] and r["models_correct"] is not None and r["models_correct"] <= HARD_MAX_CORRECT]
     if not pairs:
-        raise ValueError("There are no accepted annotations to export yet." if not hard_only else
+        raise UserError("There are no accepted annotations to export yet." if not hard_only else
                          "No accepted annotation is marked hard (checked by models with at most 1 correct).")
     buf = io.BytesIO()
     data = []
@@ -252,18 +253,18 @@ def battle_input(battle_id: str) -> tuple[Image.Image, str, str | None]:
     try:
         from storage.repos import arena as arena_repo
     except ImportError as exc:
-        raise ValueError("Battles are not available on this server.") from exc
+        raise UserError("Battles are not available on this server.") from exc
     from storage.repos.images import load_image
 
     def _r(s):
         b = arena_repo.get_battle(s, str(battle_id).strip())
         if b is None:
-            raise ValueError(f"There is no battle {battle_id!r}.")
+            raise UserError(f"There is no battle {battle_id!r}.")
         return b, load_image(s, b.get("image_sha256")) if b.get("image_sha256") else None
 
     b, img = get_storage().read(_r)
     if img is None:
-        raise ValueError(f"The image of battle {battle_id!r} is not stored.")
+        raise UserError(f"The image of battle {battle_id!r} is not stored.")
     cat = b.get("category")
     try:
         cat = normalise_category(cat)

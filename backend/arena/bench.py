@@ -31,6 +31,7 @@ from PIL import Image
 
 from backend.arena.vocab import BENCH_CATEGORIES, CATEGORY_LABELS  # noqa: F401 - re-exported for bench users
 from backend.config import get_settings
+from backend.errors import UserError
 from backend.zipsafe import UNREADABLE, ZipSafetyError, resolve_inside
 
 CATEGORIES = BENCH_CATEGORIES  # Point-Bench keys ("affordable"), defined in vocab
@@ -40,7 +41,7 @@ SAVE_EVERY = 10
 Progress = Callable[[int, int, str], None]
 
 
-class BenchError(ValueError):
+class BenchError(UserError):
     """The bench directory or predictions are unusable; the message names the file or item."""
 
 
@@ -372,7 +373,7 @@ def endpoint_pointer(base_url: str, model: str, family: str, api_key: str | None
     from backend.registry import ModelEntry, _import_factory
 
     entry = ModelEntry(name=f"endpoint:{model}", capability="pointing", kind="remote",
-                       factory="backend.pointing.http:OpenAIPointer", label=f"{model} at {base_url}",
+                       factory="backend.pointing.remote:OpenAIPointer", label=f"{model} at {base_url}",
                        options={"base_url": base_url, "model": model, "family": family, "timeout_s": timeout_s,
                                 **({"api_key": api_key} if api_key else {})})
     try:

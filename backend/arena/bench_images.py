@@ -7,7 +7,6 @@ arena (uploads still work); `random_item` then says clearly what is missing.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from backend.arena.vocab import CATEGORY_LABELS, normalise_category
-from backend.config import REPO_ROOT
+from backend.config import setting
+from backend.errors import UserError
 
 
 @dataclass(frozen=True)
-class BenchItem:
+class SampleItem:
     image_path: Path
     image_filename: str
     instruction: str
@@ -32,14 +32,14 @@ class BenchItem:
 
 
 def bench_dir() -> Path:
-    return Path(os.environ.get("ARENA_BENCH_DIR") or (REPO_ROOT / "static" / "bench")).expanduser().resolve()
+    return setting("ARENA_BENCH_DIR")
 
 
-_cache: dict[tuple[str, float], list[BenchItem]] = {}
+_cache: dict[tuple[str, float], list[SampleItem]] = {}
 _lock = threading.Lock()
 
 
-def load_items(root: Path | None = None) -> list[BenchItem]:
+def load_items(root: Path | None = None) -> list[SampleItem]:
     """Items whose image exists; cached per (directory, data.json mtime)."""
     root = root or bench_dir()
     data = root / "data.json"
@@ -58,7 +58,7 @@ def load_items(root: Path | None = None) -> list[BenchItem]:
         try:
             path = root / "images" / it["image_filename"]
             ref = it.get("ref_point")
-            items.append(BenchItem(image_path=path, image_filename=it["image_filename"],
+            items.append(SampleItem(image_path=path, image_filename=it["image_filename"],
                                    instruction=str(it.get("user_input", "")).strip(),
                                    category=normalise_category(it.get("category")) or "spatial",
                                    ref_point=(float(ref[0]), float(ref[1])) if ref else None))
@@ -71,15 +71,15 @@ def load_items(root: Path | None = None) -> list[BenchItem]:
     return items
 
 
-def random_item(rng: np.random.Generator, root: Path | None = None) -> BenchItem:
+def random_item(rng: np.random.Generator, root: Path | None = None) -> SampleItem:
     items = load_items(root)
     if not items:
-        raise ValueError(f"No bundled Point-Bench images were found in {root or bench_dir()} "
+        raise UserError(f"No bundled Point-Bench images were found in {root or bench_dir()} "
                          "(data.json + images/). Upload a photo instead.")
     return items[int(rng.integers(len(items)))]
 
 
-def find_item(image_filename: str, root: Path | None = None) -> BenchItem | None:
+def find_item(image_filename: str, root: Path | None = None) -> SampleItem | None:
     for it in load_items(root):
         if it.image_filename == image_filename:
             return it

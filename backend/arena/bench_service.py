@@ -14,6 +14,7 @@ from pathlib import Path
 from backend.arena import bench as B
 from backend.arena.bench_compare import compare
 from backend.config import REPO_ROOT
+from backend.errors import UserError
 from backend.tempfiles import request_dir
 from backend.zipsafe import ZipLimits, ZipSafetyError, extract_tree
 from storage.db import get_storage
@@ -44,7 +45,7 @@ def run_pointer_on_bench(pointer: str, bench_dir: str | Path | None = None, prog
                          timeout_s: float = 60) -> dict:
     """Evaluate a registry pointer, store the result row, return the result (with items)."""
     if pointer not in pointers():
-        raise ValueError(f"Unknown or disabled pointer {pointer!r}; choose one of: {', '.join(pointers())}.")
+        raise UserError(f"Unknown or disabled pointer {pointer!r}; choose one of: {', '.join(pointers())}.")
     res = B.evaluate_pointer(bench_dir or SAMPLE_BENCH, pointer, progress=progress, timeout_s=timeout_s,
                              resume=False, overlay_dir=overlay_dir)
     res["result_id"] = store_result(res, session_id)
@@ -134,7 +135,7 @@ def evaluate_uploaded(zip_path: str | Path, pointer: str, progress=None, session
                       overlay_dir: str | Path | None = None) -> dict:
     """Evaluate a registry pointer on an uploaded bench zip (e.g. an export of accepted annotations)."""
     if pointer not in pointers():
-        raise ValueError(f"Unknown or disabled pointer {pointer!r}; choose one of: {', '.join(pointers())}.")
+        raise UserError(f"Unknown or disabled pointer {pointer!r}; choose one of: {', '.join(pointers())}.")
     with request_dir("bench-zip-") as tmp:  # removed when this request ends, also on errors
         root = extract_bench_zip(zip_path, tmp)
         res = B.evaluate_pointer(root, pointer, progress=progress, resume=False, overlay_dir=overlay_dir)

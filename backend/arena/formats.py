@@ -13,7 +13,9 @@ import csv
 import hashlib
 import io
 import json
+import math
 from datetime import datetime, timezone
+from operator import itemgetter, methodcaller
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ import orjson
 import pandas as pd
 
 from backend.arena.vocab import CATEGORIES, CATEGORY_ALIASES, WINNERS, normalise_category, win_rate  # noqa: F401
+from backend.errors import UserError
 
 POINTARENA_CSV_HEADER = ["Model", "Elo Rating", "Wins", "Losses", "Games", "Win Rate", "Lower CI", "Upper CI"]
 BATTLE_COLUMNS = ["model_a", "model_b", "winner", "judge", "anony", "tstamp", "category", "instruction",
@@ -39,7 +42,7 @@ def _tstamp(value) -> float | None:
     try:
         dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ValueError(f"Cannot read the timestamp {value!r}; use ISO 8601 or epoch seconds.") from exc
+        raise UserError(f"Cannot read the timestamp {value!r}; use ISO 8601 or epoch seconds.") from exc
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.timestamp()
@@ -51,15 +54,40 @@ def content_hash(rec: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+_SORTED_HASH_KEYS = sorted(_HASH_KEYS)
+_HASH_FORMAT = "{" + ", ".join(f'"{k}": %s' for k in _SORTED_HASH_KEYS) + "}"
+_esc = json.encoder.encode_basestring_ascii  # what json.dumps uses for str with ensure_ascii (the default)
+
+
+def _json_value(v) -> str:
+    """json.dumps(v, default=str) for one value, fast for the common exact types; anything else goes through the
+    same encoder as `content_hash`, so both functions give the same text."""
+    t = type(v)
+    if t is str:
+        return _esc(v)
+    if v is None:
+        return "null"
+    if t is float and math.isfinite(v):
+        return float.__repr__(v)
+    if t is int:
+        return int.__repr__(v)
+    return _HASH_ENCODER.encode(v)
+
+
 def content_hashes(cols: dict[str, list]) -> list[str]:
-    """`content_hash` of every row of a column dict (no per-row dict of all fields)."""
-    enc, sha = _HASH_ENCODER.encode, hashlib.sha256
-    return [sha(enc(dict(zip(_HASH_KEYS, vals))).encode()).hexdigest()
-            for vals in zip(*(cols[k] for k in _HASH_KEYS))]
+    """`content_hash` of every row of a column dict, column-wise (one JSON value encoding per cell, no dicts)."""
+    enc = [list(map(_json_value, cols[k])) for k in _SORTED_HASH_KEYS]
+    sha = hashlib.sha256
+    return [sha((_HASH_FORMAT % vals).encode()).hexdigest() for vals in zip(*enc)]
 
 
 def _as_str(values: list) -> list:
-    return values if all(type(v) is str for v in values) else [str(v) for v in values]
+    return values if set(map(type, values)) <= {str} else [str(v) for v in values]
+
+
+def _opt(items: list, key: str, default=None) -> list:
+    """items[i].get(key, default) for every record, at C speed."""
+    return list(map(methodcaller("get", key, default), items))
 
 
 def _mapped(values: list, fn) -> list:
@@ -76,46 +104,54 @@ def _mapped(values: list, fn) -> list:
     return out
 
 
-def clean_battle_columns(items: list, full: bool = False) -> dict[str, list]:
-    """FastChat clean_battle records -> columns (BATTLE_COLUMNS, or RECORD_COLUMNS when `full`), validated.
+def clean_battle_columns(items: list, full: bool = False, columns=None) -> dict[str, list]:
+    """FastChat clean_battle records -> columns (BATTLE_COLUMNS, or RECORD_COLUMNS when `full`, or just `columns`
+    plus model_a/model_b/winner), validated. Same values as `from_clean_battle`.
 
-    One pass per column with C-level comprehensions; any malformed record sends us to `from_clean_battle`, which
-    names the first bad battle. Same values as `from_clean_battle`."""
+    One C-level pass (map + itemgetter) per column; any malformed record sends us to `from_clean_battle`, which
+    names the first bad battle."""
     if not isinstance(items, list):
-        raise ValueError("A clean_battle file must hold a JSON list of battles.")
+        raise UserError("A clean_battle file must hold a JSON list of battles.")
+    want = set(RECORD_COLUMNS if full else BATTLE_COLUMNS) if columns is None else set(columns)
     try:
-        cols = {"model_a": _as_str([it["model_a"] for it in items]),
-                "model_b": _as_str([it["model_b"] for it in items]),
-                "winner": [it["winner"] for it in items]}
-        get = [it.get for it in items]
-    except (KeyError, TypeError, AttributeError):
+        cols = {"model_a": _as_str(list(map(itemgetter("model_a"), items))),
+                "model_b": _as_str(list(map(itemgetter("model_b"), items))),
+                "winner": list(map(itemgetter("winner"), items))}
+    except (KeyError, TypeError):
         from_clean_battle(items)  # raises with the index of the bad record
         raise
     bad = [w for w in pd.unique(np.asarray(cols["winner"], dtype=object)) if w not in WINNERS]
     if bad:
         from_clean_battle(items)
-        raise ValueError(f"Unknown winner {bad[0]!r}; expected one of {', '.join(WINNERS)}.")
-    cols["judge"] = [g("judge") for g in get]
-    cols["anony"] = [bool(g("anony", True)) for g in get]
-    ts = [g("tstamp") for g in get]
-    cols["tstamp"] = ts if all(type(t) is float for t in ts) else _mapped(ts, _tstamp)
-    cols["category"] = _mapped([g("category") for g in get], normalise_category)
-    cols["instruction"] = [g("prompt") or g("instruction") for g in get]
-    cols["image_sha256"] = [g("image_sha256") for g in get]
-    cols["sampling_prob"] = [g("sampling_prob") for g in get]
-    if full:
-        cols["image"] = [g("image_sha256") or g("image_filename") for g in get]
-        for k in ("points_a", "points_b", "raw_output_a", "raw_output_b", "question_id"):
-            cols[k] = [g(k) for g in get]
+        raise UserError(f"Unknown winner {bad[0]!r}; expected one of {', '.join(WINNERS)}.")
+    if "judge" in want:
+        cols["judge"] = _opt(items, "judge")
+    if "anony" in want:
+        an = _opt(items, "anony", True)
+        cols["anony"] = an if set(map(type, an)) <= {bool} else [bool(v) for v in an]
+    if "tstamp" in want:
+        ts = _opt(items, "tstamp")
+        cols["tstamp"] = ts if set(map(type, ts)) <= {float} else _mapped(ts, _tstamp)
+    if "category" in want:
+        cols["category"] = _mapped(_opt(items, "category"), normalise_category)
+    if "instruction" in want:
+        cols["instruction"] = [p or i for p, i in zip(_opt(items, "prompt"), _opt(items, "instruction"))]
+    for k in ("image_sha256", "sampling_prob", "points_a", "points_b", "raw_output_a", "raw_output_b", "question_id"):
+        if k in want:
+            cols[k] = _opt(items, k)
+    if "image" in want:
+        cols["image"] = [s or f for s, f in zip(_opt(items, "image_sha256"), _opt(items, "image_filename"))]
     return cols
 
 
-def battle_columns(items, fmt: str, full: bool = False) -> dict[str, list]:
+def battle_columns(items, fmt: str, full: bool = False, columns=None) -> dict[str, list]:
     """Parsed battles of either format as columns (see `clean_battle_columns`)."""
     if fmt == "clean_battle":
-        return clean_battle_columns(items, full)
+        return clean_battle_columns(items, full, columns)
     recs = parse_battles(items, fmt)
-    return {c: [r.get(c) for r in recs] for c in (RECORD_COLUMNS if full else BATTLE_COLUMNS)}
+    want = (RECORD_COLUMNS if full else BATTLE_COLUMNS) if columns is None else ["model_a", "model_b", "winner",
+                                                                                  *columns]
+    return {c: [r.get(c) for r in recs] for c in dict.fromkeys(want)}
 
 
 def read_json(path: str | Path):
@@ -124,21 +160,21 @@ def read_json(path: str | Path):
     try:
         return orjson.loads(p.read_bytes())
     except FileNotFoundError as exc:
-        raise ValueError(f"No battles file at {str(p)!r}.") from exc
+        raise UserError(f"No battles file at {str(p)!r}.") from exc
     except orjson.JSONDecodeError as exc:
-        raise ValueError(f"{p.name} is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
+        raise UserError(f"{p.name} is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
 
 
 def from_clean_battle(items: list) -> list[dict]:
     """FastChat clean_battle records -> our battle records (validated)."""
     if not isinstance(items, list):
-        raise ValueError("A clean_battle file must hold a JSON list of battles.")
+        raise UserError("A clean_battle file must hold a JSON list of battles.")
     out = []
     for i, it in enumerate(items):
         if not isinstance(it, dict) or not {"model_a", "model_b", "winner"} <= it.keys():
-            raise ValueError(f"Battle #{i + 1} lacks model_a, model_b or winner.")
+            raise UserError(f"Battle #{i + 1} lacks model_a, model_b or winner.")
         if it["winner"] not in WINNERS:
-            raise ValueError(f"Battle #{i + 1} has winner {it['winner']!r}; expected one of {', '.join(WINNERS)}.")
+            raise UserError(f"Battle #{i + 1} has winner {it['winner']!r}; expected one of {', '.join(WINNERS)}.")
         rec = {"model_a": str(it["model_a"]), "model_b": str(it["model_b"]), "winner": it["winner"],
                "judge": it.get("judge"), "anony": bool(it.get("anony", True)), "tstamp": _tstamp(it.get("tstamp")),
                "category": normalise_category(it.get("category")),
@@ -155,13 +191,13 @@ def from_clean_battle(items: list) -> list[dict]:
 def from_pointarena(items: list) -> list[dict]:
     """PointArena dynamic_results.json -> our battle records; both_good = tie, both_bad = tie (bothbad)."""
     if not isinstance(items, list):
-        raise ValueError("A PointArena results file must hold a JSON list of votes.")
+        raise UserError("A PointArena results file must hold a JSON list of votes.")
     out = []
     for i, it in enumerate(items):
         try:
             m1, m2, win = str(it["model1_name"]), str(it["model2_name"]), it["winning_model"]
         except (KeyError, TypeError) as exc:
-            raise ValueError(f"Vote #{i + 1} lacks model1_name, model2_name or winning_model.") from exc
+            raise UserError(f"Vote #{i + 1} lacks model1_name, model2_name or winning_model.") from exc
         if win == m1:
             winner = "model_a"
         elif win == m2:
@@ -171,7 +207,7 @@ def from_pointarena(items: list) -> list[dict]:
         elif win == "both_bad":
             winner = "tie (bothbad)"
         else:
-            raise ValueError(f"Vote #{i + 1} names winner {win!r}, which is neither model nor both_good/both_bad.")
+            raise UserError(f"Vote #{i + 1} names winner {win!r}, which is neither model nor both_good/both_bad.")
         out.append({"model_a": m1, "model_b": m2, "winner": winner, "judge": None, "anony": True,
                     "tstamp": _tstamp(it.get("timestamp")), "category": normalise_category(it.get("category")),
                     "instruction": it.get("object_name"), "image": it.get("image_filename"), "image_sha256": None,
@@ -185,7 +221,7 @@ def parse_battles(items, fmt: str) -> list[dict]:
         return from_clean_battle(items)
     if fmt == "pointarena":
         return from_pointarena(items)
-    raise ValueError(f"Unknown battles format {fmt!r}; use clean_battle or pointarena.")
+    raise UserError(f"Unknown battles format {fmt!r}; use clean_battle or pointarena.")
 
 
 def records_to_frame(records: list[dict]) -> pd.DataFrame:
@@ -196,12 +232,14 @@ def records_to_frame(records: list[dict]) -> pd.DataFrame:
     return df
 
 
-def load_battles_file(path: str | Path, fmt: str = "clean_battle") -> pd.DataFrame:
-    """Read a battles JSON file in either format into a battles table for `ratings` (decoded once, by columns)."""
+def load_battles_file(path: str | Path, fmt: str = "clean_battle", columns=None) -> pd.DataFrame:
+    """Read a battles JSON file in either format into a battles table for `ratings` (decoded once, by columns).
+
+    `columns`: only these (besides model_a, model_b, winner), e.g. ["anony"] when nothing else is used."""
     items = read_json(path)
-    cols = battle_columns(items, fmt)
+    cols = battle_columns(items, fmt, columns=columns)
     del items
-    return pd.DataFrame(cols, columns=BATTLE_COLUMNS)
+    return pd.DataFrame(cols)
 
 
 def leaderboard_csv(result: dict) -> str:

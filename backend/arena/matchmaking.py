@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from backend.config import setting
+from backend.errors import UserError
 
 BOOST_FACTOR = 5.0
 
@@ -100,7 +104,7 @@ def sample_pair(contestants: list[dict], rng: np.random.Generator, cfg: MatchCon
     """Return (model_a, model_b, pair_probability, swapped). Never the same model twice."""
     probs = pair_probabilities(contestants, cfg, ratings, counts)
     if not probs:
-        raise ValueError(too_few_message(contestants))
+        raise UserError(too_few_message(contestants))
     keys = list(probs)
     p = np.array([probs[k] for k in keys])
     i = int(rng.choice(len(keys), p=p / p.sum()))
@@ -111,28 +115,12 @@ def sample_pair(contestants: list[dict], rng: np.random.Generator, cfg: MatchCon
     return a, b, float(probs[keys[i]]), swapped
 
 
-def config_from_env(environ=None) -> MatchConfig:
+def config_from_env(environ: Mapping[str, str] | None = None) -> MatchConfig:
     """ARENA_MODELS (allow-list), ARENA_BOOST_MODELS, ARENA_OUTAGE_MODELS (comma lists), ARENA_EXCLUDE_PAIRS ("a:b,c:d"),
-    ARENA_ACTIVE_SAMPLING=1, ARENA_ACTIVE_MIX, ARENA_WEIGHTS ("name=2,other=0.5")."""
-    import os
+    ARENA_ACTIVE_SAMPLING=1, ARENA_ACTIVE_MIX, ARENA_WEIGHTS ("name=2,other=0.5"); parsed in backend/config.py."""
+    def get(name):
+        return setting(name, environ)
 
-    env = os.environ if environ is None else environ
-
-    def names(var):
-        return frozenset(x.strip() for x in env.get(var, "").split(",") if x.strip())
-
-    pairs = frozenset(frozenset(p.split(":", 1)) for p in names("ARENA_EXCLUDE_PAIRS") if ":" in p)
-    weights = {}
-    for item in names("ARENA_WEIGHTS"):
-        k, _, v = item.partition("=")
-        try:
-            weights[k.strip()] = float(v)
-        except ValueError as exc:
-            raise ValueError(f"ARENA_WEIGHTS entry {item!r} must look like name=1.5") from exc
-    try:
-        mix = float(env.get("ARENA_ACTIVE_MIX", "0.5"))
-    except ValueError as exc:
-        raise ValueError("ARENA_ACTIVE_MIX must be a number between 0 and 1") from exc
-    return MatchConfig(boost=names("ARENA_BOOST_MODELS"), outage=names("ARENA_OUTAGE_MODELS"), excluded_pairs=pairs,
-                       active=env.get("ARENA_ACTIVE_SAMPLING", "0") in ("1", "true", "yes"), active_mix=mix,
-                       weights=weights, only=names("ARENA_MODELS"))
+    return MatchConfig(boost=get("ARENA_BOOST_MODELS"), outage=get("ARENA_OUTAGE_MODELS"),
+                       excluded_pairs=get("ARENA_EXCLUDE_PAIRS"), active=get("ARENA_ACTIVE_SAMPLING"),
+                       active_mix=get("ARENA_ACTIVE_MIX"), weights=get("ARENA_WEIGHTS"), only=get("ARENA_MODELS"))

@@ -10,7 +10,7 @@ Why these choices (see docs/arena.md):
   collapse to at most 50*49*3 rows, so a bootstrap round is a multinomial re-weighting of those rows
   and a refit that costs milliseconds (identical in distribution to resampling battles with replacement).
 - Confidence intervals are seeded bootstrap percentiles, never PointArena's `±1.96*K*sqrt(N)/2`.
-No I/O happens here; the command line lives in `backend/arena/cli.py`.
+No I/O happens here; the command line lives in `backend/arena/cli/ratings.py`.
 Two entry points give identical results on the same battles: `compute_leaderboard(battles)` for a per-battle table
 (a file) and `compute_leaderboard_from_counts(counts)` for (model_a, model_b, winner, n) rows that the database
 aggregates with GROUP BY (storage/repos/arena.py).
@@ -25,6 +25,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from backend.arena.vocab import LEADERBOARD_COLUMNS, OUTCOME, WINNERS, leaderboard_row
+from backend.errors import UserError
 
 # Constants (FastChat): online Elo and the Elo scale on which BT is reported.
 K_FACTOR = 4.0
@@ -42,20 +43,20 @@ def validate_battles(df: pd.DataFrame) -> pd.DataFrame:
 
     Checks use hashing (pd.unique / factorize), not per-row string comparisons, so a million rows cost ~0.1 s."""
     if not isinstance(df, pd.DataFrame):
-        raise ValueError("Battles must be a table (pandas DataFrame).")
+        raise UserError("Battles must be a table (pandas DataFrame).")
     missing = [c for c in ("model_a", "model_b", "winner") if c not in df.columns]
     if missing:
-        raise ValueError(f"The battles table lacks column(s) {', '.join(missing)}.")
+        raise UserError(f"The battles table lacks column(s) {', '.join(missing)}.")
     seen = pd.unique(df["winner"].to_numpy(dtype=object))
     bad = [w for w in seen if w not in WINNERS and not (w is None or (isinstance(w, float) and math.isnan(w)))]
     if bad:
-        raise ValueError(f"Unknown winner value {bad[0]!r}; expected one of {', '.join(WINNERS)}.")
+        raise UserError(f"Unknown winner value {bad[0]!r}; expected one of {', '.join(WINNERS)}.")
     if np.any(df["model_a"].to_numpy(dtype=object) == df["model_b"].to_numpy(dtype=object)):
-        raise ValueError("A battle pits a model against itself; each battle needs two different models.")
+        raise UserError("A battle pits a model against itself; each battle needs two different models.")
     out = df.copy()
     out["weight"] = pd.to_numeric(out["weight"], errors="coerce").fillna(1.0) if "weight" in out else 1.0
     if (out["weight"] < 0).any():
-        raise ValueError("Battle weights must be non-negative.")
+        raise UserError("Battle weights must be non-negative.")
     return out
 
 
@@ -152,12 +153,12 @@ def encode_battles(df: pd.DataFrame):
     ia = np.array([pos[str(x)] for x in ua], dtype=np.int64)[ca] if n else np.zeros(0, np.int64)
     ib = np.array([pos[str(x)] for x in ub], dtype=np.int64)[cb] if n else np.zeros(0, np.int64)
     if n and np.any(ia == ib):
-        raise ValueError("A battle pits a model against itself; each battle needs two different models.")
+        raise UserError("A battle pits a model against itself; each battle needs two different models.")
     cw, uw = pd.factorize(df["winner"].to_numpy(dtype=object))
     try:
         code = np.array([int(OUTCOME[x] * 2) for x in uw], dtype=np.int64)
     except KeyError as exc:
-        raise ValueError(f"Unknown winner value {exc.args[0]!r}; expected one of {', '.join(WINNERS)}.") from None
+        raise UserError(f"Unknown winner value {exc.args[0]!r}; expected one of {', '.join(WINNERS)}.") from None
     y2 = code[cw] if n else np.zeros(0, np.int64)
     w = df["weight"].to_numpy(dtype=float) if "weight" in df.columns else np.ones(n)
     return models, ia, ib, y2, w
@@ -330,9 +331,9 @@ def compute_leaderboard(battles_df: pd.DataFrame, method: str = "bt", bootstrap:
     battles, wins, losses, ties}}}. For Elo with bootstrap, `rating` is the bootstrap median (FastChat);
     with bootstrap=0 it is the online Elo in table order and the CI collapses to the rating."""
     if method not in ("bt", "elo"):
-        raise ValueError(f"Unknown rating method {method!r}; use 'bt' or 'elo'.")
+        raise UserError(f"Unknown rating method {method!r}; use 'bt' or 'elo'.")
     if bootstrap < 0:
-        raise ValueError("The number of bootstrap rounds must be 0 or more.")
+        raise UserError("The number of bootstrap rounds must be 0 or more.")
     df = prepare(battles_df, daily_cap=daily_cap, dedup_quantile=dedup_quantile, ipw=ipw, seed=seed)
     out = {"method": method, "bootstrap": int(bootstrap), "seed": int(seed), "n_battles": int(len(df)),
            "models": {}}
@@ -390,11 +391,11 @@ def encode_counts(counts: pd.DataFrame):
     seen = pd.unique(counts["winner"].to_numpy(dtype=object))
     bad = [x for x in seen if x not in OUTCOME]
     if bad:
-        raise ValueError(f"Unknown winner value {bad[0]!r}; expected one of {', '.join(WINNERS)}.")
+        raise UserError(f"Unknown winner value {bad[0]!r}; expected one of {', '.join(WINNERS)}.")
     a = counts["model_a"].astype(str).to_numpy()
     b = counts["model_b"].astype(str).to_numpy()
     if np.any(a == b):
-        raise ValueError("A battle pits a model against itself; each battle needs two different models.")
+        raise UserError("A battle pits a model against itself; each battle needs two different models.")
     models = sorted(set(a) | set(b))
     pos = {m: i for i, m in enumerate(models)}
     ia = np.fromiter((pos[x] for x in a), np.int64, len(a))
@@ -410,7 +411,7 @@ def compute_leaderboard_from_counts(counts: pd.DataFrame, bootstrap: int = DEFAU
     Equal to `compute_leaderboard(battles, "bt", ...)` on the battles those rows count (same unique rows, same
     weights, same fits and bootstrap draws), without ever holding one row per battle."""
     if bootstrap < 0:
-        raise ValueError("The number of bootstrap rounds must be 0 or more.")
+        raise UserError("The number of bootstrap rounds must be 0 or more.")
     models, ia2, ib2, y2, n = encode_counts(counts)
     total = int(round(float(n.sum()))) if len(n) else 0
     out = {"method": "bt", "bootstrap": int(bootstrap), "seed": int(seed), "n_battles": total, "models": {}}
@@ -446,5 +447,5 @@ def leaderboard_table(result: dict, min_votes: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
 
 
-if __name__ == "__main__":  # `python -m backend.arena.ratings` keeps working; the CLI lives in cli.py
-    raise SystemExit(importlib.import_module("backend.arena.cli").ratings_main())
+if __name__ == "__main__":  # `python -m backend.arena.ratings` keeps working; the CLI lives in cli/ratings.py
+    raise SystemExit(importlib.import_module("backend.arena.cli.ratings").main())

@@ -19,10 +19,13 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from backend.pointing.types import is_system_failure
 from backend.arena import abuse, bench_images, formats, matchmaking, ratings, render
 from backend.arena.vocab import CHOICES
-from backend.config import get_settings
+from backend.config import get_settings, setting
+from backend.errors import NotAllowed, UserError
+from backend.pointing import service as pointing
+from backend.pointing.types import is_system_failure
+from backend.registry import get_registry
 from storage.db import get_storage
 from storage.identity import salted_hash
 from storage.models import utcnow
@@ -36,16 +39,8 @@ def limits() -> abuse.ArenaLimits:
     return abuse.limits_from_env()
 
 
-def _pointer_service():
-    try:
-        from backend.pointing import service as ps
-    except ImportError as exc:  # pointing backends not installed in this build
-        raise ValueError("No pointing models are installed, so battles cannot run yet.") from exc
-    return ps
-
-
 def contestants() -> list[dict]:
-    return _pointer_service().contestants()
+    return pointing.contestants()
 
 
 def _check_rate(session_id: str, ip_hash: str | None, lim: abuse.ArenaLimits) -> None:
@@ -53,7 +48,7 @@ def _check_rate(session_id: str, ip_hash: str | None, lim: abuse.ArenaLimits) ->
     n_s = get_storage().read(lambda s: repo.recent_battle_times(s, session_id=session_id, since=since))
     n_ip = get_storage().read(lambda s: repo.recent_battle_times(s, ip_hash=ip_hash, since=since)) if ip_hash else 0
     if n_s >= lim.battles_per_window or n_ip >= 4 * lim.battles_per_window:
-        raise PermissionError(f"Too many battles in a short time (limit {lim.battles_per_window} per "
+        raise NotAllowed(f"Too many battles in a short time (limit {lim.battles_per_window} per "
                               f"{lim.window_s // 60} min). Please wait a few minutes.")
 
 
@@ -77,14 +72,13 @@ def start_battle(image: Image.Image, instruction: str, *, session_id: str, clien
                  bench_file: str | None = None, seed: int | None = None) -> dict:
     """Pick two contestants, run both concurrently with a timeout, store the battle, render both outputs."""
     lim = limits()
-    ps = _pointer_service()
     from backend.pointing.base import check_instruction
 
     instruction = check_instruction(instruction)
     if len(instruction) > lim.max_instruction_chars:
-        raise ValueError(f"The instruction is too long (at most {lim.max_instruction_chars} characters).")
+        raise UserError(f"The instruction is too long (at most {lim.max_instruction_chars} characters).")
     if client_ip and client_ip in lim.banned_ips:
-        raise PermissionError("Battles from this network are disabled by the administrator.")
+        raise NotAllowed("Battles from this network are disabled by the administrator.")
     ip_hash = salted_hash(client_ip)
     _check_rate(session_id, ip_hash, lim)
     category, source, ref_point = _resolve_input(image, bench_file)
@@ -93,17 +87,17 @@ def start_battle(image: Image.Image, instruction: str, *, session_id: str, clien
 
         note = STEER_NOTE.format(x=ref_point[0], y=ref_point[1])
         if len(instruction) + 1 + len(note) > lim.max_instruction_chars:
-            raise ValueError("This item has a reference point, which adds a sentence to the instruction; please keep "
+            raise UserError("This item has a reference point, which adds a sentence to the instruction; please keep "
                              f"the instruction under {lim.max_instruction_chars - len(note) - 1} characters.")
         instruction = f"{instruction} {note}"
-    pool = ps.contestants()
+    pool = pointing.contestants()
     cfg = matchmaking.config_from_env()
     rng = np.random.default_rng(seed if seed is not None else secrets.randbits(64))
     rating_now, counts = (_active_inputs() if cfg.active else ({}, {}))
     model_a, model_b, prob, swapped = matchmaking.sample_pair(pool, rng, cfg, rating_now, counts)
     sha = get_storage().write(lambda s: store_image(s, image, source=source))
-    fa = _pool.submit(ps.run_pointer, model_a, image, instruction, lim.timeout_s)
-    fb = _pool.submit(ps.run_pointer, model_b, image, instruction, lim.timeout_s)
+    fa = _pool.submit(pointing.run_pointer, model_a, image, instruction, lim.timeout_s)
+    fb = _pool.submit(pointing.run_pointer, model_b, image, instruction, lim.timeout_s)
     ra, rb = fa.result(), fb.result()
     battle_id = uuid.uuid4().hex
     info_a, info_b = ra.backend_info or {}, rb.backend_info or {}
@@ -154,30 +148,34 @@ def vote(battle_id: str, choice: str, *, session_id: str) -> dict:
     """Record the one vote for this battle from its own session; reveal the models."""
     winner = CHOICES.get(choice)
     if winner is None:
-        raise ValueError(f"Unknown vote {choice!r}; choose A, B, tie or bothbad.")
+        raise UserError(f"Unknown vote {choice!r}; choose A, B, tie or bothbad.")
     if not battle_id:
-        raise ValueError("Start a battle before voting.")
+        raise UserError("Start a battle before voting.")
     lim = limits()
 
     def _w(s):
-        b = repo.get_battle(s, battle_id)
-        if b is None:
+        t = repo.vote_target(s, battle_id)
+        if t is None:
             raise repo.VoteRejected("This battle does not exist. Start a new round.")
-        if (b.get("extra") or {}).get("identical"):
+        if (t["extra"] or {}).get("identical"):
             raise repo.VoteRejected(IDENTICAL_MESSAGE)
-        dwell = (utcnow() - pd.Timestamp(b["created"]).to_pydatetime()).total_seconds()
+        dwell = (utcnow() - t["created"]).total_seconds()
         counted = dwell >= lim.min_dwell_s
-        repo.insert_vote(s, battle_id, session_id=session_id, judge_id=salted_hash(session_id, "judge"),
-                         winner=winner, dwell_s=dwell, counted=counted,
-                         note=None if counted else f"faster than {lim.min_dwell_s:g} s")
-        return b, counted
+        repo.append_vote(s, t, session_id=session_id, judge_id=salted_hash(session_id, "judge"), winner=winner,
+                         dwell_s=dwell, counted=counted, note=None if counted else f"faster than {lim.min_dwell_s:g} s")
+        return t, counted
 
     b, counted = get_storage().write(_w)
-    labels = {c["name"]: c["label"] for c in _safe_contestants()}
+    labels = _labels()
     return {"battle_id": battle_id, "winner": winner, "counted": counted,
             "model_a": b["model_a"], "model_b": b["model_b"],
             "label_a": labels.get(b["model_a"], b["model_a"]), "label_b": labels.get(b["model_b"], b["model_b"]),
             "raw_a": b["raw_a"], "raw_b": b["raw_b"], "latency_a": b["latency_a"], "latency_b": b["latency_b"]}
+
+
+def _labels() -> dict[str, str]:
+    """Model name -> display label for the reveal, read from the registry (no health probes on the vote path)."""
+    return {e.name: e.label or e.name for e in get_registry().entries("pointing")}
 
 
 def _safe_contestants() -> list[dict]:
@@ -236,19 +234,14 @@ def _compute(method: str, category: str | None, bootstrap: int, seed: int, lim: 
 
 
 def _anchor():
-    raw = os.environ.get("ARENA_ANCHOR", "")
-    name, _, val = raw.rpartition("=")
-    try:
-        return (name, float(val)) if name else None
-    except ValueError:
-        return None
+    return setting("ARENA_ANCHOR")
 
 
 def leaderboard_report(method: str = "bt", category: str | None = None, bootstrap: int = 100, seed: int = 0,
                        fresh: bool = False) -> dict:
     """Ratings + counts + heatmap tables for one category ("overall"/None = all), cached for a short TTL."""
     if method not in ("bt", "elo"):
-        raise ValueError("Choose the rating method 'bt' (Bradley-Terry) or 'elo'.")
+        raise UserError("Choose the rating method 'bt' (Bradley-Terry) or 'elo'.")
     category = None if category in (None, "", "overall") else formats.normalise_category(category)
     lim = limits()
     key = (method, category, bootstrap, seed)
@@ -375,9 +368,9 @@ def import_battles(items, fmt: str, progress: Callable[[int, int], None] | None 
 def check_admin(token: str | None) -> None:
     expected = get_settings().admin_token
     if not expected:
-        raise PermissionError("The admin view is disabled: set ADMIN_TOKEN on the server to enable it.")
+        raise NotAllowed("The admin view is disabled: set ADMIN_TOKEN on the server to enable it.")
     if not token or not hmac.compare_digest(str(token), expected):
-        raise PermissionError("Wrong admin token.")
+        raise NotAllowed("Wrong admin token.")
 
 
 def admin_report(token: str | None, alpha: float = 0.05) -> dict:

@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 from scipy.spatial import cKDTree
 
+from backend.errors import UserError
+
 from .geometry import Camera
 from .params import DepthHint, SceneSettings
 
@@ -121,8 +123,8 @@ class TransformersDepth:
 
     def raw(self, rgb: np.ndarray) -> np.ndarray:
         """The network's output resized to the image (relative disparity unless output='depth')."""
-        from PIL import Image
         import torch
+        from PIL import Image
 
         with torch.inference_mode():
             out = self.pipe(Image.fromarray(rgb[..., :3].astype(np.uint8)))
@@ -175,7 +177,7 @@ def align_to_hints(depth: np.ndarray, hints: Sequence[DepthHint], k: int = 5) ->
     pts = [(h.x, h.y, h.depth) for h in hints if 0 <= h.x < W and 0 <= h.y < H]
     bad = [h for h in hints if not (h.depth > 0 and np.isfinite(h.depth))]
     if bad:
-        raise ValueError("Depth hints must be positive distances (scene units from the camera).")
+        raise UserError("Depth hints must be positive distances (scene units from the camera).")
     if not pts:
         return depth
     xy = np.array([(x, y) for x, y, _ in pts], np.float64)

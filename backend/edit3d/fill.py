@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from backend.errors import UserError
+
 CLASSICAL = ("telea", "ns", "biharmonic", "texture")
 
 
@@ -25,7 +27,7 @@ class ClassicalFiller:
         self.method = opts.get("method", method)
         self.radius = int(opts.get("radius", radius))
         if self.method not in CLASSICAL:
-            raise ValueError(f"Unknown fill method {self.method!r}; use one of {', '.join(CLASSICAL)}.")
+            raise UserError(f"Unknown fill method {self.method!r}; use one of {', '.join(CLASSICAL)}.")
 
     def with_method(self, method: str) -> "ClassicalFiller":
         f = ClassicalFiller(method=method, radius=self.radius)
@@ -184,9 +186,9 @@ class DiffusersRefiner:
                strength: float = 0.6) -> np.ndarray:
         """`guide_mask` is 3-valued (0 hole, 0.5 object, 1 keep); everything not 'keep' may change."""
         if not 1 <= int(steps) <= 100:
-            raise ValueError("Refine steps must be between 1 and 100.")
+            raise UserError("Refine steps must be between 1 and 100.")
         if not 0.05 <= float(strength) <= 1.0:
-            raise ValueError("Refine strength must be between 0.05 and 1.")
+            raise UserError("Refine strength must be between 0.05 and 1.")
         editable = guide_mask < 0.99
         if not editable.any():
             return guide.copy()

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backend.errors import UserError
+
 from .params import EditParams
 
 
@@ -30,7 +32,7 @@ class Camera:
     @classmethod
     def from_fov(cls, width: int, height: int, fov_deg: float) -> "Camera":
         if not 5.0 <= fov_deg <= 170.0:
-            raise ValueError(f"The field of view must be between 5° and 170°, got {fov_deg:g}°.")
+            raise UserError(f"The field of view must be between 5° and 170°, got {fov_deg:g}°.")
         f = (width / 2.0) / math.tan(math.radians(fov_deg) / 2.0)
         return cls(f=f, cx=(width - 1) / 2.0, cy=(height - 1) / 2.0, width=width, height=height)
 
@@ -67,7 +69,7 @@ def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
 def transform_matrix(p: EditParams, centroid: np.ndarray) -> np.ndarray:
     """4×4 homogeneous T = Tr(c + t) · R · S · M · Tr(−c): rotate/scale/mirror about the centroid."""
     if not (0.05 <= p.scale <= 20):
-        raise ValueError(f"Scale must be between 0.05 and 20, got {p.scale:g}.")
+        raise UserError(f"Scale must be between 0.05 and 20, got {p.scale:g}.")
     lin = rotation(p.yaw, p.pitch, p.roll) @ np.diag([(-1.0 if p.mirror else 1.0) * p.scale, p.scale, p.scale])
     T = np.eye(4)
     T[:3, :3] = lin

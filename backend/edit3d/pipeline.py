@@ -19,10 +19,12 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 
+from backend.errors import UserError
+
 from . import composite as C
 from .depth import DepthResult, align_to_hints
 from .geometry import Camera, SubPoints, apply, lift, make_subpoints, project, splat, transform_matrix
-from .params import DepthHint, EditParams, Selection, SceneSettings, StageLog
+from .params import DepthHint, EditParams, SceneSettings, Selection, StageLog
 from .select import check_mask, mask_from_upload, refine_mask
 
 MIN_SIDE = 32
@@ -93,7 +95,7 @@ class Edit3DPipeline:
             mask = mask_from_upload(uploaded_mask, W, H)
         elif not selection.points and selection.box is None:
             if not selection.brush_add:
-                raise ValueError("No object is selected. Click on the object you want to move (or give a box/mask).")
+                raise UserError("No object is selected. Click on the object you want to move (or give a box/mask).")
             mask = np.zeros((H, W), bool)  # painted with the brush only
         else:
             self.segmenter.set_image(rgb)
@@ -113,7 +115,7 @@ class Edit3DPipeline:
         log = StageLog()
         W0, H0 = image.size
         if min(W0, H0) < MIN_SIDE:
-            raise ValueError(f"The image is {W0}×{H0}; at least {MIN_SIDE} pixels per side are needed for a 3D edit.")
+            raise UserError(f"The image is {W0}×{H0}; at least {MIN_SIDE} pixels per side are needed for a 3D edit.")
         cap = min(max_side or MAX_FULL_SIDE, MAX_FULL_SIDE)
         scale = min(1.0, cap / max(W0, H0))
         W, H = max(1, round(W0 * scale)), max(1, round(H0 * scale))
@@ -174,7 +176,7 @@ class Edit3DPipeline:
         T = transform_matrix(params, scene.centroid)
         sp = splat(scene.subpoints(ss), None, None, T, cam)
         if sp.n_in_frame == 0:
-            raise ValueError("With this transform the object leaves the frame (or goes behind the camera). "
+            raise UserError("With this transform the object leaves the frame (or goes behind the camera). "
                              "Reduce the translation or the rotation.")
         P1 = apply(T, lift(scene.u, scene.v, scene.z, cam))
         front = P1[:, 2] > 1e-3
@@ -290,7 +292,7 @@ class Edit3DPipeline:
 
     def refine(self, result: EditResult, *, steps: int = 20, seed: int = 0, strength: float = 0.6) -> np.ndarray:
         if self.refiner is None:
-            raise ValueError("No refine model is available: place Stable-Diffusion inpainting weights under "
+            raise UserError("No refine model is available: place Stable-Diffusion inpainting weights under "
                              "MODELS_DIR (see models.toml, entry sd-inpaint) to enable Refine.")
         t0 = time.perf_counter()
         out = self.refiner.refine(result.guide, result.guide_mask, steps=steps, seed=seed, strength=strength)

@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 from scipy import ndimage as ndi
 
+from backend.errors import UserError
+
 MIN_AREA_FRACTION = 0.002
 MAX_AREA_FRACTION = 0.90
 
@@ -70,7 +72,7 @@ class GrabCutSegmenter:
         pos = [(x, y) for x, y, lab in points if lab]
         neg = [(x, y) for x, y, lab in points if not lab]
         if not pos and box is None:
-            raise ValueError("Click on the object (or draw a box) to select it.")
+            raise UserError("Click on the object (or draw a box) to select it.")
         cv2.setRNGSeed(self.seed)  # GrabCut's GMM initialisation uses OpenCV's RNG
         mask = np.full((H, W), cv2.GC_PR_BGD, np.uint8)
         r = max(2, int(round(0.015 * max(H, W))))
@@ -103,7 +105,7 @@ def _clip_box(box, W, H) -> tuple[int, int, int, int]:
     x0, x1 = sorted((max(0, min(W - 1, x0)), max(0, min(W - 1, x1))))
     y0, y1 = sorted((max(0, min(H - 1, y0)), max(0, min(H - 1, y1))))
     if x1 - x0 < 2 or y1 - y0 < 2:
-        raise ValueError("The box is too small; drag a box around the whole object.")
+        raise UserError("The box is too small; drag a box around the whole object.")
     return x0, y0, x1, y1
 
 
@@ -164,10 +166,10 @@ def check_mask(mask: np.ndarray) -> None:
     """Refuse selections the pipeline cannot honestly edit, with a sentence that says why."""
     frac = float(mask.mean()) if mask.size else 0.0
     if frac < MIN_AREA_FRACTION:
-        raise ValueError("No object is selected (the mask is empty or only a few pixels). "
+        raise UserError("No object is selected (the mask is empty or only a few pixels). "
                          "Click on the object, or add positive points / a box.")
     if frac > MAX_AREA_FRACTION:
-        raise ValueError(f"The selection covers {frac:.0%} of the image; there would be almost no background "
+        raise UserError(f"The selection covers {frac:.0%} of the image; there would be almost no background "
                          "left to keep. Add a negative click on the background or draw a tighter box.")
 
 
@@ -221,7 +223,7 @@ class SamSegmenter:
         import torch
 
         if not points and box is None:
-            raise ValueError("Click on the object (or draw a box) to select it.")
+            raise UserError("Click on the object (or draw a box) to select it.")
         pc = np.array([[x, y] for x, y, _ in points], np.float32) if points else None
         pl = np.array([int(lab) for *_, lab in points], np.int64) if points else None
         with torch.inference_mode():

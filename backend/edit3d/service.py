@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
+from backend.errors import UserError
 from backend.registry import ModelUnavailable, get_registry
 from backend.tempfiles import scratch_dir
 from storage.db import get_storage
@@ -27,8 +28,8 @@ from storage.repos.images import image_sha256, store_image
 from . import exports
 from .fill import CLASSICAL, ClassicalFiller
 from .history import HistoryState, replay
-from .params import EditParams, Selection, SceneSettings
-from .pipeline import EditResult, Edit3DPipeline, Scene
+from .params import EditParams, SceneSettings, Selection
+from .pipeline import Edit3DPipeline, EditResult, Scene
 
 PREVIEW_SIDE = 512
 DEFAULTS = {"segmentation": "grabcut", "depth": "depth-proxy", "inpaint": "fill-telea"}
@@ -60,12 +61,8 @@ def choices(capability: str) -> list[tuple[str, str]]:
 def _resolve(capability: str, choice: str) -> tuple[str, object]:
     reg = get_registry()
     if choice in (None, "", "auto"):
-        preferred = PREFER_MODELS.get(capability)
-        avail = reg.available(capability)
-        name = preferred if preferred in avail else DEFAULTS[capability]
-        if name not in avail:
-            ckpt = [n for n in avail if reg.entry(n).kind == "checkpoint" and capability != "inpaint"]
-            name = ckpt[0] if ckpt else DEFAULTS[capability]
+        prefer = [n for n in (PREFER_MODELS.get(capability), DEFAULTS[capability]) if n]
+        name = reg.pick(capability, prefer, default=DEFAULTS[capability])
     else:
         name = choice
     try:
@@ -199,9 +196,9 @@ def step_history(session_id: str | None, sha: str, action: str) -> HistoryState:
     """Undo or redo: append the action row (with the params it restores) and return the new state."""
     st, _ = history(session_id, sha)
     if action == "undo" and not st.can_undo:
-        raise ValueError("Nothing to undo for this image.")
+        raise UserError("Nothing to undo for this image.")
     if action == "redo" and not st.can_redo:
-        raise ValueError("Nothing to redo.")
+        raise UserError("Nothing to redo.")
     target = st.states[st.cursor - 1 if action == "undo" else st.cursor + 1]
     get_storage().write(lambda s: repo.add_edit(s, session_id=session_id, image_sha256=sha, action=action,
                                                 params=target["params"], selection=target.get("selection"),

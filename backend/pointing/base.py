@@ -11,6 +11,9 @@ from typing import Any
 
 from PIL import Image
 
+from backend.errors import UserError
+from backend.imageio import open_image, to_rgb
+from backend.pointing.spatial import wanted_count
 from backend.pointing.types import PointResult, finalize_points
 
 MAX_INSTRUCTION_CHARS = 300
@@ -28,17 +31,15 @@ class PointingError(RuntimeError):
 def check_instruction(instruction: Any) -> str:
     """The cleaned instruction, or ValueError with a sentence for the user."""
     if not isinstance(instruction, str) or not instruction.strip():
-        raise ValueError("Please type what the models should point at (the instruction is empty).")
+        raise UserError("Please type what the models should point at (the instruction is empty).")
     text = " ".join(instruction.split())
     if len(text) > MAX_INSTRUCTION_CHARS:
-        raise ValueError(f"The instruction is too long ({len(text)} characters; at most {MAX_INSTRUCTION_CHARS}).")
+        raise UserError(f"The instruction is too long ({len(text)} characters; at most {MAX_INSTRUCTION_CHARS}).")
     return text
 
 
 def is_counting(instruction: str) -> bool:
     """Whether the instruction asks for several points (PointArena keeps one point unless counting)."""
-    from backend.pointing.spatial import wanted_count
-
     return wanted_count(instruction) != 1
 
 
@@ -46,15 +47,11 @@ def _as_rgb(image: Any) -> Image.Image:
     if isinstance(image, Image.Image):
         img = image
     else:
-        from backend.imageio import open_image
-
         img = open_image(image)
     img.load()
     if img.width < 1 or img.height < 1:
         raise PointingError("the image is empty (0 pixels)")
     if img.mode != "RGB":
-        from backend.imageio import to_rgb
-
         img = to_rgb(img)
     return img
 

@@ -13,17 +13,24 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
 import json
+import os
 import re
 import threading
+from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
+from scipy import ndimage
+from torchvision.models import EfficientNet_B0_Weights
 
-from backend.pointing.base import BasePointer
+from backend.config import get_settings
+from backend.embedded import PPOCR, Lite0Encoder, MiniLMEmbedder
+from backend.pointing.base import BasePointer, PointingError
 from backend.pointing.regions import colour_word, region_candidates, wants_regions
 from backend.pointing.spatial import NUMBER_WORDS, RELATIONS, Candidate, select, split_reference
+from backend.registry import get_registry
 
 CAM_SIDE = 384          # long side fed to Lite0 (stride 32 → 12 cells)
 TOP_CLASSES = 5         # classes blended into the CAM
@@ -41,16 +48,10 @@ _class_cache: dict = {}
 
 def imagenet_classes() -> list[str]:
     """The 1000 ImageNet-1k class names, from torchvision's offline metadata (same order as Lite0's fc)."""
-    from torchvision.models import EfficientNet_B0_Weights
-
     return list(EfficientNet_B0_Weights.DEFAULT.meta["categories"])
 
 
-def _cache_file(names: list[str], embedder) -> "Path":
-    from pathlib import Path
-
-    from backend.config import get_settings
-
+def _cache_file(names: list[str], embedder) -> Path:
     key = hashlib.sha256(("\n".join(names) + "|" + getattr(embedder, "weights_source", "")).encode()).hexdigest()[:16]
     return Path(get_settings().data_dir) / "cache" / f"imagenet_minilm_{key}.npy"
 
@@ -95,8 +96,6 @@ def query_phrase(instruction: str, drop: set[str] = STOP) -> str:
 
 def _regions(cam: np.ndarray, sx: float, sy: float, rel: float = 0.45) -> list[Candidate]:
     """One candidate per connected region above rel × max, placed at the region's peak."""
-    from scipy import ndimage
-
     peak = float(cam.max())
     if not np.isfinite(peak) or peak <= 0:
         return []
@@ -118,8 +117,6 @@ class Lite0CamPointer(BasePointer):
 
     def __init__(self, entry=None, device: str = "cpu"):
         super().__init__(entry, device)
-        from backend.registry import get_registry
-
         reg = get_registry()
         self.encoder = reg.get("lite0-imagenet")
         self.embedder = reg.get("minilm-l6")
@@ -127,8 +124,6 @@ class Lite0CamPointer(BasePointer):
 
     @classmethod
     def check_available(cls, entry=None) -> tuple[bool, str]:
-        from backend.embedded import Lite0Encoder, MiniLMEmbedder
-
         for part in (Lite0Encoder, MiniLMEmbedder):
             ok, why = part.check_available(None)
             if not ok:
@@ -147,8 +142,6 @@ class Lite0CamPointer(BasePointer):
 
     def cam(self, img: Image.Image) -> tuple[np.ndarray, np.ndarray, object]:
         """(probabilities over the 1000 classes, features h×w×1280, fc) at CAM_SIDE resolution."""
-        import torch
-
         s = CAM_SIDE / max(img.size)
         w = max(32, int(round(img.width * s / 32)) * 32)
         h = max(32, int(round(img.height * s / 32)) * 32)
@@ -172,7 +165,6 @@ class Lite0CamPointer(BasePointer):
         cam = sum(wt * np.tensordot(W[c], feats, axes=(0, 0)) for c, wt in picks)
         cam = np.maximum(cam, 0)
         up = 4  # bilinear upsampling so peaks are not stuck on the 32-pixel grid
-        import torch
         camt = torch.from_numpy(np.ascontiguousarray(cam, dtype=np.float32))[None, None]
         cam_up = torch.nn.functional.interpolate(camt, scale_factor=up, mode="bilinear", align_corners=False)[0, 0].numpy()
         sx, sy = img.width / cam_up.shape[1], img.height / cam_up.shape[0]
@@ -199,16 +191,12 @@ class OCRPointer(BasePointer):
 
     def __init__(self, entry=None, device: str = "cpu"):
         super().__init__(entry, device)
-        from backend.registry import get_registry
-
         self.ocr = get_registry().get("pp-ocrv4")
         self._fallback: Lite0CamPointer | None = None
         self._fb_lock = threading.Lock()
 
     @classmethod
     def check_available(cls, entry=None) -> tuple[bool, str]:
-        from backend.embedded import PPOCR
-
         ok, why = PPOCR.check_available(None)
         return (ok, why) if not ok else Lite0CamPointer.check_available(entry)
 
@@ -277,8 +265,6 @@ class OCRPointer(BasePointer):
             sub = self.fallback.point(img, instruction)
             info["fallback"] = "lite0-cam"
             if not sub.parse_ok:
-                from backend.pointing.base import PointingError
-
                 raise PointingError(sub.error or "fallback pointer failed", json.dumps(info),
                                     kind=sub.error_kind or "model")
             return json.dumps(info), sub.points

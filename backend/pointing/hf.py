@@ -12,6 +12,7 @@ import json
 import threading
 from pathlib import Path
 
+import torch
 from PIL import Image
 
 from backend.pointing.base import BasePointer, PointingError, is_counting
@@ -20,8 +21,6 @@ from backend.pointing.prompts import TEMPLATE_VERSION, build_prompt
 
 
 def _dtype(device: str):
-    import torch
-
     return torch.bfloat16 if str(device).startswith("cuda") else torch.float32
 
 
@@ -63,8 +62,7 @@ class QwenVLPointer(_HFPointer):
 
     def __init__(self, entry=None, device: str = "cpu", path=None):
         super().__init__(entry, device, path)
-        import torch
-        from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
+        from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration  # noqa: PLC0415 - optional and heavy: loaded with a checkpoint
 
         kw = {k: int(self.options[k]) for k in ("min_pixels", "max_pixels") if self.options.get(k)}
         self.processor = AutoProcessor.from_pretrained(self.path, local_files_only=True, **kw)
@@ -95,21 +93,20 @@ class MolmoPointer(_HFPointer):
 
     def __init__(self, entry=None, device: str = "cpu", path=None):
         super().__init__(entry, device, path)
-        import torch
-        from transformers import AutoProcessor
+        from transformers import AutoProcessor  # noqa: PLC0415 - optional and heavy: loaded with a checkpoint
 
         cfg = json.loads((self.path / "config.json").read_text())
         self.remote_code = bool(cfg.get("auto_map"))
         self._torch = torch
         if self.remote_code:  # Molmo-0924: MolmoForCausalLM + MolmoProcessor from the checkpoint folder
-            from transformers import AutoModelForCausalLM
+            from transformers import AutoModelForCausalLM  # noqa: PLC0415 - optional and heavy: loaded with a checkpoint
 
             self.family = "molmo"
             self.processor = AutoProcessor.from_pretrained(self.path, local_files_only=True, trust_remote_code=True)
             self.model = AutoModelForCausalLM.from_pretrained(self.path, local_files_only=True, trust_remote_code=True,
                                                               dtype=_dtype(device)).to(device).eval()
         else:  # Molmo2 / MolmoPoint built into transformers: chat template, 0–1000 coords
-            from transformers import AutoModelForImageTextToText
+            from transformers import AutoModelForImageTextToText  # noqa: PLC0415 - optional and heavy: loaded with a checkpoint
 
             self.family = "molmo2"
             self.processor = AutoProcessor.from_pretrained(self.path, local_files_only=True)
@@ -118,7 +115,7 @@ class MolmoPointer(_HFPointer):
         self.label = self.label if self.entry and self.entry.label else f"{self.path.name} (local checkpoint)"
 
     def _generate_remote_code(self, img: Image.Image, prompt: str) -> str:
-        from transformers import GenerationConfig
+        from transformers import GenerationConfig  # noqa: PLC0415 - optional and heavy: loaded with a checkpoint
 
         inputs = self.processor.process(images=[img], text=prompt)
         inputs = {k: v.to(self.model.device).unsqueeze(0) for k, v in inputs.items()}

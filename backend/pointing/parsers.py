@@ -15,6 +15,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from backend.errors import UserError
+
 NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 TOLERANCE = 0.02  # fraction of the scale a coordinate may overshoot before it counts as out of range
 FAMILIES = ("molmo", "molmo2", "gemini", "qwen2.5-vl", "pixel-json", "normalized")
@@ -238,7 +240,7 @@ def canonical_family(family: str) -> str:
     fam = (family or "").strip().lower()
     fam = ALIASES.get(fam, fam)
     if fam not in PARSERS:
-        raise ValueError(f"Unknown output family {family!r}; choose one of {', '.join(FAMILIES)}.")
+        raise UserError(f"Unknown output family {family!r}; choose one of {', '.join(FAMILIES)}.")
     return fam
 
 

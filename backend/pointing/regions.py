@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 from backend.pointing.spatial import Candidate
 
@@ -60,8 +61,6 @@ def _hsv(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def region_candidates(img: Image.Image, instruction: str, min_frac: float = 0.001) -> list[Candidate]:
-    from scipy import ndimage
-
     s = min(1.0, WORK_SIDE / max(img.size))
     small = img if s >= 1 else img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)
     arr = np.asarray(small.convert("RGB"))

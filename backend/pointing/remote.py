@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import threading
 import time
 
+import httpx
 from PIL import Image
 
+from backend.config import secret
 from backend.pointing.base import BasePointer, PointingError, is_counting
 from backend.pointing.parsers import canonical_family, parse
 from backend.pointing.prompts import TEMPLATE_VERSION, build_prompt
+from backend.pointing.service import remote_health
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 _sems: dict[tuple[str, str], threading.BoundedSemaphore] = {}
@@ -75,25 +77,21 @@ class OpenAIPointer(BasePointer):
 
     @classmethod
     def check_available(cls, entry) -> tuple[bool, str]:
-        from backend.pointing.service import remote_health
-
         o = entry.options
         if not o.get("base_url") or not o.get("model"):
             return False, "base_url and model must be set in models.toml"
         key_env = o.get("api_key_env")
-        if key_env and not os.environ.get(key_env) and not o.get("api_key_optional", False):
+        if key_env and not secret(key_env) and not o.get("api_key_optional", False):
             return False, f"API key environment variable {key_env} is not set"
-        return remote_health(str(o["base_url"]), os.environ.get(key_env) if key_env else None,
+        return remote_health(str(o["base_url"]), secret(key_env),
                              cache_key=f"{entry.name}|{o['base_url']}")
 
     def _headers(self) -> dict:
-        key = os.environ.get(self.api_key_env) if self.api_key_env else None
-        key = key or self.options.get("api_key")  # given programmatically (CLI flag), never read from models.toml
+        # the key comes from the env var named in models.toml, or programmatically (CLI flag); never the file
+        key = secret(self.api_key_env) or self.options.get("api_key")
         return {"Authorization": f"Bearer {key}"} if key else {}
 
     def _post(self, payload: dict) -> dict:
-        import httpx
-
         url = f"{self.base_url}/chat/completions"
         last = ""
         for attempt in range(self.max_retries + 1):

@@ -1,22 +1,26 @@
 """Serve any local pointer as an OpenAI-compatible endpoint (/v1/models, /v1/chat/completions).
 
-    python -m backend.pointing.serve --pointer lite0-cam --port 8009 [--family pixel-json]
+    python -m backend.pointing.cli serve --pointer lite0-cam --port 8009 [--family pixel-json]
 
 The answer is written in the dialect of `--family` (default pixel-json), so the same server can stand in
 for a Molmo, Gemini or Qwen endpoint when testing clients. `--delay-s` and `--fail-first N` (answer HTTP
 500 to the first N chat requests) exist to exercise client timeouts and retries against a real server.
 """
 
-import argparse
+import asyncio
 import base64
-import os
 import threading
 import time
 import uuid
 
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from backend.imageio import ImageInputError, open_image
 from backend.pointing.formats import format_points
-from backend.pointing.parsers import FAMILIES, canonical_family
+from backend.pointing.parsers import canonical_family
 from backend.pointing.prompts import extract_query
+from backend.registry import ModelUnavailable, get_registry
 
 MAX_BODY_BYTES = 30 * 1024 * 1024
 
@@ -46,12 +50,6 @@ def _split_messages(messages) -> tuple[str, bytes | None]:
 
 def create_app(pointer_name: str, family: str = "pixel-json", model_id: str | None = None, delay_s: float = 0.0,
                fail_first: int = 0, api_key: str | None = None):
-    from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse
-
-    from backend.imageio import ImageInputError, open_image
-    from backend.registry import get_registry
-
     fam = canonical_family(family)
     model_id = model_id or pointer_name
     app = FastAPI(title=f"pointing server: {pointer_name}")
@@ -97,10 +95,10 @@ def create_app(pointer_name: str, family: str = "pixel-json", model_id: str | No
         except ImageInputError as exc:
             return err(400, f"bad image: {exc}")
         query = extract_query(text)
-        import asyncio
-
         try:
             res = await asyncio.to_thread(get_registry().get(pointer_name).point, img, query)
+        except ModelUnavailable as exc:
+            return err(503, f"pointer unavailable: {exc}")
         except ValueError as exc:
             return err(400, str(exc))
         except Exception as exc:  # noqa: BLE001 - model failed to load
@@ -115,31 +113,3 @@ def create_app(pointer_name: str, family: str = "pixel-json", model_id: str | No
 
     return app
 
-
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m backend.pointing.serve", description=__doc__.split("\n")[0])
-    ap.add_argument("--pointer", required=True, help="registry name of a local pointer, e.g. lite0-cam, center")
-    ap.add_argument("--port", type=int, default=8009)
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--family", default="pixel-json", help=f"answer dialect: {', '.join(FAMILIES)}")
-    ap.add_argument("--model-id", default=None, help="model id reported by /v1/models (default: the pointer name)")
-    ap.add_argument("--api-key-env", default=None, help="require 'Authorization: Bearer $VAR' on every request")
-    ap.add_argument("--delay-s", type=float, default=0.0, help="testing: sleep before answering each chat request")
-    ap.add_argument("--fail-first", type=int, default=0, help="testing: answer HTTP 500 to the first N chat requests")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads")
-    a = ap.parse_args(argv)
-    import torch
-    import uvicorn
-
-    from backend.registry import get_registry
-
-    torch.set_num_threads(max(1, a.threads))
-    get_registry().entry(a.pointer)  # fail fast on a typo
-    key = os.environ.get(a.api_key_env) if a.api_key_env else None
-    app = create_app(a.pointer, a.family, a.model_id, a.delay_s, a.fail_first, key)
-    uvicorn.run(app, host=a.host, port=a.port, log_level="warning")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -9,6 +9,9 @@ from __future__ import annotations
 import threading
 import time
 
+import httpx
+
+from backend.config import setting
 from backend.pointing.base import check_instruction
 from backend.pointing.types import PointResult, is_system_failure
 from backend.registry import ModelUnavailable, get_registry
@@ -24,12 +27,7 @@ _tripped: dict[str, tuple[float, str]] = {}
 
 
 def cooldown_s() -> float:
-    import os
-
-    try:
-        return float(os.environ.get("POINTER_COOLDOWN_S", "60"))
-    except ValueError:
-        return 60.0
+    return setting("POINTER_COOLDOWN_S")
 
 
 def report_failure(name: str, reason: str) -> None:
@@ -98,8 +96,6 @@ def run_pointer(name: str, image, instruction: str, timeout_s: float = 60) -> Po
 def remote_health(base_url: str, api_key: str | None = None, timeout_s: float = HEALTH_TIMEOUT_S,
                   cache_key: str | None = None) -> tuple[bool, str]:
     """GET {base_url}/models; cached for HEALTH_TTL_S per cache_key (default: the URL)."""
-    import httpx
-
     key = cache_key or base_url
     now = time.monotonic()
     with _health_lock:

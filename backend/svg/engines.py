@@ -1,6 +1,6 @@
 """SVG engines behind one interface, so the studio, the CLI and the arena vote do not care which one runs.
 
-Interface (every engine; the learned generator of the next issue implements the same):
+Interface (every engine: RetrievalEngine below and PathDiffusionEngine in backend.svg.model.engine):
 
     class SVGEngine(Protocol):
         name: str                      # registry name, e.g. "svg-retrieval"
@@ -16,7 +16,9 @@ pass `finish_candidate`, which sanitises it (the output gate), renders the PNG, 
 (nearest corpus icon by raster IoU) and size metrics, so every engine reports the same fields.
 
 `retrieval` (the CPU default): embed the prompt with all-MiniLM-L6-v2, rank corpus concepts by name and tags;
-prefer the icon of that concept in the target style, otherwise restyle the nearest icon with the style card.
+prefer the icon of that concept in the target style, otherwise restyle a variant of that concept with the
+style card, choosing the variant whose detail survives the target weight and adapting its geometry where
+needed (backend.svg.legibility); the candidate's notes say what was changed.
 Novelty is zero by construction: it returns (restyled) existing icons, and says so.
 """
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Protocol, Union
 
 import numpy as np
 
+from backend.errors import UserError
 from backend.svg.paths import path_stats, paths_to_svg
 from backend.svg.render import render_png
 from backend.svg.sanitize import SVGInputError, is_safe_svg, sanitize_svg
@@ -82,11 +85,11 @@ class SVGEngine(Protocol):
 def check_request(prompt: str, n: int) -> str:
     prompt = (prompt or "").strip()
     if not prompt:
-        raise ValueError("Please type what the icon should show (e.g. “bell”).")
+        raise UserError("Please type what the icon should show (e.g. “bell”).")
     if len(prompt) > 200:
-        raise ValueError("Please keep the prompt under 200 characters; icon prompts are short.")
+        raise UserError("Please keep the prompt under 200 characters; icon prompts are short.")
     if not 1 <= int(n) <= MAX_N:
-        raise ValueError(f"Number of candidates must be between 1 and {MAX_N}.")
+        raise UserError(f"Number of candidates must be between 1 and {MAX_N}.")
     return prompt
 
 
@@ -100,7 +103,7 @@ def resolve_style(style: StyleSpec) -> tuple[StyleCard | None, str | None, str]:
     from backend.svg.corpus import load_corpus
 
     if style not in load_corpus().styles():
-        raise ValueError(f"Unknown style {style!r}. Pick an installed set/variant such as phosphor/bold.")
+        raise UserError(f"Unknown style {style!r}. Pick an installed set/variant such as phosphor/bold.")
     return style_from_set(style), style, style
 
 
@@ -155,7 +158,7 @@ class RetrievalEngine:
         from backend.svg.corpus import DEFAULT_ROOT, META_FILE
 
         if not (DEFAULT_ROOT / META_FILE).exists():
-            return False, f"icon corpus missing under {DEFAULT_ROOT} (python -m backend.svg.corpus build)"
+            return False, f"icon corpus missing under {DEFAULT_ROOT} (python -m backend.svg.offline.cli corpus-build)"
         return True, "corpus and MiniLM ship with the app"
 
     def _pick(self, ranked: list[int], scores: np.ndarray, n: int, seed: int) -> list[int]:
@@ -197,7 +200,10 @@ class RetrievalEngine:
             notes = list(notes_all) + [how]
             if card is not None and icon.style != target:
                 source_card = style_from_set(icon.style)
-                svg = paths_to_svg(apply_style(icon.paths, card, source_card), grid=card.grid)
+                changed: list[str] = []
+                svg = paths_to_svg(apply_style(icon.paths, card, source_card, adapt=True, notes=changed),
+                                   grid=card.grid)
+                notes += [f"Legibility: {c}." for c in changed]
             else:
                 svg = icon.svg
             out.append(finish_candidate(svg, engine=self.name, prompt=prompt, style=label, concept=concept,
@@ -222,10 +228,21 @@ class RetrievalEngine:
             best = max(same, key=lambda ic: scores[ic._index])
             return best, f"“{concept}” from {best.style}, unchanged."
         prefer = SOLID_SOURCES if card.mode == "solid" else STROKE_SOURCES
-        ordered = sorted(same, key=lambda ic: (prefer.index(ic.style) if ic.style in prefer else len(prefer),
-                                               -scores[ic._index], ic.id))
+        rank = {ic.id: (prefer.index(ic.style) if ic.style in prefer else len(prefer)) for ic in same}
+        closing = {}
+        if card.mode != "solid":  # prefer the variant whose detail survives the target weight
+            from backend.svg.legibility import survives
+
+            closing = {ic.id: survives(ic.paths, card, style_from_set(ic.style)) for ic in same
+                       if ic.style in prefer}
+        ordered = sorted(same, key=lambda ic: (rank[ic.id] == len(prefer), closing.get(ic.id, 0) > 0, rank[ic.id],
+                                               closing.get(ic.id, 0), -scores[ic._index], ic.id))
         src = ordered[0]
-        return src, f"“{concept}” restyled from {src.style} with the {card.name} style card."
+        why = ""
+        if closing and closing.get(src.id, 0) == 0 and any(v > 0 for v in closing.values()):
+            worse = sorted({ic.style for ic in same if closing.get(ic.id, 0) > 0})
+            why = f" (its detail survives weight {card.stroke_width:g}; {', '.join(worse)} would close up)"
+        return src, f"“{concept}” restyled from {src.style} with the {card.name} style card{why}."
 
 
 def list_engines() -> list[tuple[str, str, bool, str]]:
@@ -236,7 +253,12 @@ def list_engines() -> list[tuple[str, str, bool, str]]:
     rows = []
     for e in reg.entries("svg-engine"):
         ok, why = reg.availability(e.name)
-        rows.append((e.name, e.label or e.name, ok, why))
+        label = e.label or e.name
+        if e.factory.endswith(":PathDiffusionEngine"):  # experimental: its measured figures go beside its name
+            from backend.svg.model.engine import measured_summary
+
+            label = f"EXPERIMENTAL — {label}{measured_summary()}"
+        rows.append((e.name, label, ok, why))
     return rows
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from backend.errors import UserError
 from backend.svg.sanitize import SVGInputError, sanitize_svg
 
 LIBRARY_PREFIX = "library:"
@@ -30,9 +31,9 @@ def library_id(style: str) -> int:
     try:
         sid = int(raw)
     except ValueError:
-        raise ValueError(f"A library style looks like “library:<id>” with a number; got {style!r}.") from None
+        raise UserError(f"A library style looks like “library:<id>” with a number; got {style!r}.") from None
     if sid < 1:
-        raise ValueError(f"Library style ids start at 1; got {style!r}.")
+        raise UserError(f"Library style ids start at 1; got {style!r}.")
     return sid
 
 
@@ -41,7 +42,7 @@ def check_style(style, engine: str) -> int | None:
     if not is_library_style(style):
         return None
     if engine != LEARNED_ENGINE:
-        raise ValueError(f"Library styles need the learned engine ({LEARNED_ENGINE}); pick it as the engine, or "
+        raise UserError(f"Library styles need the learned engine ({LEARNED_ENGINE}); pick it as the engine, or "
                          "choose an installed style for the other engines.")
     return library_id(style)
 
@@ -76,7 +77,7 @@ def exemplar_svgs(files: list[tuple[str, bytes]]) -> list[str]:
 def check_budget(budget_s: float | None) -> float:
     b = DEFAULT_BUDGET_S if budget_s in (None, "") else float(budget_s)
     if not 1.0 <= b <= MAX_BUDGET_S:
-        raise ValueError(f"The learning budget must be between 1 and {MAX_BUDGET_S:.0f} seconds ({b:g} given).")
+        raise UserError(f"The learning budget must be between 1 and {MAX_BUDGET_S:.0f} seconds ({b:g} given).")
     return b
 
 
@@ -89,7 +90,7 @@ def learn_library_style(files: list[tuple[str, bytes]], name: str, budget_s: flo
     from backend.svg.model.library import learn_and_save
 
     if not (name or "").strip():
-        raise ValueError("Give the new style a name.")
+        raise UserError("Give the new style a name.")
     budget = check_budget(budget_s)
     svgs = exemplar_svgs(files)
     eng = get_engine(LEARNED_ENGINE)

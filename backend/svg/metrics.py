@@ -15,6 +15,7 @@ from collections import Counter
 
 import numpy as np
 
+from backend.errors import UserError
 from backend.svg.paths import parse_svg_paths
 from backend.svg.sanitize import sanitize_svg
 from backend.svg.style import extract_style
@@ -23,7 +24,7 @@ from backend.svg.style import extract_style
 def icon_measures(svg: str) -> dict:
     paths, grid = parse_svg_paths(sanitize_svg(svg))
     if not paths:
-        raise ValueError("This SVG has no visible paths to measure.")
+        raise UserError("This SVG has no visible paths to measure.")
     card = extract_style([paths], grid=24.0)
     return {"weight": round(card.stroke_width / 24, 4), "mode": card.mode, "linecap": card.linecap,
             "linejoin": card.linejoin, "padding": round(card.padding / 24, 4), "segments": int(card.detail)}
@@ -31,7 +32,7 @@ def icon_measures(svg: str) -> dict:
 
 def consistency(svgs: list[str]) -> dict:
     if not svgs:
-        raise ValueError("No icons to compare.")
+        raise UserError("No icons to compare.")
     per = [icon_measures(s) for s in svgs]
     keys = [(m["mode"], m["linecap"], m["linejoin"]) for m in per]
     top, count = Counter(keys).most_common(1)[0]

@@ -20,6 +20,8 @@ import re
 
 import numpy as np
 
+from backend.errors import UserError
+
 CAPS = ("butt", "round", "square")
 JOINS = ("miter", "round", "bevel")
 RULES = ("nonzero", "evenodd")
@@ -96,7 +98,7 @@ def parse_svg_paths(svg_text: str) -> tuple[list[dict], float]:
     svg = se.SVG.parse(io.StringIO(_viewport_only(svg_text)), reify=True)
     vb = svg.viewbox
     if vb is None or not vb.width or not vb.height:
-        raise ValueError("The SVG has no usable viewBox.")
+        raise UserError("The SVG has no usable viewBox.")
     grid = float(max(vb.width, vb.height))
     off = np.array([(grid - vb.width) / 2.0, (grid - vb.height) / 2.0])
     out: list[dict] = []

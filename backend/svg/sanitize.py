@@ -20,11 +20,13 @@ from xml.sax.saxutils import escape, quoteattr
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
+from backend.errors import UserError
+
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 
 
-class SVGInputError(ValueError):
+class SVGInputError(UserError):
     """The SVG cannot be used; the message says why in one sentence."""
 
 

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 from dataclasses import dataclass, field
 
+from backend.errors import UserError
 from backend.svg.engines import Candidate, StyleSpec, get_engine, resolve_style
 from backend.svg.paths import parse_svg_paths, paths_to_svg
 from backend.svg.render import render_png
@@ -74,7 +75,7 @@ def generate(prompt: str, style: StyleSpec, engine: str = DEFAULT_ENGINE, n: int
     t0 = time.perf_counter()
     cands = eng.generate(prompt, style, int(n), int(seed))
     if not cands:
-        raise ValueError(f"The engine {engine} returned no candidates for this prompt.")
+        raise UserError(f"The engine {engine} returned no candidates for this prompt.")
     gen = Generation(cands, engine, label, card.to_dict() if card else None, int(seed),
                      round(time.perf_counter() - t0, 3))
     if store:
@@ -85,9 +86,9 @@ def generate(prompt: str, style: StyleSpec, engine: str = DEFAULT_ENGINE, n: int
 def parse_concepts(text: str) -> list[str]:
     items = [c.strip() for c in re.split(r"[\n,;]+", text or "") if c.strip()]
     if not items:
-        raise ValueError("Please list the concepts of the icon set, one per line or comma-separated.")
+        raise UserError("Please list the concepts of the icon set, one per line or comma-separated.")
     if len(items) > MAX_SET:
-        raise ValueError(f"An icon set can have at most {MAX_SET} concepts ({len(items)} given).")
+        raise UserError(f"An icon set can have at most {MAX_SET} concepts ({len(items)} given).")
     return list(dict.fromkeys(items))
 
 
@@ -126,11 +127,31 @@ def edit_svg(svg: str, *, stroke_width: float | None = None, linecap: str | None
     return sanitize_svg(paths_to_svg(apply_style(paths, card, own), grid=card.grid))
 
 
+def edit_candidate(candidate: dict, *, stroke_width: float | None = None, linecap: str | None = None,
+                   linejoin: str | None = None, mode: str | None = None, palette: str = "", seed: int = 0,
+                   session_id: str | None = None) -> Generation:
+    """Vector post-edits of one shown candidate (its manifest dict), passed through the output gate and stored
+    as an "edit" generation; the one call behind the studio's edit button."""
+    from backend.svg.engines import finish_candidate
+
+    pal = parse_palette(palette or "")
+    new_svg = edit_svg(candidate["svg"], stroke_width=stroke_width, linecap=linecap or None,
+                       linejoin=linejoin or None, mode=None if mode in (None, "", "keep") else mode, palette=pal)
+    cand = finish_candidate(new_svg, engine=candidate["engine"], prompt=candidate["prompt"],
+                            style=candidate["style"] + " + edits", concept=candidate.get("concept", ""),
+                            source_id=candidate.get("source_id"), text_score=candidate.get("text_score"),
+                            notes=[f"Edited: width={stroke_width}, caps={linecap}, joins={linejoin}, mode={mode}, "
+                                   f"palette={palette}"])
+    gen = Generation([cand], candidate["engine"], cand.style, None, int(seed or 0), 0.0)
+    _store("edit", candidate["prompt"], gen, 1, session_id)
+    return gen
+
+
 def parse_palette(text: str) -> list[str] | None:
     items = [c.strip() for c in re.split(r"[,\s]+", text or "") if c.strip()]
     for c in items:
         if c != "currentColor" and not re.fullmatch(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}", c):
-            raise ValueError(f"Palette colours must be #rrggbb or currentColor; got {c!r}.")
+            raise UserError(f"Palette colours must be #rrggbb or currentColor; got {c!r}.")
     return items or None
 
 
@@ -197,7 +218,7 @@ def compare(prompt: str, style: StyleSpec, engine_a: str, engine_b: str, seed: i
             session_id: str | None = None) -> Generation:
     """One candidate from each of two engines, for a blind pairwise vote."""
     if engine_a == engine_b:
-        raise ValueError("Pick two different engines to compare.")
+        raise UserError("Pick two different engines to compare.")
     for e in (engine_a, engine_b):
         card, _, label = studio_style(style, e)
     t0 = time.perf_counter()
@@ -215,14 +236,14 @@ def vote_on(candidate_a: int, candidate_b: int, winner: str, session_id: str | N
     from storage.repos.svg import add_vote, get_candidate
 
     if winner not in WINNERS:
-        raise ValueError(f"A vote must be one of {', '.join(WINNERS)}.")
+        raise UserError(f"A vote must be one of {', '.join(WINNERS)}.")
 
     def _do(s):
         a, b = get_candidate(s, candidate_a), get_candidate(s, candidate_b)
         if a is None or b is None:
-            raise ValueError("One of the voted candidates does not exist.")
+            raise UserError("One of the voted candidates does not exist.")
         if a["engine"] == b["engine"]:
-            raise ValueError("A vote needs candidates from two different engines.")
+            raise UserError("A vote needs candidates from two different engines.")
         return add_vote(s, prompt=a["prompt"], style=a["style"], model_a=a["engine"], model_b=b["engine"],
                         candidate_a=a["id"], candidate_b=b["id"], winner=winner, session_id=session_id)
 
@@ -235,7 +256,7 @@ def candidates_of(generation_id: int) -> list[dict]:
 
     rows = get_storage().read(lambda s: generation_candidates(s, generation_id))
     if not rows:
-        raise ValueError(f"No stored generation #{generation_id}.")
+        raise UserError(f"No stored generation #{generation_id}.")
     return rows
 
 
@@ -260,7 +281,7 @@ def recent(session_id: str | None, limit: int = 20) -> list[dict]:
     return get_storage().read(lambda s: recent_generations(s, session_id, limit))
 
 
-__all__ = ["studio_style", "recent",
+__all__ = ["studio_style", "recent", "edit_candidate",
            "Generation", "generate", "icon_set", "edit_svg", "trace_raster", "load_exemplars", "previews",
            "zip_candidates", "compare", "vote_on", "candidates_of", "engine_leaderboard", "parse_concepts", "parse_palette",
            "DEFAULT_ENGINE", "extract_style"]

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from backend.errors import UserError
 from backend.svg.outline import reweight, to_fill, to_outline
 from backend.svg.paths import CAPS, JOINS, parse_svg_paths, paths_to_svg
 from backend.svg.render import render_alpha
@@ -59,15 +60,15 @@ class StyleCard:
 
     def validate(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"Style mode must be one of {', '.join(MODES)}.")
+            raise UserError(f"Style mode must be one of {', '.join(MODES)}.")
         if self.linecap not in CAPS or self.linejoin not in JOINS:
-            raise ValueError("Line caps must be butt/round/square and joins miter/round/bevel.")
+            raise UserError("Line caps must be butt/round/square and joins miter/round/bevel.")
         if not (1 <= self.grid <= 4096):
-            raise ValueError("Grid size must be between 1 and 4096.")
+            raise UserError("Grid size must be between 1 and 4096.")
         if not (0 <= self.padding < self.grid / 2.5):
-            raise ValueError("Padding must be at least 0 and well under half the grid.")
+            raise UserError("Padding must be at least 0 and well under half the grid.")
         if not (0 < self.stroke_width <= self.grid / 4):
-            raise ValueError("Stroke width must be positive and at most a quarter of the grid.")
+            raise UserError("Stroke width must be positive and at most a quarter of the grid.")
         if not self.palette:
             self.palette = ["currentColor"]
 
@@ -141,7 +142,7 @@ def exemplar_paths(svgs: list[str | bytes]) -> list[list[dict]]:
 def extract_style(icons: list[list[dict]], grid: float = 24.0, name: str = "custom", source: str = "") -> StyleCard:
     """A style card from 1–16 normalised icons (each a list of paths)."""
     if not icons:
-        raise ValueError("A style needs at least one exemplar icon.")
+        raise UserError("A style needs at least one exemplar icon.")
     stroked = [p for ic in icons for p in ic if p["stroke"]]
     painted = [p for ic in icons for p in ic]
     fill_ratio = sum(p["fill"] and not p["stroke"] for p in painted) / len(painted)
@@ -199,13 +200,18 @@ def _transform(paths: list[dict], scale: float, offset: np.ndarray) -> None:
             p["stroke_width"] = p["stroke_width"] * scale
 
 
-def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = None) -> list[dict]:
+def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = None, adapt: bool = False,
+                notes: list[str] | None = None) -> list[dict]:
     """Restyle one icon deterministically; returns new paths (input untouched). Render with
-    `paths_to_svg(result, grid=card.grid)`."""
+    `paths_to_svg(result, grid=card.grid)`.
+
+    adapt=True keeps the icon readable at the new weight (backend.svg.legibility: enlarge within the padding,
+    drop details that would close up, trim line ends for the caps) and fits everything painted inside the
+    viewBox; what changed is appended to `notes`."""
     card.validate()
     out = copy.deepcopy(paths)
     if not out:
-        raise ValueError("This icon has no visible paths to restyle.")
+        raise UserError("This icon has no visible paths to restyle.")
     target = 1.0 - 2.0 * card.padding / card.grid
     if source is not None:  # keep relative size within the source family, move to the new padding
         scale = target / max(1e-6, 1.0 - 2.0 * source.padding / source.grid)
@@ -224,11 +230,37 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
         if p["stroke"]:  # solid glyphs have no line weight of their own: keep the source's strokes there
             p.update(stroke_width=w if card.mode != "solid" else p["stroke_width"], linecap=card.linecap,
                      linejoin=card.linejoin)
+    if adapt and card.mode != "solid" and any(p["stroke"] for p in out):
+        from backend.svg.legibility import adapt as adapt_geometry
+
+        src_strokes = [p for p in paths if p["stroke"]]
+        src_ext = (src_w / 2 if src_strokes and Counter(p["linecap"] for p in src_strokes).most_common(1)[0][0]
+                   != "butt" else 0.0)
+        out, changed = adapt_geometry(out, card, src_w, src_ext)
+        if card.linejoin == "miter":
+            from backend.svg.legibility import painted_bounds
+
+            bb = painted_bounds(out)
+            if np.isfinite(bb).all() and (bb[:2].min() < -0.02 or bb[2:].max() > 1.02):
+                spiky = [p for p in out if p["stroke"] and p["linejoin"] == "miter"]
+                for p in spiky:
+                    p["linejoin"] = "bevel"
+                changed.append(f"bevelled the joins of {len(spiky)} path(s) whose miter spikes at sharp corners "
+                               "would leave the viewBox")
+        if notes is not None:
+            notes.extend(changed)
     underlay = []
     if card.duotone and not any(p.get("opacity", 1.0) < 0.6 for p in out) and any(p["stroke"] for p in out):
         # duotone look (Phosphor duotone, Material two-tone): closed shapes filled at 20 % under the lines
         underlay = [{**q, "opacity": 0.2} for q in to_fill([p for p in out if p["stroke"]], solid=True)]
-    if card.mode == "outline":  # fills become their boundary drawn as a stroke
+    if card.mode == "outline" and source.mode == "outline-fill" and adapt:
+        # lines drawn as fills have no recoverable centre-line: stroking their boundary would double every
+        # line, so they stay filled outlines, thickened or thinned to the card's weight
+        out = to_fill(reweight(out, w - src_w), solid=False)
+        if notes is not None:
+            notes.append(f"kept the source's filled outlines (no centre-line to recover) at weight "
+                         f"{card.stroke_width:g} instead of stroking their edges")
+    elif card.mode == "outline":  # fills become their boundary drawn as a stroke
         out = to_outline(out, w, card.linecap, card.linejoin)
     elif card.mode == "outline-fill":
         if source.mode == "solid":  # a solid glyph becomes a ring of the target weight
@@ -239,6 +271,12 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
     else:
         out = to_fill(out, solid=True)
     out = underlay + out
+    if adapt:
+        from backend.svg.legibility import fit_inside
+
+        shrink = fit_inside(out, card.padding / card.grid)
+        if shrink < 0.999 and notes is not None:
+            notes.append(f"scaled the drawing by {shrink:.2f} so caps, joins and fills stay inside the viewBox")
     colours = list(dict.fromkeys(p["color"] for p in out))
     mapping = {c: card.palette[i % len(card.palette)] for i, c in enumerate(colours)}
     for p in out:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -12,6 +12,9 @@ from .base import Base, utcnow
 
 class ArenaBattle(Base):
     __tablename__ = "arena_battles"
+    # covering index for ratings aggregated in SQL (migration arena_0002)
+    __table_args__ = (Index("ix_arena_battles_rating", "id", "model_a", "model_b", "anony", "invalid", "category",
+                            "judge_id", "created"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id"), index=True)
@@ -48,6 +51,7 @@ class ArenaBattle(Base):
 
 class ArenaVote(Base):
     __tablename__ = "arena_votes"
+    __table_args__ = (Index("ix_arena_votes_rating", "battle_id", "winner", "counted", "created", "id", "judge_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     battle_id: Mapped[str] = mapped_column(ForeignKey("arena_battles.id"), unique=True)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -6,18 +6,19 @@ import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.arena.vocab import WINNERS
-from storage.models import ArenaBattle, ArenaVote, utcnow
+from backend.errors import UserError
+from storage.models import ArenaBattle, ArenaVote, SessionRow, utcnow
 from storage.repos.sessions import touch_session
 
 
-class VoteRejected(ValueError):
+class VoteRejected(UserError):
     """The vote cannot be accepted; the message says why (shown to the user)."""
 
 
@@ -53,28 +54,53 @@ def get_battle(s: Session, battle_id: str) -> dict | None:
     return battle_dict(b, v)
 
 
+_VOTE_TARGET = (select(ArenaBattle.created, ArenaBattle.session_id, ArenaBattle.model_a, ArenaBattle.model_b,
+                       ArenaBattle.raw_a, ArenaBattle.raw_b, ArenaBattle.latency_a, ArenaBattle.latency_b,
+                       ArenaBattle.extra, ArenaVote.id.label("vote_id"))
+                .outerjoin(ArenaVote, ArenaVote.battle_id == ArenaBattle.id)
+                .where(ArenaBattle.id == bindparam("battle_id")))
+_INSERT_VOTE = insert(ArenaVote.__table__)
+_SEEN = (update(SessionRow.__table__).where(SessionRow.__table__.c.id == bindparam("sid"))
+         .values(last_seen=bindparam("now")))
+
+
+def vote_target(s: Session, battle_id: str) -> dict | None:
+    """What a vote needs to know about its battle, in one query: owner, age, names, outputs, whether voted.
+    (The statements of the vote path are built once: it is the arena's hottest write.)"""
+    row = s.execute(_VOTE_TARGET, {"battle_id": battle_id}).mappings().first()
+    return None if row is None else {"id": battle_id, **row}
+
+
+def append_vote(s: Session, target: dict, *, session_id: str | None, judge_id: str | None, winner: str,
+                dwell_s: float | None, counted: bool, note: str | None = None) -> None:
+    """Append the vote for `target` (from `vote_target`); refuse a second vote or one from another session with a
+    clear sentence. Two statements: the INSERT (the unique battle_id settles any race) and the session's last_seen."""
+    if winner not in WINNERS:
+        raise VoteRejected(f"Unknown vote {winner!r}.")
+    if target["session_id"] is None or target["session_id"] != session_id:
+        raise VoteRejected("Only the person who started this battle can vote on it.")
+    if target["vote_id"] is not None:
+        raise VoteRejected("This battle already has a vote; each battle takes exactly one.")
+    now = utcnow()
+    try:
+        s.execute(_INSERT_VOTE, {"battle_id": target["id"], "created": now, "session_id": session_id,
+                                 "judge_id": judge_id, "winner": winner, "dwell_s": dwell_s, "counted": counted,
+                                 "note": note})
+    except IntegrityError as exc:  # a concurrent vote (another thread or replica) won the race
+        raise VoteRejected("This battle already has a vote; each battle takes exactly one.") from exc
+    s.execute(_SEEN, {"sid": session_id, "now": now})
+
+
 def insert_vote(s: Session, battle_id: str, *, session_id: str | None, judge_id: str | None, winner: str,
-                dwell_s: float | None, counted: bool, note: str | None = None) -> int:
+                dwell_s: float | None, counted: bool, note: str | None = None) -> None:
     """Append the vote; refuse a second vote or one from another session with a clear sentence."""
     if winner not in WINNERS:
         raise VoteRejected(f"Unknown vote {winner!r}.")
-    b = s.get(ArenaBattle, battle_id)
-    if b is None:
+    target = vote_target(s, battle_id)
+    if target is None:
         raise VoteRejected("This battle does not exist (it may have expired). Start a new round.")
-    if b.session_id is None or b.session_id != session_id:
-        raise VoteRejected("Only the person who started this battle can vote on it.")
-    if s.scalar(select(ArenaVote.id).where(ArenaVote.battle_id == battle_id)) is not None:
-        raise VoteRejected("This battle already has a vote; each battle takes exactly one.")
-    touch_session(s, session_id)
-    row = ArenaVote(battle_id=battle_id, session_id=session_id, judge_id=judge_id, winner=winner,
-                    dwell_s=dwell_s, counted=counted, note=note)
-    try:
-        with s.begin_nested():
-            s.add(row)
-            s.flush()
-    except IntegrityError as exc:  # a concurrent vote won the race
-        raise VoteRejected("This battle already has a vote; each battle takes exactly one.") from exc
-    return row.id
+    append_vote(s, target, session_id=session_id, judge_id=judge_id, winner=winner, dwell_s=dwell_s,
+                counted=counted, note=note)
 
 
 def voted_battles(s: Session, category: str | None = None) -> list[dict]:
@@ -152,7 +178,27 @@ def outcome_counts(s: Session, category: str | None = None, daily_cap: int | Non
     sub = _capped(category, daily_cap)
     q = (select(sub.c.model_a, sub.c.model_b, sub.c.winner, func.count().label("n"))
          .group_by(sub.c.model_a, sub.c.model_b, sub.c.winner))
+    if s.get_bind().dialect.name == "sqlite":
+        return _sqlite_index_only(s, q)
     return [tuple(r) for r in s.execute(q)]
+
+
+_JOIN_TEXT = "FROM arena_battles JOIN arena_votes ON arena_votes.battle_id = arena_battles.id"
+_JOIN_INDEX_ONLY = ("FROM arena_votes INDEXED BY ix_arena_votes_rating CROSS JOIN arena_battles INDEXED BY "
+                    "ix_arena_battles_rating ON arena_votes.battle_id = arena_battles.id")
+
+
+def _sqlite_index_only(s: Session, q) -> list[tuple]:
+    """Run the aggregate with SQLite reading only the two covering indexes (migration arena_0002), votes in
+    battle-id order outside, battles looked up by id inside. SQLite's planner otherwise scans battles by model_a
+    and reads every battle row (2x slower at 100k votes). SQLAlchemy cannot say INDEXED BY / CROSS JOIN, so the
+    compiled text gets those words; if the FROM clause ever reads differently, the plain statement runs."""
+    compiled = q.compile(dialect=s.get_bind().dialect)
+    sql = str(compiled)
+    if sql.count(_JOIN_TEXT) != 1:
+        return [tuple(r) for r in s.execute(q)]
+    params = tuple(compiled.params[k] for k in compiled.positiontup or ())
+    return [tuple(r) for r in s.connection().exec_driver_sql(sql.replace(_JOIN_TEXT, _JOIN_INDEX_ONLY), params)]
 
 
 def iter_counted_votes(s: Session, category: str | None = None, chunk: int = 20_000) -> Iterator[tuple]:
@@ -196,42 +242,81 @@ def bulk_insert_battles(s: Session, battles: list[dict], votes: list[dict]) -> i
     """Insert imported battles (each with a fresh id and a content hash) and their votes in this transaction.
 
     Battles whose content hash is already stored are skipped by the database (ON CONFLICT DO NOTHING); the votes
-    are then written only for the battles that went in. Returns how many battles were added."""
+    are then written only for the battles that went in. Returns how many battles were added. SQLite gets one
+    driver-level executemany per table (no per-row ORM or bind processing), PostgreSQL a COPY into a staging table."""
     if not battles:
         return 0
-    if s.get_bind().dialect.name == "postgresql":
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
         added = _pg_copy_battles(s, battles)
-    else:
+    elif dialect == "sqlite":
         ids = [b["id"] for b in battles]
         before = existing_ids(s, ids)  # ids are fresh, but a caller may pass a stored one: never vote on it
+        cols = ", ".join(BATTLE_IMPORT_COLUMNS)
+        s.connection().exec_driver_sql(
+            f"INSERT INTO arena_battles ({cols}) VALUES ({', '.join('?' * len(BATTLE_IMPORT_COLUMNS))}) "
+            "ON CONFLICT DO NOTHING", _sqlite_rows(battles, BATTLE_IMPORT_COLUMNS))
+        added = existing_ids(s, ids) - before
+    else:
+        ids = [b["id"] for b in battles]
+        before = existing_ids(s, ids)
         s.execute(_insert_ignoring(s, ArenaBattle.__table__), battles)
         added = existing_ids(s, ids) - before
     keep = [v for v in votes if v["battle_id"] in added]
-    if keep:
+    if not keep:
+        return 0
+    if dialect == "postgresql":
+        _pg_copy(s, "arena_votes", VOTE_IMPORT_COLUMNS, keep)
+    elif dialect == "sqlite":
+        s.connection().exec_driver_sql(
+            f"INSERT INTO arena_votes ({', '.join(VOTE_IMPORT_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(VOTE_IMPORT_COLUMNS))})", _sqlite_rows(keep, VOTE_IMPORT_COLUMNS))
+    else:
         s.execute(insert(ArenaVote.__table__), keep)
     return len(keep)
 
 
-_COPY_COLS = ("id", "created", "judge_id", "image_sha256", "image_source", "category", "instruction", "model_a",
-              "model_b", "sampling_prob", "swapped", "anony", "points_a", "points_b", "raw_a", "raw_b", "parse_ok_a",
-              "parse_ok_b", "invalid", "source", "content_hash")
+BATTLE_IMPORT_COLUMNS = ("id", "created", "judge_id", "image_sha256", "image_source", "category", "instruction",
+                         "model_a", "model_b", "sampling_prob", "swapped", "anony", "points_a", "points_b", "raw_a",
+                         "raw_b", "parse_ok_a", "parse_ok_b", "invalid", "source", "content_hash")
+VOTE_IMPORT_COLUMNS = ("battle_id", "created", "session_id", "judge_id", "winner", "dwell_s", "counted", "note")
+_JSON_COLUMNS = {"points_a", "points_b"}
+
+
+def _column(rows: list[dict], c: str, now: datetime, sqlite: bool) -> list:
+    """One column of plain rows as the driver wants it: JSON as text, datetimes as SQLAlchemy's
+    SQLite text format, a missing `created` as now."""
+    vals = [r.get(c) for r in rows]
+    if c in _JSON_COLUMNS:  # None as JSON 'null', as SQLAlchemy's JSON type stores it
+        return [json.dumps(v) for v in vals]
+    if c == "created":
+        vals = [v or now for v in vals]
+        return [v.isoformat(sep=" ", timespec="microseconds") for v in vals] if sqlite else vals
+    return vals
+
+
+def _sqlite_rows(rows: list[dict], cols: tuple) -> list[tuple]:
+    now = utcnow()
+    return list(zip(*(_column(rows, c, now, True) for c in cols)))
+
+
+def _pg_copy(s: Session, table: str, cols: tuple, rows: list[dict]) -> None:
+    now = utcnow()
+    conn = s.connection().connection.driver_connection  # psycopg 3
+    with conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
+        for row in zip(*(_column(rows, c, now, False) for c in cols)):
+            cp.write_row(row)
 
 
 def _pg_copy_battles(s: Session, battles: list[dict]) -> set[str]:
     """PostgreSQL: COPY the chunk into a temporary table, then INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id."""
-    conn = s.connection().connection.driver_connection  # psycopg 3
-    cols = ", ".join(_COPY_COLS)
+    conn = s.connection().connection.driver_connection
+    cols = ", ".join(BATTLE_IMPORT_COLUMNS)
     with conn.cursor() as cur:
         cur.execute("CREATE TEMP TABLE IF NOT EXISTS arena_import_stage (LIKE arena_battles INCLUDING DEFAULTS) "
                     "ON COMMIT DELETE ROWS")
-        with cur.copy(f"COPY arena_import_stage ({cols}) FROM STDIN") as cp:
-            now = utcnow()
-            for b in battles:
-                row = {c: b.get(c) for c in _COPY_COLS}
-                row["created"] = row["created"] or now
-                for c in ("points_a", "points_b"):
-                    row[c] = json.dumps(row[c]) if row[c] is not None else None
-                cp.write_row([row[c] for c in _COPY_COLS])
+    _pg_copy(s, "arena_import_stage", BATTLE_IMPORT_COLUMNS, battles)
+    with conn.cursor() as cur:
         cur.execute(f"INSERT INTO arena_battles ({cols}) SELECT {cols} FROM arena_import_stage "
                     "ON CONFLICT DO NOTHING RETURNING id")
         added = {r[0] for r in cur.fetchall()}

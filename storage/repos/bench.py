@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
+from backend.errors import UserError
 from storage.models import BenchAnnotation, BenchResult, utcnow
 from storage.models.bench import ANNOTATION_STATUSES
 
@@ -49,10 +50,10 @@ def count_annotations(s: Session) -> dict[str, int]:
 
 def review_annotation(s: Session, ann_id: int, decision: str, reviewer: str, note: str | None = None) -> dict:
     if decision not in ("accepted", "rejected"):
-        raise ValueError(f"A review decision is 'accepted' or 'rejected', not {decision!r}.")
+        raise UserError(f"A review decision is 'accepted' or 'rejected', not {decision!r}.")
     row = s.get(BenchAnnotation, ann_id)
     if row is None:
-        raise ValueError(f"There is no annotation #{ann_id}.")
+        raise UserError(f"There is no annotation #{ann_id}.")
     row.status, row.reviewer, row.reviewed_at, row.review_note = decision, reviewer[:128], utcnow(), note
     s.flush()
     return _ann_dict(row)

@@ -1,7 +1,7 @@
 """Browser sessions: created on page load, touched on activity."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.identity import salted_hash
@@ -28,5 +28,4 @@ def touch_session(s: Session, session_id: str, *, client_ip: str | None = None,
 
 
 def count_sessions(s: Session) -> int:
-    from sqlalchemy import func
     return s.scalar(select(func.count()).select_from(SessionRow)) or 0

@@ -24,3 +24,71 @@ def test_prompt_gallery_download(page, app_url, tmp_path):
     text = path.read_text()
     assert path.suffix == ".svg" and text.startswith("<svg") and "script" not in text
     page.screenshot(path=str(tmp_path / "svg_studio.png"), full_page=True)
+
+
+EXEMPLARS = [  # a user's own style: red, weight 3, square caps, miter joins, outline
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M4 4h16v16H4z M8 12h8" fill="none" '
+    'stroke="#d62828" stroke-width="3" stroke-linecap="square" stroke-linejoin="miter"/></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><circle cx="12" cy="12" r="8" fill="none" '
+    'stroke="#d62828" stroke-width="3" stroke-linecap="square"/><path d="M12 8v8" fill="none" stroke="#d62828" '
+    'stroke-width="3" stroke-linecap="square" stroke-linejoin="miter"/></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M4 20L12 4L20 20z M9 15h6" fill="none" '
+    'stroke="#d62828" stroke-width="3" stroke-linecap="square" stroke-linejoin="miter"/></svg>',
+]
+
+RED_PIXELS_JS = """(sel) => new Promise((resolve) => {
+  const img = document.querySelector(sel);
+  const probe = new Image();
+  probe.crossOrigin = 'anonymous';
+  probe.onload = () => {
+    const c = document.createElement('canvas'); c.width = probe.naturalWidth; c.height = probe.naturalHeight;
+    const g = c.getContext('2d'); g.drawImage(probe, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data; let red = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (Math.abs(d[i] - 0xd6) < 40 && Math.abs(d[i + 1] - 0x28) < 40 && Math.abs(d[i + 2] - 0x28) < 40) red++;
+    }
+    resolve(red / (c.width * c.height));
+  };
+  probe.onerror = () => resolve(-1);
+  probe.src = img.src;
+})"""
+
+
+def test_three_exemplars_style_the_result(page, app_url, tmp_path):
+    """Upload three exemplars of a red, weight-3, square-cap style; the icon comes back in that style, whole
+    inside its gallery tile and preview panel."""
+    files = []
+    for i, svg in enumerate(EXEMPLARS):
+        p = tmp_path / f"exemplar{i}.svg"
+        p.write_text(svg)
+        files.append(str(p))
+    page.goto(app_url)
+    page.get_by_role("tab", name="SVG Studio").click()
+    page.locator("#svg-prompt textarea").fill("coffee cup")
+    page.locator("#svg-source").get_by_text("Exemplar SVGs (upload)").click()
+    page.locator("#svg-exemplars input[type=file]").set_input_files(files)
+    page.wait_for_timeout(1500)
+    page.locator("#svg-generate").click()
+    page.wait_for_function("document.querySelector('#svg-summary') && "
+                           "document.querySelector('#svg-summary').innerText.includes('candidate')", timeout=120_000)
+    code = page.locator("#svg-code").inner_text()
+    assert 'stroke-width="3"' in code and "#d62828" in code and 'stroke-linecap="square"' in code, code[:400]
+    assert "3 exemplar SVG(s)" in page.locator("#svg-summary").inner_text()
+    # the rendered result really is red: sample the gallery thumbnail's pixels in the page
+    red = page.evaluate(RED_PIXELS_JS, "#svg-gallery img")
+    assert red > 0.02, f"gallery thumbnail has {red:.3f} red pixels"
+    # whole icons: every gallery thumbnail and the preview sheet lie inside their tile / panel (nothing
+    # clipped), keep their aspect ratio (or are letter-boxed by object-fit: contain)
+    boxes = page.evaluate("""() => [...document.querySelectorAll('#svg-gallery img, #svg-previews img')].map(i => {
+        const r = i.getBoundingClientRect();
+        let p = i.parentElement;
+        while (p && getComputedStyle(p).overflow === 'visible') p = p.parentElement;
+        const q = p ? p.getBoundingClientRect() : r;
+        return {id: i.closest('[id]').id, nat: i.naturalWidth / i.naturalHeight, shown: r.width / r.height,
+                fit: getComputedStyle(i).objectFit, inside: r.left >= q.left - 2 && r.right <= q.right + 2 &&
+                r.top >= q.top - 2 && r.bottom <= q.bottom + 2}; })""")
+    assert len(boxes) >= 2
+    for b in boxes:
+        assert b["inside"], b
+        assert b["fit"] == "contain" or abs(b["nat"] - b["shown"]) < 0.05, b
+    page.screenshot(path=str(tmp_path / "svg_exemplars.png"), full_page=True)

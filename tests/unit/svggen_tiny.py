@@ -41,8 +41,8 @@ def build_tiny(root: Path) -> tuple[Path, Path]:
     """(dataset npz, checkpoint) built once per test session (the first caller's `root` wins)."""
     if "tiny" in _BUILT:
         return _BUILT["tiny"]
-    from backend.svg import train
-    from backend.svg.model.dataset import build
+    from backend.svg.offline import train
+    from backend.svg.offline.dataset import build
 
     data = root / "tiny.npz"
     ck = root / "run" / "svgdit.pt"

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backend.arena import cli, formats, ratings, service
+from backend.arena import formats, ratings, service
+from backend.arena.cli import transfer as transfer_cli
 from storage.repos import arena as repo
 
 MODELS = ["center", "random", "lite0-cam", "ocr", "remote"]
@@ -99,7 +100,7 @@ def test_bulk_import_skips_stored_content_and_export_round_trips(arena_db, tmp_p
     assert again == {"read": 310, "added": 100, "skipped": 210}
     assert arena_db.read(repo.counts)["votes"] == 300
     out = tmp_path / "export.json"
-    assert cli.transfer_main(["export", "--out", str(out)]) == 0
+    assert transfer_cli.main(["export", "--out", str(out)]) == 0
     exported = json.loads(out.read_text())
     assert len(exported) == 300 and {e["winner"] for e in exported} <= set(ratings.WINNERS)
     assert service.import_battles(exported, "clean_battle")["added"] == 0  # our own ids come back: skipped

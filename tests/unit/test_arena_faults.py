@@ -55,7 +55,7 @@ def _entry(name, url, **kw):
 @pytest.fixture
 def endpoints():
     port = free_port()
-    slow = subprocess.Popen([sys.executable, "-m", "backend.pointing.serve", "--pointer", "center", "--port", str(port),
+    slow = subprocess.Popen([sys.executable, "-m", "backend.pointing.cli", "serve", "--pointer", "center", "--port", str(port),
                              "--delay-s", "8"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     gport = free_port()
     garbage = http.server.ThreadingHTTPServer(("127.0.0.1", gport), Garbage)

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from backend.arena import formats
-from backend.arena.cli import ratings_main
+from backend.arena.cli.ratings import main as ratings_main
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 

@@ -162,7 +162,7 @@ def test_point_cli(tmp_path):
 
     img = tmp_path / "a.png"
     Image.new("RGB", (40, 20)).save(img)
-    cmd = [sys.executable, "-m", "backend.pointing.point", "--pointer", "center", "--image", str(img)]
+    cmd = [sys.executable, "-m", "backend.pointing.cli", "point", "--pointer", "center", "--image", str(img)]
     out = subprocess.run(cmd + ["--instruction", "Point to it"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout)

@@ -22,7 +22,7 @@ os.environ[KEY_ENV] = "sk-test-123"
 
 def _start(*args) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "backend.pointing.serve", "--port", str(port), *args],
+    proc = subprocess.Popen([sys.executable, "-m", "backend.pointing.cli", "serve", "--port", str(port), *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
     return proc, f"http://127.0.0.1:{port}/v1"
 

@@ -146,11 +146,11 @@ def test_huge_garbage_does_not_hang():
 
 
 def test_cli_stdin_and_file(tmp_path):
-    cmd = [sys.executable, "-m", "backend.pointing.parse", "--family", "gemini", "--width", "1000", "--height", "500"]
+    cmd = [sys.executable, "-m", "backend.pointing.cli", "parse", "--family", "gemini", "--width", "1000", "--height", "500"]
     out = subprocess.run(cmd, input='[{"point": [500, 250]}]', capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == {"points": [[250.0, 250.0]], "parse_ok": True}
     f = tmp_path / "raw.txt"
     f.write_text("no numbers here")
-    out = subprocess.run(cmd[:4] + ["molmo", "--width", "10", "--height", "10", "--file", str(f)],
+    out = subprocess.run(cmd[:5] + ["molmo", "--width", "10", "--height", "10", "--file", str(f)],
                          capture_output=True, text=True, check=True)
     assert json.loads(out.stdout)["parse_ok"] is False

@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from backend.svg.corpus import CorpusMissing, build, load_corpus
+from backend.svg.corpus import CorpusMissing, load_corpus
+from backend.svg.offline.corpus_build import build
 from backend.svg.sanitize import is_safe_svg
 
 
@@ -43,7 +44,7 @@ def test_same_concept_across_styles():
 
 
 def test_missing_corpus_says_how_to_build(tmp_path):
-    with pytest.raises(CorpusMissing, match="corpus build"):
+    with pytest.raises(CorpusMissing, match="corpus-build"):
         load_corpus(tmp_path)
 
 

@@ -22,6 +22,21 @@ DEFAULT_CKPT = REPO_ROOT / "static" / "svg" / "model" / "svgdit.pt"
 SAMPLER_DEFAULTS = {"steps": 20, "guidance": 1.5}
 
 
+def measured_summary(report: Path | None = None) -> str:
+    """The generator's measured figures beside its untrained floor, from the committed evaluation report
+    (static/svg/eval/legibility_report.json), for the engine label the studio shows."""
+    import json
+
+    p = report or REPO_ROOT / "static" / "svg" / "eval" / "legibility_report.json"
+    try:
+        s = json.loads(p.read_text())["summary"]
+        g, f = s["learned generator"]["all"], s["generator, untrained"]["all"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    return (f"; measured: concept top-5 {g['concept_top5']:.0%} (untrained network {f['concept_top5']:.0%}), "
+            f"target style {g['style_acc']:.0%} (untrained {f['style_acc']:.0%})")
+
+
 @lru_cache(maxsize=8)
 def file_sha256(path: str) -> str:
     h = hashlib.sha256()
@@ -40,7 +55,9 @@ def _ckpt_path(entry) -> Path:
 class PathDiffusionEngine:
     name = "svg-pathdiffusion"
     kind = "embedded"
-    novelty = ("Draws new path sets from noise (no corpus icon is copied), so it can produce concepts and "
+    novelty = ("Experimental: its concept and style accuracy stay far below retrieval + restyle (figures in the "
+               "engine label and static/svg/eval/legibility_report.json). Draws new path sets from noise (no corpus "
+               "icon is copied), so it can produce concepts and "
                "style/concept pairs the corpus lacks; shapes are simple and often rough — check the nearest-icon "
                "similarity and the evaluation report.")
 
@@ -56,8 +73,8 @@ class PathDiffusionEngine:
         info = self.gen.train_info
         base = (entry.label if entry is not None and entry.label else
                 f"Path diffusion (IconDiT-S, {self.gen.n_params / 1e6:.1f} M params)")
-        self.label = (f"{base} — trained on {info.get('device', '?')} for {info.get('minutes', '?')} min, "
-                      f"{info.get('steps', '?')} steps")
+        self.label = (f"EXPERIMENTAL — {base} — trained on {info.get('device', '?')} for {info.get('minutes', '?')} "
+                      f"min, {info.get('steps', '?')} steps" + measured_summary())
         self.model_sha = file_sha256(str(self.path))
         self._lock = threading.Lock()
 
@@ -65,7 +82,7 @@ class PathDiffusionEngine:
     def check_available(cls, entry=None) -> tuple[bool, str]:
         p = _ckpt_path(entry)
         if not p.exists():
-            return False, f"checkpoint missing at {p} (python -m backend.svg.train … --out {p.parent})"
+            return False, f"checkpoint missing at {p} (python -m backend.svg.offline.train … --out {p.parent})"
         try:
             import torch  # noqa: F401
         except ImportError as exc:
@@ -110,21 +127,39 @@ class PathDiffusionEngine:
             svg, notes = s.svg, [f"sampled: DDIM {steps or self.steps} steps, guidance {guidance or self.guidance}, "
                                  f"seed {seed}, #{i + 1}; {s.n_paths} path(s)"]
             if card is not None:
-                svg = self._apply_card(svg, card)
+                svg, changed = self._apply_card(svg, card)
                 notes.append(f"style card “{card.name}” applied ({card.summary()})")
+                notes += [f"Legibility: {c}." for c in changed]
+            else:
+                svg, shrink = self._inside_viewbox(svg)
+                if shrink < 0.999:
+                    notes.append(f"scaled by {shrink:.2f} so the drawing stays inside the viewBox")
             out.append(finish_candidate(svg, engine=self.name, prompt=prompt, style=label, concept=prompt,
                                         notes=notes))
         return out
 
     @staticmethod
-    def _apply_card(svg: str, card) -> str:
+    def _inside_viewbox(svg: str) -> tuple[str, float]:
+        from backend.svg.legibility import fit_inside
+        from backend.svg.paths import parse_svg_paths, paths_to_svg
+
+        paths, grid = parse_svg_paths(svg)
+        if not paths:
+            return svg, 1.0
+        shrink = fit_inside(paths, pad=1.0 / 24)
+        return (paths_to_svg(paths, grid=grid) if shrink < 0.999 else svg), shrink
+
+    @staticmethod
+    def _apply_card(svg: str, card) -> tuple[str, list[str]]:
         from backend.svg.paths import parse_svg_paths, paths_to_svg
         from backend.svg.style import apply_style, extract_style
 
         paths, _ = parse_svg_paths(svg)
         if not paths:
-            return svg
+            return svg, []
+        notes: list[str] = []
         try:
-            return paths_to_svg(apply_style(paths, card, extract_style([paths])), grid=card.grid)
+            out = apply_style(paths, card, extract_style([paths]), adapt=True, notes=notes)
+            return paths_to_svg(out, grid=card.grid), notes
         except ValueError:
-            return svg  # a card that cannot apply to this shape leaves the model's drawing unchanged
+            return svg, []  # a card that cannot apply to this shape leaves the model's drawing unchanged

@@ -21,6 +21,8 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from backend.errors import UserError
+
 from .codec import F_KEEP, PathCodec
 from .diffusion import ddim_sample
 from .dit import DiTConfig, SvgDiT
@@ -97,7 +99,7 @@ class PathDiffusionGenerator:
         try:
             return self.styles.index(style)
         except ValueError:
-            raise ValueError(f"The model has no style {style!r}; choose one of {', '.join(self.styles[1:])}.") \
+            raise UserError(f"The model has no style {style!r}; choose one of {', '.join(self.styles[1:])}.") \
                 from None
 
     def style_vectors(self, ids: torch.Tensor) -> torch.Tensor:
@@ -109,7 +111,7 @@ class PathDiffusionGenerator:
                       style_vec: np.ndarray | torch.Tensor | None = None, steps: int = 20, guidance: float = 3.0,
                       init_tokens: np.ndarray | None = None, strength: float = 1.0) -> np.ndarray:
         if not prompt or not prompt.strip():
-            raise ValueError("Type a short icon prompt, e.g. 'bell' or 'shopping cart'.")
+            raise UserError("Type a short icon prompt, e.g. 'bell' or 'shopping cart'.")
         n = int(np.clip(n, 1, 32))
         steps = int(np.clip(steps, 2, 200))
         with self._lock:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from backend.errors import UserError
 from storage.db import get_storage
 from storage.repos import svg_styles as repo
 
@@ -21,7 +22,7 @@ def learn_and_save(engine, svgs: list[str | bytes], name: str, names: list[str] 
 
     name = (name or "").strip()
     if not name:
-        raise ValueError("Give the new style a name.")
+        raise UserError("Give the new style a name.")
     card = style_from_exemplars(list(svgs), name=name)  # also validates/sanitises every exemplar
     learned = learn_style(engine.gen, list(svgs), names=names, steps=steps, budget_s=budget_s, seed=seed,
                           progress=progress, cancel=cancel)
@@ -39,9 +40,9 @@ def list_library(model_sha: str | None = None) -> list[dict]:
 def load_library_style(style_id: int, model_sha: str | None = None) -> dict:
     row = get_storage().read(lambda s: repo.get_style(s, style_id))
     if row is None:
-        raise ValueError(f"Style #{style_id} is not in the library (it may have been deleted).")
+        raise UserError(f"Style #{style_id} is not in the library (it may have been deleted).")
     if model_sha and row["model_sha"] != model_sha:
-        raise ValueError(f"Style “{row['name']}” was learned for another model version; learn it again from "
+        raise UserError(f"Style “{row['name']}” was learned for another model version; learn it again from "
                          "its exemplars.")
     return row
 
@@ -49,7 +50,7 @@ def load_library_style(style_id: int, model_sha: str | None = None) -> dict:
 def rename_library_style(style_id: int, name: str) -> bool:
     name = (name or "").strip()
     if not name:
-        raise ValueError("The new name is empty.")
+        raise UserError("The new name is empty.")
     return get_storage().write(lambda s: repo.rename_style(s, style_id, name))
 
 

@@ -1,10 +1,10 @@
 """Evaluate an SVG engine on held-out and seen concepts; writes a JSON report (and prints a table).
 
-    python -m backend.svg.evaluate --engine svg-pathdiffusion --engine svg-retrieval-seen --out report.json
+    python -m backend.svg.offline.evaluate --engine svg-pathdiffusion --engine svg-retrieval-seen --out report.json
 
 Protocol (seeded; same prompts for every engine):
 - pairs = (concept, style) where the concept exists in that style; `heldout` pairs use the 10 % of concepts the
-  model never saw (backend.svg.model.dataset.is_heldout), `seen` pairs use training concepts;
+  model never saw (backend.svg.offline.dataset.is_heldout), `seen` pairs use training concepts;
 - engines: any registry "svg-engine", plus `svg-retrieval-seen` = the retrieval engine with held-out concepts
   hidden from its index (the fair baseline for unseen concepts; plain `svg-retrieval` can return the
   ground-truth icon itself, so on held-out pairs it is an oracle, not a competitor);
@@ -36,7 +36,7 @@ REPORT = Path(__file__).resolve().parents[2] / "static" / "svg" / "model" / "eva
 
 def make_pairs(corpus, split: str, n: int, seed: int) -> list[tuple[str, str, str]]:
     """(concept, style, ground-truth icon id) triples, one per concept, seeded."""
-    from backend.svg.model.dataset import is_heldout
+    from backend.svg.offline.dataset import is_heldout
 
     want = split == "heldout"
     by_concept: dict[str, list] = {}
@@ -59,7 +59,7 @@ class StyleJudge:
     def __init__(self, corpus, per_style: int = 120, seed: int = 0):
         from sklearn.linear_model import LogisticRegression
 
-        from backend.svg.model.dataset import is_heldout
+        from backend.svg.offline.dataset import is_heldout
 
         rng = random.Random(seed)
         xs, ys, xt, yt = [], [], [], []
@@ -120,8 +120,7 @@ class StyleJudge:
 class ConceptJudge:
     def __init__(self, corpus):
         from backend.svg.index import _POP, raster_index
-
-        from backend.svg.model.dataset import is_heldout
+        from backend.svg.offline.dataset import is_heldout
 
         self.ri, self.pop, self.corpus = raster_index(corpus), _POP, corpus
         self.concepts = np.array([ic.concept for ic in corpus.icons])
@@ -152,7 +151,7 @@ class ConceptJudge:
 def hide_heldout_from_retrieval():
     """Make the retrieval engine's text index score held-out-concept icons at -10 (they become unreachable)."""
     import backend.svg.index as idx
-    from backend.svg.model.dataset import is_heldout
+    from backend.svg.offline.dataset import is_heldout
 
     orig = idx.text_index
 
@@ -295,7 +294,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     engines = a.engine or ["svg-pathdiffusion", "svg-retrieval-seen", "svg-retrieval"]
     rep = evaluate(engines, a.pairs, a.n, a.seed, tuple(a.splits.split(",")))
-    rep["command"] = "python -m backend.svg.evaluate " + " ".join(argv if argv is not None else sys.argv[1:])
+    rep["command"] = "python -m backend.svg.offline.evaluate " + " ".join(argv if argv is not None else sys.argv[1:])
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(rep, indent=1))
     print(markdown_table(rep))

@@ -1,6 +1,6 @@
 """Measure few-shot style learning: does a token learned from 8 exemplars move samples toward their style?
 
-    python -m backend.svg.model.fewshot_eval --style feather/regular [--exemplars 8] [--prompts 10] [--out F]
+    python -m backend.svg.offline.fewshot_eval --style feather/regular [--exemplars 8] [--prompts 10] [--out F]
 
 Exemplars: icons of STYLE from training concepts (seeded pick). Prompts: held-out concepts. For each prompt
 the engine samples with (a) the learned token, (b) the "any style" token, (c) the real trained token of
@@ -24,9 +24,9 @@ def run(style: str, n_ex: int = 8, n_prompts: int = 10, seed: int = 0, steps: in
 
     from backend.svg.corpus import load_corpus
     from backend.svg.engines import get_engine
-    from backend.svg.evaluate import StyleJudge, make_pairs
-    from backend.svg.model.dataset import is_heldout
     from backend.svg.model.fewshot import learn_style
+    from backend.svg.offline.dataset import is_heldout
+    from backend.svg.offline.evaluate import StyleJudge, make_pairs
     from backend.svg.paths import parse_svg_paths
     from backend.svg.style import extract_style, style_from_set
 
@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     from backend.svg.corpus import load_corpus
-    from backend.svg.evaluate import StyleJudge
+    from backend.svg.offline.evaluate import StyleJudge
 
     judge = StyleJudge.cached(load_corpus(), seed=a.seed)
     out = [run(s, a.exemplars, a.prompts, a.seed, a.steps, judge=judge)

@@ -1,6 +1,6 @@
 """Build the compact training file for the path diffusion model (run here, once; the trainer only reads it).
 
-    python -m backend.svg.model.dataset --out static/svg/model/train_data.npz [--limit N] [--seed 0]
+    python -m backend.svg.offline.dataset --out static/svg/model/train_data.npz [--limit N] [--seed 0]
 
 Contents (one .npz, fp16 where it matters, ≤ ~40 MB so it can travel to a GPU box):
     paths (P, F) fp16        path tokens of all icons, packed; icon i owns rows icon_off[i]:icon_off[i+1]
@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .codec import K_SLOTS, N_FEATURES, PathCodec
-from .contours import paths_to_contours, svg_to_contours
+from backend.svg.model.codec import K_SLOTS, N_FEATURES, PathCodec
+from backend.svg.model.contours import paths_to_contours, svg_to_contours
 
 TEXT_LEN = 16
 TEXT_DIMS = 128
@@ -68,7 +68,7 @@ def iter_items(limit: int | None = None, npm_dir: str | None = None) -> list[Ite
     rng = np.random.default_rng(0)
     items: list[Item] = []
     if npm_dir:
-        from backend.svg.corpus_sources import iter_sources
+        from backend.svg.offline.corpus_sources import iter_sources
 
         srcs = list(iter_sources(Path(npm_dir)))
         if limit:

@@ -1,9 +1,9 @@
 """Train the path diffusion transformer from a precomputed dataset file.
 
-    python -m backend.svg.train --data static/svg/model/train_data.npz --device cpu --minutes 20 --out DIR
+    python -m backend.svg.offline.train --data static/svg/model/train_data.npz --device cpu --minutes 20 --out DIR
 
 Why a precomputed file: the trainer must also run on a bare GPU box with only python3 + torch + numpy, so the
-corpus parsing, path codec and MiniLM text states are computed once by `backend.svg.model.dataset` and the
+corpus parsing, path codec and MiniLM text states are computed once by `backend.svg.offline.dataset` and the
 import graph of this module is torch/numpy only (checked by a unit test).
 
 Behaviour: seeded; budget by wall-clock minutes (the step count is fixed after a short speed probe, logged and
@@ -218,7 +218,7 @@ def train(args) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--data", required=True, help="dataset .npz from `python -m backend.svg.model.dataset`")
+    ap.add_argument("--data", required=True, help="dataset .npz from `python -m backend.svg.offline.dataset`")
     ap.add_argument("--out", required=True, help="output dir (svgdit.pt, train_log.txt)")
     ap.add_argument("--state", default=None, help="dir for the resumable state.pt (default: --out)")
     ap.add_argument("--device", default="cpu")

@@ -1,0 +1,355 @@
+"""Keeping a restyled icon readable: measure which details close up at the target weight, and adapt.
+
+Why: a detailed weight-2 icon drawn at weight 3 loses its gaps (a lid becomes a block, steam runs into the
+cup), and square caps push line ends past the shape. Real icon families redraw heavy weights with fewer,
+larger features. This module measures that on the centre-line geometry and changes as little as needed:
+
+- `clearances(paths, w)`: for stroked centre-lines drawn at width `w` (unit box), every place where two lines
+  (two subpaths, or two far-apart stretches of one subpath) come closer than `w + min_gap(w)`: the white gap
+  left between them would be thinner than `min_gap`, i.e. it closes up on screen. Sharp corners and tight
+  U-turns are not gaps (the along-path distance must exceed the straight distance by 2·(w + gap)).
+- `adapt(paths, card, w0, src_cap_ext)`: (1) rescale the icon to use the whole padding box (more room per
+  line), (2) shrink the small details that still collide about their centre (to 80 % or 65 %), or drop them
+  when that does not free them (at most 25 % of the drawing's length, never a line half as long as the
+  largest), (3) trim open line ends so square/round caps end where the source's ends did, (4) fit everything
+  that is painted inside the viewBox. Returns notes saying what changed.
+- `survives(icon, card)`: the number of closing places if this source icon were drawn with the card, used
+  to prefer the source whose detail survives (a bolder or simpler variant of the same concept).
+
+All lengths are in the unit box (1.0 = the viewBox side). Fill-only geometry (solid glyphs, outline-as-fill
+icons) has no centre-line: it is handled by painting (skia-pathops) and only the viewBox fit applies.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+SAMPLES_PER_CUBIC = 10
+MAX_DROP_SHARE = 0.25
+SHRINK_STEPS = (0.8, 0.65)
+
+
+def min_gap(w: float) -> float:
+    """The thinnest white gap that still reads as a gap beside lines of weight `w`: 0.3 of the weight, at
+    least 1/48 of the box (one pixel at 48 px)."""
+    return max(0.3 * w, 1.0 / 48.0)
+
+
+def _bez(c: np.ndarray, t: np.ndarray) -> np.ndarray:
+    t = t[:, None]
+    return ((1 - t) ** 3) * c[0] + 3 * ((1 - t) ** 2) * t * c[1] + 3 * (1 - t) * t * t * c[2] + t ** 3 * c[3]
+
+
+def subpaths(path: dict) -> list[tuple[np.ndarray, bool]]:
+    cub = np.asarray(path["cubics"], dtype=np.float64)
+    starts = list(np.asarray(path["starts"]).tolist()) + [len(cub)]
+    return [(cub[starts[k]:starts[k + 1]], bool(path["closed"][k])) for k in range(len(starts) - 1)
+            if starts[k + 1] > starts[k]]
+
+
+def rebuild(path: dict, subs: list[tuple[np.ndarray, bool]]) -> dict | None:
+    subs = [(c, cl) for c, cl in subs if len(c)]
+    if not subs:
+        return None
+    starts = np.cumsum([0] + [len(c) for c, _ in subs[:-1]]).astype(np.int32)
+    return {**path, "cubics": np.concatenate([c for c, _ in subs]).astype(np.float32), "starts": starts,
+            "closed": [cl for _, cl in subs]}
+
+
+def _polyline(cub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    t = np.linspace(0, 1, SAMPLES_PER_CUBIC, endpoint=False)
+    pts = np.concatenate([_bez(c, t) for c in cub] + [cub[-1, 3][None]])
+    s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+    return pts, s
+
+
+def _stroked(paths: list[dict], skip=frozenset()) -> list[tuple[int, int, np.ndarray, bool]]:
+    """(path index, subpath index, cubics, closed) of every stroked subpath not in `skip`."""
+    return [(i, k, c, cl) for i, p in enumerate(paths) if p["stroke"] for k, (c, cl) in enumerate(subpaths(p))
+            if (i, k) not in skip]
+
+
+def clearances(paths: list[dict], w: float, w0: float | None = None, gap: float | None = None,
+               skip=frozenset()) -> dict:
+    """Closing places of stroked centre-lines redrawn from width `w0` (the source's; default `w`) to `w`.
+
+    A closing place is a white gap between two lines that was readable at `w0` (at least `min_gap(w0)`) and
+    is thinner than `min_gap(w)` at `w`: detail that does not survive the new weight. Between two subpaths it
+    is a mutual-nearest pair of samples (so the approach to a junction where lines meet is not a gap); within
+    one subpath the along-path distance must exceed the straight one by 2·(w + gap), so corners and U-turns
+    are not gaps.
+    Returns {"pairs", "subpaths": {(path, subpath): pairs}, "min_clearance" (unit box, inf if none),
+    "lengths": {(path, subpath): length}}.
+    """
+    from scipy.spatial import cKDTree
+
+    gap = min_gap(w) if gap is None else gap
+    w0 = w if w0 is None else w0
+    subs = _stroked(paths, skip)
+    polys = [_polyline(c) for _, _, c, _ in subs]
+    lengths = {s[:2]: float(pl[1][-1]) for s, pl in zip(subs, polys)}
+    out = {"pairs": 0, "subpaths": {}, "min_clearance": float("inf"), "lengths": lengths}
+    radius, visible = w + gap, w0 + min_gap(w0)
+    trees = [cKDTree(p) for p, _ in polys]
+    boxes = [(p.min(0), p.max(0)) for p, _ in polys]
+
+    def hit(j: int, n: int) -> None:
+        key = subs[j][:2]
+        out["subpaths"][key] = out["subpaths"].get(key, 0) + n
+
+    for ja in range(len(subs)):
+        pa, sa = polys[ja]
+        for jb in range(ja + 1, len(subs)):
+            if (boxes[ja][0] - radius > boxes[jb][1]).any() or (boxes[jb][0] - radius > boxes[ja][1]).any():
+                continue
+            pb = polys[jb][0]
+            d, ib = trees[jb].query(pa)
+            _, back = trees[ja].query(pb[ib])
+            mutual = np.abs(sa[back] - sa) <= 1.5 * (sa[-1] / max(len(sa) - 1, 1))
+            sep = mutual & (d > visible)
+            if sep.any():
+                out["min_clearance"] = min(out["min_clearance"], float((d[sep] - w).min()))
+            n = int((sep & (d < radius)).sum())
+            if n:
+                out["pairs"] += n
+                hit(ja, n), hit(jb, n)
+        # one subpath coming back near itself (not a corner or U-turn)
+        pairs = trees[ja].query_pairs(radius, output_type="ndarray")
+        if len(pairs):
+            a, b = pairs[:, 0], pairs[:, 1]
+            d = np.linalg.norm(pa[a] - pa[b], axis=1)
+            along = np.abs(sa[a] - sa[b])
+            if subs[ja][3]:
+                along = np.minimum(along, sa[-1] - along)
+            far = (along > d + 2.0 * radius) & (d > visible)
+            n = int(far.sum())
+            if n:
+                out["pairs"] += n
+                hit(ja, n)
+                out["min_clearance"] = min(out["min_clearance"], float((d[far] - w).min()))
+    return out
+
+
+# ------------------------------------------------------------------------------------------- geometry edits
+def _split(c: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+    """de Casteljau split of one cubic at t."""
+    p01, p12, p23 = c[0] + t * (c[1] - c[0]), c[1] + t * (c[2] - c[1]), c[2] + t * (c[3] - c[2])
+    p012, p123 = p01 + t * (p12 - p01), p12 + t * (p23 - p12)
+    m = p012 + t * (p123 - p012)
+    return np.array([c[0], p01, p012, m]), np.array([m, p123, p23, c[3]])
+
+
+def _cubic_lengths(cub: np.ndarray) -> np.ndarray:
+    t = np.linspace(0, 1, 17)
+    return np.array([np.linalg.norm(np.diff(_bez(c, t), axis=0), axis=1).sum() for c in cub])
+
+
+def trim_ends(cub: np.ndarray, amount: float) -> np.ndarray:
+    """Shorten an open subpath by `amount` (arc length) at both ends."""
+    lens = _cubic_lengths(cub)
+    if amount <= 0 or lens.sum() <= 4 * amount:
+        return cub
+    cub = cub.copy()
+    # start
+    acc, i = 0.0, 0
+    while i < len(cub) and acc + lens[i] < amount:
+        acc += lens[i]
+        i += 1
+    t = (amount - acc) / max(lens[i], 1e-9)
+    first = _split(cub[i], float(np.clip(t, 0, 1)))[1]
+    cub = np.concatenate([first[None], cub[i + 1:]])
+    lens = np.concatenate([[lens[i] * (1 - t)], lens[i + 1:]])
+    # end
+    acc, j = 0.0, len(cub) - 1
+    while j > 0 and acc + lens[j] < amount:
+        acc += lens[j]
+        j -= 1
+    t = 1 - (amount - acc) / max(lens[j], 1e-9)
+    last = _split(cub[j], float(np.clip(t, 0, 1)))[0]
+    return np.concatenate([cub[:j], last[None]])
+
+
+def expanded_alpha(svg: str, size: int = 192) -> np.ndarray:
+    """Ink coverage of `svg` rendered with its viewBox widened by half a side on every edge (so the viewBox
+    is the central half of the image): what a browser would clip is visible here."""
+    import re
+
+    from backend.svg.render import render_alpha
+
+    m = re.search(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"', svg)
+    if not m:
+        raise ValueError("SVG without a viewBox")
+    x, y, w, h = (float(v) for v in m.groups())
+    wide = svg.replace(m.group(0), f'viewBox="{x - w / 2:g} {y - h / 2:g} {2 * w:g} {2 * h:g}"', 1)
+    return render_alpha(wide, size)
+
+
+def outside_share(svg: str, size: int = 192) -> float:
+    """Share of the ink that falls outside the viewBox (0 = everything visible)."""
+    a = expanded_alpha(svg, size)
+    total = float(a.sum())
+    q = size // 4
+    inside = float(a[q:size - q, q:size - q].sum())
+    return 0.0 if total <= 0 else max(0.0, (total - inside) / total)
+
+
+def painted_bounds(paths: list[dict], size: int = 192) -> np.ndarray:
+    """[x0, y0, x1, y1] (unit box) of everything painted, caps and joins included, from a widened render."""
+    from backend.svg.paths import paths_to_svg
+
+    a = expanded_alpha(paths_to_svg(paths, grid=24.0), size) > 0.02
+    ys, xs = np.nonzero(a)
+    if not len(xs):
+        return np.array([np.nan] * 4)
+    px = 2.0 / size  # unit-box units per pixel
+    return np.array([xs.min() * px - 0.5, ys.min() * px - 0.5, (xs.max() + 1) * px - 0.5,
+                     (ys.max() + 1) * px - 0.5])
+
+
+def transform(paths: list[dict], scale: float, centre: np.ndarray, to: np.ndarray, widths: bool = False) -> None:
+    for p in paths:
+        p["cubics"] = ((np.asarray(p["cubics"], dtype=np.float64) - centre) * scale + to).astype(np.float32)
+        if widths and p["stroke"]:
+            p["stroke_width"] = p["stroke_width"] * scale
+
+
+def fit_inside(paths: list[dict], pad: float) -> float:
+    """When anything painted crosses the viewBox, scale the drawing (about its painted centre, line widths
+    kept) so it lies inside [pad, 1 − pad]; returns the scale applied (1.0 = untouched)."""
+    bb = painted_bounds(paths)
+    tol = 1.5 * 2.0 / 192  # render resolution
+    if not np.all(np.isfinite(bb)) or (bb[:2] >= -tol).all() and (bb[2:] <= 1 + tol).all():
+        return 1.0
+    # strokes do not scale, so shrink the geometry until the painted box fits (two passes suffice)
+    scale_total = 1.0
+    for _ in range(3):
+        bb = painted_bounds(paths)
+        size = max(bb[2] - bb[0], bb[3] - bb[1])
+        room = 1.0 - 2.0 * pad
+        if size <= room + tol and (bb[:2] >= pad - tol).all() and (bb[2:] <= 1 - pad + tol).all():
+            break
+        s = min(1.0, room / size) if size > 0 else 1.0
+        centre = (bb[:2] + bb[2:]) / 2
+        transform(paths, s, centre, np.array([0.5, 0.5]))
+        scale_total *= s
+    return scale_total
+
+
+# ------------------------------------------------------------------------------------------- the adaptation
+def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple[list[dict], list[str]]:
+    """Adapt already placed and re-weighted centre-line geometry to stay readable at the card's weight.
+
+    `paths` are in the unit box with stroke widths set to the target weight; `w0` is the source's line weight
+    after placement and `src_cap_ext` how far the source's caps reached past its line ends (unit box).
+    Returns (new paths, notes)."""
+    notes: list[str] = []
+    w = card.stroke_width / card.grid
+    pad = card.padding / card.grid
+    rep = clearances(paths, w, w0)
+    if rep["pairs"]:
+        # (1) more room: use the whole padding box
+        bb = painted_bounds(paths)
+        size = max(bb[2] - bb[0], bb[3] - bb[1])
+        room = 1.0 - 2.0 * pad
+        if np.isfinite(size) and size > 0 and room / size > 1.03:
+            s = room / size
+            transform(paths, s, (bb[:2] + bb[2:]) / 2, np.array([0.5, 0.5]))
+            rep2 = clearances(paths, w, w0 * s)
+            notes.append(f"enlarged the drawing {s:.2f}× to fill the padding box (more room between lines at weight "
+                         f"{card.stroke_width:g})")
+            rep = rep2
+    if rep["pairs"]:
+        # (2) small details that close up: shrink them about their centre (a lens, a window, steam) or,
+        # when that does not free them, drop them; the largest line and most of the drawing always stay
+        total = sum(rep["lengths"].values())
+        longest = max(rep["lengths"].values())
+        dropped, done, dropped_len, shrunk = set(), set(), 0.0, []
+        while rep["pairs"]:
+            cands = [(rep["lengths"][k], k) for k in rep["subpaths"]
+                     if k not in done and rep["lengths"][k] < 0.5 * longest]
+            if not cands:
+                break
+            ln, key = min(cands)
+            done.add(key)
+            for f in SHRINK_STEPS:
+                trial = _scaled_sub(paths, key, f)
+                r = clearances(trial, w, w0, skip=dropped)
+                if key not in r["subpaths"] and r["pairs"] < rep["pairs"]:
+                    paths, rep = trial, r
+                    shrunk.append(f)
+                    break
+            else:
+                if dropped_len + ln > MAX_DROP_SHARE * total:
+                    continue
+                dropped.add(key)
+                dropped_len += ln
+                rep = clearances(paths, w, w0, skip=dropped)
+        if shrunk:
+            notes.append(f"shrank {len(shrunk)} small detail(s) to {min(shrunk):.0%}–{max(shrunk):.0%} of their size "
+                         f"so the gaps around them stay open at weight {card.stroke_width:g}")
+        if dropped:
+            paths = _without(paths, dropped)
+            notes.append(f"dropped {len(dropped)} small detail(s) ({dropped_len / total:.0%} of the line length) "
+                         f"that would close up at weight {card.stroke_width:g}")
+        if rep["pairs"]:
+            notes.append(f"{len(rep['subpaths'])} line(s) still come within {min_gap(w) * 24:.1f}/24 of another "
+                         f"at weight {card.stroke_width:g} (kept: they carry the shape)")
+    # (3) caps end where the source's line ends did
+    ext = {"butt": 0.0, "round": w / 2, "square": w / 2}.get(card.linecap, 0.0)
+    trim = ext - src_cap_ext
+    if trim > 1e-4:
+        n_trim = 0
+        new = []
+        for p in paths:
+            if not p["stroke"]:
+                new.append(p)
+                continue
+            subs = []
+            for c, cl in subpaths(p):
+                t = c if cl else trim_ends(c, trim)
+                n_trim += t is not c
+                subs.append((t, cl))
+            q = rebuild(p, subs)
+            if q is not None:
+                new.append(q)
+        paths = new
+        if n_trim:
+            notes.append(f"shortened {n_trim} open line end(s) by {trim * 24:.2f}/24 so {card.linecap} caps end "
+                         "where the source's lines ended")
+    return paths, notes
+
+
+def _scaled_sub(paths: list[dict], key: tuple[int, int], f: float) -> list[dict]:
+    """A copy of `paths` with subpath `key` scaled by `f` about its centre."""
+    i, k = key
+    subs = subpaths(paths[i])
+    c, cl = subs[k]
+    pts = c.reshape(-1, 2)
+    centre = (pts.min(0) + pts.max(0)) / 2
+    subs[k] = ((c - centre) * f + centre, cl)
+    return [*paths[:i], rebuild(paths[i], subs), *paths[i + 1:]]
+
+
+def _without(paths: list[dict], dropped: set) -> list[dict]:
+    out = []
+    for i, p in enumerate(paths):
+        if not p["stroke"]:
+            out.append(p)
+            continue
+        q = rebuild(p, [(c, cl) for k, (c, cl) in enumerate(subpaths(p)) if (i, k) not in dropped])
+        if q is not None:
+            out.append(q)
+    return out
+
+
+def survives(paths: list[dict], card, source_card) -> int:
+    """Closing places if this icon were drawn with `card` (after placement in the card's padding box)."""
+    import copy
+
+    if not any(p["stroke"] for p in paths):
+        return 0
+    q = copy.deepcopy(paths)
+    target = 1.0 - 2.0 * card.padding / card.grid
+    scale = target / max(1e-6, 1.0 - 2.0 * source_card.padding / source_card.grid)
+    transform(q, scale, np.array([0.5, 0.5]), np.array([0.5, 0.5]))
+    w0 = source_card.stroke_width / source_card.grid * scale
+    return clearances(q, card.stroke_width / card.grid, w0)["pairs"]

@@ -1,0 +1,341 @@
+"""Legibility and style of restyled and generated icons, and retrieval on everyday paraphrases.
+
+Protocol (seeded; committed output static/svg/eval/legibility_report.json):
+- Held-out exemplar styles: for each target style S in TARGET_STYLES, three exemplar icons of S whose concepts
+  are in the 10 % held-out concept split (backend.svg.offline.dataset.is_heldout) give a style card exactly as an
+  upload would (style_from_exemplars). Neither judge below sees held-out-concept icons, and no engine is
+  trained on the exemplars.
+- Prompts: PROMPTS_PER_SPLIT concepts from the training split ("seen") and as many from the held-out split,
+  each present in a centre-line set (so retrieval can restyle it) and drawn by at least three icon families
+  (so the recogniser knows the concept without the source icon); seeded; the same prompts for every style.
+- Conditions, same prompts and cards: `retrieved, unmodified` (the source icon retrieval picks, as drawn in
+  its own set), `retrieval + restyle` (the studio engine: legibility-aware), `restyle, no adaptation`
+  (ablation: the same card applied without backend.svg.legibility), `learned generator` (svg-pathdiffusion
+  with the card) and `generator, untrained` (the same network, random init, same decoding: the floor).
+- Concept recogniser: the corpus raster index (32-px fit-to-frame masks, IoU); top-k = the prompt's concept is
+  among the k nearest distinct concepts. The icon a candidate was derived from is left out of the index, so a
+  restyled or unmodified icon cannot be recognised by finding itself.
+- Style classifier: gradient-boosted trees on style measurements (line weight, solidity, mode, caps, joins,
+  padding, smoothness, detail, duotone, ink coverage) plus a 16-px render, trained on training-concept icons of
+  all corpus styles; its accuracy on real held-out-concept icons is reported beside it.
+- Ink coverage: mean alpha at 64 px. Out of viewBox: share of ink outside the viewBox (widened render).
+  Near copy: raster IoU > 0.9 with the nearest corpus icon (the studio's copying check).
+- Paraphrases: static/svg/eval/paraphrases.tsv, written for evaluation only (never used to tune the index):
+  top-1 / top-5 = an acceptable concept is the first / among the first five distinct concepts retrieval ranks.
+"""
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from backend.config import REPO_ROOT
+
+EVAL_DIR = REPO_ROOT / "static" / "svg" / "eval"
+REPORT = EVAL_DIR / "legibility_report.json"
+PARAPHRASES = EVAL_DIR / "paraphrases.tsv"
+TARGET_STYLES = ("phosphor/bold", "phosphor/thin", "phosphor/fill", "phosphor/duotone", "heroicons/solid",
+                 "remix/line", "mdi/outline", "ionicons/sharp")
+CENTRELINE_SETS = ("tabler/outline", "lucide/regular", "heroicons/outline", "ionicons/outline", "feather/regular")
+PROMPTS_PER_SPLIT = 4
+CONDITIONS = ("retrieved, unmodified", "retrieval + restyle", "restyle, no adaptation", "learned generator",
+              "generator, untrained")
+
+
+# ------------------------------------------------------------------------------------------------ judges
+class StyleClassifier:
+    """Which corpus style an icon looks like; trained on training-concept icons only."""
+
+    def __init__(self, corpus, per_style: int = 60, seed: int = 0):
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        from backend.svg.offline.dataset import is_heldout
+
+        rng = random.Random(seed)
+        xs, ys, xt, yt = [], [], [], []
+        for st in corpus.styles():
+            icons = sorted(corpus.of_style(st), key=lambda i: i.id)
+            rng.shuffle(icons)
+            tr = [i for i in icons if not is_heldout(i.concept)][:per_style]
+            te = [i for i in icons if is_heldout(i.concept)][:12]
+            xs += [features(i.svg) for i in tr]
+            ys += [st] * len(tr)
+            xt += [features(i.svg) for i in te]
+            yt += [st] * len(te)
+        self.clf = HistGradientBoostingClassifier(max_iter=80, learning_rate=0.15, random_state=seed)
+        self.clf.fit(np.stack(xs), ys)
+        pred = self.clf.predict(np.stack(xt))
+        self.real_acc = float(np.mean(pred == np.array(yt)))
+        self.real_acc_targets = float(np.mean([p == y for p, y in zip(pred, yt) if y in TARGET_STYLES]))
+        self.n_train = len(xs)
+
+    def predict(self, svg: str) -> str:
+        return str(self.clf.predict(features(svg)[None])[0])
+
+
+def features(svg: str) -> np.ndarray:
+    from PIL import Image
+
+    from backend.svg.paths import CAPS, JOINS, parse_svg_paths
+    from backend.svg.render import render_alpha
+    from backend.svg.style import MODES, extract_style, visual_weight
+
+    paths, _ = parse_svg_paths(svg)
+    c = extract_style([paths], grid=24.0)
+    weight, solidity = visual_weight(svg)
+    a64 = render_alpha(svg, 64)
+    a16 = np.asarray(Image.fromarray((a64 * 255).astype(np.uint8)).resize((16, 16), Image.BILINEAR)) / 255.0
+    stroked = [p for p in paths if p["stroke"]]
+    meas = [c.stroke_width / 24, weight, solidity, c.fill_ratio, c.padding / 24, c.smooth_joints,
+            min(c.detail / 100, 3), float(c.duotone), float(a64.mean()), len(paths) / 10,
+            float(np.mean([p.get("opacity", 1.0) for p in paths]))]
+    meas += [float(c.mode == m) for m in MODES] + [float(bool(stroked) and c.linecap == k) for k in CAPS]
+    meas += [float(bool(stroked) and c.linejoin == k) for k in JOINS]
+    return np.concatenate([np.asarray(meas, np.float32), a16.ravel().astype(np.float32)])
+
+
+class Recogniser:
+    """Nearest distinct concepts by raster IoU over the corpus (optionally leaving one icon out)."""
+
+    def __init__(self, corpus):
+        from backend.svg.index import _POP, raster_index
+
+        self.ri, self.pop = raster_index(corpus), _POP
+        self.concepts = np.array([ic.concept for ic in corpus.icons])
+        self.ids = {ic.id: k for k, ic in enumerate(corpus.icons)}
+
+    def rank(self, svg: str, leave_out: str | None = None, k: int = 5) -> tuple[list[str], float]:
+        from backend.svg.index import fit_mask
+
+        q = np.packbits(fit_mask(svg).ravel())
+        inter = self.pop[np.bitwise_and(self.ri.packed, q)].sum(1).astype(np.int32)
+        union = self.ri.counts + int(self.pop[q].sum()) - inter
+        iou = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+        nearest = float(iou.max())  # the copying check includes every icon
+        if leave_out in self.ids:
+            iou[self.ids[leave_out]] = -1.0
+        ranked: list[str] = []
+        for i in np.argsort(-iou, kind="stable")[:400]:
+            if self.concepts[i] not in ranked:
+                ranked.append(str(self.concepts[i]))
+            if len(ranked) >= k:
+                break
+        return ranked, nearest
+
+
+# ------------------------------------------------------------------------------------------------ setup
+def exemplar_cards(corpus, seed: int = 0) -> dict:
+    from backend.svg.offline.dataset import is_heldout
+    from backend.svg.style import style_from_exemplars
+
+    rng = random.Random(seed)
+    out = {}
+    for st in TARGET_STYLES:
+        pool = sorted((ic for ic in corpus.of_style(st) if is_heldout(ic.concept)), key=lambda i: i.id)
+        picks = rng.sample(pool, 3)
+        card = style_from_exemplars([ic.svg for ic in picks], name=f"exemplars of {st}")
+        out[st] = (card, [ic.id for ic in picks])
+    return out
+
+
+def prompts_for(corpus, seed: int = 0, per_split: int = PROMPTS_PER_SPLIT) -> list[tuple[str, str]]:
+    """(concept, split) pairs present in a centre-line set, seeded; the same list for every style."""
+    from backend.svg.offline.dataset import is_heldout
+
+    sets_of: dict[str, set] = {}
+    for ic in corpus.icons:
+        sets_of.setdefault(ic.concept, set()).add(ic.set)
+    # concepts drawn by at least three icon families, so the recogniser knows them without the source icon
+    concepts = sorted({ic.concept for st in CENTRELINE_SETS for ic in corpus.of_style(st)
+                       if len(sets_of[ic.concept]) >= 3})
+    rng = random.Random(seed)
+    rng.shuffle(concepts)
+    seen = [c for c in concepts if not is_heldout(c)]
+    held = [c for c in concepts if is_heldout(c)]
+    return [(c, "seen") for c in seen[:per_split]] + [(c, "heldout") for c in held[:per_split]]
+
+
+def untrained_engine(seed: int = 0):
+    """The learned engine with its network re-initialised at random (same config, codec, decoding)."""
+    import torch
+
+    from backend.registry import get_registry
+    from backend.svg.model.dit import SvgDiT
+
+    eng = get_registry().get("svg-pathdiffusion")
+    import copy
+
+    floor = copy.copy(eng)
+    floor.gen = copy.copy(eng.gen)
+    torch.manual_seed(seed)
+    floor.gen.model = SvgDiT(eng.gen.model.cfg).eval().requires_grad_(False)
+    floor.gen._lock = threading.Lock()
+    return floor
+
+
+# ------------------------------------------------------------------------------------------------ run
+def measure(svg: str, concept: str, target: str, rec: Recogniser, sj: StyleClassifier, leave_out=None) -> dict:
+    from backend.svg.legibility import outside_share
+    from backend.svg.render import render_alpha
+
+    ranked, nearest = rec.rank(svg, leave_out)
+    return {"top1": ranked[:1] == [concept], "top5": concept in ranked[:5], "style": sj.predict(svg) == target,
+            "ink": float(render_alpha(svg, 64).mean()), "outside": outside_share(svg), "copy": nearest > 0.9}
+
+
+def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...] = TARGET_STYLES,
+        per_split: int = PROMPTS_PER_SPLIT, classifier_per_style: int = 60) -> dict:
+    import torch
+
+    from backend.svg.corpus import load_corpus
+    from backend.svg.engines import RetrievalEngine, get_engine
+    from backend.svg.paths import paths_to_svg
+    from backend.svg.style import apply_style, style_from_set
+
+    torch.set_num_threads(1)
+    t0 = time.time()
+    corpus = load_corpus()
+    sj = StyleClassifier(corpus, per_style=classifier_per_style, seed=seed)
+    rec = Recogniser(corpus)
+    log(f"style classifier: {sj.n_train} training icons, accuracy on real held-out-concept icons {sj.real_acc:.3f} "
+        f"(target styles {sj.real_acc_targets:.3f}); {time.time() - t0:.0f}s")
+    cards = {st: v for st, v in exemplar_cards(corpus, seed).items() if st in styles}
+    prompts = prompts_for(corpus, seed, per_split)
+    retr = RetrievalEngine()
+    gens = {}
+    if generator:
+        gens = {"learned generator": get_engine("svg-pathdiffusion"), "generator, untrained": untrained_engine(seed)}
+    rows = []
+    for st, (card, ex_ids) in cards.items():
+        for k, (concept, split) in enumerate(prompts):
+            cand = retr.generate(concept, card, 1, seed + k)[0]
+            src = corpus.by_id(cand.source_id)
+            plain = paths_to_svg(apply_style(src.paths, card, style_from_set(src.style)), grid=card.grid)
+            outs = {"retrieved, unmodified": (src.svg, src.id), "retrieval + restyle": (cand.svg, src.id),
+                    "restyle, no adaptation": (plain, src.id)}
+            for name, eng in gens.items():
+                outs[name] = (eng.generate(concept, card, 1, seed + k)[0].svg, None)
+            for cond, (svg, leave) in outs.items():
+                m = measure(svg, cand.concept if cond.startswith(("retrieved", "retrieval", "restyle")) else concept,
+                            st, rec, sj, leave)
+                rows.append({"style": st, "prompt": concept, "split": split, "condition": cond,
+                             "retrieved_concept": cand.concept, **m})
+        log(f"{st}: done ({time.time() - t0:.0f}s)")
+    para = paraphrase_eval()
+    log(f"paraphrases: {json.dumps(para['summary'])}")
+    return {"protocol": __doc__.split("Protocol")[1].strip(), "seed": seed, "target_styles": list(cards),
+            "exemplars": {st: ids for st, (_, ids) in cards.items()},
+            "prompts": [list(p) for p in prompts],
+            "style_classifier": {"train_icons": sj.n_train, "real_heldout_acc": round(sj.real_acc, 4),
+                                 "real_heldout_acc_target_styles": round(sj.real_acc_targets, 4)},
+            "summary": summarise(rows), "rows": rows, "paraphrases": para, "elapsed_s": round(time.time() - t0, 1)}
+
+
+def summarise(rows: list[dict]) -> dict:
+    out: dict = {}
+    for cond in CONDITIONS:
+        for split in ("all", "seen", "heldout"):
+            rs = [r for r in rows if r["condition"] == cond and (split == "all" or r["split"] == split)]
+            if not rs:
+                continue
+            out.setdefault(cond, {})[split] = {
+                "n": len(rs), "concept_top1": round(float(np.mean([r["top1"] for r in rs])), 3),
+                "concept_top5": round(float(np.mean([r["top5"] for r in rs])), 3),
+                "style_acc": round(float(np.mean([r["style"] for r in rs])), 3),
+                "ink": round(float(np.mean([r["ink"] for r in rs])), 3),
+                "outside_pct": round(100 * float(np.mean([r["outside"] for r in rs])), 2),
+                "near_copy_pct": round(100 * float(np.mean([r["copy"] for r in rs])), 1)}
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ paraphrases
+def load_paraphrases(path: Path = PARAPHRASES) -> list[tuple[str, list[str]]]:
+    out = []
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        text, concepts = line.split("\t")
+        out.append((text.strip(), [c.strip() for c in concepts.split("|")]))
+    return out
+
+
+def ranked_concepts(prompt: str, k: int = 5) -> list[str]:
+    """The first k distinct concepts in the order the retrieval engine ranks them."""
+    from backend.svg.corpus import load_corpus
+    from backend.svg.index import text_index
+
+    corpus = load_corpus()
+    scores = text_index(corpus).scores(prompt)
+    out: list[str] = []
+    for i in np.argsort(-scores, kind="stable"):
+        c = corpus.icons[i].concept
+        if c not in out:
+            out.append(c)
+        if len(out) >= k:
+            break
+    return out
+
+
+def paraphrase_eval(path: Path = PARAPHRASES) -> dict:
+    items = load_paraphrases(path)
+    rows = []
+    for text, ok in items:
+        ranked = ranked_concepts(text)
+        rows.append({"prompt": text, "accept": ok, "ranked": ranked, "top1": ranked[0] in ok,
+                     "top5": any(c in ok for c in ranked)})
+    n = len(rows)
+    return {"summary": {"n": n, "top1": round(sum(r["top1"] for r in rows) / n, 3),
+                        "top5": round(sum(r["top5"] for r in rows) / n, 3)}, "rows": rows}
+
+
+# ------------------------------------------------------------------------------------------------ tables
+BEGIN, END = "<!-- svg-eval:begin (generated by python -m backend.svg.offline.cli tables) -->", "<!-- svg-eval:end -->"
+
+
+def report_tables(rep: dict) -> str:
+    s = rep["summary"]
+    lines = [f"Held-out exemplar styles ({len(rep['target_styles'])} styles × {len(rep['prompts'])} prompts; "
+             f"three exemplars each from held-out concepts). Concept = the corpus raster recogniser names the "
+             f"prompted concept (source icon left out); style = the style classifier (accuracy on real held-out "
+             f"icons {rep['style_classifier']['real_heldout_acc']:.0%}) names the target style.", "",
+             "| condition | concept top-1 | concept top-5 | style acc. | ink | out of viewBox % | near copy % |",
+             "|---|---|---|---|---|---|---|"]
+    for cond in CONDITIONS:
+        if cond in s:
+            m = s[cond]["all"]
+            lines.append(f"| {cond} | {m['concept_top1']:.2f} | {m['concept_top5']:.2f} | {m['style_acc']:.2f} | "
+                         f"{m['ink']:.3f} | {m['outside_pct']:.2f} | {m['near_copy_pct']:.1f} |")
+    gen = [c for c in ("learned generator", "generator, untrained") if c in s]
+    if gen:
+        lines += ["", "Generator vs its untrained floor, by prompt split (seen = training concepts):", "",
+                  "| condition | split | concept top-1 | concept top-5 | style acc. | out of viewBox % |",
+                  "|---|---|---|---|---|---|"]
+        for cond in gen:
+            for split in ("seen", "heldout"):
+                m = s[cond][split]
+                lines.append(f"| {cond} | {split} | {m['concept_top1']:.2f} | {m['concept_top5']:.2f} | "
+                             f"{m['style_acc']:.2f} | {m['outside_pct']:.2f} |")
+    p = rep["paraphrases"]["summary"]
+    lines += ["", f"Retrieval on {p['n']} everyday paraphrases (synonyms, “a … of …”, plurals, spelling variants; "
+              f"`static/svg/eval/paraphrases.tsv`, written for evaluation only): **top-1 {p['top1']:.0%}, "
+              f"top-5 {p['top5']:.0%}**."]
+    return "\n".join(lines)
+
+
+def write_tables(rep: dict, files: list[Path]) -> list[Path]:
+    block = f"{BEGIN}\n{report_tables(rep)}\n{END}"
+    changed = []
+    for f in files:
+        text = f.read_text()
+        if BEGIN not in text:
+            continue
+        a, b = text.index(BEGIN), text.index(END) + len(END)
+        new = text[:a] + block + text[b:]
+        if new != text:
+            f.write_text(new)
+            changed.append(f)
+    return changed

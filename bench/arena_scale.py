@@ -1,0 +1,208 @@
+"""Benchmark: the arena at Chatbot-Arena scale (issue 14), every figure a ratio against a reference run in the
+same invocation, each step a fresh process timed wall-clock (start-up and imports included).
+
+    nice -n 10 .venv/bin/python bench/arena_scale.py --battles 1000000     # the issue's scale
+    .venv/bin/python bench/arena_scale.py --battles 100000                   # quick iteration
+
+Steps, on one synthetic FastChat `clean_battle` file (50 models, 15% ties, 90% anonymous, several judges):
+1. reference: a plain FastChat-style script (`json.load` -> DataFrame -> anonymous rows -> unique (a, b, outcome)
+   rows -> BT by L-BFGS -> 100 multinomial bootstrap refits), as in FastChat's `rating_systems.py`;
+2. `python -m backend.arena.ratings --battles FILE` (BT + 100 bootstrap);             target <= 0.5x (1)
+3. reference: bare `sqlite3` `executemany` of the same battle and vote rows into the same schema (rows built
+   beforehand, only the inserts and the commit timed);
+4. `python -m backend.arena.transfer import FILE` into a fresh SQLite store;            target <= 4x (3)
+5. `python -m backend.arena.transfer export-leaderboard` from that database;             target <= 0.5x (1)
+6. `python -m backend.arena.transfer export` (streamed) of the whole database, for the record.
+Prints a table and writes bench/results/arena_scale.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+
+WINNERS = np.array(["model_a", "model_b", "tie", "tie (bothbad)"])
+
+
+def make_file(path: Path, n: int, m: int = 50, seed: int = 0) -> None:
+    """A clean_battle file as FastChat writes it (`--mode simple` fields plus question_id)."""
+    import orjson
+
+    rng = np.random.default_rng(seed)
+    strength = rng.normal(0, 150, m)
+    a = rng.integers(0, m, n)
+    b = (a + rng.integers(1, m, n)) % m
+    p = 1 / (1 + 10 ** ((strength[b] - strength[a]) / 400))
+    u = rng.random(n)
+    code = np.where(u < 0.15, np.where(u < 0.075, 2, 3), np.where(rng.random(n) < p, 0, 1))
+    names = [f"model-{i:02d}" for i in range(m)]
+    anony = rng.random(n) < 0.9
+    judge = rng.integers(0, max(1, n // 20), n)
+    t0 = 1.7e9
+    ts = t0 + np.sort(rng.random(n)) * 86400 * 365
+    qid = rng.integers(0, 2**63 - 1, n)
+    items = [{"question_id": f"{int(q):016x}{i:016x}", "model_a": names[x], "model_b": names[y],
+              "winner": str(WINNERS[c]), "judge": f"arena_user_{j}", "anony": bool(an), "tstamp": float(t),
+              "turn": 1, "language": "English"}
+             for i, (q, x, y, c, j, an, t) in enumerate(zip(qid, a, b, code, judge, anony, ts))]
+    path.write_bytes(orjson.dumps(items))
+
+
+# ---------------------------------------------------------------- the FastChat-style reference script
+
+def fastchat_style(path: str, rounds: int = 100) -> dict:
+    """FastChat `rating_systems.py`: compute_bt + compute_bootstrap_bt on anonymous battles."""
+    import pandas as pd
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    with open(path, encoding="utf-8") as fh:
+        battles = pd.DataFrame(json.load(fh))
+    battles = battles[battles["anony"]].reset_index(drop=True)
+
+    # preprocess_for_bt
+    models = pd.unique(pd.concat([battles["model_a"], battles["model_b"]]))
+    idx = pd.Series(np.arange(len(models)), index=models)
+    schedule = np.column_stack([idx[battles["model_a"]].to_numpy(), idx[battles["model_b"]].to_numpy(),
+                                battles["winner"].map({"model_a": 2, "model_b": 0, "tie": 1,
+                                                       "tie (bothbad)": 1}).to_numpy()])
+    rows, weights = np.unique(schedule, return_counts=True, axis=0)
+    matchups, outcomes = rows[:, :2].astype(int), rows[:, 2] / 2.0
+    alpha = math.log(10.0)
+
+    def loss_grad(r, w):
+        logits = alpha * (r[matchups[:, 0]] - r[matchups[:, 1]])
+        p = expit(logits)
+        loss = -((np.log(p) * outcomes + np.log(1.0 - p) * (1.0 - outcomes)) * w).sum()
+        g = (p - outcomes) * w * alpha
+        grad = np.zeros_like(r)
+        np.add.at(grad, matchups[:, 0], g)
+        np.add.at(grad, matchups[:, 1], -g)
+        return loss, grad
+
+    def fit(w):
+        r0 = np.zeros(len(models))
+        return minimize(loss_grad, r0, args=(w,), jac=True, method="L-BFGS-B",
+                        options={"disp": False, "maxiter": 100, "gtol": 1e-6}).x
+
+    ratings = fit(weights / weights.sum())
+    boot = np.random.multinomial(len(battles), weights / weights.sum(), size=rounds).astype(float) / len(battles)
+    samples = np.stack([fit(w) for w in boot])
+    scaled = 400 * samples + 1000
+    return {"models": len(models), "rating": (400 * ratings + 1000).tolist(),
+            "ci": np.percentile(scaled, [2.5, 97.5], axis=0).tolist()}
+
+
+# ---------------------------------------------------------------- the bare sqlite3 reference
+
+def bare_sqlite_insert(path: Path, db: Path) -> float:
+    """Seconds for sqlite3 executemany of the same battle + vote rows into the app's schema (migrated first)."""
+    import orjson
+
+    env = dict(os.environ, DATA_DIR=str(db.parent))
+    env.pop("DATABASE_URL", None)
+    subprocess.run([sys.executable, "-c", "from storage.db import init_storage; init_storage()"], cwd=REPO, env=env,
+                   check=True)
+    items = orjson.loads(path.read_bytes())
+    ids = os.urandom(16 * len(items)).hex()
+    battles, votes = [], []
+    for i, it in enumerate(items):
+        bid = ids[32 * i:32 * i + 32]
+        when = datetime.fromtimestamp(it["tstamp"], tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        battles.append((bid, when, it["judge"], it["model_a"], it["model_b"], 0, int(it["anony"]), 0, 0, 0,
+                        "clean_battle", f"{i:064x}"))
+        votes.append((bid, when, it["judge"], it["winner"], 1, "imported:clean_battle"))
+    del items
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    t0 = time.perf_counter()
+    con.executemany("INSERT INTO arena_battles (id, created, judge_id, model_a, model_b, swapped, anony, parse_ok_a, "
+                    "parse_ok_b, invalid, source, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", battles)
+    con.executemany("INSERT INTO arena_votes (battle_id, created, judge_id, winner, counted, note) "
+                    "VALUES (?,?,?,?,?,?)", votes)
+    con.commit()
+    dt = time.perf_counter() - t0
+    con.close()
+    return dt
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    dt = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{r.stdout}\n{r.stderr}")
+    return dt, r.stdout
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--battles", type=int, default=1_000_000)
+    ap.add_argument("--models", type=int, default=50)
+    ap.add_argument("--workdir", default=None, help="keep files here (default: a temporary directory)")
+    ap.add_argument("--out", default=str(REPO / "bench" / "results" / "arena_scale.json"))
+    args = ap.parse_args(argv)
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="arena-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / "clean_battle.json"
+    make_file(path, args.battles, args.models)
+    mb = path.stat().st_size / 1e6
+    print(f"{args.battles:,} battles, {args.models} models, file {mb:.0f} MB ({work})", flush=True)
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"), GRADIO_ANALYTICS_ENABLED="False")
+    env.pop("DATABASE_URL", None)
+    py = sys.executable
+    res: dict = {"battles": args.battles, "models": args.models, "file_mb": round(mb, 1)}
+
+    res["fastchat_script_s"], _ = timed([py, __file__, "--fastchat", str(path)], env)
+    print(f"FastChat-style script            {res['fastchat_script_s']:7.2f} s", flush=True)
+    res["ratings_cli_s"], out = timed([py, "-m", "backend.arena.ratings", "--battles", str(path)], env)
+    print(f"python -m backend.arena.ratings  {res['ratings_cli_s']:7.2f} s", flush=True)
+
+    bare_db = work / "bare" / "app.db"
+    bare_db.parent.mkdir(exist_ok=True)
+    res["bare_sqlite_executemany_s"] = bare_sqlite_insert(path, bare_db)
+    print(f"bare sqlite3 executemany         {res['bare_sqlite_executemany_s']:7.2f} s", flush=True)
+    store = work / "store"
+    env_db = dict(env, DATA_DIR=str(store))
+    res["import_s"], out = timed([py, "-m", "backend.arena.transfer", "import", str(path), "--quiet"], env_db)
+    print(f"transfer import                  {res['import_s']:7.2f} s   ({out.strip()})", flush=True)
+    res["export_leaderboard_s"], _ = timed([py, "-m", "backend.arena.transfer", "export-leaderboard", "--out",
+                                            str(work / "lb.csv")], env_db)
+    print(f"transfer export-leaderboard      {res['export_leaderboard_s']:7.2f} s", flush=True)
+    res["export_s"], out = timed([py, "-m", "backend.arena.transfer", "export", "--out", str(work / "export.json")],
+                                 env_db)
+    print(f"transfer export (streamed)       {res['export_s']:7.2f} s   ({out.strip()})", flush=True)
+
+    ref = res["fastchat_script_s"]
+    res["ratios"] = {"ratings_cli_vs_fastchat": round(res["ratings_cli_s"] / ref, 3),
+                     "import_vs_bare_executemany": round(res["import_s"] / res["bare_sqlite_executemany_s"], 3),
+                     "export_leaderboard_vs_fastchat": round(res["export_leaderboard_s"] / ref, 3)}
+    res["targets"] = {"ratings_cli_vs_fastchat": 0.5, "import_vs_bare_executemany": 4.0,
+                      "export_leaderboard_vs_fastchat": 0.5}
+    res["cpu"] = os.cpu_count()
+    print("ratios (target):", ", ".join(f"{k} {v} (<= {res['targets'][k]})" for k, v in res["ratios"].items()))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(res, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--fastchat":
+        fastchat_style(sys.argv[2])
+        raise SystemExit(0)
+    raise SystemExit(main())

@@ -1,0 +1,83 @@
+"""Restyling keeps icons readable: closing gaps are measured, the surviving variant is preferred, geometry is
+adapted (with notes) and everything stays inside the viewBox."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from backend.svg.corpus import load_corpus
+from backend.svg.legibility import _cubic_lengths, clearances, outside_share, survives, trim_ends
+from backend.svg.paths import parse_svg_paths, paths_to_svg
+from backend.svg.style import StyleCard, apply_style, style_from_set
+
+RED3 = dict(name="red", stroke_width=3.0, linecap="square", linejoin="miter", palette=["#d62828"], padding=2.0)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus()
+
+
+def test_gaps_close_at_heavier_weight_only(corpus):
+    coffee = corpus.by_id("tabler/outline/coffee").paths
+    assert clearances(coffee, 2 / 24)["pairs"] == 0            # the icon as drawn: nothing closes
+    heavy = clearances(coffee, 3 / 24, 2 / 24)
+    assert heavy["pairs"] > 0 and len(heavy["subpaths"]) >= 3  # steam and coffee surface run into the cup
+    assert clearances(coffee, 1.5 / 24, 2 / 24)["pairs"] == 0  # thinner never closes a gap
+
+
+def test_two_parallel_lines_close_when_their_gap_is_eaten():
+    def line(y):
+        return {"cubics": np.array([[[0.2, y], [0.4, y], [0.6, y], [0.8, y]]], np.float32),
+                "starts": np.array([0], np.int32), "closed": [False], "stroke": True, "fill": False,
+                "stroke_width": 2 / 24, "linecap": "round", "linejoin": "round", "fill_rule": "nonzero",
+                "color": "currentColor", "opacity": 1.0}
+    pair = [line(0.5), line(0.5 + 3.5 / 24)]  # centre lines 3.5 apart: gap 1.5 at weight 2, 0.5 at weight 3
+    assert clearances(pair, 2 / 24)["pairs"] == 0
+    r = clearances(pair, 3 / 24, 2 / 24)
+    assert r["pairs"] > 0 and abs(r["min_clearance"] * 24 - 0.5) < 0.05
+
+
+def test_trim_ends_shortens_by_the_amount():
+    cub = np.array([[[0, 0], [1, 0], [2, 0], [3, 0]], [[3, 0], [4, 0], [5, 0], [6, 0]]], np.float64)
+    out = trim_ends(cub, 0.5)
+    assert abs(_cubic_lengths(out).sum() - 5.0) < 1e-6
+    assert np.allclose(out[0, 0], [0.5, 0]) and np.allclose(out[-1, 3], [5.5, 0])
+
+
+def test_adapted_restyle_keeps_weight_colour_and_viewbox(corpus):
+    card = StyleCard(**RED3)
+    ic = corpus.by_id("tabler/outline/coffee")
+    notes: list[str] = []
+    out = apply_style(ic.paths, card, style_from_set(ic.style), adapt=True, notes=notes)
+    svg = paths_to_svg(out, grid=24)
+    assert notes and any("detail" in n for n in notes) and any("square caps" in n for n in notes)
+    assert 'stroke-width="3"' in svg and "#d62828" in svg and 'stroke-linecap="square"' in svg
+    assert outside_share(svg) < 1e-3
+    # fewer closing places than the same card applied without adaptation
+    plain = apply_style(ic.paths, card, style_from_set(ic.style))
+    assert clearances(out, 3 / 24, 2 / 24)["pairs"] < clearances(plain, 3 / 24, 2 / 24)["pairs"]
+
+
+def test_miter_spikes_never_leave_the_viewbox(corpus):
+    card = StyleCard(**RED3)
+    ic = corpus.by_id("tabler/outline/bell-z")
+    notes: list[str] = []
+    svg = paths_to_svg(apply_style(ic.paths, card, style_from_set(ic.style), adapt=True, notes=notes))
+    assert outside_share(svg) < 1e-3
+    plain = paths_to_svg(apply_style(ic.paths, card, style_from_set(ic.style)))
+    assert outside_share(plain) > 1e-3  # the unadapted card really would spill
+
+
+def test_retrieval_prefers_the_variant_whose_detail_survives(corpus):
+    from backend.svg.engines import RetrievalEngine
+
+    card = StyleCard(**RED3)
+    assert survives(corpus.by_id("tabler/outline/bell").paths, card, style_from_set("tabler/outline")) > 0
+    c = RetrievalEngine().generate("bell", card, 1, 0)[0]
+    src_card = style_from_set(corpus.by_id(c.source_id).style)
+    assert survives(corpus.by_id(c.source_id).paths, card, src_card) == 0
+    assert "survives weight 3" in c.notes[0]
+    paths, _ = parse_svg_paths(c.svg)
+    assert {p["color"] for p in paths} == {"#d62828"}
+    assert outside_share(c.svg) < 1e-3
