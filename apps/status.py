@@ -8,7 +8,6 @@ import pandas as pd
 
 from apps.common import user_errors
 from backend.config import REPO_ROOT
-from backend.security import is_admin
 from backend.system_status import system_status
 
 HIDDEN = "(hidden; admins see it)"
@@ -43,8 +42,9 @@ def _scrub(text) -> str:
     return _ABS.sub(lambda m: public_path(m.group(0), False), text)
 
 
-def status_tables(admin: bool = False) -> tuple[pd.DataFrame, str, pd.DataFrame]:
-    st = system_status()
+def status_tables(token: str | None = None) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+    st = system_status(token)
+    admin = bool(st.get("admin"))
     models = pd.DataFrame(st["models"])
     if models.empty:
         models = pd.DataFrame(columns=MODEL_COLUMNS)
@@ -72,7 +72,7 @@ def status_tables(admin: bool = False) -> tuple[pd.DataFrame, str, pd.DataFrame]
 @user_errors
 def refresh_status(token: str = ""):
     """Public view hides server paths and the database location; a valid admin token shows them."""
-    return status_tables(admin=is_admin(token or None))
+    return status_tables(token)
 
 
 def build() -> None:
