@@ -73,10 +73,12 @@ def launch_kwargs() -> dict:
     from starlette.middleware import Middleware
 
     from apps.job_gate import JobGateMiddleware
+    from apps.session_cookie import SessionCookieMiddleware
 
     return dict(theme=THEME, css=CSS, footer_links=["api", "settings"], show_error=True,
                 max_file_size="25mb", run_history=False,
-                app_kwargs={"middleware": [Middleware(JobGateMiddleware)]})  # refuses jobs before queueing
+                app_kwargs={"middleware": [Middleware(SessionCookieMiddleware),  # signed session cookie
+                                           Middleware(JobGateMiddleware)]})  # refuses jobs before queueing
 
 
 try:

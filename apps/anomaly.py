@@ -50,11 +50,13 @@ def build() -> None:
                 with gr.Accordion("Prompt pools (save / load by name)", open=False):
                     product = gr.Textbox(label="Product", placeholder="e.g. bottle-cap-A", elem_id="anomaly-product")
                     pool_name = gr.Textbox(label="Pool name", placeholder="e.g. line-3 good parts")
+                    share_pool = gr.Checkbox(False, label="Share this pool with everyone",
+                                             info="Off: only this browser session sees it.")
                     save_pool_btn = gr.Button("Save prompts as pool", size="sm")
                     pool_dd = gr.Dropdown(label="Saved pools", choices=[], elem_id="anomaly-pools",
                                           allow_custom_value=True)
                     load_pool_btn = gr.Button("Load pool as prompts", size="sm")
-                    pool_msg = gr.Markdown()
+                    pool_msg = gr.Markdown(elem_id="anomaly-pool-msg")
                 queries = gr.File(label="Query image(s) or a .zip", file_count="multiple",
                                   file_types=["image", ".zip"], type="filepath", elem_id="anomaly-queries")
                 engine = gr.Dropdown(engine_ch, value=engine_default, label="Engine", elem_id="anomaly-engine",
@@ -126,6 +128,8 @@ def build() -> None:
             corr_msg = gr.Markdown()
             with gr.Row():
                 only_mine = gr.Checkbox(True, label="Only corrections from this session")
+                corr_token = gr.Textbox(label="Admin token (to export every session's)", type="password",
+                                        max_lines=1)
                 export_corr_btn = gr.Button("Export corrections (MVTec zip)")
             corr_file = gr.File(label="Corrections zip", interactive=False)
         with gr.Accordion("Evaluation mode (MVTec-layout zip)", open=False):
@@ -168,7 +172,7 @@ def build() -> None:
                       ).then(h.rethreshold, [run_state, pick, *view_opts], views, api_visibility="private")
         eval_btn.click(h.evaluate, [eval_zip, engine, resolution, seeds, top_k], [eval_table, eval_msg],
                        api_name="anomaly_evaluate", **job("anomaly_slow", h.evaluate))
-        save_pool_btn.click(h.save_pool, [prompts, product, pool_name], [pool_dd, pool_msg],
+        save_pool_btn.click(h.save_pool, [prompts, product, pool_name, share_pool], [pool_dd, pool_msg],
                             api_name="anomaly_save_pool")
         load_pool_btn.click(h.load_pool, [pool_dd], [prompts, pool_msg], api_name="anomaly_load_pool")
         tab.select(h.refresh_pools, None, pool_dd, api_visibility="private")
@@ -176,7 +180,7 @@ def build() -> None:
                        api_name="anomaly_start_correction")
         save_corr_btn.click(h.save_correction, [run_state, pick, editor, corr_product, defect_type], corr_msg,
                             api_name="anomaly_save_correction")
-        export_corr_btn.click(h.export_corrections, [corr_product, only_mine], corr_file,
+        export_corr_btn.click(h.export_corrections, [corr_product, only_mine, corr_token], corr_file,
                               api_name="anomaly_export_corrections")
         example_btn.click(h.load_example, None, [prompts, queries], api_name="anomaly_example").then(
             h.inspect_batch, [prompts, queries, *settings], [run_state, table, gallery, summary, pick, *detail_out],

@@ -18,12 +18,13 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from apps.common import download_file, file_paths, load_user_image, session_id, throttle, user_errors
+from apps.common import download_file, file_paths, load_user_image, md_text, session_id, throttle, user_errors
 from backend.anomaly import collection, evalmode, exports
 from backend.anomaly import inspector as insp
 from backend.anomaly.zipsafe import read_images
-from backend.errors import UserError
+from backend.errors import NotAllowed, UserError
 from backend.imageio import ImageInputError
+from backend.security import is_admin
 from backend.sessions import audit
 from backend.tempfiles import scratch_dir
 
@@ -118,10 +119,10 @@ def summary(run: insp.Run, it: float, pt: float) -> str:
              f"at image threshold {it:.3f}, pixel threshold {pt:.3f}."]
     if run.inspection_id:
         lines.append(f"Saved as inspection #{run.inspection_id}.")
-    warns = [f"⚠️ {r['file']}: {r['warning']}" for r in rows if r["warning"]]
+    warns = [f"⚠️ {md_text(r['file'])}: {md_text(r['warning'])}" for r in rows if r["warning"]]
     lines += warns[:10]
     if run.skipped:
-        lines.append("**Skipped files:** " + "; ".join(f"{n} ({w})" for n, w in run.skipped[:20])
+        lines.append("**Skipped files:** " + "; ".join(f"{md_text(n)} ({md_text(w)})" for n, w in run.skipped[:20])
                      + (f" … and {len(run.skipped) - 20} more" if len(run.skipped) > 20 else ""))
     return "  \n".join(lines)
 
@@ -318,33 +319,38 @@ def evaluate(zip_file, engine, resolution, seeds, top_k, progress=gr.Progress())
 
 
 # --- pools, corrections, example -----------------------------------------------------------------------
-def pool_choices() -> list[str]:
-    return [collection.pool_key(p) for p in collection.list_pools()]
+def pool_choices(sid: str | None) -> list[str]:
+    """Your own pools and the ones their owners shared."""
+    return [collection.pool_key(p) for p in collection.list_pools(session_id=sid)]
 
 
 @user_errors
-def save_pool(prompt_files, product, name, request: gr.Request = None):
+def save_pool(prompt_files, product, name, share: bool = False, request: gr.Request = None):
+    """Save the prompts as a named pool, visible to this session only unless `share` (everyone can load it)."""
     prompts = _prompts(prompt_files)
-    res = collection.save_pool(product, name, [p for _, p in prompts], session_id=session_id(request))
+    sid = session_id(request)
+    res = collection.save_pool(product, name, [p for _, p in prompts], session_id=sid, shared=bool(share))
     key = f"{res['product']} / {res['name']}"
-    return gr.Dropdown(choices=pool_choices(), value=key), f"Saved pool **{key}** ({res['n']} image(s))."
+    who = "shared with everyone" if res["shared"] else "visible to this browser session only"
+    return (gr.Dropdown(choices=pool_choices(sid), value=key),
+            f"Saved pool **{md_text(key)}** ({res['n']} image(s)), {who}.")
 
 
 @user_errors
-def load_pool(key):
-    pool, imgs = collection.load_pool(key)
+def load_pool(key, request: gr.Request = None):
+    pool, imgs = collection.load_pool(key, session_id=session_id(request))
     d = scratch_dir("pool-")
     paths = []
     for i, im in enumerate(imgs):
         p = d / f"{exports.safe_stem(pool['name'], set())}_{i:02d}.png"
         im.save(p)
         paths.append(str(p))
-    return paths, f"Loaded pool **{key}** ({len(paths)} image(s)) as prompts."
+    return paths, f"Loaded pool **{md_text(key)}** ({len(paths)} image(s)) as prompts."
 
 
-def refresh_pools():
+def refresh_pools(request: gr.Request = None):
     try:
-        return gr.Dropdown(choices=pool_choices())
+        return gr.Dropdown(choices=pool_choices(session_id(request)))
     except Exception:  # the tab must open even if storage hiccups; saving shows the real error
         return gr.Dropdown()
 
@@ -378,7 +384,8 @@ def save_correction(run, index, editor, product, defect_type, request: gr.Reques
     res = collection.save_correction(query=query, mask=full_mask, product=product, defect_type=defect_type,
                                      filename=rec.name, session_id=session_id(request),
                                      inspection_id=run.inspection_id)
-    return (f"Saved correction #{res['id']} for **{rec.name}** as `{res['product']}/{res['defect_type']}` "
+    return (f"Saved correction #{res['id']} for **{md_text(rec.name)}** as "
+            f"**{md_text(res['product'])}/{md_text(res['defect_type'])}** "
             f"({res['mask_pixels']} anomalous pixels).")
 
 
@@ -402,7 +409,11 @@ def editor_mask(editor, shape) -> np.ndarray:
 
 
 @user_errors
-def export_corrections(product, only_mine, request: gr.Request = None):
+def export_corrections(product, only_mine, admin_token: str = "", request: gr.Request = None):
+    """Your corrections as an MVTec zip; every session's corrections (only_mine off) need the admin token."""
+    if not only_mine and not is_admin(admin_token):
+        raise NotAllowed("Exporting every session's corrections needs the admin token; "
+                         "tick “Only corrections from this session” to export yours.")
     items = collection.correction_items(product=(product or "").strip() or None,
                                         session_id=session_id(request) if only_mine else None)
     if not items:

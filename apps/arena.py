@@ -10,9 +10,12 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from apps.common import client_ip, download_file, image_input, job, load_user_image, session_id, user_errors
+from apps.common import (client_ip, download_file, image_input, job, load_user_image, session_id, signed_in_user,
+                         user_errors)
 from backend.arena import bench_images, service
 from backend.arena.vocab import CATEGORY_LABELS, VERDICTS
+from backend.config import setting
+from backend.identity import on_spaces
 
 VOTE_LABELS = {"A": "A is better", "B": "B is better", "tie": "Tie", "bothbad": "Both bad"}
 INTRO = ("### Point Battle\nPick an image (a random Point-Bench item, your upload, webcam or an example), say what "
@@ -100,7 +103,7 @@ def _battle_png(img, battle_id: str, tag: str) -> str:
 
 
 def _vote_api(battle_id: str, choice: str, request: gr.Request) -> dict:
-    return service.vote(battle_id, choice, session_id=session_id(request))
+    return service.vote(battle_id, choice, session_id=session_id(request), username=signed_in_user(request))
 
 
 @user_errors
@@ -110,7 +113,9 @@ def vote(battle_id: str, choice: str, request: gr.Request = None) -> dict:
 
 
 def _reveal_md(r: dict) -> str:
-    counted = "" if r["counted"] else " *(recorded, but it came faster than the minimum viewing time, so it does not count)*"
+    why = ("only votes from signed-in visitors count here" if r.get("not_counted_because") == "not signed in"
+           else "it came faster than the minimum viewing time")
+    counted = "" if r["counted"] else f" *(recorded, but {why}, so it does not count)*"
     return (f"**Thanks for voting ({VERDICTS[r['winner']]}).**{counted}  \n"
             f"Model A (orange): **{html.escape(r['model_a'])}** — {html.escape(r['label_a'])} "
             f"({(r['latency_a'] or 0):.1f} s)  \n"
@@ -148,12 +153,26 @@ def input_changed(image, bench_file):
     return "", None
 
 
+def _login_button() -> None:
+    """Hugging Face sign-in, on a Space with `hf_oauth: true` (which sets OAUTH_CLIENT_ID) and gradio[oauth]
+    installed. Off Spaces Gradio's OAuth is a mock that signs everyone in as the developer, so it is never shown."""
+    if not (on_spaces() and setting("OAUTH_CLIENT_ID")):
+        return
+    try:
+        import authlib  # noqa: F401
+        import itsdangerous  # noqa: F401
+    except ImportError:
+        return
+    gr.LoginButton()
+
+
 def build() -> None:
     has_bench = bool(bench_images.load_items())
     if has_bench:  # bench images may live outside the working directory (ARENA_BENCH_DIR)
         gr.set_static_paths([str(bench_images.bench_dir())])
     with gr.Tab("Point Battle", id="arena", elem_id="tab-arena"):
         gr.Markdown(INTRO)
+        _login_button()
         bench_state = gr.State(None)
         with gr.Row():
             with gr.Column(scale=1):

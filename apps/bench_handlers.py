@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from apps.common import download_file, file_path, load_user_image, session_id, user_errors
+from apps.common import download_file, file_path, load_user_image, md_text, session_id, user_errors
 from backend.arena import annotations as ann
 from backend.arena import bench_service as svc
 from backend.arena.bench import CATEGORIES, CATEGORY_LABELS, BenchError
@@ -169,11 +169,11 @@ def save_annotation(editor, instruction: str, category: str, count, ref_x, ref_y
 
 
 @user_errors
-def load_battle(battle_id: str):
-    """Put a stored arena battle's image and instruction into the annotation editor."""
+def load_battle(battle_id: str, request: gr.Request = None):
+    """Put one of your arena battles' image and instruction into the annotation editor."""
     if not battle_id or not str(battle_id).strip():
         raise UserError("Type a battle id first.")
-    img, instruction, cat = ann.battle_input(battle_id)
+    img, instruction, cat = ann.battle_input(battle_id, session_id(request))
     return {"background": img, "layers": [], "composite": img}, instruction, gr.update(value=cat) if cat else gr.update()
 
 
@@ -197,7 +197,7 @@ def review_preview(token: str, ann_id):
         raise UserError("Type an annotation id.")
     img, mask, row = ann.annotation_image(int(ann_id), token)
     return render_overlay(img, mask, [], None, row.get("ref_point")), (
-        f"#{row['id']} · {CATEGORY_LABELS[row['category']]} · “{row['user_input']}”"
+        f"#{row['id']} · {CATEGORY_LABELS[row['category']]} · “{md_text(row['user_input'])}”"
         + (f" · count {row['count']}" if row["count"] else "") + f" · status *{row['status']}*")
 
 
@@ -207,7 +207,7 @@ def _review(decision: str):
         if ann_id in (None, ""):
             raise UserError("Type an annotation id.")
         row = ann.review(int(ann_id), decision, token, reviewer=reviewer)
-        return f"Annotation #{row['id']} is now **{row['status']}** (by {row['reviewer']})."
+        return f"Annotation #{row['id']} is now **{row['status']}** (by {md_text(row['reviewer'])})."
 
     handler.__name__ = f"review_{decision}"
     return handler

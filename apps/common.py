@@ -12,7 +12,9 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from backend.errors import UserError
+from apps.session_cookie import cookie_value
+from backend.errors import NotAllowed, UserError
+from backend.identity import resolve_client_ip, verify_token
 from backend.imageio import ImageInputError, open_image
 from backend.security import check_rate
 from backend.sessions import record_session
@@ -24,34 +26,72 @@ log = logging.getLogger(__name__)
 USER_ERRORS: tuple[type[BaseException], ...] = (UserError,)
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~!<>&\"':@])|(?i:(?<=www)\.)")
+
+
+def md_text(value: Any, limit: int = 500) -> str:
+    """User-written text made inert for gr.Markdown: HTML escaped and every Markdown, link and autolink character
+    (``[ ] ! < > : @``, ``www.``) backslash-escaped, so no image, link, form or markup can come from it; it
+    reads as typed. Line breaks become spaces; long text is cut at `limit` characters."""
+    text = " ".join(str(value if value is not None else "").split())
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    ents = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#39;"}
+    return _MD_SPECIAL.sub(lambda m: ents.get(m.group(0), "\\" + m.group(0)), text)
+
+
+def _headers(request) -> dict[str, str]:
+    return {k.lower(): v for k, v in dict(getattr(request, "headers", {}) or {}).items()}
+
+
 def session_id(request: gr.Request | None) -> str:
-    sid = getattr(request, "session_hash", None) if request is not None else None
-    return sid or "anonymous"
+    """The server-issued session id from the signed cookie (never the client's `session_hash`).
+
+    In-process calls without a request (tests, CLIs) are "anonymous"; a web request without a valid cookie is
+    refused, because anything else would let a client choose its identity."""
+    if request is None:
+        return "anonymous"
+    sid = verify_token(cookie_value(_headers(request).get("cookie")))
+    if not sid:
+        raise NotAllowed("Your browser session is missing or not valid. Reload the page (this site needs "
+                              "its session cookie), or, from a script, open the app's page first.")
+    return sid
+
+
+def signed_in_user(request: gr.Request | None) -> str | None:
+    """The Hugging Face username when the visitor signed in (OAuth on a Space), from the server-signed session;
+    a username sent in the request body is never trusted."""
+    if request is None:
+        return None
+    req = getattr(request, "request", None)
+    scope = getattr(req, "scope", None)
+    sess = scope.get("session") if isinstance(scope, dict) else None
+    info = (sess or {}).get("oauth_info") if isinstance(sess, dict) else None
+    user = ((info or {}).get("userinfo") or {}).get("preferred_username") if isinstance(info, dict) else None
+    return str(user)[:128] if user else (getattr(request, "username", None) or None)
 
 
 def client_ip(request: gr.Request | None) -> str | None:
+    """The socket peer, or the right-most untrusted X-Forwarded-For hop behind TRUSTED_PROXIES."""
     if request is None:
         return None
-    headers = {k.lower(): v for k, v in dict(getattr(request, "headers", {}) or {}).items()}
-    fwd = headers.get("x-forwarded-for")
-    if fwd:
-        return fwd.split(",")[0].strip()
     client = getattr(request, "client", None)
-    return getattr(client, "host", None)
+    return resolve_client_ip(getattr(client, "host", None), _headers(request).get("x-forwarded-for"))
 
 
 def user_agent(request: gr.Request | None) -> str | None:
     if request is None:
         return None
-    headers = {k.lower(): v for k, v in dict(getattr(request, "headers", {}) or {}).items()}
-    return headers.get("user-agent")
+    return _headers(request).get("user-agent")
 
 
 def on_load(request: gr.Request) -> None:
     """demo.load hook: create/touch the session row."""
     try:
         record_session(session_id(request), client_ip=client_ip(request), user_agent=user_agent(request),
-                       username=getattr(request, "username", None))
+                       username=signed_in_user(request))
+    except NotAllowed:  # no session cookie yet (e.g. the mint cap): the first action explains
+        return
     except UserError as exc:  # storage is down: the page must still open; the message explains
         gr.Warning(str(exc))
 
@@ -256,7 +296,11 @@ def rate_check(request: gr.Request | None, kind: str) -> None:
 
     _limit, per_min = _job_rates()[kind]
     try:
-        throttle(request, f"job:{kind}", per_min)
+        sid = session_id(request)
+    except PermissionError:  # no valid session cookie: one shared bucket for all of those, plus the IP limit
+        sid = "no-session"
+    try:
+        check_rate(f"job:{kind}", sid, client_ip(request), per_min)
     except RateLimited as exc:
         raise user_error(str(exc).replace(f"job:{kind}", kind.replace("_", " ")), action=f"rate:{kind}") from None
 

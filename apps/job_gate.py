@@ -87,6 +87,8 @@ def check(scope, path: str, raw: bytes) -> tuple[int, str] | None:
         rate_check(req, kind)
     except gr.Error as exc:
         return 429, exc.message
+    except PermissionError:  # no valid session cookie: the handler refuses it with its own sentence
+        return None
     return None
 
 

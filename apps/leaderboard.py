@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from apps.common import download_file, download_json, file_path, user_errors
-from backend.arena import formats, service
+from backend.arena import formats, service, trust_service
 from backend.arena.vocab import CATEGORY_CHOICES, leaderboard_row, plural
 from backend.errors import UserError
 
@@ -118,6 +118,41 @@ def arena_admin(token: str) -> tuple[str, pd.DataFrame]:
     return md, pd.DataFrame(rep["outliers"], columns=cols)
 
 
+SIGNAL_COLUMNS = ["judge", "votes", "median_dwell_s", "network_sessions", "pattern", "pattern_share", "reasons",
+                  "flagged"]
+GOLD_COLUMNS = ["judge", "gold_votes", "agree", "accuracy", "weight", "p_value", "flagged"]
+
+
+@user_errors
+def arena_trust(token: str):
+    """Scripted-voting signals, gold-item reliability and both rankings (admin)."""
+    rep = trust_service.trust_report(token)
+    g = rep["gold"]
+    flagged = sum(r["flagged"] for r in rep["signals"])
+    md = (f"**Scripted-voting signals:** {flagged} of {len(rep['signals'])} judges flagged (network bursts, votes "
+          f"faster than reading, one-sided marker patterns). **Gold items:** crowd accuracy "
+          f"{'–' if g['crowd_accuracy'] is None else format(g['crowd_accuracy'], '.0%')} on "
+          f"{sum(r['gold_votes'] for r in g['judges'])} gold votes; {sum(r['flagged'] for r in g['judges'])} judges "
+          f"far below the crowd. **Excluded votes:** {rep['excluded_votes']} (stored, left out of the ratings).")
+    sig = pd.DataFrame([{k: r[k] for k in SIGNAL_COLUMNS} for r in rep["signals"]], columns=SIGNAL_COLUMNS)
+    gold = pd.DataFrame([{k: r[k] for k in GOLD_COLUMNS} for r in g["judges"]], columns=GOLD_COLUMNS)
+    return md, sig, gold, rep["rankings"]
+
+
+def _exclusion(exclude: bool):
+    @user_errors
+    def handler(token: str, judges: str, reason: str = ""):
+        r = trust_service.set_exclusion(token, str(judges or "").replace("\n", ",").split(","), exclude, reason)
+        verb = "excluded from" if exclude else "restored to"
+        return f"{r['votes']} vote(s) of {r['judges']} judge(s) {verb} the ratings (votes stay stored)."
+
+    handler.__name__ = "arena_exclude" if exclude else "arena_restore"
+    return handler
+
+
+arena_exclude, arena_restore = _exclusion(True), _exclusion(False)
+
+
 @user_errors
 def arena_import(token: str, file, fmt: str) -> str:
     service.check_admin(token)
@@ -161,6 +196,25 @@ def build() -> None:
                                    value="clean_battle", label="Format")
             imp_btn = gr.Button("Import battles")
             imp_md = gr.Markdown()
+            gr.Markdown("**Vote trust.** Signals of scripted voting and each judge's agreement with gold items "
+                        "(bench images with a mask: the side whose point lies in the mask is right). Excluding a "
+                        "judge leaves its votes stored but out of the ratings; restoring counts them again.")
+            trust_btn = gr.Button("Check votes", elem_id="lb-trust-go")
+            trust_md = gr.Markdown(elem_id="lb-trust-md")
+            trust_sig = gr.Dataframe(interactive=False, label="Scripted-voting signals per judge",
+                                     elem_id="lb-trust-signals", wrap=True)
+            trust_gold = gr.Dataframe(interactive=False, label="Gold-item agreement per judge",
+                                      elem_id="lb-trust-gold")
+            trust_rank = gr.Dataframe(interactive=False, label="Bradley-Terry ratings: plain and reliability-weighted",
+                                      elem_id="lb-trust-rank")
+            with gr.Row():
+                judges_in = gr.Textbox(label="Judge ids (comma-separated; empty = every flagged judge)",
+                                       elem_id="lb-trust-judges")
+                reason_in = gr.Textbox(label="Reason", elem_id="lb-trust-reason", max_length=200)
+            with gr.Row():
+                excl_btn = gr.Button("Exclude their votes", elem_id="lb-trust-exclude")
+                rest_btn = gr.Button("Restore their votes", elem_id="lb-trust-restore")
+            excl_md = gr.Markdown(elem_id="lb-trust-excl-md")
         outs = [head, table, ci_plot, wins, counts, csv_btn, json_btn]
         btn.click(refresh, inputs=[method, category], outputs=outs, api_name="leaderboard_view")
         for comp in (method, category):
@@ -172,4 +226,8 @@ def build() -> None:
                    api_visibility="private", show_progress="hidden")
         admin_btn.click(arena_admin, inputs=[token], outputs=[admin_md, admin_tbl], api_name="arena_admin")
         imp_btn.click(arena_import, inputs=[token, imp_file, imp_fmt], outputs=[imp_md], api_name="arena_import")
+        trust_btn.click(arena_trust, inputs=[token], outputs=[trust_md, trust_sig, trust_gold, trust_rank],
+                        api_name="arena_trust")
+        excl_btn.click(arena_exclude, inputs=[token, judges_in, reason_in], outputs=excl_md, api_name="arena_exclude")
+        rest_btn.click(arena_restore, inputs=[token, judges_in], outputs=excl_md, api_name="arena_restore")
         gr.api(leaderboard, api_name="leaderboard")

@@ -15,7 +15,7 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
-from apps.common import download_file, file_path, session_id, user_errors
+from apps.common import download_file, file_path, md_text, session_id, throttle, user_errors
 from backend.errors import UserError
 from backend.svg import service
 from backend.svg.engines import list_engines
@@ -124,7 +124,8 @@ def _summary(state: dict, extra: list[str] | None = None) -> str:
             novelty = novelty or getattr(eng, "novelty", "")
         except Exception:
             labels.append(f"`{name}`")
-    lines = [f"**{len(state['candidates'])} candidate(s)** for “{state['prompt']}” in style **{state['style']}** "
+    lines = [f"**{len(state['candidates'])} candidate(s)** for “{md_text(state['prompt'])}” in style "
+             f"**{md_text(state['style'])}** "
              f"by {' vs '.join(labels)}, seed {state['seed']}; saved as generation #{state.get('generation_id')}."]
     if novelty and len(names) == 1:
         lines.append(f"_{novelty}_")
@@ -159,7 +160,8 @@ def _detail(state: dict | None, index: int):
         raise UserError(f"Pick a candidate between 1 and {len(cands)}.")
     c = cands[index]
     copy = " — **a copy of a corpus icon** (IoU > 0.9)" if c["similarity"] > 0.9 else ""
-    info = [f"**Candidate {index + 1}**: {c.get('concept') or ''} · engine `{c['engine']}` · style {c['style']}",
+    info = [f"**Candidate {index + 1}**: {md_text(c.get('concept') or '')} · engine `{c['engine']}` · "
+            f"style {md_text(c['style'])}",
             f"**Nearest corpus icon:** `{c['nearest_id']}` · similarity (raster IoU) **{c['similarity']:.2f}**{copy}",
             f"**Derived from:** `{c.get('source_id') or '—'}` · text score {c.get('text_score')}",
             f"**Licence / attribution:** {c.get('licence') or 'n/a'} — {c.get('attribution') or 'generated'}",
@@ -247,6 +249,7 @@ def vote(state, winner, request: gr.Request = None):
     """UI vote on the current comparison; returns the reveal."""
     if not state or "engines" not in state or len(state.get("ids") or []) != 2:
         raise UserError("Run a comparison first.")
+    throttle(request, "svg_vote", _vote_rate())
     vid = service.vote_on(state["ids"][0], state["ids"][1], winner, session_id(request))
     return f"Vote #{vid} saved. A = `{state['engines'][0]}`, B = `{state['engines'][1]}`."
 
@@ -254,15 +257,23 @@ def vote(state, winner, request: gr.Request = None):
 @user_errors
 def vote_api(candidate_a: int, candidate_b: int, winner: str, request: gr.Request = None) -> str:
     """Store a pairwise vote between two stored candidates of different engines.
-    winner: model_a | model_b | tie | tie (bothbad)."""
+    winner: model_a | model_b | tie | tie (bothbad). Only your own comparison, once, rate-limited."""
+    throttle(request, "svg_vote", _vote_rate())
     vid = service.vote_on(int(candidate_a), int(candidate_b), winner, session_id(request))
     return f"Vote #{vid} saved."
 
 
 @user_errors
-def candidates_api(generation_id: int) -> list[dict]:
-    """All candidates of a stored generation: id, svg (sanitised text), engine, concept, nearest id, similarity."""
-    return service.candidates_of(int(generation_id))
+def candidates_api(generation_id: int, request: gr.Request = None) -> list[dict]:
+    """All candidates of one of your stored generations: id, svg (sanitised text), engine, concept, nearest id,
+    similarity."""
+    return service.candidates_of(int(generation_id), session_id(request))
+
+
+def _vote_rate() -> int:
+    from backend.config import setting
+
+    return setting("SVG_VOTES_PER_MIN")
 
 
 @user_errors

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
-from apps.common import job, session_id, user_errors
+from apps.common import job, md_text, session_id, user_errors
 from apps.svg_studio_handlers import SOURCES, _read_files, styles
 from backend.svg import library_service as lib
 
@@ -52,7 +52,7 @@ def learn_style(name: str, files, budget_s: float = lib.DEFAULT_BUDGET_S, reques
                                   session_id=session_id(request), progress=lambda f, t: progress(f, desc=t))
     info = row.get("train_info") or {}
     style = f"{lib.LIBRARY_PREFIX}{row['id']}"
-    md = (f"Saved **{style}** “{row['name']}” from {row['n_exemplars']} exemplar(s): {info.get('steps')} steps in "
+    md = (f"Saved **{style}** “{md_text(row['name'])}” from {row['n_exemplars']} exemplar(s): {info.get('steps')} steps in "
           f"{row.get('train_s') or 0:.0f} s, loss {info.get('loss_start')} → {info.get('loss_end')}; nearest trained "
           f"style **{row['base_style']}**. It is now selected as the style, with the learned engine.")
     rows = lib.list_library_styles()

@@ -23,6 +23,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "DIFFUSERS_OFFLINE"):
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# uvicorn rewrites the client address from X-Forwarded-For for peers in FORWARDED_ALLOW_IPS (default: loopback),
+# which lets any local client choose its IP. The app trusts exactly TRUSTED_PROXIES (backend.identity) instead.
+os.environ["FORWARDED_ALLOW_IPS"] = os.environ.get("TRUSTED_PROXIES", "")
 
 
 class ConfigError(UserError):
@@ -101,6 +104,20 @@ def _int_pair(name: str, raw: str) -> tuple[int, int]:
     return a, b
 
 
+def _networks(name: str, raw: str) -> str:
+    """Comma-separated IP addresses / CIDR networks (validated; parsed again by backend.identity)."""
+    import ipaddress
+
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"{name} has an entry that is not an IP address or network: {part!r}") from exc
+    return raw.strip()
+
+
 def _path(_name: str, raw: str) -> Path:
     return Path(raw).expanduser().resolve()
 
@@ -160,6 +177,19 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("MAX_QUEUE_BODY", _number(int, 1024), 40 * 1024 * 1024, "bytes of one queue/call request body"),
     *(Variable(f"JOB_{k.upper()}", _int_pair, None, f"'{k}' job pool: concurrency_limit,per_minute")
       for k in ("battle", "edit3d", "anomaly", "anomaly_slow", "svg", "svg_learn", "bench")),
+    # identity and vote trust (backend.identity, backend.arena.scripted)
+    Variable("TRUSTED_PROXIES", _networks, "", "proxies whose X-Forwarded-For is read (e.g. 10.0.0.0/8 on a Space)"),
+    Variable("SESSION_SECRET", _text, "", "HMAC key of the session cookie (default: derived from the salt)"),
+    Variable("SESSION_MINTS_PER_IP_HOUR", _number(int, 0), 120, "new session cookies per client IP per hour"),
+    Variable("ARENA_SIGNED_IN_ONLY", _flag, False, "count only votes of signed-in (HF OAuth) visitors"),
+    Variable("ARENA_GOLD_SHARE", _number(float, 0, 1), None, "share of random rounds on masked (gold) items"),
+    Variable("ARENA_READ_S", _number(float, 0), 4.0, "median seconds-to-vote below which a judge is not reading"),
+    Variable("ARENA_BURST_SESSIONS", _number(int, 1), 8, "new sessions from one network per window = a burst"),
+    Variable("ARENA_BURST_WINDOW_S", _number(float, 1), 3600.0, "window of the network-burst signal"),
+    Variable("SVG_VOTES_PER_MIN", _number(int, 0), 20, "SVG engine votes per session per minute"),
+    Variable("SYSTEM", _text, "", "set to 'spaces' by Hugging Face Spaces"),
+    Variable("SPACE_ID", _text, "", "set by Hugging Face Spaces"),
+    Variable("OAUTH_CLIENT_ID", _text, "", "set on a Space with hf_oauth: true (enables sign-in)"),
 )}
 
 
@@ -226,7 +256,8 @@ def _load() -> Settings:
     elif db_url.startswith("postgresql://"):
         db_url = "postgresql+psycopg://" + db_url[len("postgresql://"):]
     if not (db_url.startswith("sqlite") or db_url.startswith("postgresql")):
-        raise ConfigError(f"DATABASE_URL must be sqlite:/// or postgresql+psycopg://, got scheme {db_url.split(':')[0]!r}")
+        raise ConfigError("DATABASE_URL must be sqlite:/// or postgresql+psycopg://, "
+                          f"got scheme {db_url.split(':')[0]!r}")
     return Settings(
         data_dir=data_dir,
         database_url=db_url,

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -56,7 +57,7 @@ class Lite0Encoder:
 
     def preprocess(self, img: Image.Image, size: int | tuple[int, int] = 224):
         size = (size, size) if isinstance(size, int) else size
-        arr = np.asarray(img.convert("RGB").resize(size, Image.BILINEAR), dtype=np.float32) / 255.0
+        arr = np.asarray(img.convert("RGB").resize(size, Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
         arr = (arr - IMAGENET_MEAN) / IMAGENET_STD
         return self._torch.from_numpy(arr).permute(2, 0, 1)[None].to(self.device)
 
@@ -117,7 +118,7 @@ class MiniLMEmbedder:
     def token_states(self, texts: Sequence[str], max_len: int = 32):
         """Per-token hidden states (B, T, 384) and attention mask (B, T), for cross-attention."""
 
-        tr = self.model[0]
+        tr: Any = self.model[0]  # the Transformer module (tokenizer + auto_model)
         with self._lock, torch.no_grad():
             feats = tr.tokenizer(list(texts), padding="max_length", truncation=True, max_length=max_len,
                                  return_tensors="pt")

@@ -6,7 +6,7 @@ is a no-op decorator, so the same code runs locally, in CI and on Spaces.
 from __future__ import annotations
 
 try:  # pragma: no cover - depends on the hosting environment
-    import spaces as _spaces  # type: ignore
+    import spaces as _spaces
 
     HAVE_SPACES = True
 except Exception:  # ImportError, or spaces refusing to start outside a Space

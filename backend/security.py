@@ -20,9 +20,21 @@ def admin_users() -> set[str]:
     return set(setting("ADMIN_USERS"))
 
 
+def token_matches(given, expected: str | None) -> bool:
+    """Constant-time comparison of a client-sent token (any text, any type) with the configured one; never raises
+    (hmac.compare_digest refuses non-ASCII str, so both sides are compared as UTF-8 bytes)."""
+    if not expected or given is None:
+        return False
+    try:
+        raw = given if isinstance(given, bytes) else str(given).encode("utf-8", "surrogatepass")
+    except Exception:  # noqa: BLE001 - an unencodable token is simply wrong
+        return False
+    return bool(raw) and hmac.compare_digest(raw, expected.encode("utf-8", "surrogatepass"))
+
+
 def is_admin(token: str | None = None, username: str | None = None) -> bool:
     expected = get_settings().admin_token
-    if expected and token and hmac.compare_digest(token.encode(), expected.encode()):
+    if token_matches(token, expected):
         return True
     return bool(username) and username in admin_users()
 

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -81,7 +81,7 @@ def periodic(directory: Path, every_s: float, keep: int = 7, stop: threading.Eve
     def loop():
         while not stop.wait(every_s):
             try:
-                stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
                 backup(directory / f"backup-{stamp}{suffix}")
                 files = sorted(directory.glob(f"backup-*{suffix}"))
                 for old in files[:-keep]:

@@ -55,7 +55,8 @@ def get_inspection(inspection_id: int) -> dict | None:
     return get_storage().read(lambda s: repo.get_inspection(s, int(inspection_id)))
 
 
-def save_pool(product: str, name: str, prompts: list[Image.Image], *, session_id: str | None) -> dict:
+def save_pool(product: str, name: str, prompts: list[Image.Image], *, session_id: str | None,
+              shared: bool = False) -> dict:
     product, name = clean_name(product, "product name"), clean_name(name, "pool name")
     if not prompts:
         raise UserError("The prompt pool is empty; add normal images before saving it.")
@@ -64,35 +65,37 @@ def save_pool(product: str, name: str, prompts: list[Image.Image], *, session_id
 
     def _w(s):
         shas = [store_image(s, p, source=f"anomaly:pool:{product}") for p in prompts]
-        return repo.save_pool(s, session_id=session_id, product=product, name=name, prompt_shas=shas)
+        return repo.save_pool(s, session_id=session_id, product=product, name=name, prompt_shas=shas,
+                              shared=shared)
 
     pid = get_storage().write(_w)
-    return {"id": pid, "product": product, "name": name, "n": len(prompts)}
+    return {"id": pid, "product": product, "name": name, "n": len(prompts), "shared": bool(shared)}
 
 
-def list_pools(product: str | None = None) -> list[dict]:
-    return get_storage().read(lambda s: repo.list_pools(s, product or None))
+def list_pools(product: str | None = None, *, session_id: str | None) -> list[dict]:
+    """Pools `session_id` may see: its own and shared ones."""
+    return get_storage().read(lambda s: repo.list_pools(s, product or None, session_id=session_id))
 
 
 def pool_key(pool: dict) -> str:
     return f"{pool['product']} / {pool['name']}"
 
 
-def load_pool(key: str) -> tuple[dict, list[Image.Image]]:
-    """`key` is "product / name" as listed; returns the pool and its images."""
+def load_pool(key: str, *, session_id: str | None) -> tuple[dict, list[Image.Image]]:
+    """`key` is "product / name" as listed; returns the pool (own first, else a shared one) and its images."""
     if not key or " / " not in key:
         raise UserError("Please choose a saved prompt pool first.")
     product, name = key.split(" / ", 1)
 
     def _r(s):
-        pool = repo.get_pool(s, product, name)
+        pool = repo.get_pool(s, product, name, session_id=session_id)
         if pool is None:
             return None, []
         return pool, [load_image(s, sha) for sha in pool["prompt_shas"]]
 
     pool, imgs = get_storage().read(_r)
     if pool is None:
-        raise UserError(f"No prompt pool named “{name}” for product “{product}”.")
+        raise UserError("There is no prompt pool by that name that you saved or that was shared with you.")
     if any(i is None for i in imgs):
         raise UserError("Some images of this pool are missing from the data directory; please save it again.")
     return pool, imgs
@@ -134,7 +137,7 @@ def correction_items(product: str | None = None, session_id: str | None = None) 
             if img is None or m is None:
                 continue
             if c["product"] not in pools:  # the newest saved pool of the product becomes train/good
-                ps = repo.list_pools(s, c["product"])
+                ps = repo.list_pools(s, c["product"], session_id=session_id, everything=session_id is None)
                 pools[c["product"]] = [load_image(s, sha) for sha in ps[0]["prompt_shas"]] if ps else []
             items.append({**c, "image": img, "mask": np.asarray(m.convert("L")) > 127,
                           "prompts": [p for p in pools[c["product"]] if p is not None]})

@@ -53,7 +53,7 @@ def letterbox(img: Image.Image, size: int) -> tuple[np.ndarray, Letterbox]:
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
     canvas = np.full((size, size, 3), PAD_VALUE, dtype=np.uint8)
     left, top = (size - nw) // 2, (size - nh) // 2
-    resample = Image.BILINEAR if scale >= 1 else Image.LANCZOS
+    resample = Image.Resampling.BILINEAR if scale >= 1 else Image.Resampling.LANCZOS
     canvas[top:top + nh, left:left + nw] = np.asarray(img.resize((nw, nh), resample))
     return canvas, Letterbox(size, left, top, nw, nh, w, h)
 
@@ -63,7 +63,7 @@ def unletterbox(amap: np.ndarray, box: Letterbox) -> np.ndarray:
     crop = np.ascontiguousarray(amap[box.top:box.top + box.height, box.left:box.left + box.width], dtype=np.float32)
     if crop.shape == (box.orig_h, box.orig_w):
         return crop
-    out = Image.fromarray(crop, mode="F").resize((box.orig_w, box.orig_h), Image.BILINEAR)
+    out = Image.fromarray(crop, mode="F").resize((box.orig_w, box.orig_h), Image.Resampling.BILINEAR)
     return np.asarray(out, dtype=np.float32)
 
 

@@ -197,7 +197,7 @@ def load_photos(paths, max_side: int = 512) -> list[np.ndarray]:
     for p in paths:
         im = Image.open(p)
         im = im.convert("RGB")
-        im.thumbnail((max_side, max_side), Image.LANCZOS)
+        im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
         if min(im.size) >= 64:
             imgs.append(np.asarray(im, dtype=np.float32) / 255.0)
     return imgs

@@ -106,7 +106,7 @@ def _fit_height(img: np.ndarray, h: int) -> np.ndarray:
     if img.shape[0] == h:
         return img
     w = max(1, round(img.shape[1] * h / img.shape[0]))
-    return np.asarray(Image.fromarray(img).resize((w, h), Image.BILINEAR))
+    return np.asarray(Image.fromarray(img).resize((w, h), Image.Resampling.BILINEAR))
 
 
 def side_by_side(panels: list[tuple[str, np.ndarray]], height: int = 256) -> np.ndarray:

@@ -8,7 +8,6 @@ exported: PointArena kept a query when at most 1 of 3 models answered it correct
 """
 from __future__ import annotations
 
-import hmac
 import io
 import json
 import zipfile
@@ -20,6 +19,7 @@ from backend.arena.bench import CATEGORIES, score_points
 from backend.arena.vocab import bench_category
 from backend.config import get_settings
 from backend.errors import NotAllowed, UserError
+from backend.security import token_matches
 from storage.db import get_storage
 from storage.repos import bench as repo
 
@@ -33,7 +33,7 @@ def check_admin(token: str | None) -> None:
     expected = get_settings().admin_token
     if not expected:
         raise NotAllowed("Reviewing is disabled: set ADMIN_TOKEN on the server to enable it.")
-    if not token or not hmac.compare_digest(str(token).encode(), expected.encode()):
+    if not token_matches(token, expected):
         raise NotAllowed("Wrong admin token.")
 
 
@@ -248,8 +248,11 @@ def export_zip(token: str | None, hard_only: bool = False) -> tuple[bytes, int]:
     return buf.getvalue(), len(data)
 
 
-def battle_input(battle_id: str) -> tuple[Image.Image, str, str | None]:
-    """(image, instruction, category) of a stored arena battle, to annotate it."""
+def battle_input(battle_id: str, session_id: str | None = None) -> tuple[Image.Image, str, str | None]:
+    """(image, instruction, category) of an arena battle that `session_id` started, to annotate it.
+
+    Battle ids are public (clean_battle export), uploaded photos are not: another session's battle gets the same
+    sentence as a missing one, so the answer says nothing about which ids exist."""
     try:
         from storage.repos import arena as arena_repo
     except ImportError as exc:
@@ -257,9 +260,9 @@ def battle_input(battle_id: str) -> tuple[Image.Image, str, str | None]:
     from storage.repos.images import load_image
 
     def _r(s):
-        b = arena_repo.get_battle(s, str(battle_id).strip())
-        if b is None:
-            raise UserError(f"There is no battle {battle_id!r}.")
+        b = arena_repo.get_battle(s, str(battle_id).strip()[:64])
+        if b is None or not session_id or b.get("session_id") != session_id:
+            raise UserError("There is no battle with that id that you started in this browser session.")
         return b, load_image(s, b.get("image_sha256")) if b.get("image_sha256") else None
 
     b, img = get_storage().read(_r)

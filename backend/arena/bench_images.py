@@ -25,6 +25,7 @@ class SampleItem:
     instruction: str
     category: str
     ref_point: tuple[float, float] | None = None
+    mask_path: Path | None = None  # with a mask, a battle on this image has a checkable answer (a gold item)
 
     @property
     def category_label(self) -> str:
@@ -58,7 +59,8 @@ def load_items(root: Path | None = None) -> list[SampleItem]:
         try:
             path = root / "images" / it["image_filename"]
             ref = it.get("ref_point")
-            items.append(SampleItem(image_path=path, image_filename=it["image_filename"],
+            mask = _inside(root / "masks", it.get("mask_filename"))
+            items.append(SampleItem(image_path=path, image_filename=it["image_filename"], mask_path=mask,
                                    instruction=str(it.get("user_input", "")).strip(),
                                    category=normalise_category(it.get("category")) or "spatial",
                                    ref_point=(float(ref[0]), float(ref[1])) if ref else None))
@@ -71,11 +73,34 @@ def load_items(root: Path | None = None) -> list[SampleItem]:
     return items
 
 
+def _inside(folder: Path, name) -> Path | None:
+    """folder/name when it is a plain file inside folder (no absolute path, no '..'), else None."""
+    if not name or not isinstance(name, str):
+        return None
+    try:
+        p = (folder / name).resolve()
+        return p if p.is_relative_to(folder.resolve()) and p.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
+def gold_share() -> float:
+    """ARENA_GOLD_SHARE: the share of random rounds drawn from items with a mask (gold items); unset = uniform."""
+    v = setting("ARENA_GOLD_SHARE")
+    return -1.0 if v is None else float(v)
+
+
 def random_item(rng: np.random.Generator, root: Path | None = None) -> SampleItem:
     items = load_items(root)
     if not items:
         raise UserError(f"No bundled Point-Bench images were found in {root or bench_dir()} "
                          "(data.json + images/). Upload a photo instead.")
+    share = gold_share()
+    if share >= 0:
+        gold = [i for i in items if i.mask_path is not None]
+        plain = [i for i in items if i.mask_path is None]
+        pick_gold = bool(gold) and (not plain or rng.random() < share)
+        items = gold if pick_gold else plain
     return items[int(rng.integers(len(items)))]
 
 

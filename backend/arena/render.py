@@ -52,7 +52,7 @@ def _prepare(img: Image.Image):
     long = max(img.size)
     if long < DISPLAY_MIN_SIDE:
         s = DISPLAY_MIN_SIDE / long
-        return img.resize((round(img.width * s), round(img.height * s)), Image.LANCZOS), s
+        return img.resize((round(img.width * s), round(img.height * s)), Image.Resampling.LANCZOS), s
     small, s = downscale(img, DISPLAY_MAX_SIDE)
     return small.copy(), s
 

@@ -5,7 +5,6 @@ functions. Ratings are recomputed from the raw tables, cached for a short TTL, n
 """
 from __future__ import annotations
 
-import hmac
 import os
 import secrets
 import threading
@@ -24,6 +23,7 @@ from backend.arena.vocab import CHOICES
 from backend.config import get_settings, setting
 from backend.errors import NotAllowed, UserError
 from backend.pointing import service as pointing
+from backend.security import token_matches
 from backend.pointing.types import is_system_failure
 from backend.registry import get_registry
 from storage.db import get_storage
@@ -80,6 +80,9 @@ def start_battle(image: Image.Image, instruction: str, *, session_id: str, clien
     if client_ip and client_ip in lim.banned_ips:
         raise NotAllowed("Battles from this network are disabled by the administrator.")
     ip_hash = salted_hash(client_ip)
+    from backend.identity import network_of
+
+    net_hash = salted_hash(network_of(client_ip), "net")
     _check_rate(session_id, ip_hash, lim)
     category, source, ref_point = _resolve_input(image, bench_file)
     if ref_point:  # PointArena's sentence, so the models know where the reference point is
@@ -102,6 +105,7 @@ def start_battle(image: Image.Image, instruction: str, *, session_id: str, clien
     battle_id = uuid.uuid4().hex
     info_a, info_b = ra.backend_info or {}, rb.backend_info or {}
     fields = dict(id=battle_id, session_id=session_id, judge_id=salted_hash(session_id, "judge"), ip_hash=ip_hash,
+                  net_hash=net_hash,
                   image_sha256=sha, image_source=source, category=category, instruction=instruction,
                   prompt_template=str(info_a.get("prompt_template") or info_b.get("prompt_template") or "")[:64] or None,
                   model_a=model_a, model_b=model_b, version_a=str(info_a.get("version") or "")[:128] or None,
@@ -144,8 +148,19 @@ def badge(res) -> str:
     return f"{len(res.points)} point{'s' if len(res.points) != 1 else ''}"
 
 
-def vote(battle_id: str, choice: str, *, session_id: str) -> dict:
-    """Record the one vote for this battle from its own session; reveal the models."""
+def judge_key(session_id: str, username: str | None = None) -> str:
+    """Judge id for ratings and outlier tests: the signed-in account when there is one, else the session."""
+    return salted_hash(f"user:{username}" if username else session_id, "judge")
+
+
+def signed_in_only() -> bool:
+    return bool(setting("ARENA_SIGNED_IN_ONLY"))
+
+
+def vote(battle_id: str, choice: str, *, session_id: str, username: str | None = None) -> dict:
+    """Record the one vote for this battle from its own session; reveal the models.
+
+    With ARENA_SIGNED_IN_ONLY a vote from a visitor who has not signed in is stored but not counted."""
     winner = CHOICES.get(choice)
     if winner is None:
         raise UserError(f"Unknown vote {choice!r}; choose A, B, tie or bothbad.")
@@ -161,13 +176,16 @@ def vote(battle_id: str, choice: str, *, session_id: str) -> dict:
             raise repo.VoteRejected(IDENTICAL_MESSAGE)
         dwell = (utcnow() - t["created"]).total_seconds()
         counted = dwell >= lim.min_dwell_s
-        repo.append_vote(s, t, session_id=session_id, judge_id=salted_hash(session_id, "judge"), winner=winner,
-                         dwell_s=dwell, counted=counted, note=None if counted else f"faster than {lim.min_dwell_s:g} s")
-        return t, counted
+        note = None if counted else f"faster than {lim.min_dwell_s:g} s"
+        if counted and signed_in_only() and not username:
+            counted, note = False, "not signed in"
+        repo.append_vote(s, t, session_id=session_id, judge_id=judge_key(session_id, username), winner=winner,
+                         dwell_s=dwell, counted=counted, note=note)
+        return t, counted, note
 
-    b, counted = get_storage().write(_w)
+    b, counted, note = get_storage().write(_w)
     labels = _labels()
-    return {"battle_id": battle_id, "winner": winner, "counted": counted,
+    return {"battle_id": battle_id, "winner": winner, "counted": counted, "not_counted_because": note,
             "model_a": b["model_a"], "model_b": b["model_b"],
             "label_a": labels.get(b["model_a"], b["model_a"]), "label_b": labels.get(b["model_b"], b["model_b"]),
             "raw_a": b["raw_a"], "raw_b": b["raw_b"], "latency_a": b["latency_a"], "latency_b": b["latency_b"]}
@@ -369,7 +387,7 @@ def check_admin(token: str | None) -> None:
     expected = get_settings().admin_token
     if not expected:
         raise NotAllowed("The admin view is disabled: set ADMIN_TOKEN on the server to enable it.")
-    if not token or not hmac.compare_digest(str(token), expected):
+    if not token_matches(token, expected):
         raise NotAllowed("Wrong admin token.")
 
 

@@ -121,7 +121,7 @@ def turntable_gif(pipe, scene, params: EditParams, degrees: float = 30.0, frames
         p = EditParams.from_dict({**params.to_dict(), "yaw": float(params.yaw + y)})
         im = Image.fromarray(pipe.render(scene, p).image)
         im.thumbnail((max_side, max_side))
-        imgs[float(y)] = im.convert("P", palette=Image.ADAPTIVE)
+        imgs[float(y)] = im.convert("P", palette=Image.Palette.ADAPTIVE)
     out = [imgs[float(y)] for y in seq]
     buf = io.BytesIO()
     out[0].save(buf, format="GIF", save_all=True, append_images=out[1:], duration=110, loop=0)

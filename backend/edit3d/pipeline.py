@@ -119,7 +119,7 @@ class Edit3DPipeline:
         cap = min(max_side or MAX_FULL_SIDE, MAX_FULL_SIDE)
         scale = min(1.0, cap / max(W0, H0))
         W, H = max(1, round(W0 * scale)), max(1, round(H0 * scale))
-        work = image if scale == 1.0 else image.resize((W, H), Image.LANCZOS)
+        work = image if scale == 1.0 else image.resize((W, H), Image.Resampling.LANCZOS)
         rgb = np.asarray(work.convert("RGB"), dtype=np.uint8).copy()
 
         t0 = time.perf_counter()

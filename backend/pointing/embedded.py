@@ -105,7 +105,8 @@ def _regions(cam: np.ndarray, sx: float, sy: float, rel: float = 0.45) -> list[C
         m = lab == i
         idx = np.argmax(np.where(m, cam, -np.inf))
         yy, xx = np.unravel_index(idx, cam.shape)
-        out.append(Candidate(x=(xx + 0.5) * sx, y=(yy + 0.5) * sy, score=float(cam[yy, xx]), area=float(m.sum() * sx * sy)))
+        out.append(Candidate(x=(xx + 0.5) * sx, y=(yy + 0.5) * sy, score=float(cam[yy, xx]),
+                             area=float(m.sum() * sx * sy)))
     return out
 
 
@@ -138,9 +139,9 @@ class Lite0CamPointer(BasePointer):
         score = sim + PRIOR_WEIGHT * np.log(np.clip(probs, 1e-6, 1.0))
         top = np.argsort(-score)[:TOP_CLASSES]
         w = np.exp((score[top] - score[top].max()) / 0.03)
-        return [(int(i), float(v)) for i, v in zip(top, w / w.sum())]
+        return [(int(i), float(v)) for i, v in zip(top, w / w.sum(), strict=True)]
 
-    def cam(self, img: Image.Image) -> tuple[np.ndarray, np.ndarray, object]:
+    def cam(self, img: Image.Image) -> tuple[np.ndarray, np.ndarray, torch.nn.Linear]:
         """(probabilities over the 1000 classes, features h×w×1280, fc) at CAM_SIDE resolution."""
         s = CAM_SIDE / max(img.size)
         w = max(32, int(round(img.width * s / 32)) * 32)
@@ -166,7 +167,8 @@ class Lite0CamPointer(BasePointer):
         cam = np.maximum(cam, 0)
         up = 4  # bilinear upsampling so peaks are not stuck on the 32-pixel grid
         camt = torch.from_numpy(np.ascontiguousarray(cam, dtype=np.float32))[None, None]
-        cam_up = torch.nn.functional.interpolate(camt, scale_factor=up, mode="bilinear", align_corners=False)[0, 0].numpy()
+        cam_up = torch.nn.functional.interpolate(camt, scale_factor=up, mode="bilinear",
+                                                 align_corners=False)[0, 0].numpy()
         sx, sy = img.width / cam_up.shape[1], img.height / cam_up.shape[0]
         names = imagenet_classes()
         info = {"phrase": phrase, "classes": [[names[c], round(wt, 3)] for c, wt in picks]}
@@ -223,7 +225,8 @@ class OCRPointer(BasePointer):
 
     def read(self, img: Image.Image):
         s = min(1.0, OCR_MAX_SIDE / max(img.size))
-        small = img if s >= 1.0 else img.resize((max(1, int(img.width * s)), max(1, int(img.height * s))), Image.BILINEAR)
+        work_size = (max(1, int(img.width * s)), max(1, int(img.height * s)))
+        small = img if s >= 1.0 else img.resize(work_size, Image.Resampling.BILINEAR)
         return [(box / s, text, score) for box, text, score in self.ocr.read(small)]
 
     def _predict(self, img: Image.Image, instruction: str):
@@ -260,7 +263,7 @@ class OCRPointer(BasePointer):
             if about_text and not targets:
                 c = box.mean(axis=0)
                 cands.append(Candidate(float(c[0]), float(c[1]), score=conf, area=area, label=text))
-        info = {"ocr_lines": [t for _, t, _ in lines][:30], "targets": targets}
+        info: dict[str, object] = {"ocr_lines": [t for _, t, _ in lines][:30], "targets": targets}
         if not cands:
             sub = self.fallback.point(img, instruction)
             info["fallback"] = "lite0-cam"

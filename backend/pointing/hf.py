@@ -67,7 +67,7 @@ class QwenVLPointer(_HFPointer):
         kw = {k: int(self.options[k]) for k in ("min_pixels", "max_pixels") if self.options.get(k)}
         self.processor = AutoProcessor.from_pretrained(self.path, local_files_only=True, **kw)
         self.model = Qwen2_5_VLForConditionalGeneration.from_pretrained(
-            self.path, local_files_only=True, dtype=_dtype(device)).to(device).eval()
+            self.path, local_files_only=True, dtype=_dtype(device)).to(device).eval()  # type: ignore[arg-type]  # transformers' .to() decorator
         self.patch = int(getattr(self.model.config.vision_config, "patch_size", 14))
         self._torch = torch
 
@@ -104,14 +104,14 @@ class MolmoPointer(_HFPointer):
             self.family = "molmo"
             self.processor = AutoProcessor.from_pretrained(self.path, local_files_only=True, trust_remote_code=True)
             self.model = AutoModelForCausalLM.from_pretrained(self.path, local_files_only=True, trust_remote_code=True,
-                                                              dtype=_dtype(device)).to(device).eval()
+                                                              dtype=_dtype(device)).to(device).eval()  # type: ignore[arg-type]  # transformers' .to() decorator
         else:  # Molmo2 / MolmoPoint built into transformers: chat template, 0–1000 coords
             from transformers import AutoModelForImageTextToText  # noqa: PLC0415 - optional and heavy: loaded with a checkpoint
 
             self.family = "molmo2"
             self.processor = AutoProcessor.from_pretrained(self.path, local_files_only=True)
             self.model = AutoModelForImageTextToText.from_pretrained(self.path, local_files_only=True,
-                                                                     dtype=_dtype(device)).to(device).eval()
+                                                                     dtype=_dtype(device)).to(device).eval()  # type: ignore[arg-type]  # transformers' .to() decorator
         self.label = self.label if self.entry and self.entry.label else f"{self.path.name} (local checkpoint)"
 
     def _generate_remote_code(self, img: Image.Image, prompt: str) -> str:

@@ -252,5 +252,6 @@ def parse(family: str, text: str, width: int, height: int, **opts) -> Parsed:
     if not isinstance(text, str) or not text.strip():
         return Parsed(error="the model returned an empty answer")
     text = text[:200_000]
-    kw = {k: int(v) for k, v in opts.items() if k in ("min_pixels", "max_pixels", "factor") and v} if fam == "qwen2.5-vl" else {}
+    kw = ({k: int(v) for k, v in opts.items() if k in ("min_pixels", "max_pixels", "factor") and v}
+          if fam == "qwen2.5-vl" else {})
     return PARSERS[fam](text, width, height, **kw)

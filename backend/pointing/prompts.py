@@ -18,7 +18,8 @@ TEMPLATES = {
     "pixel-json": ('Point to: {query}\nThe image is {width} pixels wide and {height} pixels high. '
                    'Answer only with JSON in the form [{{"point": [x, y]}}, ...] where [x, y] are PIXEL COORDINATES '
                    '(not normalized): x from the left edge, y from the top edge. {rule}'),
-    "gemini": ('Point to: {query}\nThe answer should follow the json format: [{{"point": <point>, "label": <label1>}}, ...]. '
+    "gemini": ('Point to: {query}\nThe answer should follow the json format: '
+               '[{{"point": <point>, "label": <label1>}}, ...]. '
                'The points are in [y, x] format normalized to 0-1000. {rule}'),
     "molmo": "pointing: {query}",
     "molmo2": "Point to: {query}",

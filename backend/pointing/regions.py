@@ -62,7 +62,8 @@ def _hsv(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def region_candidates(img: Image.Image, instruction: str, min_frac: float = 0.001) -> list[Candidate]:
     s = min(1.0, WORK_SIDE / max(img.size))
-    small = img if s >= 1 else img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BILINEAR)
+    work_size = (max(1, round(img.width * s)), max(1, round(img.height * s)))
+    small = img if s >= 1 else img.resize(work_size, Image.Resampling.BILINEAR)
     arr = np.asarray(small.convert("RGB"))
     h, w = arr.shape[:2]
     border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]]).astype(np.int32)
@@ -98,9 +99,9 @@ def region_candidates(img: Image.Image, instruction: str, min_frac: float = 0.00
             continue
         if shape is not None:
             sl = ndimage.find_objects((lab == i).astype(np.int32))[0]
-            extent = size / ((sl[0].stop - sl[0].start) * (sl[1].stop - sl[1].start))
-            lo, hi = EXTENT[shape]
-            if not lo <= extent <= hi:
+            extent = float(size) / ((sl[0].stop - sl[0].start) * (sl[1].stop - sl[1].start))
+            e_lo, e_hi = EXTENT[shape]
+            if not e_lo <= extent <= e_hi:
                 continue
         d = np.where(lab == i, dist, -1)
         yy, xx = np.unravel_index(np.argmax(d), d.shape)

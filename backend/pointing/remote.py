@@ -120,7 +120,7 @@ class OpenAIPointer(BasePointer):
         sent = img
         if self.image_max_side and max(img.size) > self.image_max_side:
             s = self.image_max_side / max(img.size)
-            sent = img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BICUBIC)
+            sent = img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.Resampling.BICUBIC)
         prompt = build_prompt(self.family, instruction, sent.width, sent.height, counting=is_counting(instruction))
         payload = {"model": self.model, "temperature": 0, "max_tokens": self.max_tokens,
                    "messages": [{"role": "user", "content": [

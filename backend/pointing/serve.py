@@ -57,8 +57,8 @@ def create_app(pointer_name: str, family: str = "pixel-json", model_id: str | No
     lock = threading.Lock()
 
     def err(status: int, message: str):
-        return JSONResponse({"error": {"message": message, "type": "invalid_request_error" if status < 500 else "server_error"}},
-                            status_code=status)
+        kind = "invalid_request_error" if status < 500 else "server_error"
+        return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
 
     def authorised(request: Request) -> bool:
         return not api_key or request.headers.get("authorization", "") == f"Bearer {api_key}"

@@ -82,14 +82,14 @@ def run_pointer(name: str, image, instruction: str, timeout_s: float = 60) -> Po
         report_failure(name, f"timed out after {timeout_s:g} s")
         return _failed(name, f"timed out after {timeout_s:g} s", t0, info, kind="timeout")
     if "error" in box:
-        exc = box["error"]  # the instruction was validated above, so any error here is the model's
-        msg = str(exc) if isinstance(exc, ModelUnavailable) else f"{type(exc).__name__}: {exc}"
+        err = box["error"]  # the instruction was validated above, so any error here is the model's
+        msg = str(err) if isinstance(err, ModelUnavailable) else f"{type(err).__name__}: {err}"
         report_failure(name, msg)
         return _failed(name, msg, t0, info)
     res: PointResult = box["result"]
     res.model = res.model or name
     if is_system_failure(res):  # endpoint down, malformed reply, crash: not a wrong answer
-        report_failure(name, res.error)
+        report_failure(name, res.error or "failed")
     return res
 
 
@@ -106,7 +106,8 @@ def remote_health(base_url: str, api_key: str | None = None, timeout_s: float = 
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
         r = httpx.get(url, headers=headers, timeout=timeout_s)
-        ok, why = (True, "endpoint answered") if r.status_code == 200 else (False, f"endpoint {url} answered HTTP {r.status_code}")
+        ok, why = ((True, "endpoint answered") if r.status_code == 200
+                   else (False, f"endpoint {url} answered HTTP {r.status_code}"))
     except httpx.TimeoutException:
         ok, why = False, f"endpoint {url} did not answer within {timeout_s:g} s"
     except httpx.HTTPError as exc:

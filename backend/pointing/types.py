@@ -36,7 +36,7 @@ class PointResult:
 SYSTEM_FAILURES = ("endpoint", "timeout", "model", "input")
 
 
-def is_system_failure(res: "PointResult") -> bool:
+def is_system_failure(res: PointResult) -> bool:
     """True when the failure is the system's (unreachable, hung, crashed), not a wrong answer."""
     return bool(res.error) and (res.error_kind or "model") in SYSTEM_FAILURES
 

@@ -123,7 +123,7 @@ def fit_mask(svg: str, size: int = RASTER) -> np.ndarray:
     side = max(x1 - x0, y1 - y0)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     box = tuple(int(round(v)) for v in (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
-    img = Image.fromarray((big * 255).astype(np.uint8)).crop(box).resize((size, size), Image.BILINEAR)
+    img = Image.fromarray((big * 255).astype(np.uint8)).crop(box).resize((size, size), Image.Resampling.BILINEAR)
     return binary_dilation(np.asarray(img) > 64)
 
 

@@ -230,7 +230,9 @@ def compare(prompt: str, style: StyleSpec, engine_a: str, engine_b: str, seed: i
 
 
 def vote_on(candidate_a: int, candidate_b: int, winner: str, session_id: str | None = None) -> int:
-    """A blind pairwise vote between two stored candidates of two different engines (append-only)."""
+    """A blind pairwise vote between two stored candidates of two different engines (append-only).
+
+    The arena's rules: one vote per pair, only on candidates this session generated (the caller rate-limits)."""
     from backend.arena.ratings import WINNERS
     from storage.db import get_storage
     from storage.repos.svg import add_vote, get_candidate
@@ -240,8 +242,8 @@ def vote_on(candidate_a: int, candidate_b: int, winner: str, session_id: str | N
 
     def _do(s):
         a, b = get_candidate(s, candidate_a), get_candidate(s, candidate_b)
-        if a is None or b is None:
-            raise UserError("One of the voted candidates does not exist.")
+        if a is None or b is None or not session_id or a["session_id"] != session_id or b["session_id"] != session_id:
+            raise UserError("You can only vote on a comparison that you generated in this browser session.")
         if a["engine"] == b["engine"]:
             raise UserError("A vote needs candidates from two different engines.")
         return add_vote(s, prompt=a["prompt"], style=a["style"], model_a=a["engine"], model_b=b["engine"],
@@ -250,13 +252,20 @@ def vote_on(candidate_a: int, candidate_b: int, winner: str, session_id: str | N
     return get_storage().write(_do)
 
 
-def candidates_of(generation_id: int) -> list[dict]:
+def candidates_of(generation_id: int, session_id: str | None = None, admin: bool = False) -> list[dict]:
+    """Candidates of a generation made by `session_id` (admins: any); others get the "no such" sentence."""
     from storage.db import get_storage
-    from storage.repos.svg import generation_candidates
+    from storage.repos.svg import generation_candidates, generation_owner
 
-    rows = get_storage().read(lambda s: generation_candidates(s, generation_id))
+    def _r(s):
+        exists, owner = generation_owner(s, generation_id)
+        if not exists or not (admin or (session_id and owner == session_id)):
+            return []
+        return generation_candidates(s, generation_id)
+
+    rows = get_storage().read(_r)
     if not rows:
-        raise UserError(f"No stored generation #{generation_id}.")
+        raise UserError(f"No stored generation #{generation_id} from this browser session.")
     return rows
 
 

@@ -60,6 +60,7 @@ class AnomalyPromptPoolRow(Base):
     product: Mapped[str] = mapped_column(String(128), index=True)
     name: Mapped[str] = mapped_column(String(128), index=True)
     prompt_shas: Mapped[list] = mapped_column(JSON)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)  # visible to every session (explicit action)
 
 
 class AnomalyCorrectionRow(Base):

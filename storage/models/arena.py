@@ -20,6 +20,7 @@ class ArenaBattle(Base):
     session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id"), index=True)
     judge_id: Mapped[str | None] = mapped_column(String(64), index=True)  # salted_hash(session, "judge")
     ip_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    net_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # salted hash of the /24 or /48
     image_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     image_source: Mapped[str | None] = mapped_column(String(256))  # "bench:<file>" | "upload" | "import:<name>"
     category: Mapped[str | None] = mapped_column(String(32), index=True)

@@ -61,3 +61,4 @@ class SvgVote(Base):
     candidate_a: Mapped[int] = mapped_column(ForeignKey("svg_candidates.id"))
     candidate_b: Mapped[int] = mapped_column(ForeignKey("svg_candidates.id"))
     winner: Mapped[str] = mapped_column(String(16))  # model_a | model_b | tie | tie (bothbad)
+    pair_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # "lo-hi" candidate ids: one vote per pair

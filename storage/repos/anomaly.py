@@ -5,7 +5,7 @@ passed already stored (sha256 from `storage.repos.images.store_image`).
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from storage.models import (AnomalyCorrectionRow, AnomalyInspectionRow, AnomalyPromptPoolRow,
@@ -65,9 +65,10 @@ def count_inspections(s: Session, session_id: str | None = None) -> int:
     return s.scalar(q) or 0
 
 
-def save_pool(s: Session, *, session_id: str | None, product: str, name: str, prompt_shas: list[str]) -> int:
+def save_pool(s: Session, *, session_id: str | None, product: str, name: str, prompt_shas: list[str],
+              shared: bool = False) -> int:
     row = AnomalyPromptPoolRow(session_id=_session(s, session_id), product=product[:128], name=name[:128],
-                               prompt_shas=list(prompt_shas))
+                               prompt_shas=list(prompt_shas), shared=bool(shared))
     s.add(row)
     s.flush()
     return row.id
@@ -83,25 +84,39 @@ def _newest_per(rows, key):
             yield r
 
 
-def list_pools(s: Session, product: str | None = None) -> list[dict]:
-    """Newest version of every (product, name), newest first."""
-    q = select(AnomalyPromptPoolRow).order_by(AnomalyPromptPoolRow.id.desc())
+def _visible(session_id: str | None, everything: bool = False):
+    """Pools a session may see: its own and shared ones (`everything`: admin/maintenance reads)."""
+    if everything:
+        return true()
+    own = AnomalyPromptPoolRow.session_id == session_id if session_id else false()
+    return or_(own, AnomalyPromptPoolRow.shared.is_(True))
+
+
+def list_pools(s: Session, product: str | None = None, *, session_id: str | None = None,
+               everything: bool = False) -> list[dict]:
+    """Newest version of every visible (product, name, owner), newest first."""
+    q = select(AnomalyPromptPoolRow).where(_visible(session_id, everything)).order_by(AnomalyPromptPoolRow.id.desc())
     if product:
         q = q.where(AnomalyPromptPoolRow.product == product)
     out = []
-    for r in _newest_per(s.scalars(q), lambda r: (r.product, r.name)):
+    for r in _newest_per(s.scalars(q), lambda r: (r.product, r.name, r.session_id)):
         out.append({"id": r.id, "product": r.product, "name": r.name, "n": len(r.prompt_shas),
-                    "created": r.created.isoformat(), "prompt_shas": r.prompt_shas})
+                    "created": r.created.isoformat(), "prompt_shas": r.prompt_shas, "shared": bool(r.shared),
+                    "own": bool(session_id) and r.session_id == session_id})
     return out
 
 
-def get_pool(s: Session, product: str, name: str) -> dict | None:
-    r = s.scalars(select(AnomalyPromptPoolRow).where(AnomalyPromptPoolRow.product == product,
-                                                     AnomalyPromptPoolRow.name == name)
-                  .order_by(AnomalyPromptPoolRow.id.desc()).limit(1)).first()
+def get_pool(s: Session, product: str, name: str, *, session_id: str | None = None,
+             everything: bool = False) -> dict | None:
+    """Newest visible pool of that name: the session's own first, else a shared one."""
+    q = select(AnomalyPromptPoolRow).where(AnomalyPromptPoolRow.product == product, AnomalyPromptPoolRow.name == name,
+                                           _visible(session_id, everything))
+    rows = list(s.scalars(q.order_by(AnomalyPromptPoolRow.id.desc())))
+    own = [r for r in rows if session_id and r.session_id == session_id]
+    r = (own or rows or [None])[0]
     if r is None:
         return None
-    return {"id": r.id, "product": r.product, "name": r.name, "prompt_shas": r.prompt_shas}
+    return {"id": r.id, "product": r.product, "name": r.name, "prompt_shas": r.prompt_shas, "shared": bool(r.shared)}
 
 
 def add_correction(s: Session, *, session_id: str | None, inspection_id: int | None, product: str,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from backend.arena.vocab import WINNERS
 from backend.errors import UserError
 from storage.models import ArenaBattle, ArenaVote, SessionRow, utcnow
+from storage.repos.exclusions import excluded_ids, not_excluded
 from storage.repos.sessions import touch_session
 
 
@@ -103,8 +104,9 @@ def insert_vote(s: Session, battle_id: str, *, session_id: str | None, judge_id:
                 counted=counted, note=note)
 
 
-def voted_battles(s: Session, category: str | None = None) -> list[dict]:
-    """Battles with their vote, for ratings and admin views (light columns only)."""
+def voted_battles(s: Session, category: str | None = None, include_excluded: bool = False) -> list[dict]:
+    """Battles with their vote, for ratings and admin views (light columns only). Votes an admin excluded are
+    left out unless `include_excluded` (then each row says whether it is excluded)."""
     q = (select(ArenaBattle.id, ArenaBattle.model_a, ArenaBattle.model_b, ArenaVote.winner, ArenaVote.judge_id,
                 ArenaBattle.judge_id, ArenaBattle.anony, ArenaBattle.invalid, ArenaVote.counted, ArenaVote.created,
                 ArenaBattle.created, ArenaBattle.category, ArenaBattle.instruction, ArenaBattle.image_sha256,
@@ -112,12 +114,15 @@ def voted_battles(s: Session, category: str | None = None) -> list[dict]:
          .join(ArenaVote, ArenaVote.battle_id == ArenaBattle.id).order_by(ArenaVote.created, ArenaVote.id))
     if category:
         q = q.where(ArenaBattle.category == category)
+    if not include_excluded:
+        q = q.where(not_excluded(ArenaBattle.id))
+    gone = excluded_ids(s) if include_excluded else set()
     out = []
     for (bid, a, b, w, vj, bj, anony, invalid, counted, vcreated, bcreated, cat, instr, sha, prob, src) in s.execute(q):
         out.append({"id": bid, "model_a": a, "model_b": b, "winner": w, "judge": vj or bj, "anony": bool(anony),
                     "invalid": bool(invalid), "counted": bool(counted), "tstamp": _epoch(vcreated or bcreated),
                     "category": cat, "instruction": instr, "image_sha256": sha, "sampling_prob": prob,
-                    "source": src})
+                    "source": src, "excluded": bid in gone})
     return out
 
 
@@ -146,9 +151,10 @@ def count_filters(category: str | None = None) -> list:
     """The one definition of a counted vote, as SQL: voted, anonymous, valid, counted (min dwell), category.
 
     Mirrors `backend.arena.ratings.countable` (NULL anony = anonymous, NULL invalid = valid, NULL counted = counted).
-    Admin exclusions (trustid) belong here too, so every aggregate honours them."""
+    Votes an admin excluded (storage.repos.exclusions) are left out here, so every aggregate honours them."""
     conds = [ArenaVote.winner.is_not(None), func.coalesce(ArenaBattle.anony, True).is_(True),
-             func.coalesce(ArenaBattle.invalid, False).is_(False), func.coalesce(ArenaVote.counted, True).is_(True)]
+             func.coalesce(ArenaBattle.invalid, False).is_(False), func.coalesce(ArenaVote.counted, True).is_(True),
+             not_excluded(ArenaBattle.id)]
     if category:
         conds.append(ArenaBattle.category == category)
     return conds

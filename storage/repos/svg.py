@@ -5,8 +5,10 @@ import hashlib
 
 import pandas as pd
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.errors import UserError
 from storage.models import SvgCandidate, SvgGeneration, SvgVote
 
 
@@ -43,7 +45,13 @@ def get_candidate(s: Session, candidate_id: int) -> dict | None:
     if c is None:
         return None
     g = s.get(SvgGeneration, c.generation_id)
-    return {**_cand(c), "prompt": g.prompt, "style": g.style}
+    return {**_cand(c), "prompt": g.prompt, "style": g.style, "session_id": g.session_id}
+
+
+def generation_owner(s: Session, generation_id: int) -> tuple[bool, str | None]:
+    """(exists, session id that made it)."""
+    g = s.get(SvgGeneration, int(generation_id))
+    return (g is not None, g.session_id if g is not None else None)
 
 
 def generation_candidates(s: Session, generation_id: int) -> list[dict]:
@@ -64,12 +72,25 @@ def recent_generations(s: Session, session_id: str | None = None, limit: int = 2
     return out
 
 
+class DuplicateVote(UserError):
+    """This pair already has its one vote."""
+
+
 def add_vote(s: Session, *, prompt: str, style: str, model_a: str, model_b: str, candidate_a: int, candidate_b: int,
              winner: str, session_id: str | None = None) -> int:
+    """Append the pair's one vote (the database enforces it with a unique pair key)."""
+    lo, hi = sorted((int(candidate_a), int(candidate_b)))
+    key = f"{lo}-{hi}"
+    if s.scalar(select(SvgVote.id).where(SvgVote.pair_key == key)) is not None:
+        raise DuplicateVote("This pair already has a vote; each comparison takes exactly one.")
     row = SvgVote(prompt=prompt, style=style[:128], model_a=model_a, model_b=model_b, candidate_a=int(candidate_a),
-                  candidate_b=int(candidate_b), winner=winner, session_id=session_id)
-    s.add(row)
-    s.flush()
+                  candidate_b=int(candidate_b), winner=winner, session_id=session_id, pair_key=key)
+    try:
+        with s.begin_nested():
+            s.add(row)
+            s.flush()
+    except IntegrityError as exc:  # a concurrent vote won the race
+        raise DuplicateVote("This pair already has a vote; each comparison takes exactly one.") from exc
     return row.id
 
 

@@ -193,7 +193,7 @@ def test_pool_save_load_and_correction_export(new_client, images, tmp_path):
               "composite": None}
     msg = _call(c, "/anomaly_save_correction", 0, editor, "brick wall", "red block")
     assert "1200 anomalous pixels" in msg and "brick_wall" not in msg
-    zpath = _call(c, "/anomaly_export_corrections", "brick wall", True)
+    zpath = _call(c, "/anomaly_export_corrections", "brick wall", True, "")
     zf = zipfile.ZipFile(zpath)
     names = zf.namelist()
     assert "brick_wall/test/red_block/000.png" in names and "brick_wall/train/good/000.png" in names

@@ -219,6 +219,7 @@ class Handler:
     line: int
     lines: int
     backend_calls: list[str]
+    params: int = 0
 
 
 def _resolve_callable(mods, mod: Module, node: ast.AST):
@@ -300,7 +301,9 @@ def handlers(mods: dict[str, Module]) -> list[Handler]:
             key = (tmod.name, tfn.name)
             if key not in found:
                 n = (tfn.end_lineno or tfn.lineno) - tfn.lineno + 1
-                found[key] = Handler(tmod.name, tfn.name, tfn.lineno, n, sorted(backend_calls(mods, tmod, tfn)))
+                a = tfn.args
+                params = len(a.posonlyargs) + len(a.args) + len(a.kwonlyargs) + bool(a.vararg) + bool(a.kwarg)
+                found[key] = Handler(tmod.name, tfn.name, tfn.lineno, n, sorted(backend_calls(mods, tmod, tfn)), params)
     return sorted(found.values(), key=lambda h: (h.module, h.line))
 
 
@@ -340,6 +343,7 @@ def summary() -> dict:
     hs = handlers(mods)
     biggest = max(hs, key=lambda h: h.lines)
     most = max(hs, key=lambda h: len(h.backend_calls))
+    widest = max(hs, key=lambda h: h.params)
     return {
         "modules": len(mods),
         "imports": import_count(mods),
@@ -351,6 +355,7 @@ def summary() -> dict:
         "handlers with >1 backend call": sum(len(h.backend_calls) > 1 for h in hs),
         "largest handler": f"{biggest.module}.{biggest.name} ({biggest.lines} lines)",
         "most backend calls": f"{most.module}.{most.name} ({len(most.backend_calls)})",
+        "most parameters": f"{widest.module}.{widest.name} ({widest.params})",
     }
 
 

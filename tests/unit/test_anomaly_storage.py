@@ -22,7 +22,7 @@ def test_inspection_pool_and_correction_roundtrip(db_url, storage_for):
                                             "regions": [{"box": [1, 2, 3, 4], "area_px": 9}]}], ms_total=12.5)
         repo.save_pool(s, session_id="sess-a", product="cap", name="line 3", prompt_shas=[psha])
         repo.save_pool(s, session_id="sess-b", product="cap", name="line 3", prompt_shas=[psha, qsha])
-        repo.save_pool(s, session_id=None, product="bolt", name="default", prompt_shas=[psha])
+        repo.save_pool(s, session_id=None, product="bolt", name="default", prompt_shas=[psha], shared=True)
         repo.add_correction(s, session_id="sess-a", inspection_id=iid, product="cap", defect_type="scratch",
                             filename="q.png", query_sha=qsha, mask_sha=psha, mask_pixels=5)
         repo.add_correction(s, session_id="sess-a", inspection_id=iid, product="cap", defect_type="dent",
@@ -36,10 +36,14 @@ def test_inspection_pool_and_correction_roundtrip(db_url, storage_for):
     assert got["engine"] == "knn" and got["prompt_shas"] == [psha] and got["session_id"] == "sess-a"
     assert got["results"][0]["score"] == 0.31 and got["results"][0]["regions"][0]["box"] == [1, 2, 3, 4]
     assert st.read(lambda s: repo.count_inspections(s, "sess-a")) == 1
-    pools = st.read(lambda s: repo.list_pools(s))
+    pools = st.read(lambda s: repo.list_pools(s, session_id="sess-b"))  # own + shared, never another's
     assert [(x["product"], x["name"], x["n"]) for x in pools] == [("bolt", "default", 1), ("cap", "line 3", 2)]
-    assert st.read(lambda s: repo.get_pool(s, "cap", "line 3"))["prompt_shas"] == [psha, qsha]
-    assert st.read(lambda s: repo.get_pool(s, "cap", "nope")) is None
+    assert st.read(lambda s: repo.get_pool(s, "cap", "line 3", session_id="sess-b"))["prompt_shas"] == [psha, qsha]
+    assert st.read(lambda s: repo.get_pool(s, "cap", "line 3", session_id="sess-a"))["prompt_shas"] == [psha]
+    assert st.read(lambda s: repo.get_pool(s, "cap", "line 3", session_id="sess-c")) is None
+    assert [x["name"] for x in st.read(lambda s: repo.list_pools(s, session_id="sess-c"))] == ["default"]
+    assert len(st.read(lambda s: repo.list_pools(s, everything=True))) == 3
+    assert st.read(lambda s: repo.get_pool(s, "cap", "nope", session_id="sess-a")) is None
     corr = st.read(lambda s: repo.list_corrections(s, product="cap"))
     assert [(c["query_sha"], c["defect_type"]) for c in corr] == [(qsha, "dent"), (psha, "good")]
     assert corr[1]["inspection_id"] is None  # a dangling id is not stored

@@ -41,8 +41,10 @@ def test_throttle_per_session_and_ip(monkeypatch):
     from apps.common import throttle
 
     security.limiter.reset()
-    a = gr.Request(session_hash="sess-a")
-    b = gr.Request(session_hash="sess-b")
+    from backend.identity import COOKIE_NAME, new_session
+
+    a, b = (gr.Request(session_hash="same-hash", headers={"cookie": f"{COOKIE_NAME}={new_session()[1]}"})
+            for _ in range(2))
     for _ in range(3):
         throttle(a, "unit-test", per_minute=3)
     with pytest.raises(RateLimited):

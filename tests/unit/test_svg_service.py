@@ -36,7 +36,9 @@ def test_repo_round_trip_on_both_databases(db_url, storage_for):
 def test_generate_is_stored(svc):
     gen = svc.generate("bell", "phosphor/bold", n=2, seed=0, session_id="s1")
     assert gen.generation_id and len(gen.candidate_ids) == 2
-    rows = svc.candidates_of(gen.generation_id)
+    rows = svc.candidates_of(gen.generation_id, "s1")
+    with pytest.raises(ValueError, match="No stored generation"):  # another session's generation
+        svc.candidates_of(gen.generation_id, "s2")
     assert rows[0]["svg"] == gen.candidates[0].svg and rows[0]["source_id"] == "phosphor/bold/bell"
     hist = svc.recent("s1")
     assert hist[0]["prompt"] == "bell" and hist[0]["style"] == "phosphor/bold" and hist[0]["candidates"] == 2
@@ -56,17 +58,20 @@ def test_votes_need_two_engines_and_feed_ratings(svc):
     from storage.db import get_storage
     from storage.repos.svg import add_generation
 
-    a = svc.generate("bell", "phosphor/bold", n=1, seed=0)
+    a = svc.generate("bell", "phosphor/bold", n=1, seed=0, session_id="s1")
     with pytest.raises(ValueError, match="two different engines"):
-        svc.vote_on(a.candidate_ids[0], a.candidate_ids[0], "model_a")
+        svc.vote_on(a.candidate_ids[0], a.candidate_ids[0], "model_a", "s1")
     # a stand-in second engine's candidate, stored like any other
     _, (cid,) = get_storage().write(lambda s: add_generation(
         s, kind="compare", prompt="bell", style="phosphor/bold", style_card=None, engine="other", seed=0, n=1,
-        elapsed_s=0.0, candidates=[{"svg": a.candidates[0].svg, "engine": "other"}]))
-    for _ in range(3):
-        svc.vote_on(a.candidate_ids[0], cid, "model_a")
+        elapsed_s=0.0, candidates=[{"svg": a.candidates[0].svg, "engine": "other"}], session_id="s1"))
+    with pytest.raises(ValueError, match="you generated"):  # not this session's comparison
+        svc.vote_on(a.candidate_ids[0], cid, "model_a", "s2")
+    svc.vote_on(a.candidate_ids[0], cid, "model_a", "s1")
+    with pytest.raises(ValueError, match="already has a vote"):  # one vote per pair, either order
+        svc.vote_on(cid, a.candidate_ids[0], "model_b", "s1")
     with pytest.raises(ValueError, match="must be one of"):
-        svc.vote_on(a.candidate_ids[0], cid, "A")
+        svc.vote_on(a.candidate_ids[0], cid, "A", "s1")
     table = svc.engine_leaderboard(bootstrap=5)
     assert set(table.iloc[:, 0]) >= {"svg-retrieval", "other"} or "svg-retrieval" in table.to_string()
 
