@@ -221,4 +221,5 @@ def build() -> None:
                       api_visibility="private", concurrency_limit=None)
         again.click(new_round, outputs=[battle_id, out_a, out_b, overlay, status, reveal, raw, *vote_btns],
                     api_visibility="private")
-        gr.api(vote, api_name="vote")
+        # a vote is one short database write: no queue slot to wait for (SQLite writers queue in Storage.write)
+        gr.api(vote, api_name="vote", concurrency_limit=None)

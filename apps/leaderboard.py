@@ -26,7 +26,8 @@ def _table(rep: dict) -> pd.DataFrame:
         row = leaderboard_row(name, r, rep["min_votes"])
         ci = "–" if row["provisional"] else row["ci"]
         rank = f"{row['rank_ub']} (provisional)" if row["provisional"] else str(row["rank_ub"])
-        status = f"provisional: {plural(row['votes'], 'vote')} of {rep['min_votes']} needed" if row["provisional"] else ""
+        status = (f"provisional: {plural(row['votes'], 'vote')} of {rep['min_votes']} needed" if row["provisional"]
+                  else "")
         rows.append([rank, name, round(row["rating"]), ci, row["votes"],
                      f"{row['win_rate']:.0%}" if row["win_rate"] is not None else "–", status])
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
@@ -62,8 +63,8 @@ def _ci_trace(rep: dict, names: list[str]) -> go.Figure:
     fig = go.Figure(go.Scatter(
         x=names, y=r, mode="markers", marker={"size": 10, "color": "#0072B2"},
         error_y={"type": "data", "symmetric": False,
-                 "array": [rep["models"][m]["ci_high"] - v for m, v in zip(names, r)],
-                 "arrayminus": [v - rep["models"][m]["ci_low"] for m, v in zip(names, r)]}))
+                 "array": [rep["models"][m]["ci_high"] - v for m, v in zip(names, r, strict=True)],
+                 "arrayminus": [v - rep["models"][m]["ci_low"] for m, v in zip(names, r, strict=True)]}))
     return fig
 
 

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -88,13 +89,12 @@ def validate(model, val, device, batch: int = 16) -> dict:
     model.train()
     maps = np.concatenate(probs)
     labels = m.reshape(len(m), -1).max(1) > 0
-    return {"val_loss": float(np.mean(losses)), "p_auroc": 100 * auroc(maps, m), "p_ap": 100 * average_precision(maps, m),
+    return {"val_loss": float(np.mean(losses)), "p_auroc": 100 * auroc(maps, m),
+            "p_ap": 100 * average_precision(maps, m),
             "i_auroc": 100 * auroc(maps.reshape(len(maps), -1).max(1), labels)}
 
 
 def _worker_init(_):
-    import cv2
-
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
 

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -335,7 +335,7 @@ def _import_rows(cols: dict, hashes: list[str], lo: int, hi: int, fmt: str):
     battles, votes = [], []
     for j, i in enumerate(range(lo, hi)):
         t = cols["tstamp"][i]
-        when = datetime.fromtimestamp(t, tz=timezone.utc).replace(tzinfo=None) if t else now
+        when = datetime.fromtimestamp(t, tz=UTC).replace(tzinfo=None) if t else now
         judge = cols["judge"][i]
         judge = str(judge)[:64] if judge else None
         pa, pb = cols["points_a"][i], cols["points_b"][i]
@@ -367,11 +367,11 @@ def import_battles(items, fmt: str, progress: Callable[[int, int], None] | None 
         battles, votes = _import_rows(cols, hashes, lo, hi, fmt)
         qids = [str(q)[:32] for q in cols["question_id"][lo:hi] if q]
 
-        def _w(s, battles=battles, votes=votes, qids=qids):
+        def _w(s, battles=battles, votes=votes, qids=qids, chunk_qids=cols["question_id"][lo:hi]):
             if qids:  # our own export coming back: question_id is our battle id
                 seen = repo.existing_ids(s, qids)
                 if seen:
-                    skip = {b["id"] for b, q in zip(battles, cols["question_id"][lo:hi]) if q and str(q)[:32] in seen}
+                    skip = {b["id"] for b, q in zip(battles, chunk_qids, strict=True) if q and str(q)[:32] in seen}
                     battles = [b for b in battles if b["id"] not in skip]
                     votes = [v for v in votes if v["battle_id"] not in skip]
             return repo.bulk_insert_battles(s, battles, votes)

@@ -147,7 +147,12 @@ def splat(P_src_px: tuple[np.ndarray, np.ndarray] | SubPoints, z: np.ndarray | N
     The nearest sub-point wins each fine cell (sort on cell + depth); coverage is the fraction of
     an output pixel's ss×ss cells that were hit, used later as alpha.
     """
-    sub = P_src_px if isinstance(P_src_px, SubPoints) else make_subpoints(*P_src_px, z, colors, cam, ss)
+    if isinstance(P_src_px, SubPoints):
+        sub = P_src_px
+    else:
+        if z is None or colors is None:
+            raise ValueError("splat needs depth and colours unless given prepared SubPoints")
+        sub = make_subpoints(*P_src_px, z, colors, cam, ss)
     ss, src, col = sub.ss, sub.src, sub.col
     u = sub.P  # only its length is used below
     P = apply(T.astype(np.float32), sub.P)

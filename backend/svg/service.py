@@ -292,5 +292,6 @@ def recent(session_id: str | None, limit: int = 20) -> list[dict]:
 
 __all__ = ["studio_style", "recent", "edit_candidate",
            "Generation", "generate", "icon_set", "edit_svg", "trace_raster", "load_exemplars", "previews",
-           "zip_candidates", "compare", "vote_on", "candidates_of", "engine_leaderboard", "parse_concepts", "parse_palette",
+           "zip_candidates", "compare", "vote_on", "candidates_of", "engine_leaderboard", "parse_concepts",
+           "parse_palette",
            "DEFAULT_ENGINE", "extract_style"]

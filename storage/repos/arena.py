@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -24,7 +24,7 @@ class VoteRejected(UserError):
 
 
 def _epoch(dt: datetime | None) -> float | None:
-    return dt.replace(tzinfo=timezone.utc).timestamp() if dt else None
+    return dt.replace(tzinfo=UTC).timestamp() if dt else None
 
 
 def insert_battle(s: Session, **fields) -> str:
@@ -303,14 +303,14 @@ def _column(rows: list[dict], c: str, now: datetime, sqlite: bool) -> list:
 
 def _sqlite_rows(rows: list[dict], cols: tuple) -> list[tuple]:
     now = utcnow()
-    return list(zip(*(_column(rows, c, now, True) for c in cols)))
+    return list(zip(*(_column(rows, c, now, True) for c in cols), strict=True))
 
 
 def _pg_copy(s: Session, table: str, cols: tuple, rows: list[dict]) -> None:
     now = utcnow()
     conn = s.connection().connection.driver_connection  # psycopg 3
     with conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
-        for row in zip(*(_column(rows, c, now, False) for c in cols)):
+        for row in zip(*(_column(rows, c, now, False) for c in cols), strict=True):
             cp.write_row(row)
 
 

@@ -81,3 +81,15 @@ def test_retrieval_prefers_the_variant_whose_detail_survives(corpus):
     paths, _ = parse_svg_paths(c.svg)
     assert {p["color"] for p in paths} == {"#d62828"}
     assert outside_share(c.svg) < 1e-3
+
+
+def test_exemplars_that_look_like_an_installed_family_start_from_its_drawings(corpus):
+    from backend.svg.engines import RetrievalEngine, nearest_family
+    from backend.svg.style import style_from_exemplars
+
+    ex = [corpus.by_id(f"phosphor/bold/{n}").svg for n in ("anchor", "bell", "camera")]
+    card = style_from_exemplars(ex, name="mine")
+    assert nearest_family(card) == "phosphor/bold"
+    c = RetrievalEngine().generate("house", card, 1, 0)[0]
+    assert c.source_id.startswith("phosphor/bold/") and "closest" in c.notes[0]
+    assert nearest_family(StyleCard(**RED3)) is None  # square caps: no installed family draws them

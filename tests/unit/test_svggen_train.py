@@ -52,7 +52,8 @@ def test_training_logs_resumes_and_loss_is_finite(tiny, tmp_path):
 
 
 def test_trainer_import_graph_is_torch_and_numpy_only():
-    code = ("import sys, backend.svg.offline.train; bad = [m for m in ('gradio', 'sqlalchemy', 'sentence_transformers', "
+    code = ("import sys, backend.svg.offline.train; bad = [m for m in ('gradio', 'sqlalchemy', "
+            "'sentence_transformers', "
             "'transformers', 'svgelements', 'backend.config', 'backend.registry') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -20,7 +20,7 @@ from backend.config import REPO_ROOT
 from backend.svg.corpus import DEFAULT_ROOT, CorpusMissing, load_corpus
 from backend.svg.offline import legibility_eval as ev
 
-DOCS = [REPO_ROOT / "README.md", REPO_ROOT / "docs" / "svg_studio.md"]
+DOCS = [REPO_ROOT / "README.md", REPO_ROOT / "docs" / "svg_studio.md", REPO_ROOT / "docs" / "svg_generator.md"]
 
 
 def main(argv=None) -> int:

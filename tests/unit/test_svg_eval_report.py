@@ -1,0 +1,55 @@
+"""The committed SVG evaluation report: paraphrase retrieval quality is pinned, the README/docs tables are the
+ones generated from the report, and the report meets the issue's bars for restyled icons."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from backend.config import REPO_ROOT
+from backend.svg.offline import legibility_eval as ev
+
+
+@pytest.fixture(scope="module")
+def report():
+    return json.loads(ev.REPORT.read_text())
+
+
+def test_paraphrase_retrieval_is_pinned_and_matches_the_report(report):
+    res = ev.paraphrase_eval()
+    assert res["summary"]["n"] >= 80
+    assert res["summary"]["top1"] >= 0.8 and res["summary"]["top5"] >= 0.95
+    assert res["summary"] == report["paraphrases"]["summary"]
+
+
+def test_paraphrases_mostly_are_not_concept_names(report):
+    """The set measures paraphrase, not name lookup: no prompt equals one of its own accepted concepts' names
+    exactly as listed first, and most prompts are no corpus concept's name at all."""
+    from backend.svg.index import norm_words
+
+    for text, ok in ev.load_paraphrases():
+        assert norm_words(text) != norm_words(ok[0]), text
+    p = report["paraphrases"]["summary"]
+    assert p["n_not_a_name"] >= 0.6 * p["n"] and p["top5_not_a_name"] >= 0.9
+
+
+def test_docs_tables_are_generated_from_the_report(report):
+    block = ev.report_tables(report)
+    for f in (REPO_ROOT / "README.md", REPO_ROOT / "docs" / "svg_studio.md",
+              REPO_ROOT / "docs" / "svg_generator.md"):
+        text = f.read_text()
+        assert f"{ev.BEGIN}\n{block}\n{ev.END}" in text, f"{f.name}: run python -m backend.svg.offline.cli tables"
+
+
+def test_report_pins_the_measured_quality(report):
+    """Pins what was measured (docstring of backend.svg.offline.legibility_eval). The issue's concept bar is met
+    (restyled ≥ unmodified − 10 points); its style bar (≥ 80 % target style) is NOT met: 52 % against the
+    classifier's own 65 % on real icons of those styles — pinned here so it can only improve."""
+    s = report["summary"]
+    plain, restyled = s["retrieved, unmodified"]["all"], s["retrieval + restyle"]["all"]
+    assert restyled["concept_top5"] >= plain["concept_top5"] - 0.10
+    assert restyled["style_acc"] >= 0.5
+    assert restyled["outside_pct"] < 0.1
+    gen, floor = s["learned generator"], s["generator, untrained"]
+    assert gen["all"]["n"] == floor["all"]["n"] > 0
+    assert gen["seen"]["concept_top5"] > floor["seen"]["concept_top5"]
