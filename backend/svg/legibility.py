@@ -92,13 +92,8 @@ def clearances(paths: list[dict], w: float, w0: float | None = None, gap: float 
     w0 = w if w0 is None else w0
     subs = _stroked(paths, skip)
     polys = [_polyline(c) for _, _, c, _ in subs]
-<<<<<<< HEAD
-    lengths = {s[:2]: float(pl[1][-1]) for s, pl in zip(subs, polys, strict=False)}
-    out: dict[str, Any] = {"pairs": 0, "subpaths": {}, "min_clearance": float("inf"), "lengths": lengths}
-=======
     lengths = {s[:2]: float(pl[1][-1]) for s, pl in zip(subs, polys, strict=True)}
-    out = {"pairs": 0, "subpaths": {}, "min_clearance": float("inf"), "lengths": lengths}
->>>>>>> main
+    out: dict[str, Any] = {"pairs": 0, "subpaths": {}, "min_clearance": float("inf"), "lengths": lengths}
     radius, visible = w + gap, w0 + min_gap(w0)
     trees = [cKDTree(p) for p, _ in polys]
     boxes = [(p.min(0), p.max(0)) for p, _ in polys]

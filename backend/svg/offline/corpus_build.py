@@ -122,13 +122,8 @@ def corpus_markdown(corpus: Corpus) -> str:
     lines += ["", "## Licences and attribution", "", "| set | licence | attribution | homepage |", "|---|---|---|---|"]
     for k, v in sorted(corpus.sets.items()):
         lines.append(f"| {k} | {v['licence']} | {v['attribution']} | {v['homepage']} |")
-<<<<<<< HEAD
-    lines += ["", "Search indexes next to the corpus: `text_index.npz` "
-              "(all-MiniLM-L6-v2 embeddings of concept names and "
-=======
     lines += ["", "Search indexes next to the corpus: `text_index.npz` (all-MiniLM-L6-v2 embeddings of concept names "
               "and "
->>>>>>> main
               "'concept: tags, categories', int8) and `raster_index.npz` (32 px ink masks, bit-packed) — rebuild with "
               "`python -m backend.svg.offline.cli corpus-index`.", "",
               "Normalisation fidelity (600 random icons, original vs normalised SVG rendered at 64 px): mean IoU "
