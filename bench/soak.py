@@ -32,7 +32,7 @@ if str(REPO) not in sys.path:
 
 from bench.load import AppProcess, sample_image  # noqa: E402
 
-SOAK_ENV = {f"JOB_{k}": "2,100000000" for k in ("BATTLE", "EDIT3D", "ANOMALY", "ANOMALY_SLOW", "SVG", "SVG_LEARN",
+SOAK_ENV = {f"JOB_{k}": "2,100000000" for k in ("EDIT3D", "ANOMALY", "ANOMALY_SLOW", "SVG", "SVG_LEARN",
                                                     "BENCH")}
 SOAK_ENV.update({"TEMP_MAX_AGE_S": "20", "GRADIO_DELETE_CACHE": "20,40", "RATE_LIMIT_PER_MIN": "100000000"})
 SCENE = [55, 0.15, 0.35, "", "auto", "auto", "auto"]
