@@ -24,6 +24,7 @@ from backend.anomaly import inspector as insp
 from backend.anomaly.zipsafe import read_images
 from backend.errors import NotAllowed, UserError
 from backend.imageio import ImageInputError
+from backend.masks import mask_from_layers
 from backend.security import is_admin
 from backend.sessions import audit
 from backend.tempfiles import scratch_dir
@@ -393,19 +394,7 @@ def editor_mask(editor, shape) -> np.ndarray:
     """Union of painted layers (alpha > 0) at the query's display size."""
     if not isinstance(editor, dict):
         raise UserError("Open the mask in the editor first (“Edit this mask”).")
-    mask = np.zeros(shape, bool)
-    for layer in editor.get("layers") or []:
-        arr = np.asarray(layer)
-        if arr.ndim == 3 and arr.shape[2] == 4:
-            m = arr[..., 3] > 0
-        elif arr.ndim == 3:
-            m = arr.max(axis=2) > 0
-        else:
-            m = arr > 0
-        if m.shape != shape:
-            m = np.asarray(Image.fromarray(m.astype(np.uint8) * 255).resize((shape[1], shape[0]), Image.NEAREST)) > 0
-        mask |= m
-    return mask
+    return mask_from_layers(editor.get("layers"), (shape[1], shape[0]), on_mismatch="resize")
 
 
 @user_errors

@@ -1,7 +1,7 @@
 """Photo 3D Edit tab: click an object, turn and move it in 3D, export an honest edited photo.
 
 Layout only; the handlers live in apps/edit3d_handlers.py and call backend.edit3d.service.
-Sliders act on release (a 512 px preview render); the full-resolution export is a button.
+Sliders and their number boxes render on input (newest value wins; a 512 px preview render); the full-resolution export is a button.
 """
 from __future__ import annotations
 
@@ -121,26 +121,37 @@ def build() -> None:
         common = [photo, sel_state, mask, box, dilate, *motion, *scene_in, *comp]
         outs = [pick, result, depth_img, gmask, status, history]
 
-        photo.change(h.on_upload, [photo], [pick, sel_state, status], api_visibility="private")
-        clear.click(h.clear_selection, [photo], [pick, sel_state, status], api_visibility="private")
+        exports_out = [files, download, model3d, turntable, export_note, refined]
+        reset_out = [pick, sel_state, status, *motion, box, result, depth_img, gmask, history, *exports_out]
+        # a new photo (or none) resets pose, selection, every output and every export
+        photo.change(h.on_upload, [photo], reset_out, api_visibility="private")
+        clear.click(h.clear_selection, [photo], [pick, sel_state, status, result, depth_img, gmask, *exports_out],
+                    api_visibility="private")
+        stale = dict(fn=h.clear_exports, inputs=None, outputs=exports_out, api_visibility="private", queue=False)
         pick.select(h.on_click, [photo, sel_state, mode, mask, box, dilate, *motion, *scene_in, *comp],
                     [sel_state, *outs], api_visibility="private", **job("edit3d", h.on_click))
+        pick.select(**stale)
         render.click(h.edit3d_render, common, outs, api_name="edit3d_render", **job("edit3d", h.edit3d_render))
+        # sliders: drag release, and typing into their number boxes (.input, newest value wins)
         for s in (yaw, pitch, roll, tx, ty, tz, scale, fov, thickness, horizon, harmonize, shadow, feather, dilate):
-            s.release(h.edit3d_render, common, outs, api_visibility="private", trigger_mode="always_last",
-                      show_progress="minimal", **job("edit3d", h.edit3d_render))
-        for c in (mirror, occlusion):
+            s.input(h.edit3d_render, common, outs, api_visibility="private", trigger_mode="always_last",
+                    show_progress="minimal", **job("edit3d", h.edit3d_render))
+            s.input(**stale)
+        for c in (mirror, occlusion, seg, depth, fill):
             c.input(h.edit3d_render, common, outs, api_visibility="private", trigger_mode="always_last", **job("edit3d", h.edit3d_render))
-        for c in (seg, depth, fill):
-            c.input(h.edit3d_render, common, outs, api_visibility="private", trigger_mode="always_last", **job("edit3d", h.edit3d_render))
-        sel_state.submit(h.edit3d_render, common, outs, api_visibility="private", **job("edit3d", h.edit3d_render))
-        box.submit(h.edit3d_render, common, outs, api_visibility="private", **job("edit3d", h.edit3d_render))
-        hints.submit(h.edit3d_render, common, outs, api_visibility="private", **job("edit3d", h.edit3d_render))
-        apply_preset.click(h.edit3d_preset, [preset, *motion], motion, api_name="edit3d_preset").then(
+            c.input(**stale)
+        for t in (sel_state, box, hints):
+            t.submit(h.edit3d_render, common, outs, api_visibility="private", **job("edit3d", h.edit3d_render))
+            t.submit(**stale)
+        mask.change(**stale)
+        apply_preset.click(h.edit3d_preset, [preset], motion, api_name="edit3d_preset").then(
             h.edit3d_render, common, outs, api_visibility="private", **job("edit3d", h.edit3d_render))
+        apply_preset.click(**stale)
         hist_in = [photo, sel_state, mask, box, dilate, *comp, *scene_in]
         undo.click(h.undo_click, hist_in, [*motion, sel_state, *outs], api_name="edit3d_undo", **job("edit3d", h.undo_click))
         redo.click(h.redo_click, hist_in, [*motion, sel_state, *outs], api_name="edit3d_redo", **job("edit3d", h.redo_click))
+        undo.click(**stale)
+        redo.click(**stale)
         export.click(h.edit3d_export, common, [files, download, model3d, turntable, export_note],
                      api_name="edit3d_export", **job("edit3d", h.edit3d_export))
         refine.click(h.edit3d_refine, [*common, steps, seed, strength], [refined, status], api_name="edit3d_refine",

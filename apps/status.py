@@ -82,7 +82,7 @@ def build() -> None:
                     "you place under `MODELS_DIR`; *remote endpoint* = an OpenAI-compatible server.")
         summary = gr.Markdown(elem_id="status-summary")
         models = gr.Dataframe(label="Model adapters", interactive=False, elem_id="status-models", wrap=False,
-                              max_height=640)
+                              max_height=4000)  # every row visible, no inner scroll
         versions = gr.Dataframe(label="Versions", interactive=False, elem_id="status-versions")
         with gr.Row():
             token = gr.Textbox(label="Admin token (shows server paths)", type="password", value="",

@@ -19,9 +19,9 @@ KNOWN_MULTI_CALL_HANDLERS: set[str] = {
     "apps.anomaly_handlers.evaluate", "apps.anomaly_handlers.save_pool", "apps.anomaly_handlers.load_pool",
     "apps.anomaly_handlers.refresh_pools", "apps.anomaly_handlers.save_correction",
     "apps.anomaly_handlers.export_corrections", "apps.arena.new_battle", "apps.bench_handlers.evaluate",
-    "apps.bench_handlers.save_annotation", "apps.bench_handlers.review_list", "apps.edit3d_handlers.edit3d_render",
-    "apps.edit3d_handlers.edit3d_export", "apps.edit3d_handlers.edit3d_refine", "apps.edit3d_handlers.on_click",
-    "apps.edit3d_handlers.undo_click", "apps.edit3d_handlers.redo_click", "apps.leaderboard.refresh", "apps.leaderboard.<lambda:refresh>",
+    "apps.bench_handlers.save_annotation", "apps.bench_handlers.review_list",
+   
+    "apps.leaderboard.refresh", "apps.leaderboard.<lambda:refresh>",
     "apps.leaderboard.arena_import", "apps.svg_studio_handlers.style_card", "apps.svg_studio_handlers.generate",
     "apps.svg_studio_handlers.edit", "apps.svg_studio_handlers.icon_set", "apps.svg_studio_handlers.compare",
     "apps.svg_studio_library.library_styles", "apps.svg_studio_library.learn_style",
