@@ -5,6 +5,7 @@ functions. Ratings are recomputed from the raw tables, cached for a short TTL, n
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import threading
@@ -12,7 +13,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,9 +26,9 @@ from backend.arena.vocab import CHOICES
 from backend.config import get_settings, setting
 from backend.errors import NotAllowed, UserError
 from backend.pointing import service as pointing
-from backend.security import token_matches
 from backend.pointing.types import is_system_failure
 from backend.registry import get_registry
+from backend.security import token_matches
 from storage.db import get_storage
 from storage.identity import salted_hash
 from storage.models import utcnow
@@ -318,6 +321,34 @@ def iter_clean_battle(voted_only: bool = True) -> Iterator[dict]:
     with get_storage().session() as s:
         for b in repo.iter_battle_rows(s, voted_only):
             yield _clean_record(b)
+
+
+@dataclass
+class LeaderboardView:
+    """What the Leaderboard tab shows for one method and category: the report, its CSV, and (optionally) every
+    battle as FastChat clean_battle records for download."""
+
+    report: dict
+    csv: str
+    clean_battle: list[dict] | None = None
+
+
+def leaderboard_view(method: str = "bt", category: str | None = None, with_export: bool = True) -> LeaderboardView:
+    rep = leaderboard_report(method or "bt", category or "overall")
+    return LeaderboardView(report=rep, csv=formats.leaderboard_csv(rep),
+                           clean_battle=export_clean_battle() if with_export else None)
+
+
+def import_battles_file(token: str | None, path: str | None, fmt: str) -> dict:
+    """Admin-only import of a clean_battle / PointArena JSON file (see `import_battles`)."""
+    check_admin(token)
+    if not path:
+        raise UserError("Choose a battles JSON file to import.")
+    try:
+        items = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"The file is not valid JSON ({exc}).") from exc
+    return import_battles(items, fmt)
 
 
 def export_clean_battle(voted_only: bool = True) -> list[dict]:

@@ -30,7 +30,7 @@ class Camera:
     height: int
 
     @classmethod
-    def from_fov(cls, width: int, height: int, fov_deg: float) -> "Camera":
+    def from_fov(cls, width: int, height: int, fov_deg: float) -> Camera:
         if not 5.0 <= fov_deg <= 170.0:
             raise UserError(f"The field of view must be between 5° and 170°, got {fov_deg:g}°.")
         f = (width / 2.0) / math.tan(math.radians(fov_deg) / 2.0)

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 import skimage
 from gradio_client.exceptions import AppError
+from PIL import Image
 
 pytestmark = pytest.mark.api
 COFFEE = str(Path(skimage.__file__).parent / "data" / "coffee.png")

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import skimage
 from PIL import Image
 
-import skimage
 from backend.edit3d import exports
 from backend.edit3d.depth import ProxyDepth, align_to_hints, fit_scale_shift, ground_plane
 from backend.edit3d.fill import ClassicalFiller
 from backend.edit3d.geometry import Camera
 from backend.edit3d.history import replay
-from backend.edit3d.params import DepthHint, EditParams, Selection, SceneSettings
+from backend.edit3d.params import DepthHint, EditParams, SceneSettings, Selection
 from backend.edit3d.select import GrabCutSegmenter, check_mask, refine_mask
 
 COFFEE = Path(skimage.__file__).parent / "data" / "coffee.png"

@@ -243,7 +243,7 @@ def reasoning_numbers(rng) -> Scene:
     img = background(rng, SIZE)
     d = ImageDraw.Draw(img)
     boxes = []
-    for (cx, cy), v in zip(centres, values):
+    for (cx, cy), v in zip(centres, values, strict=False):
         box = ("rect", cx - 32, cy - 26, cx + 32, cy + 26)
         draw_shape(d, box, (250, 250, 245), outline=INK)
         centred_text(d, cx, cy, str(v), 28, INK)
@@ -267,7 +267,7 @@ def reasoning_words(rng) -> Scene:
     img = background(rng, SIZE)
     d = ImageDraw.Draw(img)
     target = None
-    for i, ((cx, cy), w) in enumerate(zip(centres, words)):
+    for i, ((cx, cy), w) in enumerate(zip(centres, words, strict=False)):
         box = ("rect", cx - 52, cy - 20, cx + 52, cy + 20)
         draw_shape(d, box, (250, 250, 245), outline=INK)
         centred_text(d, cx, cy, w, 22, INK)
@@ -283,7 +283,7 @@ def reasoning_corners(rng) -> Scene:
     d = ImageDraw.Draw(img)
     colour = COLOURS[_choice(rng, list(COLOURS))]
     shapes = {}
-    for (cx, cy), k in zip(centres, kinds):
+    for (cx, cy), k in zip(centres, kinds, strict=False):
         shp = ("poly", regular_polygon(cx, cy, 34, CORNERS[str(k)]))
         draw_shape(d, shp, colour, outline=INK)
         shapes[str(k)] = shp
