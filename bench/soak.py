@@ -60,10 +60,10 @@ def tree_usage(root: Path) -> tuple[int, int]:
     return n, size
 
 
-def app_temp_root(data_dir: Path) -> Path:
-    """Same formula as backend.tempfiles.temp_root() for the child's DATA_DIR."""
+def app_temp_root(data_dir: Path, tmpdir: Path) -> Path:
+    """Same formula as backend.tempfiles.temp_root() for the child's DATA_DIR and TMPDIR."""
     tag = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:10]
-    return Path(tempfile.gettempdir()) / f"pbsuite-{tag}"
+    return tmpdir / f"pbsuite-{tag}"
 
 
 def _fixtures(tmp: Path) -> dict:
@@ -132,9 +132,10 @@ def run(requests: int = 300, max_s: float = 600.0, sample_every: int = 20) -> di
     data = tmp / "data"
     data.mkdir()
     gradio_tmp = tmp / "gradio"
-    dl_before = len(glob.glob(os.path.join(tempfile.gettempdir(), "dl-*")))
-    app = AppProcess(data, extra_env={**SOAK_ENV, "GRADIO_TEMP_DIR": str(gradio_tmp)}).start()
-    troot = app_temp_root(data)
+    child_tmp = tmp / "systmp"  # the child's own TMPDIR: everything it writes to "/tmp" is counted here
+    child_tmp.mkdir()
+    app = AppProcess(data, extra_env={**SOAK_ENV, "GRADIO_TEMP_DIR": str(gradio_tmp), "TMPDIR": str(child_tmp)}).start()
+    troot = app_temp_root(data, child_tmp)
     try:
         f = _fixtures(tmp)
         c = Client(app.url, verbose=False)
@@ -154,12 +155,13 @@ def run(requests: int = 300, max_s: float = 600.0, sample_every: int = 20) -> di
             n += 1
             if n % sample_every == 0:
                 samples.append({"n": n, "t_s": round(time.time() - t0, 1), "rss_mb": round(rss_mb(app.proc.pid), 1),
-                                "temp_files": tree_usage(troot)[0], "gradio_cache_files": tree_usage(gradio_tmp)[0],
+                                "temp_files": tree_usage(troot)[0], "tmpdir_files": tree_usage(child_tmp)[0],
+                                "gradio_cache_files": tree_usage(gradio_tmp)[0],
                                 "gradio_cache_mb": round(tree_usage(gradio_tmp)[1] / 2**20, 1)})
         elapsed = time.time() - t0
     finally:
         app.stop()
-    dl_after = len(glob.glob(os.path.join(tempfile.gettempdir(), "dl-*")))
+    dl_dirs = len(glob.glob(os.path.join(child_tmp, "dl-*")))
     warm = samples[min(1, len(samples) - 1)] if samples else {}
     last = samples[-1] if samples else {}
     peak_temp = max((s["temp_files"] for s in samples), default=0)
@@ -170,7 +172,9 @@ def run(requests: int = 300, max_s: float = 600.0, sample_every: int = 20) -> di
         "rss_growth_after_warmup_mb": round((last.get("rss_mb") or 0) - (warm.get("rss_mb") or 0), 1),
         "temp_files_peak": peak_temp, "temp_files_end": last.get("temp_files"),
         "gradio_cache_files_end": last.get("gradio_cache_files"),
-        "new_tmp_dl_dirs": dl_after - dl_before,
+        "tmpdir_files_end": last.get("tmpdir_files"),
+        "gradio_cache_mb_end": last.get("gradio_cache_mb"),
+        "new_tmp_dl_dirs": dl_dirs,
     }
 
 
