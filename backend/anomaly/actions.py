@@ -24,7 +24,7 @@ from backend.anomaly import collection, exports, zip_evaluation
 from backend.anomaly import inspector as insp
 from backend.anomaly.zipsafe import read_images
 from backend.errors import NotAllowed, UserError
-from backend.imageio import ImageInputError, open_image
+from backend.imageio import ImageInputError, open_image, probe_image
 from backend.masks import mask_from_layers
 from backend.security import is_admin
 from backend.sessions import audit
@@ -86,13 +86,22 @@ def load_files(paths: list[str], what: str, limit: int = insp.MAX_BATCH) -> tupl
     """Images from uploaded files and zips; unreadable files are skipped and listed, not fatal."""
     images: list[tuple[str, Image.Image]] = []
     skipped: list = []
+    px_left = insp.MAX_BATCH_PIXELS  # counted from headers of every file and every image inside zips, pre-decode
     for p in paths:
-        if sum(im.width * im.height for _, im in images) > insp.MAX_BATCH_PIXELS:
-            raise UserError(f"These {what}s hold more than {insp.MAX_BATCH_PIXELS / 1e6:.0f} megapixels together; "
-                             "please split the batch.")
+        if not Path(p).name.lower().endswith(".zip"):
+            try:
+                _fmt, w, h = probe_image(p)
+                px_left -= w * h
+            except ImageInputError:
+                pass  # reported (with the same sentence) by the decoding pass below
+    if px_left < 0:
+        raise UserError(f"These {what}s hold more than {insp.MAX_BATCH_PIXELS / 1e6:.0f} megapixels together; "
+                        "please split the batch.")
+    for p in paths:
         name = Path(p).name
         if name.lower().endswith(".zip"):
-            z = read_images(p, max_images=max(0, limit - len(images)))
+            z = read_images(p, max_images=max(0, limit - len(images)), max_total_pixels=max(0, px_left))
+            px_left -= sum(im.width * im.height for _, im in z.images)
             images += [(f"{name}:{n}", im) for n, im in z.images]
             skipped += [(f"{name}:{n}", why) for n, why in z.skipped]
             continue

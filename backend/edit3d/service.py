@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
+
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw
 
 from backend.errors import UserError
 from backend.registry import ModelUnavailable, get_registry
+from backend.tempfiles import scratch_dir
 from storage.db import get_storage
 from storage.repos import edit3d as repo
 from storage.repos.images import image_sha256, store_image
@@ -315,7 +316,7 @@ def export_full(img: Image.Image, selection: Selection, settings: SceneSettings,
     full, _ = get_scene(img, selection, settings, backends, max_side=None, mask=prev.mask)
     carry_selection_label(prev, full)
     result = pipe.render(full, params)
-    out_dir = out_dir or tempfile.mkdtemp(prefix="edit3d-")
+    out_dir = out_dir or str(scratch_dir("edit3d-"))
     paths = exports.write_all(full, result, out_dir, full_size=img.size)
     if turntable:
         gif = exports.turntable_gif(pipe, prev, params)
