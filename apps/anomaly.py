@@ -10,9 +10,9 @@ from __future__ import annotations
 import gradio as gr
 
 from apps import anomaly_handlers as h
+from apps.common import editor_input, job
 from backend.anomaly.inspector import engine_defaults
 
-CPU = dict(concurrency_id="cpu", concurrency_limit=2)
 INTRO = """### Anomaly Inspector — one normal image is enough
 Upload one or more **normal** (defect-free) images of a product as prompts and any number of **query** images
 (or a zip). Each query gets an anomaly map in **absolute units** (a good part stays cold — unlike per-image
@@ -23,16 +23,15 @@ regions. Move the sliders to re-threshold instantly; the model is not re-run."""
 def _engine_choices() -> tuple[list[tuple[str, str]], str, str]:
     """(choices, default, note) from the engines service; unavailable engines are listed with the reason."""
     try:
-        from backend.anomaly.service import engines
+        from backend.anomaly.engines import default_role, describe
 
-        infos = engines()
+        infos = describe()
     except Exception as exc:  # the tab still opens; inspecting then says what is wrong
         return [("Patch kNN (training-free)", "knn")], "knn", f"Engine list unavailable: {exc}"
     ch = [(e["label"] + ("" if e["available"] else " — unavailable"), e["name"]) for e in infos]
     avail = [e["name"] for e in infos if e["available"]]
-    # MetaUAS (our Lite0 checkpoint, or the official weights when present) is the default: on the held-out
-    # benchmark it beats the training-free kNN engine by 17 P-AP points (docs/anomaly.md); kNN is the fallback.
-    default = next((n for n in ("metauas", "knn") if n in avail), avail[0] if avail else infos[0]["name"])
+    # the default follows the evidence: the winner of the committed held-out real-photo report (docs/anomaly.md)
+    default = default_role(avail) if avail else infos[0]["name"]
     notes = [f"*{e['name']}*: {e['why']}" for e in infos if not e["available"]]
     return ch, default, ("Unavailable here: " + "; ".join(notes)) if notes else ""
 
@@ -43,6 +42,7 @@ def build() -> None:
     with gr.Tab("Anomaly Inspector", id="anomaly", elem_id="tab-anomaly") as tab:
         gr.Markdown(INTRO)
         run_state = gr.State(None)
+        auto_state = gr.State(False)  # mirrors the "auto" checkbox; a State stays out of the public API
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
                 prompts = gr.File(label="Normal prompt image(s)", file_count="multiple",
@@ -77,11 +77,14 @@ def build() -> None:
                     pixel_thr = gr.Slider(0, 1, value=d["pixel"], step=0.005, label="Pixel threshold (mask)",
                                           elem_id="anomaly-pixel-thr")
                 with gr.Row():
+                    auto_thr = gr.Checkbox(True, label="Thresholds from the prompts (auto)", elem_id="anomaly-auto-thr",
+                                           info="after each run, set both thresholds just above what nuisance-"
+                                                "augmented copies of the prompts score")
                     vmax = gr.Slider(0.05, 1, value=d["vmax"], step=0.05, label="Colour scale top (absolute units)")
                     normalise = gr.Checkbox(False, label="Normalise colours per image (hides absolute level)")
                 summary = gr.Markdown(elem_id="anomaly-summary")
                 table = gr.Dataframe(headers=h.TABLE_COLUMNS, interactive=False, label="Results (click a row)",
-                                     elem_id="anomaly-table", wrap=True,
+                                     elem_id="anomaly-table", wrap=False, max_height=420,
                                      column_widths=["5%", "22%", "9%", "8%", "8%", "10%", "16%", "10%", "12%"])
                 gallery = gr.Gallery(label="Overlays (highest score first)", columns=4, height=300, format="png",
                                      elem_id="anomaly-gallery", allow_preview=False)
@@ -118,7 +121,7 @@ def build() -> None:
             gr.Markdown("Paint the true defect in red (erase false alarms), then save. Saved corrections export as "
                         "an MVTec-layout zip, which the evaluation mode below reads back.")
             edit_btn = gr.Button("Edit the mask of the query shown above", size="sm", elem_id="anomaly-edit")
-            editor = gr.ImageEditor(label="Mask editor", type="numpy", format="png", transforms=(),
+            editor = editor_input(label="Mask editor", type="numpy", format="png", transforms=(),
                                     brush=gr.Brush(colors=["#ff0000"], default_color="#ff0000", color_mode="fixed"),
                                     elem_id="anomaly-editor")
             with gr.Row():
@@ -150,10 +153,12 @@ def build() -> None:
         view_opts = [image_thr, pixel_thr, normalise, vmax]
         detail_out = [sbs, overlay, heatmap, mask, regions, info]
         views = [table, gallery, summary, *detail_out]
-        run_btn.click(h.inspect_batch, [prompts, queries, *settings],
-                      [run_state, table, gallery, summary, pick, *detail_out], api_name="inspect_batch", **CPU)
+        run_btn.click(h.clear_downloads, None, files, api_visibility="private", queue=False)
+        run_btn.click(h.inspect_batch, [prompts, queries, *settings, auto_state],
+                      [run_state, table, gallery, summary, pick, *detail_out, image_thr, pixel_thr],
+                      api_name="inspect_batch", **job("anomaly", h.inspect_batch))
         one_btn.click(h.inspect_one, [prompts, queries, *settings], [overlay, heatmap, mask, info],
-                      api_name="inspect_one", **CPU)
+                      api_name="inspect_one", **job("anomaly", h.inspect_one))
         for i, sl in enumerate((image_thr, pixel_thr, vmax)):  # one public endpoint, two private twins
             sl.release(h.rethreshold, [run_state, pick, *view_opts], views,
                        api_name="anomaly_rethreshold" if i == 0 else None,
@@ -168,10 +173,10 @@ def build() -> None:
         export_btn.click(h.export_batch, [run_state, *view_opts], files, api_name="anomaly_export_batch")
         export_one_btn.click(h.export_one, [run_state, pick, *view_opts], files, api_name="anomaly_export_one")
         cal_btn.click(h.calibrate, [prompts, cal_good, cal_bad, cal_masks, engine, resolution, top_k, image_thr,
-                                    pixel_thr], [image_thr, pixel_thr, cal_msg], api_name="anomaly_calibrate", **CPU
+                                    pixel_thr], [image_thr, pixel_thr, cal_msg], api_name="anomaly_calibrate", **job("anomaly_slow", h.calibrate)
                       ).then(h.rethreshold, [run_state, pick, *view_opts], views, api_visibility="private")
         eval_btn.click(h.evaluate, [eval_zip, engine, resolution, seeds, top_k], [eval_table, eval_msg],
-                       api_name="anomaly_evaluate", **CPU)
+                       api_name="anomaly_evaluate", **job("anomaly_slow", h.evaluate))
         save_pool_btn.click(h.save_pool, [prompts, product, pool_name, share_pool], [pool_dd, pool_msg],
                             api_name="anomaly_save_pool")
         load_pool_btn.click(h.load_pool, [pool_dd], [prompts, pool_msg], api_name="anomaly_load_pool")
@@ -182,9 +187,13 @@ def build() -> None:
                             api_name="anomaly_save_correction")
         export_corr_btn.click(h.export_corrections, [corr_product, only_mine, corr_token], corr_file,
                               api_name="anomaly_export_corrections")
+        example_btn.click(h.clear_downloads, None, files, api_visibility="private", queue=False)
         example_btn.click(h.load_example, None, [prompts, queries], api_name="anomaly_example").then(
-            h.inspect_batch, [prompts, queries, *settings], [run_state, table, gallery, summary, pick, *detail_out],
-            api_visibility="private", **CPU)
+            h.inspect_batch, [prompts, queries, *settings, auto_state],
+            [run_state, table, gallery, summary, pick, *detail_out, image_thr, pixel_thr],
+            api_visibility="private", **job("anomaly", h.inspect_batch))
+        auto_thr.change(h.mirror, auto_thr, auto_state, api_visibility="private", queue=False)
+        tab.select(h.mirror, auto_thr, auto_state, api_visibility="private", queue=False)
         eval_example_btn.click(h.example_dataset, None, eval_zip, api_name="anomaly_example_dataset")
         engine.change(_defaults_for, engine, [image_thr, pixel_thr, vmax], api_visibility="private")
 

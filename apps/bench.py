@@ -5,8 +5,8 @@ from __future__ import annotations
 import gradio as gr
 
 from apps import bench_handlers as h
+from apps.common import editor_input, job
 
-CPU = dict(concurrency_id="cpu", concurrency_limit=2)
 INTRO = """### Point-Bench
 PointArena's static benchmark: each item is an image, an instruction and a target mask. A pointer scores when
 its point lands in the mask (**counting**: exactly `count` points, all inside; other categories: only the
@@ -16,7 +16,7 @@ scenes with exact masks) is in `static/bench/`; the real Point-Bench runs unchan
 `python -m backend.arena.bench evaluate --bench DIR ...`."""
 
 
-def _evaluate_section() -> None:
+def _evaluate_section():
     with gr.Accordion("Evaluate a pointer", open=True):
         with gr.Row():
             pointer = gr.Dropdown(h.pointer_choices(), label="Pointer (from models.toml)", elem_id="bench-pointer",
@@ -32,8 +32,9 @@ def _evaluate_section() -> None:
                              elem_id="bench-gallery")
         with gr.Accordion("Per-item details", open=False):
             items = gr.Dataframe(interactive=False, wrap=True, elem_id="bench-items")
-        run.click(h.evaluate, [pointer, bench_zip, overlays], [summary, table, gallery, items],
-                  api_name="bench_evaluate", **CPU)
+        ev = run.click(h.evaluate, [pointer, bench_zip, overlays], [summary, table, gallery, items],
+                       api_name="bench_evaluate", **job("bench", h.evaluate))
+    return ev
 
 
 def _compare_section():
@@ -59,10 +60,19 @@ def _annotate_section() -> None:
                     "steerable — then save. Items wait for review.")
         with gr.Row():
             with gr.Column(scale=3):
-                editor = gr.ImageEditor(label="Image — paint the target region", type="pil", format="png",
+                editor = editor_input(label="Image — paint the target region", type="pil", format="png",
                                         image_mode="RGBA", transforms=(), layers=False, elem_id="bench-editor",
                                         brush=gr.Brush(colors=["#ff0066"], default_size=24, color_mode="fixed"),
                                         sources=("upload", "clipboard"), height=460)
+                marked = gr.Markdown(elem_id="bench-marked")
+                with gr.Accordion("Click to select (proposes the mask; correct it with the brush above)", open=True):
+                    pick = gr.Image(label="Click the target (GrabCut, or SAM when its weights are present — the "
+                                          "Photo 3D Edit tab's selector)", interactive=False, format="png",
+                                    elem_id="bench-pick", height=300)
+                    click_mode = gr.Radio(["target (+)", "background (−)"], value="target (+)", label="Clicks mark",
+                                          elem_id="bench-click-mode")
+                    clicks = gr.State("[]")
+                    seen = gr.State("")  # key of the image shown in the click view
             with gr.Column(scale=2):
                 with gr.Row():
                     battle = gr.Textbox(label="Battle id (optional)", elem_id="bench-battle-id", scale=3)
@@ -82,8 +92,14 @@ def _annotate_section() -> None:
                 save = gr.Button("Save annotation", variant="primary", elem_id="bench-save")
                 saved = gr.Markdown(elem_id="bench-saved")
         save.click(h.save_annotation, [editor, instruction, category, count, ref_x, ref_y, boxes, annotator, battle,
-                                       check], saved, api_name="bench_annotate", **CPU)
+                                       check], saved, api_name="bench_annotate", **job("bench", h.save_annotation))
         load_b.click(h.load_battle, battle, [editor, instruction, category], api_name="bench_load_battle")
+        # after every stroke or proposal: what is marked; after a new image: the click view, no clicks
+        for ev in (editor.change, editor.upload):
+            ev(h.editor_changed, [editor, seen], [marked, pick, clicks, seen], api_visibility="private",
+               trigger_mode="always_last", show_progress="hidden")
+        pick.select(h.click_segment, [editor, clicks, click_mode], [editor, pick, clicks, marked],
+                    api_visibility="private", **job("edit3d", h.click_segment))
 
 
 def _review_section() -> None:
@@ -111,16 +127,21 @@ def _review_section() -> None:
         export_file = gr.File(label="Point-Bench zip", elem_id="bench-export-file")
         list_btn.click(h.review_list, [token, status], [counts_md, listing], api_name="bench_review_list")
         show.click(h.review_preview, [token, ann_id], [preview, decision], api_name="bench_review_preview")
-        accept.click(h.review_accept, [token, ann_id, reviewer], decision, api_name="bench_accept")
-        reject.click(h.review_reject, [token, ann_id, reviewer], decision, api_name="bench_reject")
+        # the list refreshes after each decision, so it never shows a stale status
+        accept.click(h.review_accept, [token, ann_id, reviewer], decision, api_name="bench_accept").success(
+            h.review_list, [token, status], [counts_md, listing], api_visibility="private")
+        reject.click(h.review_reject, [token, ann_id, reviewer], decision, api_name="bench_reject").success(
+            h.review_list, [token, status], [counts_md, listing], api_visibility="private")
         export.click(h.export_zip, [token, hard], [export_file, export_md], api_name="bench_export")
 
 
 def build() -> None:
     with gr.Tab("Point-Bench", id="bench", elem_id="tab-bench") as tab:
         gr.Markdown(INTRO)
-        _evaluate_section()
+        ev = _evaluate_section()
         compare_outs = _compare_section()
+        # a new result changes "latest result per model": refresh the comparison after each evaluation
+        ev.success(h.bench_vs_arena, outputs=compare_outs, api_visibility="private")
         _annotate_section()
         _review_section()
         tab.select(h.bench_vs_arena, outputs=compare_outs, api_visibility="private")

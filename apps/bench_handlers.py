@@ -1,8 +1,10 @@
 """Handlers of the Point-Bench tab: thin translations between UI values and backend.arena services."""
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-import tempfile
+
 from pathlib import Path
 
 import gradio as gr
@@ -14,7 +16,10 @@ from apps.common import download_file, file_path, load_user_image, md_text, sess
 from backend.arena import annotations as ann
 from backend.arena import bench_service as svc
 from backend.arena.bench import CATEGORIES, CATEGORY_LABELS, BenchError
+from backend.edit3d import service as edit3d_service
+from backend.masks import mask_from_layers
 from backend.errors import UserError
+from backend.tempfiles import scratch_dir
 
 CAT_CHOICES = [(CATEGORY_LABELS[c], c) for c in CATEGORIES]
 STAT_LABELS = {"pearson_r": "Pearson r", "spearman_rho": "Spearman ρ", "r2": "R²"}
@@ -45,7 +50,7 @@ def evaluate(pointer: str, bench_zip, show_overlays: bool, request: gr.Request =
     """Evaluate a registry pointer on the sample bench (or an uploaded Point-Bench zip)."""
     if not pointer:
         raise UserError("Choose a pointer to evaluate.")
-    overlay_dir = tempfile.mkdtemp(prefix="bench-ov-") if show_overlays else None
+    overlay_dir = str(scratch_dir("bench-ov-")) if show_overlays else None
     sid = session_id(request)
     try:
         if bench_zip:
@@ -130,17 +135,52 @@ def _editor_parts(editor) -> tuple[Image.Image, list]:
     if bg is None:
         raise UserError("Upload an image (or load a battle) first.")
     img = load_user_image(bg if not isinstance(bg, Image.Image) else bg.convert("RGBA"), "image to annotate")
-    size = img.size
-    fixed = []
-    for layer in layers:
-        if layer is None:
-            continue
-        layer = layer if isinstance(layer, Image.Image) else Image.open(layer["path"] if isinstance(layer, dict)
-                                                                        else layer)
-        if layer.size != size:  # the editor may hand back layers at canvas size
-            layer = layer.convert("RGBA").resize(size, Image.Resampling.NEAREST)
-        fixed.append(layer)
-    return img, fixed
+    return img, [layer for layer in layers if layer is not None]
+
+
+PROPOSAL_RGBA = (255, 0, 102, 255)  # the brush colour, so proposal and corrections look alike
+
+
+def editor_changed(editor, seen_key: str):
+    """Private, after every editor change or upload: report what the layers mark (so the user — and the
+    browser test — sees a stroke or proposal took effect before saving) and, when the image itself
+    changed (upload, battle, clear), show it in the click-to-select view with no clicks."""
+    try:
+        img, layers = _editor_parts(editor)
+    except ValueError:  # the editor fires change/input with no image before its upload event
+        return gr.update(), gr.update(), gr.update(), gr.update()
+    n = int(mask_from_layers(layers, img.size, on_mismatch="resize").sum())
+    note = f"Marked region: **{n} px**" if n else "Nothing marked yet: click the target or paint it with the brush."
+    rgb = np.asarray(img.convert("RGB"))
+    key = hashlib.sha1(rgb[::4, ::4].tobytes() + str(rgb.shape).encode()).hexdigest()
+    if key == seen_key:
+        return note, gr.update(), gr.update(), key
+    return note, rgb, "[]", key
+
+
+@user_errors
+def click_segment(editor, clicks: str, mode: str, evt: gr.SelectData):
+    """Private: a click on the target proposes its mask (the 3D tab's selector: GrabCut, or SAM with
+    weights) as an editable layer; the brush then corrects it. Background clicks refine."""
+    img, _ = _editor_parts(editor)
+    try:
+        pts = [tuple(p) for p in json.loads(clicks or "[]")]
+    except (json.JSONDecodeError, TypeError):
+        pts = []
+    x, y = float(evt.index[0]), float(evt.index[1])
+    pts.append((x, y, 0 if mode == "background (−)" else 1))
+    mask, how = edit3d_service.propose_mask(img, tuple(pts))
+    rgb = np.asarray(img.convert("RGB"))
+    layer = np.zeros((*mask.shape, 4), np.uint8)
+    layer[mask] = PROPOSAL_RGBA
+    composite = rgb.copy()
+    composite[mask] = (0.4 * composite[mask] + 0.6 * np.array(PROPOSAL_RGBA[:3])).astype(np.uint8)
+    view = composite.copy()
+    for px, py, lab in pts:
+        view[max(0, int(py) - 3):int(py) + 4, max(0, int(px) - 3):int(px) + 4] = (40, 200, 80) if lab else (230, 50, 50)
+    value = {"background": rgb, "layers": [layer], "composite": np.dstack([composite, np.full(mask.shape, 255, np.uint8)])}
+    note = f"Marked region: **{int(mask.sum())} px** (proposed by {how}; correct it with the brush)"
+    return value, view, json.dumps(pts), note
 
 
 @user_errors
@@ -148,7 +188,7 @@ def save_annotation(editor, instruction: str, category: str, count, ref_x, ref_y
                     battle_id: str, check_hard: bool, request: gr.Request = None):
     """Save the marked region (brush layers and/or typed boxes) as a pending bench annotation."""
     img, layers = _editor_parts(editor)
-    mask = ann.mask_from_layers(layers, img.size)
+    mask = mask_from_layers(layers, img.size, on_mismatch="resize")  # the editor may return canvas-size layers
     if boxes and str(boxes).strip():
         mask |= _boxes_mask(boxes, img.size)
     ref = None

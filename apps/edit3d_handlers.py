@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from apps.common import load_user_image, session_id, throttle, user_errors
-from backend.edit3d import exports, service
+from backend.edit3d import service
 from backend.edit3d.fill import CLASSICAL
-from backend.edit3d.params import PRESETS, DepthHint, EditParams, SceneSettings, Selection
+from backend.edit3d.params import DepthHint, EditParams, SceneSettings, Selection
 from backend.errors import UserError
 
 CLICK_MODES = {"object (+)": "pos", "background (−)": "neg", "brush: paint object": "paint",
@@ -45,20 +45,26 @@ def parse_hints(text: str | None) -> tuple[DepthHint, ...]:
 
 
 def _selection(selection_json: str | None, box: str | None, mask, dilate: float) -> tuple[Selection, np.ndarray | None]:
+    from backend.config import MAX_SELECTION_JSON
+
+    if selection_json and len(selection_json) > MAX_SELECTION_JSON:  # sized before parsing or storing
+        raise UserError(f"The selection is {len(selection_json) // 1024} KB; the limit is {MAX_SELECTION_JSON // 1024} "
+                         "KB. Clear the selection and click the object again.")
     try:
         sel = Selection.from_dict(json.loads(selection_json or "{}"))
     except (json.JSONDecodeError, TypeError, ValueError) as exc:
         raise UserError("The selection state is not valid JSON; click the object again.") from exc
     upl = None
-    if mask is not None:
-        upl = np.asarray(mask)
+    if mask is not None:  # a file path from image_input (header checked before decoding), or an array
+        upl = (np.asarray(load_user_image(mask, "mask").convert("L")) if isinstance(mask, (str, dict))
+               else np.asarray(mask))
     box_v = _floats(box, 4, "The box") if box and box.strip() else None
     return replace(sel, box=box_v, dilate_px=int(dilate or 0), mask_sha="upload" if upl is not None else None), upl
 
 
 def _settings(fov, thickness, horizon, hints, fill) -> SceneSettings:
     return SceneSettings(fov_deg=float(fov), thickness=float(thickness), horizon=float(horizon),
-                         hints=parse_hints(hints), fill=fill if fill in CLASSICAL else "texture")
+                         hints=parse_hints(hints), fill=fill if fill in CLASSICAL else "sized")
 
 
 def _params(yaw, pitch, roll, tx, ty, tz, scale, mirror, harmonize, shadow, occlusion, feather) -> EditParams:
@@ -77,28 +83,15 @@ def _history_table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=HISTORY_COLUMNS)
 
 
-def _motion_changed(a: dict, b: dict) -> bool:
-    return any(a.get(k) != b.get(k) for k in MOTION) or any(
-        a.get(k) != b.get(k) for k in ("harmonize", "shadow", "occlusion", "feather_px"))
-
-
 def render_core(photo, sel: Selection, upl, settings: SceneSettings, backends: service.Backends, params: EditParams,
-                sid: str, record: bool = True):
-    img = load_user_image(photo, "image")
-    if sel.is_empty() and upl is None:
-        raise UserError("No object is selected yet. Click on the object in the “Click the object” image "
-                         "(or give a box or a mask).")
-    sha = service.remember_image(img)
-    scene, pipe = service.get_scene(img, sel, settings, backends, uploaded_mask=upl)
-    result = pipe.render(scene, params)
-    if record:
-        st, _ = service.history(sid, sha)
-        cur = st.current
-        if _motion_changed(cur["params"], params.to_dict()) or (cur.get("selection") or {}) != sel.to_dict():
-            service.record(sid, sha, "edit", params, sel, settings, backends, result)
-    _, rows = service.history(sid, sha)
-    return (service.overlay(scene, sel), (scene.rgb, result.image), exports.depth_preview(result.depth),
-            exports.guide_mask_u8(result.guide_mask), service.status_line(scene, result), _history_table(rows))
+                sid: str):
+    """One service call; the tab's outputs: pick overlay, before|after, depth, guide mask, status, history."""
+    p = service.preview(load_user_image(photo, "image"), sel, settings, backends, params, sid, uploaded_mask=upl)
+    return _outputs(p)
+
+
+def _outputs(p: service.Preview):
+    return (p.overlay, (p.before, p.after), p.depth, p.guide_mask, p.status, _history_table(p.history))
 
 
 # ---- public endpoints (explicit arguments) ---------------------------------------------------
@@ -150,37 +143,17 @@ def edit3d_select(photo, selection_json, x, y, positive, mask, box, dilate, yaw,
 def edit3d_history(photo, action, selection_json, mask, box, dilate, harmonize, shadow, occlusion, feather, fov,
                    thickness, horizon, hints, seg, depth, fill, request: gr.Request = None):
     """Undo or redo (action 'undo' | 'redo'); returns the restored slider values and the render."""
-    if action not in ("undo", "redo"):
-        raise UserError("action must be 'undo' or 'redo'.")
-    img = load_user_image(photo, "image")
-    sid = session_id(request)
-    sha = service.remember_image(img)
-    st = service.step_history(sid, sha, action)
-    cur = st.current
-    params = EditParams.from_dict({**cur["params"]})
-    sel_saved, upl = _selection(json.dumps(cur.get("selection") or json.loads(selection_json or "{}")), box, mask,
-                                dilate)
-    if sel_saved.is_empty() and upl is None:
-        sel_saved, upl = _selection(selection_json, box, mask, dilate)
-    outs = render_core(img, sel_saved, upl, _settings(fov, thickness, horizon, hints, fill),
-                       service.Backends(seg, depth, fill), params, sid, record=False)
-    sliders = [getattr(params, k) for k in MOTION]
-    return (*sliders, json.dumps(sel_saved.to_dict()), *outs)
+    sel, upl = _selection(selection_json, box, mask, dilate)
+    p = service.undo_redo(load_user_image(photo, "image"), action, sel, _settings(fov, thickness, horizon, hints, fill),
+                          service.Backends(seg, depth, fill), session_id(request), uploaded_mask=upl)
+    return (*[getattr(p.params, k) for k in MOTION], json.dumps(p.selection.to_dict()), *_outputs(p))
 
 
 @user_errors
-def edit3d_preset(name, yaw, pitch, roll, tx, ty, tz, scale, mirror):
-    """Slider values for a named preset ('reset' zeroes everything)."""
-    if name not in PRESETS:
-        raise UserError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESETS)}.")
-    if name == "reset":
-        p = EditParams()
-    else:
-        cur = dict(yaw=yaw, pitch=pitch, roll=roll, tx=tx, ty=ty, tz=tz, scale=scale, mirror=mirror)
-        delta = PRESETS[name]
-        cur.update({k: (not cur[k]) if k == "mirror" else (float(cur[k]) + v) for k, v in delta.items()})
-        p = EditParams.from_dict(cur)
-    return [getattr(p, k) for k in MOTION]
+def edit3d_preset(name):
+    """Absolute slider values for a named preset: 'turn right 20°' means yaw = 20° from the photo's
+    pose (not 20° more than now); 'reset' zeroes everything."""
+    return [getattr(service.preset_params(name), k) for k in MOTION]
 
 
 @user_errors
@@ -210,21 +183,20 @@ def edit3d_refine(photo, selection_json, mask, box, dilate, yaw, pitch, roll, tx
                   fov, thickness, horizon, hints, seg, depth, fill, harmonize, shadow, occlusion, feather,
                   steps, seed, strength):
     """Optional model refine of the hole and seam (needs local Stable-Diffusion inpainting weights)."""
-    img = load_user_image(photo, "image")
     sel, upl = _selection(selection_json, box, mask, dilate)
-    backends = service.Backends(seg, depth, fill)
-    scene, pipe = service.get_scene(img, sel, _settings(fov, thickness, horizon, hints, fill), backends,
-                                    uploaded_mask=upl)
-    result = pipe.render(scene, _params(yaw, pitch, roll, tx, ty, tz, scale, mirror, harmonize, shadow, occlusion,
-                                        feather))
-    out = pipe.refine(result, steps=int(steps), seed=int(seed), strength=float(strength))
-    return (result.guide, out), service.status_line(scene, result)
+    r = service.refine(load_user_image(photo, "image"), sel, _settings(fov, thickness, horizon, hints, fill),
+                       service.Backends(seg, depth, fill),
+                       _params(yaw, pitch, roll, tx, ty, tz, scale, mirror, harmonize, shadow, occlusion, feather),
+                       uploaded_mask=upl, steps=int(steps), seed=int(seed), strength=float(strength))
+    return (r.guide, r.refined), r.status
 
 
 # ---- private UI wrappers -------------------------------------------------------------------
 
-def on_upload(photo):
-    """New photo: show it for clicking, clear the selection."""
+EMPTY_EXPORTS = (None, None, None, None, "", None)  # files, download, .glb, turntable, note, refined
+
+
+def _pick_view(photo):
     if photo is None:
         return None, json.dumps(Selection().to_dict()), "Upload a photo, then click the object you want to move."
     img = load_user_image(photo, "image")
@@ -234,6 +206,20 @@ def on_upload(photo):
             f"Photo {img.width}×{img.height}. Click the object you want to move (green = object, red = background).")
 
 
+@user_errors
+def on_upload(photo):
+    """New photo: show it for clicking; reset the pose, selection, box, outputs and exports, so
+    nothing of the previous photo carries over."""
+    pose = [getattr(EditParams(), k) for k in MOTION]
+    return (*_pick_view(photo), *pose, "", None, None, None, _history_table([]), *EMPTY_EXPORTS)
+
+
+def clear_exports():
+    """The inputs changed: the exported files no longer match the edit on screen."""
+    return EMPTY_EXPORTS
+
+
+@user_errors
 def on_click(photo, selection_json, mode, mask, box, dilate, yaw, pitch, roll, tx, ty, tz, scale, mirror, fov,
              thickness, horizon, hints, seg, depth, fill, harmonize, shadow, occlusion, feather,
              evt: gr.SelectData, request: gr.Request):
@@ -261,4 +247,5 @@ def redo_click(photo, selection_json, mask, box, dilate, harmonize, shadow, occl
 
 
 def clear_selection(photo):
-    return on_upload(photo)
+    """Clear the selection (pose kept) and every output made from it."""
+    return (*_pick_view(photo), None, None, None, *EMPTY_EXPORTS)

@@ -3,16 +3,13 @@
 Recomputed when the tab opens, on Refresh and on a slow timer (the service caches for a short TTL); never per vote."""
 from __future__ import annotations
 
-import json
-
 import gradio as gr
 import pandas as pd
 import plotly.graph_objects as go
 
 from apps.common import download_file, download_json, file_path, user_errors
-from backend.arena import formats, service, trust_service
+from backend.arena import service, trust_service
 from backend.arena.vocab import CATEGORY_CHOICES, leaderboard_row, plural
-from backend.errors import UserError
 
 METHOD_CHOICES = [("Bradley-Terry (MLE)", "bt"), ("Online Elo (K=4)", "elo")]
 TABLE_COLUMNS = ["Rank (UB)", "Model", "Rating", "95% CI", "Votes", "Win rate", "Status"]
@@ -26,7 +23,8 @@ def _table(rep: dict) -> pd.DataFrame:
         row = leaderboard_row(name, r, rep["min_votes"])
         ci = "–" if row["provisional"] else row["ci"]
         rank = f"{row['rank_ub']} (provisional)" if row["provisional"] else str(row["rank_ub"])
-        status = f"provisional: {plural(row['votes'], 'vote')} of {rep['min_votes']} needed" if row["provisional"] else ""
+        status = (f"provisional: {plural(row['votes'], 'vote')} of {rep['min_votes']} needed" if row["provisional"]
+                  else "")
         rows.append([rank, name, round(row["rating"]), ci, row["votes"],
                      f"{row['win_rate']:.0%}" if row["win_rate"] is not None else "–", status])
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
@@ -62,8 +60,8 @@ def _ci_trace(rep: dict, names: list[str]) -> go.Figure:
     fig = go.Figure(go.Scatter(
         x=names, y=r, mode="markers", marker={"size": 10, "color": "#0072B2"},
         error_y={"type": "data", "symmetric": False,
-                 "array": [rep["models"][m]["ci_high"] - v for m, v in zip(names, r)],
-                 "arrayminus": [v - rep["models"][m]["ci_low"] for m, v in zip(names, r)]}))
+                 "array": [rep["models"][m]["ci_high"] - v for m, v in zip(names, r, strict=True)],
+                 "arrayminus": [v - rep["models"][m]["ci_low"] for m, v in zip(names, r, strict=True)]}))
     return fig
 
 
@@ -89,7 +87,8 @@ def leaderboard(method: str = "bt", category: str = "overall") -> dict:
 
 @user_errors
 def refresh(method: str, category: str, with_export: bool = True):
-    rep = service.leaderboard_report(method or "bt", category or "overall")
+    view = service.leaderboard_view(method, category, with_export)
+    rep = view.report
     shown = dict(CATEGORY_CHOICES).get(category, category)
     label = {v: k for k, v in CATEGORY_CHOICES}.get(rep["category"], rep["category"])
     head = (f"**{label}** · {plural(rep['n_battles'], 'counted vote')} of {rep['total_votes']} · last updated "
@@ -98,9 +97,9 @@ def refresh(method: str, category: str, with_export: bool = True):
     if not rep["models"]:
         head = (f"**{label or shown}**: no votes yet ({plural(rep['total_votes'], 'vote')} recorded, none counted). "
                 "Play a few rounds in the Point Battle tab.")
-    csv_path = download_file(formats.leaderboard_csv(rep), f"arena-leaderboard-{rep['method']}-{rep['category']}.csv")
-    json_path = (download_json(service.export_clean_battle(), "arena-battles-clean_battle.json") if with_export
-                 else gr.update())
+    csv_path = download_file(view.csv, f"arena-leaderboard-{rep['method']}-{rep['category']}.csv")
+    json_path = (download_json(view.clean_battle, "arena-battles-clean_battle.json")
+                 if view.clean_battle is not None else gr.update())
     return (head, _table(rep), _ci_plot(rep),
             _heatmap(rep["win_fraction"], "Win fraction of row over column (ties excluded)", ".2f", "RdBu", 0.5),
             _heatmap(rep["pair_counts"], "Battle count", ".0f", "Blues"), csv_path, json_path)
@@ -155,15 +154,7 @@ arena_exclude, arena_restore = _exclusion(True), _exclusion(False)
 
 @user_errors
 def arena_import(token: str, file, fmt: str) -> str:
-    service.check_admin(token)
-    if not file:
-        raise UserError("Choose a battles JSON file to import.")
-    path = file_path(file)
-    try:
-        items = json.loads(open(path, encoding="utf-8").read())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UserError(f"The file is not valid JSON ({exc}).") from exc
-    r = service.import_battles(items, fmt)
+    r = service.import_battles_file(token, file_path(file), fmt)
     return f"Read {r['read']} battles: added {r['added']}, skipped {r['skipped']} already stored."
 
 

@@ -23,11 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from backend.config import ConfigError, get_settings
 from backend.errors import UserError
 
 log = logging.getLogger(__name__)
 KINDS = ("embedded", "checkpoint", "remote")
+REPO_ROOT = Path(__file__).resolve().parent.parent  # embedded defaults ship inside the repository
 
 
 class ModelUnavailable(UserError):
@@ -48,10 +51,14 @@ class ModelEntry:
 
     @property
     def resolved_path(self) -> Path | None:
+        """Where the weights are: relative paths of embedded defaults are inside the repository
+        (e.g. static/anomaly/…), those of big checkpoints under MODELS_DIR."""
         if not self.path:
             return None
         p = Path(os.path.expandvars(self.path)).expanduser()
-        return p if p.is_absolute() else get_settings().models_dir / p
+        if p.is_absolute():
+            return p
+        return (REPO_ROOT if self.kind == "embedded" else get_settings().models_dir) / p
 
 
 @dataclass
@@ -73,6 +80,38 @@ def resolve_device(pref: str | None = None) -> str:
         return "cuda" if torch.cuda.is_available() else "cpu"
     except Exception:
         return "cpu"
+
+
+def footprint_mb(obj, depth: int = 3, seen: set | None = None) -> float:
+    """MB held by torch modules/tensors and numpy arrays reachable from `obj`'s attributes
+    (a few levels deep; shared objects counted once)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen or depth < 0:
+        return 0.0
+    seen.add(id(obj))
+    total = 0.0
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes / 2**20
+    mod = type(obj).__module__ or ""
+    if mod.startswith("torch"):
+        params = getattr(obj, "parameters", None)
+        if callable(params) and hasattr(obj, "buffers"):
+            ts = {id(t): t for t in (*obj.parameters(), *obj.buffers())}
+            return sum(t.numel() * t.element_size() for t in ts.values()) / 2**20
+        if hasattr(obj, "element_size") and hasattr(obj, "numel"):
+            return obj.numel() * obj.element_size() / 2**20
+        return 0.0
+    if isinstance(obj, dict):
+        children = list(obj.values())
+    elif isinstance(obj, (list, tuple)):
+        children = list(obj)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+        children = list(vars(obj).values())
+    else:
+        return 0.0
+    for c in children[:200]:
+        total += footprint_mb(c, depth - 1, seen)
+    return total
 
 
 def _rss_mb() -> float | None:
@@ -234,7 +273,11 @@ class Registry:
             rec.loaded, rec.device = True, getattr(inst, "device", None) or self.device
             rec.load_time_s = time.perf_counter() - t0
             m1 = _rss_mb()
-            rec.memory_mb = (m1 - m0) if (m0 is not None and m1 is not None) else None
+            rss = (m1 - m0) if (m0 is not None and m1 is not None) else None
+            # the process's RSS barely moves when libraries are already loaded, so also count the
+            # adapter's own tensors and arrays and show the larger figure
+            own = footprint_mb(inst)
+            rec.memory_mb = max(x for x in (rss, own) if x is not None) if (rss is not None or own) else None
             self._instances[name] = inst
             return inst
 

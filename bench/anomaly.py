@@ -51,14 +51,15 @@ def main(argv=None) -> int:
     for size in [int(s) for s in a.sizes.split(",")]:
         x = torch.from_numpy(normalise(np.zeros((size, size, 3), np.uint8)))[None]
 
-        def bare():
+        def bare(x=x):
             with torch.no_grad():
                 enc.model.extract_features(x)
 
         base = _time(bare, a.repeats)
         row = {"size": size, "lite0_forward_ms": round(base, 1)}
         for engine in ("knn", "metauas", "ensemble"):
-            ms = _time(lambda: service.inspect([prompt], [query], engine=engine, size=size), a.repeats)
+            ms = _time(lambda engine=engine, size=size: service.inspect([prompt], [query], engine=engine, size=size),
+                       a.repeats)
             row[f"{engine}_ms"] = round(ms, 1)
             row[f"{engine}_x_lite0"] = round(ms / base, 2)
         rows.append(row)

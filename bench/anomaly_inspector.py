@@ -5,7 +5,7 @@
 Prints: the inspector batch time (what the tab's "Inspect" does, with progress and post-processing),
 the bare engine call on the same batch (baseline: engine work only), a re-threshold of the whole batch
 from the kept maps (what moving a slider costs) and the export zip. Data: the synthetic MVTec tree
-from `python -m backend.anomaly.synth` (one class, seed 11), generated into a temp dir.
+from `python -m backend.anomaly.offline.synth` (one class, seed 11), generated into a temp dir.
 """
 from __future__ import annotations
 
@@ -32,12 +32,12 @@ def main(argv=None) -> None:
     from PIL import Image
 
     torch.set_num_threads(args.threads)
-    from backend.anomaly import exports, service
+    from backend.anomaly import engines, exports, service
     from backend.anomaly import inspector as insp
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-anomaly-"))
     half = args.n // 2
-    subprocess.run([sys.executable, "-m", "backend.anomaly.synth", "--out", str(tmp), "--seed", "11", "--classes",
+    subprocess.run([sys.executable, "-m", "backend.anomaly.offline.synth", "--out", str(tmp), "--seed", "11", "--classes",
                     "nut", "--train", "1", "--test-good", str(args.n - half), "--test-defect", str(half), "--size",
                     "256"], check=True, cwd=ROOT, capture_output=True)
     cls = tmp / "nut"
@@ -51,13 +51,13 @@ def main(argv=None) -> None:
     # interleaved repeats, best of each: the box is shared, so single timings are noisy
     t_base, t_batch = float("inf"), float("inf")
     for _ in range(args.repeats):
-        service._GLOBAL_CACHE.clear()  # query features must not be reused across the two timed runs
+        engines.PROMPT_CACHE.clear()  # query features must not be reused across the two timed runs
         t0 = time.perf_counter()
         base = service.inspect([p for _, p in prompts], [q for _, q in queries], engine=args.engine, size=size,
                                tiled=tiled)
         t_base = min(t_base, time.perf_counter() - t0)
         seen = []
-        service._GLOBAL_CACHE.clear()
+        engines.PROMPT_CACHE.clear()
         t0 = time.perf_counter()
         run = insp.inspect_batch(prompts, queries, engine=args.engine, resolution=args.resolution,
                                  progress=lambda i, n, name: seen.append(i))

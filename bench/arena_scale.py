@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,14 +34,16 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
+import orjson  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy.optimize import minimize  # noqa: E402
+from scipy.special import expit  # noqa: E402
 
 WINNERS = np.array(["model_a", "model_b", "tie", "tie (bothbad)"])
 
 
 def make_file(path: Path, n: int, m: int = 50, seed: int = 0) -> None:
     """A clean_battle file as FastChat writes it (`--mode simple` fields plus question_id)."""
-    import orjson
-
     rng = np.random.default_rng(seed)
     strength = rng.normal(0, 150, m)
     a = rng.integers(0, m, n)
@@ -58,7 +60,7 @@ def make_file(path: Path, n: int, m: int = 50, seed: int = 0) -> None:
     items = [{"question_id": f"{int(q):016x}{i:016x}", "model_a": names[x], "model_b": names[y],
               "winner": str(WINNERS[c]), "judge": f"arena_user_{j}", "anony": bool(an), "tstamp": float(t),
               "turn": 1, "language": "English"}
-             for i, (q, x, y, c, j, an, t) in enumerate(zip(qid, a, b, code, judge, anony, ts))]
+             for i, (q, x, y, c, j, an, t) in enumerate(zip(qid, a, b, code, judge, anony, ts, strict=True))]
     path.write_bytes(orjson.dumps(items))
 
 
@@ -66,10 +68,6 @@ def make_file(path: Path, n: int, m: int = 50, seed: int = 0) -> None:
 
 def fastchat_style(path: str, rounds: int = 100) -> dict:
     """FastChat `rating_systems.py`: compute_bt + compute_bootstrap_bt on anonymous battles."""
-    import pandas as pd
-    from scipy.optimize import minimize
-    from scipy.special import expit
-
     with open(path, encoding="utf-8") as fh:
         battles = pd.DataFrame(json.load(fh))
     battles = battles[battles["anony"]].reset_index(drop=True)
@@ -111,8 +109,6 @@ def fastchat_style(path: str, rounds: int = 100) -> dict:
 
 def bare_sqlite_insert(path: Path, db: Path) -> float:
     """Seconds for sqlite3 executemany of the same battle + vote rows into the app's schema (migrated first)."""
-    import orjson
-
     env = dict(os.environ, DATA_DIR=str(db.parent))
     env.pop("DATABASE_URL", None)
     subprocess.run([sys.executable, "-c", "from storage.db import init_storage; init_storage()"], cwd=REPO, env=env,
@@ -122,7 +118,7 @@ def bare_sqlite_insert(path: Path, db: Path) -> float:
     battles, votes = [], []
     for i, it in enumerate(items):
         bid = ids[32 * i:32 * i + 32]
-        when = datetime.fromtimestamp(it["tstamp"], tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        when = datetime.fromtimestamp(it["tstamp"], tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         battles.append((bid, when, it["judge"], it["model_a"], it["model_b"], 0, int(it["anony"]), 0, 0, 0,
                         "clean_battle", f"{i:064x}"))
         votes.append((bid, when, it["judge"], it["winner"], 1, "imported:clean_battle"))

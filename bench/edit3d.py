@@ -103,8 +103,10 @@ def depth_agreement() -> None:
     settings = SceneSettings()
     rows = []
     proxy = ProxyDepth()
-    d0 = proxy.estimate(rgb, None, cam, settings).depth
+    d0 = ProxyDepth(auto=False, snap=False).estimate(rgb, None, cam, settings).depth
     rows.append(("classical proxy, no selection (ground plane only)", spearman(d0, disp, valid)))
+    rows.append(("classical proxy, no selection (default: automatic object + edge snapping)",
+                 spearman(proxy.estimate(rgb, None, cam, settings).depth, disp, valid)))
     seg = GrabCutSegmenter()
     seg.set_image(rgb)
     mask = seg.predict((), box=(150, 90, 720, 480))  # around the motorcycle

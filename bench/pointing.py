@@ -70,13 +70,16 @@ def speed(images, repeat: int) -> dict:
                 fails += not res.parse_ok
         lat.sort()
         rows[name] = {"cold_s": cold, "median_s": statistics.median(lat), "p90_s": lat[int(0.9 * (len(lat) - 1))],
-                      "max_s": lat[-1], "cpu_s": statistics.median(cpu), "n": len(lat), "no_point": fails, "first_error": first.error}
+                      "max_s": lat[-1], "cpu_s": statistics.median(cpu), "n": len(lat), "no_point": fails,
+                      "first_error": first.error}
     base = rows["center"]["median_s"]
     print(f"load average now: {open('/proc/loadavg').read().split()[0]} (other processes share the cores; "
           "cpu s = median process CPU time per image, summed over threads)")
-    print(f"\n{'pointer':<10} {'cold s':>7} {'median s':>9} {'p90 s':>7} {'max s':>7} {'cpu s':>6} {'n':>4} {'no pt':>5}  {'÷center':>9} {'÷2s budget':>10}")
+    print(f"\n{'pointer':<10} {'cold s':>7} {'median s':>9} {'p90 s':>7} {'max s':>7} {'cpu s':>6} {'n':>4} "
+          f"{'no pt':>5}  {'÷center':>9} {'÷2s budget':>10}")
     for name, r in rows.items():
-        print(f"{name:<10} {r['cold_s']:>7.2f} {r['median_s']:>9.3f} {r['p90_s']:>7.3f} {r['max_s']:>7.3f} {r['cpu_s']:>6.2f} {r['n']:>4} "
+        print(f"{name:<10} {r['cold_s']:>7.2f} {r['median_s']:>9.3f} {r['p90_s']:>7.3f} {r['max_s']:>7.3f} "
+              f"{r['cpu_s']:>6.2f} {r['n']:>4} "
               f"{r['no_point']:>5}  {r['median_s'] / max(base, 1e-9):>8.0f}x {r['median_s'] / TARGET_S:>9.2f}x")
     return rows
 

@@ -19,7 +19,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-
 CPU: list[float] = []
 
 
@@ -55,11 +54,11 @@ def main(argv=None) -> None:
     rows = []
     g = SAMPLER_DEFAULTS["guidance"]
     for steps, guidance in ((a.steps, g), (10, g), (a.steps, 1.0)):
-        t = _time(lambda: gen.generate("shopping cart", n=8, seed=0, style="phosphor/regular", steps=steps,
-                                       guidance=guidance), a.repeats)
+        t = _time(lambda steps=steps, guidance=guidance: gen.generate(
+            "shopping cart", n=8, seed=0, style="phosphor/regular", steps=steps, guidance=guidance), a.repeats)
         ct = CPU[-1]
-        tok = _time(lambda: gen.sample_tokens("shopping cart", n=8, seed=0, style="phosphor/regular", steps=steps,
-                                              guidance=guidance), a.repeats)
+        _time(lambda steps=steps, guidance=guidance: gen.sample_tokens(
+            "shopping cart", n=8, seed=0, style="phosphor/regular", steps=steps, guidance=guidance), a.repeats)
         ctok = CPU[-1]
         rows.append((steps, guidance, t, ct))
         print(f"8 icons, DDIM {steps} steps, guidance {guidance}: {t:.3f} s wall ({t / 8 * 1000:.0f} ms/icon), "
@@ -75,7 +74,7 @@ def main(argv=None) -> None:
     print(f"engine level (both incl. render + copying check), 8 candidates: pathdiffusion {te:.3f} s wall / "
           f"{cte:.2f} CPU-s vs retrieval {tr:.3f} s / {ctr:.2f} CPU-s; ratio {te / tr:.1f}x wall, "
           f"{cte / max(ctr, 1e-9):.1f}x CPU")
-    for steps, guidance, t, ct in rows:
+    for steps, _guidance, t, ct in rows:
         idle = ct / a.threads
         print(f"target 8 icons < 1 s, DDIM {steps} steps: {'met' if idle < 1 else 'NOT met'} on idle cores "
               f"({idle:.2f} s estimated from CPU-seconds; {t:.2f} s wall on this busy box)")

@@ -4,19 +4,16 @@ SQLite: the sqlite3 online-backup API copies a consistent snapshot while the app
 (WAL readers are not blocked). PostgreSQL: `pg_dump --format=custom`. Optional periodic backups
 into BACKUP_DIR every BACKUP_EVERY_S seconds, keeping BACKUP_KEEP files.
 
-    python -m storage.backup --out FILE
+    python -m storage.cli backup --out FILE
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -100,20 +97,3 @@ def maybe_start_periodic() -> threading.Thread | None:
         return None
     return periodic(Path(d), every, setting("BACKUP_KEEP"))
 
-
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="Back up the app database (SQLite online backup or pg_dump).")
-    ap.add_argument("--out", required=True, type=Path, help="output file")
-    ap.add_argument("--database-url", default=None, help="defaults to DATABASE_URL / DATA_DIR/app.db")
-    a = ap.parse_args(argv)
-    try:
-        p = backup(a.out, a.database_url)
-    except Exception as exc:
-        print(f"backup failed: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {p} ({p.stat().st_size} bytes) at {time.strftime('%Y-%m-%d %H:%M:%S')}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -4,15 +4,13 @@ SQLite: the snapshot is checked (integrity_check) and copied in with the online-
 target file stays a valid database even if interrupted. PostgreSQL: `pg_restore --clean --if-exists`.
 Stop the app before restoring.
 
-    python -m storage.restore FILE [--database-url URL]
+    python -m storage.cli restore FILE [--database-url URL]
 """
 from __future__ import annotations
 
-import argparse
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 from backend.config import get_settings
@@ -49,20 +47,3 @@ def restore(src: Path, url: str | None = None) -> None:
         args, env = pg_env_args(url)
         subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", *args, str(src)], env=env, check=True)
 
-
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="Restore a database backup made by storage.backup.")
-    ap.add_argument("file", type=Path)
-    ap.add_argument("--database-url", default=None)
-    a = ap.parse_args(argv)
-    try:
-        restore(a.file, a.database_url)
-    except Exception as exc:
-        print(f"restore failed: {exc}", file=sys.stderr)
-        return 1
-    print(f"restored {a.file}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

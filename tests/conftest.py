@@ -108,7 +108,7 @@ def storage_for(tmp_path, monkeypatch):
 
     made = []
 
-    def make(url: str) -> "Storage":
+    def make(url: str) -> Storage:
         base = get_settings()
         settings = Settings(data_dir=tmp_path / "data", database_url=url, models_dir=base.models_dir,
                             models_config=base.models_config, device="cpu", admin_token=base.admin_token,

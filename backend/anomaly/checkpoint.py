@@ -29,9 +29,7 @@ def save_lite0(model: MetaUAS, path: str | Path, meta: dict | None = None) -> Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     sd = {k: (v.half() if v.is_floating_point() else v).cpu() for k, v in model.learnable_state_dict().items()}
     payload = {"format": FORMAT, "encoder": model.encoder_name,
-               "config": {"alignment_type": model.alignment[0].alignment_layer.alignment_type,
-                          "fusion_policy": model.alignment[0].fusion_policy,
-                          "num_alignment_layers": len(model.alignment)},
+               "config": dict(model.config),
                "state_dict": sd, "meta": meta or {}}
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(payload, tmp)

@@ -40,7 +40,7 @@ def record_run(run: Run, prompts: list[Image.Image], queries: list[Image.Image],
             results.append({"filename": rec.name, "query_sha": qsha,
                             "prompt_sha": shas[rec.prompt_index] if 0 <= rec.prompt_index < len(shas) else None,
                             "prompt_similarity": rec.prompt_similarity, "score": rec.score,
-                            "verdict": verdict(rec.score, image_threshold), "ms": rec.ms,
+                            "verdict": verdict(rec.score, image_threshold, rec.prompt_similarity), "ms": rec.ms,
                             "regions": [g.to_dict() for g in find_regions(rec.amap, pixel_threshold, rec.scale)]})
         return repo.add_inspection(s, session_id=session_id, engine=run.engine, size=run.size, tiled=run.tiled,
                                    retrieval_k=run.retrieval_k, image_threshold=image_threshold,

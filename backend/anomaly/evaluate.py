@@ -5,7 +5,12 @@ the prompt (or, with --retrieval K, the K most similar train images per query, M
 per class are averaged over seeds, and the table is the mean over classes (std over seeds of the
 class mean is reported too). Pixel metrics are computed on maps and masks resized so the longest
 side is `size` (the resolution the models see; full-resolution MVTec masks would cost minutes on
-CPU for no change in ranking). "all" evaluates metauas, knn and their ensemble from the same maps.
+CPU for no change in ranking). "all" evaluates metauas, knn and their ensemble from the same maps
+(the ensemble engine's public `fuse` combines the member maps already computed).
+
+`--prompt-mode` is the ablation of the prompt: "correct" (the class's own train/good), "swapped"
+(the prompt of the next class in sorted order: a different product) or "none" (the query is its
+own prompt, so the engine gets no information about what normal looks like).
 """
 from __future__ import annotations
 
@@ -18,10 +23,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from backend.anomaly import engines, service
 from backend.anomaly.dataset import list_classes, load_class, read_mask
 from backend.anomaly.metrics import all_metrics
+from backend.errors import UserError
+from backend.imageio import open_image
 
 METRICS = ("i_auroc", "i_ap", "i_f1max", "p_auroc", "p_ap", "p_f1max", "p_aupro")
+PROMPT_MODES = ("correct", "swapped", "none")
 
 
 def _small(arr: np.ndarray, size: int, is_mask: bool) -> np.ndarray:
@@ -35,35 +44,47 @@ def _small(arr: np.ndarray, size: int, is_mask: bool) -> np.ndarray:
     return np.asarray(Image.fromarray(arr.astype(np.float32), mode="F").resize((nw, nh), Image.BILINEAR))
 
 
-def _class_maps(cls_root, cls, engines, size, seed, retrieval_k, checkpoint, max_per_class, progress_cb):
-    """{engine: (scores, maps)} and labels/masks for one class and one prompt seed."""
-    from backend.anomaly import service
-    from backend.imageio import open_image
+def _prompts_for(cls_root, cls, classes, seed, retrieval_k, prompt_mode):
+    if prompt_mode == "none":
+        return None  # the query itself, per query
+    source = cls
+    if prompt_mode == "swapped":
+        others = [c for c in classes if c != cls]
+        if not others:
+            raise UserError("The swapped-prompt ablation needs at least two classes.")
+        source = others[(sorted(classes).index(cls)) % len(others)]
+    train, _ = load_class(cls_root, source)
+    if retrieval_k:
+        return [open_image(p) for p in train]
+    return [open_image(train[int(np.random.default_rng(seed).integers(len(train)))])]
 
-    train, test = load_class(cls_root, cls)
+
+def _class_maps(cls_root, cls, engine_names, size, seed, retrieval_k, checkpoint, max_per_class, progress_cb,
+                prompt_mode="correct", classes=()):
+    """{engine: (scores, maps, ms)} and labels/masks for one class and one prompt seed."""
+    _, test = load_class(cls_root, cls)
     if max_per_class:
         test = test[:max_per_class]
-    if retrieval_k:
-        prompts = [open_image(p) for p in train]
-    else:
-        prompts = [open_image(train[int(np.random.default_rng(seed).integers(len(train)))])]
-    base = [e for e in engines if e != "ensemble"]
-    if "ensemble" in engines:
-        base = sorted(set(base) | {"metauas", "knn"})
-    out = {e: ([], [], []) for e in engines}
+    prompts = _prompts_for(cls_root, cls, classes or [cls], seed, retrieval_k, prompt_mode)
+    ens = engines.get("ensemble", size, checkpoint) if "ensemble" in engine_names else None
+    base = [e for e in engine_names if e != "ensemble"]
+    if ens is not None:
+        base = sorted(set(base) | set(ens.members))
+    out = {e: ([], [], []) for e in engine_names}
     labels, masks = [], []
     for i, s in enumerate(test):
         q = open_image(s.path)
         mask = read_mask(s, q.size)
         labels.append(s.label)
         masks.append(_small(mask, size, True))
-        res = {e: service.inspect(prompts, [q], engine=e, size=size, retrieval_k=retrieval_k,
+        pr = prompts if prompts is not None else [q]
+        res = {e: service.inspect(pr, [q], engine=e, size=size, retrieval_k=retrieval_k,
                                   checkpoint=checkpoint)[0] for e in base}
-        if "ensemble" in engines:
-            fused = service._fuse({"metauas": res["metauas"].anomaly_map, "knn": res["knn"].anomaly_map})
+        if ens is not None:
+            fused = ens.fuse({r: res[r].anomaly_map for r in ens.members})
             res["ensemble"] = service.InspectionResult(float(fused.max()), fused, -1, 0.0, "ensemble",
-                                                       res["metauas"].ms + res["knn"].ms)
-        for e in engines:
+                                                       sum(res[r].ms for r in ens.members))
+        for e in engine_names:
             amap = _small(res[e].anomaly_map, size, False)
             out[e][0].append(res[e].score)
             out[e][1].append(amap)
@@ -80,9 +101,12 @@ def _class_maps(cls_root, cls, engines, size, seed, retrieval_k, checkpoint, max
 
 
 def run_evaluation(data_dir, engine: str = "metauas", size: int = 256, prompt_seeds=(0,), retrieval_k=None,
-                   progress=None, checkpoint=None, max_per_class=None, engines=None) -> dict:
+                   progress=None, checkpoint=None, max_per_class=None, engine_names=None,
+                   prompt_mode: str = "correct") -> dict:
     """Metrics JSON for one engine (or {engine: JSON} when `engine == "all"`)."""
-    engs = list(engines or (("metauas", "knn", "ensemble") if engine == "all" else (engine,)))
+    if prompt_mode not in PROMPT_MODES:
+        raise UserError(f"prompt mode must be one of {', '.join(PROMPT_MODES)}, not {prompt_mode!r}")
+    engs = list(engine_names or (("metauas", "knn", "ensemble") if engine == "all" else (engine,)))
     classes = list_classes(data_dir)
     seeds = [0] if retrieval_k else list(prompt_seeds)
     per = {e: {c: [] for c in classes} for e in engs}
@@ -95,7 +119,7 @@ def run_evaluation(data_dir, engine: str = "metauas", size: int = 256, prompt_se
             cb = (lambda f, k=k, cls=cls, seed=seed: progress((k + f) / steps, f"{cls} · prompt seed {seed}")) \
                 if progress else None
             maps, labels, masks = _class_maps(data_dir, cls, engs, size, seed, retrieval_k, checkpoint,
-                                              max_per_class, cb)
+                                              max_per_class, cb, prompt_mode, classes)
             for e in engs:
                 scores, amaps, times = maps[e]
                 per[e][cls].append(all_metrics(scores, labels, np.stack(amaps), masks))
@@ -113,8 +137,9 @@ def run_evaluation(data_dir, engine: str = "metauas", size: int = 256, prompt_se
             "engine": e, "ms_per_image": round(float(np.mean(ms[e])), 1), "size": size,
             "prompt_seeds": seeds, "retrieval_k": retrieval_k, "classes": classes,
             "data": str(data_dir), "checkpoint": checkpoint, "wall_s": round(time.perf_counter() - t0, 1),
+            "prompt_mode": prompt_mode,
         }
-    return results if engine == "all" or engines else results[engs[0]]
+    return results if engine == "all" or engine_names else results[engs[0]]
 
 
 def main(argv=None) -> int:
@@ -126,6 +151,8 @@ def main(argv=None) -> int:
                     help="prompt seed (repeat for several; default 0)")
     ap.add_argument("--retrieval", type=int, default=None, metavar="K", help="retrieve the top-K prompts per query")
     ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--prompt-mode", default="correct", choices=PROMPT_MODES,
+                    help="correct, swapped (another class's prompt) or none (the query as its own prompt)")
     ap.add_argument("--max-per-class", type=int, default=None)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=None, help="write the JSON here")
@@ -134,7 +161,7 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(a.threads)
     res = run_evaluation(a.data, a.engine, a.size, tuple(a.seeds or (0,)), a.retrieval, checkpoint=a.checkpoint,
-                         max_per_class=a.max_per_class)
+                         max_per_class=a.max_per_class, prompt_mode=a.prompt_mode)
     if a.engine == "all":  # the report form: benchmark provenance + the three engines side by side
         bj = Path(a.data) / "benchmark.json"
         res = {"command": "python -m backend.anomaly.evaluate " + " ".join(argv if argv is not None else sys.argv[1:]),

@@ -13,15 +13,23 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 import numpy as np
 from PIL import Image
 
 from backend.anomaly import visualize as viz
-from backend.anomaly.inspector import (QueryRecord, Run, binary_mask, display_regions, find_regions,
-                                       similarity_warning, summary_rows, verdict)
+from backend.anomaly.inspector import (
+    QueryRecord,
+    Run,
+    binary_mask,
+    display_regions,
+    find_regions,
+    similarity_warning,
+    summary_rows,
+    verdict,
+)
 
 CSV_COLUMNS = ["file", "score", "verdict", "regions", "largest_region_px", "prompt", "prompt_similarity", "ms",
                "warning"]
@@ -52,7 +60,7 @@ def render(run: Run, index: int, image_threshold: float, pixel_threshold: float,
               if prompt is not None else [])
     panels += [(f"query: {rec.name[:28]}", rec.query), (f"map (score {rec.score:.3f})", heat)]
     sbs = viz.side_by_side(panels, height=256)
-    v = verdict(rec.score, image_threshold)
+    v = verdict(rec.score, image_threshold, rec.prompt_similarity)
     info = {"file": rec.name, "score": round(rec.score, 4), "verdict": v, "image_threshold": image_threshold,
             "pixel_threshold": pixel_threshold, "engine": rec.engine, "resolution": run.size, "tiled": run.tiled,
             "prompt": prompt_name, "prompts_pooled": rec.n_prompts_used,
@@ -78,7 +86,7 @@ def settings_dict(run: Run, image_threshold: float, pixel_threshold: float, norm
             "prompts": [{"file": n, "sha256": s} for (n, _), s in zip(run.prompts, run.prompt_shas)],
             "inspection_id": run.inspection_id, "ms_total": round(run.ms_total, 1),
             "skipped": [{"file": n, "why": w} for n, w in run.skipped],
-            "exported": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "exported": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def results_csv(rows: list[dict]) -> str:

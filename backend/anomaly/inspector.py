@@ -3,21 +3,27 @@
 The engine (`backend.anomaly.service.inspect`) turns prompts + a query into an absolute anomaly map;
 this module runs it over a batch with progress, keeps what the UI needs to re-threshold WITHOUT
 re-running the model (`Run` lives in gr.State), and turns a map plus two thresholds into a verdict,
-a binary mask and the top anomalous regions. Thresholds can be calibrated from extra normal images
-(a high percentile of their scores, anomalib's fallback when no defects are labelled) or made
-F1-optimal when labelled defects are given.
+a binary mask and the top anomalous regions. Default thresholds are calibrated from the prompts themselves
+(`calibrate_from_prompts`: nuisance-augmented copies of each prompt are scored against the prompts,
+the thresholds sit a margin above the highest score and pixel), so a clearly mapped defect is NG at
+the defaults; they can also be calibrated from extra normal images (a high percentile of their
+scores, anomalib's fallback when no defects are labelled) or made F1-optimal when labelled defects
+are given. A query that looks like a different product than the prompts gets its own verdict,
+MISMATCH, whatever its score: its map compares two different things.
 """
 from __future__ import annotations
 
+import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import cv2
 import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from backend.anomaly.metrics import f1_max
 from backend.errors import UserError
 
 MAX_BATCH = 100               # queries per run (≈ 4 MB of UI state each at 768 px); more is refused, number stated
@@ -86,6 +92,7 @@ class Run:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     ms_total: float = 0.0
     inspection_id: int | None = None
+    calibrated: Thresholds | None = None  # the default thresholds calibrated from the prompts
 
     def record(self, index: int) -> QueryRecord:
         if not self.records:
@@ -96,7 +103,13 @@ class Run:
 
 
 # --- post-processing ---------------------------------------------------------------------------------
-def verdict(score: float, image_threshold: float) -> str:
+VERDICTS = ("OK", "NG", "MISMATCH")
+
+
+def verdict(score: float, image_threshold: float, similarity: float | None = None) -> str:
+    """NG at or above the threshold; MISMATCH (never OK) when the query looks like another product."""
+    if similarity_warning(similarity) is not None:
+        return "MISMATCH"
     return "NG" if float(score) >= float(image_threshold) else "OK"
 
 
@@ -145,7 +158,7 @@ def summary_rows(run: Run, image_threshold: float, pixel_threshold: float) -> li
         regions = find_regions(r.amap, pixel_threshold, r.scale)
         warn = similarity_warning(r.prompt_similarity)
         rows.append({"index": i, "file": r.name, "score": round(r.score, 4),
-                     "verdict": verdict(r.score, image_threshold), "regions": len(regions),
+                     "verdict": verdict(r.score, image_threshold, r.prompt_similarity), "regions": len(regions),
                      "largest_region_px": max((g.area_px for g in regions), default=0),
                      "prompt": prompt_label(run, r),
                      "prompt_similarity": round(r.prompt_similarity, 3), "ms": round(r.ms, 1),
@@ -158,7 +171,7 @@ def prompt_label(run: Run, rec: QueryRecord) -> str:
     return name if rec.n_prompts_used <= 1 else f"{name} + {rec.n_prompts_used - 1} more (pooled)"
 
 
-def similarity_warning(similarity: float, limit: float = SIMILARITY_WARN) -> str | None:
+def similarity_warning(similarity: float | None, limit: float = SIMILARITY_WARN) -> str | None:
     if similarity is None or not np.isfinite(similarity) or similarity >= limit:
         return None
     return (f"prompt and query look like different products (similarity {similarity:.2f} < {limit:.2f}); "
@@ -166,6 +179,60 @@ def similarity_warning(similarity: float, limit: float = SIMILARITY_WARN) -> str
 
 
 # --- calibration -----------------------------------------------------------------------------------
+@dataclass
+class Thresholds:
+    """Image and pixel thresholds with how they were obtained (shown to the user)."""
+    image: float
+    pixel: float
+    method: str
+
+
+PROMPT_VIEWS = 6        # augmented copies per prompt (at most MAX_CALIBRATION_VIEWS in all)
+MAX_CALIBRATION_VIEWS = 8
+CALIBRATION_MARGIN = 1.25  # thresholds sit this factor above the worst nuisance-only score / pixel
+
+
+def nuisance_view(img: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """The prompt as a second photo of the same good part would differ: a few pixels of shift, ≤2°
+    rotation, brightness/contrast, slight blur, sensor noise or JPEG. None of it is a defect."""
+    arr = np.asarray(img.convert("RGB"), np.float32) / 255.0
+    h, w = arr.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-2, 2), 1 + rng.uniform(-0.02, 0.02))
+    m[:, 2] += rng.uniform(-3, 3, 2)
+    arr = cv2.warpAffine(arr, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    arr = np.clip(arr * rng.uniform(0.93, 1.07) + rng.uniform(-0.03, 0.03), 0, 1)
+    if rng.random() < 0.5:
+        arr = cv2.GaussianBlur(arr, (0, 0), rng.uniform(0.3, 1.0))
+    if rng.random() < 0.3:
+        arr = np.clip(arr + rng.normal(0, 0.01, arr.shape), 0, 1)
+    out = Image.fromarray((arr * 255 + 0.5).astype(np.uint8))
+    if rng.random() < 0.5:
+        buf = io.BytesIO()
+        out.save(buf, format="JPEG", quality=int(rng.integers(50, 95)))
+        out = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    return out
+
+
+def calibrate_from_prompts(prompts: list[Image.Image], *, engine: str, resolution: str = "256", retrieval_k=None,
+                           seed: int = 0) -> Thresholds:
+    """Default thresholds from the prompts alone: score nuisance-augmented copies of the prompts against
+    the prompts, put the image threshold CALIBRATION_MARGIN × above their highest score and the pixel
+    threshold the same factor above their 99.9th-percentile pixel."""
+    if not prompts:
+        raise UserError("Calibration needs at least one prompt image.")
+    rng = np.random.default_rng(seed)
+    per = max(1, min(PROMPT_VIEWS, MAX_CALIBRATION_VIEWS // len(prompts)))
+    views = [nuisance_view(p, rng) for p in prompts[:MAX_CALIBRATION_VIEWS] for _ in range(per)]
+    scores, maps = score_images(prompts, views, engine=engine, resolution=resolution, retrieval_k=retrieval_k)
+    pix = _sample_pixels(maps, 500_000, seed)
+    image = min(1.0, max(scores) * CALIBRATION_MARGIN + 1e-3)
+    pixel = min(1.0, float(np.percentile(pix, 99.9)) * CALIBRATION_MARGIN + 1e-3)
+    return Thresholds(image=round(image, 4), pixel=round(min(pixel, image), 4),
+                      method=f"from the prompts: {len(views)} augmented prompt view(s) (shift, rotation, brightness, "
+                             f"blur, JPEG) scored against the prompts; {CALIBRATION_MARGIN:g}× above their highest "
+                             "image score and 99.9th-percentile pixel")
+
+
 def calibrate_from_normal(scores: list[float], maps: list[np.ndarray], image_percentile: float = 99.0,
                           pixel_percentile: float = 99.9, max_pixels: int = 2_000_000, seed: int = 0) -> dict:
     """Thresholds from defect-free images: a high percentile of their image scores and pixel values.
@@ -185,17 +252,6 @@ def calibrate_from_normal(scores: list[float], maps: list[np.ndarray], image_per
                        "the threshold only guarantees these normal images pass."}
 
 
-def f1_optimal(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """(threshold, F1) maximising F1 over the PR curve, as anomalib's F1AdaptiveThreshold."""
-    from sklearn.metrics import precision_recall_curve
-
-    labels = np.asarray(labels).astype(int)
-    if labels.min() == labels.max():
-        raise UserError("F1-optimal thresholds need both normal and defective examples.")
-    prec, rec, thr = precision_recall_curve(labels, np.asarray(scores, np.float64))
-    f1 = 2 * prec * rec / (prec + rec + 1e-10)
-    best = int(np.argmax(f1[:-1])) if len(thr) else 0
-    return float(thr[best]), float(f1[best])
 
 
 def calibrate_f1(good_scores: list[float], bad_scores: list[float], good_maps: list[np.ndarray] | None = None,
@@ -204,7 +260,9 @@ def calibrate_f1(good_scores: list[float], bad_scores: list[float], good_maps: l
     """F1-optimal image threshold; pixel threshold too when defect masks are given."""
     scores = np.asarray(list(good_scores) + list(bad_scores), np.float64)
     labels = np.asarray([0] * len(good_scores) + [1] * len(bad_scores))
-    img_thr, img_f1 = f1_optimal(scores, labels)
+    if not good_scores or not bad_scores:
+        raise UserError("F1-optimal thresholds need both normal and defective examples.")
+    img_f1, img_thr = f1_max(scores, labels)  # the one F1-max definition (anomalib F1Max)
     out = {"image_threshold": img_thr, "image_f1": img_f1, "pixel_threshold": None, "pixel_f1": None,
            "method": f"F1-optimal over {len(good_scores)} good and {len(bad_scores)} defective image(s)",
            "warning": None}
@@ -222,7 +280,7 @@ def calibrate_f1(good_scores: list[float], bad_scores: list[float], good_maps: l
             labs.append(lab[take])
         pv, pl = np.concatenate(vals), np.concatenate(labs)
         if pl.any() and not pl.all():
-            out["pixel_threshold"], out["pixel_f1"] = f1_optimal(pv, pl)
+            out["pixel_f1"], out["pixel_threshold"] = f1_max(pv, pl)
             out["method"] += f"; pixel threshold F1-optimal over {len(pairs)} mask(s)"
     else:
         out["warning"] = "No defect masks were given, so the pixel threshold was left unchanged."

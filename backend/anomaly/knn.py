@@ -12,13 +12,10 @@ MetaUAS engine and the fallback when no MetaUAS checkpoint is present.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import numpy as np
-from PIL import Image
 
-from backend.anomaly.preprocess import letterbox, normalise
+from backend.anomaly.engine_base import PromptMemory
+from backend.anomaly.preprocess import normalise
 
 KNN_BLOCKS = (4, 10)  # Lite0 block indices: stride 8 (40 ch), stride 16 (112 ch)
 SIGMA = 4.0
@@ -41,8 +38,8 @@ def image_score(amap: np.ndarray, how: str = "max") -> float:
     return float(flat.max())
 
 
-class KnnEngine:
-    """Patch-kNN anomaly maps; prompt memory banks are cached by image content hash."""
+class KnnEngine(PromptMemory):
+    """Patch-kNN anomaly maps; prompt memory banks are cached (shared LRU) by image content hash."""
 
     name = "knn-lite0"
     kind = "embedded"
@@ -60,8 +57,6 @@ class KnnEngine:
         self.score_mode = str(opts.get("score", "max"))
         self.sigma = float(opts.get("sigma", SIGMA))
         self._torch = torch
-        self._cache: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
 
     @classmethod
     def check_available(cls, entry=None) -> tuple[bool, str]:
@@ -85,19 +80,8 @@ class KnnEngine:
         h, w = f.shape[-2:]
         return f[0].flatten(1).T.contiguous(), (int(h), int(w))
 
-    def memory(self, prompt: Image.Image, size: int, key: str):
-        ck = (key, size)
-        with self._lock:
-            if ck in self._cache:
-                self._cache.move_to_end(ck)
-                return self._cache[ck]
-        arr, _ = letterbox(prompt, size)
-        feats, _ = self.patch_features(arr)
-        with self._lock:
-            self._cache[ck] = feats
-            while len(self._cache) > 64:
-                self._cache.popitem(last=False)
-        return feats
+    def prompt_features(self, arr: np.ndarray):
+        return self.patch_features(arr)[0]
 
     # -- inference -----------------------------------------------------------------------
     def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:

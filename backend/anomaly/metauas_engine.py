@@ -7,20 +7,19 @@ entries under MODELS_DIR and stay disabled until a user places them there.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
-from backend.anomaly.preprocess import letterbox, normalise
+from backend.anomaly.engine_base import PromptMemory
+from backend.anomaly.preprocess import normalise
 from backend.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _entry_path(entry) -> Path | None:
+def entry_path(entry) -> Path | None:
     if entry is None or not getattr(entry, "path", None):
         return None
     if getattr(entry, "kind", "") == "embedded":
@@ -29,13 +28,13 @@ def _entry_path(entry) -> Path | None:
     return entry.resolved_path
 
 
-class MetaUASEngine:
+class MetaUASEngine(PromptMemory):
     score_mode = "max"
 
     def __init__(self, entry=None, device: str = "cpu", path: str | Path | None = None):
         from backend.anomaly.checkpoint import load_metauas
 
-        self.path = Path(path) if path else _entry_path(entry)
+        self.path = Path(path) if path else entry_path(entry)
         if self.path is None:
             raise UserError("No MetaUAS checkpoint path is configured.")
         opts = getattr(entry, "options", {}) or {}
@@ -52,12 +51,10 @@ class MetaUASEngine:
         self.device = device
         self.model.to(device).eval()
         self.name = getattr(entry, "name", None) or self.path.name
-        self._cache: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
 
     @classmethod
     def check_available(cls, entry=None) -> tuple[bool, str]:
-        p = _entry_path(entry)
+        p = entry_path(entry)
         if p is None:
             return False, "no checkpoint path configured"
         if not p.is_file():
@@ -68,29 +65,15 @@ class MetaUASEngine:
         x = torch.from_numpy(normalise(arr))[None].to(self.device)
         return self.model.encode(x)
 
-    def memory(self, prompt: Image.Image, size: int, key: str):
-        ck = (key, size)
-        with self._lock:
-            if ck in self._cache:
-                self._cache.move_to_end(ck)
-                return self._cache[ck]
-        arr, _ = letterbox(prompt, size)
-        feats = self._feats(arr)
-        with self._lock:
-            self._cache[ck] = feats
-            while len(self._cache) > 32:
-                self._cache.popitem(last=False)
-        return feats
+    def prompt_features(self, arr: np.ndarray):
+        return self._feats(arr)
 
     @torch.no_grad()
     def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:
-        """Mean over prompts of the per-prompt probability maps (the official list branch is broken)."""
+        """One decode: the aligned features of all prompts are averaged (the official intent; its list
+        branch is broken)."""
         q = self._feats(query_arr)
-        acc = None
-        for p in memories:
-            m = torch.sigmoid(self.model.decode(q, p))[0, 0]
-            acc = m if acc is None else acc + m
-        return (acc / len(memories)).float().cpu().numpy()
+        return torch.sigmoid(self.model.decode(q, list(memories)))[0, 0].float().cpu().numpy()
 
 
 _BY_PATH: dict[str, MetaUASEngine] = {}

@@ -13,8 +13,9 @@ scikit-learn and an independent brute-force AUPRO. Percent scaling is left to ca
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import label
 
-_trapz = getattr(np, "trapezoid", None) or np.trapz  # numpy < 2 on some hosts
+_trapz = np.trapezoid
 
 
 def _validate(scores, labels):
@@ -78,8 +79,6 @@ def f1_max(scores, labels) -> tuple[float, float]:
 
 def label_regions(masks: np.ndarray) -> tuple[np.ndarray, int]:
     """8-connected components per image, numbered uniquely across the stack (0 = background)."""
-    from scipy.ndimage import label
-
     masks = np.asarray(masks).astype(bool)
     if masks.ndim == 2:
         masks = masks[None]

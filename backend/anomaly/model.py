@@ -1,18 +1,29 @@
-"""MetaUAS (Gao, NeurIPS 2024) as a plain torch module, faithful to the official `metauas.py`.
+"""MetaUAS (Gao, NeurIPS 2024) as a plain torch module, in the official `metauas.py` parameter layout.
 
-Why rewritten rather than imported: the official code needs a forked segmentation_models_pytorch,
-pytorch-lightning, kornia and an ImageNet download. This module reproduces its *parameter layout*
-(so the official `metauas-256.ckpt` / `metauas-512.ckpt` full state dicts load with strict=True)
-with only torch + efficientnet-pytorch, and fixes two bugs of the release (the multi-prompt branch
-uses an undefined list; hard alignment reads an undefined variable).
+Why rewritten rather than imported: the official code needs a forked segmentation_models_pytorch
+(ragavsachdeva@0092ee4), pytorch-lightning, kornia and an ImageNet download. This module builds the
+same *parameter layout* with only torch + efficientnet-pytorch. The layout is checked in
+tests/unit/test_anomaly_official_layout.py against an independent construction with PyPI
+`segmentation-models-pytorch` (0.5) patched as the fork (no attention in the skip-less last block,
+doubled encoder channels), loading strictly; the official checkpoint files themselves were never
+available here. Two bugs of the release are fixed: the multi-prompt branch uses an undefined list
+(here: the aligned features of all prompts are averaged, then decoded once, the author's
+"pre-fusion" proposal), and hard alignment reads an undefined variable.
 
 Structure (official demo config: unet, depth 5/5, 3 alignment layers, soft alignment, cat fusion):
 - frozen encoder → 6 feature maps [input, s2, s4, s8, s16, s32];
 - on the 3 deepest levels an `AlignmentLayer`: one shared 1×1 conv makes Q (query) and K (prompt),
   softmax over prompt positions of Q·K (no scaling), values = raw prompt features; the aligned
   prompt is concatenated to the query features (channels double);
-- smp-layout `UnetDecoder` [256,128,64,64,48] with scSE attention, nearest ×2 upsampling;
+- smp-layout `UnetDecoder` [256,128,64,64,48] with scSE attention (only in blocks that have a
+  skip, as the fork), nearest ×2 upsampling;
 - 1×1 head → logits at input resolution (sigmoid gives the anomaly probability map).
+
+The Lite0 variant (our trained default) keeps the structure but is sized for Lite0's features
+(`LITE0_DECODER`: 3 blocks ending at stride 4 without scSE, head upsampled ×4 bilinearly) and may use the
+"catdist" fusion: [query, aligned prompt, 1 − max cosine(query, prompt)] so the decoder sees the
+prompt-to-query distance explicitly, plus a 1×1 "prior" path from those distance maps straight
+to the logits, initialised as a kNN-style detector (the decoder starts as a zero correction).
 """
 from __future__ import annotations
 
@@ -25,6 +36,7 @@ ENCODER_CHANNELS = {
     "efficientnet-b4": (3, 48, 32, 56, 160, 448),
     "efficientnet-lite0": (3, 32, 24, 40, 112, 320),
 }
+LITE0_DECODER = (64, 32, 16)   # 3 blocks: s32 → s4, no scSE; the head is upsampled ×4 (no work above stride 4)
 B4_STAGE_IDXS = (6, 10, 22)
 LITE0_TAPS = (2, 4, 10, 15)  # block indices whose outputs are the s4, s8, s16, s32 features
 
@@ -114,22 +126,42 @@ class AlignmentLayer(nn.Module):
         return torch.bmm(v, attn.transpose(1, 2)).reshape(b, c, h, w)
 
 
+def fused_channels(channels: int, fusion_policy: str) -> int:
+    return {"cat": 2 * channels, "catdist": 2 * channels + 1}.get(fusion_policy, channels)
+
+
+def min_cosine_distance(query, prompts) -> torch.Tensor:
+    """(B, 1, H, W): 1 − max over all prompt positions of the cosine similarity (a kNN distance)."""
+    b, c, h, w = query.shape
+    q = F.normalize(query.flatten(2), dim=1)                                   # B, C, Nq
+    best = None
+    for p in prompts:
+        k = F.normalize(p.flatten(2), dim=1)                                   # B, C, Np
+        s = torch.bmm(q.transpose(1, 2), k).amax(dim=-1)                       # B, Nq
+        best = s if best is None else torch.maximum(best, s)
+    return (1.0 - best).reshape(b, 1, h, w)
+
+
 class AlignmentModule(nn.Module):
     def __init__(self, input_channels: int, hidden_channels: int, alignment_type: str = "sa",
                  fusion_policy: str = "cat"):
         super().__init__()
+        if fusion_policy not in ("cat", "catdist", "add", "absdiff"):
+            raise ValueError(f"unknown fusion policy {fusion_policy!r}")
         self.fusion_policy = fusion_policy
         self.alignment_layer = AlignmentLayer(input_channels, hidden_channels, alignment_type)
 
     def forward(self, query, prompt):
-        aligned = self.alignment_layer(query, prompt)
+        """`prompt`: one feature map or a list (several prompts: aligned features are averaged)."""
+        prompts = list(prompt) if isinstance(prompt, (list, tuple)) else [prompt]
+        aligned = torch.stack([self.alignment_layer(query, p) for p in prompts]).mean(0)
         if self.fusion_policy == "cat":
             return torch.cat([query, aligned], dim=1)
+        if self.fusion_policy == "catdist":
+            return torch.cat([query, aligned, min_cosine_distance(query, prompts)], dim=1)
         if self.fusion_policy == "add":
             return query + aligned
-        if self.fusion_policy == "absdiff":
-            return (query - aligned).abs()
-        raise ValueError(f"unknown fusion policy {self.fusion_policy!r}")
+        return (query - aligned).abs()
 
 
 # -- smp-layout UNet decoder -------------------------------------------------------------------
@@ -161,6 +193,7 @@ def conv_bn_relu(cin: int, cout: int) -> nn.Sequential:
 class DecoderBlock(nn.Module):
     def __init__(self, in_channels: int, skip_channels: int, out_channels: int, attention_type: str | None):
         super().__init__()
+        attention_type = attention_type if skip_channels > 0 else None  # the fork's rule (unet/model.py:129)
         self.conv1 = conv_bn_relu(in_channels + skip_channels, out_channels)
         self.attention1 = Attention(attention_type, in_channels + skip_channels)
         self.conv2 = conv_bn_relu(out_channels, out_channels)
@@ -174,17 +207,17 @@ class DecoderBlock(nn.Module):
 
 
 class UnetDecoder(nn.Module):
-    """smp UnetDecoder as in the fork: `num_coam_layers` deepest encoder levels have doubled channels."""
+    """smp UnetDecoder as in the fork: the `num_coam_layers` deepest levels carry fused (wider) features.
 
-    def __init__(self, encoder_channels, decoder_channels=DECODER_CHANNELS, attention_type="scse",
-                 num_coam_layers: int = 3):
+    `encoder_channels` are the 6 levels [input, s2, s4, s8, s16, s32] as they reach the decoder
+    (already widened by the fusion); one block per entry of `decoder_channels`, deepest first.
+    """
+
+    def __init__(self, encoder_channels, decoder_channels=DECODER_CHANNELS, attention_type="scse"):
         super().__init__()
-        chans = list(encoder_channels)
-        for i in range(num_coam_layers):
-            chans[-(i + 1)] *= 2
-        chans = chans[1:][::-1]
+        chans = list(encoder_channels)[1:][::-1]
         in_channels = [chans[0]] + list(decoder_channels[:-1])
-        skip_channels = list(chans[1:]) + [0]
+        skip_channels = (list(chans[1:]) + [0] * len(decoder_channels))[:len(decoder_channels)]
         self.center = nn.Identity()
         self.blocks = nn.ModuleList(DecoderBlock(i, s, o, attention_type)
                                     for i, s, o in zip(in_channels, skip_channels, decoder_channels))
@@ -201,7 +234,7 @@ class UnetDecoder(nn.Module):
 class MetaUAS(nn.Module):
     def __init__(self, encoder_name: str = "efficientnet-lite0", alignment_type: str = "sa",
                  fusion_policy: str = "cat", num_alignment_layers: int = 3, encoder: nn.Module | None = None,
-                 pretrained: bool = True):
+                 pretrained: bool = True, decoder_channels=None, attention: str | None = "scse"):
         super().__init__()
         if encoder_name not in ENCODER_CHANNELS:
             raise ValueError(f"encoder must be one of {sorted(ENCODER_CHANNELS)}, got {encoder_name!r}")
@@ -216,9 +249,25 @@ class MetaUAS(nn.Module):
         self.alignment = nn.ModuleList(
             AlignmentModule(chans[-(i + 1)], chans[-(i + 1)] // 2, alignment_type, fusion_policy)
             for i in range(num_alignment_layers))
-        coam = num_alignment_layers if fusion_policy == "cat" else 0
-        self.decoder = UnetDecoder(chans, DECODER_CHANNELS, "scse", num_coam_layers=coam)
-        self.mask_head = nn.Conv2d(DECODER_CHANNELS[-1], 1, kernel_size=1)
+        fused = list(chans)
+        for i in range(num_alignment_layers):
+            fused[-(i + 1)] = fused_channels(chans[-(i + 1)], fusion_policy)
+        self.decoder_channels = tuple(decoder_channels or DECODER_CHANNELS)
+        self.decoder = UnetDecoder(fused, self.decoder_channels, attention)
+        self.mask_head = nn.Conv2d(self.decoder_channels[-1], 1, kernel_size=1)
+        if fusion_policy == "catdist":  # a direct path from the distance maps to the logits (starts as a kNN)
+            self.prior = nn.Conv2d(num_alignment_layers, 1, kernel_size=1)
+            with torch.no_grad():
+                self.prior.weight.zero_()
+                self.prior.weight[0, -1] = 12.0  # stride 8 (the last aligned level)
+                if num_alignment_layers > 1:
+                    self.prior.weight[0, -2] = 6.0  # stride 16
+                self.prior.bias.fill_(-5.0)
+                self.mask_head.weight.zero_()  # the decoder starts as a zero correction of the prior
+                self.mask_head.bias.zero_()
+        self.config = {"alignment_type": alignment_type, "fusion_policy": fusion_policy,
+                       "num_alignment_layers": num_alignment_layers, "decoder_channels": list(self.decoder_channels),
+                       "attention": attention}
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -233,18 +282,28 @@ class MetaUAS(nn.Module):
         return [f.detach() for f in self.encoder(x)]
 
     def decode(self, query_feats, prompt_feats):
-        """Logits (B, 1, H, W) for the query given one prompt's features."""
+        """Logits (B, 1, H, W) for the query given the features of one prompt, or a list of several
+        (the aligned features of all prompts are averaged and decoded once)."""
+        many = isinstance(prompt_feats, list) and prompt_feats and isinstance(prompt_feats[0], (list, tuple))
+        prompt_list = prompt_feats if many else [prompt_feats]
         feats = list(query_feats)
         for i, align in enumerate(self.alignment):
-            feats[-(i + 1)] = align(feats[-(i + 1)], prompt_feats[-(i + 1)])
-        return self.mask_head(self.decoder(*feats))
+            feats[-(i + 1)] = align(feats[-(i + 1)], [p[-(i + 1)] for p in prompt_list])
+        size = query_feats[0].shape[-2:]
+        logits = self.mask_head(self.decoder(*feats))
+        if logits.shape[-2:] != size:  # a decoder that stops above full resolution
+            logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+        if hasattr(self, "prior"):  # distance channels, deepest first in self.alignment order → s32, s16, s8
+            dist = [F.interpolate(feats[-(i + 1)][:, -1:], size=size, mode="bilinear", align_corners=False)
+                    for i in range(len(self.alignment))]
+            logits = logits + self.prior(torch.cat(dist, dim=1))
+        return logits
 
     def forward(self, query, prompt):
-        """Anomaly probabilities (B, 1, H, W); several prompts (a list) → mean of per-prompt maps."""
+        """Anomaly probabilities (B, 1, H, W); several prompts (a list): aligned features averaged, one decode."""
         q = self.encode(query)
         prompts = prompt if isinstance(prompt, (list, tuple)) else [prompt]
-        maps = [torch.sigmoid(self.decode(q, self.encode(p))) for p in prompts]
-        return torch.stack(maps).mean(0)
+        return torch.sigmoid(self.decode(q, [self.encode(p) for p in prompts]))
 
     def learnable_state_dict(self) -> dict:
         """Everything except the frozen encoder (what a Lite0 checkpoint needs to store)."""

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from backend.errors import UserError
+from backend.imageio import to_rgb
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -38,7 +39,6 @@ def as_rgb(img: Image.Image) -> Image.Image:
     """Any mode (RGBA, L, I;16, P) → 8-bit RGB, via the project's one image normaliser."""
     if img.mode == "RGB":
         return img
-    from backend.imageio import to_rgb  # light: PIL + numpy only
 
     return to_rgb(img)
 

@@ -1,7 +1,8 @@
-"""The one entry point the inspector tab (and the CLIs) call: prompts + queries → maps and scores.
+"""Prompts + queries → maps and scores: the engine-running core under the inspector and the CLIs.
 
-Engines ("metauas", "knn", "ensemble") come from the model registry, so each loads once per process;
-prompt features are cached inside each engine by image content hash (SamPredictor style: the
+Engines are found by role ("metauas", "knn", "ensemble") among the registry's `anomaly` plug-ins
+(backend.anomaly.engines), so each loads once per process; prompt features are cached in one shared
+LRU by image content hash (SamPredictor style: the
 expensive prompt work is done once, queries are cheap). Maps and scores are in absolute units —
 never min-max normalised per image — so a defect-free query really looks cold.
 """
@@ -9,22 +10,18 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image
 
+from backend.anomaly import engines
+from backend.anomaly.knn import image_score
 from backend.anomaly.preprocess import check_image, image_key, letterbox, normalise, unletterbox
 from backend.errors import UserError
 
-ENGINES = ("metauas", "knn", "ensemble")
-METAUAS_ENTRIES = {256: "metauas-b4-256", 512: "metauas-b4-512"}
-METAUAS_DEFAULT = "metauas-lite0"
-KNN_ENTRY = "knn-lite0"
-# kNN distances live in [0, ~0.4]; dividing by this scale (≈ the 99th-99.9th percentile of normal-pixel
-# kNN distances on the held-in validation change pairs, 0.24-0.30) puts them on the MetaUAS probability scale.
-KNN_CALIBRATION = 0.30
+ENGINES = engines.ROLES
 MAX_TILES = 64
 
 Progress = Callable[[float, str], None] | None
@@ -40,88 +37,31 @@ class InspectionResult:
     ms: float
 
 
-# -- engine resolution ---------------------------------------------------------------------
 def _registry():
     from backend.registry import get_registry
 
     return get_registry()
 
 
-def _metauas_entry_name(size: int) -> str:
-    preferred = METAUAS_ENTRIES.get(size)
-    prefer = ([preferred] if preferred else []) + [METAUAS_DEFAULT] + list(METAUAS_ENTRIES.values())
-    return _registry().pick("anomaly", prefer, default=METAUAS_DEFAULT, any_checkpoint=False)
-
-
-def _engine_label(name: str) -> tuple[bool, str, str | None]:
-    reg = _registry()
-    try:
-        ok, why = reg.availability(name)
-        e = reg.entry(name)
-        if e.factory.startswith("backend.anomaly.metauas_engine"):
-            from backend.anomaly.metauas_engine import _entry_path
-
-            p = _entry_path(e)
-        else:
-            p = e.resolved_path
-        return ok, why, str(p) if p else None
-    except Exception as exc:
-        return False, str(exc), None
-
-
-def engines() -> list[dict]:
-    """What the UI can offer, with the reason when an engine cannot run here."""
-    m_name = _metauas_entry_name(256)
-    m_ok, m_why, m_ckpt = _engine_label(m_name)
-    k_ok, k_why, _ = _engine_label(KNN_ENTRY)
-    m_label = "MetaUAS (EfficientNet-b4, official checkpoint)" if m_name != METAUAS_DEFAULT else \
-        "MetaUAS-Lite0 (trained here on synthetic change pairs; embedded default)"
-    return [
-        {"name": "metauas", "label": m_label, "available": m_ok, "why": m_why, "checkpoint": m_ckpt},
-        {"name": "knn", "label": "Patch kNN on EfficientNet-Lite0 features (training-free)", "available": k_ok,
-         "why": k_why, "checkpoint": None},
-        {"name": "ensemble", "label": "Ensemble: mean of MetaUAS and calibrated kNN maps",
-         "available": m_ok and k_ok, "why": m_why if not m_ok else k_why, "checkpoint": m_ckpt},
-    ]
-
-
-def _get_engines(engine: str, size: int, checkpoint: str | None = None) -> list[tuple[str, object]]:
-    if engine not in ENGINES:
-        raise UserError(f"Unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
-    out = []
-    if engine in ("metauas", "ensemble"):
-        if checkpoint:
-            from backend.anomaly.metauas_engine import engine_from_checkpoint
-
-            out.append(("metauas", engine_from_checkpoint(checkpoint)))
-        else:
-            out.append(("metauas", _registry().get(_metauas_entry_name(size))))
-    if engine in ("knn", "ensemble"):
-        out.append(("knn", _registry().get(KNN_ENTRY)))
-    return out
+def engines_available() -> list[dict]:
+    """What the UI can offer (one row per role), with the reason when an engine cannot run here."""
+    return engines.describe()
 
 
 # -- global similarity (prompt retrieval) ----------------------------------------------------
-_GLOBAL_CACHE: dict[str, np.ndarray] = {}
-
-
 def global_features(img: Image.Image, key: str | None = None) -> np.ndarray:
-    """Unit-norm 1280-d Lite0 head features (average-pooled), cached by content hash."""
-    key = key or image_key(img)
-    if key in _GLOBAL_CACHE:
-        return _GLOBAL_CACHE[key]
+    """Unit-norm 1280-d Lite0 head features (average-pooled), cached by content hash in the shared LRU."""
     import torch
 
-    enc = _registry().get("lite0-imagenet")
-    arr, _ = letterbox(img, 224)
-    x = torch.from_numpy(normalise(arr))[None].to(enc.device)
-    with torch.no_grad():
-        f = enc.model.extract_features(x).mean(dim=(2, 3))[0]
-        f = torch.nn.functional.normalize(f, dim=0).cpu().numpy().astype(np.float32)
-    if len(_GLOBAL_CACHE) > 512:
-        _GLOBAL_CACHE.clear()
-    _GLOBAL_CACHE[key] = f
-    return f
+    def compute():
+        enc = _registry().get("lite0-imagenet")
+        arr, _ = letterbox(img, 224)
+        x = torch.from_numpy(normalise(arr))[None].to(enc.device)
+        with torch.no_grad():
+            f = enc.model.extract_features(x).mean(dim=(2, 3))[0]
+            return torch.nn.functional.normalize(f, dim=0).cpu().numpy().astype(np.float32)
+
+    return engines.PROMPT_CACHE.get_or_compute(("global", key or image_key(img)), compute)
 
 
 def global_similarity(a: Image.Image, b: Image.Image) -> float:
@@ -129,19 +69,8 @@ def global_similarity(a: Image.Image, b: Image.Image) -> float:
 
 
 # -- inspection ------------------------------------------------------------------------------
-def _fuse(maps: dict[str, np.ndarray]) -> np.ndarray:
-    if len(maps) == 1:
-        return next(iter(maps.values()))
-    knn = np.clip(maps["knn"] / KNN_CALIBRATION, 0.0, 1.0)
-    return (0.5 * maps["metauas"] + 0.5 * knn).astype(np.float32)
-
-
-def _square_map(engs, q_arr: np.ndarray, prompts: list[tuple[Image.Image, str]], size: int) -> np.ndarray:
-    maps = {}
-    for name, eng in engs:
-        mems = [eng.memory(p, size, k) for p, k in prompts]
-        maps[name] = eng.map_square(q_arr, mems)
-    return _fuse(maps)
+def _square_map(eng, q_arr: np.ndarray, prompts: list[tuple[Image.Image, str]], size: int) -> np.ndarray:
+    return eng.map_square(q_arr, [eng.memory(p, size, k) for p, k in prompts])
 
 
 def _tile_grid(length: int, tile: int) -> list[int]:
@@ -151,7 +80,7 @@ def _tile_grid(length: int, tile: int) -> list[int]:
     return [round(i * (length - tile) / (n - 1)) for i in range(n)]
 
 
-def _tiled_map(engs, query: Image.Image, prompts: list[tuple[Image.Image, str]], size: int) -> np.ndarray:
+def _tiled_map(eng, query: Image.Image, prompts: list[tuple[Image.Image, str]], size: int) -> np.ndarray:
     """Overlapping tiles at native resolution (small defects survive); prompt resized to the query."""
     w, h = query.size
     tile = size
@@ -165,7 +94,7 @@ def _tiled_map(engs, query: Image.Image, prompts: list[tuple[Image.Image, str]],
             box = (x, y, min(x + tile, w), min(y + tile, h))
             q_arr, lb = letterbox(query.crop(box), size)
             tp = [(p.crop(box), f"{k}:{box}") for p, k in resized]
-            m = unletterbox(_square_map(engs, q_arr, tp, size), lb)
+            m = unletterbox(_square_map(eng, q_arr, tp, size), lb)
             acc[box[1]:box[3], box[0]:box[2]] += m
             cnt[box[1]:box[3], box[0]:box[2]] += 1
     return acc / np.maximum(cnt, 1)
@@ -185,7 +114,7 @@ def inspect(prompts: Sequence[Image.Image], queries: Sequence[Image.Image], engi
         raise UserError("retrieval_k must be at least 1.")
     prompts = [check_image(p, f"prompt image #{i + 1}") for i, p in enumerate(prompts)]
     queries = [check_image(q, f"query image #{i + 1}") for i, q in enumerate(queries)]
-    engs = _get_engines(engine, size, checkpoint)
+    eng = engines.get(engine, size, checkpoint)
     keys = [image_key(p) for p in prompts]
     p_glob = np.stack([global_features(p, k) for p, k in zip(prompts, keys)])
     results = []
@@ -198,29 +127,16 @@ def inspect(prompts: Sequence[Image.Image], queries: Sequence[Image.Image], engi
         chosen = order[: retrieval_k] if retrieval_k else order
         pool = [(prompts[i], keys[i]) for i in chosen]
         if tiled:
-            amap = _tiled_map(engs, query, pool, size)
+            amap = _tiled_map(eng, query, pool, size)
         else:
             q_arr, lb = letterbox(query, size)
-            amap = unletterbox(_square_map(engs, q_arr, pool, size), lb)
+            amap = unletterbox(_square_map(eng, q_arr, pool, size), lb)
         amap = np.clip(amap, 0.0, 1.0).astype(np.float32)
-        score_mode = getattr(engs[-1][1], "score_mode", "max") if engine == "knn" else "max"
-        from backend.anomaly.knn import image_score
-
         results.append(InspectionResult(
-            score=image_score(amap, score_mode), anomaly_map=amap,
+            score=image_score(amap, getattr(eng, "score_mode", "max")), anomaly_map=amap,
             prompt_index=int(chosen[0]) if len(chosen) == 1 else -1,
             prompt_similarity=float(sims[chosen[0]]), engine=engine,
             ms=(time.perf_counter() - t0) * 1000.0))
     if progress:
         progress(1.0, "Done")
     return results
-
-
-def evaluate(data_dir: str, engine: str, size: int = 256, prompt_seeds=(0,), retrieval_k=None,
-             progress: Progress = None, checkpoint: str | None = None, max_per_class: int | None = None) -> dict:
-    """Metrics over an MVTec-layout tree; the same JSON as `python -m backend.anomaly.evaluate`."""
-    from backend.anomaly.evaluate import run_evaluation
-
-    return run_evaluation(data_dir, engine=engine, size=size, prompt_seeds=tuple(prompt_seeds),
-                          retrieval_k=retrieval_k, progress=progress, checkpoint=checkpoint,
-                          max_per_class=max_per_class)

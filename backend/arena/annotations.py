@@ -44,27 +44,6 @@ def normalise_category(category: str | None) -> str:
     return cat
 
 
-def mask_from_layers(layers, size: tuple[int, int]) -> np.ndarray:
-    """Union of painted pixels over editor layers (RGBA: alpha > 0; RGB/L: any channel > 0)."""
-    w, h = size
-    mask = np.zeros((h, w), dtype=bool)
-    for layer in layers or []:
-        if layer is None:
-            continue
-        arr = np.asarray(layer.convert("RGBA") if isinstance(layer, Image.Image) else layer)
-        if arr.ndim == 3 and arr.shape[2] == 4:
-            painted = arr[..., 3] > 0
-        elif arr.ndim == 3:
-            painted = arr.max(axis=2) > 0
-        else:
-            painted = arr > 0
-        if painted.shape != mask.shape:
-            raise UserError(f"The drawing is {painted.shape[1]}x{painted.shape[0]} but the image is {w}x{h}; "
-                             "draw on the image itself.")
-        mask |= painted
-    return mask
-
-
 def mask_from_cells(cells, size: tuple[int, int], grid: int = GRID) -> np.ndarray:
     """Cells (row, col) of PointArena's grid (square cells of min(W, H)/grid px) → pixel mask."""
     w, h = size

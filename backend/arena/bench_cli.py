@@ -10,8 +10,16 @@ import argparse
 import json
 import sys
 
-from backend.arena.bench import (CATEGORIES, CATEGORY_LABELS, BenchError, evaluate_endpoint, evaluate_pointer,
-                                 evaluate_predictions)
+import torch
+
+from backend.arena.bench import (
+    CATEGORIES,
+    CATEGORY_LABELS,
+    BenchError,
+    evaluate_endpoint,
+    evaluate_pointer,
+    evaluate_predictions,
+)
 
 
 def _bar(done: int, total: int, desc: str) -> None:
@@ -58,8 +66,6 @@ def main(argv: list[str] | None = None) -> int:
     kw = dict(progress=progress, out=args.out, overlay_dir=args.overlays)
     try:
         if args.pointer:
-            import torch
-
             torch.set_num_threads(1)
             res = evaluate_pointer(args.bench, args.pointer, timeout_s=args.timeout, resume=not args.no_resume, **kw)
         elif args.endpoint:

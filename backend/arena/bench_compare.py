@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from scipy import stats
+
 MIN_MODELS = 3
 
 
@@ -26,10 +28,8 @@ def pair_rows(bench: dict[str, dict], arena: dict[str, dict]) -> list[dict]:
 
 def correlation(xs: list[float], ys: list[float]) -> dict:
     """{"n", "pearson_r", "pearson_p", "spearman_rho", "spearman_p", "r2"}; values None when undefined."""
-    from scipy import stats  # imported on use: the tab module must stay light to import
-
     n = len(xs)
-    out = {"n": n, "pearson_r": None, "pearson_p": None, "spearman_rho": None, "spearman_p": None, "r2": None}
+    out: dict[str, float | None] = {"n": n, "pearson_r": None, "pearson_p": None, "spearman_rho": None, "spearman_p": None, "r2": None}
     if n < MIN_MODELS or len(set(xs)) < 2 or len(set(ys)) < 2:
         return out
     pr = stats.pearsonr(xs, ys)
@@ -37,7 +37,7 @@ def correlation(xs: list[float], ys: list[float]) -> dict:
     lin = stats.linregress(xs, ys)
     vals = {"pearson_r": float(pr.statistic), "pearson_p": float(pr.pvalue), "spearman_rho": float(sr.statistic),
             "spearman_p": float(sr.pvalue), "r2": float(lin.rvalue ** 2)}
-    out.update({k: (None if math.isnan(v) else round(v, 4)) for k, v in vals.items()})
+    out.update({k: (None if math.isnan(v) else round(float(v), 4)) for k, v in vals.items()})
     return out
 
 

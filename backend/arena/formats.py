@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from operator import itemgetter, methodcaller
 from pathlib import Path
 
@@ -44,7 +44,7 @@ def _tstamp(value) -> float | None:
     except ValueError as exc:
         raise UserError(f"Cannot read the timestamp {value!r}; use ISO 8601 or epoch seconds.") from exc
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
 
 
@@ -78,7 +78,7 @@ def content_hashes(cols: dict[str, list]) -> list[str]:
     """`content_hash` of every row of a column dict, column-wise (one JSON value encoding per cell, no dicts)."""
     enc = [list(map(_json_value, cols[k])) for k in _SORTED_HASH_KEYS]
     sha = hashlib.sha256
-    return [sha((_HASH_FORMAT % vals).encode()).hexdigest() for vals in zip(*enc)]
+    return [sha((_HASH_FORMAT % vals).encode()).hexdigest() for vals in zip(*enc, strict=True)]
 
 
 def _as_str(values: list) -> list:
@@ -135,12 +135,13 @@ def clean_battle_columns(items: list, full: bool = False, columns=None) -> dict[
     if "category" in want:
         cols["category"] = _mapped(_opt(items, "category"), normalise_category)
     if "instruction" in want:
-        cols["instruction"] = [p or i for p, i in zip(_opt(items, "prompt"), _opt(items, "instruction"))]
+        cols["instruction"] = [p or i for p, i in zip(_opt(items, "prompt"), _opt(items, "instruction"), strict=True)]
     for k in ("image_sha256", "sampling_prob", "points_a", "points_b", "raw_output_a", "raw_output_b", "question_id"):
         if k in want:
             cols[k] = _opt(items, k)
     if "image" in want:
-        cols["image"] = [s or f for s, f in zip(_opt(items, "image_sha256"), _opt(items, "image_filename"))]
+        shas, files = _opt(items, "image_sha256"), _opt(items, "image_filename")
+        cols["image"] = [s or f for s, f in zip(shas, files, strict=True)]
     return cols
 
 

@@ -116,7 +116,7 @@ def compute_elo(df: pd.DataFrame, k: float = K_FACTOR, base: float = BASE, scale
                 init: float = INIT_RATING) -> dict[str, float]:
     """Online Elo in table order: p_a = 1/(1+base**((R_b-R_a)/scale)); R_a += k*(S-p_a); R_b -= same."""
     ratings: dict[str, float] = {}
-    for a, b, w in zip(df["model_a"], df["model_b"], df["winner"]):
+    for a, b, w in zip(df["model_a"], df["model_b"], df["winner"], strict=False):
         ra, rb = ratings.setdefault(a, init), ratings.setdefault(b, init)
         p_a = 1.0 / (1.0 + base ** ((rb - ra) / scale))
         upd = k * (OUTCOME[w] - p_a)

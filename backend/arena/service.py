@@ -5,6 +5,7 @@ functions. Ratings are recomputed from the raw tables, cached for a short TTL, n
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import threading
@@ -12,7 +13,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,9 +26,9 @@ from backend.arena.vocab import CHOICES
 from backend.config import get_settings, setting
 from backend.errors import NotAllowed, UserError
 from backend.pointing import service as pointing
-from backend.security import token_matches
 from backend.pointing.types import is_system_failure
 from backend.registry import get_registry
+from backend.security import token_matches
 from storage.db import get_storage
 from storage.identity import salted_hash
 from storage.models import utcnow
@@ -320,6 +323,34 @@ def iter_clean_battle(voted_only: bool = True) -> Iterator[dict]:
             yield _clean_record(b)
 
 
+@dataclass
+class LeaderboardView:
+    """What the Leaderboard tab shows for one method and category: the report, its CSV, and (optionally) every
+    battle as FastChat clean_battle records for download."""
+
+    report: dict
+    csv: str
+    clean_battle: list[dict] | None = None
+
+
+def leaderboard_view(method: str = "bt", category: str | None = None, with_export: bool = True) -> LeaderboardView:
+    rep = leaderboard_report(method or "bt", category or "overall")
+    return LeaderboardView(report=rep, csv=formats.leaderboard_csv(rep),
+                           clean_battle=export_clean_battle() if with_export else None)
+
+
+def import_battles_file(token: str | None, path: str | None, fmt: str) -> dict:
+    """Admin-only import of a clean_battle / PointArena JSON file (see `import_battles`)."""
+    check_admin(token)
+    if not path:
+        raise UserError("Choose a battles JSON file to import.")
+    try:
+        items = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"The file is not valid JSON ({exc}).") from exc
+    return import_battles(items, fmt)
+
+
 def export_clean_battle(voted_only: bool = True) -> list[dict]:
     """All battles as FastChat clean_battle records plus the point fields."""
     return list(iter_clean_battle(voted_only))
@@ -335,7 +366,7 @@ def _import_rows(cols: dict, hashes: list[str], lo: int, hi: int, fmt: str):
     battles, votes = [], []
     for j, i in enumerate(range(lo, hi)):
         t = cols["tstamp"][i]
-        when = datetime.fromtimestamp(t, tz=timezone.utc).replace(tzinfo=None) if t else now
+        when = datetime.fromtimestamp(t, tz=UTC).replace(tzinfo=None) if t else now
         judge = cols["judge"][i]
         judge = str(judge)[:64] if judge else None
         pa, pb = cols["points_a"][i], cols["points_b"][i]
@@ -367,11 +398,11 @@ def import_battles(items, fmt: str, progress: Callable[[int, int], None] | None 
         battles, votes = _import_rows(cols, hashes, lo, hi, fmt)
         qids = [str(q)[:32] for q in cols["question_id"][lo:hi] if q]
 
-        def _w(s, battles=battles, votes=votes, qids=qids):
+        def _w(s, battles=battles, votes=votes, qids=qids, chunk_qids=cols["question_id"][lo:hi]):
             if qids:  # our own export coming back: question_id is our battle id
                 seen = repo.existing_ids(s, qids)
                 if seen:
-                    skip = {b["id"] for b, q in zip(battles, cols["question_id"][lo:hi]) if q and str(q)[:32] in seen}
+                    skip = {b["id"] for b, q in zip(battles, chunk_qids, strict=True) if q and str(q)[:32] in seen}
                     battles = [b for b in battles if b["id"] not in skip]
                     votes = [v for v in votes if v["battle_id"] not in skip]
             return repo.bulk_insert_battles(s, battles, votes)

@@ -77,7 +77,7 @@ def contact_shadow(mask: np.ndarray, strength: float) -> np.ndarray:
     foot = np.roll(foot, shift, axis=0)
     foot[:shift] = 0
     sh = cv2.GaussianBlur(foot, (0, 0), max(1.0, 0.06 * h))
-    sh = sh / max(float(sh.max()), 1e-6)
+    sh = np.asarray(sh, np.float32) / max(float(sh.max()), 1e-6)
     return (0.6 * float(strength) * sh * ~mask).astype(np.float32)
 
 

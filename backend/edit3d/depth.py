@@ -20,8 +20,7 @@ from backend.errors import UserError
 
 from .geometry import Camera
 from .params import DepthHint, SceneSettings
-
-NEAR = 0.05
+from .popup import NEAR, inflate, object_billboard, popup_depth  # noqa: F401 - inflate/object_billboard re-exported
 
 
 @dataclass
@@ -54,42 +53,23 @@ def ground_plane(cam: Camera, horizon: float, camera_height: float) -> np.ndarra
     return np.repeat(z[:, None], cam.width, axis=1).astype(np.float32)
 
 
-def inflate(mask: np.ndarray) -> np.ndarray:
-    """√(distance to the silhouette) normalised to [0, 1]: round-ish objects get a dome."""
-    dt = np.maximum(cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5) - 1.0, 0.0)  # silhouette = 0
-    m = float(dt.max())
-    return np.sqrt(dt / m).astype(np.float32) if m > 0 else dt.astype(np.float32)
-
-
-def object_billboard(mask: np.ndarray, bg: np.ndarray, cam: Camera, thickness: float) -> np.ndarray:
-    """Depth of the object: its contact row's ground depth minus an inflation bulge."""
-    ys, xs = np.nonzero(mask)
-    y_contact = int(ys.max())
-    z_contact = float(bg[y_contact, int(np.median(xs[ys == y_contact]))])
-    if not np.isfinite(z_contact):
-        z_contact = float(np.median(bg))
-    width_scene = (xs.max() - xs.min() + 1) * z_contact / cam.f
-    bulge = inflate(mask)
-    z = z_contact - float(thickness) * 0.5 * width_scene * bulge
-    return np.maximum(z, NEAR * 2).astype(np.float32)
-
-
 class ProxyDepth:
-    """Ground plane + billboard + inflation (classical, no weights)."""
+    """Ground plane + the object as an inflated billboard; with no selection the photo's main
+    object is proposed automatically (backend/edit3d/popup.py). Edge snapping exists but is off by
+    default: it helped the motorcycle by 0.007 ρ and cost the textured rendered scenes 0.04."""
 
     kind = "classical"
     name = "depth-proxy"
-    label = "ground plane + billboard + inflation (classical)"
+    label = "ground plane + object pop-up (classical)"
 
-    def __init__(self, entry=None, device: str = "cpu"):
-        pass
+    def __init__(self, entry=None, device: str = "cpu", auto: bool = True, snap: bool = False):
+        self.auto, self.snap = auto, snap
 
     def estimate(self, rgb, mask, cam, settings) -> DepthResult:
         bg = ground_plane(cam, settings.horizon, settings.camera_height)
-        depth = bg.copy()
-        if mask is not None and mask.any():
-            depth[mask] = object_billboard(mask, bg, cam, settings.thickness)[mask]
-        return DepthResult(depth=depth, background=bg, source="classical:ground-plane+billboard+inflation")
+        depth, how = popup_depth(rgb, bg, cam, settings.thickness, mask=mask, horizon=settings.horizon,
+                                 auto=self.auto, snap=self.snap)
+        return DepthResult(depth=depth, background=bg, source="classical:" + how)
 
 
 # --- transformers depth-estimation from local weights ----------------------------------------

@@ -16,6 +16,12 @@ import time
 
 import numpy as np
 
+from backend.edit3d import exports
+from backend.edit3d.fill import CLASSICAL
+from backend.edit3d.params import DepthHint, EditParams, SceneSettings, Selection
+from backend.edit3d.service import PREVIEW_SIDE, Backends, build_pipeline, carry_selection_label
+from backend.imageio import ImageInputError, open_image
+
 
 def _pair(s: str, n: int, what: str) -> tuple[float, ...]:
     try:
@@ -28,8 +34,6 @@ def _pair(s: str, n: int, what: str) -> tuple[float, ...]:
 
 
 def _hint(s: str):
-    from .params import DepthHint
-
     x, y, d = _pair(s, 3, "hint")
     return DepthHint(x, y, d)
 
@@ -65,20 +69,16 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from backend.imageio import ImageInputError, open_image
-    from . import exports
-    from .fill import CLASSICAL
-    from .params import EditParams, Selection, SceneSettings
-    from .service import PREVIEW_SIDE, Backends, build_pipeline, carry_selection_label
 
     try:
         img = open_image(args.image)
         upl = None
         if args.mask:
             upl = np.asarray(open_image(args.mask))
-        pts = tuple((*_pair(s, 2, "point"), 1) for s in (args.point or ())) + \
-            tuple((*_pair(s, 2, "neg"), 0) for s in args.neg)
-        selection = Selection(points=pts, box=_pair(args.box, 4, "box") if args.box else None,
+        clicks = [(_pair(s, 2, "point"), 1) for s in (args.point or ())] + [(_pair(s, 2, "neg"), 0) for s in args.neg]
+        pts = tuple((xy[0], xy[1], lab) for xy, lab in clicks)
+        box = _pair(args.box, 4, "box") if args.box else None
+        selection = Selection(points=pts, box=(box[0], box[1], box[2], box[3]) if box else None,
                               mask_sha="cli" if upl is not None else None)
         settings = SceneSettings(fov_deg=args.fov, thickness=args.thickness, hints=tuple(args.hint),
                                  fill=args.fill if args.fill in CLASSICAL else "texture")

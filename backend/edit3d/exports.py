@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
+import trimesh
 from PIL import Image
 
 from .geometry import apply, lift
@@ -83,8 +85,6 @@ def object_glb(scene, T: np.ndarray, max_vertices: int = 40000) -> bytes:
     Neighbouring mask pixels are joined; a quad is dropped where its depth jumps (a silhouette
     between surfaces, as in BlenderFusion's mesh building). glTF is y-up, −z forward.
     """
-    import trimesh
-
     mask = scene.mask
     n = int(mask.sum())
     step = max(1, int(np.ceil(np.sqrt(n / max_vertices))))
@@ -108,7 +108,9 @@ def object_glb(scene, T: np.ndarray, max_vertices: int = 40000) -> bytes:
     V = (P - P.mean(0)) * np.array([1.0, -1.0, -1.0])
     mesh = trimesh.Trimesh(vertices=V, faces=faces, vertex_colors=np.c_[cols, np.full(len(cols), 255)],
                            process=False)
-    return mesh.export(file_type="glb")
+    data = mesh.export(file_type="glb")
+    assert isinstance(data, bytes)  # binary glTF
+    return data
 
 
 def turntable_gif(pipe, scene, params: EditParams, degrees: float = 30.0, frames: int = 9,
@@ -131,8 +133,6 @@ def turntable_gif(pipe, scene, params: EditParams, degrees: float = 30.0, frames
 def write_all(scene, result, out_dir, *, image: np.ndarray | None = None, pipe=None, turntable: bool = False,
               full_size=None) -> dict:
     """Write the standard output set to `out_dir`; returns {filename: path}."""
-    from pathlib import Path
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     dbytes, dmeta = depth_png(result.depth)

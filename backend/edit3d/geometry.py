@@ -30,7 +30,7 @@ class Camera:
     height: int
 
     @classmethod
-    def from_fov(cls, width: int, height: int, fov_deg: float) -> "Camera":
+    def from_fov(cls, width: int, height: int, fov_deg: float) -> Camera:
         if not 5.0 <= fov_deg <= 170.0:
             raise UserError(f"The field of view must be between 5° and 170°, got {fov_deg:g}°.")
         f = (width / 2.0) / math.tan(math.radians(fov_deg) / 2.0)
@@ -147,7 +147,12 @@ def splat(P_src_px: tuple[np.ndarray, np.ndarray] | SubPoints, z: np.ndarray | N
     The nearest sub-point wins each fine cell (sort on cell + depth); coverage is the fraction of
     an output pixel's ss×ss cells that were hit, used later as alpha.
     """
-    sub = P_src_px if isinstance(P_src_px, SubPoints) else make_subpoints(*P_src_px, z, colors, cam, ss)
+    if isinstance(P_src_px, SubPoints):
+        sub = P_src_px
+    else:
+        if z is None or colors is None:
+            raise ValueError("splat needs depth and colours unless given prepared SubPoints")
+        sub = make_subpoints(*P_src_px, z, colors, cam, ss)
     ss, src, col = sub.ss, sub.src, sub.col
     u = sub.P  # only its length is used below
     P = apply(T.astype(np.float32), sub.P)

@@ -57,7 +57,7 @@ class SceneSettings:
     horizon: float = 0.35  # horizon row as a fraction of the image height (ground-plane proxy)
     camera_height: float = 1.5  # scene units (≈ metres) above the ground plane (proxy only)
     hints: tuple[DepthHint, ...] = ()
-    fill: str = "texture"  # texture | telea | ns | biharmonic (classical) — a model filler overrides it
+    fill: str = "sized"  # sized | telea | ns | biharmonic | texture | exemplar (classical); a model filler overrides it
 
     def to_dict(self) -> dict:
         d = asdict(self)

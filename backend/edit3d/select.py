@@ -7,10 +7,12 @@ component, fill holes, brush edits, grow/shrink, sanity limits) is shared by bot
 """
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import cv2
 import numpy as np
+import torch
 from scipy import ndimage as ndi
 
 from backend.errors import UserError
@@ -68,6 +70,7 @@ class GrabCutSegmenter:
 
     def _predict_small(self, points, box) -> np.ndarray:
         img = self._rgb
+        assert img is not None  # predict() checked set_image was called
         H, W = img.shape[:2]
         pos = [(x, y) for x, y, lab in points if lab]
         neg = [(x, y) for x, y, lab in points if not lab]
@@ -93,7 +96,8 @@ class GrabCutSegmenter:
             cv2.circle(mask, (int(round(x)), int(round(y))), r, int(cv2.GC_BGD), -1)
         bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
         try:
-            cv2.grabCut(img, mask, None, bgd, fgd, self.iterations, cv2.GC_INIT_WITH_MASK)
+            cv2.grabCut(img, mask, None, bgd, fgd, self.iterations,  # type: ignore[call-overload]  # rect=None is valid in mask mode; the stubs say no
+                        cv2.GC_INIT_WITH_MASK)
         except cv2.error:  # degenerate colour model (e.g. a flat image): fall back to the seeds
             pass
         out = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
@@ -158,7 +162,8 @@ def refine_mask(mask: np.ndarray, *, brush_add=(), brush_remove=(), dilate_px: i
     if dilate_px:
         k = 2 * abs(int(dilate_px)) + 1
         se = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-        m = cv2.dilate(m, se) if dilate_px > 0 else cv2.erode(m, se)
+        grown = cv2.dilate(m, se) if dilate_px > 0 else cv2.erode(m, se)
+        return np.asarray(grown) > 0
     return m > 0
 
 
@@ -195,13 +200,13 @@ class SamSegmenter:
 
     def __init__(self, entry=None, device: str = "cpu", sam_model=None):
         if sam_model is None:
-            from segment_anything import sam_model_registry
+            from segment_anything import sam_model_registry  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
             model_type = (getattr(entry, "options", {}) or {}).get("model_type", "vit_b")
             path = entry.resolved_path
             sam_model = sam_model_registry[model_type](checkpoint=str(path))
             self.label = f"Segment Anything {model_type} ({path.name})"
-        from segment_anything import SamPredictor
+        from segment_anything import SamPredictor  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
         self.device = device
         self.predictor = SamPredictor(sam_model.to(device).eval())
@@ -214,14 +219,10 @@ class SamSegmenter:
         return True, "checkpoint found"
 
     def set_image(self, rgb: np.ndarray) -> None:
-        import torch
-
         with torch.inference_mode():
             self.predictor.set_image(np.ascontiguousarray(rgb[..., :3].astype(np.uint8)))
 
     def predict(self, points=(), box=None) -> np.ndarray:
-        import torch
-
         if not points and box is None:
             raise UserError("Click on the object (or draw a box) to select it.")
         pc = np.array([[x, y] for x, y, _ in points], np.float32) if points else None

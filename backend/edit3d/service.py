@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
+
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from backend.errors import UserError
 from backend.registry import ModelUnavailable, get_registry
+from backend.tempfiles import scratch_dir
 from storage.db import get_storage
 from storage.repos import edit3d as repo
 from storage.repos.images import image_sha256, store_image
@@ -27,7 +28,7 @@ from storage.repos.images import image_sha256, store_image
 from . import exports
 from .fill import CLASSICAL, ClassicalFiller
 from .history import HistoryState, replay
-from .params import EditParams, SceneSettings, Selection
+from .params import PRESETS, EditParams, SceneSettings, Selection
 from .pipeline import Edit3DPipeline, EditResult, Scene
 
 PREVIEW_SIDE = 512
@@ -84,6 +85,18 @@ def build_pipeline(backends: Backends = Backends()) -> Edit3DPipeline:
     refiners = reg.available("refine")
     refiner = reg.get(refiners[0]) if refiners else None
     return Edit3DPipeline(seg, depth, filler, refiner)
+
+
+def propose_mask(img: Image.Image, points: tuple[tuple[float, float, int], ...] = (),
+                 box: tuple[float, float, float, float] | None = None, segmentation: str = "auto") -> tuple[np.ndarray, str]:
+    """The 3D tab's object selector as a service: clicks (x, y, 1 = object / 0 = background, original
+    pixels) and/or a box → (H×W bool mask, label of the segmenter used). SAM when its checkpoint is
+    under MODELS_DIR, GrabCut otherwise. Point-Bench annotation proposes its target mask with it."""
+    if not any(lab for *_, lab in points) and box is None:
+        raise UserError("Click on the target first (a background click alone selects nothing).")
+    _, seg = _resolve("segmentation", segmentation)
+    seg.set_image(np.asarray(img.convert("RGB")))
+    return seg.predict(tuple(points), box), getattr(seg, "label", type(seg).__name__)
 
 
 class _LRU:
@@ -175,6 +188,13 @@ def status_line(scene: Scene, result: EditResult | None) -> str:
     return "  \n".join(parts)
 
 
+def preset_params(name: str) -> EditParams:
+    """A named preset as absolute values from the neutral pose."""
+    if name not in PRESETS:
+        raise UserError(f"Unknown preset {name!r}; choose one of: {', '.join(PRESETS)}.")
+    return EditParams.from_dict({**EditParams().to_dict(), **PRESETS[name]})
+
+
 def record(session_id: str | None, sha: str, action: str, params: EditParams, selection: Selection,
            settings: SceneSettings, backends: Backends, result: EditResult | None) -> int:
     outputs = None if result is None else {"stages": result.log.stages, "warnings": result.warnings,
@@ -206,6 +226,78 @@ def step_history(session_id: str | None, sha: str, action: str) -> HistoryState:
     return st
 
 
+@dataclass
+class Preview:
+    """What the tab shows after one preview render (all arrays ready to display)."""
+
+    overlay: np.ndarray  # the photo with the selection tinted and the clicks drawn
+    before: np.ndarray
+    after: np.ndarray
+    depth: np.ndarray  # edited depth, near = bright, uint8
+    guide_mask: np.ndarray  # uint8: 0 invented, 128 moved object, 255 kept
+    status: str
+    history: list[dict]  # this session's rows for this photo, oldest first
+    params: EditParams
+    selection: Selection
+
+
+@dataclass
+class Refined:
+    guide: np.ndarray
+    refined: np.ndarray
+    status: str
+
+
+def _motion_changed(a: dict, b: dict) -> bool:
+    keys = ("yaw", "pitch", "roll", "tx", "ty", "tz", "scale", "mirror", "harmonize", "shadow", "occlusion",
+            "feather_px")
+    return any(a.get(k) != b.get(k) for k in keys)
+
+
+def preview(img: Image.Image, selection: Selection, settings: SceneSettings, backends: Backends, params: EditParams,
+            session_id: str | None, uploaded_mask: np.ndarray | None = None, record_edit: bool = True) -> Preview:
+    """Render the edit at preview size and record it in the session's history when it changed
+    the pose or the selection (a re-render of the same state adds no row)."""
+    if selection.is_empty() and uploaded_mask is None:
+        raise UserError("No object is selected yet. Click on the object in the “Click the object” image "
+                        "(or give a box or a mask).")
+    sha = remember_image(img)
+    scene, pipe = get_scene(img, selection, settings, backends, uploaded_mask=uploaded_mask)
+    result = pipe.render(scene, params)
+    if record_edit:
+        st, _ = history(session_id, sha)
+        cur = st.current
+        if _motion_changed(cur["params"], params.to_dict()) or (cur.get("selection") or {}) != selection.to_dict():
+            record(session_id, sha, "edit", params, selection, settings, backends, result)
+    _, rows = history(session_id, sha)
+    return Preview(overlay(scene, selection), scene.rgb, result.image, exports.depth_preview(result.depth),
+                   exports.guide_mask_u8(result.guide_mask), status_line(scene, result), rows, params, selection)
+
+
+def undo_redo(img: Image.Image, action: str, selection: Selection, settings: SceneSettings, backends: Backends,
+              session_id: str | None, uploaded_mask: np.ndarray | None = None) -> Preview:
+    """Step the history and render the restored pose (and the selection it was made with)."""
+    if action not in ("undo", "redo"):
+        raise UserError("action must be 'undo' or 'redo'.")
+    st = step_history(session_id, remember_image(img), action)
+    cur = st.current
+    saved = Selection.from_dict(cur.get("selection")) if cur.get("selection") else selection
+    if saved.is_empty() and uploaded_mask is None:
+        saved = selection
+    saved = replace(saved, box=selection.box, dilate_px=selection.dilate_px, mask_sha=selection.mask_sha)
+    return preview(img, saved, settings, backends, EditParams.from_dict({**cur["params"]}), session_id,
+                   uploaded_mask=uploaded_mask, record_edit=False)
+
+
+def refine(img: Image.Image, selection: Selection, settings: SceneSettings, backends: Backends, params: EditParams,
+           uploaded_mask: np.ndarray | None = None, steps: int = 20, seed: int = 0, strength: float = 0.6) -> Refined:
+    """The optional model refine of the hole and the seam (needs local diffusion weights)."""
+    scene, pipe = get_scene(img, selection, settings, backends, uploaded_mask=uploaded_mask)
+    result = pipe.render(scene, params)
+    out = pipe.refine(result, steps=int(steps), seed=int(seed), strength=float(strength))
+    return Refined(result.guide, out, status_line(scene, result))
+
+
 def carry_selection_label(prev: Scene, full: Scene) -> None:
     """The full-resolution scene reuses the preview's mask: say so, and by which method it was made."""
     if prev is not full:
@@ -221,7 +313,7 @@ def export_full(img: Image.Image, selection: Selection, settings: SceneSettings,
     full, _ = get_scene(img, selection, settings, backends, max_side=None, mask=prev.mask)
     carry_selection_label(prev, full)
     result = pipe.render(full, params)
-    out_dir = out_dir or tempfile.mkdtemp(prefix="edit3d-")
+    out_dir = out_dir or str(scratch_dir("edit3d-"))
     paths = exports.write_all(full, result, out_dir, full_size=img.size)
     if turntable:
         gif = exports.turntable_gif(pipe, prev, params)

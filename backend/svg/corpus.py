@@ -66,7 +66,7 @@ class Icon:
     licence: str
     source: str
     grid: float
-    _corpus: "Corpus" = field(repr=False, compare=False, default=None)
+    _corpus: Corpus | None = field(repr=False, compare=False, default=None)
     _index: int = field(repr=False, compare=False, default=-1)
 
     @property
@@ -80,6 +80,8 @@ class Icon:
 
     @cached_property
     def paths(self) -> list[dict]:
+        if self._corpus is None:
+            raise RuntimeError("icon not attached to a loaded corpus")
         return self._corpus.icon_paths(self._index)
 
     @cached_property

@@ -12,6 +12,10 @@ import re
 import sys
 from pathlib import Path
 
+from backend.svg import service
+from backend.svg.corpus import load_corpus
+from backend.svg.engines import list_engines
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m backend.svg.generate", description=__doc__.split("\n\n")[0])
@@ -28,12 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list-engines", action="store_true")
     args = ap.parse_args(argv)
 
-    from backend.svg import service
-    from backend.svg.engines import list_engines
 
     if args.list_styles:
-        from backend.svg.corpus import load_corpus
-
         print("\n".join(f"{s}\t{n}" for s, n in load_corpus().counts().items()))
         return 0
     if args.list_engines:
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--prompt and --out are required")
     try:
         style = args.style
-        notes = []
+        notes: list[str] = []
         if args.exemplars:
             style, notes = service.load_exemplars([(p.name, p.read_bytes()) for p in args.exemplars])
         gen = service.generate(args.prompt, style, engine=args.engine, n=args.n, seed=args.seed,

@@ -16,20 +16,25 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import threading
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+from scipy.ndimage import binary_dilation
 
 from backend.config import get_settings
+from backend.registry import get_registry
 from backend.svg.corpus import DEFAULT_ROOT, Corpus, load_corpus
+from backend.svg.render import render_alpha
 
 RASTER = 32
 COPY_THRESHOLD = 0.9
 _POP = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
 _lock = threading.Lock()
-_text_cache: dict[str, "TextIndex"] = {}
-_raster_cache: dict[str, "RasterIndex"] = {}
+_text_cache: dict[str, TextIndex] = {}
+_raster_cache: dict[str, RasterIndex] = {}
 
 
 def _key(corpus: Corpus, what: str) -> str:
@@ -88,8 +93,6 @@ def text_index(corpus: Corpus | None = None, embedder=None) -> TextIndex:
     """The MiniLM text index (cached in memory; on disk keyed by corpus + encoder)."""
     corpus = corpus or load_corpus()
     if embedder is None:
-        from backend.registry import get_registry
-
         embedder = get_registry().get("minilm-l6")
     key = _key(corpus, f"text:{getattr(embedder, 'weights_source', type(embedder).__name__)}")
     with _lock:
@@ -110,11 +113,6 @@ def text_index(corpus: Corpus | None = None, embedder=None) -> TextIndex:
 # ------------------------------------------------------------------------------------------------ raster
 def fit_mask(svg: str, size: int = RASTER) -> np.ndarray:
     """Ink mask of `svg` with its ink box scaled to fill the frame, dilated by one pixel (bool, size×size)."""
-    from PIL import Image
-    from scipy.ndimage import binary_dilation
-
-    from backend.svg.render import render_alpha
-
     big = render_alpha(svg, 128) > 0.5
     ys, xs = np.nonzero(big)
     if len(xs) == 0:
@@ -122,7 +120,7 @@ def fit_mask(svg: str, size: int = RASTER) -> np.ndarray:
     x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
     side = max(x1 - x0, y1 - y0)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    box = tuple(int(round(v)) for v in (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
+    box = (int(round(cx - side / 2)), int(round(cy - side / 2)), int(round(cx + side / 2)), int(round(cy + side / 2)))
     img = Image.fromarray((big * 255).astype(np.uint8)).crop(box).resize((size, size), Image.Resampling.BILINEAR)
     return binary_dilation(np.asarray(img) > 64)
 
@@ -162,8 +160,6 @@ def raster_index(corpus: Corpus | None = None) -> RasterIndex:
 
 def build_indexes(out: Path = DEFAULT_ROOT) -> dict:
     """Compute both indexes and write them next to the corpus (used by `corpus index`)."""
-    import shutil
-
     t = text_index()
     r = raster_index()
     for name in ("text_index.npz", "raster_index.npz"):

@@ -21,7 +21,15 @@ icons) has no centre-line: it is handled by painting (skia-pathops) and only the
 """
 from __future__ import annotations
 
+import copy
+import re
+from typing import Any
+
 import numpy as np
+from scipy.spatial import cKDTree
+
+from backend.svg.paths import paths_to_svg
+from backend.svg.render import render_alpha
 
 SAMPLES_PER_CUBIC = 10
 MAX_DROP_SHARE = 0.25
@@ -80,14 +88,12 @@ def clearances(paths: list[dict], w: float, w0: float | None = None, gap: float 
     Returns {"pairs", "subpaths": {(path, subpath): pairs}, "min_clearance" (unit box, inf if none),
     "lengths": {(path, subpath): length}}.
     """
-    from scipy.spatial import cKDTree
-
     gap = min_gap(w) if gap is None else gap
     w0 = w if w0 is None else w0
     subs = _stroked(paths, skip)
     polys = [_polyline(c) for _, _, c, _ in subs]
     lengths = {s[:2]: float(pl[1][-1]) for s, pl in zip(subs, polys, strict=True)}
-    out = {"pairs": 0, "subpaths": {}, "min_clearance": float("inf"), "lengths": lengths}
+    out: dict[str, Any] = {"pairs": 0, "subpaths": {}, "min_clearance": float("inf"), "lengths": lengths}
     radius, visible = w + gap, w0 + min_gap(w0)
     trees = [cKDTree(p) for p, _ in polys]
     boxes = [(p.min(0), p.max(0)) for p, _ in polys]
@@ -111,7 +117,8 @@ def clearances(paths: list[dict], w: float, w0: float | None = None, gap: float 
             n = int((sep & (d < radius)).sum())
             if n:
                 out["pairs"] += n
-                hit(ja, n), hit(jb, n)
+                hit(ja, n)
+                hit(jb, n)
         # one subpath coming back near itself (not a corner or U-turn)
         pairs = trees[ja].query_pairs(radius, output_type="ndarray")
         if len(pairs):
@@ -171,10 +178,6 @@ def trim_ends(cub: np.ndarray, amount: float) -> np.ndarray:
 def expanded_alpha(svg: str, size: int = 192) -> np.ndarray:
     """Ink coverage of `svg` rendered with its viewBox widened by half a side on every edge (so the viewBox
     is the central half of the image): what a browser would clip is visible here."""
-    import re
-
-    from backend.svg.render import render_alpha
-
     m = re.search(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"', svg)
     if not m:
         raise ValueError("SVG without a viewBox")
@@ -194,8 +197,6 @@ def outside_share(svg: str, size: int = 192) -> float:
 
 def painted_bounds(paths: list[dict], size: int = 192) -> np.ndarray:
     """[x0, y0, x1, y1] (unit box) of everything painted, caps and joins included, from a widened render."""
-    from backend.svg.paths import paths_to_svg
-
     a = expanded_alpha(paths_to_svg(paths, grid=24.0), size) > 0.02
     ys, xs = np.nonzero(a)
     if not len(xs):
@@ -262,7 +263,9 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
         # when that does not free them, drop them; the largest line and most of the drawing always stay
         total = sum(rep["lengths"].values())
         longest = max(rep["lengths"].values())
-        dropped, done, dropped_len, shrunk = set(), set(), 0.0, []
+        dropped: set[tuple[int, int]] = set()
+        done: set[tuple[int, int]] = set()
+        dropped_len, shrunk = 0.0, []
         while rep["pairs"]:
             cands = [(rep["lengths"][k], k) for k in rep["subpaths"]
                      if k not in done and rep["lengths"][k] < 0.5 * longest]
@@ -326,7 +329,9 @@ def _scaled_sub(paths: list[dict], key: tuple[int, int], f: float) -> list[dict]
     pts = c.reshape(-1, 2)
     centre = (pts.min(0) + pts.max(0)) / 2
     subs[k] = ((c - centre) * f + centre, cl)
-    return [*paths[:i], rebuild(paths[i], subs), *paths[i + 1:]]
+    scaled = rebuild(paths[i], subs)
+    assert scaled is not None  # subpath k is non-empty, so the path keeps at least one subpath
+    return [*paths[:i], scaled, *paths[i + 1:]]
 
 
 def _without(paths: list[dict], dropped: set) -> list[dict]:
@@ -343,8 +348,6 @@ def _without(paths: list[dict], dropped: set) -> list[dict]:
 
 def survives(paths: list[dict], card, source_card) -> int:
     """Closing places if this icon were drawn with `card` (after placement in the card's padding box)."""
-    import copy
-
     if not any(p["stroke"] for p in paths):
         return 0
     q = copy.deepcopy(paths)

@@ -7,9 +7,12 @@ backend/svg/model/library.py and storage/repos/svg_styles.py; this module only v
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from backend.errors import UserError
+from backend.registry import ModelUnavailable
+from backend.svg.engines import get_engine
+from backend.svg.model.library import learn_and_save, list_library, load_library_style
 from backend.svg.sanitize import SVGInputError, sanitize_svg
 
 LIBRARY_PREFIX = "library:"
@@ -49,8 +52,6 @@ def check_style(style, engine: str) -> int | None:
 
 def library_label(style: str) -> str:
     """"library:<id> (name)" — also checks that the style exists (clear error if it was deleted)."""
-    from backend.svg.model.library import load_library_style
-
     sid = library_id(style)
     row = load_library_style(sid)
     return f"{LIBRARY_PREFIX}{sid} ({row['name']})"
@@ -74,8 +75,8 @@ def exemplar_svgs(files: list[tuple[str, bytes]]) -> list[str]:
     return out
 
 
-def check_budget(budget_s: float | None) -> float:
-    b = DEFAULT_BUDGET_S if budget_s in (None, "") else float(budget_s)
+def check_budget(budget_s: float | str | None) -> float:
+    b = DEFAULT_BUDGET_S if budget_s is None or budget_s == "" else float(budget_s)
     if not 1.0 <= b <= MAX_BUDGET_S:
         raise UserError(f"The learning budget must be between 1 and {MAX_BUDGET_S:.0f} seconds ({b:g} given).")
     return b
@@ -86,9 +87,6 @@ def learn_library_style(files: list[tuple[str, bytes]], name: str, budget_s: flo
                         progress: Callable[[float, str], None] | None = None) -> dict:
     """Learn a few-shot style token from 1–16 uploaded SVGs within `budget_s` seconds and save it; returns the row
     (without the token). progress(fraction, text) is called after each Adam step."""
-    from backend.svg.engines import get_engine
-    from backend.svg.model.library import learn_and_save
-
     if not (name or "").strip():
         raise UserError("Give the new style a name.")
     budget = check_budget(budget_s)
@@ -106,12 +104,8 @@ def learn_library_style(files: list[tuple[str, bytes]], name: str, budget_s: flo
 
 def list_library_styles() -> list[dict]:
     """Saved styles usable with the current learned checkpoint (all saved styles if the engine is unavailable)."""
-    from backend.registry import ModelUnavailable
-    from backend.svg.engines import get_engine
-    from backend.svg.model.library import list_library
-
     try:
-        sha = get_engine(LEARNED_ENGINE).model_sha
+        sha = getattr(get_engine(LEARNED_ENGINE), "model_sha", None)
     except (ModelUnavailable, OSError, ValueError):
         sha = None
     return list_library(sha)

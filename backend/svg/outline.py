@@ -98,8 +98,8 @@ def from_skia(sk: pathops.Path, template: dict) -> dict | None:
 def stroke_outline(path: dict) -> pathops.Path:
     """The area a stroked path paints, as a filled skia path."""
     sk = to_skia(path)
-    sk.stroke(float(path["stroke_width"]) * SCALE, _CAP.get(path.get("linecap"), _CAP["butt"]),
-              _JOIN.get(path.get("linejoin"), _JOIN["miter"]), 4.0)
+    sk.stroke(float(path["stroke_width"]) * SCALE, _CAP.get(path.get("linecap") or "butt", _CAP["butt"]),
+              _JOIN.get(path.get("linejoin") or "miter", _JOIN["miter"]), 4.0)
     sk.convertConicsToQuads()
     return sk
 
@@ -133,15 +133,15 @@ def to_fill(paths: list[dict], solid: bool = False) -> list[dict]:
     """Outline → fill: every stroked path becomes the filled area it paints. With solid=True the closed
     outlines of all stroked paths of one colour are filled together with the even-odd rule, so nested shapes
     (a lens inside a camera body) stay visible as holes, and the strokes are added on top."""
+    out: list[dict] = []
     if not solid:
-        out = []
         for p in paths:
             for shape in (painted_area(p) if p["stroke"] else [None]):
                 filled = from_skia(shape, p) if shape is not None else p
                 if filled is not None:
                     out.append(filled)
         return out
-    out, groups = [], {}
+    groups: dict = {}
     for p in paths:
         if p["stroke"] and not p["fill"]:
             groups.setdefault((p["color"], p.get("opacity", 1.0)), []).append(p)

@@ -16,9 +16,11 @@ A path is a dict:
 """
 from __future__ import annotations
 
+import io
 import re
 
 import numpy as np
+import svgelements as se
 
 from backend.errors import UserError
 
@@ -41,8 +43,6 @@ def _pt(p) -> np.ndarray:
 
 def _segments_to_cubics(path) -> tuple[list, list[int], list[bool]]:
     """svgelements Path (reified) -> flat cubic list, subpath starts, closed flags."""
-    import svgelements as se
-
     cubics: list = []
     starts: list[int] = []
     closed: list[bool] = []
@@ -54,12 +54,14 @@ def _segments_to_cubics(path) -> tuple[list, list[int], list[bool]]:
                 starts.pop(), closed.pop()  # a Move with no drawing after it
             start_pt = _pt(seg.end)
             cur_start = len(cubics)
-            starts.append(cur_start), closed.append(False)
+            starts.append(cur_start)
+            closed.append(False)
             continue
         if cur_start is None:  # drawing without a Move: start at the segment's start
             start_pt = _pt(seg.start)
             cur_start = 0
-            starts.append(0), closed.append(False)
+            starts.append(0)
+            closed.append(False)
         if isinstance(seg, se.Close):
             p0, p1 = _pt(seg.start), start_pt
             if np.hypot(*(p1 - p0)) > 1e-9:
@@ -91,10 +93,6 @@ def parse_svg_paths(svg_text: str) -> tuple[list[dict], float]:
 
     Invisible paths (no fill and no stroke, or opacity 0) are dropped.
     """
-    import io
-
-    import svgelements as se
-
     svg = se.SVG.parse(io.StringIO(_viewport_only(svg_text)), reify=True)
     vb = svg.viewbox
     if vb is None or not vb.width or not vb.height:

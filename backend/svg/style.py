@@ -19,9 +19,14 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 import numpy as np
+from scipy.ndimage import binary_fill_holes
+from skimage.measure import perimeter
 
 from backend.errors import UserError
+from backend.svg.corpus import load_corpus
 from backend.svg.family_match import geometry_stats
+from backend.svg.legibility import adapt as adapt_geometry
+from backend.svg.legibility import fit_inside, painted_bounds
 from backend.svg.outline import reweight, to_fill, to_outline
 from backend.svg.paths import CAPS, JOINS, parse_svg_paths, paths_to_svg
 from backend.svg.render import render_alpha
@@ -102,7 +107,7 @@ def _smooth_share(paths: list[dict]) -> float:
         starts = list(np.asarray(p["starts"]).tolist()) + [len(cub)]
         for k in range(len(starts) - 1):
             seg = cub[starts[k]:starts[k + 1]]
-            for a, b in zip(seg[:-1], seg[1:]):
+            for a, b in zip(seg[:-1], seg[1:], strict=False):
                 t1, t2 = a[3] - a[2], b[1] - b[0]
                 n1, n2 = np.linalg.norm(t1), np.linalg.norm(t2)
                 if n1 < 1e-6 or n2 < 1e-6:
@@ -115,9 +120,6 @@ def _smooth_share(paths: list[dict]) -> float:
 def visual_weight(svg: str, size: int = 96) -> tuple[float, float]:
     """(line weight as a fraction of the box = 2·ink area / ink perimeter, solidity = ink / ink with holes
     filled), measured on a render. Solidity separates solid glyphs from outlines drawn as fills."""
-    from scipy.ndimage import binary_fill_holes
-    from skimage.measure import perimeter
-
     alpha = render_alpha(svg, size) > 0.5
     per = perimeter(alpha)
     filled = binary_fill_holes(alpha).sum()
@@ -155,7 +157,8 @@ def extract_style(icons: list[list[dict]], grid: float = 24.0, name: str = "cust
         bb = _bbox(ic)
         pads.append(max(0.0, float(min(bb[0], bb[1], 1 - bb[2], 1 - bb[3]))))
         w, sol = visual_weight(paths_to_svg(ic, grid=24.0))
-        weights.append(w), solidity.append(sol)
+        weights.append(w)
+        solidity.append(sol)
     if stroked and fill_ratio < 0.5:
         mode = "outline"
         weight = float(np.median([p["stroke_width"] for p in stroked]))
@@ -201,8 +204,6 @@ def icon_signature(paths: list[dict]) -> list[float]:
 @lru_cache(maxsize=64)
 def style_from_set(style: str, sample: int = 32, seed: int = 0) -> StyleCard:
     """The card of an installed set/variant, from a fixed seeded sample of its icons."""
-    from backend.svg.corpus import load_corpus
-
     icons = load_corpus().of_style(style)
     picked = random.Random(seed).sample(icons, min(sample, len(icons)))
     grid = float(Counter(ic.grid for ic in icons).most_common(1)[0][0])
@@ -248,15 +249,11 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
             p.update(stroke_width=w if card.mode != "solid" else p["stroke_width"], linecap=card.linecap,
                      linejoin=card.linejoin)
     if adapt and card.mode != "solid" and any(p["stroke"] for p in out):
-        from backend.svg.legibility import adapt as adapt_geometry
-
         src_strokes = [p for p in paths if p["stroke"]]
         src_ext = (src_w / 2 if src_strokes and Counter(p["linecap"] for p in src_strokes).most_common(1)[0][0]
                    != "butt" else 0.0)
         out, changed = adapt_geometry(out, card, src_w, src_ext)
         if card.linejoin == "miter":
-            from backend.svg.legibility import painted_bounds
-
             bb = painted_bounds(out)
             if np.isfinite(bb).all() and (bb[:2].min() < -0.02 or bb[2:].max() > 1.02):
                 spiky = [p for p in out if p["stroke"] and p["linejoin"] == "miter"]
@@ -289,8 +286,6 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
         out = to_fill(out, solid=True)
     out = underlay + out
     if adapt:
-        from backend.svg.legibility import fit_inside
-
         shrink = fit_inside(out, card.padding / card.grid)
         if shrink < 0.999 and notes is not None:
             notes.append(f"scaled the drawing by {shrink:.2f} so caps, joins and fills stay inside the viewBox")

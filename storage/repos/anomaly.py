@@ -8,8 +8,7 @@ from __future__ import annotations
 from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from storage.models import (AnomalyCorrectionRow, AnomalyInspectionRow, AnomalyPromptPoolRow,
-                            AnomalyResultRow)
+from storage.models import AnomalyCorrectionRow, AnomalyInspectionRow, AnomalyPromptPoolRow, AnomalyResultRow
 from storage.repos.sessions import touch_session
 
 

@@ -45,6 +45,8 @@ def get_candidate(s: Session, candidate_id: int) -> dict | None:
     if c is None:
         return None
     g = s.get(SvgGeneration, c.generation_id)
+    if g is None:
+        return {**_cand(c), "prompt": None, "style": None, "session_id": None}
     return {**_cand(c), "prompt": g.prompt, "style": g.style, "session_id": g.session_id}
 
 

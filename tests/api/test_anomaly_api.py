@@ -77,7 +77,7 @@ def test_example_and_evaluation_mode(new_client, tmp_path):
     import sys
 
     tree = tmp_path / "tree"
-    subprocess.run([sys.executable, "-m", "backend.anomaly.synth", "--out", str(tree), "--seed", "3", "--classes",
+    subprocess.run([sys.executable, "-m", "backend.anomaly.offline.synth", "--out", str(tree), "--seed", "3", "--classes",
                     "tiles", "--train", "1", "--test-good", "1", "--test-defect", "2", "--size", "128"],
                    check=True, capture_output=True, cwd=Path(__file__).resolve().parents[2])
     zpath = tmp_path / "mvtec.zip"

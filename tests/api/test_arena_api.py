@@ -70,6 +70,7 @@ def test_bad_inputs_have_clear_messages(new_client, fast_models, photo):
 
 def test_leaderboard_and_admin(new_client, fast_models, photo):
     from gradio_client.exceptions import AppError
+
     from backend.arena import service
 
     c = new_client()

@@ -17,7 +17,7 @@ TOKEN = "test-admin-token"
 def test_evaluate_center_on_sample(client):
     summary, table, gallery, items = client.predict("center", None, True, api_name="/bench_evaluate")
     assert "average **2.67%** over 75 items" in summary
-    row = dict(zip(table["headers"], table["data"][0]))
+    row = dict(zip(table["headers"], table["data"][0], strict=False))
     assert row["Model"] == "center" and row["Average"] == 2.67 and row["Counting"] == 0.0
     assert len(gallery["value"]) == 75 and len(items["data"]) == 75
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 import skimage
+from gradio_client.exceptions import AppError
+from PIL import Image
 
 pytestmark = pytest.mark.api
 COFFEE = str(Path(skimage.__file__).parent / "data" / "coffee.png")
@@ -90,8 +90,11 @@ def test_bad_inputs_have_clear_messages(client, tmp_path):
         client.predict(*args(photo), 1, 0, 0.5, api_name="/edit3d_refine")
 
 
-def test_presets(client):
-    vals = client.predict("turn right 20°", 5, 0, 0, 0, 0, 0, 1, False, api_name="/edit3d_preset")
-    assert vals[0] == 25
-    vals = client.predict("reset", 5, 3, 0, 1, 0, 0, 2, True, api_name="/edit3d_preset")
-    assert list(vals) == [0, 0, 0, 0, 0, 0, 1, False]
+def test_presets_are_absolute(client):
+    """'turn right 20°' means yaw 20° whatever the sliders say now (issue 19: it used to add)."""
+    vals = client.predict("turn right 20°", api_name="/edit3d_preset")
+    assert list(vals) == [20, 0, 0, 0, 0, 0, 1, False]
+    assert list(client.predict("mirror", api_name="/edit3d_preset")) == [0, 0, 0, 0, 0, 0, 1, True]
+    assert list(client.predict("reset", api_name="/edit3d_preset")) == [0, 0, 0, 0, 0, 0, 1, False]
+    with pytest.raises(AppError, match="Unknown preset|not in the list of choices"):
+        client.predict("spin 720°", api_name="/edit3d_preset")

@@ -21,6 +21,9 @@ FEATURES = ("arena", "pointing", "anomaly", "edit3d", "svg")
 # Which feature package may import which (the arena runs the pointers as contestants; SVG engine votes are rated
 # with the arena's Bradley-Terry maths).
 FEATURE_DEPS = {"arena": {"pointing"}, "svg": {"arena"}}  # svg: engine votes are rated with arena.ratings
+# Pure shared vocabulary (names, labels, row formatting) that every layer may use; calling it formats, it does
+# not orchestrate, so it does not count as a backend call.
+VOCABULARY = ("backend.arena.vocab",)
 EVENT_METHODS = {"click", "change", "submit", "select", "upload", "input", "release", "blur", "focus", "tick",
                  "then", "success", "load", "edit", "clear", "stream", "api", "on", "like", "download", "play"}
 SQL_TEXT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA)\b.*\b(FROM|INTO|SET|TABLE|INDEX|\w+\s*=)",
@@ -261,7 +264,8 @@ def backend_calls(mods, mod: Module, fn: ast.AST, seen: set | None = None) -> se
         if full and full.split(".")[0] in ("backend", "storage"):
             name = f"{full}.{rest}" if rest else full
             # constructors (dataclasses, errors) and methods of constants (LABELS.get) are not service calls
-            if not any(part[:1].isupper() for part in rest.split(".") + [full.rpartition(".")[2]] if part):
+            if not any(part[:1].isupper() for part in rest.split(".") + [full.rpartition(".")[2]] if part) \
+                    and not name.startswith(VOCABULARY):
                 out.add(name)
             continue
         target = _resolve_callable(mods, mod, node.func)

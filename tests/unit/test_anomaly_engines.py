@@ -8,9 +8,9 @@ import pytest
 import torch
 from PIL import Image
 
-from backend.anomaly import service
+from backend.anomaly import engines, service
 from backend.anomaly.metrics import auroc
-from backend.anomaly.textures import render, sample_params
+from backend.anomaly.offline.textures import render, sample_params
 
 torch.set_num_threads(1)
 CKPT = Path(__file__).resolve().parents[2] / "static" / "anomaly" / "metauas_lite0.pt"
@@ -58,7 +58,7 @@ def test_pasted_defect_is_localised(engine):
 def test_maps_come_back_at_query_size_for_odd_inputs():
     prompt = Image.open(BRICK)                                    # greyscale 512×512
     rgba = Image.open(BRICK).convert("RGBA").resize((300, 170))  # other size and aspect
-    i16 = Image.fromarray((np.asarray(Image.open(BRICK).convert("L"), np.uint16) * 257)).resize((90, 140))
+    i16 = Image.fromarray(np.asarray(Image.open(BRICK).convert("L"), np.uint16) * 257).resize((90, 140))
     res = service.inspect([prompt], [rgba, i16], engine="knn", size=128)
     assert res[0].anomaly_map.shape == (170, 300) and res[1].anomaly_map.shape == (140, 90)
     assert all(np.isfinite(r.anomaly_map).all() and 0 <= r.anomaly_map.min() <= r.anomaly_map.max() <= 1 for r in res)
@@ -91,17 +91,30 @@ def test_bad_inputs_have_clear_messages():
 
 
 def test_engines_listing_and_shipped_checkpoint():
-    rows = {e["name"]: e for e in service.engines()}
+    rows = {e["name"]: e for e in service.engines_available()}
     assert set(rows) == {"metauas", "knn", "ensemble"}
     assert rows["knn"]["available"] and rows["metauas"]["available"], rows
+    assert rows["metauas"]["entry"] == "metauas-lite0" and rows["ensemble"]["entry"] == "anomaly-ensemble"
     assert CKPT.is_file() and CKPT.stat().st_size < 16 * 2**20
+
+
+def test_engines_are_registry_plugins_found_by_role():
+    """Every `anomaly` entry satisfies the protocol; the ensemble is composed of the role engines."""
+    for role in engines.ROLES:
+        eng = engines.get(role, 256)
+        assert isinstance(eng, engines.AnomalyEngine), role
+    ens = engines.get("ensemble", 256)
+    assert set(ens.members) == {"metauas", "knn"} and ens.members["knn"] is engines.get("knn", 256)
+    maps = {"metauas": np.full((4, 4), 0.2, np.float32), "knn": np.full((4, 4), 0.15, np.float32)}
+    assert np.allclose(ens.fuse(maps), 0.5 * 0.2 + 0.5 * 0.15 / engines.KNN_CALIBRATION)
+    with pytest.raises(ValueError, match="Unknown engine"):
+        engines.entry_name("magic")
 
 
 def test_progress_callback_and_prompt_cache():
     calls = []
     img = _texture(size=64)
-    eng = service._registry().get("knn-lite0")
     service.inspect([img], [img, img], engine="knn", size=128, progress=lambda f, d: calls.append(f))
-    n = len(eng._cache)
+    n = len(engines.PROMPT_CACHE)
     service.inspect([img], [img], engine="knn", size=128)
-    assert len(eng._cache) == n and calls[-1] == 1.0 and calls[0] == 0.0
+    assert len(engines.PROMPT_CACHE) == n and calls[-1] == 1.0 and calls[0] == 0.0

@@ -42,11 +42,11 @@ def test_regions_in_original_pixels():
 def test_verdict_and_mask_follow_thresholds():
     run = make_run()
     rows = insp.summary_rows(run, image_threshold=0.5, pixel_threshold=0.5)
-    assert [r["verdict"] for r in rows] == ["OK", "NG", "NG"]
+    assert [r["verdict"] for r in rows] == ["OK", "NG", "MISMATCH"]  # a different product is never OK
     assert rows[0]["regions"] == 0 and rows[2]["regions"] == 1
     assert rows[2]["warning"].startswith("prompt and query look like different products")
     rows = insp.summary_rows(run, image_threshold=0.7, pixel_threshold=0.5)
-    assert [r["verdict"] for r in rows] == ["OK", "OK", "NG"]
+    assert [r["verdict"] for r in rows] == ["OK", "OK", "MISMATCH"]
 
 
 def test_colours_are_absolute_unless_normalised():
@@ -89,7 +89,7 @@ def test_f1_calibration_separates_classes():
     assert res["image_threshold"] == pytest.approx(0.25) and res["image_f1"] == pytest.approx(1.0)
     assert 0.05 < res["pixel_threshold"] <= 0.25 and res["pixel_f1"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="both normal and defective"):
-        insp.f1_optimal(np.array([0.1, 0.2]), np.array([0, 0]))
+        insp.calibrate_f1([0.1, 0.2], [])
 
 
 def test_parse_settings():
@@ -113,7 +113,7 @@ def test_batch_zip_contents_match_thresholds():
     res = json.loads(zf.read("results.json"))
     assert res["settings"]["image_threshold"] == 0.5 and res["settings"]["prompts"][0]["sha256"] == "psha"
     assert res["settings"]["skipped"] == [{"file": "x.txt", "why": "not an image file"}]
-    assert [r["verdict"] for r in res["results"]] == ["OK", "NG", "NG"]
+    assert [r["verdict"] for r in res["results"]] == ["OK", "NG", "MISMATCH"]
     mask = np.asarray(Image.open(io.BytesIO(zf.read("q1/mask.png"))))
     assert mask.shape == (60, 80) and mask[15, 40] == 255 and mask[50, 5] == 0
     csv = zf.read("results.csv").decode()
@@ -137,7 +137,7 @@ def test_mvtec_export_layout():
 
 
 def test_metrics_table_rows():
-    from backend.anomaly.evalmode import metrics_rows
+    from backend.anomaly.zip_evaluation import metrics_rows
 
     res = {"per_class": {"a": {"i_auroc": 90.123, "p_ap": 50.0}, "b": {"i_auroc": 70.0, "p_ap": 30.0}},
            "mean": {"i_auroc": 80.06, "p_ap": 40.0}, "std_over_seeds": {"i_auroc": 1.5, "p_ap": 0.5},
@@ -148,7 +148,7 @@ def test_metrics_table_rows():
 
 
 def test_layout_check_messages(tmp_path):
-    from backend.anomaly.evalmode import check_layout
+    from backend.anomaly.zip_evaluation import check_layout
 
     (tmp_path / "x" / "train" / "good").mkdir(parents=True)
     with pytest.raises(ValueError, match="x: no images in train/good"):

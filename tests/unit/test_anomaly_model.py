@@ -10,33 +10,36 @@ from backend.anomaly.model import MetaUAS, count_params
 torch.set_num_threads(1)
 
 
-def official_b4_manifest() -> dict[str, tuple]:
-    """Key → shape expected in metauas-256.ckpt, derived from the official code's configuration:
-    smp efficientnet-b4 encoder (lukemelas EfficientNet without `_fc`), AlignmentModule × 3 on
-    [448, 160, 56] with hidden [224, 80, 28], the fork's UnetDecoder (3 CoAM layers double the deepest
-    channels; decoder [256,128,64,64,48]; scSE), and a 1×1 mask head."""
-    from efficientnet_pytorch import EfficientNet
+class SmpMetaUAS(torch.nn.Module):
+    """An independent construction of the official MetaUAS-b4 layout from PyPI segmentation-models-pytorch
+    (0.5), patched as the pinned fork ragavsachdeva/segmentation_models.pytorch@0092ee4 behaves: the
+    CoAM levels have doubled encoder channels, and the last decoder block (no skip) has no attention.
+    Nothing here is taken from backend.anomaly.model."""
 
-    keys = {f"encoder.{k}": tuple(v.shape) for k, v in EfficientNet.from_name("efficientnet-b4").state_dict().items()
-            if not k.startswith("_fc.")}
-    for i, (c, h) in enumerate(zip([448, 160, 56], [224, 80, 28])):
-        pre = f"alignment.{i}.alignment_layer.dimensionality_reduction"
-        keys[f"{pre}.weight"], keys[f"{pre}.bias"] = (h, c, 1, 1), (h,)
-    ins, skips, outs = [896, 256, 128, 64, 64], [320, 112, 32, 48, 0], [256, 128, 64, 64, 48]
-    for j, (i, s, o) in enumerate(zip(ins, skips, outs)):
-        b = f"decoder.blocks.{j}"
-        for conv, cin in (("conv1", i + s), ("conv2", o)):
-            keys[f"{b}.{conv}.0.weight"] = (o, cin, 3, 3)
-            for n in ("weight", "bias", "running_mean", "running_var"):
-                keys[f"{b}.{conv}.1.{n}"] = (o,)
-            keys[f"{b}.{conv}.1.num_batches_tracked"] = ()
-        for att, c in (("attention1", i + s), ("attention2", o)):
-            a = f"{b}.{att}.attention"
-            keys.update({f"{a}.cSE.1.weight": (c // 16, c, 1, 1), f"{a}.cSE.1.bias": (c // 16,),
-                         f"{a}.cSE.3.weight": (c, c // 16, 1, 1), f"{a}.cSE.3.bias": (c,),
-                         f"{a}.sSE.0.weight": (1, c, 1, 1), f"{a}.sSE.0.bias": (1,)})
-    keys["mask_head.weight"], keys["mask_head.bias"] = (1, 48, 1, 1), (1,)
-    return keys
+    def __init__(self):
+        super().__init__()
+        from segmentation_models_pytorch.decoders.unet.decoder import UnetDecoder
+        from segmentation_models_pytorch.encoders import get_encoder
+
+        self.encoder = get_encoder("efficientnet-b4", in_channels=3, depth=5, weights=None)
+        self.alignment = torch.nn.ModuleList()
+        for c in (448, 160, 56):  # deepest first, hidden = c // 2, one shared 1×1 conv per level
+            m = torch.nn.Module()
+            m.alignment_layer = torch.nn.Module()
+            m.alignment_layer.dimensionality_reduction = torch.nn.Conv2d(c, c // 2, 1)
+            self.alignment.append(m)
+        self.decoder = UnetDecoder(encoder_channels=[3, 48, 32, 112, 320, 896], decoder_channels=[256, 128, 64, 64, 48],
+                                   n_blocks=5, attention_type="scse")
+        self.decoder.blocks[4].attention1 = torch.nn.Identity()
+        self.decoder.blocks[4].attention2 = torch.nn.Identity()
+        self.mask_head = torch.nn.Conv2d(48, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def smp_official():
+    pytest.importorskip("segmentation_models_pytorch")
+    torch.manual_seed(0)
+    return SmpMetaUAS().eval()
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +52,32 @@ def test_b4_param_counts_match_paper(b4):
     assert round(total / 1e6, 1) == 22.1 and round(learnable / 1e6, 1) == 4.6
 
 
-def test_b4_keys_match_official_manifest(b4):
-    got = {k: tuple(v.shape) for k, v in b4.state_dict().items()}
-    assert got == official_b4_manifest()
+def test_official_layout_state_dict_loads_strictly(b4, smp_official, tmp_path):
+    """820 keys (encoder 704, decoder 108, alignment 6, head 2) built by smp load with strict=True, through
+    the same loader a user's metauas-256.ckpt goes through; the decoder then computes the same map."""
+    sd = smp_official.state_dict()
+    groups = {g: sum(k.startswith(g + ".") for k in sd) for g in ("encoder", "decoder", "alignment", "mask_head")}
+    assert len(sd) == 820 and groups == {"encoder": 704, "decoder": 108, "alignment": 6, "mask_head": 2}
+    assert not any(k.startswith("decoder.blocks.4.attention") for k in sd)
+    torch.save(sd, tmp_path / "metauas-256.ckpt")
+    model, _ = load_metauas(tmp_path / "metauas-256.ckpt")
+    feats = [torch.randn(1, c, 64 // 2 ** i, 64 // 2 ** i) for i, c in enumerate([3, 48, 32, 112, 320, 896])]
+    with torch.no_grad():
+        assert torch.allclose(model.decoder(*feats), smp_official.decoder(feats), atol=1e-5)
+
+
+def test_released_smp_layout_without_the_fork_patch_is_refused(tmp_path):
+    """Unpatched released smp puts scSE into the skip-less last block: 12 keys the official files lack."""
+    pytest.importorskip("segmentation_models_pytorch")
+    from segmentation_models_pytorch.decoders.unet.decoder import UnetDecoder
+
+    dec = UnetDecoder(encoder_channels=[3, 48, 32, 112, 320, 896], decoder_channels=[256, 128, 64, 64, 48], n_blocks=5,
+                      attention_type="scse")
+    sd = {**{k: v for k, v in MetaUAS("efficientnet-b4").state_dict().items() if not k.startswith("decoder.")},
+          **{f"decoder.{k}": v for k, v in dec.state_dict().items()}}
+    torch.save(sd, tmp_path / "unpatched.ckpt")
+    with pytest.raises(CheckpointError, match="12 unexpected"):
+        load_metauas(tmp_path / "unpatched.ckpt")
 
 
 def test_b4_full_state_dict_roundtrip_strict(b4, tmp_path):
@@ -77,11 +103,23 @@ def test_lite0_forward_shapes_and_alignment_variants(lite0, align):
     assert y.shape == (2, 1, 64, 96) and float(y.min()) >= 0 and float(y.max()) <= 1
 
 
-def test_multi_prompt_is_mean_of_single_prompt_maps(lite0):
+def test_multi_prompt_averages_aligned_features_and_decodes_once(lite0):
     q, p1, p2 = (torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(i)) for i in range(3))
+    calls = []
+    hook = lite0.decoder.register_forward_hook(lambda *a: calls.append(1))
     with torch.no_grad():
         both = lite0(q, [p1, p2])
-        assert torch.allclose(both, (lite0(q, p1) + lite0(q, p2)) / 2, atol=1e-6)
+        assert len(calls) == 1  # one decode for two prompts
+        fq, f1, f2 = lite0.encode(q), lite0.encode(p1), lite0.encode(p2)
+        feats = list(fq)
+        for i, align in enumerate(lite0.alignment):
+            layer = align.alignment_layer
+            aligned = (layer(fq[-(i + 1)], f1[-(i + 1)]) + layer(fq[-(i + 1)], f2[-(i + 1)])) / 2
+            feats[-(i + 1)] = torch.cat([fq[-(i + 1)], aligned], 1)
+        manual = torch.sigmoid(lite0.mask_head(lite0.decoder(*feats)))
+    hook.remove()
+    assert torch.allclose(both, manual, atol=1e-5)
+    assert not torch.allclose(both, (lite0(q, p1) + lite0(q, p2)) / 2, atol=1e-4)  # not the mean of two maps
 
 
 def test_encoder_stays_frozen_in_train_mode(lite0):

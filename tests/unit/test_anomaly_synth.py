@@ -9,10 +9,11 @@ import pytest
 import torch
 from PIL import Image
 
-from backend.anomaly import dataset, evaluate, synth, train
+from backend.anomaly import dataset, evaluate
 from backend.anomaly.checkpoint import load_metauas
-from backend.anomaly.defects import HELDOUT_KINDS, TRAIN_KINDS
-from backend.anomaly.pairs import make_pair
+from backend.anomaly.offline import synth, train
+from backend.anomaly.offline.defects import HELDOUT_KINDS, TRAIN_KINDS
+from backend.anomaly.offline.pairs import make_pair
 
 torch.set_num_threads(1)
 
@@ -74,7 +75,7 @@ def test_dataset_errors_name_the_problem(bench, tmp_path):
 def test_change_pairs_are_seeded_and_masks_binary():
     a = make_pair(np.random.default_rng([3, 1]), 64)
     b = make_pair(np.random.default_rng([3, 1]), 64)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=False))
     for i in range(6):
         p, q, m = make_pair(np.random.default_rng([0, i]), 64)
         assert p.shape == q.shape == (64, 64, 3) and m.shape == (64, 64) and set(np.unique(m)) <= {0, 1}
@@ -88,4 +89,4 @@ def test_train_cli_runs_saves_and_resumes(tmp_path):
     log = (tmp_path / "train_log.txt").read_text()
     assert "resumed from" in log and "at step 2" in log and '"step": 3' in log
     model, meta = load_metauas(tmp_path / "metauas_lite0.pt")
-    assert meta["step"] == 3 and "backend.anomaly.train" in meta["command"]
+    assert meta["step"] == 3 and "backend.anomaly.offline.train" in meta["command"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from backend.anomaly.zipsafe import (ZipLimits, ZipSafetyError, extract_tree, read_images, safe_member_name)
+from backend.anomaly.zipsafe import ZipLimits, ZipSafetyError, extract_tree, read_images, safe_member_name
 
 
 def png(color=(10, 200, 30), size=(32, 24)) -> bytes:

@@ -6,7 +6,6 @@ matchmaking leaves the contestant out until its cool-down ends and a fresh healt
 from __future__ import annotations
 
 import http.server
-import os
 import subprocess
 import sys
 import threading

@@ -7,6 +7,7 @@ from PIL import Image
 from sqlalchemy import inspect
 
 from backend.arena import annotations as ann
+from backend.masks import mask_from_layers
 from storage.repos import bench as repo
 from storage.repos.images import store_image
 
@@ -20,10 +21,18 @@ def test_masks_from_cells_and_layers():
         ann.mask_from_cells([(60, 0)], (100, 50))
     layer = np.zeros((10, 20, 4), dtype=np.uint8)
     layer[2:4, 5:8, 3] = 255
-    assert ann.mask_from_layers([layer, None], (20, 10)).sum() == 6
-    assert ann.mask_from_layers([], (20, 10)).sum() == 0
+    assert mask_from_layers([layer, None], (20, 10)).sum() == 6
+    assert mask_from_layers([], (20, 10)).sum() == 0
     with pytest.raises(ValueError, match="draw on the image"):
-        ann.mask_from_layers([np.zeros((5, 5, 4), np.uint8)], (20, 10))
+        mask_from_layers([np.zeros((5, 5, 4), np.uint8)], (20, 10), on_mismatch="error")
+    # the editor can hand back a canvas-size layer: "resize" maps the stroke onto the image
+    big = np.zeros((20, 40, 4), np.uint8)
+    big[4:8, 10:16, 3] = 255
+    m = mask_from_layers([Image.fromarray(big)], (20, 10), on_mismatch="resize")
+    assert m.sum() == 6 and m[2:4, 5:8].all()
+    rgb = np.zeros((10, 20, 3), np.uint8)
+    rgb[0, 0] = (0, 9, 0)
+    assert mask_from_layers([rgb], (20, 10)).sum() == 1
 
 
 def test_check_item_rules():

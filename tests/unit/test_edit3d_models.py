@@ -8,7 +8,7 @@ from PIL import Image
 
 from backend.edit3d.depth import TransformersDepth
 from backend.edit3d.geometry import Camera
-from backend.edit3d.params import EditParams, Selection, SceneSettings
+from backend.edit3d.params import EditParams, SceneSettings, Selection
 from backend.registry import ModelEntry, Registry
 from tests.unit.edit3d_tiny import tiny_depth_anything, tiny_sam, tiny_sd_inpaint
 

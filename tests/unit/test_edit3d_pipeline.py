@@ -7,13 +7,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import skimage
 from PIL import Image
 
-import skimage
 from backend.edit3d.depth import ProxyDepth
 from backend.edit3d.fill import ClassicalFiller
 from backend.edit3d.geometry import apply, lift, transform_matrix
-from backend.edit3d.params import EditParams, Selection, SceneSettings
+from backend.edit3d.params import EditParams, SceneSettings, Selection
 from backend.edit3d.pipeline import HALO_PX, Edit3DPipeline
 from backend.edit3d.select import GrabCutSegmenter
 

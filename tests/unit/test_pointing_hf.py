@@ -38,8 +38,13 @@ def byte_tokenizer(specials=SPECIALS):
 @pytest.fixture(scope="module")
 def tiny_qwen(tmp_path_factory):
     import torch
-    from transformers import (Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor,
-                              Qwen2VLImageProcessor, Qwen2VLVideoProcessor)
+    from transformers import (
+        Qwen2_5_VLConfig,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2_5_VLProcessor,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+    )
 
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("Qwen2.5-VL-tiny")
@@ -128,8 +133,13 @@ MOLMO2_CHAT = CHAT.replace("<|vision_start|><|image_pad|><|vision_end|>", "<|ima
 @pytest.fixture(scope="module")
 def tiny_molmo2(tmp_path_factory):
     import torch
-    from transformers import (Molmo2Config, Molmo2ForConditionalGeneration, Molmo2ImageProcessor, Molmo2Processor,
-                              Molmo2VideoProcessor)
+    from transformers import (
+        Molmo2Config,
+        Molmo2ForConditionalGeneration,
+        Molmo2ImageProcessor,
+        Molmo2Processor,
+        Molmo2VideoProcessor,
+    )
 
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("Molmo2-tiny")

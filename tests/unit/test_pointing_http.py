@@ -51,7 +51,7 @@ def servers():
     }
     started = {k: _start(*v) for k, v in specs.items()}  # start in parallel, then wait
     try:
-        for k, (proc, url) in started.items():
+        for proc, url in started.values():
             _wait(proc, url, {"Authorization": f"Bearer {os.environ[KEY_ENV]}"})
         yield {k: url for k, (_, url) in started.items()}
     finally:

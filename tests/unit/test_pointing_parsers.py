@@ -14,7 +14,7 @@ W, H = 640, 480
 
 def approx(points, expected, tol=0.01):
     assert len(points) == len(expected), points
-    for (x, y), (ex, ey) in zip(points, expected):
+    for (x, y), (ex, ey) in zip(points, expected, strict=False):
         assert x == pytest.approx(ex, abs=tol) and y == pytest.approx(ey, abs=tol)
 
 
@@ -89,7 +89,7 @@ def test_smart_resize_matches_transformers():
 def test_qwen_point_2d_rescaled_from_resized_image():
     w, h = 4000, 3000
     rh, rw = smart_resize(h, w, 28, 3136, 1003520)
-    raw = '```json\n[{"point_2d": [%d, %d], "label": "dog"}]\n```' % (rw // 2, rh // 4)
+    raw = f'```json\n[{{"point_2d": [{rw // 2}, {rh // 4}], "label": "dog"}}]\n```'
     approx(parse("qwen2.5-vl", raw, w, h, max_pixels=1003520).points, [(w * (rw // 2) / rw, h * (rh // 4) / rh)])
     assert (rh, rw) != (h, w)  # the rescale matters for this image
 

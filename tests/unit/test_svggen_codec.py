@@ -56,6 +56,6 @@ def test_corpus_paths_give_same_contours_as_svg_parse():
     a = paths_to_contours(paths)
     b = svg_to_contours(STROKE)
     assert len(a) == len(b)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         assert x.closed == y.closed and x.fill == y.fill and x.stroke == y.stroke
         assert np.abs(x.points - y.points).max() < 0.02

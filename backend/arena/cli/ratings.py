@@ -20,8 +20,9 @@ def _anchor(ap: argparse.ArgumentParser, raw: str | None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m backend.arena.ratings",
-                                 description="Arena ratings (Elo or Bradley-Terry with bootstrap CIs) from a battles file.")
+    ap = argparse.ArgumentParser(
+        prog="python -m backend.arena.ratings",
+        description="Arena ratings (Elo or Bradley-Terry with bootstrap CIs) from a battles file.")
     ap.add_argument("--battles", required=True, help="JSON file of battles")
     ap.add_argument("--format", choices=["clean_battle", "pointarena"], default="clean_battle",
                     help="clean_battle = FastChat list of {model_a, model_b, winner, judge, anony, tstamp}; "

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from backend.arena.vocab import BENCH_CATEGORIES
 from backend.arena.offline.sample_photos import PHOTO_ITEMS, PHOTOS, photo_path
 from backend.arena.offline.sample_scenes import GENERATORS
 from backend.arena.offline.sample_shapes import render_mask, scale_shape
+from backend.arena.vocab import BENCH_CATEGORIES
 
 CATEGORIES = BENCH_CATEGORIES
 PER_CATEGORY = 15          # photo items + procedural items per category
@@ -49,7 +49,8 @@ def _photo_items(out: Path) -> tuple[list[dict], dict]:
         fname, mname = f"{it.key}.jpg", f"{it.key}_mask.png"
         img.save(out / "images" / fname, quality=88, optimize=True)
         mask.save(out / "masks" / mname, optimize=True)
-        row = {"image_filename": fname, "user_input": it.text, "category": it.category, "mask_filename": mname}
+        row: dict[str, object] = {"image_filename": fname, "user_input": it.text, "category": it.category,
+                                  "mask_filename": mname}
         if it.count is not None:
             row["count"] = it.count
         if it.ref is not None:
@@ -76,7 +77,8 @@ def _scene_items(out: Path, seed: int, need: dict[str, int]) -> tuple[list[dict]
             fname, mname = f"{stem}.png", f"{stem}_mask.png"
             scene.image.save(out / "images" / fname, optimize=True)
             mask.save(out / "masks" / mname, optimize=True)
-            row = {"image_filename": fname, "user_input": scene.text, "category": cat, "mask_filename": mname}
+            row: dict[str, object] = {"image_filename": fname, "user_input": scene.text, "category": cat,
+                                      "mask_filename": mname}
             if scene.count is not None:
                 row["count"] = scene.count
             if scene.ref is not None:

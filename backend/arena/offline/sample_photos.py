@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sklearn
+
 Shape = tuple  # ("ellipse", cx, cy, rx, ry) | ("rect", x0, y0, x1, y1) | ("poly", [(x, y), ...])
 
 def _site_packages() -> Path:
-    import sklearn
-
     return Path(sklearn.__file__).resolve().parent.parent
 
 

@@ -9,13 +9,23 @@ handle or knob for affordance, and for steerable items a reference point placed 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from backend.arena.offline.sample_shapes import (COLOURS, CORNERS, KINDS, background, centred_text, draw_shape,
-                                         kind_shape, place_centres, regular_polygon)
+from backend.arena.offline.sample_shapes import (
+    COLOURS,
+    CORNERS,
+    KINDS,
+    background,
+    centred_text,
+    draw_shape,
+    kind_shape,
+    place_centres,
+    regular_polygon,
+)
 
 SIZE = (480, 360)
 INK = (40, 40, 40)
@@ -159,6 +169,7 @@ def spatial_shelves(rng) -> Scene:
     d.rectangle([right, 20, right + 12, 330], fill=WOOD, outline=INK)
     names = ["top", "middle", "bottom"]
     objs: dict[tuple[int, str], tuple] = {}
+    shp: tuple
     for bi, by in enumerate(boards):
         d.rectangle([left, by, right, by + 10], fill=WOOD, outline=INK)
         kinds = list(rng.permutation(["box", "ball", "bottle"]))
@@ -232,7 +243,7 @@ def reasoning_numbers(rng) -> Scene:
     img = background(rng, SIZE)
     d = ImageDraw.Draw(img)
     boxes = []
-    for (cx, cy), v in zip(centres, values):
+    for (cx, cy), v in zip(centres, values, strict=False):
         box = ("rect", cx - 32, cy - 26, cx + 32, cy + 26)
         draw_shape(d, box, (250, 250, 245), outline=INK)
         centred_text(d, cx, cy, str(v), 28, INK)
@@ -256,7 +267,7 @@ def reasoning_words(rng) -> Scene:
     img = background(rng, SIZE)
     d = ImageDraw.Draw(img)
     target = None
-    for i, ((cx, cy), w) in enumerate(zip(centres, words)):
+    for i, ((cx, cy), w) in enumerate(zip(centres, words, strict=False)):
         box = ("rect", cx - 52, cy - 20, cx + 52, cy + 20)
         draw_shape(d, box, (250, 250, 245), outline=INK)
         centred_text(d, cx, cy, w, 22, INK)
@@ -272,7 +283,7 @@ def reasoning_corners(rng) -> Scene:
     d = ImageDraw.Draw(img)
     colour = COLOURS[_choice(rng, list(COLOURS))]
     shapes = {}
-    for (cx, cy), k in zip(centres, kinds):
+    for (cx, cy), k in zip(centres, kinds, strict=False):
         shp = ("poly", regular_polygon(cx, cy, 34, CORNERS[str(k)]))
         draw_shape(d, shp, colour, outline=INK)
         shapes[str(k)] = shp
@@ -303,7 +314,7 @@ def reasoning_odd_one(rng) -> Scene:
 def _mirror(shapes, cx: float, flip: bool):
     if not flip:
         return shapes
-    out = []
+    out: list[tuple] = []
     for s in shapes:
         if s[0] == "poly":
             out.append(("poly", [(2 * cx - x, y) for x, y in s[1]]))
@@ -357,8 +368,8 @@ def affordance_tool(rng, kind: str | None = None) -> Scene:
     img = background(rng, SIZE)
     d = ImageDraw.Draw(img)
     s = float(rng.uniform(0.8, 1.15)) if kind != "door" else float(rng.uniform(0.9, 1.2))
-    ew, eh = _EXTENT[kind]
-    ew, eh = min(ew * s, SIZE[0] - 40), min(eh * s, SIZE[1] - 40)
+    ew0, eh0 = _EXTENT[kind]
+    ew, eh = min(ew0 * s, SIZE[0] - 40), min(eh0 * s, SIZE[1] - 40)
     x = float(rng.uniform(20, SIZE[0] - ew - 20))
     y = float(rng.uniform(20, SIZE[1] - eh - 20))
     parts, handle, minus = _tool_parts(kind, x, y, s)
@@ -372,8 +383,12 @@ def affordance_tool(rng, kind: str | None = None) -> Scene:
     return Scene(img, _mirror(handle, cx, flip), _TOOL_TEXT[kind], minus=tuple(_mirror(minus, cx, flip)))
 
 
-GENERATORS = {
-    "affordable": [lambda r, k=k: affordance_tool(r, k) for k in _TOOL_TEXT],
+def _tool_scene(kind: str) -> Callable[[np.random.Generator], Scene]:
+    return lambda r: affordance_tool(r, kind)
+
+
+GENERATORS: dict[str, list[Callable[[np.random.Generator], Scene]]] = {
+    "affordable": [_tool_scene(k) for k in _TOOL_TEXT],
     "spatial": [spatial_grid, spatial_table, spatial_shelves],
     "counting": [counting_shapes, counting_letters],
     "steerable": [steerable_neighbour, steerable_same_colour, steerable_nearest],

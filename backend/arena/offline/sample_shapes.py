@@ -6,6 +6,7 @@ Every shape is reduced to polygons/ellipses so the mask is the very set of pixel
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -67,7 +68,7 @@ def scale_shape(shape: tuple, s: float) -> tuple:
     return (shape[0],) + tuple(v * s for v in shape[1:])
 
 
-def render_mask(size: tuple[int, int], shapes: list[tuple], minus: list[tuple] = ()) -> Image.Image:
+def render_mask(size: tuple[int, int], shapes: list[tuple], minus: Sequence[tuple] = ()) -> Image.Image:
     """Binary L-mode mask (0/255): union of `shapes` minus `minus`."""
     mask = Image.new("L", size, 0)
     d = ImageDraw.Draw(mask)
@@ -78,7 +79,7 @@ def render_mask(size: tuple[int, int], shapes: list[tuple], minus: list[tuple] =
     return mask
 
 
-def font(size: int) -> ImageFont.FreeTypeFont:
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """Pillow's bundled font: the same glyphs on every machine, so renders are reproducible."""
     return ImageFont.load_default(size=size)
 

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
+import yaml
+from safetensors.torch import load_file, save_file
 
 PREFIXES = ("module.", "model.", "denoiser.", "net.", "transformer.")
 
@@ -41,11 +43,9 @@ class Stage1Config:
     canvas: int = 224
 
     @classmethod
-    def from_file(cls, path: Path) -> "Stage1Config":
+    def from_file(cls, path: Path) -> Stage1Config:
         text = path.read_text(encoding="utf-8")
         if path.suffix in (".yaml", ".yml"):
-            import yaml
-
             raw = yaml.safe_load(text) or {}
         else:
             raw = json.loads(text)
@@ -68,9 +68,9 @@ class Stage1Block(nn.Module):
 
     def __init__(self, c: Stage1Config):
         super().__init__()
-        from diffusers.models.attention import FeedForward
-        from diffusers.models.attention_processor import Attention
-        from diffusers.models.normalization import AdaLayerNorm
+        from diffusers.models.attention import FeedForward  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
+        from diffusers.models.attention_processor import Attention  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
+        from diffusers.models.normalization import AdaLayerNorm  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
         d = c.dim_transformer
         self.norm1 = AdaLayerNorm(d, None, chunk_dim=1)
@@ -90,7 +90,7 @@ class Stage1Block(nn.Module):
 class Stage1DiT(nn.Module):
     def __init__(self, c: Stage1Config):
         super().__init__()
-        from diffusers.models.embeddings import TimestepEmbedding, Timesteps
+        from diffusers.models.embeddings import TimestepEmbedding, Timesteps  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
         self.cfg = c
         d = c.dim_transformer
@@ -133,8 +133,6 @@ def find_files(root: Path) -> tuple[Path, Path]:
 
 def load_stage1(root: str | Path, device: str = "cpu", dtype=torch.float32) -> Stage1DiT:
     """Build the model from the config and load the safetensors strictly; clear errors on any mismatch."""
-    from safetensors.torch import load_file
-
     wpath, cpath = find_files(Path(root))
     cfg = Stage1Config.from_file(cpath)
     sd = _strip(load_file(str(wpath)))
@@ -149,8 +147,6 @@ def load_stage1(root: str | Path, device: str = "cpu", dtype=torch.float32) -> S
 
 def save_tiny_random(root: str | Path, seed: int = 0, **overrides) -> Path:
     """Write a tiny random checkpoint in the released layout (for tests and to document the format)."""
-    from safetensors.torch import save_file
-
     torch.manual_seed(seed)
     cfg = Stage1Config(**{**dict(dim_transformer=32, nhead=2, nlayer=2, feature_dim=64, max_points=24,
                                  cross_attention_dim=16), **overrides})
@@ -203,7 +199,8 @@ def points_to_svg(points: np.ndarray, canvas: float = 24.0) -> str:
             q = p[1 + 3 * s: 4 + 3 * s]
             d.append("C" + " ".join(f"{v:.2f}" for v in q.reshape(-1)))
         col = rgba[sel].mean(0)
-        fill = "#%02x%02x%02x" % tuple(int(round(v * 255)) for v in col[:3])
+        r, g, b = (int(round(v * 255)) for v in col[:3])
+        fill = f"#{r:02x}{g:02x}{b:02x}"
         body.append(f'<path d="{"".join(d)}Z" fill="{fill}" fill-opacity="{col[3]:.2f}"/>')
     if not body:
         body.append(f'<path d="M{canvas / 2:.0f} {canvas / 2:.0f}h0.01" stroke="#000" fill="none"/>')

@@ -60,7 +60,7 @@ class PathCodec:
 
     # ---------------------------------------------------------------- fitting / persistence
     @classmethod
-    def fit(cls, contours: list[Contour], dims: int = PCA_DIMS, seed: int = 0, max_fit: int = 60000) -> "PathCodec":
+    def fit(cls, contours: list[Contour], dims: int = PCA_DIMS, seed: int = 0, max_fit: int = 60000) -> PathCodec:
         rng = np.random.default_rng(seed)
         if len(contours) > max_fit:
             contours = [contours[i] for i in rng.choice(len(contours), max_fit, replace=False)]
@@ -86,7 +86,7 @@ class PathCodec:
                 "codec_stats": np.array([self.logs_mu, self.logs_sd, self.sw_mu, self.sw_sd], np.float32)}
 
     @classmethod
-    def from_arrays(cls, d) -> "PathCodec":
+    def from_arrays(cls, d) -> PathCodec:
         st = np.asarray(d["codec_stats"], np.float64)
         return cls(np.asarray(d["codec_mean"], np.float32), np.asarray(d["codec_components"], np.float32),
                    np.asarray(d["codec_scales"], np.float32), *map(float, st))

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from svgelements import SVG, Close, Move, Path, Shape
 
 N_POINTS = 32  # samples per contour (64 numbers before PCA)
 _DENSE = 12  # samples per segment before arc-length resampling
@@ -83,8 +84,6 @@ def _paint(el) -> tuple[bool, bool, float, float]:
 
 def svg_to_contours(svg_text: str, n_points: int = N_POINTS) -> list[Contour]:
     """Parse an SVG and return its contours in the unit square (may be empty for empty icons)."""
-    from svgelements import SVG, Close, Move, Path, Shape
-
     svg = SVG.parse(io.StringIO(svg_text))
     vb = svg.viewbox
     if vb is not None and vb.width and vb.height:
@@ -108,7 +107,7 @@ def svg_to_contours(svg_text: str, n_points: int = N_POINTS) -> list[Contour]:
             if not segs:
                 continue
             closed = any(isinstance(s, Close) for s in segs)
-            dense = []
+            dense: list[np.ndarray] = []
             for s in segs:
                 if s.start is None or s.end is None:
                     continue
@@ -122,10 +121,10 @@ def svg_to_contours(svg_text: str, n_points: int = N_POINTS) -> list[Contour]:
             if not np.isfinite(poly).all():
                 continue
             closed = closed or (fill and not stroke)  # a filled open subpath is implicitly closed
-            pts = _resample(poly, n_points, closed)
-            if pts is None:
+            resampled = _resample(poly, n_points, closed)
+            if resampled is None:
                 continue
-            c = Contour(canonicalise(pts, closed), closed, fill, stroke, sw / sx / side if stroke else 0.0, op)
+            c = Contour(canonicalise(resampled, closed), closed, fill, stroke, sw / sx / side if stroke else 0.0, op)
             if c.size >= MIN_SIZE or stroke:
                 out.append(c)
     return out

@@ -89,8 +89,10 @@ class SvgDiT(nn.Module):
         self.out = nn.Linear(d, cfg.n_features)
         nn.init.zeros_(self.out_ada.weight)
         nn.init.zeros_(self.out_ada.bias)
-        nn.init.zeros_(self.ada[1].weight)
-        nn.init.zeros_(self.ada[1].bias)
+        ada_out = self.ada[1]
+        assert isinstance(ada_out, nn.Linear)
+        nn.init.zeros_(ada_out.weight)
+        nn.init.zeros_(ada_out.bias)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 

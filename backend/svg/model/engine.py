@@ -12,11 +12,17 @@ retrieval: if the checkpoint is missing it is reported unavailable with the comm
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import json
 import threading
 from functools import lru_cache
 from pathlib import Path
 
 from backend.config import REPO_ROOT
+from backend.svg.legibility import fit_inside
+from backend.svg.model.generator import PathDiffusionGenerator
+from backend.svg.paths import parse_svg_paths, paths_to_svg
+from backend.svg.style import StyleCard, apply_style, extract_style
 
 DEFAULT_CKPT = REPO_ROOT / "static" / "svg" / "model" / "svgdit.pt"
 SAMPLER_DEFAULTS = {"steps": 20, "guidance": 1.5}
@@ -25,8 +31,6 @@ SAMPLER_DEFAULTS = {"steps": 20, "guidance": 1.5}
 def measured_summary(report: Path | None = None) -> str:
     """The generator's measured figures beside its untrained floor, from the committed evaluation report
     (static/svg/eval/legibility_report.json), for the engine label the studio shows."""
-    import json
-
     p = report or REPO_ROOT / "static" / "svg" / "eval" / "legibility_report.json"
     try:
         s = json.loads(p.read_text())["summary"]
@@ -62,8 +66,6 @@ class PathDiffusionEngine:
                "similarity and the evaluation report.")
 
     def __init__(self, entry=None, device: str = "cpu"):
-        from backend.svg.model.generator import PathDiffusionGenerator
-
         opt = (entry.options if entry is not None else {}) or {}
         self.device = device if device.startswith("cuda") else "cpu"
         self.path = _ckpt_path(entry)
@@ -83,10 +85,8 @@ class PathDiffusionEngine:
         p = _ckpt_path(entry)
         if not p.exists():
             return False, f"checkpoint missing at {p} (python -m backend.svg.offline.train … --out {p.parent})"
-        try:
-            import torch  # noqa: F401
-        except ImportError as exc:
-            return False, f"torch is not installed: {exc}"
+        if importlib.util.find_spec("torch") is None:
+            return False, "torch is not installed"
         return True, f"checkpoint {p.name} ({p.stat().st_size / 1e6:.1f} MB)"
 
     @property
@@ -95,8 +95,6 @@ class PathDiffusionEngine:
 
     def _resolve(self, style):
         """-> (style name for the token or None, style vector or None, card to apply or None, label)."""
-        from backend.svg.style import StyleCard
-
         if style is None or style == "":
             return None, None, None, "any style"
         if isinstance(style, StyleCard):
@@ -140,9 +138,6 @@ class PathDiffusionEngine:
 
     @staticmethod
     def _inside_viewbox(svg: str) -> tuple[str, float]:
-        from backend.svg.legibility import fit_inside
-        from backend.svg.paths import parse_svg_paths, paths_to_svg
-
         paths, grid = parse_svg_paths(svg)
         if not paths:
             return svg, 1.0
@@ -151,9 +146,6 @@ class PathDiffusionEngine:
 
     @staticmethod
     def _apply_card(svg: str, card) -> tuple[str, list[str]]:
-        from backend.svg.paths import parse_svg_paths, paths_to_svg
-        from backend.svg.style import apply_style, extract_style
-
         paths, _ = parse_svg_paths(svg)
         if not paths:
             return svg, []

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
+
+from backend.svg.sanitize import SVGInputError, sanitize_svg
+from backend.svg.style import exemplar_paths
 
 from .codec import F_CX, F_CY, F_KEEP
 from .contours import paths_to_contours
@@ -51,16 +54,13 @@ class LearnedStyle:
                 "nearest_styles": dict(sorted(self.base_losses.items(), key=lambda kv: kv[1])[:5])}
 
 
-def exemplar_tokens(gen, svgs: list[str | bytes]) -> tuple[np.ndarray, list[str]]:
+def exemplar_tokens(gen, svgs: Sequence[str | bytes]) -> tuple[np.ndarray, list[str]]:
     """(E, K, F) path tokens of the exemplars + the sha256 of each sanitised exemplar."""
-    from backend.svg.sanitize import SVGInputError, sanitize_svg
-    from backend.svg.style import exemplar_paths
-
     if len(svgs) > MAX_EXEMPLARS:
         raise SVGInputError(f"At most {MAX_EXEMPLARS} exemplars, please ({len(svgs)} given).")
     icons = exemplar_paths(list(svgs))  # sanitises; raises SVGInputError naming the bad one
     toks, shas = [], []
-    for i, (raw, paths) in enumerate(zip(svgs, icons), 1):
+    for i, (raw, paths) in enumerate(zip(svgs, icons, strict=False), 1):
         cs = paths_to_contours(paths)
         if not cs:
             raise SVGInputError(f"Exemplar {i} has no usable outline after normalisation.")
@@ -89,7 +89,7 @@ def nearest_styles(gen, x0: torch.Tensor, text, mask, seed: int = 0, repeats: in
     return out
 
 
-def learn_style(gen, svgs: list[str | bytes], names: list[str] | None = None, steps: int = 150,
+def learn_style(gen, svgs: Sequence[str | bytes], names: list[str] | None = None, steps: int = 150,
                 budget_s: float = 150.0, lr: float = 0.02, reg: float = 0.01, batch: int = 16, seed: int = 0,
                 progress: Callable[[int, int, float, float], None] | None = None,
                 cancel: Callable[[], bool] | None = None) -> LearnedStyle:
@@ -105,7 +105,7 @@ def learn_style(gen, svgs: list[str | bytes], names: list[str] | None = None, st
         text, mask = gen.text_condition(["icon"] * e)
         mask = torch.zeros_like(mask)
     base = nearest_styles(gen, x0, text, mask, seed)
-    base_style = min(base, key=base.get)
+    base_style = min(base, key=lambda k: base[k])
     init = gen.style_vectors(torch.tensor([gen.styles.index(base_style)]))[0].detach().clone()
     vec = init.clone().requires_grad_(True)
     opt = torch.optim.Adam([vec], lr=lr)

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
 
 from backend.errors import UserError
+from backend.registry import get_registry
+from backend.svg.sanitize import is_safe_svg, sanitize_svg
 
 from .codec import F_KEEP, PathCodec
 from .diffusion import ddim_sample
@@ -42,8 +44,6 @@ class Sample:
 def minilm_encoder(max_len: int = 16) -> TextEncoder:
     """MiniLM token states through the app registry (lazy, shared with the rest of the app)."""
     def enc(texts):
-        from backend.registry import get_registry
-
         st, mask = get_registry().get("minilm-l6").token_states(list(texts), max_len=max_len)
         return st.float().cpu(), mask.bool().cpu()
 
@@ -88,7 +88,7 @@ class PathDiffusionGenerator:
     def text_condition(self, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         st, mask = self.encode_text([p.strip().lower() for p in prompts])
         st, mask = st[:, : self.text_len].float(), mask[:, : self.text_len].bool()
-        if self.text_basis is not None:
+        if self.text_basis is not None and self.text_mu is not None:
             st = (st - self.text_mu) @ self.text_basis
         return st.to(self.device), mask.to(self.device)
 
@@ -141,8 +141,6 @@ class PathDiffusionGenerator:
         return x.float().cpu().numpy()
 
     def decode(self, tokens: np.ndarray, linecap: str = "round", linejoin: str = "round") -> str:
-        from backend.svg.sanitize import is_safe_svg, sanitize_svg
-
         contours = self.codec.decode_icon(tokens)
         try:
             svg = sanitize_svg(contours_to_svg(contours, linecap, linejoin))
@@ -158,7 +156,7 @@ class PathDiffusionGenerator:
         t0 = time.perf_counter()
         toks = self.sample_tokens(prompt, n, seed, style, style_vec, steps, guidance, **kw)
         out = []
-        for i, tk in enumerate(toks):
+        for tk in toks:
             svg = self.decode(tk)
             out.append(Sample(svg, tk, int((tk[:, F_KEEP] > 0).sum()) or 1, int(seed)))
         self.last_latency_s = time.perf_counter() - t0

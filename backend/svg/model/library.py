@@ -6,20 +6,25 @@ engine applies the token while sampling and the card afterwards.
 """
 from __future__ import annotations
 
-from typing import Callable
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
 
 from backend.errors import UserError
+from backend.svg.model.fewshot import learn_style
+from backend.svg.style import style_from_exemplars
 from storage.db import get_storage
 from storage.repos import svg_styles as repo
 
 
-def learn_and_save(engine, svgs: list[str | bytes], name: str, names: list[str] | None = None,
+def learn_and_save(engine, svgs: Sequence[str | bytes], name: str, names: list[str] | None = None,
                    session_id: str | None = None, seed: int = 0, steps: int = 150, budget_s: float = 150.0,
                    progress: Callable | None = None, cancel: Callable | None = None) -> dict:
     """Learn a token with `engine.gen` (PathDiffusionEngine), extract the card, store both; returns the row."""
-    from backend.svg.model.fewshot import learn_style
-    from backend.svg.style import style_from_exemplars
-
     name = (name or "").strip()
     if not name:
         raise UserError("Give the new style a name.")
@@ -60,11 +65,6 @@ def delete_library_style(style_id: int) -> bool:
 
 def main(argv=None) -> int:
     """CLI: python -m backend.svg.model.library learn|list|rename|delete|generate ..."""
-    import argparse
-    import json
-    import sys
-    from pathlib import Path
-
     ap = argparse.ArgumentParser(prog="python -m backend.svg.model.library",
                                  description="Few-shot style library of the learned SVG generator.")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -97,8 +97,6 @@ def main(argv=None) -> int:
     elif args.cmd == "delete":
         print("deleted" if delete_library_style(args.id) else "not found")
     elif args.cmd == "learn":
-        import torch
-
         torch.set_num_threads(1)  # small ops: 1 thread beats 2 on a busy 2-core box (bench)
         eng = get_engine("svg-pathdiffusion")
         files = [Path(p) for p in args.svgs]

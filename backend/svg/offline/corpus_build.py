@@ -9,18 +9,19 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from multiprocessing import Pool
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from backend.svg.corpus import META_FILE, PATHS_FILE, Q_LO, Q_SCALE, Corpus, CorpusMissing, _cache
-from backend.svg.paths import CAPS, JOINS, RULES
+from backend.svg.offline.corpus_sources import SETS, check_licence, iter_sources
+from backend.svg.paths import CAPS, JOINS, RULES, parse_svg_paths
+from backend.svg.sanitize import sanitize_svg
 
 
 def _parse_one(args: tuple[str, str]) -> tuple[str, list[dict] | None, float, str]:
-    from backend.svg.paths import parse_svg_paths
-    from backend.svg.sanitize import sanitize_svg
-
     key, path = args
     try:
         clean = sanitize_svg(Path(path).read_bytes())
@@ -51,13 +52,17 @@ def _pack(records: list[tuple], sets_meta: dict) -> tuple[dict, dict[str, np.nda
                 sub_closed.append(p["closed"][k])
             n_cub += len(cub)
             path_sub.append(len(sub_closed))
-            p_stroke.append(p["stroke"]), p_fill.append(p["fill"]), p_sw.append(p["stroke_width"])
-            p_cap.append(CAPS.index(p["linecap"])), p_join.append(JOINS.index(p["linejoin"]))
+            p_stroke.append(p["stroke"])
+            p_fill.append(p["fill"])
+            p_sw.append(p["stroke_width"])
+            p_cap.append(CAPS.index(p["linecap"]))
+            p_join.append(JOINS.index(p["linejoin"]))
             p_rule.append(RULES.index(p["fill_rule"]))
             if p["color"] not in cidx:
                 cidx[p["color"]] = len(colors)
                 colors.append(p["color"])
-            p_color.append(cidx[p["color"]]), p_op.append(p["opacity"])
+            p_color.append(cidx[p["color"]])
+            p_op.append(p["opacity"])
         icon_path.append(len(p_stroke))
     arrays = {
         "cubics": np.concatenate(cubics) if cubics else np.zeros((0, 8), np.uint16),
@@ -68,7 +73,7 @@ def _pack(records: list[tuple], sets_meta: dict) -> tuple[dict, dict[str, np.nda
         "p_join": np.asarray(p_join, np.uint8), "p_rule": np.asarray(p_rule, np.uint8),
         "p_color": np.asarray(p_color, np.int16), "p_opacity": np.asarray(p_op, np.float16),
     }
-    meta = {"format": 1, "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "sets": sets_meta,
+    meta: dict[str, Any] = {"format": 1, "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "sets": sets_meta,
             "colors": colors, "icons": icons_meta,
             "fields": ["set", "variant", "name", "concept", "tags", "categories", "grid"]}
     return meta, arrays
@@ -76,10 +81,6 @@ def _pack(records: list[tuple], sets_meta: dict) -> tuple[dict, dict[str, np.nda
 
 def build(npm_dir: Path, out: Path, sets: list[str] | None = None, workers: int = 2, limit: int | None = None) -> dict:
     """Read, sanitise, normalise and pack every icon; write the two corpus files; return a summary."""
-    from multiprocessing import Pool
-
-    from backend.svg.offline.corpus_sources import SETS, check_licence, iter_sources
-
     t0 = time.time()
     sources = list(iter_sources(npm_dir, sets))
     if limit:

@@ -25,11 +25,16 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import torch
 
+from backend.registry import get_registry
+from backend.svg.corpus import load_corpus
 from backend.svg.model.codec import K_SLOTS, N_FEATURES, PathCodec
 from backend.svg.model.contours import paths_to_contours, svg_to_contours
+from backend.svg.offline.corpus_sources import iter_sources
 
 TEXT_LEN = 16
 TEXT_DIMS = 128
@@ -68,8 +73,6 @@ def iter_items(limit: int | None = None, npm_dir: str | None = None) -> list[Ite
     rng = np.random.default_rng(0)
     items: list[Item] = []
     if npm_dir:
-        from backend.svg.offline.corpus_sources import iter_sources
-
         srcs = list(iter_sources(Path(npm_dir)))
         if limit:
             srcs = [srcs[i] for i in sorted(rng.choice(len(srcs), min(limit, len(srcs)), replace=False))]
@@ -80,12 +83,11 @@ def iter_items(limit: int | None = None, npm_dir: str | None = None) -> list[Ite
                 continue
             items.append(Item(f"{s.set}/{s.variant}", s.concept, list(s.tags), cs))
         return [it for it in items if it.contours]
-    from backend.svg.corpus import load_corpus
 
     corpus = load_corpus()
-    idx = range(len(corpus))
+    idx: list[int] = list(range(len(corpus)))
     if limit:
-        idx = sorted(rng.choice(len(corpus), min(limit, len(corpus)), replace=False))
+        idx = sorted(int(i) for i in rng.choice(len(corpus), min(limit, len(corpus)), replace=False))
     for i in idx:
         ic = corpus[int(i)]
         cs = paths_to_contours(ic.paths)
@@ -100,10 +102,6 @@ def text_states(texts: list[str], batch: int = 256) -> list[np.ndarray]:
     Same computation as MiniLMEmbedder.token_states, but batched by length with "longest" padding: captions
     are 3–8 tokens, so padding everything to 16 would triple the CPU time of this step.
     """
-    import torch
-
-    from backend.registry import get_registry
-
     tr = get_registry().get("minilm-l6").model[0]
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out: list[np.ndarray | None] = [None] * len(texts)
@@ -140,7 +138,7 @@ def build(out: Path, limit: int | None = None, seed: int = 0, text_dims: int = T
     items = iter_items(limit, npm_dir)
     parsed = [it.contours for it in items]
     print(f"[dataset] {len(items)} icons with contours ({time.time() - t0:.0f}s)", flush=True)
-    train_contours = [c for cs, it in zip(parsed, items) if not is_heldout(it.concept, seed) for c in cs]
+    train_contours = [c for cs, it in zip(parsed, items, strict=False) if not is_heldout(it.concept, seed) for c in cs]
     codec = PathCodec.fit(train_contours, seed=seed)
     err = codec.explained(train_contours[:3000])
     print(f"[dataset] codec fitted on {len(train_contours)} contours; mean abs reconstruction error "
@@ -151,7 +149,7 @@ def build(out: Path, limit: int | None = None, seed: int = 0, text_dims: int = T
     text_id: dict[str, int] = {}
     icon_texts = np.full((len(items), N_VARIANTS), -1, np.int32)
     paths, off = [], [0]
-    for i, (it, cs) in enumerate(zip(items, parsed)):
+    for i, (it, cs) in enumerate(zip(items, parsed, strict=False)):
         tok = codec.encode_icon(cs)
         n = int((tok[:, -1] > 0).sum())
         paths.append(tok[:n])
@@ -170,18 +168,19 @@ def build(out: Path, limit: int | None = None, seed: int = 0, text_dims: int = T
     q = np.clip(np.round(allp / scale[:, None]), -127, 127).astype(np.int8)
     toff = np.concatenate([[0], np.cumsum([len(p) for p in proj])]).astype(np.int32)
     split = np.array([1 if is_heldout(it.concept, seed) else 0 for it in items], np.uint8)
-    meta = {"k_slots": K_SLOTS, "n_features": N_FEATURES, "text_len": TEXT_LEN, "text_dims": text_dims,
+    meta: dict[str, Any] = {"k_slots": K_SLOTS, "n_features": N_FEATURES, "text_len": TEXT_LEN, "text_dims": text_dims,
             "seed": seed, "holdout": HOLDOUT, "n_icons": len(items), "n_texts": len(texts),
             "codec_err_px24": round(err * 24, 4), "text_encoder": "all-MiniLM-L6-v2 last_hidden_state",
             "built": time.strftime("%Y-%m-%d %H:%M:%S"), "build_s": round(time.time() - t0, 1)}
     out.parent.mkdir(parents=True, exist_ok=True)
+    codec_arrays: dict[str, Any] = codec.to_arrays()
     np.savez_compressed(
         out, paths=np.concatenate(paths).astype(np.float16), icon_off=np.array(off, np.int32),
         icon_style=np.array([style_id[it.style] for it in items], np.int16),
         icon_texts=icon_texts, icon_split=split, text_tok=q, text_scale=scale.astype(np.float16), text_off=toff,
         style_names=np.array(["any"] + styles), concepts=np.array([it.concept for it in items]),
         texts=np.array(texts), textproj_mu=mu, textproj_basis=basis, meta_json=np.array(json.dumps(meta)),
-        **codec.to_arrays())
+        **codec_arrays)
     meta["bytes"] = out.stat().st_size
     print(f"[dataset] wrote {out} ({meta['bytes'] / 1e6:.1f} MB) in {time.time() - t0:.0f}s: "
           f"{len(items)} icons ({int(split.sum())} held-out), {len(styles)} styles", flush=True)

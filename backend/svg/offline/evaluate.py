@@ -23,21 +23,35 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
+import pickle
 import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+
+import backend.svg.index as idx
+from backend.config import get_settings
+from backend.svg.corpus import load_corpus
+from backend.svg.engines import get_engine
+from backend.svg.index import _POP, fit_mask, raster_index
+from backend.svg.offline.dataset import is_heldout
+from backend.svg.paths import parse_svg_paths
+from backend.svg.render import mask_iou, render_alpha
+from backend.svg.sanitize import is_safe_svg, sanitize_svg
+from backend.svg.style import MODES, extract_style, style_from_set
 
 REPORT = Path(__file__).resolve().parents[2] / "static" / "svg" / "model" / "eval_report.json"
 
 
 def make_pairs(corpus, split: str, n: int, seed: int) -> list[tuple[str, str, str]]:
     """(concept, style, ground-truth icon id) triples, one per concept, seeded."""
-    from backend.svg.offline.dataset import is_heldout
-
     want = split == "heldout"
     by_concept: dict[str, list] = {}
     for ic in corpus.icons:
@@ -57,10 +71,6 @@ class StyleJudge:
     """Logistic regression on 32-px alpha renders; trained on training-concept icons only."""
 
     def __init__(self, corpus, per_style: int = 120, seed: int = 0):
-        from sklearn.linear_model import LogisticRegression
-
-        from backend.svg.offline.dataset import is_heldout
-
         rng = random.Random(seed)
         xs, ys, xt, yt = [], [], [], []
         for st in corpus.styles():
@@ -75,17 +85,12 @@ class StyleJudge:
         self.clf = LogisticRegression(max_iter=500, C=0.5).fit(np.stack(xs), ys)
         pred = self.clf.predict(np.stack(xt)) if xt else np.array([])
         self.real_acc = float(np.mean(pred == np.array(yt))) if xt else float("nan")
-        self.real_set_acc = float(np.mean([a.split("/")[0] == b.split("/")[0] for a, b in zip(pred, yt)])) \
-            if xt else float("nan")
+        same_set = [a.split("/")[0] == b.split("/")[0] for a, b in zip(pred, yt, strict=False)]
+        self.real_set_acc = float(np.mean(same_set)) if xt else float("nan")
 
     @classmethod
-    def cached(cls, corpus, seed: int = 0) -> "StyleJudge":
+    def cached(cls, corpus, seed: int = 0) -> StyleJudge:
         """Built once per corpus build (a few minutes on a busy 2-core box), then pickled under DATA_DIR/cache."""
-        import hashlib
-        import pickle
-
-        from backend.config import get_settings
-
         key = hashlib.sha256(f"{corpus.built}|{len(corpus)}|{seed}|v1".encode()).hexdigest()[:12]
         path = get_settings().data_dir / "cache" / "svg" / f"style_judge_{key}.pkl"
         if path.exists():
@@ -100,10 +105,6 @@ class StyleJudge:
     @staticmethod
     def feat(svg: str) -> np.ndarray:
         """32-px alpha + the style-card attributes (weight, fill share, padding, mode, smoothness, detail)."""
-        from backend.svg.paths import parse_svg_paths
-        from backend.svg.render import render_alpha
-        from backend.svg.style import MODES, extract_style
-
         alpha = render_alpha(svg, 32).astype(np.float32).ravel()
         try:
             c = extract_style([parse_svg_paths(svg)[0]], grid=24.0)
@@ -119,16 +120,11 @@ class StyleJudge:
 
 class ConceptJudge:
     def __init__(self, corpus):
-        from backend.svg.index import _POP, raster_index
-        from backend.svg.offline.dataset import is_heldout
-
         self.ri, self.pop, self.corpus = raster_index(corpus), _POP, corpus
         self.concepts = np.array([ic.concept for ic in corpus.icons])
         self.seen = np.array([not is_heldout(ic.concept) for ic in corpus.icons])
 
     def ious(self, svg: str) -> np.ndarray:
-        from backend.svg.index import fit_mask
-
         q = np.packbits(fit_mask(svg).ravel())
         inter = self.pop[np.bitwise_and(self.ri.packed, q)].sum(1).astype(np.int32)
         union = self.ri.counts + int(self.pop[q].sum()) - inter
@@ -140,7 +136,8 @@ class ConceptJudge:
         for i in np.argsort(-iou, kind="stable")[:200]:
             c = self.concepts[i]
             if c not in seen_c:
-                seen_c.add(c), ranked.append(c)
+                seen_c.add(c)
+                ranked.append(c)
             if len(ranked) >= 5:
                 break
         nearest_train = float(iou[self.seen].max()) if self.seen.any() else 0.0
@@ -150,9 +147,6 @@ class ConceptJudge:
 @contextlib.contextmanager
 def hide_heldout_from_retrieval():
     """Make the retrieval engine's text index score held-out-concept icons at -10 (they become unreachable)."""
-    import backend.svg.index as idx
-    from backend.svg.offline.dataset import is_heldout
-
     orig = idx.text_index
 
     def masked(corpus=None, embedder=None):
@@ -175,25 +169,17 @@ def hide_heldout_from_retrieval():
 
 
 def _engine(name: str):
-    from backend.svg.engines import get_engine
-
     return get_engine("svg-retrieval" if name == "svg-retrieval-seen" else name)
 
 
 def evaluate(engines: list[str], n_pairs: int = 30, n: int = 2, seed: int = 0, splits=("heldout", "seen"),
              log=print) -> dict:
-    from backend.svg.corpus import load_corpus
-    from backend.svg.paths import parse_svg_paths
-    from backend.svg.render import mask_iou, render_alpha
-    from backend.svg.sanitize import is_safe_svg, sanitize_svg
-    from backend.svg.style import extract_style, style_from_set
-
     corpus = load_corpus()
     t0 = time.time()
     sj, cj = StyleJudge.cached(corpus, seed=seed), ConceptJudge(corpus)
     log(f"judges ready in {time.time() - t0:.0f}s; style judge accuracy on real held-out icons {sj.real_acc:.3f} "
         f"(set level {sj.real_set_acc:.3f})")
-    report = {"protocol": __doc__.split("Protocol")[1].strip(), "seed": seed, "n_pairs": n_pairs,
+    report: dict[str, Any] = {"protocol": __doc__.split("Protocol")[1].strip(), "seed": seed, "n_pairs": n_pairs,
               "n_per_prompt": n, "judge_style_acc_real": round(sj.real_acc, 4),
               "judge_style_set_acc_real": round(sj.real_set_acc, 4), "results": {}}
     for split in splits:
@@ -231,7 +217,8 @@ def evaluate(engines: list[str], n_pairs: int = 30, n: int = 2, seed: int = 0, s
                         masks.append(alpha > 0.5)
                         rows.append({"concept": concept, "style": style, "valid": ok, **jc,
                                      "style_hit": (ps := sj.predict(svg)) == style,
-                                     "set_hit": ps.split("/")[0] == style.split("/")[0], "d_stroke": dsw, "d_fill": dfill,
+                                     "set_hit": ps.split("/")[0] == style.split("/")[0], "d_stroke": dsw,
+                                     "d_fill": dfill,
                                      "paired_iou": mask_iou(alpha, gt_alpha), "paths": c.metrics.get("paths"),
                                      "subpaths": c.metrics.get("subpaths"),
                                      "nodes": c.metrics.get("segments", c.metrics.get("cubics")),
@@ -259,17 +246,19 @@ def summarise(rows: list[dict], lat: list[float]) -> dict:
     good = [r for r in rows if "error" not in r]
     return {"candidates": len(rows), "valid_pct": round(100 * np.mean([bool(r["valid"]) for r in rows]), 1)
             if rows else 0.0, "text_top1": _m(good, "top1"), "text_top5": _m(good, "top5"),
-            "style_acc": _m(good, "style_hit"), "style_set_acc": _m(good, "set_hit"), "d_stroke_px24": _m(good, "d_stroke"), "d_fill": _m(good, "d_fill"),
+            "style_acc": _m(good, "style_hit"), "style_set_acc": _m(good, "set_hit"),
+            "d_stroke_px24": _m(good, "d_stroke"), "d_fill": _m(good, "d_fill"),
             "paired_iou64": _m(good, "paired_iou"), "novelty": round(1 - _m(good, "nearest_train_iou"), 4)
             if good else None, "copy_pct": round(100 * np.mean([r["nearest_train_iou"] > 0.9 for r in good]), 1)
-            if good else None, "uniqueness": _m(good, "_uniq"), "paths": _m(good, "paths"), "subpaths": _m(good, "subpaths"),
-            "nodes": _m(good, "nodes"), "bytes": _m(good, "bytes"),
+            if good else None, "uniqueness": _m(good, "_uniq"), "paths": _m(good, "paths"),
+            "subpaths": _m(good, "subpaths"), "nodes": _m(good, "nodes"), "bytes": _m(good, "bytes"),
             "latency_s_per_icon": round(float(np.median(lat)), 4) if lat else None}
 
 
 def markdown_table(report: dict) -> str:
-    cols = ["valid_pct", "text_top1", "text_top5", "style_acc", "style_set_acc", "d_stroke_px24", "d_fill", "paired_iou64",
-            "novelty", "copy_pct", "uniqueness", "paths", "subpaths", "nodes", "bytes", "latency_s_per_icon"]
+    cols = ["valid_pct", "text_top1", "text_top5", "style_acc", "style_set_acc", "d_stroke_px24", "d_fill",
+            "paired_iou64", "novelty", "copy_pct", "uniqueness", "paths", "subpaths", "nodes", "bytes",
+            "latency_s_per_icon"]
     lines = ["| split | engine | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
     for split, res in report["results"].items():
         for eng, m in res.items():
@@ -289,7 +278,6 @@ def main(argv=None) -> int:
     ap.add_argument("--splits", default="heldout,seen")
     ap.add_argument("--out", default=str(REPORT))
     a = ap.parse_args(argv)
-    import torch
 
     torch.set_num_threads(1)
     engines = a.engine or ["svg-pathdiffusion", "svg-retrieval-seen", "svg-retrieval"]

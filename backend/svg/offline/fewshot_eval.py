@@ -14,25 +14,25 @@ import json
 import random
 import sys
 import time
+from typing import Any
 
 import numpy as np
+import torch
+
+from backend.svg.corpus import load_corpus
+from backend.svg.engines import get_engine
+from backend.svg.model.fewshot import learn_style
+from backend.svg.offline.dataset import is_heldout
+from backend.svg.offline.evaluate import StyleJudge, make_pairs
+from backend.svg.paths import parse_svg_paths
+from backend.svg.style import extract_style, style_from_set
 
 
 def run(style: str, n_ex: int = 8, n_prompts: int = 10, seed: int = 0, steps: int = 150,
         budget_s: float = 170.0, judge=None) -> dict:
-    import torch
-
-    from backend.svg.corpus import load_corpus
-    from backend.svg.engines import get_engine
-    from backend.svg.model.fewshot import learn_style
-    from backend.svg.offline.dataset import is_heldout
-    from backend.svg.offline.evaluate import StyleJudge, make_pairs
-    from backend.svg.paths import parse_svg_paths
-    from backend.svg.style import extract_style, style_from_set
-
     torch.set_num_threads(1)  # 1 thread is ~10x faster than 2 on an oversubscribed box (measured)
     corpus = load_corpus()
-    eng = get_engine("svg-pathdiffusion")
+    eng: Any = get_engine("svg-pathdiffusion")  # the learned engine: its generator, steps and guidance
     gen = eng.gen
     pool = sorted([ic for ic in corpus.of_style(style) if not is_heldout(ic.concept)], key=lambda i: i.id)
     ex = random.Random(seed).sample(pool, n_ex)
@@ -68,8 +68,6 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
-    from backend.svg.corpus import load_corpus
-    from backend.svg.offline.evaluate import StyleJudge
 
     judge = StyleJudge.cached(load_corpus(), seed=a.seed)
     out = [run(s, a.exemplars, a.prompts, a.seed, a.steps, judge=judge)

@@ -188,7 +188,7 @@ def train(args) -> dict:
         opt.step()
         decay = min(args.ema, (1 + step) / (10 + step))
         with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
+            for pe, pm in zip(ema.parameters(), model.parameters(), strict=False):
                 pe.lerp_(pm, 1 - decay)
         losses.append(loss.detach())
         if len(losses) > 1000:

@@ -1,4 +1,4 @@
-"""Synthetic anomaly benchmark in MVTec layout: `python -m backend.anomaly.synth --out DIR --seed S`.
+"""Synthetic anomaly benchmark in MVTec layout: `python -m backend.anomaly.offline.synth --out DIR --seed S`.
 
 Six procedural classes (four textures, two objects with random pose); each class has fixed
 parameters and every image is a new random instance, like good parts off one line. Test defects are
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from backend.anomaly.defects import HELDOUT_KINDS, TRAIN_KINDS
-from backend.anomaly.textures import render, sample_params
+from backend.anomaly.offline.defects import HELDOUT_KINDS, TRAIN_KINDS
+from backend.anomaly.offline.textures import render, sample_params
 
 CLASSES = {"stripes": "grating", "tiles": "checker", "fabric": "weave", "wood": "marble", "nut": "object",
            "pill": "object"}
@@ -46,8 +46,8 @@ def generate(out: str | Path, seed: int = 2026, classes=None, n_train: int = 5, 
         raise ValueError(f"Unknown defect kinds {unknown}; choose from {sorted(all_kinds)}.")
     meta = {"seed": seed, "size": size, "classes": {}, "defect_kinds": kinds,
             "heldout_from_training": [k for k in kinds if k in HELDOUT_KINDS],
-            "licence": "generated procedurally by backend.anomaly.synth (CC0)",
-            "command": "python -m backend.anomaly.synth " + " ".join(sys.argv[1:])}
+            "licence": "generated procedurally by backend.anomaly.offline.synth (CC0)",
+            "command": "python -m backend.anomaly.offline.synth " + " ".join(sys.argv[1:])}
     for ci, name in enumerate(classes):
         if name not in CLASSES:
             raise ValueError(f"Unknown class {name!r}; choose from {sorted(CLASSES)}.")
@@ -81,7 +81,7 @@ def generate(out: str | Path, seed: int = 2026, classes=None, n_train: int = 5, 
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m backend.anomaly.synth", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m backend.anomaly.offline.synth", description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, help="output folder (MVTec layout)")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--classes", default=",".join(CLASSES), help=f"comma list from {','.join(CLASSES)}")

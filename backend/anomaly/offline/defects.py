@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from backend.anomaly.textures import TEXTURES, perlin
+from backend.anomaly.offline.textures import TEXTURES, perlin
 
 
 def perlin_mask(size: int, rng, threshold: float = 0.5, min_frac: float = 0.005, max_frac: float = 0.25) -> np.ndarray:

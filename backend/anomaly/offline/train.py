@@ -1,7 +1,10 @@
-"""Train MetaUAS-Lite0 on synthetic change pairs: `python -m backend.anomaly.train --help`.
+"""Train MetaUAS-Lite0 on change pairs from real photos: `python -m backend.anomaly.offline.cli train --help`.
 
-Recipe as the MetaUAS reimplementation (the official training code is unreleased): BCE on the
-sigmoid map, AdamW lr 1e-4 wd 5e-4, 256 px, frozen encoder. Seeded and resumable (a full training
+The official training code is unreleased. Recipe here: frozen Lite0 encoder (run under no_grad;
+a prompt shared by several queries of a group is encoded once per batch), the Lite0-sized decoder
+with "catdist" fusion, BCE + soft Dice on the map, AdamW with a cosine schedule over the time
+budget. Pairs: backend.anomaly.offline.pairs on the TRAINING photos of the committed split
+(offline/split.py; evaluation-only photos are refused). Seeded and resumable (a full training
 state is written next to the shipped fp16 checkpoint every few minutes and at the end); progress
 with ETA on stdout; loss and held-out validation metrics appended to a log file. Validation pairs
 come from a seed range never used for training. The import graph is deliberately lean (torch,
@@ -17,21 +20,23 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
 from backend.anomaly.checkpoint import save_lite0
 from backend.anomaly.metrics import auroc, average_precision
-from backend.anomaly.model import MetaUAS, count_params
-from backend.anomaly.pairs import PairStream, make_pair
+from backend.anomaly.model import LITE0_DECODER, MetaUAS, count_params
+from backend.anomaly.offline.pairs import PairStream, make_pair
+from backend.anomaly.offline.split import train_photos
+from backend.anomaly.offline.textures import load_photos
 from backend.anomaly.preprocess import normalise
-from backend.anomaly.textures import load_photos, package_photos
 
 VAL_SEED = 1_000_003  # training seeds are small integers; validation pairs never overlap them
 
 
 def parse_args(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m backend.anomaly.train", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m backend.anomaly.offline.train", description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="static/anomaly", help="folder for metauas_lite0.pt and train_log.txt")
     ap.add_argument("--state", default=None, help="folder for the resumable training state (default: --out)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 …")
@@ -40,8 +45,9 @@ def parse_args(argv=None):
     ap.add_argument("--minutes", type=float, default=0, help="time budget (0 = until --steps)")
     ap.add_argument("--steps", type=int, default=0, help="max optimiser steps (0 = until --minutes)")
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--size", type=int, default=192)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--fusion", default="catdist", choices=["cat", "catdist"])
     ap.add_argument("--wd", type=float, default=5e-4)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--val-pairs", type=int, default=48)
@@ -88,13 +94,33 @@ def validate(model, val, device, batch: int = 16) -> dict:
     model.train()
     maps = np.concatenate(probs)
     labels = m.reshape(len(m), -1).max(1) > 0
-    return {"val_loss": float(np.mean(losses)), "p_auroc": 100 * auroc(maps, m), "p_ap": 100 * average_precision(maps, m),
+    return {"val_loss": float(np.mean(losses)), "p_auroc": 100 * auroc(maps, m),
+            "p_ap": 100 * average_precision(maps, m),
             "i_auroc": 100 * auroc(maps.reshape(len(maps), -1).max(1), labels)}
 
 
-def _worker_init(_):
-    import cv2
+def encode_prompts(model, prompt):
+    """Encoder features of a batch of prompts, each distinct prompt encoded once (groups share one)."""
+    keep = [0]
+    for i in range(1, len(prompt)):
+        if not torch.equal(prompt[i], prompt[keep[-1]]):
+            keep.append(i)
+    index = torch.zeros(len(prompt), dtype=torch.long)
+    for j, i in enumerate(keep):
+        index[i:] = j
+    feats = model.encode(prompt[keep])
+    return [f[index.to(f.device)] for f in feats]
 
+
+def loss_fn(logits, mask):
+    """BCE + soft Dice (Dice over the batch, so defect-free queries still count through BCE)."""
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, mask)
+    p = torch.sigmoid(logits)
+    dice = 1 - (2 * (p * mask).sum() + 1) / (p.sum() + mask.sum() + 1)
+    return bce + 0.5 * dice
+
+
+def _worker_init(_):
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
 
@@ -111,7 +137,8 @@ def main(argv=None) -> int:
         torch.backends.cudnn.benchmark = True
     torch.manual_seed(args.seed)
 
-    model = MetaUAS("efficientnet-lite0").to(device)
+    model = MetaUAS("efficientnet-lite0", fusion_policy=args.fusion, decoder_channels=LITE0_DECODER,
+                    attention=None).to(device)
     model.train()
     params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.wd)
@@ -122,7 +149,7 @@ def main(argv=None) -> int:
         opt.load_state_dict(st["opt"])
         step, elapsed_before, history = st["step"], st.get("elapsed", 0.0), st.get("history", [])
         log(f"resumed from {state_path} at step {step} ({elapsed_before / 60:.1f} min already trained)")
-    photo_paths = package_photos()
+    photo_paths = train_photos()
     total, learnable = count_params(model)
     log(f"start: {' '.join(sys.argv)} | device {device} | params {total / 1e6:.2f}M total, {learnable / 1e6:.2f}M "
         f"learnable | {len(photo_paths)} package photos: {[p.name for p in photo_paths]}")
@@ -145,7 +172,7 @@ def main(argv=None) -> int:
     def save(final=False):
         meta = {"step": step, "minutes": round((elapsed_before + time.perf_counter() - t0) / 60, 2),
                 "batch": args.batch, "size": args.size, "lr": args.lr, "wd": args.wd, "seed": args.seed,
-                "command": "python -m backend.anomaly.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+                "command": "python -m backend.anomaly.offline.train " + " ".join(argv if argv is not None else sys.argv[1:]),
                 "history": history[-50:], "photos": [p.name for p in photo_paths]}
         save_lite0(model, out / "metauas_lite0.pt", meta)
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -156,8 +183,11 @@ def main(argv=None) -> int:
     for prompt, query, mask in loader:
         prompt, query, mask = (t.to(device, non_blocking=True) for t in (prompt, query, mask))
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):
-            logits = model.decode(model.encode(query), model.encode(prompt))
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits.float(), mask)
+            logits = model.decode(model.encode(query), encode_prompts(model, prompt))
+        loss = loss_fn(logits.float(), mask)
+        frac = (elapsed_before + time.perf_counter() - t0) / budget_s if budget_s < math.inf else step / max_steps
+        for g in opt.param_groups:  # cosine schedule over the whole budget (resumes where it left off)
+            g["lr"] = args.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -170,7 +200,7 @@ def main(argv=None) -> int:
             eta = run_s / max(frac, 1e-9) - run_s if frac > 0 else float("nan")
             print(f"step {step} loss {ema:.4f} | {run_s / 60:.1f} min | {100 * frac:.0f}% | ETA {eta / 60:.1f} min",
                   flush=True)
-        done = run_s >= budget_s or step >= max_steps
+        done = elapsed_before + run_s >= budget_s or step >= max_steps
         if done or now - last_val >= args.val_every_min * 60:
             v = validate(model, val, device)
             v.update(step=step, train_loss=round(ema, 4), minutes=round((elapsed_before + run_s) / 60, 2))

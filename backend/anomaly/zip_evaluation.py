@@ -1,19 +1,20 @@
 """Evaluation mode of the inspector: an uploaded MVTec-layout zip → per-class metrics table.
 
 The zip is unpacked with `zipsafe` (no traversal, no bombs) into a private temp dir, the layout is
-checked with messages that say what is missing, and the engines' `service.evaluate` computes the
+checked with messages that say what is missing, and `evaluate.run_evaluation` computes the
 metrics (anomalib definitions, no AUROC flipping). The temp dir is always removed.
 """
 from __future__ import annotations
 
 import shutil
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
+from backend.anomaly.evaluate import run_evaluation
 from backend.anomaly.inspector import parse_k, parse_resolution
 from backend.anomaly.zipsafe import IMAGE_SUFFIXES, ZipLimits, extract_tree
 from backend.errors import UserError
+from backend.tempfiles import scratch_dir
 
 MAX_EVAL_IMAGES = 1500
 EVAL_LIMITS = ZipLimits(max_files=4000, max_total_bytes=1024 * 1024 * 1024)
@@ -53,15 +54,13 @@ def check_layout(root: Path) -> list[str]:
 def evaluate_zip(zip_path, *, engine: str, resolution: str = "256", prompt_seeds=(0,), retrieval_k=None,
                  progress: Callable | None = None) -> dict:
     """Unpack, check and evaluate; returns the service's result plus `classes`."""
-    from backend.anomaly import service
-
     size, _tiled = parse_resolution(resolution)
-    tmp = Path(tempfile.mkdtemp(prefix="anomaly-eval-"))
+    tmp = scratch_dir("anomaly-eval-")  # under the swept temp root; removed below when the request ends
     try:
         root = extract_tree(zip_path, tmp / "data", EVAL_LIMITS)
         classes = check_layout(root)
-        out = service.evaluate(str(root), engine, size=size, prompt_seeds=tuple(prompt_seeds),
-                               retrieval_k=parse_k(retrieval_k), progress=progress)
+        out = run_evaluation(str(root), engine, size=size, prompt_seeds=tuple(prompt_seeds),
+                             retrieval_k=parse_k(retrieval_k), progress=progress)
         out = dict(out)
         out["classes"] = classes
         return out

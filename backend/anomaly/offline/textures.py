@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+
 # -- noise -------------------------------------------------------------------------------------
 def perlin(shape: tuple[int, int], res: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """Gradient (Perlin) noise in about [-1, 1]; `res` = number of lattice cells per axis."""
@@ -195,8 +196,7 @@ def package_photos() -> list[Path]:
 def load_photos(paths, max_side: int = 512) -> list[np.ndarray]:
     imgs = []
     for p in paths:
-        im = Image.open(p)
-        im = im.convert("RGB")
+        im = Image.open(p).convert("RGB")
         im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
         if min(im.size) >= 64:
             imgs.append(np.asarray(im, dtype=np.float32) / 255.0)

@@ -1,0 +1,164 @@
+"""Anomaly engines as registry plug-ins: the protocol, the one prompt-feature cache, lookup by role.
+
+Every `capability = "anomaly"` row of models.toml is an engine; its `role` option ("metauas", "knn",
+"ensemble") is what the UI and the CLIs ask for, so adding an engine is one models.toml row plus one
+class implementing `AnomalyEngine` — no engine names are written in the services. Within a role the
+best available entry wins: an entry whose `size` option equals the requested input size, then the
+entry marked `default = true`, then any available one (official b4 checkpoints, when a user places
+them under MODELS_DIR, take over from the embedded Lite0 at their own resolution).
+
+The ensemble is an engine composed of others (as Edit3DPipeline composes stages): its members are
+looked up by role, its map is their calibrated mean, and `fuse` is public so an evaluation that has
+already computed the member maps need not recompute them.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from backend.anomaly.engine_base import LRU, PROMPT_CACHE, AnomalyEngine, PromptMemory
+from backend.anomaly.metauas_engine import engine_from_checkpoint, entry_path
+from backend.errors import UserError
+
+__all__ = ["AnomalyEngine", "LRU", "PROMPT_CACHE", "PromptMemory", "EnsembleEngine", "ROLES", "default_role",
+           "describe", "entry_name", "get"]
+
+CAPABILITY = "anomaly"
+ROLES = ("metauas", "knn", "ensemble")
+HELDOUT_REPORT = Path(__file__).resolve().parents[2] / "static" / "anomaly" / "heldout_report.json"
+
+
+def default_role(available: list[str] | None = None, report: Path = HELDOUT_REPORT) -> str:
+    """The inspector's default engine: the winner (pixel AP, correct prompt) of the committed held-out
+    real-photo report among the available roles; kNN when there is no report."""
+    available = list(available or ROLES)
+    try:
+        res = json.loads(report.read_text())["results"]
+        ranked = sorted((r for r in ROLES if r in res and r in available),
+                        key=lambda r: -res[r]["correct"]["mean"]["p_ap"])
+        if ranked:
+            return ranked[0]
+    except (OSError, KeyError, ValueError):
+        pass
+    return "knn" if "knn" in available else available[0]
+
+
+# -- lookup ----------------------------------------------------------------------------------------
+def _registry():
+    from backend.registry import get_registry
+
+    return get_registry()
+
+
+def role_of(entry) -> str | None:
+    return (getattr(entry, "options", {}) or {}).get("role")
+
+
+def entry_name(role: str, size: int = 256, registry=None) -> str:
+    """Name of the best available `anomaly` entry playing `role` (or the default one when none is)."""
+    if role not in ROLES:
+        raise UserError(f"Unknown engine {role!r}; choose one of {', '.join(ROLES)}.")
+    reg = registry or _registry()
+    rows = [e for e in reg.entries(CAPABILITY) if role_of(e) == role]
+    if not rows:
+        raise UserError(f"No anomaly engine with role {role!r} is configured in models.toml.")
+    ranked = sorted(rows, key=lambda e: (e.options.get("size") != size, not e.options.get("default", False)))
+    for e in ranked:
+        try:
+            if reg.availability(e.name)[0]:
+                return e.name
+        except Exception:
+            continue
+    return next((e.name for e in rows if e.options.get("default")), rows[0].name)
+
+
+def get(role: str, size: int = 256, checkpoint: str | None = None) -> AnomalyEngine:
+    """The engine instance for a role (an explicit MetaUAS checkpoint file overrides the registry's)."""
+    if checkpoint and role in ("metauas", "ensemble"):
+        m = engine_from_checkpoint(checkpoint)
+        if role == "metauas":
+            return m
+        return EnsembleEngine.of({"metauas": m, "knn": get("knn", size)})
+    return _registry().get(entry_name(role, size))
+
+
+def describe(size: int = 256) -> list[dict]:
+    """What the UI can offer: one row per role, with the active entry's label, availability and reason."""
+    reg = _registry()
+    out = []
+    for role in ROLES:
+        name = entry_name(role, size, reg)
+        e = reg.entry(name)
+        try:
+            ok, why = reg.availability(name)
+        except Exception as exc:
+            ok, why = False, str(exc)
+        out.append({"name": role, "entry": name, "label": e.label or name, "available": ok, "why": why,
+                    "checkpoint": _checkpoint_of(e)})
+    return out
+
+
+def _checkpoint_of(entry) -> str | None:
+    if role_of(entry) == "knn":
+        return None
+    if role_of(entry) == "ensemble":
+        try:
+            return _checkpoint_of(_registry().entry(entry_name("metauas")))
+        except Exception:
+            return None
+    p = entry_path(entry)
+    return str(p) if p else None
+
+
+# -- the ensemble ----------------------------------------------------------------------------------
+# kNN distances live in [0, ~0.4]; dividing by this scale (≈ the 99th-99.9th percentile of normal-pixel
+# kNN distances on validation change pairs, 0.24-0.30) puts them on the MetaUAS probability scale.
+KNN_CALIBRATION = 0.30
+
+
+class EnsembleEngine:
+    """Mean of the MetaUAS map and the calibrated kNN map; members found by role in the registry."""
+
+    score_mode = "max"
+
+    def __init__(self, entry=None, device: str = "cpu", members: dict | None = None):
+        self.name = getattr(entry, "name", None) or "ensemble"
+        opts = getattr(entry, "options", {}) or {}
+        self.weights = dict(opts.get("weights", {"metauas": 0.5, "knn": 0.5}))
+        self.size = int(opts.get("size", 256))
+        self.members = members or {role: get(role, self.size) for role in self.weights}
+        self.device = device
+
+    @classmethod
+    def of(cls, members: dict) -> EnsembleEngine:
+        return cls(None, "cpu", members=members)
+
+    @classmethod
+    def check_available(cls, entry=None) -> tuple[bool, str]:
+        reg = _registry()
+        for role in (getattr(entry, "options", {}) or {}).get("weights", {"metauas": 1, "knn": 1}):
+            ok, why = reg.availability(entry_name(role))
+            if not ok:
+                return False, f"{role}: {why}"
+        return True, "members ready"
+
+    def memory(self, prompt: Image.Image, size: int, key: str) -> dict:
+        return {role: eng.memory(prompt, size, key) for role, eng in self.members.items()}
+
+    def fuse(self, maps: dict[str, np.ndarray]) -> np.ndarray:
+        """Weighted mean of member maps on one scale (kNN divided by KNN_CALIBRATION, clipped to [0, 1])."""
+        total = sum(self.weights.values())
+        out = None
+        for role, w in self.weights.items():
+            m = np.asarray(maps[role], np.float32)
+            if role == "knn":
+                m = np.clip(m / KNN_CALIBRATION, 0.0, 1.0)
+            out = m * (w / total) if out is None else out + m * (w / total)
+        return out.astype(np.float32)
+
+    def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:
+        return self.fuse({role: eng.map_square(query_arr, [m[role] for m in memories])
+                          for role, eng in self.members.items()})

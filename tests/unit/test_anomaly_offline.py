@@ -1,0 +1,64 @@
+"""Build-time pieces of the anomaly feature: the committed photo split, natural changes, the held-out benchmark."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from backend.anomaly import dataset
+from backend.anomaly.offline import changes, heldout, pairs, split
+
+
+def test_committed_split_matches_the_code_and_keeps_evaluation_photos_out():
+    assert json.loads(split.SPLIT_FILE.read_text()) == json.loads(json.dumps(split.split_dict()))
+    train = split.train_photos()
+    assert train and not any(split.is_eval_only(p) for p in train)
+    assert not any(p.name == "cell.png" or "gradio" in p.parts or "matplotlib" in p.parts for p in train)
+    for name in split.EVAL_CLASSES:
+        assert split.is_eval_only(split.eval_photo(name)), name
+
+
+def test_changes_are_local_and_masks_mark_only_visible_change():
+    rng = np.random.default_rng(0)
+    img = changes.crop_square(np.random.default_rng(1).random((300, 300, 3)).astype(np.float32), 128, rng)
+    for kind in changes.TRAIN_CHANGES + changes.EVAL_CHANGES:
+        after, alpha = changes.apply(kind, img, np.random.default_rng(2), donor=img[::-1])
+        m = changes.visible_mask(img, after, alpha)
+        assert after.shape == img.shape and m.dtype == bool, kind
+        assert np.abs(after - img).max(axis=2)[alpha < 0.01].max() < 0.011, kind  # (almost) nothing changes outside
+        assert 0 < m.mean() < 0.3, kind
+    assert not set(changes.EVAL_CHANGES) - {"patch", "recolour", "smudge", "scratch", "removal"}
+
+
+def test_groups_share_the_prompt_and_clean_queries_have_empty_masks():
+    for i in range(6):
+        prompt, items = pairs.make_group(np.random.default_rng([4, i]), 64, None, n_queries=4)
+        assert prompt.shape == (64, 64, 3) and prompt.dtype == np.uint8
+        for item in items:
+            q, m = item[0], item[1]
+            assert q.shape == (64, 64, 3) and m.shape == (64, 64) and set(np.unique(m)) <= {0, 1}
+    a = pairs.make_group(np.random.default_rng([9, 9]), 64, None)
+    b = pairs.make_group(np.random.default_rng([9, 9]), 64, None)
+    assert np.array_equal(a[0], b[0]) and all(np.array_equal(x[0], y[0]) for x, y in zip(a[1], b[1]))
+
+
+def test_heldout_benchmark_layout(tmp_path):
+    meta = heldout.generate(tmp_path, seed=3, n_prompts=1, n_good=1, n_per_kind=1, size=64, classes=["lion", "cell"])
+    assert dataset.list_classes(tmp_path) == ["cell", "lion"]
+    train, test = dataset.load_class(tmp_path, "lion")
+    assert len(train) == 1 and {s.defect for s in test} == {"good", *changes.EVAL_CHANGES}
+    for s in test:
+        assert dataset.read_mask(s, (64, 64)).any() == bool(s.label), s.path
+    assert meta["never_in_training"] == ["smudge", "scratch"]
+
+
+def test_docs_tables_are_generated_from_the_committed_report():
+    from backend.anomaly import engines
+    from backend.anomaly.offline import report
+
+    rep = json.loads(report.REPORT.read_text())
+    block = f"{report.BEGIN}\n{report.tables(rep)}\n{report.END}"
+    for f in (report.REPO / "README.md", report.REPO / "docs" / "anomaly.md"):
+        assert block in f.read_text(), f
+    assert engines.default_role() == report.winner(rep)  # the inspector's default follows the evidence
+    assert not split.is_eval_only(split.train_photos()[0]) and "gradio" in json.dumps(rep["benchmark"]["classes"])
