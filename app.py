@@ -11,11 +11,16 @@ import logging
 import sys
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 import backend.config  # noqa: F401  (sets the offline environment before anything else loads)
+from apps import job_gate
 from apps.common import on_load
+from apps.job_gate import JobGateMiddleware
+from apps.session_cookie import SessionCookieMiddleware
 from backend.config import ConfigError, check_environment, get_settings, gradio_cache_sweep, setting
 from backend.registry import get_registry
+from backend.tempfiles import sweep_at_startup
 from storage.db import StorageError, init_storage
 
 log = logging.getLogger("app")
@@ -44,7 +49,6 @@ def startup_checks() -> None:
     check_environment()
     init_storage(get_settings())
     get_registry()
-    from backend.tempfiles import sweep_at_startup
 
     sweep_at_startup()  # temp folders an earlier process left behind (crash, kill -9)
 
@@ -63,18 +67,12 @@ def build_demo() -> gr.Blocks:
     # api_open=False closes /gradio_api/run/<name>, which would otherwise run events directly, skipping the
     # queue, max_size, every concurrency pool and every validator (rate limit). Clients use the queue.
     demo.queue(default_concurrency_limit=4, max_size=256, api_open=False)
-    from apps import job_gate
 
     job_gate.register(demo)  # rate and size limits of model jobs, checked before Gradio queues them
     return demo
 
 
 def launch_kwargs() -> dict:
-    from starlette.middleware import Middleware
-
-    from apps.job_gate import JobGateMiddleware
-    from apps.session_cookie import SessionCookieMiddleware
-
     return dict(theme=THEME, css=CSS, footer_links=["api", "settings"], show_error=True,
                 max_file_size="25mb", run_history=False,
                 app_kwargs={"middleware": [Middleware(SessionCookieMiddleware),  # signed session cookie

@@ -23,7 +23,7 @@ regions. Move the sliders to re-threshold instantly; the model is not re-run."""
 def _engine_choices() -> tuple[list[tuple[str, str]], str, str]:
     """(choices, default, note) from the engines service; unavailable engines are listed with the reason."""
     try:
-        from backend.anomaly.engines import default_role, describe
+        from backend.anomaly.engines import default_role, describe  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
         infos = describe()
     except Exception as exc:  # the tab still opens; inspecting then says what is wrong

@@ -3,15 +3,27 @@ votes, then the names are revealed. Handlers only translate UI values; backend.a
 from __future__ import annotations
 
 import html
+import importlib.util
+import io
 import json
 import secrets
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
+import sklearn
+from PIL import Image, PngImagePlugin
 
-from apps.common import (client_ip, download_file, image_input, job, load_user_image, session_id, signed_in_user,
-                         user_errors)
+from apps.common import (
+    client_ip,
+    download_file,
+    image_input,
+    job,
+    load_user_image,
+    session_id,
+    signed_in_user,
+    user_errors,
+)
 from backend.arena import bench_images, service
 from backend.arena.vocab import CATEGORY_LABELS, VERDICTS
 from backend.config import setting
@@ -25,8 +37,6 @@ INTRO = ("### Point Battle\nPick an image (a random Point-Bench item, your uploa
 
 
 def _examples() -> list[list[str]]:
-    import sklearn
-
     site = Path(sklearn.__file__).resolve().parent.parent
     cand = [(site / "sklearn/datasets/images/china.jpg", "Point to the roof of the pagoda"),
             (site / "sklearn/datasets/images/flower.jpg", "Point to the centre of the flower"),
@@ -89,10 +99,6 @@ def _battle_png(img, battle_id: str, tag: str) -> str:
     """PNG file unique to this battle. Gradio caches outputs by content hash, so two concurrent battles with
     identical renderings would share (and rewrite) one cached file while it is being served; a text chunk with
     the battle id keeps every battle's files distinct without changing a pixel."""
-    import io
-
-    from PIL import Image, PngImagePlugin
-
     if not isinstance(img, Image.Image):
         img = Image.fromarray(np.asarray(img))
     info = PngImagePlugin.PngInfo()
@@ -158,10 +164,7 @@ def _login_button() -> None:
     installed. Off Spaces Gradio's OAuth is a mock that signs everyone in as the developer, so it is never shown."""
     if not (on_spaces() and setting("OAUTH_CLIENT_ID")):
         return
-    try:
-        import authlib  # noqa: F401
-        import itsdangerous  # noqa: F401
-    except ImportError:
+    if not all(importlib.util.find_spec(m) for m in ("authlib", "itsdangerous")):  # gradio[oauth] extras
         return
     gr.LoginButton()
 

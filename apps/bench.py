@@ -13,7 +13,7 @@ its point lands in the mask (**counting**: exactly `count` points, all inside; o
 first point counts). The headline is the unweighted mean of the five category accuracies. The bundled sample
 bench (75 items: real photos from scikit-image / scikit-learn / gradio with hand-drawn masks, and procedural
 scenes with exact masks) is in `static/bench/`; the real Point-Bench runs unchanged with
-`python -m backend.arena.bench evaluate --bench DIR ...`."""
+`python -m backend.arena.bench_cli evaluate --bench DIR ...`."""
 
 
 def _evaluate_section():

@@ -9,12 +9,14 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 from PIL import Image
 
 from apps.common import download_file, file_path, load_user_image, md_text, session_id, user_errors
 from backend.arena import annotations as ann
 from backend.arena import bench_service as svc
 from backend.arena.bench import CATEGORIES, CATEGORY_LABELS, BenchError
+from backend.arena.bench_overlay import render_overlay
 from backend.edit3d import service as edit3d_service
 from backend.errors import UserError
 from backend.masks import mask_from_layers
@@ -77,8 +79,6 @@ def evaluate(pointer: str, bench_zip, show_overlays: bool, request: gr.Request =
 
 
 def _scatter(rows: list[dict]):
-    import plotly.graph_objects as go
-
     paired = [r for r in rows if r["paired"]]
     fig = go.Figure(go.Scatter(x=[r["bench_average"] for r in paired], y=[r["arena_rating"] for r in paired],
                                mode="markers+text", text=[r["model"] for r in paired], textposition="top center"))
@@ -229,8 +229,6 @@ def review_list(token: str, status: str):
 
 @user_errors
 def review_preview(token: str, ann_id):
-    from backend.arena.bench_overlay import render_overlay
-
     if ann_id in (None, ""):
         raise UserError("Type an annotation id.")
     img, mask, row = ann.annotation_image(int(ann_id), token)

@@ -7,16 +7,18 @@ import logging
 import os
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gradio as gr
 
 from apps.session_cookie import cookie_value
+from backend.config import job_pools
 from backend.errors import NotAllowed, UserError
 from backend.identity import resolve_client_ip, verify_token
-from backend.imageio import ImageInputError, open_image
-from backend.security import check_rate
+from backend.imageio import ImageInputError, data_url_bytes, open_image, probe_image
+from backend.security import RateLimited, check_rate
 from backend.sessions import record_session
 from backend.tempfiles import scratch_dir
 
@@ -217,8 +219,6 @@ def _payload_path(payload) -> str | None:
         return None
     url = getattr(payload, "url", None)
     if isinstance(url, str) and url.startswith("data:"):
-        from backend.imageio import data_url_bytes
-
         try:
             data = data_url_bytes(url)
         except ImageInputError as exc:
@@ -261,8 +261,6 @@ class CheckedImageEditor(gr.ImageEditor):
 
     def convert_and_format_image(self, file, flatten_on_white: bool = False):
         if file is not None:
-            from backend.imageio import probe_image
-
             try:
                 if isinstance(file, (bytes, bytearray, memoryview)):
                     probe_image(bytes(file), name="The edited image")
@@ -285,15 +283,11 @@ def editor_input(**kwargs) -> CheckedImageEditor:
 # ---------------------------------------------------------------------------------------------------------------
 
 def _job_rates() -> dict[str, tuple[int, int]]:
-    from backend.config import job_pools
-
     return job_pools()
 
 
 def rate_check(request: gr.Request | None, kind: str) -> None:
     """Raise gr.Error (one log line, with ref) when `kind` jobs come too fast from this session or IP."""
-    from backend.security import RateLimited
-
     _limit, per_min = _job_rates()[kind]
     try:
         sid = session_id(request)

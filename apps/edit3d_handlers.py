@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from apps.common import load_user_image, session_id, throttle, user_errors
+from backend.config import MAX_SELECTION_JSON
 from backend.edit3d import service
 from backend.edit3d.fill import CLASSICAL
 from backend.edit3d.params import DepthHint, EditParams, SceneSettings, Selection
@@ -45,8 +46,6 @@ def parse_hints(text: str | None) -> tuple[DepthHint, ...]:
 
 
 def _selection(selection_json: str | None, box: str | None, mask, dilate: float) -> tuple[Selection, np.ndarray | None]:
-    from backend.config import MAX_SELECTION_JSON
-
     if selection_json and len(selection_json) > MAX_SELECTION_JSON:  # sized before parsing or storing
         raise UserError(f"The selection is {len(selection_json) // 1024} KB; the limit is {MAX_SELECTION_JSON // 1024} "
                          "KB. Clear the selection and click the object again.")

@@ -15,6 +15,12 @@ import json
 import logging
 from typing import Any
 
+import gradio as gr
+from starlette.requests import Request
+
+from apps.common import rate_check
+from backend.config import MAX_CLIENT_JSON, get_settings, job_pools, max_queue_body
+
 log = logging.getLogger(__name__)
 
 _ROUTES: dict[str, dict] = {"index": {}, "api": {}}
@@ -22,8 +28,6 @@ _ROUTES: dict[str, dict] = {"index": {}, "api": {}}
 
 def register(demo) -> None:
     """Map each event of a job class (its concurrency_id) by fn index and api_name; called once by app.py."""
-    from backend.config import job_pools
-
     kinds = set(job_pools())
     for fn_id, fn in demo.fns.items():
         if fn.concurrency_id in kinds:
@@ -64,8 +68,6 @@ def _sizes(value: Any, max_text: int, max_data_url: int) -> str | None:
 
 def check(scope, path: str, raw: bytes) -> tuple[int, str] | None:
     """(status, sentence) when the request must be refused, else None."""
-    from backend.config import MAX_CLIENT_JSON, get_settings
-
     try:
         body = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError):
@@ -77,10 +79,7 @@ def check(scope, path: str, raw: bytes) -> tuple[int, str] | None:
     too_big = _sizes(data, MAX_CLIENT_JSON, (get_settings().max_upload_bytes * 4) // 3 + 64)
     if too_big:
         return 413, too_big
-    import gradio as gr
-    from starlette.requests import Request
 
-    from apps.common import rate_check
 
     req = gr.Request(request=Request(scope), session_hash=body.get("session_hash") if isinstance(body, dict) else None)
     try:
@@ -107,7 +106,6 @@ class JobGateMiddleware:
         path = scope.get("path", "") if scope.get("type") == "http" else ""
         if scope.get("method") != "POST" or not (path.endswith("/queue/join") or "/call/" in path):
             return await self.app(scope, receive, send)
-        from backend.config import max_queue_body
 
         cap = max_queue_body()
         chunks, size, more = [], 0, True

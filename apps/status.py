@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import gradio as gr
 import pandas as pd
@@ -21,8 +22,6 @@ def public_path(p, admin: bool) -> str:
         return str(p)
     s = str(p)
     try:
-        from pathlib import Path
-
         return str(Path(s).resolve().relative_to(REPO_ROOT)) if s.startswith("/") else s
     except (ValueError, OSError):
         return HIDDEN

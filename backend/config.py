@@ -8,6 +8,7 @@ variable instead of failing on the first request that reads it.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -106,8 +107,6 @@ def _int_pair(name: str, raw: str) -> tuple[int, int]:
 
 def _networks(name: str, raw: str) -> str:
     """Comma-separated IP addresses / CIDR networks (validated; parsed again by backend.identity)."""
-    import ipaddress
-
     for part in (p.strip() for p in raw.split(",")):
         if not part:
             continue

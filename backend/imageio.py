@@ -7,11 +7,12 @@ sentence a user understands, so the UI can show them as they are.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import os
 import warnings
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -22,7 +23,7 @@ from backend.errors import UserError
 ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF", "MPO"}
 MIN_SIDE = 8
 
-ImageSource = Union[str, os.PathLike, bytes, bytearray, io.IOBase, Image.Image, np.ndarray]
+ImageSource = str | os.PathLike | bytes | bytearray | io.IOBase | Image.Image | np.ndarray
 
 
 class ImageInputError(UserError):
@@ -142,9 +143,6 @@ def probe_image(src: str | os.PathLike | bytes, *, name: str | None = None, max_
 
 def data_url_bytes(url: str, *, max_bytes: int | None = None) -> bytes:
     """Decode a `data:` URL after checking its length against the upload limit (so a huge one is never decoded)."""
-    import base64
-    import binascii
-
     max_bytes = max_bytes or get_settings().max_upload_bytes
     head, sep, body = url.partition(",")
     if not sep or not head.startswith("data:"):

@@ -229,6 +229,11 @@ class Registry:
                 return False, f"availability check failed: {exc}"
         return True, "ready" if rec.loaded else "not loaded yet"
 
+    def factory(self, name: str) -> Callable:
+        """The class (or callable) that builds `name`, imported but not called: plug-in metadata such as a
+        `check_available` or `label_note` classmethod is read from it without loading any weights."""
+        return _import_factory(self.entry(name).factory)
+
     def available(self, capability: str) -> list[str]:
         return [e.name for e in self.entries(capability) if self.availability(e.name)[0]]
 

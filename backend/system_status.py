@@ -9,6 +9,7 @@ import torch
 
 from backend.config import get_settings
 from backend.registry import get_registry, resolve_device
+from backend.security import is_admin
 from storage.db import get_storage
 
 PACKAGES = ("gradio", "torch", "torchvision", "numpy", "sqlalchemy", "alembic", "transformers",
@@ -41,8 +42,6 @@ def device_info() -> dict[str, str]:
 
 def system_status(admin_token: str | None = None) -> dict:
     """Everything the Status tab shows; `admin` says whether `admin_token` is valid (server paths for admins)."""
-    from backend.security import is_admin
-
     st = get_storage()
     settings = get_settings()
     return {

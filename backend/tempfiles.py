@@ -20,8 +20,8 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from backend.config import get_settings, setting
 
@@ -100,7 +100,7 @@ def sweep_at_startup() -> int:
 def usage() -> tuple[int, int]:
     """(number of entries, total bytes) under the temp root — for the soak benchmark and tests."""
     n = size = 0
-    for dirpath, dirnames, filenames in os.walk(temp_root()):
+    for dirpath, _dirnames, filenames in os.walk(temp_root()):
         n += len(filenames)
         for f in filenames:
             with contextlib.suppress(OSError):

@@ -16,14 +16,13 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Union
 
 from PIL import Image
 
 from backend.errors import UserError
-from backend.imageio import ImageInputError, open_image
+from backend.imageio import ImageInputError, open_image, probe_image
 
-ZipSource = Union[str, os.PathLike, bytes, bytearray, io.IOBase]
+ZipSource = str | os.PathLike | bytes | bytearray | io.IOBase
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
 _JUNK_PREFIXES = ("__MACOSX/",)
 _JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -246,8 +245,6 @@ def read_images(src: ZipSource, limits: ZipLimits = ZipLimits(), max_images: int
 
 def _check_total_pixels(zf: zipfile.ZipFile, files: list[zipfile.ZipInfo], limits: ZipLimits,
                         max_images: int | None, max_total_pixels: int) -> None:
-    from backend.imageio import probe_image
-
     budget = [limits.max_total_bytes]
     total, n = 0, 0
     for info in sorted(files, key=lambda i: i.filename):

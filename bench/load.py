@@ -55,7 +55,7 @@ class AppProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def start(self, timeout: float = 180) -> "AppProcess":
+    def start(self, timeout: float = 180) -> AppProcess:
         self.port = free_port()
         env = dict(self.env, GRADIO_SERVER_PORT=str(self.port))
         log = open(self.data_dir.parent / f"app-{self.port}.log", "wb")
@@ -87,8 +87,8 @@ class AppProcess:
 
 
 def sample_image(tmp: Path) -> str:
-    from PIL import Image
     import skimage
+    from PIL import Image
 
     p = tmp / "cat.png"
     Image.open(Path(skimage.__file__).parent / "data" / "chelsea.png").convert("RGB").resize((225, 150)).save(p)
@@ -149,11 +149,12 @@ def _mixed_calls(c, image: str, log: Log) -> None:
 
 def audit(database_url: str, log: Log) -> dict:
     """Compare the database with the clients' log."""
-    from backend.arena import formats, ratings
+    import pandas as pd
+
+    from backend.arena import ratings
     from backend.config import Settings, get_settings
     from storage.db import Storage
     from storage.repos.reliability import sqlite_integrity_check, vote_integrity, votes_by_battle
-    import pandas as pd
 
     base = get_settings()
     st = Storage(Settings(data_dir=Path(tempfile.mkdtemp()), database_url=database_url, models_dir=base.models_dir,

@@ -11,7 +11,7 @@ a point is `(int(x), int(y))`; no points → fail; counting → fail unless len(
 non-counting answers keep only their first point; success needs every kept point in bounds and inside
 the mask. Accuracy is per category, and the headline is the unweighted mean of the category accuracies.
 
-    python -m backend.arena.bench evaluate --bench static/bench --pointer center --out r.json
+    python -m backend.arena.bench_cli evaluate --bench static/bench --pointer center --out r.json
 """
 from __future__ import annotations
 
@@ -22,16 +22,20 @@ import math
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from backend.arena.bench_overlay import save_overlay
 from backend.arena.vocab import BENCH_CATEGORIES, CATEGORY_LABELS  # noqa: F401 - re-exported for bench users
 from backend.config import get_settings
 from backend.errors import UserError
+from backend.pointing.service import run_pointer
+from backend.registry import ModelEntry, _import_factory
 from backend.zipsafe import UNREADABLE, ZipSafetyError, resolve_inside
 
 CATEGORIES = BENCH_CATEGORIES  # Point-Bench keys ("affordable"), defined in vocab
@@ -324,8 +328,6 @@ def evaluate(bench: Bench, predictor: Predictor, model: str, *, progress: Progre
             row["raw_text"] = str(pred["raw_text"])[:300]
         rows.append(row)
         if overlay_dir:
-            from backend.arena.bench_overlay import save_overlay
-
             row["overlay"] = save_overlay(item, img, mask, kept, ok, Path(overlay_dir))
         if out_path and len(rows) % SAVE_EVERY == 0:
             _atomic_json(out_path, result())
@@ -360,8 +362,6 @@ def pointer_predictor(run: Callable[[Image.Image, str], Any]) -> Predictor:
 def evaluate_pointer(bench_dir, pointer_name: str, progress: Progress | None = None, out=None, *,
                      timeout_s: float = 60, resume: bool = True, overlay_dir=None) -> dict:
     """Evaluate the registry pointer `pointer_name` (through the pointing service's timeout wrapper)."""
-    from backend.pointing.service import run_pointer
-
     bench = load_bench(bench_dir)
     predictor = pointer_predictor(lambda img, text: run_pointer(pointer_name, img, text, timeout_s))
     return evaluate(bench, predictor, pointer_name, progress=progress, out=out, resume=resume,
@@ -370,8 +370,6 @@ def evaluate_pointer(bench_dir, pointer_name: str, progress: Progress | None = N
 
 def endpoint_pointer(base_url: str, model: str, family: str, api_key: str | None = None, timeout_s: float = 60):
     """An OpenAI-compatible endpoint as a pointer, through the pointing package's HTTP adapter."""
-    from backend.registry import ModelEntry, _import_factory
-
     entry = ModelEntry(name=f"endpoint:{model}", capability="pointing", kind="remote",
                        factory="backend.pointing.remote:OpenAIPointer", label=f"{model} at {base_url}",
                        options={"base_url": base_url, "model": model, "family": family, "timeout_s": timeout_s,
@@ -399,9 +397,3 @@ def evaluate_predictions(bench_dir, predictions, model: str = "predictions", pro
         raise BenchError(f"Predictions name {len(unknown)} image(s) not in the bench, e.g. {unknown[0]!r}.")
     return evaluate(bench, predictions_predictor(preds), model, progress=progress, out=out, resume=False,
                     source="predictions", **kw)
-
-
-if __name__ == "__main__":
-    from backend.arena.bench_cli import main
-
-    raise SystemExit(main())

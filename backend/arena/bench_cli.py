@@ -1,4 +1,4 @@
-"""Command line for Point-Bench: `python -m backend.arena.bench evaluate ...` (see --help).
+"""Command line for Point-Bench: `python -m backend.arena.bench_cli evaluate ...` (see --help).
 
 Exactly one source of points: a registry pointer (`--pointer`), an OpenAI-compatible endpoint
 (`--endpoint URL --model M --family F`), or a predictions file (`--predictions preds.json`, mapping
@@ -40,7 +40,7 @@ def format_table(res: dict) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m backend.arena.bench",
+    ap = argparse.ArgumentParser(prog="python -m backend.arena.bench_cli",
                                  description="Point-Bench evaluation with PointArena's scoring rules.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     ev = sub.add_parser("evaluate", help="score a pointer, an endpoint or a predictions file on a bench")

@@ -15,6 +15,7 @@ from backend.arena import bench as B
 from backend.arena.bench_compare import compare
 from backend.config import REPO_ROOT
 from backend.errors import UserError
+from backend.registry import get_registry
 from backend.tempfiles import request_dir
 from backend.zipsafe import ZipLimits, ZipSafetyError, extract_tree
 from storage.db import get_storage
@@ -30,8 +31,6 @@ def sample_bench_dir() -> Path:
 
 def pointers() -> list[str]:
     """Registry pointers that can be evaluated (enabled entries of capability "pointing")."""
-    from backend.registry import get_registry
-
     reg = get_registry()
     return [e.name for e in reg.entries("pointing") if e.enabled]
 
@@ -79,7 +78,7 @@ def bench_results(bench_name: str | None = None) -> dict[str, dict]:
 def arena_ratings() -> tuple[dict[str, dict], str]:
     """(ratings, note). Absent arena service or no votes → ({}, a sentence saying so)."""
     try:
-        from backend.arena.service import leaderboard
+        from backend.arena.service import leaderboard  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
     except ImportError:
         return {}, "No arena votes yet (the arena service is not installed)."
     try:

@@ -24,21 +24,26 @@ Novelty is zero by construction: it returns (restyled) existing icons, and says 
 from __future__ import annotations
 
 import io
+import math
 import random
 from dataclasses import dataclass, field
-from typing import Protocol, Union
+from typing import Protocol
 
 import numpy as np
+from PIL import Image
 
 from backend.errors import UserError
-from backend.svg.corpus import load_corpus
+from backend.registry import ModelUnavailable, get_registry
+from backend.svg.corpus import DEFAULT_ROOT, META_FILE, load_corpus
 from backend.svg.family_match import rank_solid
-from backend.svg.paths import path_stats, paths_to_svg
+from backend.svg.index import COPY_THRESHOLD, raster_index, text_index
+from backend.svg.legibility import survives
+from backend.svg.paths import parse_svg_paths, path_stats, paths_to_svg
 from backend.svg.render import render_png
 from backend.svg.sanitize import SVGInputError, is_safe_svg, sanitize_svg
 from backend.svg.style import StyleCard, apply_style, style_from_set
 
-StyleSpec = Union[str, StyleCard, None]
+StyleSpec = str | StyleCard | None
 MAX_N = 16
 NO_MATCH = 0.5  # below this text score nothing in the corpus closely resembles the prompt (unrelated prompts
 # score 0.38-0.47 with MiniLM here; an exact concept name scores ~1.1 with the name bonus)
@@ -66,8 +71,6 @@ class Candidate:
 
     @property
     def is_copy(self) -> bool:
-        from backend.svg.index import COPY_THRESHOLD
-
         return self.similarity > COPY_THRESHOLD
 
     def manifest(self) -> dict:
@@ -102,7 +105,6 @@ def resolve_style(style: StyleSpec) -> tuple[StyleCard | None, str | None, str]:
     if isinstance(style, StyleCard):
         style.validate()
         return style, None, style.source or style.name
-    from backend.svg.corpus import load_corpus
 
     if style not in load_corpus().styles():
         raise UserError(f"Unknown style {style!r}. Pick an installed set/variant such as phosphor/bold.")
@@ -112,7 +114,6 @@ def resolve_style(style: StyleSpec) -> tuple[StyleCard | None, str | None, str]:
 def attribution_for(icon_id: str | None) -> tuple[str, str]:
     if not icon_id:
         return "", ""
-    from backend.svg.corpus import load_corpus
 
     c = load_corpus()
     ic = c.by_id(icon_id)
@@ -123,9 +124,6 @@ def attribution_for(icon_id: str | None) -> tuple[str, str]:
 def finish_candidate(svg: str, *, engine: str, prompt: str, style: str, concept: str = "", source_id: str | None = None,
                      text_score: float | None = None, notes: list[str] | None = None) -> Candidate:
     """The output gate every engine uses: sanitise, validate, render, copying check, metrics."""
-    from backend.svg.index import raster_index
-    from backend.svg.paths import parse_svg_paths
-
     clean = sanitize_svg(svg)
     if not is_safe_svg(clean):
         raise SVGInputError("The engine produced SVG that failed the safety check.")
@@ -157,8 +155,6 @@ class RetrievalEngine:
 
     @classmethod
     def check_available(cls, entry=None) -> tuple[bool, str]:
-        from backend.svg.corpus import DEFAULT_ROOT, META_FILE
-
         if not (DEFAULT_ROOT / META_FILE).exists():
             return False, f"icon corpus missing under {DEFAULT_ROOT} (python -m backend.svg.offline.cli corpus-build)"
         return True, "corpus and MiniLM ship with the app"
@@ -178,9 +174,6 @@ class RetrievalEngine:
         return chosen
 
     def generate(self, prompt: str, style: StyleSpec, n: int = 4, seed: int = 0) -> list[Candidate]:
-        from backend.svg.corpus import load_corpus
-        from backend.svg.index import text_index
-
         prompt = check_request(prompt, n)
         card, target, label = resolve_style(style)
         corpus = load_corpus()
@@ -240,7 +233,6 @@ class RetrievalEngine:
         rank = {ic.id: (prefer.index(ic.style) if ic.style in prefer else len(prefer)) for ic in same}
         closing = {}
         if card.mode != "solid":  # prefer the variant whose detail survives the target weight
-            from backend.svg.legibility import survives
 
             closing = {ic.id: survives(ic.paths, card, style_from_set(ic.style)) for ic in same
                        if ic.style in prefer}
@@ -285,10 +277,6 @@ def matching_families(card: StyleCard) -> list[str]:
     vs 36/69 for weight + padding alone); the evaluation's exemplars come from held-out concepts.
     Lets a user's exemplars that look like, say, Phosphor bold start from Phosphor bold drawings (drawn for
     that weight) rather than from a thinner family's detail."""
-    import math
-
-    from backend.svg.corpus import load_corpus
-
     if card.mode == "solid" and card.signature:  # filled exemplars: rank by drawing conventions (family_match)
         installed = set(load_corpus().styles())
         ranked = [st for st in rank_solid(card.signature) if st in installed]
@@ -315,24 +303,22 @@ def matching_families(card: StyleCard) -> list[str]:
 
 def list_engines() -> list[tuple[str, str, bool, str]]:
     """(name, label, available, why) of every configured svg-engine."""
-    from backend.registry import get_registry
-
     reg = get_registry()
     rows = []
     for e in reg.entries("svg-engine"):
         ok, why = reg.availability(e.name)
         label = e.label or e.name
-        if e.factory.endswith(":PathDiffusionEngine"):  # experimental: its measured figures go beside its name
-            from backend.svg.model.engine import measured_summary
-
-            label = f"EXPERIMENTAL — {label}{measured_summary()}"
+        try:  # an engine class may decorate its label (the experimental generator adds its measured figures)
+            note = getattr(reg.factory(e.name), "label_note", None)
+        except Exception:  # noqa: BLE001 - an engine that cannot even be imported is reported by availability
+            note = None
+        if callable(note):
+            label = note(label)
         rows.append((e.name, label, ok, why))
     return rows
 
 
 def get_engine(name: str) -> SVGEngine:
-    from backend.registry import ModelUnavailable, get_registry
-
     reg = get_registry()
     entry = reg.entry(name)
     if entry.capability != "svg-engine":
@@ -341,6 +327,4 @@ def get_engine(name: str) -> SVGEngine:
 
 
 def png_image(c: Candidate):
-    from PIL import Image
-
     return Image.open(io.BytesIO(c.png))

@@ -11,15 +11,32 @@ import logging
 import re
 import time
 import zipfile
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import pandas as pd
+from PIL import Image
+
+from backend.arena.ratings import WINNERS, compute_leaderboard, leaderboard_table
 from backend.errors import UserError
-from backend.svg.engines import Candidate, StyleSpec, get_engine, resolve_style
+from backend.imageio import open_image
+from backend.svg.engines import Candidate, StyleSpec, finish_candidate, get_engine, resolve_style
+from backend.svg.library_service import check_style, library_label
+from backend.svg.metrics import consistency
 from backend.svg.paths import parse_svg_paths, paths_to_svg
 from backend.svg.render import render_png
 from backend.svg.sanitize import SVGInputError, sanitize_svg
 from backend.svg.style import StyleCard, apply_style, extract_style, style_from_exemplars
+from storage.db import StorageError, get_storage
+from storage.repos.svg import (
+    add_generation,
+    add_vote,
+    battles_frame,
+    generation_candidates,
+    generation_owner,
+    get_candidate,
+    recent_generations,
+)
 
 log = logging.getLogger(__name__)
 DEFAULT_ENGINE = "svg-retrieval"
@@ -41,9 +58,6 @@ class Generation:
 
 
 def _store(kind: str, prompt: str, gen: Generation, n: int, session_id: str | None) -> None:
-    from storage.db import StorageError, get_storage
-    from storage.repos.svg import add_generation
-
     rows = [{"svg": c.svg, **c.manifest()} for c in gen.candidates]
     try:
         gid, ids = get_storage().write(lambda s: add_generation(
@@ -61,8 +75,6 @@ def _store(kind: str, prompt: str, gen: Generation, n: int, session_id: str | No
 
 def studio_style(style: StyleSpec, engine: str) -> tuple[StyleCard | None, str | None, str]:
     """resolve_style, plus "library:<id>" few-shot styles (learned engine only; see backend.svg.library_service)."""
-    from backend.svg.library_service import check_style, library_label
-
     if isinstance(style, str) and check_style(style, engine) is not None:
         return None, None, library_label(style)
     return resolve_style(style)
@@ -95,8 +107,6 @@ def parse_concepts(text: str) -> list[str]:
 def icon_set(concepts: list[str], style: StyleSpec, engine: str = DEFAULT_ENGINE, seed: int = 0,
              session_id: str | None = None) -> Generation:
     """One icon per concept in one style, plus the set's consistency score."""
-    from backend.svg.metrics import consistency
-
     card, _, label = studio_style(style, engine)
     eng = get_engine(engine)
     t0 = time.perf_counter()
@@ -132,8 +142,6 @@ def edit_candidate(candidate: dict, *, stroke_width: float | None = None, lineca
                    session_id: str | None = None) -> Generation:
     """Vector post-edits of one shown candidate (its manifest dict), passed through the output gate and stored
     as an "edit" generation; the one call behind the studio's edit button."""
-    from backend.svg.engines import finish_candidate
-
     pal = parse_palette(palette or "")
     new_svg = edit_svg(candidate["svg"], stroke_width=stroke_width, linecap=linecap or None,
                        linejoin=linejoin or None, mode=None if mode in (None, "", "keep") else mode, palette=pal)
@@ -157,13 +165,10 @@ def parse_palette(text: str) -> list[str] | None:
 
 def trace_raster(data: bytes, name: str | None = None) -> str:
     """A raster exemplar traced to SVG with vtracer (binary, spline mode), then sanitised."""
-    from PIL import Image
-
     try:
-        import vtracer
+        import vtracer  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
     except ImportError as exc:
         raise SVGInputError("Raster exemplars need vtracer, which is not installed; upload an SVG instead.") from exc
-    from backend.imageio import open_image
 
     img = data if isinstance(data, Image.Image) else open_image(bytes(data), name=name)
     img = img.convert("L").resize((256, 256))
@@ -234,10 +239,6 @@ def vote_on(candidate_a: int, candidate_b: int, winner: str, session_id: str | N
     """A blind pairwise vote between two stored candidates of two different engines (append-only).
 
     The arena's rules: one vote per pair, only on candidates this session generated (the caller rate-limits)."""
-    from backend.arena.ratings import WINNERS
-    from storage.db import get_storage
-    from storage.repos.svg import add_vote, get_candidate
-
     if winner not in WINNERS:
         raise UserError(f"A vote must be one of {', '.join(WINNERS)}.")
 
@@ -255,9 +256,6 @@ def vote_on(candidate_a: int, candidate_b: int, winner: str, session_id: str | N
 
 def candidates_of(generation_id: int, session_id: str | None = None, admin: bool = False) -> list[dict]:
     """Candidates of a generation made by `session_id` (admins: any); others get the "no such" sentence."""
-    from storage.db import get_storage
-    from storage.repos.svg import generation_candidates, generation_owner
-
     def _r(s):
         exists, owner = generation_owner(s, generation_id)
         if not exists or not (admin or (session_id and owner == session_id)):
@@ -272,12 +270,6 @@ def candidates_of(generation_id: int, session_id: str | None = None, admin: bool
 
 def engine_leaderboard(bootstrap: int = 50, seed: int = 0):
     """Ratings of SVG engines from the votes, with the arena's rating code (Bradley–Terry + bootstrap CIs)."""
-    import pandas as pd
-
-    from backend.arena.ratings import compute_leaderboard, leaderboard_table
-    from storage.db import get_storage
-    from storage.repos.svg import battles_frame
-
     df = get_storage().read(battles_frame)
     if df.empty:
         return pd.DataFrame(columns=["model", "rating", "battles"])
@@ -285,9 +277,6 @@ def engine_leaderboard(bootstrap: int = 50, seed: int = 0):
 
 
 def recent(session_id: str | None, limit: int = 20) -> list[dict]:
-    from storage.db import get_storage
-    from storage.repos.svg import recent_generations
-
     return get_storage().read(lambda s: recent_generations(s, session_id, limit))
 
 

@@ -28,8 +28,6 @@ KNOWN_MULTI_CALL_HANDLERS: set[str] = {
 }
 # Import cycles still being untangled (each closed by a function-local import). Do not add to this list.
 KNOWN_CYCLES: set[frozenset[str]] = {
-    frozenset({"backend.arena.bench", "backend.arena.bench_cli"}),
-    frozenset({"backend.svg.engines", "backend.svg.model.engine", "backend.svg.model.library"}),
 }
 
 

@@ -19,8 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from backend.config import REPO_ROOT
+from backend.svg.engines import check_request, finish_candidate
 from backend.svg.legibility import fit_inside
 from backend.svg.model.generator import PathDiffusionGenerator
+from backend.svg.model.library import load_library_style
 from backend.svg.paths import parse_svg_paths, paths_to_svg
 from backend.svg.style import StyleCard, apply_style, extract_style
 
@@ -80,6 +82,11 @@ class PathDiffusionEngine:
         self.model_sha = file_sha256(str(self.path))
         self._lock = threading.Lock()
 
+    @staticmethod
+    def label_note(label: str) -> str:
+        """Experimental: the studio shows its measured figures beside its name."""
+        return f"EXPERIMENTAL — {label}{measured_summary()}"
+
     @classmethod
     def check_available(cls, entry=None) -> tuple[bool, str]:
         p = _ckpt_path(entry)
@@ -104,8 +111,6 @@ class PathDiffusionEngine:
             return None, None, style, style.source or style.name
         style = str(style)
         if style.startswith("library:"):
-            from backend.svg.model.library import load_library_style
-
             row = load_library_style(int(style.split(":", 1)[1]), self.model_sha)
             card = StyleCard.from_dict(row["card"]) if row.get("card") else None
             return None, row["token"], card, f"library style “{row['name']}”"
@@ -114,8 +119,6 @@ class PathDiffusionEngine:
 
     def generate(self, prompt: str, style=None, n: int = 4, seed: int = 0, steps: int | None = None,
                  guidance: float | None = None) -> list:
-        from backend.svg.engines import check_request, finish_candidate
-
         prompt = check_request(prompt, n)
         name, vec, card, label = self._resolve(style)
         samples = self.gen.generate(prompt, n=int(n), seed=int(seed), style=name, style_vec=vec,

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from backend.errors import UserError
+from backend.svg.engines import get_engine
 from backend.svg.model.fewshot import learn_style
 from backend.svg.style import style_from_exemplars
 from storage.db import get_storage
@@ -88,7 +89,6 @@ def main(argv=None) -> int:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--out", default=".")
     args = ap.parse_args(argv)
-    from backend.svg.engines import get_engine
 
     if args.cmd == "list":
         print(json.dumps(list_library(), indent=1))

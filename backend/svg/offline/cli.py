@@ -20,7 +20,9 @@ from pathlib import Path
 from backend.config import REPO_ROOT
 from backend.svg.corpus import DEFAULT_ROOT, CorpusMissing, load_corpus
 from backend.svg.family_match import SIGNATURES
+from backend.svg.index import build_indexes
 from backend.svg.offline import legibility_eval as ev
+from backend.svg.offline.corpus_build import build, corpus_markdown
 
 DOCS = [REPO_ROOT / "README.md", REPO_ROOT / "docs" / "svg_studio.md", REPO_ROOT / "docs" / "svg_generator.md"]
 
@@ -51,16 +53,12 @@ def main(argv=None) -> int:
     st.add_argument("--root", type=Path, default=DEFAULT_ROOT)
     a = ap.parse_args(argv)
     if a.cmd == "corpus-build":
-        from backend.svg.offline.corpus_build import build, corpus_markdown
-
         summary = build(a.npm_dir, a.out, a.sets, a.workers, a.limit)
         corpus = load_corpus(a.out)
         (a.out / "CORPUS.md").write_text(corpus_markdown(corpus))
         print(json.dumps({k: v for k, v in summary.items() if k != "failures"}, indent=1))
         print(json.dumps(corpus.counts(), indent=1))
     elif a.cmd == "corpus-index":
-        from backend.svg.index import build_indexes
-
         print(json.dumps(build_indexes(a.out)))
     elif a.cmd == "corpus-stats":
         try:

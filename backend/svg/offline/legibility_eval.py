@@ -25,19 +25,40 @@ Protocol (seeded; committed output static/svg/eval/legibility_report.json):
 """
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
+import pickle
 import random
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
+import torch
+from PIL import Image
+from sklearn.ensemble import HistGradientBoostingClassifier
 
-from backend.config import REPO_ROOT
+from backend.config import REPO_ROOT, get_settings
+from backend.registry import get_registry
 from backend.svg.corpus import load_corpus
+from backend.svg.engines import RetrievalEngine, get_engine
 from backend.svg.family_match import geometry_stats
+from backend.svg.index import _POP, fit_mask, norm_words, raster_index, text_index
+from backend.svg.legibility import outside_share
+from backend.svg.model.dit import SvgDiT
 from backend.svg.offline.dataset import is_heldout
-from backend.svg.style import icon_signature, style_from_set
+from backend.svg.paths import CAPS, JOINS, parse_svg_paths, paths_to_svg
+from backend.svg.render import render_alpha
+from backend.svg.style import (
+    MODES,
+    apply_style,
+    extract_style,
+    icon_signature,
+    style_from_exemplars,
+    style_from_set,
+    visual_weight,
+)
 
 EVAL_DIR = REPO_ROOT / "static" / "svg" / "eval"
 REPORT = EVAL_DIR / "legibility_report.json"
@@ -55,10 +76,6 @@ class StyleClassifier:
     """Which corpus style an icon looks like; trained on training-concept icons only."""
 
     def __init__(self, corpus, per_style: int = 60, seed: int = 0):
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        from backend.svg.offline.dataset import is_heldout
-
         rng = random.Random(seed)
         xs, ys, xt, yt = [], [], [], []
         for st in corpus.styles():
@@ -85,11 +102,6 @@ class StyleClassifier:
     @classmethod
     def cached(cls, corpus, per_style: int, seed: int) -> StyleClassifier:
         """Trained once per corpus build and settings (minutes on a busy 2-core box), pickled under DATA_DIR."""
-        import hashlib
-        import pickle
-
-        from backend.config import get_settings
-
         key = hashlib.sha256(f"{corpus.built}|{len(corpus)}|{per_style}|{seed}|v2".encode()).hexdigest()[:12]
         path = get_settings().data_dir / "cache" / "svg" / f"style_classifier_{key}.pkl"
         if path.exists():
@@ -103,12 +115,6 @@ class StyleClassifier:
 
 
 def features(svg: str) -> np.ndarray:
-    from PIL import Image
-
-    from backend.svg.paths import CAPS, JOINS, parse_svg_paths
-    from backend.svg.render import render_alpha
-    from backend.svg.style import MODES, extract_style, visual_weight
-
     paths, _ = parse_svg_paths(svg)
     c = extract_style([paths], grid=24.0)
     weight, solidity = visual_weight(svg)
@@ -128,15 +134,11 @@ class Recogniser:
     """Nearest distinct concepts by raster IoU over the corpus (optionally leaving one icon out)."""
 
     def __init__(self, corpus):
-        from backend.svg.index import _POP, raster_index
-
         self.ri, self.pop = raster_index(corpus), _POP
         self.concepts = np.array([ic.concept for ic in corpus.icons])
         self.ids = {ic.id: k for k, ic in enumerate(corpus.icons)}
 
     def rank(self, svg: str, leave_out: str | None = None, k: int = 5) -> tuple[list[str], float]:
-        from backend.svg.index import fit_mask
-
         q = np.packbits(fit_mask(svg).ravel())
         inter = self.pop[np.bitwise_and(self.ri.packed, q)].sum(1).astype(np.int32)
         union = self.ri.counts + int(self.pop[q].sum()) - inter
@@ -173,9 +175,6 @@ def family_signatures(per_style: int = 30, seed: int = 1) -> dict:
 
 # ------------------------------------------------------------------------------------------------ setup
 def exemplar_cards(corpus, seed: int = 0) -> dict:
-    from backend.svg.offline.dataset import is_heldout
-    from backend.svg.style import style_from_exemplars
-
     rng = random.Random(seed)
     out = {}
     for st in TARGET_STYLES:
@@ -188,8 +187,6 @@ def exemplar_cards(corpus, seed: int = 0) -> dict:
 
 def prompts_for(corpus, seed: int = 0, per_split: int = PROMPTS_PER_SPLIT) -> list[tuple[str, str]]:
     """(concept, split) pairs present in a centre-line set, seeded; the same list for every style."""
-    from backend.svg.offline.dataset import is_heldout
-
     sets_of: dict[str, set] = {}
     for ic in corpus.icons:
         sets_of.setdefault(ic.concept, set()).add(ic.set)
@@ -205,13 +202,7 @@ def prompts_for(corpus, seed: int = 0, per_split: int = PROMPTS_PER_SPLIT) -> li
 
 def untrained_engine(seed: int = 0):
     """The learned engine with its network re-initialised at random (same config, codec, decoding)."""
-    import torch
-
-    from backend.registry import get_registry
-    from backend.svg.model.dit import SvgDiT
-
     eng = get_registry().get("svg-pathdiffusion")
-    import copy
 
     floor = copy.copy(eng)
     floor.gen = copy.copy(eng.gen)
@@ -223,9 +214,6 @@ def untrained_engine(seed: int = 0):
 
 # ------------------------------------------------------------------------------------------------ run
 def measure(svg: str, concept: str, target: str, rec: Recogniser, sj: StyleClassifier, leave_out=None) -> dict:
-    from backend.svg.legibility import outside_share
-    from backend.svg.render import render_alpha
-
     ranked, nearest = rec.rank(svg, leave_out)
     pred = sj.predict(svg)
     return {"top1": ranked[:1] == [concept], "top5": concept in ranked[:5], "style": pred == target,
@@ -235,13 +223,6 @@ def measure(svg: str, concept: str, target: str, rec: Recogniser, sj: StyleClass
 
 def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...] = TARGET_STYLES,
         per_split: int = PROMPTS_PER_SPLIT, classifier_per_style: int = 60) -> dict:
-    import torch
-
-    from backend.svg.corpus import load_corpus
-    from backend.svg.engines import RetrievalEngine, get_engine
-    from backend.svg.paths import paths_to_svg
-    from backend.svg.style import apply_style, style_from_set
-
     torch.set_num_threads(1)
     t0 = time.time()
     corpus = load_corpus()
@@ -313,9 +294,6 @@ def load_paraphrases(path: Path = PARAPHRASES) -> list[tuple[str, list[str]]]:
 
 def ranked_concepts(prompt: str, k: int = 5) -> list[str]:
     """The first k distinct concepts in the order the retrieval engine ranks them."""
-    from backend.svg.corpus import load_corpus
-    from backend.svg.index import text_index
-
     corpus = load_corpus()
     scores = text_index(corpus).scores(prompt)
     out: list[str] = []
@@ -331,9 +309,6 @@ def ranked_concepts(prompt: str, k: int = 5) -> list[str]:
 def paraphrase_eval(path: Path = PARAPHRASES) -> dict:
     """Top-1/top-5 on the paraphrase set, overall and on the prompts that are not themselves the name of any
     corpus concept (those get no name bonus in backend.svg.index, so they measure pure paraphrase)."""
-    from backend.svg.corpus import load_corpus
-    from backend.svg.index import norm_words
-
     names = {norm_words(ic.concept) for ic in load_corpus().icons}
     rows = []
     for text, ok in load_paraphrases(path):
