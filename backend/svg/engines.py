@@ -148,6 +148,7 @@ class RetrievalEngine:
     novelty = ("Novelty is zero by construction: every candidate is an existing corpus icon, possibly restyled. "
                "Use it as a baseline and a style reference, not as a generator.")
     kind = "embedded"
+    _concepts: tuple | None = None  # (corpus, {concept: [icons]}), built on first use
 
     def __init__(self, entry=None, device: str = "cpu"):
         self.device = device
@@ -206,7 +207,7 @@ class RetrievalEngine:
         return out
 
     def _by_concept(self, corpus) -> dict[str, list]:
-        if getattr(self, "_concepts", None) is None or self._concepts[0] is not corpus:
+        if self._concepts is None or self._concepts[0] is not corpus:
             groups: dict[str, list] = {}
             for ic in corpus.icons:
                 groups.setdefault(ic.concept, []).append(ic)

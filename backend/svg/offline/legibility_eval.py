@@ -33,6 +33,7 @@ import random
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -119,7 +120,7 @@ def features(svg: str) -> np.ndarray:
     c = extract_style([paths], grid=24.0)
     weight, solidity = visual_weight(svg)
     a64 = render_alpha(svg, 64)
-    a16 = np.asarray(Image.fromarray((a64 * 255).astype(np.uint8)).resize((16, 16), Image.BILINEAR)) / 255.0
+    a16 = np.asarray(Image.fromarray((a64 * 255).astype(np.uint8)).resize((16, 16), Image.Resampling.BILINEAR)) / 255.0
     stroked = [p for p in paths if p["stroke"]]
     meas = [c.stroke_width / 24, weight, solidity, c.fill_ratio, c.padding / 24, c.smooth_joints,
             min(c.detail / 100, 3), float(c.duotone), float(a64.mean()), len(paths) / 10,
@@ -240,9 +241,9 @@ def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...
     for st, (card, _ids) in cards.items():
         for k, (concept, split) in enumerate(prompts):
             cand = retr.generate(concept, card, 1, seed + k)[0]
-            src = corpus.by_id(cand.source_id)
+            src = corpus.by_id(cand.source_id or "")
             plain = paths_to_svg(apply_style(src.paths, card, style_from_set(src.style)), grid=card.grid)
-            outs = {"retrieved, unmodified": (src.svg, src.id), "retrieval + restyle": (cand.svg, src.id),
+            outs: dict[str, tuple[str, str | None]] = {"retrieved, unmodified": (src.svg, src.id), "retrieval + restyle": (cand.svg, src.id),
                     "restyle, no adaptation": (plain, src.id)}
             for name, eng in gens.items():
                 outs[name] = (eng.generate(concept, card, 1, seed + k)[0].svg, None)
@@ -310,13 +311,13 @@ def paraphrase_eval(path: Path = PARAPHRASES) -> dict:
     """Top-1/top-5 on the paraphrase set, overall and on the prompts that are not themselves the name of any
     corpus concept (those get no name bonus in backend.svg.index, so they measure pure paraphrase)."""
     names = {norm_words(ic.concept) for ic in load_corpus().icons}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for text, ok in load_paraphrases(path):
         ranked = ranked_concepts(text)
         rows.append({"prompt": text, "accept": ok, "ranked": ranked, "top1": ranked[0] in ok,
                      "top5": any(c in ok for c in ranked), "is_concept_name": norm_words(text) in names})
     n = len(rows)
-    other = [r for r in rows if not r["is_concept_name"]]
+    other: list[dict[str, Any]] = [r for r in rows if not r["is_concept_name"]]
     return {"summary": {"n": n, "top1": round(sum(r["top1"] for r in rows) / n, 3),
                         "top5": round(sum(r["top5"] for r in rows) / n, 3), "n_not_a_name": len(other),
                         "top1_not_a_name": round(sum(r["top1"] for r in other) / max(len(other), 1), 3),
