@@ -61,6 +61,9 @@ def test_docs_tables_are_generated_from_the_committed_report():
     for f in (report.REPO / "README.md", report.REPO / "docs" / "anomaly.md"):
         assert block in f.read_text(), f
     assert engines.default_role() == report.winner(rep)  # the inspector's default follows the evidence
+    speed = f"{report.SPEED_BEGIN}\n{report.speed_text(json.loads(report.SPEED.read_text()))}\n{report.SPEED_END}"
+    for f in (report.REPO / "README.md", report.REPO / "docs" / "anomaly.md"):
+        assert speed in f.read_text(), f
     assert not split.is_eval_only(split.train_photos()[0]) and "gradio" in json.dumps(rep["benchmark"]["classes"])
 
 
