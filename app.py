@@ -14,7 +14,7 @@ import gradio as gr
 
 import backend.config  # noqa: F401  (sets the offline environment before anything else loads)
 from apps.common import on_load
-from backend.config import ConfigError, check_environment, get_settings, setting
+from backend.config import ConfigError, check_environment, get_settings, gradio_cache_sweep, setting
 from backend.registry import get_registry
 from storage.db import StorageError, init_storage
 
@@ -44,11 +44,15 @@ def startup_checks() -> None:
     check_environment()
     init_storage(get_settings())
     get_registry()
+    from backend.tempfiles import sweep_at_startup
+
+    sweep_at_startup()  # temp folders an earlier process left behind (crash, kill -9)
 
 
 def build_demo() -> gr.Blocks:
     startup_checks()
-    with gr.Blocks(title="Point-Battle & vision tools") as demo:
+    # delete_cache: Gradio's own upload/output cache is swept (default every 10 min, files older than 30 min).
+    with gr.Blocks(title="Point-Battle & vision tools", delete_cache=gradio_cache_sweep()) as demo:
         gr.Markdown("# Point-Battle & vision tools\nCompare pointing models blind, edit photos in 3D, inspect "
                     "anomalies and design SVG icons. Every model's backend is named on the Status tab.",
                     elem_id="app-title")
@@ -56,18 +60,25 @@ def build_demo() -> gr.Blocks:
             for mod in TABS:
                 importlib.import_module(mod).build()
         demo.load(on_load, api_visibility="private")
-    demo.queue(default_concurrency_limit=4, max_size=256)
+    # api_open=False closes /gradio_api/run/<name>, which would otherwise run events directly, skipping the
+    # queue, max_size, every concurrency pool and every validator (rate limit). Clients use the queue.
+    demo.queue(default_concurrency_limit=4, max_size=256, api_open=False)
+    from apps import job_gate
+
+    job_gate.register(demo)  # rate and size limits of model jobs, checked before Gradio queues them
     return demo
 
 
 def launch_kwargs() -> dict:
     from starlette.middleware import Middleware
 
+    from apps.job_gate import JobGateMiddleware
     from apps.session_cookie import SessionCookieMiddleware
 
     return dict(theme=THEME, css=CSS, footer_links=["api", "settings"], show_error=True,
                 max_file_size="25mb", run_history=False,
-                app_kwargs={"middleware": [Middleware(SessionCookieMiddleware)]})  # signed session cookie
+                app_kwargs={"middleware": [Middleware(SessionCookieMiddleware),  # signed session cookie
+                                           Middleware(JobGateMiddleware)]})  # refuses jobs before queueing
 
 
 try:

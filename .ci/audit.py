@@ -28,7 +28,8 @@ for dep in data.get("dependencies", []):
     for v in dep.get("vulns", []):
         ids = {v["id"], *v.get("aliases", [])}
         if not ids & ignored:
-            bad.append(f"{dep['name']}=={dep['version']}: {v['id']} (fix: {', '.join(v.get('fix_versions', [])) or 'none'})")
+            fix = ", ".join(v.get("fix_versions", [])) or "none"
+            bad.append(f"{dep['name']}=={dep['version']}: {v['id']} (fix: {fix})")
 print(f"dependency audit: {len(data.get('dependencies', []))} packages checked, {len(bad)} unignored advisories")
 for b in bad:
     print("  " + b)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import gradio as gr
 
 from apps import anomaly_handlers as h
+from apps.common import editor_input, job
 from backend.anomaly.inspector import engine_defaults
 
-CPU = dict(concurrency_id="cpu", concurrency_limit=2)
 INTRO = """### Anomaly Inspector — one normal image is enough
 Upload one or more **normal** (defect-free) images of a product as prompts and any number of **query** images
 (or a zip). Each query gets an anomaly map in **absolute units** (a good part stays cold — unlike per-image
@@ -121,7 +121,7 @@ def build() -> None:
             gr.Markdown("Paint the true defect in red (erase false alarms), then save. Saved corrections export as "
                         "an MVTec-layout zip, which the evaluation mode below reads back.")
             edit_btn = gr.Button("Edit the mask of the query shown above", size="sm", elem_id="anomaly-edit")
-            editor = gr.ImageEditor(label="Mask editor", type="numpy", format="png", transforms=(),
+            editor = editor_input(label="Mask editor", type="numpy", format="png", transforms=(),
                                     brush=gr.Brush(colors=["#ff0000"], default_color="#ff0000", color_mode="fixed"),
                                     elem_id="anomaly-editor")
             with gr.Row():
@@ -156,9 +156,9 @@ def build() -> None:
         run_btn.click(h.clear_downloads, None, files, api_visibility="private", queue=False)
         run_btn.click(h.inspect_batch, [prompts, queries, *settings, auto_state],
                       [run_state, table, gallery, summary, pick, *detail_out, image_thr, pixel_thr],
-                      api_name="inspect_batch", **CPU)
+                      api_name="inspect_batch", **job("anomaly", h.inspect_batch))
         one_btn.click(h.inspect_one, [prompts, queries, *settings], [overlay, heatmap, mask, info],
-                      api_name="inspect_one", **CPU)
+                      api_name="inspect_one", **job("anomaly", h.inspect_one))
         for i, sl in enumerate((image_thr, pixel_thr, vmax)):  # one public endpoint, two private twins
             sl.release(h.rethreshold, [run_state, pick, *view_opts], views,
                        api_name="anomaly_rethreshold" if i == 0 else None,
@@ -173,10 +173,10 @@ def build() -> None:
         export_btn.click(h.export_batch, [run_state, *view_opts], files, api_name="anomaly_export_batch")
         export_one_btn.click(h.export_one, [run_state, pick, *view_opts], files, api_name="anomaly_export_one")
         cal_btn.click(h.calibrate, [prompts, cal_good, cal_bad, cal_masks, engine, resolution, top_k, image_thr,
-                                    pixel_thr], [image_thr, pixel_thr, cal_msg], api_name="anomaly_calibrate", **CPU
+                                    pixel_thr], [image_thr, pixel_thr, cal_msg], api_name="anomaly_calibrate", **job("anomaly_slow", h.calibrate)
                       ).then(h.rethreshold, [run_state, pick, *view_opts], views, api_visibility="private")
         eval_btn.click(h.evaluate, [eval_zip, engine, resolution, seeds, top_k], [eval_table, eval_msg],
-                       api_name="anomaly_evaluate", **CPU)
+                       api_name="anomaly_evaluate", **job("anomaly_slow", h.evaluate))
         save_pool_btn.click(h.save_pool, [prompts, product, pool_name, share_pool], [pool_dd, pool_msg],
                             api_name="anomaly_save_pool")
         load_pool_btn.click(h.load_pool, [pool_dd], [prompts, pool_msg], api_name="anomaly_load_pool")
@@ -191,7 +191,7 @@ def build() -> None:
         example_btn.click(h.load_example, None, [prompts, queries], api_name="anomaly_example").then(
             h.inspect_batch, [prompts, queries, *settings, auto_state],
             [run_state, table, gallery, summary, pick, *detail_out, image_thr, pixel_thr],
-            api_visibility="private", **CPU)
+            api_visibility="private", **job("anomaly", h.inspect_batch))
         auto_thr.change(h.mirror, auto_thr, auto_state, api_visibility="private", queue=False)
         tab.select(h.mirror, auto_thr, auto_state, api_visibility="private", queue=False)
         eval_example_btn.click(h.example_dataset, None, eval_zip, api_name="anomaly_example_dataset")

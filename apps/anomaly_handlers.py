@@ -148,7 +148,8 @@ def export_one(run, index, image_thr, pixel_thr, normalise, vmax):
 def calibrate(prompt_files, good_files, bad_files, mask_files, engine, resolution, top_k, image_thr, pixel_thr,
               request: gr.Request = None):
     """New slider values from extra good images (percentile) or labelled defects (F1-optimal)."""
-    c = actions.calibrate(file_paths(prompt_files), file_paths(good_files), file_paths(bad_files), file_paths(mask_files),
+    c = actions.calibrate(file_paths(prompt_files), file_paths(good_files), file_paths(bad_files),
+                          file_paths(mask_files),
                           engine=engine, resolution=resolution, top_k=top_k, pixel_threshold=_thr(pixel_thr, 0.5),
                           session_id=session_id(request))
     return c.image_threshold, c.pixel_threshold, c.message

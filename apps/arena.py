@@ -10,7 +10,8 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from apps.common import client_ip, download_file, load_user_image, session_id, signed_in_user, user_errors
+from apps.common import (client_ip, download_file, image_input, job, load_user_image, session_id, signed_in_user,
+                         user_errors)
 from backend.arena import bench_images, service
 from backend.arena.vocab import CATEGORY_LABELS, VERDICTS
 from backend.config import setting
@@ -175,7 +176,7 @@ def build() -> None:
         bench_state = gr.State(None)
         with gr.Row():
             with gr.Column(scale=1):
-                image = gr.Image(type="filepath", label="Image", sources=["upload", "webcam", "clipboard"],
+                image = image_input(label="Image", sources=["upload", "webcam", "clipboard"],
                                  elem_id="arena-image", height=320)
                 rand_btn = gr.Button("Random Point-Bench image", elem_id="arena-random", interactive=has_bench)
                 category = gr.Markdown("" if has_bench else "*The bundled Point-Bench sample is not installed; "
@@ -207,12 +208,12 @@ def build() -> None:
                        api_name="random_bench_image")
         battle_outs = [battle_id, out_a, out_b, overlay, status, reveal, *vote_btns]
         go.click(start_round, inputs=[image, instruction, bench_state], outputs=battle_outs,
-                 api_visibility="private", concurrency_id="cpu", concurrency_limit=2).then(
+                 api_visibility="private", **job("battle", start_round)).then(
             lambda: gr.update(visible=False, value=""), outputs=raw, api_visibility="private")
         # The API keeps `new_battle`, which raises its error to the client (the page uses `start_round`).
         api_go = gr.Button("Start battle (API)", visible=False)
         api_go.click(new_battle, inputs=[image, instruction, bench_state], outputs=battle_outs,
-                     api_name="new_battle", concurrency_id="cpu", concurrency_limit=2)
+                     api_name="new_battle", **job("battle", new_battle))
         image.change(input_changed, inputs=[image, bench_state], outputs=[category, bench_state],
                      api_visibility="private", show_progress="hidden")
         for c, btn in buttons.items():

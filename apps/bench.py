@@ -5,8 +5,8 @@ from __future__ import annotations
 import gradio as gr
 
 from apps import bench_handlers as h
+from apps.common import editor_input, job
 
-CPU = dict(concurrency_id="cpu", concurrency_limit=2)
 INTRO = """### Point-Bench
 PointArena's static benchmark: each item is an image, an instruction and a target mask. A pointer scores when
 its point lands in the mask (**counting**: exactly `count` points, all inside; other categories: only the
@@ -33,7 +33,7 @@ def _evaluate_section():
         with gr.Accordion("Per-item details", open=False):
             items = gr.Dataframe(interactive=False, wrap=True, elem_id="bench-items")
         ev = run.click(h.evaluate, [pointer, bench_zip, overlays], [summary, table, gallery, items],
-                       api_name="bench_evaluate", **CPU)
+                       api_name="bench_evaluate", **job("bench", h.evaluate))
     return ev
 
 
@@ -60,7 +60,7 @@ def _annotate_section() -> None:
                     "steerable — then save. Items wait for review.")
         with gr.Row():
             with gr.Column(scale=3):
-                editor = gr.ImageEditor(label="Image — paint the target region", type="pil", format="png",
+                editor = editor_input(label="Image — paint the target region", type="pil", format="png",
                                         image_mode="RGBA", transforms=(), layers=False, elem_id="bench-editor",
                                         brush=gr.Brush(colors=["#ff0066"], default_size=24, color_mode="fixed"),
                                         sources=("upload", "clipboard"), height=460)
@@ -92,14 +92,14 @@ def _annotate_section() -> None:
                 save = gr.Button("Save annotation", variant="primary", elem_id="bench-save")
                 saved = gr.Markdown(elem_id="bench-saved")
         save.click(h.save_annotation, [editor, instruction, category, count, ref_x, ref_y, boxes, annotator, battle,
-                                       check], saved, api_name="bench_annotate", **CPU)
+                                       check], saved, api_name="bench_annotate", **job("bench", h.save_annotation))
         load_b.click(h.load_battle, battle, [editor, instruction, category], api_name="bench_load_battle")
         # after every stroke or proposal: what is marked; after a new image: the click view, no clicks
         for ev in (editor.change, editor.upload):
             ev(h.editor_changed, [editor, seen], [marked, pick, clicks, seen], api_visibility="private",
                trigger_mode="always_last", show_progress="hidden")
         pick.select(h.click_segment, [editor, clicks, click_mode], [editor, pick, clicks, marked],
-                    api_visibility="private", **CPU)
+                    api_visibility="private", **job("edit3d", h.click_segment))
 
 
 def _review_section() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -17,8 +16,9 @@ from backend.arena import annotations as ann
 from backend.arena import bench_service as svc
 from backend.arena.bench import CATEGORIES, CATEGORY_LABELS, BenchError
 from backend.edit3d import service as edit3d_service
-from backend.masks import mask_from_layers
 from backend.errors import UserError
+from backend.masks import mask_from_layers
+from backend.tempfiles import scratch_dir
 
 CAT_CHOICES = [(CATEGORY_LABELS[c], c) for c in CATEGORIES]
 STAT_LABELS = {"pearson_r": "Pearson r", "spearman_rho": "Spearman ρ", "r2": "R²"}
@@ -49,7 +49,7 @@ def evaluate(pointer: str, bench_zip, show_overlays: bool, request: gr.Request =
     """Evaluate a registry pointer on the sample bench (or an uploaded Point-Bench zip)."""
     if not pointer:
         raise UserError("Choose a pointer to evaluate.")
-    overlay_dir = tempfile.mkdtemp(prefix="bench-ov-") if show_overlays else None
+    overlay_dir = str(scratch_dir("bench-ov-")) if show_overlays else None
     sid = session_id(request)
     try:
         if bench_zip:

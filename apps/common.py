@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import re
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,6 +18,7 @@ from backend.identity import resolve_client_ip, verify_token
 from backend.imageio import ImageInputError, open_image
 from backend.security import check_rate
 from backend.sessions import record_session
+from backend.tempfiles import scratch_dir
 
 log = logging.getLogger(__name__)
 
@@ -95,21 +96,51 @@ def on_load(request: gr.Request) -> None:
         gr.Warning(str(exc))
 
 
+def error_ref() -> str:
+    """A short id that the log line and the user's message share, so a report can be matched to the log."""
+    return secrets.token_hex(4)
+
+
+def _where(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+
+
+def user_error(message: str, *, action: str = "", cause: BaseException | None = None) -> gr.Error:
+    """gr.Error with a reference id; logs ONE line (no traceback; Gradio's own print is switched off)."""
+    ref = error_ref()
+    msg = " ".join(str(message).split())
+    if cause is not None and not isinstance(cause, USER_ERRORS):
+        log.error("error ref=%s in %s: %s at %s: %s", ref, action or "?", type(cause).__name__, _where(cause),
+                  " ".join(str(cause).split())[:300])
+        log.debug("traceback for ref=%s", ref, exc_info=cause)
+    else:
+        log.info("user error ref=%s in %s: %s", ref, action or "?", msg[:300])
+    return gr.Error(f"{msg} (ref {ref})", title="Could not do that", print_exception=False)
+
+
 def user_errors(fn: Callable) -> Callable:
-    """Turn backend exceptions into gr.Error with a clear sentence (the UI and API clients see it)."""
+    """Turn backend exceptions into gr.Error with a clear sentence (the UI and API clients see it).
+
+    Every error logs exactly one line carrying an id that the user's message also shows.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
+        except gr.Error as exc:
+            exc.print_exception = False
             raise
         except USER_ERRORS as exc:
-            raise gr.Error(str(exc), title="Could not do that") from exc
-        except Exception as exc:  # unexpected: keep the details in the log, say something useful
-            log.exception("unexpected error in %s", fn.__name__)
-            raise gr.Error(f"Something went wrong ({type(exc).__name__}). Nothing was saved from this step; "
-                           "please try again.") from exc
+            raise user_error(str(exc), action=fn.__name__, cause=exc) from None
+        except Exception as exc:  # unexpected: one log line with where it happened, a useful sentence
+            raise user_error(f"Something went wrong ({type(exc).__name__}). Nothing was saved from this step; "
+                             "please try again.", action=fn.__name__, cause=exc) from None
 
     return wrapper
 
@@ -150,8 +181,7 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 def download_file(data: bytes | str, filename: str) -> str:
     """Write `data` to a fresh temp dir under a meaningful name; return the path for gr.File/DownloadButton."""
     safe = _SAFE.sub("_", filename).strip("._") or "download"
-    d = tempfile.mkdtemp(prefix="dl-")
-    path = Path(d) / safe
+    path = scratch_dir("dl-") / safe  # swept once older than TEMP_MAX_AGE_S (Gradio copies it to its cache)
     if isinstance(data, str):
         path.write_text(data, encoding="utf-8")
     else:
@@ -170,3 +200,117 @@ def throttle(request: gr.Request | None, action: str, per_minute: int | None = N
     several people may share one address). 0 disables.
     """
     check_rate(action, session_id(request), client_ip(request), per_minute)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Image inputs: Gradio never decodes an upload; we check the header (bytes, format, width × height × frames)
+# first and decode with backend.imageio, so every tab refuses bad files with the same sentence.
+# ---------------------------------------------------------------------------------------------------------------
+
+def _image_error(exc: ImageInputError) -> gr.Error:
+    return user_error(str(exc), action="image input")
+
+
+def _payload_path(payload) -> str | None:
+    """A FileData/ImageData payload → a local path, never decoding. data: URLs are sized, then written out."""
+    if payload is None:
+        return None
+    url = getattr(payload, "url", None)
+    if isinstance(url, str) and url.startswith("data:"):
+        from backend.imageio import data_url_bytes
+
+        try:
+            data = data_url_bytes(url)
+        except ImageInputError as exc:
+            raise _image_error(exc) from None
+        path = scratch_dir("dataurl-") / "pasted-image"
+        path.write_bytes(data)
+        return str(path)
+    path = getattr(payload, "path", None)
+    if not path:
+        raise _image_error(ImageInputError("No image was received; please upload it again."))
+    return str(path)
+
+
+class FileImage(gr.Image):
+    """gr.Image whose preprocessing hands over the uploaded file's path without opening it.
+
+    Gradio's own preprocessing opens, converts and re-encodes every upload (all frames of a GIF) before app
+    code runs, and reports unreadable files with its raw ComponentProcessingError and /tmp paths. Handlers
+    read the value with `load_user_image`, which checks the header before decoding.
+    """
+
+    is_template = True  # the browser renders it as a plain gr.Image
+    # (no __init__ override: Gradio builds the component's browser config from the constructor's signature)
+
+    def preprocess(self, payload):  # noqa: D401
+        return _payload_path(payload)
+
+
+def image_input(**kwargs) -> FileImage:
+    """The image input every tab uses (same validation and error sentence everywhere)."""
+    kwargs["type"] = "filepath"
+    kwargs.setdefault("image_mode", None)
+    return FileImage(**kwargs)
+
+
+class CheckedImageEditor(gr.ImageEditor):
+    """gr.ImageEditor that checks each layer's header (bytes, pixels, frames) before Gradio decodes it."""
+
+    is_template = True
+
+    def convert_and_format_image(self, file, flatten_on_white: bool = False):
+        if file is not None:
+            from backend.imageio import probe_image
+
+            try:
+                if isinstance(file, (bytes, bytearray, memoryview)):
+                    probe_image(bytes(file), name="The edited image")
+                else:
+                    if isinstance(getattr(file, "url", None), str) and file.url.startswith("data:"):
+                        file.path = _payload_path(file)
+                    probe_image(file.path, name=Path(file.orig_name or file.path).name)
+            except ImageInputError as exc:
+                raise _image_error(exc) from None
+        return super().convert_and_format_image(file, flatten_on_white=flatten_on_white)
+
+
+def editor_input(**kwargs) -> CheckedImageEditor:
+    return CheckedImageEditor(**kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Job classes: each model-running event joins ONE pool (its own concurrency_id) and is rate-limited per session
+# and per IP hash by apps.job_gate when the client joins the queue, i.e. before a job is queued.
+# ---------------------------------------------------------------------------------------------------------------
+
+def _job_rates() -> dict[str, tuple[int, int]]:
+    from backend.config import job_pools
+
+    return job_pools()
+
+
+def rate_check(request: gr.Request | None, kind: str) -> None:
+    """Raise gr.Error (one log line, with ref) when `kind` jobs come too fast from this session or IP."""
+    from backend.security import RateLimited
+
+    _limit, per_min = _job_rates()[kind]
+    try:
+        sid = session_id(request)
+    except PermissionError:  # no valid session cookie: one shared bucket for all of those, plus the IP limit
+        sid = "no-session"
+    try:
+        check_rate(f"job:{kind}", sid, client_ip(request), per_min)
+    except RateLimited as exc:
+        raise user_error(str(exc).replace(f"job:{kind}", kind.replace("_", " ")), action=f"rate:{kind}") from None
+
+
+def job(kind: str, fn: Callable | None = None) -> dict:
+    """Listener kwargs for a model-running event of class `kind` (see backend.config.job_pools()).
+
+    `concurrency_id=kind` gives every class its own pool, so a slow class cannot starve battles. The per-class
+    rate limit and the size caps are enforced by `apps.job_gate` when the client joins the queue, i.e. before a
+    job is queued (`fn` is accepted for readability at the call site).
+    """
+    limit, _rate = _job_rates()[kind]
+    return dict(concurrency_id=kind, concurrency_limit=limit)

@@ -11,10 +11,10 @@ from pathlib import Path
 import gradio as gr
 
 from apps import edit3d_handlers as h
+from apps.common import image_input, job
 from backend.edit3d import service
 from backend.edit3d.params import PRESETS, Selection
 
-CPU = dict(concurrency_id="cpu", concurrency_limit=2)
 _SITE = Path(gr.__file__).resolve().parent.parent
 EXAMPLES = [p for p in [_SITE / "skimage" / "data" / "coffee.png", _SITE / "sklearn" / "datasets" / "images" / "flower.jpg"]
             if p.exists()]
@@ -33,7 +33,7 @@ def build() -> None:
         gr.Markdown(INTRO)
         with gr.Row():
             with gr.Column(scale=1):
-                photo = gr.Image(label="Photo (any size and aspect ratio)", type="pil", sources=["upload", "clipboard"],
+                photo = image_input(label="Photo (any size and aspect ratio)", sources=["upload", "clipboard"],
                                  elem_id="edit3d-photo", height=260)
                 if EXAMPLES:
                     gr.Examples([[str(p)] for p in EXAMPLES], inputs=[photo], label="Real example photos")
@@ -46,8 +46,7 @@ def build() -> None:
                                      scale=3)
                     clear = gr.Button("Clear selection", elem_id="edit3d-clear", scale=1)
                 with gr.Accordion("Mask upload and refinement", open=False):
-                    mask = gr.Image(label="…or upload a mask (white = object)", type="numpy", sources=["upload"],
-                                    image_mode="L", height=160)
+                    mask = image_input(label="…or upload a mask (white = object)", sources=["upload"], height=160)
                     dilate = gr.Slider(-10, 10, 0, step=1, label="Grow (+) / shrink (−) mask, px")
                     sel_state = gr.Textbox(json.dumps(Selection().to_dict()), label="Selection as JSON (clicks "
                                            "[x, y, 1 = object / 0 = background] in original pixels; editable)",
@@ -130,30 +129,30 @@ def build() -> None:
                     api_visibility="private")
         stale = dict(fn=h.clear_exports, inputs=None, outputs=exports_out, api_visibility="private", queue=False)
         pick.select(h.on_click, [photo, sel_state, mode, mask, box, dilate, *motion, *scene_in, *comp],
-                    [sel_state, *outs], api_visibility="private", **CPU)
+                    [sel_state, *outs], api_visibility="private", **job("edit3d", h.on_click))
         pick.select(**stale)
-        render.click(h.edit3d_render, common, outs, api_name="edit3d_render", **CPU)
+        render.click(h.edit3d_render, common, outs, api_name="edit3d_render", **job("edit3d", h.edit3d_render))
         # sliders: drag release, and typing into their number boxes (.input, newest value wins)
         for s in (yaw, pitch, roll, tx, ty, tz, scale, fov, thickness, horizon, harmonize, shadow, feather, dilate):
             s.input(h.edit3d_render, common, outs, api_visibility="private", trigger_mode="always_last",
-                    show_progress="minimal", **CPU)
+                    show_progress="minimal", **job("edit3d", h.edit3d_render))
             s.input(**stale)
         for c in (mirror, occlusion, seg, depth, fill):
-            c.input(h.edit3d_render, common, outs, api_visibility="private", trigger_mode="always_last", **CPU)
+            c.input(h.edit3d_render, common, outs, api_visibility="private", trigger_mode="always_last", **job("edit3d", h.edit3d_render))
             c.input(**stale)
         for t in (sel_state, box, hints):
-            t.submit(h.edit3d_render, common, outs, api_visibility="private", **CPU)
+            t.submit(h.edit3d_render, common, outs, api_visibility="private", **job("edit3d", h.edit3d_render))
             t.submit(**stale)
         mask.change(**stale)
         apply_preset.click(h.edit3d_preset, [preset], motion, api_name="edit3d_preset").then(
-            h.edit3d_render, common, outs, api_visibility="private", **CPU)
+            h.edit3d_render, common, outs, api_visibility="private", **job("edit3d", h.edit3d_render))
         apply_preset.click(**stale)
         hist_in = [photo, sel_state, mask, box, dilate, *comp, *scene_in]
-        undo.click(h.undo_click, hist_in, [*motion, sel_state, *outs], api_name="edit3d_undo", **CPU)
-        redo.click(h.redo_click, hist_in, [*motion, sel_state, *outs], api_name="edit3d_redo", **CPU)
+        undo.click(h.undo_click, hist_in, [*motion, sel_state, *outs], api_name="edit3d_undo", **job("edit3d", h.undo_click))
+        redo.click(h.redo_click, hist_in, [*motion, sel_state, *outs], api_name="edit3d_redo", **job("edit3d", h.redo_click))
         undo.click(**stale)
         redo.click(**stale)
         export.click(h.edit3d_export, common, [files, download, model3d, turntable, export_note],
-                     api_name="edit3d_export", **CPU)
+                     api_name="edit3d_export", **job("edit3d", h.edit3d_export))
         refine.click(h.edit3d_refine, [*common, steps, seed, strength], [refined, status], api_name="edit3d_refine",
-                     **CPU)
+                     **job("edit3d", h.edit3d_refine))

@@ -45,13 +45,19 @@ def parse_hints(text: str | None) -> tuple[DepthHint, ...]:
 
 
 def _selection(selection_json: str | None, box: str | None, mask, dilate: float) -> tuple[Selection, np.ndarray | None]:
+    from backend.config import MAX_SELECTION_JSON
+
+    if selection_json and len(selection_json) > MAX_SELECTION_JSON:  # sized before parsing or storing
+        raise UserError(f"The selection is {len(selection_json) // 1024} KB; the limit is {MAX_SELECTION_JSON // 1024} "
+                         "KB. Clear the selection and click the object again.")
     try:
         sel = Selection.from_dict(json.loads(selection_json or "{}"))
     except (json.JSONDecodeError, TypeError, ValueError) as exc:
         raise UserError("The selection state is not valid JSON; click the object again.") from exc
     upl = None
-    if mask is not None:
-        upl = np.asarray(mask)
+    if mask is not None:  # a file path from image_input (header checked before decoding), or an array
+        upl = (np.asarray(load_user_image(mask, "mask").convert("L")) if isinstance(mask, (str, dict))
+               else np.asarray(mask))
     box_v = _floats(box, 4, "The box") if box and box.strip() else None
     return replace(sel, box=box_v, dilate_px=int(dilate or 0), mask_sha="upload" if upl is not None else None), upl
 
@@ -200,6 +206,7 @@ def _pick_view(photo):
             f"Photo {img.width}×{img.height}. Click the object you want to move (green = object, red = background).")
 
 
+@user_errors
 def on_upload(photo):
     """New photo: show it for clicking; reset the pose, selection, box, outputs and exports, so
     nothing of the previous photo carries over."""
@@ -212,6 +219,7 @@ def clear_exports():
     return EMPTY_EXPORTS
 
 
+@user_errors
 def on_click(photo, selection_json, mode, mask, box, dilate, yaw, pitch, roll, tx, ty, tz, scale, mirror, fov,
              thickness, horizon, hints, seg, depth, fill, harmonize, shadow, occlusion, feather,
              evt: gr.SelectData, request: gr.Request):

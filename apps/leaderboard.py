@@ -183,7 +183,8 @@ def build() -> None:
             admin_tbl = gr.Dataframe(interactive=False, elem_id="lb-admin-table")
             with gr.Row():
                 imp_file = gr.File(label="Battles file to import", file_types=[".json"])
-                imp_fmt = gr.Radio([("FastChat clean_battle", "clean_battle"), ("PointArena dynamic_results", "pointarena")],
+                imp_fmt = gr.Radio([("FastChat clean_battle", "clean_battle"),
+                                    ("PointArena dynamic_results", "pointarena")],
                                    value="clean_battle", label="Format")
             imp_btn = gr.Button("Import battles")
             imp_md = gr.Markdown()

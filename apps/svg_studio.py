@@ -11,8 +11,8 @@ import gradio as gr
 
 from apps import svg_studio_handlers as h
 from apps import svg_studio_library
+from apps.common import job
 
-CPU = dict(concurrency_id="cpu", concurrency_limit=2)
 INTRO = """### SVG Studio — icons in a consistent style
 Type what the icon should show, pick a style (an installed icon set/variant, 1–16 exemplar SVGs of your own, or an
 edited style card) and get candidates as clean SVG (viewBox, fixed precision, no raster inside). Each candidate
@@ -115,18 +115,18 @@ def build() -> None:
         style_in = [source, style, files, *card_fields]
         detail_out = [sheet, code, info, dl_svg, dl_png]
         gen_out = [state, gallery, summary, *detail_out, pick]
-        run.click(h.generate, [prompt, *style_in, engine, n, seed], gen_out, api_name="svg_generate", **CPU)
-        prompt.submit(h.generate, [prompt, *style_in, engine, n, seed], gen_out, api_visibility="private", **CPU)
+        run.click(h.generate, [prompt, *style_in, engine, n, seed], gen_out, api_name="svg_generate", **job("svg", h.generate))
+        prompt.submit(h.generate, [prompt, *style_in, engine, n, seed], gen_out, api_visibility="private", **job("svg", h.generate))
         gallery.select(h.select_candidate, [state], [*detail_out, pick], api_visibility="private")
         gr.api(h.candidates_api, api_name="svg_candidates")
         card_btn.click(h.style_card, [source, style, files], [*card_fields, card_md, card_json],
-                       api_name="svg_style_card", **CPU)
+                       api_name="svg_style_card", **job("svg", h.style_card))
         e_btn.click(h.edit, [state, pick, e_width, e_cap, e_join, e_mode, e_palette], [state, gallery, *detail_out],
-                    api_name="svg_edit", **CPU)
+                    api_name="svg_edit", **job("svg", h.edit))
         set_btn.click(h.icon_set, [concepts, *style_in, engine, seed], [set_state, set_gallery, set_md, set_zip],
-                      api_name="svg_icon_set", **CPU)
+                      api_name="svg_icon_set", **job("svg", h.icon_set))
         cmp_btn.click(h.compare, [prompt, *style_in, eng_a, eng_b, seed], [cmp_state, img_a, img_b, vote_md],
-                      api_name="svg_compare", **CPU)
+                      api_name="svg_compare", **job("svg", h.compare))
         for btn, winner in ((va, "model_a"), (vb, "model_b"), (vt, "tie"), (vn, "tie (bothbad)")):
             btn.click(h.vote, [cmp_state, gr.State(winner)], vote_md, api_visibility="private")
         gr.api(h.vote_api, api_name="svg_vote")

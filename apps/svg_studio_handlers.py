@@ -16,9 +16,11 @@ import pandas as pd
 from PIL import Image
 
 from apps.common import download_file, file_path, md_text, session_id, throttle, user_errors
+from backend.config import setting
 from backend.errors import UserError
 from backend.svg import service
-from backend.svg.engines import list_engines
+from backend.svg.corpus import CorpusMissing, load_corpus
+from backend.svg.engines import get_engine, list_engines
 from backend.svg.render import render_image, render_png
 from backend.svg.style import StyleCard, style_from_set
 
@@ -31,8 +33,6 @@ EDIT_MODES = ["keep", *MODES]
 
 def styles() -> tuple[list[str], str]:
     """Installed styles, or [] and the reason (the tab must still open without the corpus)."""
-    from backend.svg.corpus import CorpusMissing, load_corpus
-
     try:
         return load_corpus().styles(), ""
     except (CorpusMissing, OSError, ValueError) as exc:
@@ -113,8 +113,6 @@ def _gallery(state: dict) -> list[tuple[Image.Image, str]]:
 
 
 def _summary(state: dict, extra: list[str] | None = None) -> str:
-    from backend.svg.engines import get_engine
-
     names = state["engine"].split(" vs ")
     labels, novelty = [], ""
     for name in names:
@@ -271,8 +269,6 @@ def candidates_api(generation_id: int, request: gr.Request = None) -> list[dict]
 
 
 def _vote_rate() -> int:
-    from backend.config import setting
-
     return setting("SVG_VOTES_PER_MIN")
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
-from apps.common import md_text, session_id, user_errors
+from apps.common import job, md_text, session_id, user_errors
 from apps.svg_studio_handlers import SOURCES, _read_files, styles
 from backend.svg import library_service as lib
 
-CPU = dict(concurrency_id="cpu", concurrency_limit=2)
 COLUMNS = ["style", "name", "nearest trained style", "exemplars", "learned (s)", "steps", "loss start → end",
            "created"]
 
@@ -79,5 +78,5 @@ def build(style: gr.Dropdown, source: gr.Radio, engine: gr.Dropdown) -> None:
         refresh = gr.Button("Refresh library (adds saved styles to the style dropdown)", size="sm",
                             elem_id="svg-lib-refresh")
         learn.click(learn_style, [name, files, budget], [status, table, style, source, engine],
-                    api_name="svg_learn_style", **CPU)
+                    api_name="svg_learn_style", **job("svg_learn", learn_style))
         refresh.click(library_styles, None, [table, style], api_name="svg_library_styles")

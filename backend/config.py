@@ -96,6 +96,14 @@ def _text(_name: str, raw: str) -> str:
     return raw.strip()
 
 
+def _int_pair(name: str, raw: str) -> tuple[int, int]:
+    try:
+        a, b = (int(v) for v in raw.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be two integers 'a,b', got {raw!r}") from exc
+    return a, b
+
+
 def _networks(name: str, raw: str) -> str:
     """Comma-separated IP addresses / CIDR networks (validated; parsed again by backend.identity)."""
     import ipaddress
@@ -162,6 +170,13 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("ARENA_ACTIVE_SAMPLING", _flag, False, "sample pairs by rating uncertainty"),
     Variable("ARENA_ACTIVE_MIX", _number(float, 0, 1), 0.5, "share of actively sampled pairs"),
     Variable("ARENA_WEIGHTS", _weights, {}, "matchmaking weights, name=2,other=0.5"),
+    # limits (issue 16): temp folders, image headers, request bodies, job pools
+    Variable("TEMP_MAX_AGE_S", _number(float, 1), 900.0, "output temp folders are swept once older than this"),
+    Variable("GRADIO_DELETE_CACHE", _int_pair, (600, 1800), "Gradio cache sweep: every_s,older_than_s"),
+    Variable("MAX_FRAME_PIXELS", _number(int, 1), 100_000_000, "width × height × frames from an image header"),
+    Variable("MAX_QUEUE_BODY", _number(int, 1024), 40 * 1024 * 1024, "bytes of one queue/call request body"),
+    *(Variable(f"JOB_{k.upper()}", _int_pair, None, f"'{k}' job pool: concurrency_limit,per_minute")
+      for k in ("battle", "edit3d", "anomaly", "anomaly_slow", "svg", "svg_learn", "bench")),
     # identity and vote trust (backend.identity, backend.arena.scripted)
     Variable("TRUSTED_PROXIES", _networks, "", "proxies whose X-Forwarded-For is read (e.g. 10.0.0.0/8 on a Space)"),
     Variable("SESSION_SECRET", _text, "", "HMAC key of the session cookie (default: derived from the salt)"),
@@ -274,6 +289,41 @@ def reset_settings() -> None:
     with _lock:
         _settings = None
 
+
+# Job classes of model-running events: concurrency_id -> (concurrency limit, requests per minute per session;
+# an IP hash gets 4x). Override one with JOB_<KIND>=limit,per_minute (e.g. JOB_SVG_LEARN=1,2). Rates of 0 disable.
+JOB_POOL_DEFAULTS: dict[str, tuple[int, int]] = {
+    "battle": (2, 30),       # /new_battle: the arena must never wait behind slow jobs
+    "edit3d": (1, 120),      # renders (sliders re-render, debounced), selections, exports
+    "anomaly": (1, 20),      # inspections
+    "anomaly_slow": (1, 4),  # calibration and evaluation on a dataset zip
+    "svg": (1, 30),          # generation, style cards, edits
+    "svg_learn": (1, 3),     # few-shot style learning (seconds to minutes each)
+    "bench": (1, 6),         # Point-Bench evaluation / annotation
+}
+
+
+def job_pools() -> dict[str, tuple[int, int]]:
+    out = {}
+    for kind, (limit, rate) in JOB_POOL_DEFAULTS.items():
+        val = setting(f"JOB_{kind.upper()}")
+        out[kind] = (max(1, val[0]), max(0, val[1])) if val else (limit, rate)
+    return out
+
+
+def gradio_cache_sweep() -> tuple[int, int]:
+    """Gradio's own upload/output cache: (sweep every s, delete files older than s)."""
+    return setting("GRADIO_DELETE_CACHE")
+
+
+def max_queue_body() -> int:
+    """Cap on one queue/join or call request body (files go through the upload route, not the body)."""
+    return setting("MAX_QUEUE_BODY")
+
+
+# Sizes of client-sent JSON/text that the server stores or parses (bytes).
+MAX_SELECTION_JSON = 64 * 1024
+MAX_CLIENT_JSON = 256 * 1024
 
 
 def limit_threads(n: int) -> None:

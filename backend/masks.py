@@ -48,6 +48,7 @@ def mask_from_layers(layers: Iterable | None, size: tuple[int, int],
             if on_mismatch == "error":
                 raise UserError(f"The drawing is {painted.shape[1]}x{painted.shape[0]} but the image is {w}x{h}; "
                                  "draw on the image itself.")
-            painted = np.asarray(Image.fromarray(painted.astype(np.uint8) * 255).resize((w, h), Image.NEAREST)) > 0
+            resized = Image.fromarray(painted.astype(np.uint8) * 255).resize((w, h), Image.Resampling.NEAREST)
+            painted = np.asarray(resized) > 0
         mask |= painted
     return mask

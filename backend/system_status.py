@@ -39,10 +39,14 @@ def device_info() -> dict[str, str]:
     return info
 
 
-def system_status() -> dict:
+def system_status(admin_token: str | None = None) -> dict:
+    """Everything the Status tab shows; `admin` says whether `admin_token` is valid (server paths for admins)."""
+    from backend.security import is_admin
+
     st = get_storage()
     settings = get_settings()
     return {
+        "admin": is_admin(admin_token or None),
         "database": {"kind": st.kind, "url": st.display_url},
         "data_dir": str(settings.data_dir),
         "models_dir": str(settings.models_dir),

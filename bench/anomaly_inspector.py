@@ -37,9 +37,9 @@ def main(argv=None) -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-anomaly-"))
     half = args.n // 2
-    subprocess.run([sys.executable, "-m", "backend.anomaly.offline.synth", "--out", str(tmp), "--seed", "11", "--classes",
-                    "nut", "--train", "1", "--test-good", str(args.n - half), "--test-defect", str(half), "--size",
-                    "256"], check=True, cwd=ROOT, capture_output=True)
+    subprocess.run([sys.executable, "-m", "backend.anomaly.offline.synth", "--out", str(tmp), "--seed", "11",
+                    "--classes", "nut", "--train", "1", "--test-good", str(args.n - half), "--test-defect", str(half),
+                    "--size", "256"], check=True, cwd=ROOT, capture_output=True)
     cls = tmp / "nut"
     prompts = [(p.name, Image.open(p).convert("RGB")) for p in sorted((cls / "train" / "good").glob("*.png"))]
     queries = [(f"{q.parent.name}/{q.name}", Image.open(q).convert("RGB"))
@@ -60,7 +60,7 @@ def main(argv=None) -> None:
         engines.PROMPT_CACHE.clear()
         t0 = time.perf_counter()
         run = insp.inspect_batch(prompts, queries, engine=args.engine, resolution=args.resolution,
-                                 progress=lambda i, n, name: seen.append(i))
+                                 progress=lambda i, n, name, seen=seen: seen.append(i))
         d = insp.engine_defaults(args.engine)
         rows = insp.summary_rows(run, d["image"], d["pixel"])
         t_batch = min(t_batch, time.perf_counter() - t0)
@@ -88,7 +88,8 @@ def main(argv=None) -> None:
     print(f"export zip ({len(z) / 1e6:.1f} MB): {t_zip:.2f} s")
     print(f"verdicts at default thresholds ({d['image']}, {d['pixel']}): {ng_bad}/{half} defective "
           f"flagged NG, {ng_good}/{n - half} good flagged NG")
-    print(f"base scores agree with inspector: {all(abs(a.score - b.score) < 1e-5 for a, b in zip(base, run.records))}")
+    agree = all(abs(a.score - b.score) < 1e-5 for a, b in zip(base, run.records, strict=False))
+    print(f"base scores agree with inspector: {agree}")
 
 
 if __name__ == "__main__":

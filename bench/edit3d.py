@@ -33,7 +33,7 @@ from scipy.stats import spearmanr  # noqa: E402
 from backend.edit3d.depth import ProxyDepth, align_to_hints  # noqa: E402
 from backend.edit3d.fill import ClassicalFiller  # noqa: E402
 from backend.edit3d.geometry import Camera  # noqa: E402
-from backend.edit3d.params import DepthHint, EditParams, Selection, SceneSettings  # noqa: E402
+from backend.edit3d.params import DepthHint, EditParams, SceneSettings, Selection  # noqa: E402
 from backend.edit3d.pipeline import Edit3DPipeline  # noqa: E402
 from backend.edit3d.select import GrabCutSegmenter  # noqa: E402
 
@@ -46,7 +46,7 @@ def timings(repeats: int) -> None:
     photo = Image.open(DATA / "coffee.png").convert("RGB")
     rows = []
     for label, img, side in [("preview 512 px", photo, 512),
-                             ("full 1800×1200 (coffee ×3)", photo.resize((1800, 1200), Image.LANCZOS), None)]:
+                             ("full 1800×1200 (coffee ×3)", photo.resize((1800, 1200), Image.Resampling.LANCZOS), None)]:
         s = 3.0 if img.width == 1800 else 1.0
         prep = []
         for _ in range(repeats):

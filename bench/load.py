@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-FAST_ENV = {"ARENA_MODELS": "center,random", "ARENA_RATE_LIMIT": "100000000", "ARENA_MIN_DWELL_S": "0",
+FAST_ENV = {"ARENA_MODELS": "center,random", "ARENA_RATE_LIMIT": "100000000", "JOB_BATTLE": "2,100000000", "ARENA_MIN_DWELL_S": "0",
             "ARENA_TIMEOUT_S": "30", "GRADIO_ANALYTICS_ENABLED": "False"}
 
 

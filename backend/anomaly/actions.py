@@ -24,7 +24,7 @@ from backend.anomaly import collection, exports, zip_evaluation
 from backend.anomaly import inspector as insp
 from backend.anomaly.zipsafe import read_images
 from backend.errors import NotAllowed, UserError
-from backend.imageio import ImageInputError, open_image
+from backend.imageio import ImageInputError, open_image, probe_image
 from backend.masks import mask_from_layers
 from backend.security import is_admin
 from backend.sessions import audit
@@ -84,14 +84,24 @@ class EvaluationTable:
 # --- inputs ----------------------------------------------------------------------------------------
 def load_files(paths: list[str], what: str, limit: int = insp.MAX_BATCH) -> tuple[list[tuple[str, Image.Image]], list]:
     """Images from uploaded files and zips; unreadable files are skipped and listed, not fatal."""
-    images, skipped = [], []
+    images: list[tuple[str, Image.Image]] = []
+    skipped: list = []
+    px_left = insp.MAX_BATCH_PIXELS  # counted from headers of every file and every image inside zips, pre-decode
     for p in paths:
-        if sum(im.width * im.height for _, im in images) > insp.MAX_BATCH_PIXELS:
-            raise UserError(f"These {what}s hold more than {insp.MAX_BATCH_PIXELS / 1e6:.0f} megapixels together; "
-                             "please split the batch.")
+        if not Path(p).name.lower().endswith(".zip"):
+            try:
+                _fmt, w, h = probe_image(p)
+                px_left -= w * h
+            except ImageInputError:
+                pass  # reported (with the same sentence) by the decoding pass below
+    if px_left < 0:
+        raise UserError(f"These {what}s hold more than {insp.MAX_BATCH_PIXELS / 1e6:.0f} megapixels together; "
+                        "please split the batch.")
+    for p in paths:
         name = Path(p).name
         if name.lower().endswith(".zip"):
-            z = read_images(p, max_images=max(0, limit - len(images)))
+            z = read_images(p, max_images=max(0, limit - len(images)), max_total_pixels=max(0, px_left))
+            px_left -= sum(im.width * im.height for _, im in z.images)
             images += [(f"{name}:{n}", im) for n, im in z.images]
             skipped += [(f"{name}:{n}", why) for n, why in z.skipped]
             continue
@@ -237,8 +247,8 @@ def export_one(run: insp.Run | None, index, s: ViewSettings) -> list[tuple[str, 
     i = int(index or 0)
     v = exports.render(run, i, s.image_threshold, s.pixel_threshold, s.normalise, s.vmax)
     stem = exports.safe_stem(run.record(i).name, set())
-    return [(f"{stem}_overlay.png", exports.png_bytes(v.overlay)), (f"{stem}_heatmap.png", exports.png_bytes(v.heatmap)),
-            (f"{stem}_mask.png", exports.png_bytes(v.mask)), (f"{stem}_result.json", json.dumps(v.info, indent=2))]
+    return [(f"{stem}_overlay.png", exports.png_bytes(v.overlay)),
+            (f"{stem}_heatmap.png", exports.png_bytes(v.heatmap)), (f"{stem}_mask.png", exports.png_bytes(v.mask)), (f"{stem}_result.json", json.dumps(v.info, indent=2))]
 
 
 # --- evaluation mode -------------------------------------------------------------------------------
@@ -323,7 +333,7 @@ def save_correction(run: insp.Run | None, index, editor, product: str, defect_ty
         orig = collection.stored_image(rec.query_sha)
         if orig is not None:
             query = orig
-            full_mask = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize(orig.size, Image.NEAREST)) > 0
+            full_mask = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize(orig.size, Image.Resampling.NEAREST)) > 0
     res = collection.save_correction(query=query, mask=full_mask, product=product, defect_type=defect_type,
                                      filename=rec.name, session_id=session_id, inspection_id=run.inspection_id)
     return (f"Saved correction #{res['id']} for **{escape(rec.name)}** as "

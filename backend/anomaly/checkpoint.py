@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from backend.anomaly.model import MetaUAS
+from backend.anomaly.model import Lite0Features, MetaUAS
 from backend.errors import UserError
 
 FORMAT = "metauas-lite0/1"
@@ -73,11 +73,10 @@ def load_metauas(path: str | Path, encoder: str | None = None, lite0_net=None) -
     obj = _read(path)
     if isinstance(obj, dict) and obj.get("format") == FORMAT:
         cfg = obj.get("config", {})
-        from backend.anomaly.model import Lite0Features
 
         model = MetaUAS("efficientnet-lite0", encoder=Lite0Features(lite0_net) if lite0_net is not None else None,
                         **cfg)
-        clean = _check_against(model, obj.get("state_dict"), path, skip_prefix="encoder.")
+        clean = _check_against(model, obj.get("state_dict") or {}, path, skip_prefix="encoder.")
         model.load_state_dict(clean, strict=False)
         return model.eval(), dict(obj.get("meta", {}))
     sd = obj.get("state_dict", obj) if isinstance(obj, dict) else obj

@@ -35,7 +35,7 @@ def record_run(run: Run, prompts: list[Image.Image], queries: list[Image.Image],
     def _w(s):
         shas = [store_image(s, p, source="anomaly:prompt") for p in prompts]
         results = []
-        for rec, q in zip(run.records, queries):
+        for rec, q in zip(run.records, queries, strict=False):
             qsha = store_image(s, q, source="anomaly:query")
             results.append({"filename": rec.name, "query_sha": qsha,
                             "prompt_sha": shas[rec.prompt_index] if 0 <= rec.prompt_index < len(shas) else None,

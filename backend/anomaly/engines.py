@@ -22,6 +22,7 @@ from PIL import Image
 from backend.anomaly.engine_base import LRU, PROMPT_CACHE, AnomalyEngine, PromptMemory
 from backend.anomaly.metauas_engine import engine_from_checkpoint, entry_path
 from backend.errors import UserError
+from backend.registry import get_registry
 
 __all__ = ["AnomalyEngine", "LRU", "PROMPT_CACHE", "PromptMemory", "EnsembleEngine", "ROLES", "default_role",
            "describe", "entry_name", "get"]
@@ -48,8 +49,6 @@ def default_role(available: list[str] | None = None, report: Path = HELDOUT_REPO
 
 # -- lookup ----------------------------------------------------------------------------------------
 def _registry():
-    from backend.registry import get_registry
-
     return get_registry()
 
 
@@ -151,12 +150,13 @@ class EnsembleEngine:
     def fuse(self, maps: dict[str, np.ndarray]) -> np.ndarray:
         """Weighted mean of member maps on one scale (kNN divided by KNN_CALIBRATION, clipped to [0, 1])."""
         total = sum(self.weights.values())
-        out = None
+        out: np.ndarray | None = None
         for role, w in self.weights.items():
             m = np.asarray(maps[role], np.float32)
             if role == "knn":
                 m = np.clip(m / KNN_CALIBRATION, 0.0, 1.0)
             out = m * (w / total) if out is None else out + m * (w / total)
+        assert out is not None, "an ensemble has members"
         return out.astype(np.float32)
 
     def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:

@@ -19,8 +19,10 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import torch
 from PIL import Image
 
 from backend.anomaly import engines, service
@@ -40,8 +42,8 @@ def _small(arr: np.ndarray, size: int, is_mask: bool) -> np.ndarray:
         return arr
     nw, nh = max(1, round(w * s)), max(1, round(h * s))
     if is_mask:
-        return np.asarray(Image.fromarray(arr.astype(np.uint8) * 255).resize((nw, nh), Image.NEAREST)) > 127
-    return np.asarray(Image.fromarray(arr.astype(np.float32), mode="F").resize((nw, nh), Image.BILINEAR))
+        return np.asarray(Image.fromarray(arr.astype(np.uint8) * 255).resize((nw, nh), Image.Resampling.NEAREST)) > 127
+    return np.asarray(Image.fromarray(arr.astype(np.float32), mode="F").resize((nw, nh), Image.Resampling.BILINEAR))
 
 
 def _prompts_for(cls_root, cls, classes, seed, retrieval_k, prompt_mode):
@@ -109,8 +111,8 @@ def run_evaluation(data_dir, engine: str = "metauas", size: int = 256, prompt_se
     engs = list(engine_names or (("metauas", "knn", "ensemble") if engine == "all" else (engine,)))
     classes = list_classes(data_dir)
     seeds = [0] if retrieval_k else list(prompt_seeds)
-    per = {e: {c: [] for c in classes} for e in engs}
-    ms = {e: [] for e in engs}
+    per: dict[str, dict[str, list]] = {e: {c: [] for c in classes} for e in engs}
+    ms: dict[str, list[float]] = {e: [] for e in engs}
     t0 = time.perf_counter()
     steps = len(classes) * len(seeds)
     for ci, cls in enumerate(classes):
@@ -157,14 +159,15 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=None, help="write the JSON here")
     a = ap.parse_args(argv)
-    import torch
 
     torch.set_num_threads(a.threads)
-    res = run_evaluation(a.data, a.engine, a.size, tuple(a.seeds or (0,)), a.retrieval, checkpoint=a.checkpoint,
-                         max_per_class=a.max_per_class, prompt_mode=a.prompt_mode)
+    res: dict[str, Any] = run_evaluation(a.data, a.engine, a.size, tuple(a.seeds or (0,)), a.retrieval,
+                                         checkpoint=a.checkpoint, max_per_class=a.max_per_class,
+                                         prompt_mode=a.prompt_mode)
     if a.engine == "all":  # the report form: benchmark provenance + the three engines side by side
         bj = Path(a.data) / "benchmark.json"
-        res = {"command": "python -m backend.anomaly.evaluate " + " ".join(argv if argv is not None else sys.argv[1:]),
+        command = "python -m backend.anomaly.evaluate " + " ".join(argv if argv is not None else sys.argv[1:])
+        res = {"command": command,
                "benchmark": json.loads(bj.read_text()) if bj.is_file() else None, "results": res}
     text = json.dumps(res, indent=1)
     if a.out:

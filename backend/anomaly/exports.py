@@ -83,7 +83,7 @@ def settings_dict(run: Run, image_threshold: float, pixel_threshold: float, norm
     return {"engine": run.engine, "resolution": run.size, "tiled": run.tiled, "retrieval_k": run.retrieval_k,
             "image_threshold": image_threshold, "pixel_threshold": pixel_threshold,
             "colour_scale": "per-image min-max" if normalise else f"absolute 0–{vmax:g}",
-            "prompts": [{"file": n, "sha256": s} for (n, _), s in zip(run.prompts, run.prompt_shas)],
+            "prompts": [{"file": n, "sha256": s} for (n, _), s in zip(run.prompts, run.prompt_shas, strict=False)],
             "inspection_id": run.inspection_id, "ms_total": round(run.ms_total, 1),
             "skipped": [{"file": n, "why": w} for n, w in run.skipped],
             "exported": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -101,7 +101,7 @@ def results_csv(rows: list[dict]) -> str:
 def results_json(run: Run, image_threshold: float, pixel_threshold: float, normalise: bool = False,
                  vmax: float = 1.0) -> dict:
     rows = summary_rows(run, image_threshold, pixel_threshold)
-    for row, rec in zip(rows, run.records):
+    for row, rec in zip(rows, run.records, strict=False):
         row["regions_detail"] = [g.to_dict() for g in find_regions(rec.amap, pixel_threshold, rec.scale)]
         row["query_sha256"] = rec.query_sha
     return {"settings": settings_dict(run, image_threshold, pixel_threshold, normalise, vmax), "results": rows}

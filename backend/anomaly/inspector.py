@@ -17,14 +17,17 @@ import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from backend.anomaly import service
 from backend.anomaly.metrics import f1_max
 from backend.errors import UserError
+from storage.repos.images import image_sha256
 
 MAX_BATCH = 100               # queries per run (≈ 4 MB of UI state each at 768 px); more is refused, number stated
 DISPLAY_MAX_SIDE = 768        # maps/images kept in the UI state are at most this big (boxes stay in original px)
@@ -198,7 +201,7 @@ def nuisance_view(img: Image.Image, rng: np.random.Generator) -> Image.Image:
     arr = np.asarray(img.convert("RGB"), np.float32) / 255.0
     h, w = arr.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-2, 2), 1 + rng.uniform(-0.02, 0.02))
-    m[:, 2] += rng.uniform(-3, 3, 2)
+    m[:, 2] = m[:, 2] + rng.uniform(-3, 3, 2)
     arr = cv2.warpAffine(arr, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     arr = np.clip(arr * rng.uniform(0.93, 1.07) + rng.uniform(-0.03, 0.03), 0, 1)
     if rng.random() < 0.5:
@@ -263,10 +266,10 @@ def calibrate_f1(good_scores: list[float], bad_scores: list[float], good_maps: l
     if not good_scores or not bad_scores:
         raise UserError("F1-optimal thresholds need both normal and defective examples.")
     img_f1, img_thr = f1_max(scores, labels)  # the one F1-max definition (anomalib F1Max)
-    out = {"image_threshold": img_thr, "image_f1": img_f1, "pixel_threshold": None, "pixel_f1": None,
+    out: dict[str, Any] = {"image_threshold": img_thr, "image_f1": img_f1, "pixel_threshold": None, "pixel_f1": None,
            "method": f"F1-optimal over {len(good_scores)} good and {len(bad_scores)} defective image(s)",
            "warning": None}
-    pairs = [(m, g) for m, g in zip(bad_maps or [], bad_masks or []) if g is not None]
+    pairs = [(m, g) for m, g in zip(bad_maps or [], bad_masks or [], strict=False) if g is not None]
     if pairs:
         rng = np.random.default_rng(seed)
         vals, labs = [], []
@@ -347,9 +350,6 @@ def inspect_batch(prompts: list[tuple[str, Image.Image]], queries: list[tuple[st
                   engine: str, resolution: str = "256", retrieval_k=None, progress: Progress | None = None,
                   skipped: list[tuple[str, str]] | None = None) -> Run:
     """Run the engine on every query (one call each, so progress is exact and prompt features stay cached)."""
-    from backend.anomaly import service
-    from storage.repos.images import image_sha256
-
     if not prompts:
         raise UserError("Please add at least one normal (defect-free) prompt image of the product first.")
     if not queries:
@@ -387,8 +387,6 @@ def inspect_batch(prompts: list[tuple[str, Image.Image]], queries: list[tuple[st
 def score_images(prompts: list[Image.Image], images: list[Image.Image], *, engine: str, resolution: str = "256",
                  retrieval_k=None) -> tuple[list[float], list[np.ndarray]]:
     """Scores and maps of extra images (for calibration), with the same settings as the run."""
-    from backend.anomaly import service
-
     size, tiled = parse_resolution(resolution)
     out = service.inspect(prompts, images, engine=engine, size=size, retrieval_k=parse_k(retrieval_k), tiled=tiled)
     return [float(r.score) for r in out], [np.asarray(r.anomaly_map, np.float32) for r in out]

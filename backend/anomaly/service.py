@@ -14,12 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from PIL import Image
 
 from backend.anomaly import engines
 from backend.anomaly.knn import image_score
 from backend.anomaly.preprocess import check_image, image_key, letterbox, normalise, unletterbox
 from backend.errors import UserError
+from backend.registry import get_registry
 
 ENGINES = engines.ROLES
 MAX_TILES = 64
@@ -38,8 +40,6 @@ class InspectionResult:
 
 
 def _registry():
-    from backend.registry import get_registry
-
     return get_registry()
 
 
@@ -51,8 +51,6 @@ def engines_available() -> list[dict]:
 # -- global similarity (prompt retrieval) ----------------------------------------------------
 def global_features(img: Image.Image, key: str | None = None) -> np.ndarray:
     """Unit-norm 1280-d Lite0 head features (average-pooled), cached by content hash in the shared LRU."""
-    import torch
-
     def compute():
         enc = _registry().get("lite0-imagenet")
         arr, _ = letterbox(img, 224)
@@ -65,7 +63,8 @@ def global_features(img: Image.Image, key: str | None = None) -> np.ndarray:
 
 
 def global_similarity(a: Image.Image, b: Image.Image) -> float:
-    return float(np.dot(global_features(check_image(a, "first image")), global_features(check_image(b, "second image"))))
+    fa = global_features(check_image(a, "first image"))
+    return float(np.dot(fa, global_features(check_image(b, "second image"))))
 
 
 # -- inspection ------------------------------------------------------------------------------
@@ -88,7 +87,7 @@ def _tiled_map(eng, query: Image.Image, prompts: list[tuple[Image.Image, str]], 
         tile = int(tile * 1.25)
     acc = np.zeros((h, w), np.float32)
     cnt = np.zeros((h, w), np.float32)
-    resized = [(p.resize((w, h), Image.BILINEAR), k) for p, k in prompts]
+    resized = [(p.resize((w, h), Image.Resampling.BILINEAR), k) for p, k in prompts]
     for y in _tile_grid(h, tile):
         for x in _tile_grid(w, tile):
             box = (x, y, min(x + tile, w), min(y + tile, h))
@@ -119,7 +118,7 @@ def inspect(prompts: Sequence[Image.Image], queries: Sequence[Image.Image], engi
     # One prompt, one square map, an engine whose encoder ends in Lite0's last block: nothing to
     # retrieve, and the similarity is read off the map's own encoder pass (no separate global pass).
     shared = len(prompts) == 1 and not tiled and getattr(eng, "shares_global", False)
-    p_glob = None if shared else np.stack([global_features(p, k) for p, k in zip(prompts, keys)])
+    p_glob = None if shared else np.stack([global_features(p, k) for p, k in zip(prompts, keys, strict=False)])
     results = []
     for qi, query in enumerate(queries):
         if progress:

@@ -7,7 +7,6 @@ metrics (anomalib definitions, no AUROC flipping). The temp dir is always remove
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from backend.anomaly.evaluate import run_evaluation
 from backend.anomaly.inspector import parse_k, parse_resolution
 from backend.anomaly.zipsafe import IMAGE_SUFFIXES, ZipLimits, extract_tree
 from backend.errors import UserError
+from backend.tempfiles import scratch_dir
 
 MAX_EVAL_IMAGES = 1500
 EVAL_LIMITS = ZipLimits(max_files=4000, max_total_bytes=1024 * 1024 * 1024)
@@ -55,7 +55,7 @@ def evaluate_zip(zip_path, *, engine: str, resolution: str = "256", prompt_seeds
                  progress: Callable | None = None) -> dict:
     """Unpack, check and evaluate; returns the service's result plus `classes`."""
     size, _tiled = parse_resolution(resolution)
-    tmp = Path(tempfile.mkdtemp(prefix="anomaly-eval-"))
+    tmp = scratch_dir("anomaly-eval-")  # under the swept temp root; removed below when the request ends
     try:
         root = extract_tree(zip_path, tmp / "data", EVAL_LIMITS)
         classes = check_layout(root)

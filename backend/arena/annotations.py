@@ -15,13 +15,16 @@ import zipfile
 import numpy as np
 from PIL import Image
 
-from backend.arena.bench import CATEGORIES, score_points
+from backend.arena.bench import CATEGORIES, STEER_NOTE, score_points
 from backend.arena.vocab import bench_category
 from backend.config import get_settings
 from backend.errors import NotAllowed, UserError
+from backend.pointing.service import run_pointer
 from backend.security import token_matches
 from storage.db import get_storage
 from storage.repos import bench as repo
+from storage.repos.events import log_event
+from storage.repos.images import load_image, store_image
 
 GRID = 50                       # PointArena's annotation grid: cell = min(W, H) / 50
 HARD_MAX_CORRECT = 1            # "hard" = at most 1 of the checked models correct
@@ -105,9 +108,6 @@ def check_item(image: Image.Image, user_input: str, category: str, mask: np.ndar
 def hardness(image: Image.Image, item: dict, mask: np.ndarray, pointer_names: list[str],
              timeout_s: float = 30) -> tuple[int, int]:
     """(models correct, models checked) with PointArena's scoring, for the "hard items only" filter."""
-    from backend.arena.bench import STEER_NOTE
-    from backend.pointing.service import run_pointer
-
     text = item["user_input"]
     if item.get("ref_point"):
         text = f"{text} {STEER_NOTE.format(x=item['ref_point'][0], y=item['ref_point'][1])}"
@@ -123,8 +123,6 @@ def save_annotation(image: Image.Image, user_input: str, category: str, mask: np
                     ref_point=None, session_id: str | None = None, annotator: str | None = None,
                     source_battle_id: str | None = None, check_with: list[str] | None = None) -> dict:
     """Store a pending annotation; returns its row (without the mask bytes)."""
-    from storage.repos.images import store_image
-
     image = image.convert("RGB")
     fields = check_item(image, user_input, category, mask, count, ref_point)
     correct = checked = None
@@ -145,7 +143,6 @@ def save_annotation(image: Image.Image, user_input: str, category: str, mask: np
 
 def review(ann_id: int, decision: str, token: str | None, reviewer: str | None = None, note: str | None = None) -> dict:
     check_admin(token)
-    from storage.repos.events import log_event
 
     decision = {"accept": "accepted", "reject": "rejected"}.get(decision, decision)
     who = (reviewer or "admin").strip() or "admin"
@@ -169,8 +166,6 @@ def counts() -> dict[str, int]:
 
 def annotation_image(ann_id: int, token: str | None) -> tuple[Image.Image, np.ndarray, dict]:
     """(image, mask, row) of one annotation, for the reviewer's preview."""
-    from storage.repos.images import load_image
-
     check_admin(token)
 
     def _r(s):
@@ -188,8 +183,6 @@ def annotation_image(ann_id: int, token: str | None) -> tuple[Image.Image, np.nd
 
 def export_zip(token: str | None, hard_only: bool = False) -> tuple[bytes, int]:
     """(zip bytes, item count): accepted items in Point-Bench layout (data.json, images/, masks/)."""
-    from storage.repos.images import load_image
-
     check_admin(token)
 
     def _r(s):
@@ -233,10 +226,9 @@ def battle_input(battle_id: str, session_id: str | None = None) -> tuple[Image.I
     Battle ids are public (clean_battle export), uploaded photos are not: another session's battle gets the same
     sentence as a missing one, so the answer says nothing about which ids exist."""
     try:
-        from storage.repos import arena as arena_repo
+        from storage.repos import arena as arena_repo  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
     except ImportError as exc:
         raise UserError("Battles are not available on this server.") from exc
-    from storage.repos.images import load_image
 
     def _r(s):
         b = arena_repo.get_battle(s, str(battle_id).strip()[:64])

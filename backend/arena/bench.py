@@ -30,7 +30,9 @@ import numpy as np
 from PIL import Image
 
 from backend.arena.vocab import BENCH_CATEGORIES, CATEGORY_LABELS  # noqa: F401 - re-exported for bench users
+from backend.config import get_settings
 from backend.errors import UserError
+from backend.zipsafe import UNREADABLE, ZipSafetyError, resolve_inside
 
 CATEGORIES = BENCH_CATEGORIES  # Point-Bench keys ("affordable"), defined in vocab
 STEER_NOTE = ("The image contains an existing original point at pixel coordinates: [{x:.1f}, {y:.1f}]. "
@@ -100,9 +102,9 @@ def load_bench(bench_dir: str | os.PathLike, check_masks: bool = True) -> Bench:
     try:
         rows = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise BenchError(f"{data_path} is not valid JSON ({exc.msg} at line {exc.lineno}).") from exc
+        raise BenchError(f"data.json is not valid JSON ({exc.msg} at line {exc.lineno}).") from exc
     if not isinstance(rows, list) or not rows:
-        raise BenchError(f"{data_path} must be a non-empty JSON list of items.")
+        raise BenchError("data.json must be a non-empty JSON list of items.")
     pixmo = _pixmo_points(root)
     items, seen = [], set()
     for i, row in enumerate(rows):
@@ -129,14 +131,12 @@ def load_bench(bench_dir: str | os.PathLike, check_masks: bool = True) -> Bench:
             if not (isinstance(ref, (list, tuple)) and len(ref) == 2 and all(isinstance(v, (int, float)) for v in ref)):
                 raise BenchError(f"{where}: ref_point must be [x, y] in pixels, got {ref!r}.")
             ref = (float(ref[0]), float(ref[1]))
-        img_path = root / "images" / fname
-        if not img_path.is_file():
-            img_path = root / "images" / cat / fname
-        if not img_path.is_file():
-            raise BenchError(f"{where}: image file not found (looked in images/ and images/{cat}/).")
-        mask_path = root / "masks" / str(row["mask_filename"])
-        if not mask_path.is_file():
-            raise BenchError(f"{where}: mask file masks/{row['mask_filename']} not found.")
+        img_path = _inside(root, "images", fname) or _inside(root, f"images/{cat}", fname)
+        if img_path is None:
+            raise BenchError(f"{where}: {UNREADABLE.format(name=fname[:120])} (looked in images/ and images/{cat}/)")
+        mask_path = _inside(root, "masks", str(row["mask_filename"]))
+        if mask_path is None:
+            raise BenchError(f"{where}: {UNREADABLE.format(name=str(row['mask_filename'])[:120])}")
         if ref is None and cat == "steerable" and fname in pixmo:
             with Image.open(img_path) as im:
                 w, h = im.size
@@ -150,24 +150,42 @@ def load_bench(bench_dir: str | os.PathLike, check_masks: bool = True) -> Bench:
     return Bench(root, items, hashlib.sha256(raw).hexdigest()[:16])
 
 
-def load_mask(item: BenchItem) -> np.ndarray:
-    """Boolean target mask: pixel > 127, any channel for RGB(A) masks (PointArena's `load_mask`)."""
+def _inside(root: Path, subdir: str, name: str) -> Path | None:
+    """`root/subdir/name` when it is a regular file inside root (no absolute paths, `..` or symlinks), else None."""
     try:
-        with Image.open(item.mask_path) as m:
-            arr = np.array(m)
+        return resolve_inside(root, name, subdir=subdir)
+    except ZipSafetyError:
+        return None
+
+
+def load_mask(item: BenchItem) -> np.ndarray:
+    """Boolean target mask: pixel > 127, any channel for RGB(A) masks (PointArena's `load_mask`).
+
+    Sizes are compared from the headers before anything is decoded; every unreadable case gets one sentence
+    (no file path, no exception text) and a size mismatch names only the mask's own size.
+    """
+    unreadable = BenchError(f"{item.image_filename}: the image or its mask {item.mask_filename} is not a readable "
+                            "PNG/JPEG image.")
+    try:
         with Image.open(item.image_path) as im:
             size = im.size
-    except (OSError, ValueError) as exc:
-        raise BenchError(f"{item.image_filename}: cannot read image or mask ({exc}).") from exc
+        with Image.open(item.mask_path) as m:
+            if m.size != size:
+                raise BenchError(f"{item.image_filename}: mask {item.mask_filename} ({m.size[0]}x{m.size[1]}) does "
+                                 "not have the same size as its image; they must match.")
+            if size[0] * size[1] > get_settings().max_image_pixels:
+                raise BenchError(f"{item.image_filename}: the image is larger than the pixel limit.")
+            arr = np.array(m)
+    except BenchError:
+        raise
+    except Exception as exc:  # PIL's messages carry server paths; say one thing for every case
+        raise unreadable from exc
     if arr.ndim == 2:
         mask = arr > 127
     elif arr.ndim == 3:
         mask = np.any(arr > 127, axis=2)
     else:
         raise BenchError(f"{item.image_filename}: unexpected mask shape {arr.shape}.")
-    if (mask.shape[1], mask.shape[0]) != size:
-        raise BenchError(f"{item.image_filename}: mask {item.mask_filename} is {mask.shape[1]}x{mask.shape[0]} "
-                         f"but the image is {size[0]}x{size[1]}; they must be the same size.")
     if not mask.any():
         raise BenchError(f"{item.image_filename}: mask {item.mask_filename} is empty (no pixel above 127).")
     return mask

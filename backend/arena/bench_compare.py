@@ -29,7 +29,8 @@ def pair_rows(bench: dict[str, dict], arena: dict[str, dict]) -> list[dict]:
 def correlation(xs: list[float], ys: list[float]) -> dict:
     """{"n", "pearson_r", "pearson_p", "spearman_rho", "spearman_p", "r2"}; values None when undefined."""
     n = len(xs)
-    out: dict[str, float | None] = {"n": n, "pearson_r": None, "pearson_p": None, "spearman_rho": None, "spearman_p": None, "r2": None}
+    out: dict[str, float | None] = {"n": n, "pearson_r": None, "pearson_p": None, "spearman_rho": None,
+                                    "spearman_p": None, "r2": None}
     if n < MIN_MODELS or len(set(xs)) < 2 or len(set(ys)) < 2:
         return out
     pr = stats.pearsonr(xs, ys)

@@ -116,8 +116,9 @@ def sample_pair(contestants: list[dict], rng: np.random.Generator, cfg: MatchCon
 
 
 def config_from_env(environ: Mapping[str, str] | None = None) -> MatchConfig:
-    """ARENA_MODELS (allow-list), ARENA_BOOST_MODELS, ARENA_OUTAGE_MODELS (comma lists), ARENA_EXCLUDE_PAIRS ("a:b,c:d"),
-    ARENA_ACTIVE_SAMPLING=1, ARENA_ACTIVE_MIX, ARENA_WEIGHTS ("name=2,other=0.5"); parsed in backend/config.py."""
+    """ARENA_MODELS (allow-list), ARENA_BOOST_MODELS, ARENA_OUTAGE_MODELS (comma lists),
+    ARENA_EXCLUDE_PAIRS ("a:b,c:d"), ARENA_ACTIVE_SAMPLING=1, ARENA_ACTIVE_MIX, ARENA_WEIGHTS ("name=2,other=0.5");
+    parsed in backend/config.py."""
     def get(name):
         return setting(name, environ)
 

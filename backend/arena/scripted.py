@@ -82,7 +82,7 @@ def side_properties(v: dict) -> dict[str, int | None]:
 
 
 def _decisive(v: dict) -> int | None:
-    return {"model_a": 0, "model_b": 1}.get(v.get("winner"))
+    return {"model_a": 0, "model_b": 1}.get(v.get("winner") or "")
 
 
 # ------------------------------------------------------------------ signals
@@ -141,7 +141,7 @@ def scripted_signals(votes: list[dict], cfg: ScriptedConfig | None = None) -> li
         if med is not None and len(dwells) >= cfg.min_votes and med < cfg.read_s:
             reasons.append(f"votes after {med:.1f} s (median), faster than a person compares two images "
                            f"({cfg.read_s:g} s)")
-        net_sessions = max((bursts.get(v.get("net_hash"), 0) for v in jv), default=0)
+        net_sessions = max((bursts.get(v.get("net_hash") or "", 0) for v in jv), default=0)
         if net_sessions >= cfg.burst_sessions:
             reasons.append(f"{net_sessions} new sessions from its network within "
                            f"{cfg.burst_window_s / 60:.0f} min")

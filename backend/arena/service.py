@@ -22,10 +22,13 @@ import pandas as pd
 from PIL import Image
 
 from backend.arena import abuse, bench_images, formats, matchmaking, ratings, render
+from backend.arena.bench import STEER_NOTE
 from backend.arena.vocab import CHOICES
 from backend.config import get_settings, setting
 from backend.errors import NotAllowed, UserError
+from backend.identity import network_of
 from backend.pointing import service as pointing
+from backend.pointing.base import check_instruction
 from backend.pointing.types import is_system_failure
 from backend.registry import get_registry
 from backend.security import token_matches
@@ -75,7 +78,6 @@ def start_battle(image: Image.Image, instruction: str, *, session_id: str, clien
                  bench_file: str | None = None, seed: int | None = None) -> dict:
     """Pick two contestants, run both concurrently with a timeout, store the battle, render both outputs."""
     lim = limits()
-    from backend.pointing.base import check_instruction
 
     instruction = check_instruction(instruction)
     if len(instruction) > lim.max_instruction_chars:
@@ -83,13 +85,11 @@ def start_battle(image: Image.Image, instruction: str, *, session_id: str, clien
     if client_ip and client_ip in lim.banned_ips:
         raise NotAllowed("Battles from this network are disabled by the administrator.")
     ip_hash = salted_hash(client_ip)
-    from backend.identity import network_of
 
     net_hash = salted_hash(network_of(client_ip), "net")
     _check_rate(session_id, ip_hash, lim)
     category, source, ref_point = _resolve_input(image, bench_file)
     if ref_point:  # PointArena's sentence, so the models know where the reference point is
-        from backend.arena.bench import STEER_NOTE
 
         note = STEER_NOTE.format(x=ref_point[0], y=ref_point[1])
         if len(instruction) + 1 + len(note) > lim.max_instruction_chars:
@@ -110,7 +110,8 @@ def start_battle(image: Image.Image, instruction: str, *, session_id: str, clien
     fields = dict(id=battle_id, session_id=session_id, judge_id=salted_hash(session_id, "judge"), ip_hash=ip_hash,
                   net_hash=net_hash,
                   image_sha256=sha, image_source=source, category=category, instruction=instruction,
-                  prompt_template=str(info_a.get("prompt_template") or info_b.get("prompt_template") or "")[:64] or None,
+                  prompt_template=str(info_a.get("prompt_template") or info_b.get("prompt_template") or "")[:64]
+                  or None,
                   model_a=model_a, model_b=model_b, version_a=str(info_a.get("version") or "")[:128] or None,
                   version_b=str(info_b.get("version") or "")[:128] or None, sampling_prob=prob, swapped=swapped,
                   anony=True, points_a=_points(ra), points_b=_points(rb), raw_a=ra.raw_text, raw_b=rb.raw_text,
@@ -153,7 +154,7 @@ def badge(res) -> str:
 
 def judge_key(session_id: str, username: str | None = None) -> str:
     """Judge id for ratings and outlier tests: the signed-in account when there is one, else the session."""
-    return salted_hash(f"user:{username}" if username else session_id, "judge")
+    return salted_hash(f"user:{username}" if username else session_id, "judge") or ""
 
 
 def signed_in_only() -> bool:

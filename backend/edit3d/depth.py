@@ -9,11 +9,14 @@ disparity; it is given a scale from the proxy (or from hints) so translations ke
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import cv2
 import numpy as np
+import torch
+from PIL import Image
 from scipy.spatial import cKDTree
 
 from backend.errors import UserError
@@ -85,7 +88,7 @@ class TransformersDepth:
     kind = "model"
 
     def __init__(self, entry=None, device: str = "cpu", path: str | None = None):
-        from transformers import pipeline
+        from transformers import pipeline  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
         path = path or str(entry.resolved_path)
         self.name = getattr(entry, "name", "transformers-depth")
@@ -103,9 +106,6 @@ class TransformersDepth:
 
     def raw(self, rgb: np.ndarray) -> np.ndarray:
         """The network's output resized to the image (relative disparity unless output='depth')."""
-        import torch
-        from PIL import Image
-
         with torch.inference_mode():
             out = self.pipe(Image.fromarray(rgb[..., :3].astype(np.uint8)))
         pred = out["predicted_depth"]
@@ -139,7 +139,7 @@ def fit_scale_shift(p: np.ndarray, q: np.ndarray) -> tuple[float, float]:
     A = np.stack([p, np.ones_like(p)], 1)
     (s, t), *_ = np.linalg.lstsq(A, q, rcond=None)
     if not np.isfinite(s) or abs(s) < 1e-12:
-        return float(np.mean(q) / max(np.mean(p), 1e-12)), 0.0
+        return float(np.mean(q)) / max(float(np.mean(p)), 1e-12), 0.0
     return float(s), float(t)
 
 

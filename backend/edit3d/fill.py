@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import torch
 from PIL import Image
+from skimage.restoration import inpaint_biharmonic
 
 from backend.errors import UserError
 
@@ -18,7 +20,8 @@ from .exemplar import exemplar_fill
 
 CLASSICAL = ("sized", "telea", "ns", "biharmonic", "texture", "exemplar")
 THIN_PX = 4.0  # "sized": hole parts whose inscribed radius is ≤ this get Telea …
-EXEMPLAR_MAX_FRACTION = 0.02  # … wider parts up to this fraction of the image exemplar patches, larger ones Navier-Stokes
+# … wider parts up to this fraction of the image get exemplar patches, larger ones Navier-Stokes
+EXEMPLAR_MAX_FRACTION = 0.02
 
 
 class ClassicalFiller:
@@ -33,7 +36,7 @@ class ClassicalFiller:
         if self.method not in CLASSICAL:
             raise UserError(f"Unknown fill method {self.method!r}; use one of {', '.join(CLASSICAL)}.")
 
-    def with_method(self, method: str) -> "ClassicalFiller":
+    def with_method(self, method: str) -> ClassicalFiller:
         f = ClassicalFiller(method=method, radius=self.radius)
         return f
 
@@ -41,14 +44,13 @@ class ClassicalFiller:
     def describe(self) -> str:
         return {"telea": "OpenCV Telea", "ns": "OpenCV Navier-Stokes", "biharmonic": "scikit-image biharmonic",
                 "texture": "OpenCV Telea + transplanted texture", "exemplar": "exemplar patches (Criminisi)",
-                "sized": "by hole size: Telea (thin), exemplar patches (medium), Navier-Stokes (large)"}[self.method] + " (classical)"
+                "sized": "by hole size: Telea (thin), exemplar patches (medium), Navier-Stokes (large)"
+                }[self.method] + " (classical)"
 
     def fill(self, rgb: np.ndarray, hole: np.ndarray, seed: int = 0) -> np.ndarray:
         if not hole.any():
             return rgb.copy()
         if self.method == "biharmonic":
-            from skimage.restoration import inpaint_biharmonic
-
             # biharmonic is O(hole²); solve at ≤256 px and upsample the fill only
             H, W = hole.shape
             s = min(1.0, 256.0 / max(H, W))
@@ -85,7 +87,7 @@ def size_chosen_fill(rgb: np.ndarray, hole: np.ndarray, radius: int = 5) -> np.n
     kind = np.zeros(n, np.int8)  # 0 thin (Telea), 1 exemplar, 2 Navier-Stokes
     areas = np.bincount(lab.ravel(), minlength=n)
     peak = np.zeros(n, np.float32)
-    np.maximum.at(peak, lab.ravel(), dist.ravel())
+    np.maximum.at(peak, lab.ravel().astype(np.intp), dist.ravel())
     for i in range(1, n):
         if peak[i] > THIN_PX:
             kind[i] = 1 if areas[i] <= EXEMPLAR_MAX_FRACTION * hole.size else 2
@@ -143,8 +145,7 @@ def texture_fill(rgb: np.ndarray, hole: np.ndarray, radius: int = 5) -> np.ndarr
 
 
 def _load_sd_inpaint(path: str, device: str):
-    import torch
-    from diffusers import StableDiffusionInpaintPipeline
+    from diffusers import StableDiffusionInpaintPipeline  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
 
     dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
     pipe = StableDiffusionInpaintPipeline.from_pretrained(path, local_files_only=True, dtype=dtype,
@@ -163,13 +164,11 @@ def _check_diffusers_dir(entry) -> tuple[bool, str]:
 def _run_inpaint(pipe, rgb: np.ndarray, mask: np.ndarray, *, steps: int, seed: int, strength: float,
                  prompt: str, max_side: int = 512) -> np.ndarray:
     """Run at ≤ max_side (multiples of 8), paste back only masked pixels at the input resolution."""
-    import torch
-
     H, W = mask.shape
     s = min(1.0, max_side / max(H, W))
     w8, h8 = max(8, int(W * s) // 8 * 8), max(8, int(H * s) // 8 * 8)
-    img = Image.fromarray(rgb).resize((w8, h8), Image.LANCZOS)
-    m = Image.fromarray((mask * 255).astype(np.uint8)).resize((w8, h8), Image.NEAREST)
+    img = Image.fromarray(rgb).resize((w8, h8), Image.Resampling.LANCZOS)
+    m = Image.fromarray((mask * 255).astype(np.uint8)).resize((w8, h8), Image.Resampling.NEAREST)
     gen = torch.Generator(device="cpu").manual_seed(int(seed))
     with torch.inference_mode():
         out = pipe(prompt=prompt, image=img, mask_image=m, num_inference_steps=int(steps), strength=float(strength),

@@ -9,7 +9,7 @@ replayed at preview and at full resolution.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Selection:
         return json.loads(json.dumps(asdict(self)))
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "Selection":
+    def from_dict(cls, d: dict | None) -> Selection:
         d = dict(d or {})
         return cls(points=tuple(tuple(p) for p in d.get("points", ())),
                    box=tuple(d["box"]) if d.get("box") else None, mask_sha=d.get("mask_sha"),
@@ -65,7 +65,7 @@ class SceneSettings:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "SceneSettings":
+    def from_dict(cls, d: dict | None) -> SceneSettings:
         d = dict(d or {})
         hints = tuple(DepthHint(**h) for h in d.pop("hints", ()) or ())
         known = {f.name for f in fields(cls)}
@@ -94,7 +94,7 @@ class EditParams:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "EditParams":
+    def from_dict(cls, d: dict | None) -> EditParams:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in dict(d or {}).items() if k in known})
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
+
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from backend.errors import UserError
 from backend.registry import ModelUnavailable, get_registry
+from backend.tempfiles import scratch_dir
 from storage.db import get_storage
 from storage.repos import edit3d as repo
 from storage.repos.images import image_sha256, store_image
@@ -57,7 +59,7 @@ def choices(capability: str) -> list[tuple[str, str]]:
     return out
 
 
-def _resolve(capability: str, choice: str) -> tuple[str, object]:
+def _resolve(capability: str, choice: str) -> tuple[str, Any]:
     reg = get_registry()
     if choice in (None, "", "auto"):
         prefer = [n for n in (PREFER_MODELS.get(capability), DEFAULTS[capability]) if n]
@@ -87,7 +89,8 @@ def build_pipeline(backends: Backends = Backends()) -> Edit3DPipeline:
 
 
 def propose_mask(img: Image.Image, points: tuple[tuple[float, float, int], ...] = (),
-                 box: tuple[float, float, float, float] | None = None, segmentation: str = "auto") -> tuple[np.ndarray, str]:
+                 box: tuple[float, float, float, float] | None = None,
+                 segmentation: str = "auto") -> tuple[np.ndarray, str]:
     """The 3D tab's object selector as a service: clicks (x, y, 1 = object / 0 = background, original
     pixels) and/or a box → (H×W bool mask, label of the segmenter used). SAM when its checkpoint is
     under MODELS_DIR, GrabCut otherwise. Point-Bench annotation proposes its target mask with it."""
@@ -100,7 +103,8 @@ def propose_mask(img: Image.Image, points: tuple[tuple[float, float, int], ...] 
 
 class _LRU:
     def __init__(self, size: int):
-        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+        self.size, self.lock = size, threading.Lock()
+        self.data: OrderedDict = OrderedDict()
 
     def get(self, key):
         with self.lock:
@@ -312,7 +316,7 @@ def export_full(img: Image.Image, selection: Selection, settings: SceneSettings,
     full, _ = get_scene(img, selection, settings, backends, max_side=None, mask=prev.mask)
     carry_selection_label(prev, full)
     result = pipe.render(full, params)
-    out_dir = out_dir or tempfile.mkdtemp(prefix="edit3d-")
+    out_dir = out_dir or str(scratch_dir("edit3d-"))
     paths = exports.write_all(full, result, out_dir, full_size=img.size)
     if turntable:
         gif = exports.turntable_gif(pipe, prev, params)

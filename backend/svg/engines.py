@@ -31,6 +31,8 @@ from typing import Protocol, Union
 import numpy as np
 
 from backend.errors import UserError
+from backend.svg.corpus import load_corpus
+from backend.svg.family_match import rank_solid
 from backend.svg.paths import path_stats, paths_to_svg
 from backend.svg.render import render_png
 from backend.svg.sanitize import SVGInputError, is_safe_svg, sanitize_svg
@@ -227,12 +229,13 @@ class RetrievalEngine:
         if card is None:
             best = max(same, key=lambda ic: scores[ic._index])
             return best, f"“{concept}” from {best.style}, unchanged."
-        family = nearest_family(card)
-        if family is not None:  # the exemplars look like an installed family: start from its drawing
+        for rank_no, family in enumerate(source_families(card)):
+            # the exemplars look like an installed family: start from the closest matching family that draws
+            # the concept (a filled drawing for filled exemplars, drawn for that weight) before converting
             hit = [ic for ic in same if ic.style == family]
             if hit:
-                return hit[0], (f"“{concept}” from {family}, the installed family closest to the {card.name} card, "
-                                "restyled with the card.")
+                which = "the installed family closest to" if rank_no == 0 else f"choice #{rank_no + 1} for"
+                return hit[0], (f"“{concept}” from {family}, {which} the {card.name} card, restyled with the card.")
         prefer = SOLID_SOURCES if card.mode == "solid" else STROKE_SOURCES
         rank = {ic.id: (prefer.index(ic.style) if ic.style in prefer else len(prefer)) for ic in same}
         closing = {}
@@ -254,8 +257,27 @@ class RetrievalEngine:
 FAMILY_TOLERANCE = 0.3  # max relative line-weight difference for exemplars to count as an installed family
 
 
+def source_families(card: StyleCard) -> list[str]:
+    """Where to look for a drawing of the concept, in order: the matching families; for filled exemplars, after the
+    two closest solid families come their sibling variants (Heroicons outline for Heroicons solid: the same
+    family's drawing, filled by the restyle), then the other solid families."""
+    fams = matching_families(card)
+    if card.mode != "solid" or not fams:
+        return fams
+    top = fams[:2]
+    sets = [st.split("/")[0] for st in top]
+    siblings = [st for s in sets for st in sorted(load_corpus().styles()) if st.split("/")[0] == s and st not in top]
+    return list(dict.fromkeys(top + siblings + fams[2:]))
+
+
 def nearest_family(card: StyleCard) -> str | None:
-    """The installed set/variant whose card matches `card`, or None when none does. A match has the same mode
+    """The installed set/variant closest to `card` (see matching_families), or None when none matches."""
+    fams = matching_families(card)
+    return fams[0] if fams else None
+
+
+def matching_families(card: StyleCard) -> list[str]:
+    """Installed set/variants whose card matches `card`, closest first (empty when none does). A match has the same mode
     and duotone flag, the same caps and joins for centre-line styles and, except for solid glyphs (whose
     "weight" is not a line weight), a line weight within 30 %; among matches the closest by
     2·|Δweight|/weight + 0.1·|Δpadding| (grid units) + |Δsmooth-joint share| + 0.5·|log detail ratio|.
@@ -267,7 +289,12 @@ def nearest_family(card: StyleCard) -> str | None:
 
     from backend.svg.corpus import load_corpus
 
-    best, best_d = None, None
+    if card.mode == "solid" and card.signature:  # filled exemplars: rank by drawing conventions (family_match)
+        installed = set(load_corpus().styles())
+        ranked = [st for st in rank_solid(card.signature) if st in installed]
+        if ranked:
+            return ranked
+    found: list[tuple[float, str]] = []
     for st in load_corpus().styles():
         c = style_from_set(st)
         if c.mode != card.mode or c.duotone != card.duotone:
@@ -282,9 +309,8 @@ def nearest_family(card: StyleCard) -> str | None:
              + 0.1 * abs(card.padding / card.grid * 24 - c.padding / c.grid * 24)
              + abs(card.smooth_joints - c.smooth_joints)
              + 0.5 * abs(math.log(max(card.detail, 1.0) / max(c.detail, 1.0))))
-        if best_d is None or d < best_d:
-            best, best_d = st, d
-    return best
+        found.append((d, st))
+    return [st for _, st in sorted(found)]
 
 
 def list_engines() -> list[tuple[str, str, bool, str]]:

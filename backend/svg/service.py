@@ -11,6 +11,7 @@ import logging
 import re
 import time
 import zipfile
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from backend.errors import UserError
@@ -62,7 +63,7 @@ def studio_style(style: StyleSpec, engine: str) -> tuple[StyleCard | None, str |
     """resolve_style, plus "library:<id>" few-shot styles (learned engine only; see backend.svg.library_service)."""
     from backend.svg.library_service import check_style, library_label
 
-    if check_style(style, engine) is not None:
+    if isinstance(style, str) and check_style(style, engine) is not None:
         return None, None, library_label(style)
     return resolve_style(style)
 
@@ -154,7 +155,7 @@ def parse_palette(text: str) -> list[str] | None:
     return items or None
 
 
-def trace_raster(data: bytes) -> str:
+def trace_raster(data: bytes, name: str | None = None) -> str:
     """A raster exemplar traced to SVG with vtracer (binary, spline mode), then sanitised."""
     from PIL import Image
 
@@ -164,7 +165,7 @@ def trace_raster(data: bytes) -> str:
         raise SVGInputError("Raster exemplars need vtracer, which is not installed; upload an SVG instead.") from exc
     from backend.imageio import open_image
 
-    img = data if isinstance(data, Image.Image) else open_image(bytes(data))
+    img = data if isinstance(data, Image.Image) else open_image(bytes(data), name=name)
     img = img.convert("L").resize((256, 256))
     buf = io.BytesIO()
     img.save(buf, format="PNG")
@@ -180,11 +181,13 @@ def load_exemplars(files: list[tuple[str, bytes]]) -> tuple[StyleCard, list[str]
     """Exemplar uploads (name, bytes) -> style card + notes. Rasters are traced; SVGs sanitised."""
     if not files:
         raise SVGInputError("Please upload 1–16 exemplar SVGs (or pick an installed style).")
-    svgs, notes = [], []
+    svgs: list[str | bytes] = []
+    notes: list[str] = []
     for name, data in files:
         head = data[:16]
-        if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF")):
-            svgs.append(trace_raster(data))
+        raster_name = Path(str(name)).suffix.lower() in {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
+        if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF")) or raster_name:
+            svgs.append(trace_raster(data, name=name))  # a text/SVG file named .png gets the image sentence
             notes.append(f"{name}: raster image traced to vectors with vtracer (quality depends on the picture).")
         else:
             svgs.append(data)

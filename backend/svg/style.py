@@ -24,6 +24,7 @@ from skimage.measure import perimeter
 
 from backend.errors import UserError
 from backend.svg.corpus import load_corpus
+from backend.svg.family_match import geometry_stats
 from backend.svg.legibility import adapt as adapt_geometry
 from backend.svg.legibility import fit_inside, painted_bounds
 from backend.svg.outline import reweight, to_fill, to_outline
@@ -52,6 +53,7 @@ class StyleCard:
     palette: list[str] = field(default_factory=lambda: ["currentColor"])
     detail: float = 0.0           # mean cubic segments per icon
     duotone: bool = False
+    signature: list[float] = field(default_factory=list)  # exemplars' mean drawing conventions (family_match)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -76,6 +78,8 @@ class StyleCard:
             raise UserError("Stroke width must be positive and at most a quarter of the grid.")
         if not self.palette:
             self.palette = ["currentColor"]
+        if len(self.signature) > 32 or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in self.signature):
+            raise UserError("A style card's signature must be at most 32 finite numbers.")
 
     def hash(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
@@ -181,7 +185,20 @@ def extract_style(icons: list[list[dict]], grid: float = 24.0, name: str = "cust
 
 def style_from_exemplars(svgs: list[str | bytes], name: str = "custom") -> StyleCard:
     icons = exemplar_paths(svgs)
-    return extract_style(icons, grid=24.0, name=name, source=f"{len(icons)} exemplar SVG(s)")
+    card = extract_style(icons, grid=24.0, name=name, source=f"{len(icons)} exemplar SVG(s)")
+    card.signature = [round(float(v), 4) for v in np.mean([icon_signature(ic) for ic in icons], axis=0)]
+    return card
+
+
+def icon_signature(paths: list[dict]) -> list[float]:
+    """One icon's drawing conventions (backend.svg.family_match): geometry statistics plus visual weight,
+    solidity, padding, smooth-joint share and detail, on the 24-grid."""
+    svg = paths_to_svg(paths, grid=24.0)
+    w, sol = visual_weight(svg)
+    bb = _bbox(paths)
+    pad = max(0.0, float(min(bb[0], bb[1], 1 - bb[2], 1 - bb[3])))
+    return geometry_stats(paths, render_alpha(svg, 64)) + [w, sol, pad, _smooth_share(paths),
+                                                           min(sum(len(p["cubics"]) for p in paths) / 100, 3.0)]
 
 
 @lru_cache(maxsize=64)

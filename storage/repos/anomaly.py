@@ -112,7 +112,8 @@ def get_pool(s: Session, product: str, name: str, *, session_id: str | None = No
                                            _visible(session_id, everything))
     rows = list(s.scalars(q.order_by(AnomalyPromptPoolRow.id.desc())))
     own = [r for r in rows if session_id and r.session_id == session_id]
-    r = (own or rows or [None])[0]
+    picked = own or rows
+    r = picked[0] if picked else None
     if r is None:
         return None
     return {"id": r.id, "product": r.product, "name": r.name, "prompt_shas": r.prompt_shas, "shared": bool(r.shared)}

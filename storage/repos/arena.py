@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -60,8 +61,10 @@ _VOTE_TARGET = (select(ArenaBattle.created, ArenaBattle.session_id, ArenaBattle.
                        ArenaBattle.extra, ArenaVote.id.label("vote_id"))
                 .outerjoin(ArenaVote, ArenaVote.battle_id == ArenaBattle.id)
                 .where(ArenaBattle.id == bindparam("battle_id")))
-_INSERT_VOTE = insert(ArenaVote.__table__)
-_SEEN = (update(SessionRow.__table__).where(SessionRow.__table__.c.id == bindparam("sid"))
+_VOTES = cast(Table, ArenaVote.__table__)
+_SESSIONS = cast(Table, SessionRow.__table__)
+_INSERT_VOTE = insert(_VOTES)
+_SEEN = (update(_SESSIONS).where(_SESSIONS.c.id == bindparam("sid"))
          .values(last_seen=bindparam("now")))
 
 
@@ -152,7 +155,7 @@ def count_filters(category: str | None = None) -> list:
 
     Mirrors `backend.arena.ratings.countable` (NULL anony = anonymous, NULL invalid = valid, NULL counted = counted).
     Votes an admin excluded (storage.repos.exclusions) are left out here, so every aggregate honours them."""
-    conds = [ArenaVote.winner.is_not(None), func.coalesce(ArenaBattle.anony, True).is_(True),
+    conds: list[ColumnElement[bool]] = [ArenaVote.winner.is_not(None), func.coalesce(ArenaBattle.anony, True).is_(True),
              func.coalesce(ArenaBattle.invalid, False).is_(False), func.coalesce(ArenaVote.counted, True).is_(True),
              not_excluded(ArenaBattle.id)]
     if category:
@@ -278,7 +281,7 @@ def bulk_insert_battles(s: Session, battles: list[dict], votes: list[dict]) -> i
             f"INSERT INTO arena_votes ({', '.join(VOTE_IMPORT_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(VOTE_IMPORT_COLUMNS))})", _sqlite_rows(keep, VOTE_IMPORT_COLUMNS))
     else:
-        s.execute(insert(ArenaVote.__table__), keep)
+        s.execute(insert(_VOTES), keep)
     return len(keep)
 
 
@@ -296,8 +299,8 @@ def _column(rows: list[dict], c: str, now: datetime, sqlite: bool) -> list:
     if c in _JSON_COLUMNS:  # None as JSON 'null', as SQLAlchemy's JSON type stores it
         return [json.dumps(v) for v in vals]
     if c == "created":
-        vals = [v or now for v in vals]
-        return [v.isoformat(sep=" ", timespec="microseconds") for v in vals] if sqlite else vals
+        filled = [v or now for v in vals]
+        return [v.isoformat(sep=" ", timespec="microseconds") for v in filled] if sqlite else filled
     return vals
 
 
@@ -309,6 +312,7 @@ def _sqlite_rows(rows: list[dict], cols: tuple) -> list[tuple]:
 def _pg_copy(s: Session, table: str, cols: tuple, rows: list[dict]) -> None:
     now = utcnow()
     conn = s.connection().connection.driver_connection  # psycopg 3
+    assert conn is not None
     with conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
         for row in zip(*(_column(rows, c, now, False) for c in cols), strict=True):
             cp.write_row(row)
@@ -317,6 +321,7 @@ def _pg_copy(s: Session, table: str, cols: tuple, rows: list[dict]) -> None:
 def _pg_copy_battles(s: Session, battles: list[dict]) -> set[str]:
     """PostgreSQL: COPY the chunk into a temporary table, then INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id."""
     conn = s.connection().connection.driver_connection
+    assert conn is not None
     cols = ", ".join(BATTLE_IMPORT_COLUMNS)
     with conn.cursor() as cur:
         cur.execute("CREATE TEMP TABLE IF NOT EXISTS arena_import_stage (LIKE arena_battles INCLUDING DEFAULTS) "

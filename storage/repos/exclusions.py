@@ -38,7 +38,7 @@ def restore(s: Session, battle_ids) -> int:
     if not ids:
         return 0
     res = s.execute(delete(VoteExclusion).where(VoteExclusion.battle_id.in_(ids)))
-    return int(res.rowcount or 0)
+    return int(getattr(res, "rowcount", 0) or 0)
 
 
 def list_exclusions(s: Session) -> list[dict]:

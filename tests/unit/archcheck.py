@@ -21,9 +21,9 @@ FEATURES = ("arena", "pointing", "anomaly", "edit3d", "svg")
 # Which feature package may import which (the arena runs the pointers as contestants; SVG engine votes are rated
 # with the arena's Bradley-Terry maths).
 FEATURE_DEPS = {"arena": {"pointing"}, "svg": {"arena"}}  # svg: engine votes are rated with arena.ratings
-# Pure shared vocabulary (names, labels, row formatting) that every layer may use; calling it formats, it does
-# not orchestrate, so it does not count as a backend call.
-VOCABULARY = ("backend.arena.vocab",)
+# Settings and pure shared vocabulary (names, labels, row formatting) that every layer may use: reading them
+# configures or formats, it does not orchestrate, so it does not count as a backend call.
+VOCABULARY = ("backend.arena.vocab", "backend.config")
 EVENT_METHODS = {"click", "change", "submit", "select", "upload", "input", "release", "blur", "focus", "tick",
                  "then", "success", "load", "edit", "clear", "stream", "api", "on", "like", "download", "play"}
 SQL_TEXT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA)\b.*\b(FROM|INTO|SET|TABLE|INDEX|\w+\s*=)",
@@ -189,9 +189,9 @@ def import_count(mods: dict[str, Module]) -> int:
 
 # -- handlers ---------------------------------------------------------------------------------------------
 def _aliases(mod: Module) -> dict[str, str]:
-    """Top-level names bound by imports → the dotted thing they name."""
+    """Names bound by imports anywhere in the module (function-local ones too) → the dotted thing they name."""
     out: dict[str, str] = {}
-    for node in mod.tree.body:
+    for node in ast.walk(mod.tree):
         if isinstance(node, ast.Import):
             for a in node.names:
                 out[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]

@@ -39,7 +39,7 @@ def test_groups_share_the_prompt_and_clean_queries_have_empty_masks():
             assert q.shape == (64, 64, 3) and m.shape == (64, 64) and set(np.unique(m)) <= {0, 1}
     a = pairs.make_group(np.random.default_rng([9, 9]), 64, None)
     b = pairs.make_group(np.random.default_rng([9, 9]), 64, None)
-    assert np.array_equal(a[0], b[0]) and all(np.array_equal(x[0], y[0]) for x, y in zip(a[1], b[1]))
+    assert np.array_equal(a[0], b[0]) and all(np.array_equal(x[0], y[0]) for x, y in zip(a[1], b[1], strict=False))
 
 
 def test_heldout_benchmark_layout(tmp_path):

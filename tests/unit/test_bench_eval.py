@@ -70,7 +70,7 @@ def test_load_errors(tmp_path):
     with pytest.raises(B.BenchError, match="no data.json"):
         B.load_bench(tmp_path)
     _write_bench(tmp_path / "a", [_item("a")], mask_size=(41, 30))
-    with pytest.raises(B.BenchError, match=r"a\.png: mask a_mask\.png is 41x30 but the image is 40x30"):
+    with pytest.raises(B.BenchError, match=r"a\.png: mask a_mask\.png \(41x30\) does not have the same size as its image"):
         B.load_bench(tmp_path / "a")
     _write_bench(tmp_path / "b", [_item("b")], mask_box=None)
     with pytest.raises(B.BenchError, match="b.png: mask b_mask.png is empty"):
@@ -83,11 +83,11 @@ def test_load_errors(tmp_path):
         B.load_bench(tmp_path / "d")
     _write_bench(tmp_path / "e", [_item("e")])
     (tmp_path / "e" / "images" / "e.png").unlink()
-    with pytest.raises(B.BenchError, match=r"item 0 \(e.png\): image file not found"):
+    with pytest.raises(B.BenchError, match=r"item 0 \(e.png\): “e.png” is not a readable file inside the uploaded archive"):
         B.load_bench(tmp_path / "e")
     _write_bench(tmp_path / "f", [_item("f")])
     (tmp_path / "f" / "masks" / "f_mask.png").unlink()
-    with pytest.raises(B.BenchError, match="mask file masks/f_mask.png not found"):
+    with pytest.raises(B.BenchError, match="“f_mask.png” is not a readable file inside the uploaded archive"):
         B.load_bench(tmp_path / "f")
     _write_bench(tmp_path / "g", [_item("g", "cooking")])
     with pytest.raises(B.BenchError, match="unknown category 'cooking'"):

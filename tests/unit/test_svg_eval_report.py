@@ -43,13 +43,16 @@ def test_docs_tables_are_generated_from_the_report(report):
 
 def test_report_pins_the_measured_quality(report):
     """Pins what was measured (docstring of backend.svg.offline.legibility_eval). The issue's concept bar is met
-    (restyled ≥ unmodified − 10 points); its style bar (≥ 80 % target style) is NOT met: 52 % against the
-    classifier's own 65 % on real icons of those styles — pinned here so it can only improve."""
+    (restyled ≥ unmodified − 10 points); its style bar (≥ 80 % target style) is NOT met: 50 % (the unmodified
+    source icons score 52 %) against the classifier's own 69 % on real held-out icons of those styles — pinned
+    here so it can only improve, with the judge's per-style ceiling reported beside it."""
     s = report["summary"]
     plain, restyled = s["retrieved, unmodified"]["all"], s["retrieval + restyle"]["all"]
     assert restyled["concept_top5"] >= plain["concept_top5"] - 0.10
     assert restyled["style_acc"] >= 0.5
     assert restyled["outside_pct"] < 0.1
+    judge = report["style_classifier"]
+    assert judge["real_heldout_acc"] >= 0.65 and set(judge["real_heldout_acc_by_style"]) == set(report["target_styles"])
     gen, floor = s["learned generator"], s["generator, untrained"]
     assert gen["all"]["n"] == floor["all"]["n"] > 0
     assert gen["seen"]["concept_top5"] > floor["seen"]["concept_top5"]

@@ -93,3 +93,32 @@ def test_exemplars_that_look_like_an_installed_family_start_from_its_drawings(co
     c = RetrievalEngine().generate("house", card, 1, 0)[0]
     assert c.source_id.startswith("phosphor/bold/") and "closest" in c.notes[0]
     assert nearest_family(StyleCard(**RED3)) is None  # square caps: no installed family draws them
+
+
+def test_filled_exemplars_match_their_family_and_restyle_to_filled_shapes(corpus):
+    """Solid exemplars are matched by drawing conventions (backend.svg.family_match; centroids from
+    training-concept icons only), and a stroked source is converted to filled shapes in the exemplars' colour."""
+    from backend.svg.engines import RetrievalEngine, matching_families
+    from backend.svg.paths import parse_svg_paths
+    from backend.svg.style import style_from_exemplars
+
+    ex = [corpus.by_id(f"heroicons/solid/{n}").svg.replace("currentColor", "#1d4ed8")
+          for n in ("academic-cap", "archive-box-arrow-down", "arrow-down-left")]
+    card = style_from_exemplars(ex, name="mine")
+    assert card.mode == "solid" and len(card.signature) == 14
+    assert matching_families(card)[0] == "heroicons/solid"
+    for prompt in ("coffee", "bicycle"):
+        c = RetrievalEngine().generate(prompt, card, 1, 0)[0]
+        paths, _ = parse_svg_paths(c.svg)
+        assert paths and all(p["fill"] and not p["stroke"] for p in paths), c.notes
+        assert {p["color"] for p in paths} == {"#1d4ed8"}
+        assert outside_share(c.svg) < 1e-3
+
+
+def test_card_signature_is_checked():
+    from backend.errors import UserError
+
+    with pytest.raises(UserError):
+        StyleCard.from_dict({**StyleCard().to_dict(), "signature": [float("nan")]})
+    with pytest.raises(UserError):
+        StyleCard.from_dict({**StyleCard().to_dict(), "signature": [0.0] * 33})

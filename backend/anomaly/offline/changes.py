@@ -14,6 +14,8 @@ the `numpy.random.Generator` passed in.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
@@ -140,7 +142,7 @@ EVAL_CHANGES = ("patch", "recolour", "smudge", "scratch", "removal")  # smudge a
 
 
 def apply(kind: str, img, rng, donor=None):
-    fn = {"paste": paste, "patch": paste, "recolour": recolour, "remove": remove, "removal": remove,
+    fn: Any = {"paste": paste, "patch": paste, "recolour": recolour, "remove": remove, "removal": remove,
           "duplicate": duplicate, "smudge": smudge, "scratch": scratch}[kind]
     return fn(img, rng, donor) if fn is paste else fn(img, rng)
 
@@ -182,7 +184,9 @@ def photometric(img, rng, strength: float = 1.0):
     if rng.random() < 0.4 * strength:
         ok, buf = cv2.imencode(".jpg", (out[..., ::-1] * 255).astype(np.uint8),
                                [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 95))])
-        out = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255.0
+        decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        assert decoded is not None  # we just encoded it
+        out = decoded[..., ::-1].astype(np.float32) / 255.0
     return out
 
 

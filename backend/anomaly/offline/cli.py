@@ -14,6 +14,10 @@ import json
 import sys
 from pathlib import Path
 
+import torch
+
+from backend.anomaly.offline import heldout, report, split, synth, train
+
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -22,36 +26,25 @@ def main(argv=None) -> int:
         return 0
     cmd, rest = argv[0], argv[1:]
     if cmd == "train":
-        from backend.anomaly.offline import train
-
         return train.main(rest)
     if cmd == "synth":
-        from backend.anomaly.offline import synth
-
         return synth.main(rest)
     ap = argparse.ArgumentParser(prog=f"python -m backend.anomaly.offline.cli {cmd}")
     if cmd == "split":
-        from backend.anomaly.offline import split
-
         print(split.write_split())
         return 0
     if cmd == "heldout":
-        from backend.anomaly.offline import heldout
-
         ap.add_argument("--out", required=True)
         ap.add_argument("--seed", type=int, default=17)
         a = ap.parse_args(rest)
         print(json.dumps(heldout.generate(a.out, a.seed), indent=1))
         return 0
     if cmd in ("report", "tables"):
-        from backend.anomaly.offline import report
-
         if cmd == "report":
             ap.add_argument("--data", required=True)
             ap.add_argument("--out", default=str(report.REPORT))
             ap.add_argument("--threads", type=int, default=1)
             a = ap.parse_args(rest)
-            import torch
 
             torch.set_num_threads(a.threads)
             rep = report.run(a.data, Path(a.out))

@@ -53,7 +53,7 @@ def generate(out: str | Path, seed: int = 17, n_prompts: int = 3, n_good: int = 
         other = [photos[c] for c in classes if c != cls] + donors
         base = out / cls
 
-        def save(rel, img):
+        def save(rel, img, base=base):
             p = base / rel
             p.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(changes.to_uint8(img)).save(p)

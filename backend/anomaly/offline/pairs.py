@@ -15,6 +15,8 @@ import numpy as np
 import torch
 
 from backend.anomaly.offline import changes
+from backend.anomaly.offline.textures import load_photos, random_normal
+from backend.anomaly.preprocess import normalise
 
 P_CLEAN = 0.25
 P_SWAP = 0.3
@@ -23,8 +25,6 @@ P_PROCEDURAL = 0.15  # share of scenes drawn from the procedural textures/object
 
 def _scene(rng, canvas: int, photos):
     if not photos or rng.random() < P_PROCEDURAL:
-        from backend.anomaly.offline.textures import random_normal
-
         return random_normal(canvas, rng, None)
     return changes.crop_square(photos[int(rng.integers(len(photos)))], canvas, rng)
 
@@ -46,7 +46,7 @@ def make_group(rng: np.random.Generator, size: int = 192, photos=None, n_queries
     scene = _scene(rng, canvas, photos)
     prompt, _ = changes.view(scene, size, rng)
     prompt_img = changes.photometric(prompt, rng)
-    out = []
+    out: list[tuple] = []
     for _ in range(n_queries):
         if rng.random() < P_CLEAN:
             q, _ = changes.view(scene, size, rng)
@@ -78,9 +78,6 @@ class PairStream(torch.utils.data.IterableDataset):
         self.seed, self.size, self.photo_paths, self.start, self.n = seed, size, photo_paths or [], start, n_queries
 
     def __iter__(self):
-        from backend.anomaly.offline.textures import load_photos
-        from backend.anomaly.preprocess import normalise
-
         info = torch.utils.data.get_worker_info()
         wid, nw = (info.id, info.num_workers) if info else (0, 1)
         photos = load_photos(self.photo_paths)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from backend.anomaly.checkpoint import save_lite0
+from backend.anomaly.checkpoint import load_metauas, save_lite0
 from backend.anomaly.evaluate import PROMPT_MODES, run_evaluation
 from backend.anomaly.model import LITE0_DECODER, MetaUAS
 
@@ -37,8 +37,6 @@ def untrained_checkpoint(folder: Path, like: dict) -> Path:
 
 
 def run(data: str, out: Path = REPORT, size: int = 256, seed: int = 0, progress=print) -> dict:
-    from backend.anomaly.checkpoint import load_metauas
-
     shipped = REPO / "static" / "anomaly" / "metauas_lite0.pt"
     _, meta = load_metauas(shipped)
     cfg = torch.load(shipped, map_location="cpu", weights_only=True).get("config", {})
@@ -70,8 +68,9 @@ def run(data: str, out: Path = REPORT, size: int = 256, seed: int = 0, progress=
 
 def winner(report: dict, metric: str = "p_ap") -> str:
     """The engine with the best mean `metric` with the correct prompt (the inspector's default follows it)."""
-    rows = {e: r["correct"]["mean"][metric] for e, r in report["results"].items() if e in ("metauas", "knn", "ensemble")}
-    return max(rows, key=rows.get)
+    rows = {e: r["correct"]["mean"][metric] for e, r in report["results"].items()
+            if e in ("metauas", "knn", "ensemble")}
+    return max(rows, key=lambda e: rows[e])
 
 
 def tables(report: dict) -> str:
@@ -117,13 +116,13 @@ def speed_text(speed: dict) -> str:
         rows.append(f"| {label} | {r['ms_median']['knn']:.0f} | {r['ms_median']['metauas']:.0f} | "
                     f"**{r['ratio_of_medians']:.2f}×** | {r['median_pair_ratio']:.2f}× ({q[0]:.2f}–{q[2]:.2f}) |")
     g = speed["gmac"]
-    rows += ["", f"GMAC per query: kNN map {g['knn_map']:.2f} (+ {g['global_pass']:.2f} for the separate global-feature "
-             f"pass the inspector needs for its similarity); MetaUAS {g['metauas_total']:.2f} (encoder "
+    rows += ["", f"GMAC per query: kNN map {g['knn_map']:.2f} (+ {g['global_pass']:.2f} for the separate "
+             "global-feature pass the inspector needs for its similarity); MetaUAS {g['metauas_total']:.2f} (encoder "
              f"{g['metauas_encoder']:.2f} + alignment/decoder {g['metauas_alignment_decoder']:.2f}; its similarity "
              "comes from its own encoder pass). "
              f"{speed['size']} px, {speed['threads']} thread, {speed['n']} pairs ({speed['order']}), load average "
-             f"{speed['load_average'][0]} on {speed['cpus']} CPUs ({speed['note']}); source `static/anomaly/speed.json`, "
-             f"`{speed['command']}`."]
+             f"{speed['load_average'][0]} on {speed['cpus']} CPUs ({speed['note']}); source "
+             f"`static/anomaly/speed.json`, `{speed['command']}`."]
     return "\n".join(rows)
 
 

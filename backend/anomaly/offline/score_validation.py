@@ -17,8 +17,15 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import torch
+from sklearn.metrics import roc_auc_score
 
+from backend.anomaly import service
+from backend.anomaly.dataset import load_class
+from backend.anomaly.knn import image_score
 from backend.anomaly.offline import split
+from backend.anomaly.offline.heldout import generate
+from backend.imageio import open_image
 
 REPO = Path(__file__).resolve().parents[3]
 OUT = REPO / "static" / "anomaly" / "score_validation.json"
@@ -29,14 +36,6 @@ CANDIDATES = ("max", "top0.1p", "top0.5p", "top1p", "top2p")
 
 
 def run(out: Path = OUT, seed: int = 5) -> dict:
-    from sklearn.metrics import roc_auc_score
-
-    from backend.anomaly import service
-    from backend.anomaly.dataset import load_class
-    from backend.anomaly.knn import image_score
-    from backend.anomaly.offline.heldout import generate
-    from backend.imageio import open_image
-
     photos = {c: split._resolve("skimage", [p])[0] for c, p in VAL_CLASSES.items()}
     donors = [split._resolve("skimage", [p])[0] for p in VAL_DONORS]
     for p in list(photos.values()) + donors:
@@ -78,8 +77,6 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--seed", type=int, default=5)
     a = ap.parse_args(argv)
-    import torch
-
     torch.set_num_threads(1)
     run(Path(a.out), a.seed)
     return 0

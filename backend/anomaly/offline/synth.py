@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -44,7 +45,7 @@ def generate(out: str | Path, seed: int = 2026, classes=None, n_train: int = 5, 
     unknown = [k for k in kinds if k not in all_kinds]
     if unknown:
         raise ValueError(f"Unknown defect kinds {unknown}; choose from {sorted(all_kinds)}.")
-    meta = {"seed": seed, "size": size, "classes": {}, "defect_kinds": kinds,
+    meta: dict[str, Any] = {"seed": seed, "size": size, "classes": {}, "defect_kinds": kinds,
             "heldout_from_training": [k for k in kinds if k in HELDOUT_KINDS],
             "licence": "generated procedurally by backend.anomaly.offline.synth (CC0)",
             "command": "python -m backend.anomaly.offline.synth " + " ".join(sys.argv[1:])}

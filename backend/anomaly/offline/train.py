@@ -172,7 +172,8 @@ def main(argv=None) -> int:
     def save(final=False):
         meta = {"step": step, "minutes": round((elapsed_before + time.perf_counter() - t0) / 60, 2),
                 "batch": args.batch, "size": args.size, "lr": args.lr, "wd": args.wd, "seed": args.seed,
-                "command": "python -m backend.anomaly.offline.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+                "command": "python -m backend.anomaly.offline.train "
+                           + " ".join(argv if argv is not None else sys.argv[1:]),
                 "history": history[-50:], "photos": [p.name for p in photo_paths]}
         save_lite0(model, out / "metauas_lite0.pt", meta)
         state_dir.mkdir(parents=True, exist_ok=True)

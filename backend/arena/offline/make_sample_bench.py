@@ -107,7 +107,8 @@ def build(out: Path, seed: int = 0, per_category: int = PER_CATEGORY) -> list[di
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m backend.arena.offline.make_sample_bench", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m backend.arena.offline.make_sample_bench",
+                                 description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="static/bench", help="output bench directory (default static/bench)")
     ap.add_argument("--seed", type=int, default=0, help="seed for the procedural scenes (default 0)")
     ap.add_argument("--per-category", type=int, default=PER_CATEGORY, help="items per category (default 15)")

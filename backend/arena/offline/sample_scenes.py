@@ -326,7 +326,8 @@ def _mirror(shapes, cx: float, flip: bool):
 
 
 def _tool_parts(kind: str, x: float, y: float, s: float):
-    """(parts to draw as (shape, colour), handle shapes, shapes cut from the handle) for a tool whose reference corner is (x, y)."""
+    """(parts to draw as (shape, colour), handle shapes, shapes cut from the handle) for a tool whose reference
+    corner is (x, y)."""
     if kind == "mug":
         body = ("rect", x, y, x + 90 * s, y + 110 * s)
         outer = ("ellipse", x + 90 * s, y + 55 * s, 34 * s, 34 * s)

@@ -6,6 +6,7 @@
     python -m backend.svg.offline.train ...                # the trainer keeps its own torch-only entry point
 
     python -m backend.svg.offline.cli evaluate [--no-generator] [--out static/svg/eval/legibility_report.json]
+    python -m backend.svg.offline.cli family-signatures    # static/svg/family_signatures.json (solid families)
     python -m backend.svg.offline.cli paraphrases          # retrieval top-1/top-5 on the paraphrase set only
     python -m backend.svg.offline.cli tables               # README.md + docs/svg_studio.md tables from the report
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from backend.config import REPO_ROOT
 from backend.svg.corpus import DEFAULT_ROOT, CorpusMissing, load_corpus
+from backend.svg.family_match import SIGNATURES
 from backend.svg.offline import legibility_eval as ev
 
 DOCS = [REPO_ROOT / "README.md", REPO_ROOT / "docs" / "svg_studio.md", REPO_ROOT / "docs" / "svg_generator.md"]
@@ -34,6 +36,7 @@ def main(argv=None) -> int:
     e.add_argument("--classifier-per-style", type=int, default=60, help="style-classifier training icons per style")
     e.add_argument("--out", default=str(ev.REPORT))
     sub.add_parser("paraphrases", help="retrieval on the paraphrase set")
+    sub.add_parser("family-signatures", help="solid families' drawing-convention centroids (family_match)")
     t = sub.add_parser("tables", help="write the generated tables into README.md and docs/svg_studio.md")
     t.add_argument("--report", default=str(ev.REPORT))
     b = sub.add_parser("corpus-build", help="read npm icon packages and write the prepared corpus")
@@ -74,6 +77,9 @@ def main(argv=None) -> int:
         Path(a.out).write_text(json.dumps(rep, indent=1, default=float))
         print(ev.report_tables(rep))
         print(f"wrote {a.out}")
+    elif a.cmd == "family-signatures":
+        SIGNATURES.write_text(json.dumps(ev.family_signatures(), indent=1))
+        print(f"wrote {SIGNATURES}")
     elif a.cmd == "paraphrases":
         print(json.dumps(ev.paraphrase_eval()["summary"]))
     else:

@@ -33,7 +33,7 @@ def _parse_one(args: tuple[str, str]) -> tuple[str, list[dict] | None, float, st
         return key, None, 0.0, f"{type(exc).__name__}: {exc}"[:200]
 
 
-def _pack(records: list[tuple], sets_meta: dict) -> tuple[dict, dict[str, np.ndarray]]:
+def _pack(records: list[tuple], sets_meta: dict) -> tuple[dict, dict[str, Any]]:
     colors: list[str] = ["currentColor"]
     cidx = {"currentColor": 0}
     cubics, sub_start, sub_closed = [], [0], []

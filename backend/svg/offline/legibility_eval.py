@@ -34,6 +34,10 @@ from pathlib import Path
 import numpy as np
 
 from backend.config import REPO_ROOT
+from backend.svg.corpus import load_corpus
+from backend.svg.family_match import geometry_stats
+from backend.svg.offline.dataset import is_heldout
+from backend.svg.style import icon_signature, style_from_set
 
 EVAL_DIR = REPO_ROOT / "static" / "svg" / "eval"
 REPORT = EVAL_DIR / "legibility_report.json"
@@ -71,6 +75,8 @@ class StyleClassifier:
         pred = self.clf.predict(np.stack(xt))
         self.real_acc = float(np.mean(pred == np.array(yt)))
         self.real_acc_targets = float(np.mean([p == y for p, y in zip(pred, yt, strict=True) if y in TARGET_STYLES]))
+        self.real_acc_by_style = {st: float(np.mean([p == y for p, y in zip(pred, yt, strict=True) if y == st]))
+                                  for st in sorted(set(yt))}
         self.n_train = len(xs)
 
     def predict(self, svg: str) -> str:
@@ -84,7 +90,7 @@ class StyleClassifier:
 
         from backend.config import get_settings
 
-        key = hashlib.sha256(f"{corpus.built}|{len(corpus)}|{per_style}|{seed}|v1".encode()).hexdigest()[:12]
+        key = hashlib.sha256(f"{corpus.built}|{len(corpus)}|{per_style}|{seed}|v2".encode()).hexdigest()[:12]
         path = get_settings().data_dir / "cache" / "svg" / f"style_classifier_{key}.pkl"
         if path.exists():
             with open(path, "rb") as fh:
@@ -114,6 +120,7 @@ def features(svg: str) -> np.ndarray:
             float(np.mean([p.get("opacity", 1.0) for p in paths]))]
     meas += [float(c.mode == m) for m in MODES] + [float(bool(stroked) and c.linecap == k) for k in CAPS]
     meas += [float(bool(stroked) and c.linejoin == k) for k in JOINS]
+    meas += geometry_stats(paths, a64)
     return np.concatenate([np.asarray(meas, np.float32), a16.ravel().astype(np.float32)])
 
 
@@ -144,6 +151,24 @@ class Recogniser:
             if len(ranked) >= k:
                 break
         return ranked, nearest
+
+
+def family_signatures(per_style: int = 30, seed: int = 1) -> dict:
+    """Centroids of solid families' drawing conventions (backend.svg.family_match), from training-concept icons."""
+    corpus = load_corpus()
+    rng = random.Random(seed)
+    vecs = {}
+    for st in corpus.styles():
+        if style_from_set(st).mode != "solid":
+            continue
+        pool = [i for i in sorted(corpus.of_style(st), key=lambda i: i.id) if not is_heldout(i.concept)]
+        rng.shuffle(pool)
+        vecs[st] = np.array([icon_signature(i.paths) for i in pool[:per_style]])
+    allv = np.concatenate(list(vecs.values()))
+    mu, sd = allv.mean(0), allv.std(0) + 1e-6
+    return {"about": "backend/svg/family_match.py; python -m backend.svg.offline.cli family-signatures",
+            "per_style": per_style, "seed": seed, "mean": mu.round(6).tolist(), "std": sd.round(6).tolist(),
+            "centroids": {st: ((v - mu) / sd).mean(0).round(6).tolist() for st, v in vecs.items()}}
 
 
 # ------------------------------------------------------------------------------------------------ setup
@@ -252,7 +277,9 @@ def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...
             "exemplars": {st: ids for st, (_, ids) in cards.items()},
             "prompts": [list(p) for p in prompts],
             "style_classifier": {"train_icons": sj.n_train, "real_heldout_acc": round(sj.real_acc, 4),
-                                 "real_heldout_acc_target_styles": round(sj.real_acc_targets, 4)},
+                                 "real_heldout_acc_target_styles": round(sj.real_acc_targets, 4),
+                                 "real_heldout_acc_by_style": {st: round(sj.real_acc_by_style[st], 3)
+                                                               for st in cards}},
             "summary": summarise(rows), "rows": rows, "paraphrases": para, "elapsed_s": round(time.time() - t0, 1)}
 
 
@@ -339,6 +366,17 @@ def report_tables(rep: dict) -> str:
             m = s[cond]["all"]
             lines.append(f"| {cond} | {m['concept_top1']:.2f} | {m['concept_top5']:.2f} | {m['style_acc']:.2f} | "
                          f"{m['ink']:.3f} | {m['outside_pct']:.2f} | {m['near_copy_pct']:.1f} |")
+    by = rep["style_classifier"].get("real_heldout_acc_by_style")
+    if by:
+        rows = [r for r in rep["rows"] if r["condition"] == "retrieval + restyle"]
+        lines += ["", "Style accuracy per target style (retrieval + restyle, and the same with the unmodified source) "
+                  "beside the classifier's own accuracy on real held-out-concept icons of that style (its ceiling):",
+                  "", "| target style | restyled | unmodified source | classifier on real icons |", "|---|---|---|---|"]
+        plain = [r for r in rep["rows"] if r["condition"] == "retrieved, unmodified"]
+        for st in rep["target_styles"]:
+            a = np.mean([r["style"] for r in rows if r["target_style"] == st])
+            b = np.mean([r["style"] for r in plain if r["target_style"] == st])
+            lines.append(f"| {st} | {a:.2f} | {b:.2f} | {by[st]:.2f} |")
     gen = [c for c in ("learned generator", "generator, untrained") if c in s]
     if gen:
         lines += ["", "Generator vs its untrained floor, by prompt split (seen = training concepts):", "",

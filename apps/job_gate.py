@@ -1,0 +1,140 @@
+"""ASGI middleware that refuses model jobs at the door, before Gradio queues them.
+
+Every request that would start an event (`POST …/queue/join` with an `fn_index`, `POST …/call/<api_name>`) is
+read once (the body is buffered and replayed to Gradio unchanged). When the event belongs to a job class
+(`apps.common.job(kind)`, registered by `register(demo)`), two checks run before anything is queued:
+- sizes: any text in the payload over MAX_CLIENT_JSON (256 KB) and any `data:` URL over the upload limit are
+  refused (a client can put anything into the JSON body; the browser never sends either);
+- rate: per job class, per session (the signed cookie / session hash) and per IP hash (`apps.common.throttle`).
+A refusal is HTTP 429/413 with `{"detail": sentence}`; Gradio's browser client shows `detail` as the error toast.
+The whole body is capped at MAX_QUEUE_BODY bytes for every queue/call request.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_ROUTES: dict[str, dict] = {"index": {}, "api": {}}
+
+
+def register(demo) -> None:
+    """Map each event of a job class (its concurrency_id) by fn index and api_name; called once by app.py."""
+    from backend.config import job_pools
+
+    kinds = set(job_pools())
+    for fn_id, fn in demo.fns.items():
+        if fn.concurrency_id in kinds:
+            _ROUTES["index"][int(fn_id)] = fn.concurrency_id
+            if isinstance(fn.api_name, str):
+                _ROUTES["api"][fn.api_name] = fn.concurrency_id
+
+
+def _kind(path: str, body: Any) -> str | None:
+    if path.endswith("/queue/join") and isinstance(body, dict):
+        try:
+            return _ROUTES["index"].get(int(body.get("fn_index")))
+        except (TypeError, ValueError):
+            return None
+    if "/call/" in path:
+        name = path.split("/call/", 1)[1].split("/", 1)[0]
+        return _ROUTES["api"].get(name)
+    return None
+
+
+def _sizes(value: Any, max_text: int, max_data_url: int) -> str | None:
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if v.startswith("data:"):
+                if len(v) > max_data_url:
+                    mb = max_data_url * 3 / 4 / 2**20
+                    return f"The image is larger than the upload limit of {mb:.1f} MB; please upload a smaller one."
+            elif len(v) > max_text:
+                return (f"One of the text fields is {len(v) // 1024} KB; the limit is {max_text // 1024} KB.")
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return None
+
+
+def check(scope, path: str, raw: bytes) -> tuple[int, str] | None:
+    """(status, sentence) when the request must be refused, else None."""
+    from backend.config import MAX_CLIENT_JSON, get_settings
+
+    try:
+        body = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return None  # not ours to judge; Gradio answers malformed bodies itself
+    kind = _kind(path, body)
+    if kind is None:
+        return None
+    data = body.get("data") if isinstance(body, dict) else None
+    too_big = _sizes(data, MAX_CLIENT_JSON, (get_settings().max_upload_bytes * 4) // 3 + 64)
+    if too_big:
+        return 413, too_big
+    import gradio as gr
+    from starlette.requests import Request
+
+    from apps.common import rate_check
+
+    req = gr.Request(request=Request(scope), session_hash=body.get("session_hash") if isinstance(body, dict) else None)
+    try:
+        rate_check(req, kind)
+    except gr.Error as exc:
+        return 429, exc.message
+    except PermissionError:  # no valid session cookie: the handler refuses it with its own sentence
+        return None
+    return None
+
+
+async def _reply(send, status: int, detail: str) -> None:
+    payload = json.dumps({"detail": detail, "error": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class JobGateMiddleware:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "") if scope.get("type") == "http" else ""
+        if scope.get("method") != "POST" or not (path.endswith("/queue/join") or "/call/" in path):
+            return await self.app(scope, receive, send)
+        from backend.config import max_queue_body
+
+        cap = max_queue_body()
+        chunks, size, more = [], 0, True
+        while more:
+            msg = await receive()
+            if msg["type"] != "http.request":
+                return await self.app(scope, receive, send)
+            chunks.append(msg)
+            size += len(msg.get("body", b""))
+            more = msg.get("more_body", False)
+            if size > cap:
+                return await _reply(send, 413, f"The request is larger than {cap // 2**20} MB; upload files instead "
+                                               "of embedding them.")
+        raw = b"".join(m.get("body", b"") for m in chunks)
+        try:
+            refusal = check(scope, path, raw)
+        except Exception:  # noqa: BLE001 - the gate must never take the app down; Gradio still validates
+            log.exception("job gate check failed")
+            refusal = None
+        if refusal:
+            return await _reply(send, *refusal)
+        replay = iter(chunks)
+
+        async def receive_again():
+            try:
+                return next(replay)
+            except StopIteration:
+                return await receive()
+
+        return await self.app(scope, receive_again, send)

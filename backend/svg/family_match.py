@@ -1,0 +1,64 @@
+"""Which installed solid family a few filled exemplars look like, by drawing conventions (not line weight).
+
+Solid glyphs have no line weight, and the family-level card (padding, smooth-joint share, detail) tells Phosphor
+fill, Heroicons solid and Ionicons sharp apart badly (6/27 exemplar triples of training-concept icons). Here each
+icon becomes a signature of drawing conventions (`geometry_stats` plus visual weight, solidity, padding, smooth
+joints, detail); a card from exemplars carries the mean signature of its exemplars, and solid families are ranked
+by distance to their centroid (standardised), computed from 30 training-concept icons per family
+(`python -m backend.svg.offline.cli family-signatures` writes static/svg/family_signatures.json): 12/27 triples
+right on training-concept exemplars. Nothing here sees held-out-concept icons.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import numpy as np
+
+from backend.config import REPO_ROOT
+
+SIGNATURES = REPO_ROOT / "static" / "svg" / "family_signatures.json"
+
+
+def geometry_stats(paths: list[dict], a64: np.ndarray) -> list[float]:
+    """Drawing conventions a family-level card averages away: straight vs curved segments, tiny (corner-rounding)
+    segments, sharp corners, median segment length, stroke-width spread, stroked share, raster edge density,
+    subpaths per path and solid-ink share."""
+    cub = [np.asarray(p["cubics"], np.float64) for p in paths if len(p["cubics"])]
+    allc = np.concatenate(cub) if cub else np.zeros((0, 4, 2))
+    if len(allc):
+        chord = np.linalg.norm(allc[:, 3] - allc[:, 0], axis=1)
+        ctrl = np.maximum(np.abs(np.cross(allc[:, 1] - allc[:, 0], allc[:, 3] - allc[:, 0])),
+                          np.abs(np.cross(allc[:, 2] - allc[:, 0], allc[:, 3] - allc[:, 0]))) / np.maximum(chord, 1e-6)
+        straight = float(np.mean(ctrl < 0.002))
+        tiny = float(np.mean(chord < 0.02))
+        t_out, t_in = allc[:-1, 3] - allc[:-1, 2], allc[1:, 1] - allc[1:, 0]
+        cos = np.sum(t_out * t_in, 1) / np.maximum(np.linalg.norm(t_out, axis=1) * np.linalg.norm(t_in, axis=1), 1e-9)
+        sharp = float(np.mean(cos < 0.7)) if len(cos) else 0.0
+        seg_len = float(np.median(chord))
+    else:
+        straight = tiny = sharp = seg_len = 0.0
+    widths = [float(p["stroke_width"]) for p in paths if p["stroke"]]
+    gy, gx = np.gradient(a64)
+    edge = float(np.hypot(gx, gy).mean())
+    subs = float(np.mean([len(p.get("starts", [0])) for p in paths])) if paths else 0.0
+    return [straight, tiny, sharp, seg_len, float(np.std(widths)) if widths else 0.0,
+            len(widths) / max(len(paths), 1), edge, min(subs / 5, 3.0), float((a64 > 0.5).mean())]
+
+
+@lru_cache(maxsize=1)
+def load_signatures() -> dict | None:
+    if not SIGNATURES.exists():
+        return None
+    return json.loads(SIGNATURES.read_text())
+
+
+def rank_solid(signature: list[float]) -> list[str]:
+    """Installed solid families, closest drawing conventions first ([] without a signature or the table)."""
+    table = load_signatures()
+    if not signature or table is None or len(signature) != len(table["mean"]):
+        return []
+    mu, sd = np.asarray(table["mean"]), np.asarray(table["std"])
+    q = (np.asarray(signature) - mu) / sd
+    d = {st: float(np.linalg.norm(q - np.asarray(c))) for st, c in table["centroids"].items()}
+    return sorted(d, key=lambda st: (d[st], st))
