@@ -21,7 +21,7 @@ class AnomalyEngine(Protocol):
     """What the inspector needs from an engine. Maps are in absolute units (never min-max normalised)."""
 
     name: str
-    score_mode: str  # "max" or "top1p": how the image score is read off the map
+    score_mode: str  # "max" or "top{q}p" (mean of the top q% of pixels): how the image score is read off the map
 
     def memory(self, prompt: Image.Image, size: int, key: str) -> Any:
         """Prompt features at input `size` (cached by `key`, the prompt's content hash)."""

@@ -33,11 +33,18 @@ def gaussian_smooth(amap: np.ndarray, sigma: float = SIGMA) -> np.ndarray:
 
 
 def image_score(amap: np.ndarray, how: str = "max") -> float:
-    """Image score from a map: the max, or the mean of the top 1% (AnomalyDINO's `mean_top1p`)."""
+    """Image score from a map: the max, or "top{q}p", the mean of the top q% of pixels ("top1p" is
+    AnomalyDINO's `mean_top1p`)."""
     flat = np.asarray(amap, dtype=np.float32).ravel()
-    if how == "top1p":
-        k = max(1, int(round(0.01 * flat.size)))
+    if how.startswith("top") and how.endswith("p"):
+        try:
+            q = float(how[3:-1])
+        except ValueError:
+            raise ValueError(f"unknown score mode {how!r}") from None
+        k = max(1, int(round(q / 100.0 * flat.size)))
         return float(np.partition(flat, -k)[-k:].mean())
+    if how != "max":
+        raise ValueError(f"unknown score mode {how!r}")
     return float(flat.max())
 
 

@@ -30,7 +30,7 @@ def entry_path(entry) -> Path | None:
 
 
 class MetaUASEngine(PromptMemory):
-    score_mode = "max"
+    score_mode = "top0.1p"  # mean of the top 0.1% of pixels: chosen on training photos (score_validation.json)
 
     def __init__(self, entry=None, device: str = "cpu", path: str | Path | None = None):
         self.path = Path(path) if path else entry_path(entry)
@@ -71,8 +71,29 @@ class MetaUASEngine(PromptMemory):
     def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:
         """One decode: the aligned features of all prompts are averaged (the official intent; its list
         branch is broken)."""
+        return self.map_and_global(query_arr, memories)[0]
+
+    # -- global features read off the encoder pass the map needs anyway -------------------------
+    @property
+    def shares_global(self) -> bool:
+        """True when the encoder is Lite0 up to its last block, so its ImageNet head (one 1×1 conv on the
+        stride-32 features) gives the global feature without a second encoder pass."""
+        net = getattr(self.model.encoder, "net", None)
+        return net is not None and hasattr(net, "_conv_head")
+
+    @torch.no_grad()
+    def global_from(self, feats) -> np.ndarray:
+        """Unit-norm 1280-d Lite0 head feature (average-pooled) from this engine's 6 feature levels."""
+        net = self.model.encoder.net
+        f = net._swish(net._bn1(net._conv_head(feats[-1]))).mean(dim=(2, 3))[0]
+        return torch.nn.functional.normalize(f, dim=0).float().cpu().numpy()
+
+    @torch.no_grad()
+    def map_and_global(self, query_arr: np.ndarray, memories: list, with_global: bool = False):
+        """(map, query global feature or None) from ONE encoder pass of the query."""
         q = self._feats(query_arr)
-        return torch.sigmoid(self.model.decode(q, list(memories)))[0, 0].float().cpu().numpy()
+        amap = torch.sigmoid(self.model.decode(q, list(memories)))[0, 0].float().cpu().numpy()
+        return amap, (self.global_from(q) if with_global else None)
 
 
 _BY_PATH: dict[str, MetaUASEngine] = {}

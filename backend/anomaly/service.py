@@ -34,7 +34,7 @@ class InspectionResult:
     score: float                 # image score (absolute units, comparable across images)
     anomaly_map: np.ndarray      # float32 (H, W) at the query's original size, in [0, 1]
     prompt_index: int            # which prompt of the pool was used (best), or -1 when several were averaged
-    prompt_similarity: float     # global cosine similarity prompt↔query (Lite0 global features)
+    prompt_similarity: float     # global cosine similarity prompt↔query (Lite0 head features, average-pooled)
     engine: str
     ms: float
 
@@ -115,21 +115,33 @@ def inspect(prompts: Sequence[Image.Image], queries: Sequence[Image.Image], engi
     queries = [check_image(q, f"query image #{i + 1}") for i, q in enumerate(queries)]
     eng = engines.get(engine, size, checkpoint)
     keys = [image_key(p) for p in prompts]
-    p_glob = np.stack([global_features(p, k) for p, k in zip(prompts, keys, strict=False)])
+    # One prompt, one square map, an engine whose encoder ends in Lite0's last block: nothing to
+    # retrieve, and the similarity is read off the map's own encoder pass (no separate global pass).
+    shared = len(prompts) == 1 and not tiled and getattr(eng, "shares_global", False)
+    p_glob = None if shared else np.stack([global_features(p, k) for p, k in zip(prompts, keys, strict=False)])
     results = []
     for qi, query in enumerate(queries):
         if progress:
             progress(qi / len(queries), f"Inspecting image {qi + 1}/{len(queries)}")
         t0 = time.perf_counter()
-        sims = p_glob @ global_features(query)
-        order = np.argsort(-sims, kind="stable")
-        chosen = order[: retrieval_k] if retrieval_k else order
-        pool = [(prompts[i], keys[i]) for i in chosen]
-        if tiled:
-            amap = _tiled_map(eng, query, pool, size)
-        else:
+        if shared:
             q_arr, lb = letterbox(query, size)
-            amap = unletterbox(_square_map(eng, q_arr, pool, size), lb)
+            mem = eng.memory(prompts[0], size, keys[0])
+            m, q_glob = eng.map_and_global(q_arr, [mem], with_global=True)
+            amap = unletterbox(m, lb)
+            p_vec = engines.PROMPT_CACHE.get_or_compute(("global-shared", id(eng), keys[0], size),
+                                                        lambda mem=mem: eng.global_from(mem))
+            sims, chosen = np.array([float(np.dot(p_vec, q_glob))]), np.array([0])
+        else:
+            sims = p_glob @ global_features(query)
+            order = np.argsort(-sims, kind="stable")
+            chosen = order[: retrieval_k] if retrieval_k else order
+            pool = [(prompts[i], keys[i]) for i in chosen]
+            if tiled:
+                amap = _tiled_map(eng, query, pool, size)
+            else:
+                q_arr, lb = letterbox(query, size)
+                amap = unletterbox(_square_map(eng, q_arr, pool, size), lb)
         amap = np.clip(amap, 0.0, 1.0).astype(np.float32)
         results.append(InspectionResult(
             score=image_score(amap, getattr(eng, "score_mode", "max")), anomaly_map=amap,

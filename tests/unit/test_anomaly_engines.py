@@ -118,3 +118,17 @@ def test_progress_callback_and_prompt_cache():
     n = len(engines.PROMPT_CACHE)
     service.inspect([img], [img], engine="knn", size=128)
     assert len(engines.PROMPT_CACHE) == n and calls[-1] == 1.0 and calls[0] == 0.0
+
+
+def test_one_prompt_metauas_skips_the_global_pass_and_keeps_the_map(monkeypatch):
+    """With one prompt the similarity comes from the map's own encoder pass: no second (global) encoder
+    run, the same map as the general path, and a similarity that still separates another product."""
+    prompt, other = _texture(seed=0), Image.open(BRICK).convert("RGB")
+    query, _ = _paste_defect(_texture(seed=1))
+    general = service.inspect([prompt, prompt], [query, other], engine="metauas", size=192)
+    monkeypatch.setattr(service, "global_features", lambda *a, **k: pytest.fail("global pass with one prompt"))
+    fast = service.inspect([prompt], [query, other], engine="metauas", size=192)
+    np.testing.assert_array_equal(fast[0].anomaly_map, general[0].anomaly_map)  # 2 equal prompts = 1 (mean)
+    assert fast[0].prompt_index == 0 and fast[0].prompt_similarity > 0.5
+    assert fast[1].prompt_similarity < 0.5  # a different product stays flagged (MISMATCH)
+    assert abs(fast[0].prompt_similarity - general[0].prompt_similarity) < 0.1

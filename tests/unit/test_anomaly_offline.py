@@ -61,4 +61,28 @@ def test_docs_tables_are_generated_from_the_committed_report():
     for f in (report.REPO / "README.md", report.REPO / "docs" / "anomaly.md"):
         assert block in f.read_text(), f
     assert engines.default_role() == report.winner(rep)  # the inspector's default follows the evidence
+    speed = f"{report.SPEED_BEGIN}\n{report.speed_text(json.loads(report.SPEED.read_text()))}\n{report.SPEED_END}"
+    for f in (report.REPO / "README.md", report.REPO / "docs" / "anomaly.md"):
+        assert speed in f.read_text(), f
     assert not split.is_eval_only(split.train_photos()[0]) and "gradio" in json.dumps(rep["benchmark"]["classes"])
+
+
+def test_metauas_score_mode_is_the_one_chosen_on_training_photos():
+    """The image-score aggregation ships as chosen by score_validation.json, whose photos are all training
+    photos of the committed split (the held-out benchmark never picks it)."""
+    import pytest
+
+    from backend.anomaly.knn import image_score
+    from backend.anomaly.metauas_engine import MetaUASEngine
+    from backend.anomaly.offline import score_validation, split
+
+    rep = json.loads(score_validation.OUT.read_text())
+    assert MetaUASEngine.score_mode == rep["chosen"] == max(rep["mean"], key=rep["mean"].get)
+    train = {f"skimage:{p}" for p in split.TRAIN_PHOTOS["skimage"]}
+    assert set(rep["classes"].values()) | set(rep["donors"]) <= train
+    m = np.zeros((100, 100), np.float32)
+    m[0, :10] = 1.0  # 10 hot pixels: max 1, top 0.1% (10 px) mean 1, top 1% (100 px) mean 0.1
+    assert image_score(m, "max") == 1.0 and image_score(m, "top0.1p") == 1.0
+    assert image_score(m, "top1p") == pytest.approx(0.1)
+    with pytest.raises(ValueError):
+        image_score(m, "median")

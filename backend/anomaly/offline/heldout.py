@@ -26,12 +26,17 @@ SIZE = 256
 
 
 def generate(out: str | Path, seed: int = 17, n_prompts: int = 3, n_good: int = 5, n_per_kind: int = 3,
-             size: int = SIZE, classes=None) -> dict:
+             size: int = SIZE, classes=None, photo_paths: dict | None = None, donor_paths=None) -> dict:
+    """`photo_paths` {class: path} / `donor_paths` replace the held-out photos (the score-aggregation
+    validation set is built this way from training photos only)."""
     out = Path(out)
-    classes = list(classes or split.EVAL_CLASSES)
-    photos = {c: load_photos([split.eval_photo(c)], max_side=768)[0] for c in classes}
-    donors = load_photos(split.eval_donors(), max_side=768)
-    meta = {"seed": seed, "size": size, "classes": {c: "{}:{}".format(*split.EVAL_CLASSES[c]) for c in classes},
+    classes = list(classes or photo_paths or split.EVAL_CLASSES)
+    paths = photo_paths or {c: split.eval_photo(c) for c in classes}
+    photos = {c: load_photos([paths[c]], max_side=768)[0] for c in classes}
+    donors = load_photos(donor_paths if donor_paths is not None else split.eval_donors(), max_side=768)
+    names = ({c: str(paths[c]) for c in classes} if photo_paths
+             else {c: "{}:{}".format(*split.EVAL_CLASSES[c]) for c in classes})
+    meta = {"seed": seed, "size": size, "classes": names,
             "defect_kinds": list(changes.EVAL_CHANGES), "never_in_training": ["smudge", "scratch"],
             "per_class": {"prompts": n_prompts, "good": n_good, "per_defect_kind": n_per_kind},
             "licence": "derived from gradio (Apache-2.0) media assets and scikit-image data (see "

@@ -25,6 +25,8 @@ ENGINES = ("metauas", "knn", "ensemble", "metauas-untrained")
 LABELS = {"metauas": "MetaUAS-Lite0 (trained here)", "knn": "Patch kNN (training-free)",
           "ensemble": "Ensemble (MetaUAS + kNN)", "metauas-untrained": "MetaUAS-Lite0, untrained decoder (floor)"}
 BEGIN, END = "<!-- anomaly-heldout-table:begin -->", "<!-- anomaly-heldout-table:end -->"
+SPEED = REPO / "static" / "anomaly" / "speed.json"
+SPEED_BEGIN, SPEED_END = "<!-- anomaly-speed-table:begin -->", "<!-- anomaly-speed-table:end -->"
 
 
 def untrained_checkpoint(folder: Path, like: dict) -> Path:
@@ -103,13 +105,39 @@ def tables(report: dict) -> str:
     return "\n".join(lines)
 
 
-def write_tables(report: dict, files=(REPO / "README.md", REPO / "docs" / "anomaly.md")) -> list[Path]:
-    block = f"{BEGIN}\n{tables(report)}\n{END}"
+def speed_text(speed: dict) -> str:
+    """The speed table from the committed bench/anomaly_speed.py output (static/anomaly/speed.json)."""
+    rows = ["| per query, prompt cached | kNN ms | MetaUAS-Lite0 ms | ratio of medians | median per-pair ratio "
+            "(quartiles) |", "|---|---|---|---|---|"]
+    for key, label in (("map", "anomaly map only (`map_square`)"),
+                       ("inspect_one_prompt", "inspector, one prompt (`service.inspect`: map + similarity + score)")):
+        r = speed[key]
+        q = r["pair_ratio_quartiles"]
+        rows.append(f"| {label} | {r['ms_median']['knn']:.0f} | {r['ms_median']['metauas']:.0f} | "
+                    f"**{r['ratio_of_medians']:.2f}×** | {r['median_pair_ratio']:.2f}× ({q[0]:.2f}–{q[2]:.2f}) |")
+    g = speed["gmac"]
+    rows += ["", f"GMAC per query: kNN map {g['knn_map']:.2f} (+ {g['global_pass']:.2f} for the separate "
+             "global-feature pass the inspector needs for its similarity); MetaUAS {g['metauas_total']:.2f} (encoder "
+             f"{g['metauas_encoder']:.2f} + alignment/decoder {g['metauas_alignment_decoder']:.2f}; its similarity "
+             "comes from its own encoder pass). "
+             f"{speed['size']} px, {speed['threads']} thread, {speed['n']} pairs ({speed['order']}), load average "
+             f"{speed['load_average'][0]} on {speed['cpus']} CPUs ({speed['note']}); source "
+             f"`static/anomaly/speed.json`, `{speed['command']}`."]
+    return "\n".join(rows)
+
+
+def write_tables(report: dict, files=(REPO / "README.md", REPO / "docs" / "anomaly.md"),
+                 speed_file: Path = SPEED) -> list[Path]:
+    blocks = [(BEGIN, END, tables(report))]
+    if speed_file.is_file():
+        blocks.append((SPEED_BEGIN, SPEED_END, speed_text(json.loads(speed_file.read_text()))))
     done = []
     for f in files:
         text = f.read_text()
-        if BEGIN in text and END in text:
-            text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
-            f.write_text(text)
-            done.append(f)
+        for begin, end, body in blocks:
+            if begin in text and end in text:
+                text = text[:text.index(begin)] + f"{begin}\n{body}\n{end}" + text[text.index(end) + len(end):]
+                if f not in done:
+                    done.append(f)
+        f.write_text(text)
     return done
