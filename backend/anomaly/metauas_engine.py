@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -84,7 +85,7 @@ class MetaUASEngine(PromptMemory):
     @torch.no_grad()
     def global_from(self, feats) -> np.ndarray:
         """Unit-norm 1280-d Lite0 head feature (average-pooled) from this engine's 6 feature levels."""
-        net = self.model.encoder.net
+        net: Any = self.model.encoder.net  # efficientnet_lite_pytorch's EfficientNet (untyped)
         f = net._swish(net._bn1(net._conv_head(feats[-1]))).mean(dim=(2, 3))[0]
         return torch.nn.functional.normalize(f, dim=0).float().cpu().numpy()
 

@@ -8,10 +8,12 @@ never min-max normalised per image — so a defect-free query really looks cold.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -127,10 +129,11 @@ def inspect(prompts: Sequence[Image.Image], queries: Sequence[Image.Image], engi
         if shared:
             q_arr, lb = letterbox(query, size)
             mem = eng.memory(prompts[0], size, keys[0])
-            m, q_glob = eng.map_and_global(q_arr, [mem], with_global=True)
+            lite0: Any = eng  # shares_global: a MetaUAS engine on Lite0 (map_and_global / global_from)
+            m, q_glob = lite0.map_and_global(q_arr, [mem], with_global=True)
             amap = unletterbox(m, lb)
             p_vec = engines.PROMPT_CACHE.get_or_compute(("global-shared", id(eng), keys[0], size),
-                                                        lambda mem=mem: eng.global_from(mem))
+                                                        functools.partial(lite0.global_from, mem))
             sims, chosen = np.array([float(np.dot(p_vec, q_glob))]), np.array([0])
         else:
             sims = p_glob @ global_features(query)

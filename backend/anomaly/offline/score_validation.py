@@ -15,6 +15,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -43,7 +44,7 @@ def run(out: Path = OUT, seed: int = 5) -> dict:
             raise RuntimeError(f"{p} is evaluation-only")
     train = {str(p) for p in split.train_photos()}
     assert all(str(p) in train for p in list(photos.values()) + donors), "validation photos must be training photos"
-    per_class = {}
+    per_class: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         generate(tmp, seed=seed, photo_paths=photos, donor_paths=donors)
         for cls in VAL_CLASSES:
