@@ -11,6 +11,7 @@ import gradio as gr
 
 from apps import anomaly_handlers as h
 from apps.common import editor_input, job
+from backend.anomaly.engines import default_role, describe
 from backend.anomaly.inspector import engine_defaults
 
 INTRO = """### Anomaly Inspector — one normal image is enough
@@ -23,8 +24,6 @@ regions. Move the sliders to re-threshold instantly; the model is not re-run."""
 def _engine_choices() -> tuple[list[tuple[str, str]], str, str]:
     """(choices, default, note) from the engines service; unavailable engines are listed with the reason."""
     try:
-        from backend.anomaly.engines import default_role, describe  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
-
         infos = describe()
     except Exception as exc:  # the tab still opens; inspecting then says what is wrong
         return [("Patch kNN (training-free)", "knn")], "knn", f"Engine list unavailable: {exc}"

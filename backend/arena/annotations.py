@@ -22,6 +22,7 @@ from backend.errors import NotAllowed, UserError
 from backend.pointing.service import run_pointer
 from backend.security import token_matches
 from storage.db import get_storage
+from storage.repos import arena as arena_repo
 from storage.repos import bench as repo
 from storage.repos.events import log_event
 from storage.repos.images import load_image, store_image
@@ -225,11 +226,6 @@ def battle_input(battle_id: str, session_id: str | None = None) -> tuple[Image.I
 
     Battle ids are public (clean_battle export), uploaded photos are not: another session's battle gets the same
     sentence as a missing one, so the answer says nothing about which ids exist."""
-    try:
-        from storage.repos import arena as arena_repo  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
-    except ImportError as exc:
-        raise UserError("Battles are not available on this server.") from exc
-
     def _r(s):
         b = arena_repo.get_battle(s, str(battle_id).strip()[:64])
         if b is None or not session_id or b.get("session_id") != session_id:

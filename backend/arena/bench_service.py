@@ -13,6 +13,7 @@ from pathlib import Path
 
 from backend.arena import bench as B
 from backend.arena.bench_compare import compare
+from backend.arena.service import leaderboard
 from backend.config import REPO_ROOT
 from backend.errors import UserError
 from backend.registry import get_registry
@@ -77,10 +78,6 @@ def bench_results(bench_name: str | None = None) -> dict[str, dict]:
 
 def arena_ratings() -> tuple[dict[str, dict], str]:
     """(ratings, note). Absent arena service or no votes → ({}, a sentence saying so)."""
-    try:
-        from backend.arena.service import leaderboard  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
-    except ImportError:
-        return {}, "No arena votes yet (the arena service is not installed)."
     try:
         lb = leaderboard(method="bt") or {}
     except Exception as exc:  # noqa: BLE001 - the panel must still show bench numbers

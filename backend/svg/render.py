@@ -39,14 +39,14 @@ def render_png(svg: str, size: int = 256, color: str = "#111111", background: st
         src = src[:head_end] + f'<rect width="100%" height="100%" fill="{background}"/>' + src[head_end:]
     errors = []
     try:
-        import resvg_py  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
+        import resvg_py  # noqa: PLC0415 - renderers are tried in order; a missing one falls through
 
         out = resvg_py.svg_to_bytes(svg_string=src, width=size, height=size)
         return bytes(out)
     except Exception as exc:  # fall through to cairosvg, remembering why
         errors.append(f"resvg: {exc}")
     try:
-        import cairosvg  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
+        import cairosvg  # noqa: PLC0415 - renderers are tried in order; a missing one falls through
 
         return cairosvg.svg2png(bytestring=src.encode("utf-8"), output_width=size, output_height=size)
     except Exception as exc:

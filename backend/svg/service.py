@@ -166,7 +166,7 @@ def parse_palette(text: str) -> list[str] | None:
 def trace_raster(data: bytes, name: str | None = None) -> str:
     """A raster exemplar traced to SVG with vtracer (binary, spline mode), then sanitised."""
     try:
-        import vtracer  # noqa: PLC0415 - optional heavy package, loaded with a user's checkpoint
+        import vtracer  # noqa: PLC0415 - optional raster tracer, imported when a raster exemplar arrives
     except ImportError as exc:
         raise SVGInputError("Raster exemplars need vtracer, which is not installed; upload an SVG instead.") from exc
 
