@@ -32,6 +32,15 @@ def token_matches(given, expected: str | None) -> bool:
     return bool(raw) and hmac.compare_digest(raw, expected.encode("utf-8", "surrogatepass"))
 
 
+def require_admin(token: str | None, disabled: str) -> None:
+    """Refuse unless `token` is ADMIN_TOKEN (constant time); `disabled` is the sentence when no token is set."""
+    expected = get_settings().admin_token
+    if not expected:
+        raise NotAllowed(disabled)
+    if not token_matches(token, expected):
+        raise NotAllowed("Wrong admin token.")
+
+
 def is_admin(token: str | None = None, username: str | None = None) -> bool:
     expected = get_settings().admin_token
     if token_matches(token, expected):

@@ -17,10 +17,9 @@ from PIL import Image
 
 from backend.arena.bench import CATEGORIES, STEER_NOTE, score_points
 from backend.arena.vocab import bench_category
-from backend.config import get_settings
-from backend.errors import NotAllowed, UserError
+from backend.errors import UserError
 from backend.pointing.service import run_pointer
-from backend.security import token_matches
+from backend.security import require_admin
 from storage.db import get_storage
 from storage.repos import arena as arena_repo
 from storage.repos import bench as repo
@@ -34,11 +33,7 @@ MAX_TEXT = 300
 
 def check_admin(token: str | None) -> None:
     """Constant-time comparison with ADMIN_TOKEN; reviews are off when it is unset."""
-    expected = get_settings().admin_token
-    if not expected:
-        raise NotAllowed("Reviewing is disabled: set ADMIN_TOKEN on the server to enable it.")
-    if not token_matches(token, expected):
-        raise NotAllowed("Wrong admin token.")
+    require_admin(token, "Reviewing is disabled: set ADMIN_TOKEN on the server to enable it.")
 
 
 def normalise_category(category: str | None) -> str:

@@ -24,14 +24,14 @@ from PIL import Image
 from backend.arena import abuse, bench_images, formats, matchmaking, ratings, render
 from backend.arena.bench import STEER_NOTE
 from backend.arena.vocab import CHOICES
-from backend.config import get_settings, setting
+from backend.config import setting
 from backend.errors import NotAllowed, UserError
 from backend.identity import network_of
 from backend.pointing import service as pointing
 from backend.pointing.base import check_instruction
 from backend.pointing.types import is_system_failure
 from backend.registry import get_registry
-from backend.security import token_matches
+from backend.security import require_admin
 from storage.db import get_storage
 from storage.identity import salted_hash
 from storage.models import utcnow
@@ -416,11 +416,7 @@ def import_battles(items, fmt: str, progress: Callable[[int, int], None] | None 
 
 
 def check_admin(token: str | None) -> None:
-    expected = get_settings().admin_token
-    if not expected:
-        raise NotAllowed("The admin view is disabled: set ADMIN_TOKEN on the server to enable it.")
-    if not token_matches(token, expected):
-        raise NotAllowed("Wrong admin token.")
+    require_admin(token, "The admin view is disabled: set ADMIN_TOKEN on the server to enable it.")
 
 
 def admin_report(token: str | None, alpha: float = 0.05) -> dict:
