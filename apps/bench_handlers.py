@@ -15,12 +15,10 @@ from PIL import Image
 from apps.common import download_file, file_path, load_user_image, md_text, session_id, user_errors
 from backend.arena import annotations as ann
 from backend.arena import bench_service as svc
-from backend.arena.bench import CATEGORIES, CATEGORY_LABELS, BenchError
-from backend.arena.bench_overlay import render_overlay
+from backend.arena.bench import CATEGORIES, CATEGORY_LABELS
 from backend.edit3d import service as edit3d_service
 from backend.errors import UserError
 from backend.masks import mask_from_layers
-from backend.tempfiles import scratch_dir
 
 CAT_CHOICES = [(CATEGORY_LABELS[c], c) for c in CATEGORIES]
 STAT_LABELS = {"pearson_r": "Pearson r", "spearman_rho": "Spearman ρ", "r2": "R²"}
@@ -49,20 +47,8 @@ def _progress_cb(progress):
 def evaluate(pointer: str, bench_zip, show_overlays: bool, request: gr.Request = None,
              progress=gr.Progress()):
     """Evaluate a registry pointer on the sample bench (or an uploaded Point-Bench zip)."""
-    if not pointer:
-        raise UserError("Choose a pointer to evaluate.")
-    overlay_dir = str(scratch_dir("bench-ov-")) if show_overlays else None
-    sid = session_id(request)
-    try:
-        if bench_zip:
-            path = file_path(bench_zip)
-            res = svc.evaluate_uploaded(path, pointer, progress=_progress_cb(progress), session_id=sid,
-                                        overlay_dir=overlay_dir)
-        else:
-            res = svc.run_pointer_on_bench(pointer, progress=_progress_cb(progress), session_id=sid,
-                                           overlay_dir=overlay_dir)
-    except BenchError as exc:
-        raise UserError(str(exc)) from exc
+    res = svc.evaluate(pointer, file_path(bench_zip), progress=_progress_cb(progress), session_id=session_id(request),
+                       overlays=bool(show_overlays))
     fails = {}
     for it in res["items"]:
         if not it["success"]:
@@ -187,20 +173,13 @@ def save_annotation(editor, instruction: str, category: str, count, ref_x, ref_y
                     battle_id: str, check_hard: bool, request: gr.Request = None):
     """Save the marked region (brush layers and/or typed boxes) as a pending bench annotation."""
     img, layers = _editor_parts(editor)
-    mask = mask_from_layers(layers, img.size, on_mismatch="resize")  # the editor may return canvas-size layers
-    if boxes and str(boxes).strip():
-        mask |= _boxes_mask(boxes, img.size)
+    extra = _boxes_mask(boxes, img.size) if boxes and str(boxes).strip() else None
     ref = None
     if ref_x not in (None, "") and ref_y not in (None, ""):
         ref = (float(ref_x), float(ref_y))
-    check_with = None
-    if check_hard:
-        check_with = [p for p in svc.pointers()][:3]
-        if len(check_with) < 3:
-            raise UserError("Checking hardness needs 3 enabled pointers.")
-    row = ann.save_annotation(img, instruction, category, mask, count=count or None, ref_point=ref,
-                              session_id=session_id(request), annotator=annotator, source_battle_id=battle_id,
-                              check_with=check_with)
+    row = ann.save_drawn(img, layers, extra, instruction, category, count=count, ref_point=ref,
+                         session_id=session_id(request), annotator=annotator, source_battle_id=battle_id,
+                         check_hard=bool(check_hard))
     hard = "" if row["models_checked"] is None else f" {row['models_correct']} of {row['models_checked']} models correct."
     return (f"Saved annotation **#{row['id']}** ({CATEGORY_LABELS[row['category']]}, {row['mask_pixels']} mask pixels) "
             f"— status *pending* until a reviewer accepts it.{hard}")
@@ -221,8 +200,7 @@ _REVIEW_COLS = ["id", "status", "category", "user_input", "count", "annotator", 
 
 @user_errors
 def review_list(token: str, status: str):
-    rows = ann.list_annotations(token, status=None if status == "all" else status)
-    c = ann.counts()
+    rows, c = ann.review_listing(token, status)
     md = f"{c['pending']} pending · {c['accepted']} accepted · {c['rejected']} rejected."
     return md, pd.DataFrame([{k: r.get(k) for k in _REVIEW_COLS} for r in rows], columns=_REVIEW_COLS)
 
@@ -231,8 +209,8 @@ def review_list(token: str, status: str):
 def review_preview(token: str, ann_id):
     if ann_id in (None, ""):
         raise UserError("Type an annotation id.")
-    img, mask, row = ann.annotation_image(int(ann_id), token)
-    return render_overlay(img, mask, [], None, row.get("ref_point")), (
+    overlay, row = ann.review_preview(int(ann_id), token)
+    return overlay, (
         f"#{row['id']} · {CATEGORY_LABELS[row['category']]} · “{md_text(row['user_input'])}”"
         + (f" · count {row['count']}" if row["count"] else "") + f" · status *{row['status']}*")
 

@@ -16,9 +16,12 @@ import numpy as np
 from PIL import Image
 
 from backend.arena.bench import CATEGORIES, STEER_NOTE, score_points
+from backend.arena.bench_overlay import render_overlay
 from backend.arena.vocab import bench_category
 from backend.errors import UserError
+from backend.masks import mask_from_layers
 from backend.pointing.service import run_pointer
+from backend.registry import get_registry
 from backend.security import require_admin
 from storage.db import get_storage
 from storage.repos import arena as arena_repo
@@ -115,6 +118,26 @@ def hardness(image: Image.Image, item: dict, mask: np.ndarray, pointer_names: li
     return correct, len(pointer_names)
 
 
+
+def save_drawn(img: Image.Image, layers: list, extra: np.ndarray | None, instruction: str, category: str, *,
+               count=None, ref_point=None, session_id: str | None = None, annotator: str | None = None,
+               source_battle_id: str | None = None, check_hard: bool = False) -> dict:
+    """The annotation tab's one call: editor brush layers (resized when the editor returns canvas-size layers)
+    plus an optional extra mask (typed boxes) become the target mask; with `check_hard`, three enabled
+    pointers try the item first."""
+    mask = mask_from_layers(layers, img.size, on_mismatch="resize")
+    if extra is not None:
+        mask |= extra
+    check_with = None
+    if check_hard:
+        check_with = [e.name for e in get_registry().entries("pointing") if e.enabled][:3]
+        if len(check_with) < 3:
+            raise UserError("Checking hardness needs 3 enabled pointers.")
+    return save_annotation(img, instruction, category, mask, count=count or None, ref_point=ref_point,
+                           session_id=session_id, annotator=annotator, source_battle_id=source_battle_id,
+                           check_with=check_with)
+
+
 def save_annotation(image: Image.Image, user_input: str, category: str, mask: np.ndarray, *, count=None,
                     ref_point=None, session_id: str | None = None, annotator: str | None = None,
                     source_battle_id: str | None = None, check_with: list[str] | None = None) -> dict:
@@ -158,6 +181,18 @@ def list_annotations(token: str | None, status: str | None = None, limit: int = 
 
 def counts() -> dict[str, int]:
     return get_storage().read(repo.count_annotations)
+
+
+def review_listing(token: str | None, status: str | None = None) -> tuple[list[dict], dict[str, int]]:
+    """(annotations with `status`, counts per status) for the reviewer's list; admin only."""
+    rows = list_annotations(token, status=None if status in (None, "", "all") else status)
+    return rows, counts()
+
+
+def review_preview(ann_id: int, token: str | None) -> tuple[Image.Image, dict]:
+    """The annotation drawn on its image (mask and reference point) and its row, for the reviewer."""
+    img, mask, row = annotation_image(ann_id, token)
+    return render_overlay(img, mask, [], None, row.get("ref_point")), row
 
 
 def annotation_image(ann_id: int, token: str | None) -> tuple[Image.Image, np.ndarray, dict]:

@@ -17,7 +17,7 @@ from backend.arena.service import leaderboard
 from backend.config import REPO_ROOT
 from backend.errors import UserError
 from backend.registry import get_registry
-from backend.tempfiles import request_dir
+from backend.tempfiles import request_dir, scratch_dir
 from backend.zipsafe import ZipLimits, ZipSafetyError, extract_tree
 from storage.db import get_storage
 from storage.repos import bench as repo
@@ -125,6 +125,18 @@ def extract_bench_zip(zip_path: str | Path, dest: str | Path) -> Path:
     if not hits:
         raise B.BenchError("The bench zip has no data.json.")
     return hits[0].parent
+
+
+def evaluate(pointer: str, zip_path: str | Path | None = None, progress=None, session_id: str | None = None,
+             overlays: bool = False) -> dict:
+    """The Point-Bench tab's one call: `pointer` on an uploaded bench zip, or on the bundled sample bench; with
+    `overlays`, each item's overlay image is written to a scratch folder and its path put in the item."""
+    if not pointer:
+        raise UserError("Choose a pointer to evaluate.")
+    overlay_dir = str(scratch_dir("bench-ov-")) if overlays else None
+    if zip_path:
+        return evaluate_uploaded(zip_path, pointer, progress=progress, session_id=session_id, overlay_dir=overlay_dir)
+    return run_pointer_on_bench(pointer, progress=progress, session_id=session_id, overlay_dir=overlay_dir)
 
 
 def evaluate_uploaded(zip_path: str | Path, pointer: str, progress=None, session_id: str | None = None,

@@ -14,10 +14,6 @@ from tests.unit import archcheck as A
 # Handlers that still orchestrate several backend calls; each is being moved behind one service call.
 # Do not add to this list: give the handler one service function to call instead.
 KNOWN_MULTI_CALL_HANDLERS: set[str] = {
-    "apps.bench_handlers.evaluate",
-    "apps.bench_handlers.review_list",
-    "apps.bench_handlers.review_preview",
-    "apps.bench_handlers.save_annotation",
     "apps.svg_studio_handlers.compare",
     "apps.svg_studio_handlers.edit",
     "apps.svg_studio_handlers.generate",
