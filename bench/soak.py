@@ -30,6 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+import skimage  # noqa: E402
+
 from bench.load import AppProcess, sample_image  # noqa: E402
 
 SOAK_ENV = {f"JOB_{k}": "2,100000000" for k in ("EDIT3D", "ANOMALY", "ANOMALY_SLOW", "SVG", "SVG_LEARN",
@@ -89,7 +91,11 @@ def _fixtures(tmp: Path) -> dict:
         zf.writestr("b/images/zeros.png", b"\0" * (20 * 1024 * 1024))
     small = tmp / "small.png"
     Image.open(image).resize((160, 110)).save(small)
-    return {"image": image, "fake": str(fake), "good": str(good), "bomb": str(bomb), "small": str(small)}
+    # the 3D step needs a photo with an object under the click: scikit-image's coffee (CC0), the cup at (300, 240)
+    cup = tmp / "coffee.png"
+    Image.open(Path(skimage.__file__).parent / "data" / "coffee.png").convert("RGB").save(cup)
+    return {"image": image, "fake": str(fake), "good": str(good), "bomb": str(bomb), "small": str(small),
+            "cup": str(cup)}
 
 
 def _steps(c, f: dict):
@@ -116,7 +122,7 @@ def _steps(c, f: dict):
         ("bench zip", lambda: c.predict("center", handle_file(f["good"]), True, api_name="/bench_evaluate")),
         ("zip bomb", expect_error(lambda: c.predict("center", handle_file(f["bomb"]), False,
                                                     api_name="/bench_evaluate"))),
-        ("3d render", lambda: c.predict(handle_file(f["small"]), json.dumps({"points": [[80, 55, 1]]}), None, "", 0,
+        ("3d render", lambda: c.predict(handle_file(f["cup"]), json.dumps({"points": [[300, 240, 1]]}), None, "", 0,
                                         10, 0, 0, 0.1, 0, 0, 1, False, *SCENE, *COMP, api_name="/edit3d_render")),
         ("anomaly", lambda: c.predict([handle_file(f["small"])], [handle_file(f["small"])], "knn", "256", 0, 0.2,
                                       0.15, False, 0.5, api_name="/inspect_one")),

@@ -117,7 +117,7 @@ def speed_text(speed: dict) -> str:
                     f"**{r['ratio_of_medians']:.2f}×** | {r['median_pair_ratio']:.2f}× ({q[0]:.2f}–{q[2]:.2f}) |")
     g = speed["gmac"]
     rows += ["", f"GMAC per query: kNN map {g['knn_map']:.2f} (+ {g['global_pass']:.2f} for the separate "
-             "global-feature pass the inspector needs for its similarity); MetaUAS {g['metauas_total']:.2f} (encoder "
+             f"global-feature pass the inspector needs for its similarity); MetaUAS {g['metauas_total']:.2f} (encoder "
              f"{g['metauas_encoder']:.2f} + alignment/decoder {g['metauas_alignment_decoder']:.2f}; its similarity "
              "comes from its own encoder pass). "
              f"{speed['size']} px, {speed['threads']} thread, {speed['n']} pairs ({speed['order']}), load average "
