@@ -6,23 +6,19 @@ shown as rendered PNGs or as text in a code view, never as HTML. Results live in
 """
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
-from PIL import Image
 
 from apps.common import download_file, file_path, md_text, session_id, throttle, user_errors
 from backend.config import setting
 from backend.errors import UserError
-from backend.svg import service
-from backend.svg.corpus import CorpusMissing, load_corpus
-from backend.svg.engines import get_engine, list_engines
-from backend.svg.render import render_image, render_png
-from backend.svg.style import StyleCard, style_from_set
+from backend.svg import service, studio
+from backend.svg.engines import list_engines
+from backend.svg.style import StyleCard
 
 SOURCES = ["Installed set/variant", "Exemplar SVGs (upload)", "Edited style card"]
 MODES = ["outline", "outline-fill", "solid"]
@@ -33,10 +29,7 @@ EDIT_MODES = ["keep", *MODES]
 
 def styles() -> tuple[list[str], str]:
     """Installed styles, or [] and the reason (the tab must still open without the corpus)."""
-    try:
-        return load_corpus().styles(), ""
-    except (CorpusMissing, OSError, ValueError) as exc:
-        return [], f"⚠️ {exc}"
+    return studio.installed_styles()
 
 
 def engine_choices() -> tuple[list[tuple[str, str]], str | None, str]:
@@ -55,24 +48,12 @@ def _read_files(files) -> list[tuple[str, bytes]]:
     return out
 
 
-def _card_from_fields(mode, width, cap, join, padding, grid, palette) -> StyleCard:
-    card = StyleCard(name="edited", source="edited style card", grid=float(grid or 24), padding=float(padding or 0),
-                     stroke_width=float(width or 0), linecap=cap or "round", linejoin=join or "round",
-                     mode=mode or "outline", palette=service.parse_palette(palette or "") or ["currentColor"])
-    card.validate()
-    return card
-
-
-def resolve_ui_style(source, style, files, *card_fields):
-    """The StyleSpec the UI asks for, plus notes to show."""
-    if source == SOURCES[1]:
-        card, notes = service.load_exemplars(_read_files(files))
-        return card, notes
-    if source == SOURCES[2]:
-        return _card_from_fields(*card_fields), []
-    if not style:
-        raise UserError("Please pick an installed style (set/variant).")
-    return style, []
+def style_request(source, style, files, mode=None, width=None, cap=None, join=None, padding=None, grid=None,
+                  palette=None) -> studio.StyleRequest:
+    """The UI's style inputs as one request (uploaded files read only when exemplars are the source)."""
+    kind = {SOURCES[1]: studio.SOURCE_EXEMPLARS, SOURCES[2]: studio.SOURCE_CARD}.get(source, studio.SOURCE_SET)
+    return studio.StyleRequest(kind, style, _read_files(files) if kind == studio.SOURCE_EXEMPLARS else [],
+                               mode, width, cap, join, padding, grid, palette)
 
 
 def _card_outputs(card: StyleCard, notes: list[str]):
@@ -86,77 +67,40 @@ def _card_outputs(card: StyleCard, notes: list[str]):
 @user_errors
 def style_card(source: str, style: str, files):
     """Extract the style card of the chosen source; fills the editable card fields."""
-    if source == SOURCES[1]:
-        card, notes = service.load_exemplars(_read_files(files))
-    else:
-        if not style:
-            raise UserError("Please pick an installed style (set/variant).")
-        card, notes = style_from_set(style), []
-    return _card_outputs(card, notes)
+    res = studio.style_card(style_request(source, style, files))
+    return _card_outputs(res.card, res.notes)
 
 
-def _state(gen: service.Generation, prompt: str) -> dict:
+def _state(gen: service.Generation, candidates: list[dict], prompt: str) -> dict:
     return {"prompt": prompt, "style": gen.style_label, "engine": gen.engine, "seed": gen.seed,
             "generation_id": gen.generation_id, "ids": gen.candidate_ids, "metrics": gen.metrics,
-            "candidates": [{"svg": c.svg, **c.manifest()} for c in gen.candidates]}
+            "candidates": candidates}
 
 
-def _gallery(state: dict) -> list[tuple[Image.Image, str]]:
-    """Whole icons on a tile with room below for the caption (Gradio overlays captions on the image)."""
-    items = []
-    for i, c in enumerate(state["candidates"]):
-        tile = Image.new("RGB", (192, 224), "#ffffff")
-        tile.paste(render_image(c["svg"], 160), (16, 8))
-        cap = f"{i + 1}. {c.get('concept') or c['prompt']}"[:28] + f" · IoU {c['similarity']:.2f}"
-        items.append((tile, cap))
-    return items
-
-
-def _summary(state: dict, extra: list[str] | None = None) -> str:
-    names = state["engine"].split(" vs ")
-    labels, novelty = [], ""
-    for name in names:
-        try:
-            eng = get_engine(name)
-            labels.append(f"{getattr(eng, 'label', name)} (`{name}`)")
-            novelty = novelty or getattr(eng, "novelty", "")
-        except Exception:
-            labels.append(f"`{name}`")
+def _summary(state: dict, engines: studio.EngineInfo, extra: list[str] | None = None) -> str:
+    labels = [f"{label} (`{name}`)" if label is not None else f"`{name}`"
+              for name, label in zip(engines.names, engines.labels, strict=True)]
     lines = [f"**{len(state['candidates'])} candidate(s)** for “{md_text(state['prompt'])}” in style "
              f"**{md_text(state['style'])}** "
              f"by {' vs '.join(labels)}, seed {state['seed']}; saved as generation #{state.get('generation_id')}."]
-    if novelty and len(names) == 1:
-        lines.append(f"_{novelty}_")
+    if engines.novelty and len(engines.names) == 1:
+        lines.append(f"_{engines.novelty}_")
     notes = list(dict.fromkeys(n for c in state["candidates"] for n in c.get("notes", []) if "No corpus icon" in n))
     lines += [f"⚠️ {n}" for n in notes] + (extra or [])
     return "  \n".join(lines)
 
 
-def preview_sheet(svg: str) -> Image.Image:
-    """16/24/32/48 px at native size plus 256 px, on light (left) and dark (right): one wide, short strip so
-    the 256-px preview fits the panel whole."""
-    sizes, pad = service.PREVIEW_SIZES, 12
-    half = sum(sizes) + pad * (len(sizes) + 1)
-    sheet = Image.new("RGB", (2 * half, 256 + 2 * pad), "#ffffff")
-    for col, (fg, bg) in enumerate((("#111111", "#ffffff"), ("#f5f5f5", "#1f2430"))):
-        x0 = col * half
-        sheet.paste(Image.new("RGB", (half, 256 + 2 * pad), bg), (x0, 0))
-        x = x0 + pad
-        for s in sizes:
-            img = Image.open(io.BytesIO(render_png(svg, s, fg, bg))).convert("RGB")
-            sheet.paste(img, (x, pad + (256 - s) // 2))
-            x += s + pad
-    return sheet
-
-
-def _detail(state: dict | None, index: int):
+def _pick(state: dict | None, index) -> int:
     if not state or not state.get("candidates"):
         raise UserError("Generate some icons first.")
-    cands = state["candidates"]
     index = int(index or 0)
-    if not 0 <= index < len(cands):
-        raise UserError(f"Pick a candidate between 1 and {len(cands)}.")
-    c = cands[index]
+    if not 0 <= index < len(state["candidates"]):
+        raise UserError(f"Pick a candidate between 1 and {len(state['candidates'])}.")
+    return index
+
+
+def _detail(state: dict, index: int, view: studio.CandidateView):
+    c = state["candidates"][index]
     copy = " — **a copy of a corpus icon** (IoU > 0.9)" if c["similarity"] > 0.9 else ""
     info = [f"**Candidate {index + 1}**: {md_text(c.get('concept') or '')} · engine `{c['engine']}` · "
             f"style {md_text(c['style'])}",
@@ -168,26 +112,27 @@ def _detail(state: dict | None, index: int):
     info += [f"_{n}_" for n in c.get("notes", [])]
     stem = re.sub(r"[^a-z0-9]+", "-", (c.get("concept") or c["prompt"]).lower()).strip("-") or "icon"
     svg_path = download_file(c["svg"], f"{stem}.svg")
-    png_path = download_file(render_png(c["svg"], 512), f"{stem}.png")
+    png_path = download_file(view.png, f"{stem}.png")
     code = c["svg"].replace("><", ">\n<")  # one element per line to read; the download stays compact
-    return preview_sheet(c["svg"]), code, "  \n".join(info), svg_path, png_path
+    return view.sheet, code, "  \n".join(info), svg_path, png_path
 
 
 @user_errors
 def generate(prompt, source, style, files, mode, width, cap, join, padding, grid, palette, engine, n, seed,
              request: gr.Request = None):
     """Prompt + style → candidates (gallery), details of the first one."""
-    spec, notes = resolve_ui_style(source, style, files, mode, width, cap, join, padding, grid, palette)
-    gen = service.generate(prompt or "", spec, engine=engine or service.DEFAULT_ENGINE, n=int(n or 4),
-                           seed=int(seed or 0), session_id=session_id(request))
-    state = _state(gen, (prompt or "").strip())
-    return (state, _gallery(state), _summary(state, notes), *_detail(state, 0), 0)
+    req = style_request(source, style, files, mode, width, cap, join, padding, grid, palette)
+    v = studio.generate(prompt or "", req, engine=engine or service.DEFAULT_ENGINE, n=int(n or 4),
+                        seed=int(seed or 0), session_id=session_id(request))
+    state = _state(v.generation, v.candidates, (prompt or "").strip())
+    return (state, v.gallery, _summary(state, v.engines, v.notes), *_detail(state, 0, v.first), 0)
 
 
 @user_errors
 def detail(state, index):
     """Previews, code, attribution and downloads for candidate `index` (0-based)."""
-    return _detail(state, index)
+    index = _pick(state, index)
+    return _detail(state, index, studio.candidate_view(state["candidates"][index]["svg"]))
 
 
 def select_candidate(state, evt: gr.SelectData):
@@ -197,49 +142,38 @@ def select_candidate(state, evt: gr.SelectData):
 @user_errors
 def edit(state, index, width, cap, join, mode, palette, request: gr.Request = None):
     """Vector post-edits of one candidate without regenerating (stored as an 'edit' generation)."""
-    if not state or not state.get("candidates"):
-        raise UserError("Generate some icons first.")
-    index = int(index or 0)
-    if not 0 <= index < len(state["candidates"]):
-        raise UserError(f"Pick a candidate between 1 and {len(state['candidates'])}.")
-    gen = service.edit_candidate(dict(state["candidates"][index]), stroke_width=float(width) if width else None,
-                                 linecap=cap, linejoin=join, mode=mode, palette=palette or "",
-                                 seed=state.get("seed", 0), session_id=session_id(request))
-    cand = gen.candidates[0]
-    state = {**state, "candidates": [*state["candidates"][:index], {"svg": cand.svg, **cand.manifest()},
-                                     *state["candidates"][index + 1:]]}
-    return (state, _gallery(state), *_detail(state, index))
+    index = _pick(state, index)
+    v = studio.edit(state["candidates"], index, stroke_width=float(width) if width else None, linecap=cap,
+                    linejoin=join, mode=mode, palette=palette or "", seed=state.get("seed", 0),
+                    session_id=session_id(request))
+    state = {**state, "candidates": v.candidates}
+    return (state, v.gallery, *_detail(state, index, v.view))
 
 
 @user_errors
 def icon_set(concepts, source, style, files, mode, width, cap, join, padding, grid, palette, engine, seed,
              request: gr.Request = None):
     """A list of concepts → one consistent grid, consistency score, zip export."""
-    spec, notes = resolve_ui_style(source, style, files, mode, width, cap, join, padding, grid, palette)
-    items = service.parse_concepts(concepts)
-    gen = service.icon_set(items, spec, engine=engine or service.DEFAULT_ENGINE, seed=int(seed or 0),
-                           session_id=session_id(request))
-    state = _state(gen, ", ".join(items))
-    m = gen.metrics
+    req = style_request(source, style, files, mode, width, cap, join, padding, grid, palette)
+    v = studio.icon_set(concepts, req, engine=engine or service.DEFAULT_ENGINE, seed=int(seed or 0),
+                        session_id=session_id(request))
+    state = _state(v.generation, v.candidates, ", ".join(v.concepts))
+    m = v.generation.metrics or {}
     md = (f"**Consistency score {m['score']:.0f}/100** — style agreement {m['style_agreement']:.0%} "
           f"(majority {m['majority_style']}), stroke-weight spread (CV) {m['weight_cv']:.2f}, "
-          f"padding spread {m['padding_sd']:.3f}.  \n" + _summary(state, notes))
-    zip_bytes = service.zip_candidates(gen.candidates, {"concepts": items, "style": gen.style_label,
-                                                        "style_card": gen.card, "engine": gen.engine,
-                                                        "seed": gen.seed, "consistency": m})
-    return state, _gallery(state), md, download_file(zip_bytes, "icon-set.zip")
+          f"padding spread {m['padding_sd']:.3f}.  \n" + _summary(state, v.engines, v.notes))
+    return state, v.gallery, md, download_file(v.zip_bytes, "icon-set.zip")
 
 
 @user_errors
 def compare(prompt, source, style, files, mode, width, cap, join, padding, grid, palette, engine_a, engine_b, seed,
             request: gr.Request = None):
     """One candidate from each of two engines, shown blind as A and B."""
-    spec, _ = resolve_ui_style(source, style, files, mode, width, cap, join, padding, grid, palette)
-    gen = service.compare(prompt or "", spec, engine_a, engine_b, seed=int(seed or 0), session_id=session_id(request))
-    state = _state(gen, (prompt or "").strip())
+    req = style_request(source, style, files, mode, width, cap, join, padding, grid, palette)
+    v = studio.compare(prompt or "", req, engine_a, engine_b, seed=int(seed or 0), session_id=session_id(request))
+    state = _state(v.generation, v.candidates, (prompt or "").strip())
     state["engines"] = [engine_a, engine_b]
-    a, b = (render_image(c.svg, 256) for c in gen.candidates)
-    return state, a, b, "Which icon fits the prompt and style better? (engines are revealed after the vote)"
+    return state, v.image_a, v.image_b, "Which icon fits the prompt and style better? (engines are revealed after the vote)"
 
 
 @user_errors

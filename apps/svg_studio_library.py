@@ -11,8 +11,9 @@ import gradio as gr
 import pandas as pd
 
 from apps.common import job, md_text, session_id, user_errors
-from apps.svg_studio_handlers import SOURCES, _read_files, styles
+from apps.svg_studio_handlers import SOURCES, _read_files
 from backend.svg import library_service as lib
+from backend.svg import studio
 
 COLUMNS = ["style", "name", "nearest trained style", "exemplars", "learned (s)", "steps", "loss start → end",
            "created"]
@@ -29,17 +30,15 @@ def _table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(out, columns=COLUMNS)
 
 
-def _style_update(rows: list[dict], value: str | None = None):
-    installed, _ = styles()
-    choices = [*lib.style_choices(rows), *[(s, s) for s in installed]]
+def _style_update(choices: list[tuple[str, str]], value: str | None = None):
     return gr.update(choices=choices, value=value) if value else gr.update(choices=choices)
 
 
 @user_errors
 def library_styles():
     """Saved library styles of the learned engine (table) and the style dropdown's refreshed choices."""
-    rows = lib.list_library_styles()
-    return _table(rows), _style_update(rows)
+    v = studio.library()
+    return _table(v.rows), _style_update(v.choices)
 
 
 @user_errors
@@ -48,15 +47,15 @@ def learn_style(name: str, files, budget_s: float = lib.DEFAULT_BUDGET_S, reques
     """Learn a few-shot style token from 1–16 exemplar SVGs (raster refused) within budget_s seconds (≤ 180),
     save it in the library; selects it in the style dropdown with the learned engine."""
     progress(0.0, desc="Checking exemplars and finding the nearest trained style…")
-    row = lib.learn_library_style(_read_files(files), name, budget_s=float(budget_s or lib.DEFAULT_BUDGET_S),
-                                  session_id=session_id(request), progress=lambda f, t: progress(f, desc=t))
+    v = studio.learn_style(_read_files(files), name, budget_s=float(budget_s or lib.DEFAULT_BUDGET_S),
+                           session_id=session_id(request), progress=lambda f, t: progress(f, desc=t))
+    row = v.row or {}
     info = row.get("train_info") or {}
     style = f"{lib.LIBRARY_PREFIX}{row['id']}"
     md = (f"Saved **{style}** “{md_text(row['name'])}” from {row['n_exemplars']} exemplar(s): {info.get('steps')} steps in "
           f"{row.get('train_s') or 0:.0f} s, loss {info.get('loss_start')} → {info.get('loss_end')}; nearest trained "
           f"style **{row['base_style']}**. It is now selected as the style, with the learned engine.")
-    rows = lib.list_library_styles()
-    return md, _table(rows), _style_update(rows, style), SOURCES[0], lib.LEARNED_ENGINE
+    return md, _table(v.rows), _style_update(v.choices, style), SOURCES[0], lib.LEARNED_ENGINE
 
 
 def build(style: gr.Dropdown, source: gr.Radio, engine: gr.Dropdown) -> None:

@@ -39,18 +39,13 @@ import pandas as pd  # noqa: E402
 from scipy.optimize import minimize  # noqa: E402
 from scipy.special import expit  # noqa: E402
 
-WINNERS = np.array(["model_a", "model_b", "tie", "tie (bothbad)"])
+from bench.synthetic import WINNERS, draw_battles  # noqa: E402
 
 
 def make_file(path: Path, n: int, m: int = 50, seed: int = 0) -> None:
     """A clean_battle file as FastChat writes it (`--mode simple` fields plus question_id)."""
     rng = np.random.default_rng(seed)
-    strength = rng.normal(0, 150, m)
-    a = rng.integers(0, m, n)
-    b = (a + rng.integers(1, m, n)) % m
-    p = 1 / (1 + 10 ** ((strength[b] - strength[a]) / 400))
-    u = rng.random(n)
-    code = np.where(u < 0.15, np.where(u < 0.075, 2, 3), np.where(rng.random(n) < p, 0, 1))
+    a, b, code, _ = draw_battles(rng, n, m)
     names = [f"model-{i:02d}" for i in range(m)]
     anony = rng.random(n) < 0.9
     judge = rng.integers(0, max(1, n // 20), n)

@@ -25,17 +25,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from backend.arena import ratings as R  # noqa: E402
+from bench.synthetic import WINNERS, draw_battles  # noqa: E402
 
 
 def synthetic_battles(n: int, m: int, seed: int = 0, tie_rate: float = 0.15) -> tuple[pd.DataFrame, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    strength = rng.normal(0, 150, m)
-    a = rng.integers(0, m, n)
-    b = (a + rng.integers(1, m, n)) % m
-    p = 1 / (1 + 10 ** ((strength[b] - strength[a]) / 400))
-    u = rng.random(n)
-    winner = np.where(u < tie_rate, np.where(u < tie_rate / 2, "tie", "tie (bothbad)"),
-                      np.where(rng.random(n) < p, "model_a", "model_b"))
+    a, b, code, strength = draw_battles(np.random.default_rng(seed), n, m, tie_rate)
+    winner = WINNERS[code]
     names = np.array([f"model-{i:02d}" for i in range(m)])
     return pd.DataFrame({"model_a": names[a], "model_b": names[b], "winner": winner}), strength
 

@@ -13,15 +13,7 @@ from tests.unit import archcheck as A
 
 # Handlers that still orchestrate several backend calls; each is being moved behind one service call.
 # Do not add to this list: give the handler one service function to call instead.
-KNOWN_MULTI_CALL_HANDLERS: set[str] = {
-    "apps.svg_studio_handlers.compare",
-    "apps.svg_studio_handlers.edit",
-    "apps.svg_studio_handlers.generate",
-    "apps.svg_studio_handlers.icon_set",
-    "apps.svg_studio_handlers.style_card",
-    "apps.svg_studio_library.learn_style",
-    "apps.svg_studio_library.library_styles",
-}
+KNOWN_MULTI_CALL_HANDLERS: set[str] = set()
 
 
 @pytest.fixture(scope="module")

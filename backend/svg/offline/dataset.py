@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import random
 import sys
 import time
 from dataclasses import dataclass
@@ -54,6 +55,23 @@ def is_heldout(concept: str, seed: int = 0, frac: float = HOLDOUT) -> bool:
     """Deterministic concept-level split shared by the trainer data, the evaluator and the engines."""
     h = hashlib.sha256(f"{seed}:{concept.strip().lower()}".encode()).digest()
     return int.from_bytes(h[:4], "big") / 2 ** 32 < frac
+
+
+def style_split(corpus, feat, per_style: int, per_test: int, seed: int = 0):
+    """Training data for a style judge: per style, up to `per_style` training-concept icons and `per_test` held-out
+    ones (seeded shuffle), as features `feat(svg)` and style labels: (xs, ys, xt, yt)."""
+    rng = random.Random(seed)
+    xs, ys, xt, yt = [], [], [], []
+    for st in corpus.styles():
+        icons = sorted(corpus.of_style(st), key=lambda i: i.id)
+        rng.shuffle(icons)
+        tr = [i for i in icons if not is_heldout(i.concept)][:per_style]
+        te = [i for i in icons if is_heldout(i.concept)][:per_test]
+        xs += [feat(i.svg) for i in tr]
+        ys += [st] * len(tr)
+        xt += [feat(i.svg) for i in te]
+        yt += [st] * len(te)
+    return xs, ys, xt, yt
 
 
 def captions(concept: str, tags: list, seed: int) -> list[str]:

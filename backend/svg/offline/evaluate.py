@@ -41,7 +41,7 @@ from backend.config import get_settings
 from backend.svg.corpus import load_corpus
 from backend.svg.engines import get_engine
 from backend.svg.index import _POP, fit_mask, raster_index
-from backend.svg.offline.dataset import is_heldout
+from backend.svg.offline.dataset import is_heldout, style_split
 from backend.svg.paths import parse_svg_paths
 from backend.svg.render import mask_iou, render_alpha
 from backend.svg.sanitize import is_safe_svg, sanitize_svg
@@ -71,17 +71,7 @@ class StyleJudge:
     """Logistic regression on 32-px alpha renders; trained on training-concept icons only."""
 
     def __init__(self, corpus, per_style: int = 120, seed: int = 0):
-        rng = random.Random(seed)
-        xs, ys, xt, yt = [], [], [], []
-        for st in corpus.styles():
-            icons = sorted(corpus.of_style(st), key=lambda i: i.id)
-            rng.shuffle(icons)
-            tr = [i for i in icons if not is_heldout(i.concept)][:per_style]
-            te = [i for i in icons if is_heldout(i.concept)][:20]
-            xs += [self.feat(i.svg) for i in tr]
-            ys += [st] * len(tr)
-            xt += [self.feat(i.svg) for i in te]
-            yt += [st] * len(te)
+        xs, ys, xt, yt = style_split(corpus, self.feat, per_style, 20, seed)
         self.clf = LogisticRegression(max_iter=500, C=0.5).fit(np.stack(xs), ys)
         pred = self.clf.predict(np.stack(xt)) if xt else np.array([])
         self.real_acc = float(np.mean(pred == np.array(yt))) if xt else float("nan")

@@ -48,7 +48,7 @@ from backend.svg.family_match import geometry_stats
 from backend.svg.index import _POP, fit_mask, norm_words, raster_index, text_index
 from backend.svg.legibility import outside_share
 from backend.svg.model.dit import SvgDiT
-from backend.svg.offline.dataset import is_heldout
+from backend.svg.offline.dataset import is_heldout, style_split
 from backend.svg.paths import CAPS, JOINS, parse_svg_paths, paths_to_svg
 from backend.svg.render import render_alpha
 from backend.svg.style import (
@@ -77,17 +77,7 @@ class StyleClassifier:
     """Which corpus style an icon looks like; trained on training-concept icons only."""
 
     def __init__(self, corpus, per_style: int = 60, seed: int = 0):
-        rng = random.Random(seed)
-        xs, ys, xt, yt = [], [], [], []
-        for st in corpus.styles():
-            icons = sorted(corpus.of_style(st), key=lambda i: i.id)
-            rng.shuffle(icons)
-            tr = [i for i in icons if not is_heldout(i.concept)][:per_style]
-            te = [i for i in icons if is_heldout(i.concept)][:12]
-            xs += [features(i.svg) for i in tr]
-            ys += [st] * len(tr)
-            xt += [features(i.svg) for i in te]
-            yt += [st] * len(te)
+        xs, ys, xt, yt = style_split(corpus, features, per_style, 12, seed)
         self.clf = HistGradientBoostingClassifier(max_iter=80, learning_rate=0.15, random_state=seed)
         self.clf.fit(np.stack(xs), ys)
         pred = self.clf.predict(np.stack(xt))

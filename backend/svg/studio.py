@@ -1,0 +1,251 @@
+"""What each SVG Studio event needs, in one call: resolve the requested style, run the service, render the views.
+
+apps/svg_studio_handlers.py validates UI values, calls ONE function here and formats the dataclass it returns
+(markdown, downloads). Rendering (gallery tiles, preview sheets) lives here so the UI layer never draws SVG itself.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from backend.errors import UserError
+from backend.svg import library_service as lib
+from backend.svg import service
+from backend.svg.corpus import CorpusMissing, load_corpus
+from backend.svg.engines import StyleSpec, get_engine
+from backend.svg.render import render_image, render_png
+from backend.svg.style import StyleCard, style_from_set
+
+SOURCE_SET, SOURCE_EXEMPLARS, SOURCE_CARD = "set", "exemplars", "card"
+
+
+@dataclass
+class StyleRequest:
+    """The style the UI asks for: an installed set/variant, uploaded exemplars, or edited card fields."""
+    source: str = SOURCE_SET
+    style: str | None = None
+    exemplars: list[tuple[str, bytes]] = field(default_factory=list)
+    mode: str | None = None
+    width: float | None = None
+    cap: str | None = None
+    join: str | None = None
+    padding: float | None = None
+    grid: float | None = None
+    palette: str | None = None
+
+
+def _card_from_fields(req: StyleRequest) -> StyleCard:
+    card = StyleCard(name="edited", source="edited style card", grid=float(req.grid or 24),
+                     padding=float(req.padding or 0), stroke_width=float(req.width or 0),
+                     linecap=req.cap or "round", linejoin=req.join or "round", mode=req.mode or "outline",
+                     palette=service.parse_palette(req.palette or "") or ["currentColor"])
+    card.validate()
+    return card
+
+
+def resolve(req: StyleRequest) -> tuple[StyleSpec, list[str]]:
+    """The StyleSpec the UI asks for, plus notes to show."""
+    if req.source == SOURCE_EXEMPLARS:
+        return service.load_exemplars(req.exemplars)
+    if req.source == SOURCE_CARD:
+        return _card_from_fields(req), []
+    if not req.style:
+        raise UserError("Please pick an installed style (set/variant).")
+    return req.style, []
+
+
+@dataclass
+class CardResult:
+    card: StyleCard
+    notes: list[str]
+
+
+def style_card(req: StyleRequest) -> CardResult:
+    """The style card of exemplars (source exemplars) or of an installed style (any other source)."""
+    if req.source == SOURCE_EXEMPLARS:
+        card, notes = service.load_exemplars(req.exemplars)
+        return CardResult(card, notes)
+    if not req.style:
+        raise UserError("Please pick an installed style (set/variant).")
+    return CardResult(style_from_set(req.style), [])
+
+
+def installed_styles() -> tuple[list[str], str]:
+    """Installed styles, or [] and the reason (the tab must still open without the corpus)."""
+    try:
+        return load_corpus().styles(), ""
+    except (CorpusMissing, OSError, ValueError) as exc:
+        return [], f"⚠️ {exc}"
+
+
+# -- views -----------------------------------------------------------------------------------------------
+def gallery(candidates: list[dict]) -> list[tuple[Image.Image, str]]:
+    """Whole icons on a tile with room below for the caption (Gradio overlays captions on the image)."""
+    items = []
+    for i, c in enumerate(candidates):
+        tile = Image.new("RGB", (192, 224), "#ffffff")
+        tile.paste(render_image(c["svg"], 160), (16, 8))
+        cap = f"{i + 1}. {c.get('concept') or c['prompt']}"[:28] + f" · IoU {c['similarity']:.2f}"
+        items.append((tile, cap))
+    return items
+
+
+def preview_sheet(svg: str) -> Image.Image:
+    """16/24/32/48 px at native size plus 256 px, on light (left) and dark (right): one wide, short strip so
+    the 256-px preview fits the panel whole."""
+    sizes, pad = service.PREVIEW_SIZES, 12
+    half = sum(sizes) + pad * (len(sizes) + 1)
+    sheet = Image.new("RGB", (2 * half, 256 + 2 * pad), "#ffffff")
+    for col, (fg, bg) in enumerate((("#111111", "#ffffff"), ("#f5f5f5", "#1f2430"))):
+        x0 = col * half
+        sheet.paste(Image.new("RGB", (half, 256 + 2 * pad), bg), (x0, 0))
+        x = x0 + pad
+        for s in sizes:
+            img = Image.open(io.BytesIO(render_png(svg, s, fg, bg))).convert("RGB")
+            sheet.paste(img, (x, pad + (256 - s) // 2))
+            x += s + pad
+    return sheet
+
+
+@dataclass
+class CandidateView:
+    """One candidate's preview sheet and its 512-px PNG (for download)."""
+    sheet: Image.Image
+    png: bytes
+
+
+def candidate_view(svg: str) -> CandidateView:
+    return CandidateView(preview_sheet(svg), render_png(svg, 512))
+
+
+@dataclass
+class EngineInfo:
+    """Labels of the engines of a generation ('a vs b' for comparisons); label None when unknown."""
+    names: list[str]
+    labels: list[str | None]
+    novelty: str
+
+
+def engine_info(engine: str) -> EngineInfo:
+    names = engine.split(" vs ")
+    labels: list[str | None] = []
+    novelty = ""
+    for name in names:
+        try:
+            eng = get_engine(name)
+            labels.append(getattr(eng, "label", name))
+            novelty = novelty or getattr(eng, "novelty", "")
+        except Exception:
+            labels.append(None)
+    return EngineInfo(names, labels, novelty)
+
+
+def candidate_dicts(gen: service.Generation) -> list[dict]:
+    return [{"svg": c.svg, **c.manifest()} for c in gen.candidates]
+
+
+@dataclass
+class GenerationView:
+    generation: service.Generation
+    candidates: list[dict]
+    notes: list[str]
+    gallery: list[tuple[Image.Image, str]]
+    engines: EngineInfo
+    first: CandidateView
+
+
+def generate(prompt: str, req: StyleRequest, engine: str, n: int, seed: int,
+             session_id: str | None = None) -> GenerationView:
+    """Prompt + style → candidates, their gallery tiles, engine labels and the first candidate's view."""
+    spec, notes = resolve(req)
+    gen = service.generate(prompt, spec, engine=engine, n=n, seed=seed, session_id=session_id)
+    cands = candidate_dicts(gen)
+    return GenerationView(gen, cands, notes, gallery(cands), engine_info(gen.engine), candidate_view(cands[0]["svg"]))
+
+
+@dataclass
+class IconSetView:
+    generation: service.Generation
+    candidates: list[dict]
+    notes: list[str]
+    gallery: list[tuple[Image.Image, str]]
+    engines: EngineInfo
+    concepts: list[str]
+    zip_bytes: bytes
+
+
+def icon_set(concepts: str, req: StyleRequest, engine: str, seed: int,
+             session_id: str | None = None) -> IconSetView:
+    """A concept list → one consistent set, its gallery, engine labels and the zip export."""
+    spec, notes = resolve(req)
+    items = service.parse_concepts(concepts)
+    gen = service.icon_set(items, spec, engine=engine, seed=seed, session_id=session_id)
+    zip_bytes = service.zip_candidates(gen.candidates, {"concepts": items, "style": gen.style_label,
+                                                        "style_card": gen.card, "engine": gen.engine,
+                                                        "seed": gen.seed, "consistency": gen.metrics})
+    cands = candidate_dicts(gen)
+    return IconSetView(gen, cands, notes, gallery(cands), engine_info(gen.engine), items, zip_bytes)
+
+
+@dataclass
+class CompareView:
+    generation: service.Generation
+    candidates: list[dict]
+    image_a: Image.Image
+    image_b: Image.Image
+
+
+def compare(prompt: str, req: StyleRequest, engine_a: str, engine_b: str, seed: int,
+            session_id: str | None = None) -> CompareView:
+    """One candidate from each of two engines, rendered at 256 px."""
+    spec, _ = resolve(req)
+    gen = service.compare(prompt, spec, engine_a, engine_b, seed=seed, session_id=session_id)
+    a, b = (render_image(c.svg, 256) for c in gen.candidates)
+    return CompareView(gen, candidate_dicts(gen), a, b)
+
+
+@dataclass
+class EditView:
+    candidates: list[dict]
+    gallery: list[tuple[Image.Image, str]]
+    view: CandidateView
+
+
+def edit(candidates: list[dict], index: int, *, stroke_width: float | None, linecap: str | None,
+         linejoin: str | None, mode: str | None, palette: str, seed: int,
+         session_id: str | None = None) -> EditView:
+    """Vector post-edits of candidate `index` (stored as an 'edit' generation); the list with it replaced."""
+    gen = service.edit_candidate(dict(candidates[index]), stroke_width=stroke_width, linecap=linecap,
+                                 linejoin=linejoin, mode=mode, palette=palette, seed=seed, session_id=session_id)
+    cand = gen.candidates[0]
+    new = [*candidates[:index], {"svg": cand.svg, **cand.manifest()}, *candidates[index + 1:]]
+    return EditView(new, gallery(new), candidate_view(cand.svg))
+
+
+# -- the style library (learned engine) ------------------------------------------------------------------
+@dataclass
+class LibraryView:
+    rows: list[dict]
+    choices: list[tuple[str, str]]
+    row: dict | None = None
+
+
+def _library_view(row: dict | None = None) -> LibraryView:
+    rows = lib.list_library_styles()
+    installed, _ = installed_styles()
+    return LibraryView(rows, [*lib.style_choices(rows), *[(s, s) for s in installed]], row)
+
+
+def library() -> LibraryView:
+    """Saved library styles and the style dropdown's choices (library styles, then installed ones)."""
+    return _library_view()
+
+
+def learn_style(files: list[tuple[str, bytes]], name: str, budget_s: float, session_id: str | None = None,
+                progress: Callable[[float, str], None] | None = None) -> LibraryView:
+    """Learn and save a library style; the saved row plus the refreshed library."""
+    row = lib.learn_library_style(files, name, budget_s=budget_s, session_id=session_id, progress=progress)
+    return _library_view(row)
