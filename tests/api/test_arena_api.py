@@ -1,24 +1,7 @@
 """Point Battle through gradio_client: create a battle, vote, reject a double and a foreign-session vote."""
 import pytest
-from PIL import Image, ImageDraw
 
 pytestmark = pytest.mark.api
-
-
-@pytest.fixture
-def fast_models(monkeypatch):
-    # The builtin baselines answer in milliseconds; the embedded CAM/OCR pointers are exercised elsewhere.
-    monkeypatch.setenv("ARENA_MODELS", "center,random")
-    monkeypatch.setenv("ARENA_MIN_DWELL_S", "0")
-
-
-@pytest.fixture
-def photo(tmp_path):
-    img = Image.new("RGB", (320, 240), (200, 220, 240))
-    ImageDraw.Draw(img).ellipse((200, 60, 280, 140), fill=(220, 30, 30))
-    p = tmp_path / "ball.png"
-    img.save(p)
-    return str(p)
 
 
 def _battle(c, photo, text="Point to the red ball"):

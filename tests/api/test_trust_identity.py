@@ -10,26 +10,11 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from PIL import Image, ImageDraw
+from PIL import Image
 
 pytestmark = pytest.mark.api
 
 STYLE = ["Installed set/variant", "phosphor/bold", None, "outline", 2.0, "round", "round", 2.0, 24, "currentColor"]
-
-
-@pytest.fixture
-def fast_models(monkeypatch):
-    monkeypatch.setenv("ARENA_MODELS", "center,random")
-    monkeypatch.setenv("ARENA_MIN_DWELL_S", "0")
-
-
-@pytest.fixture
-def photo(tmp_path):
-    img = Image.new("RGB", (320, 240), (200, 220, 240))
-    ImageDraw.Draw(img).ellipse((200, 60, 280, 140), fill=(220, 30, 30))
-    p = tmp_path / "ball.png"
-    img.save(p)
-    return str(p)
 
 
 def _battle(c, photo):

@@ -1,0 +1,21 @@
+"""Fixtures shared by the arena API tests: fast builtin contestants and a photo with one red ball."""
+from __future__ import annotations
+
+import pytest
+from PIL import Image, ImageDraw
+
+
+@pytest.fixture
+def fast_models(monkeypatch):
+    # The builtin baselines answer in milliseconds; the embedded CAM/OCR pointers are exercised elsewhere.
+    monkeypatch.setenv("ARENA_MODELS", "center,random")
+    monkeypatch.setenv("ARENA_MIN_DWELL_S", "0")
+
+
+@pytest.fixture
+def photo(tmp_path):
+    img = Image.new("RGB", (320, 240), (200, 220, 240))
+    ImageDraw.Draw(img).ellipse((200, 60, 280, 140), fill=(220, 30, 30))
+    p = tmp_path / "ball.png"
+    img.save(p)
+    return str(p)
