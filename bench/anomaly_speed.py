@@ -107,6 +107,9 @@ def main(argv=None) -> dict:
         m.decode(q, p)
     gmac["metauas_alignment_decoder"] = fc.get_total_flops() / 2e9
     gmac["metauas_total"] = gmac["metauas_encoder"] + gmac["metauas_alignment_decoder"]
+    with FlopCounterMode(display=False) as fc:  # the inspector's similarity from the map's own encoder pass
+        engs["metauas"].global_from(q)
+    gmac["metauas_similarity"] = fc.get_total_flops() / 2e9
     with FlopCounterMode(display=False) as fc:
         engs["knn"].map_square(arrs["knn"][0], mems["knn"])
     gmac["knn_map"] = fc.get_total_flops() / 2e9

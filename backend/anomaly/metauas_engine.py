@@ -76,16 +76,19 @@ class MetaUASEngine(PromptMemory):
     # -- global features read off the encoder pass the map needs anyway -------------------------
     @property
     def shares_global(self) -> bool:
-        """True when the encoder is Lite0 up to its last block, so its ImageNet head (one 1×1 conv on the
-        stride-32 features) gives the global feature without a second encoder pass."""
+        """True when the encoder is Lite0, so its ImageNet head (one 1×1 conv on the stride-32 features) gives
+        the global feature without a second full encoder pass (an encoder that stops at stride 16 only runs
+        Lite0's remaining blocks on the map's own stride-16 features)."""
         net = getattr(self.model.encoder, "net", None)
-        return net is not None and hasattr(net, "_conv_head")
+        return net is not None and hasattr(net, "_conv_head") and hasattr(self.model.encoder, "taps")
 
     @torch.no_grad()
     def global_from(self, feats) -> np.ndarray:
         """Unit-norm 1280-d Lite0 head feature (average-pooled) from this engine's 6 feature levels."""
-        net: Any = self.model.encoder.net  # efficientnet_lite_pytorch's EfficientNet (untyped)
-        f = net._swish(net._bn1(net._conv_head(feats[-1]))).mean(dim=(2, 3))[0]
+        enc: Any = self.model.encoder  # Lite0Features around efficientnet_lite_pytorch's EfficientNet (untyped)
+        net = enc.net
+        h = feats[-1] if enc.taps[-1] == len(net._blocks) - 1 else enc.tail(feats[-1])  # encoder stopped early
+        f = net._swish(net._bn1(net._conv_head(h))).mean(dim=(2, 3))[0]
         return torch.nn.functional.normalize(f, dim=0).float().cpu().numpy()
 
     @torch.no_grad()

@@ -19,11 +19,19 @@ Structure (official demo config: unet, depth 5/5, 3 alignment layers, soft align
   skip, as the fork), nearest ×2 upsampling;
 - 1×1 head → logits at input resolution (sigmoid gives the anomaly probability map).
 
-The Lite0 variant (our trained default) keeps the structure but is sized for Lite0's features
-(`LITE0_DECODER`: 3 blocks ending at stride 4 without scSE, head upsampled ×4 bilinearly) and may use the
-"catdist" fusion: [query, aligned prompt, 1 − max cosine(query, prompt)] so the decoder sees the
-prompt-to-query distance explicitly, plus a 1×1 "prior" path from those distance maps straight
-to the logits, initialised as a kNN-style detector (the decoder starts as a zero correction).
+The shipped Lite0 default is NOT the official layout (its checkpoint stores its own config):
+- encoder: EfficientNet-Lite0 stopped at block 10 (stride 16, where the kNN engine stops too), levels
+  [input, s2, s4, s8, s16] (`LITE_TAPS`);
+- alignment on the 2 deepest levels (`LITE_ALIGNMENT`): official soft alignment at s16; at s8 only the
+  prompt-to-query distance 1 − max cosine (alignment type "dist": a 1024×1024 softmax there costs as much
+  as the rest of the decoder);
+- fusion "catdist": [query, aligned prompt, 1 − max cosine(query, prompt)], so the decoder sees the
+  distance explicitly, plus a 1×1 "prior" path from the distance maps to the logits, initialised as a
+  kNN-style detector (the decoder head starts at zero, a correction of the prior);
+- `LiteDecoder` (`LITE_DECODER`): 1×1 lateral + 3×3 at s16, one 3×3 block at s8, no scSE; logits
+  upsampled bilinearly ×8.
+The previous default ("unet3": the encoder to stride 32, three official-style alignment levels, a UnetDecoder
+`LITE0_DECODER` ending at stride 4) still loads from its checkpoint's config.
 """
 from __future__ import annotations
 
@@ -36,9 +44,17 @@ ENCODER_CHANNELS = {
     "efficientnet-b4": (3, 48, 32, 56, 160, 448),
     "efficientnet-lite0": (3, 32, 24, 40, 112, 320),
 }
-LITE0_DECODER = (64, 32, 16)   # 3 blocks: s32 → s4, no scSE; the head is upsampled ×4 (no work above stride 4)
+LITE0_DECODER = (64, 32, 16)   # the previous default ("unet3"): 3 UNet blocks s32 → s4, no scSE, head ×4
 B4_STAGE_IDXS = (6, 10, 22)
 LITE0_TAPS = (2, 4, 10, 15)  # block indices whose outputs are the s4, s8, s16, s32 features
+LITE0_BLOCK_CHANNELS = {2: 24, 4: 40, 10: 112, 15: 320}
+# The shipped default ("lite" decoder): the encoder stops at stride 16 (block 10, where the kNN engine
+# stops too); soft alignment at s16; at s8 only the kNN distance (1 − max cosine to the prompt) joins the
+# query features (a 1024×1024 softmax there alone costs about as much as the whole rest of the decoder);
+# a 1×1 lateral + 3×3 at s16, one 3×3 block at s8, logits upsampled bilinearly ×8.
+LITE_TAPS = (2, 4, 10)
+LITE_ALIGNMENT = ("sa", "dist")   # deepest first: s16, s8
+LITE_DECODER = (64, 32)   # width at s16, then one block s16 → s8
 
 
 # -- encoders ----------------------------------------------------------------------------------
@@ -71,8 +87,9 @@ def build_b4_encoder() -> nn.Module:
 class Lite0Features(nn.Module):
     """EfficientNet-Lite0 (shipped ImageNet weights) returning the 6 MetaUAS feature levels."""
 
-    def __init__(self, net: nn.Module | None = None, pretrained: bool = True):
+    def __init__(self, net: nn.Module | None = None, pretrained: bool = True, taps=LITE0_TAPS):
         super().__init__()
+        self.taps = tuple(taps)
         if net is None:
             from efficientnet_lite_pytorch import EfficientNet  # noqa: PLC0415 - weights package, imported when the model is built
 
@@ -92,21 +109,28 @@ class Lite0Features(nn.Module):
         feats.append(h)
         for i, block in enumerate(m._blocks):
             h = block(h, drop_connect_rate=None)
-            if i in LITE0_TAPS:
+            if i in self.taps:
                 feats.append(h)
-            if i >= LITE0_TAPS[-1]:
+            if i >= self.taps[-1]:
                 break
         return feats
+
+    def tail(self, h):
+        """Continue from the last tap through Lite0's remaining blocks (its stride-32 output)."""
+        m = self.net
+        for i in range(self.taps[-1] + 1, len(m._blocks)):
+            h = m._blocks[i](h, drop_connect_rate=None)
+        return h
 
 
 # -- alignment ---------------------------------------------------------------------------------
 class AlignmentLayer(nn.Module):
     def __init__(self, input_channels: int, hidden_channels: int, alignment_type: str = "sa"):
         super().__init__()
-        if alignment_type not in ("sa", "ha", "na"):
-            raise ValueError(f"alignment_type must be sa, ha or na, got {alignment_type!r}")
+        if alignment_type not in ("sa", "ha", "na", "dist"):
+            raise ValueError(f"alignment_type must be sa, ha, na or dist, got {alignment_type!r}")
         self.alignment_type = alignment_type
-        if alignment_type != "na":
+        if alignment_type in ("sa", "ha"):  # "dist": no aligned features, only the kNN distance (no weights)
             self.dimensionality_reduction = nn.Conv2d(input_channels, hidden_channels, 1, bias=True)
 
     def attention(self, query, prompt):
@@ -126,7 +150,9 @@ class AlignmentLayer(nn.Module):
         return torch.bmm(v, attn.transpose(1, 2)).reshape(b, c, h, w)
 
 
-def fused_channels(channels: int, fusion_policy: str) -> int:
+def fused_channels(channels: int, fusion_policy: str, alignment_type: str = "sa") -> int:
+    if alignment_type == "dist":
+        return channels + 1
     return {"cat": 2 * channels, "catdist": 2 * channels + 1}.get(fusion_policy, channels)
 
 
@@ -149,12 +175,16 @@ class AlignmentModule(nn.Module):
         super().__init__()
         if fusion_policy not in ("cat", "catdist", "add", "absdiff"):
             raise ValueError(f"unknown fusion policy {fusion_policy!r}")
+        if alignment_type == "dist" and fusion_policy != "catdist":
+            raise ValueError("alignment type dist needs the catdist fusion (its only output is the distance)")
         self.fusion_policy = fusion_policy
         self.alignment_layer = AlignmentLayer(input_channels, hidden_channels, alignment_type)
 
     def forward(self, query, prompt):
         """`prompt`: one feature map or a list (several prompts: aligned features are averaged)."""
         prompts = list(prompt) if isinstance(prompt, (list, tuple)) else [prompt]
+        if self.alignment_layer.alignment_type == "dist":  # [query, 1 − max cosine to the prompts]
+            return torch.cat([query, min_cosine_distance(query, prompts)], dim=1)
         aligned = torch.stack([self.alignment_layer(query, p) for p in prompts]).mean(0)
         if self.fusion_policy == "cat":
             return torch.cat([query, aligned], dim=1)
@@ -231,30 +261,74 @@ class UnetDecoder(nn.Module):
         return x
 
 
+class LiteDecoder(nn.Module):
+    """The Lite0-sized decoder of the shipped default: a 1×1 lateral and one 3×3 conv to `decoder_channels[0]`
+    on the deepest fused level, then one block per further entry (nearest ×2 → concat skip → 3×3 conv, BN,
+    ReLU): with the encoder's levels [input, s2, s4, s8, s16] and two entries it ends at stride 8. No scSE,
+    and no work above the last block's stride (the logits are upsampled bilinearly)."""
+
+    def __init__(self, encoder_channels, decoder_channels=LITE_DECODER):
+        super().__init__()
+        chans = list(encoder_channels)[1:][::-1]            # deepest first
+        self.lateral = nn.Sequential(nn.Conv2d(chans[0], decoder_channels[0], 1, bias=False),
+                                     nn.BatchNorm2d(decoder_channels[0]), nn.ReLU(inplace=True),
+                                     conv_bn_relu(decoder_channels[0], decoder_channels[0]))  # context at s16
+        self.blocks = nn.ModuleList(conv_bn_relu(i + s, o) for i, s, o in zip(
+            decoder_channels[:-1], chans[1:], decoder_channels[1:], strict=False))
+
+    def forward(self, *features):
+        feats = features[1:][::-1]
+        x = self.lateral(feats[0])
+        for block, skip in zip(self.blocks, feats[1:], strict=False):
+            x = block(torch.cat([F.interpolate(x, scale_factor=2, mode="nearest"), skip], dim=1))
+        return x
+
+
 # -- the model ---------------------------------------------------------------------------------
 class MetaUAS(nn.Module):
     def __init__(self, encoder_name: str = "efficientnet-lite0", alignment_type: str = "sa",
                  fusion_policy: str = "cat", num_alignment_layers: int = 3, encoder: nn.Module | None = None,
-                 pretrained: bool = True, decoder_channels=None, attention: str | None = "scse"):
+                 pretrained: bool = True, decoder_channels=None, attention: str | None = "scse",
+                 decoder: str = "unet", encoder_taps=None, alignment_types=None):
+        """Defaults build the official layout (b4, or Lite0 with the same structure). `decoder="lite"`,
+        `encoder_taps` (Lite0 block indices) and `alignment_types` (one per alignment layer, deepest first)
+        build the smaller shipped default (LITE_*)."""
         super().__init__()
         if encoder_name not in ENCODER_CHANNELS:
             raise ValueError(f"encoder must be one of {sorted(ENCODER_CHANNELS)}, got {encoder_name!r}")
+        if decoder not in ("unet", "lite"):
+            raise ValueError(f"decoder must be unet or lite, got {decoder!r}")
         self.encoder_name = encoder_name
         chans = ENCODER_CHANNELS[encoder_name]
+        taps = tuple(encoder_taps) if encoder_taps else None
+        if taps is not None:
+            if encoder_name != "efficientnet-lite0" or not set(taps) <= set(LITE0_BLOCK_CHANNELS):
+                raise ValueError(f"encoder_taps must be Lite0 blocks among {sorted(LITE0_BLOCK_CHANNELS)}")
+            chans = (3, 32) + tuple(LITE0_BLOCK_CHANNELS[t] for t in taps)
         if encoder is None:
-            encoder = build_b4_encoder() if encoder_name == "efficientnet-b4" else Lite0Features(pretrained=pretrained)
+            encoder = (build_b4_encoder() if encoder_name == "efficientnet-b4"
+                       else Lite0Features(pretrained=pretrained, taps=taps or LITE0_TAPS))
+        elif taps is not None and isinstance(encoder, Lite0Features) and encoder.taps != taps:
+            encoder = Lite0Features(encoder.net, taps=taps)  # same weights, other taps
+        types = list(alignment_types) if alignment_types else [alignment_type] * num_alignment_layers
+        if len(types) != num_alignment_layers:
+            raise ValueError("alignment_types needs one entry per alignment layer")
         self.encoder = encoder
         self.encoder.eval()
         for p in self.encoder.parameters():
             p.requires_grad_(False)
         self.alignment = nn.ModuleList(
-            AlignmentModule(chans[-(i + 1)], chans[-(i + 1)] // 2, alignment_type, fusion_policy)
+            AlignmentModule(chans[-(i + 1)], chans[-(i + 1)] // 2, types[i], fusion_policy)
             for i in range(num_alignment_layers))
         fused = list(chans)
         for i in range(num_alignment_layers):
-            fused[-(i + 1)] = fused_channels(chans[-(i + 1)], fusion_policy)
-        self.decoder_channels = tuple(decoder_channels or DECODER_CHANNELS)
-        self.decoder = UnetDecoder(fused, self.decoder_channels, attention)
+            fused[-(i + 1)] = fused_channels(chans[-(i + 1)], fusion_policy, types[i])
+        if decoder == "lite":
+            self.decoder_channels = tuple(decoder_channels or LITE_DECODER)
+            self.decoder: nn.Module = LiteDecoder(fused, self.decoder_channels)
+        else:
+            self.decoder_channels = tuple(decoder_channels or DECODER_CHANNELS)
+            self.decoder = UnetDecoder(fused, self.decoder_channels, attention)
         self.mask_head = nn.Conv2d(self.decoder_channels[-1], 1, kernel_size=1)
         if fusion_policy == "catdist":  # a direct path from the distance maps to the logits (starts as a kNN)
             self.prior = nn.Conv2d(num_alignment_layers, 1, kernel_size=1)
@@ -270,6 +344,8 @@ class MetaUAS(nn.Module):
         self.config = {"alignment_type": alignment_type, "fusion_policy": fusion_policy,
                        "num_alignment_layers": num_alignment_layers, "decoder_channels": list(self.decoder_channels),
                        "attention": attention}
+        if decoder == "lite" or taps is not None or alignment_types:  # older checkpoints keep their 5-key config
+            self.config.update(decoder=decoder, encoder_taps=list(taps) if taps else None, alignment_types=types)
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -293,9 +369,15 @@ class MetaUAS(nn.Module):
             feats[-(i + 1)] = align(feats[-(i + 1)], [p[-(i + 1)] for p in prompt_list])
         size = query_feats[0].shape[-2:]
         logits = self.mask_head(self.decoder(*feats))
+        lite = isinstance(self.decoder, LiteDecoder)
+        if lite and hasattr(self, "prior"):  # the prior added at the decoder's resolution, then one upsampling
+            at = logits.shape[-2:]
+            dist = [F.interpolate(feats[-(i + 1)][:, -1:], size=at, mode="bilinear", align_corners=False)
+                    for i in range(len(self.alignment))]
+            logits = logits + self.prior(torch.cat(dist, dim=1))
         if logits.shape[-2:] != size:  # a decoder that stops above full resolution
             logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
-        if hasattr(self, "prior"):  # distance channels, deepest first in self.alignment order → s32, s16, s8
+        if not lite and hasattr(self, "prior"):  # distance channels, deepest first in self.alignment order
             dist = [F.interpolate(feats[-(i + 1)][:, -1:], size=size, mode="bilinear", align_corners=False)
                     for i in range(len(self.alignment))]
             logits = logits + self.prior(torch.cat(dist, dim=1))

@@ -171,3 +171,48 @@ def test_wrong_or_nan_weights_are_rejected_before_loading(lite0, tmp_path):
     torch.save(payload, path)
     with pytest.raises(CheckpointError, match="NaN"):
         load_metauas(path, lite0_net=lite0.encoder.net)
+
+
+# -- the shipped Lite0 default: encoder to stride 16, LiteDecoder (not the official layout) --------------
+def _lite(encoder=None):
+    from backend.anomaly.model import LITE_ALIGNMENT, LITE_DECODER, LITE_TAPS
+    return MetaUAS("efficientnet-lite0", fusion_policy="catdist", decoder="lite", encoder_taps=LITE_TAPS,
+                   num_alignment_layers=len(LITE_ALIGNMENT), alignment_types=LITE_ALIGNMENT,
+                   decoder_channels=LITE_DECODER, encoder=encoder).eval()
+
+
+def test_lite_default_stops_at_stride_16_and_its_tail_gives_lite0s_stride_32_output(lite0):
+    m = _lite(lite0.encoder)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        feats, full = m.encode(x), lite0.encode(x)
+        assert [f.shape[1] for f in feats] == [3, 32, 24, 40, 112] and feats[-1].shape[-1] == 64 // 16
+        assert torch.equal(feats[-1], full[-2])  # same weights, same block 10
+        assert torch.allclose(m.encoder.tail(feats[-1]), full[-1], atol=1e-5)  # blocks 11-15 on top
+        y = m(torch.randn(2, 3, 64, 96), torch.randn(2, 3, 64, 96))
+    assert y.shape == (2, 1, 64, 96) and float(y.min()) >= 0 and float(y.max()) <= 1
+    assert m.alignment[1].alignment_layer.alignment_type == "dist" and count_params(m)[1] < 200_000
+
+
+def test_lite_default_multi_prompt_decodes_once_and_checkpoint_keeps_its_config(lite0, tmp_path):
+    m = _lite(lite0.encoder)
+    q, p1, p2 = (torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(i)) for i in range(3))
+    calls = []
+    hook = m.decoder.register_forward_hook(lambda *a: calls.append(1))
+    with torch.no_grad():
+        both = m(q, [p1, p2])
+    hook.remove()
+    assert len(calls) == 1
+    with torch.no_grad():
+        torch.nn.init.normal_(m.mask_head.weight)  # the head starts at zero: make the decoder count
+        ref = m(q, p1)
+    path = save_lite0(m, tmp_path / "lite.pt", {"step": 1})
+    loaded, _ = load_metauas(path, lite0_net=lite0.encoder.net)
+    assert loaded.config == m.config and loaded.config["decoder"] == "lite"
+    with torch.no_grad():
+        assert torch.allclose(loaded(q, p1), ref, atol=2e-2) and not torch.allclose(both, ref, atol=1e-3)
+
+
+def test_distance_only_alignment_needs_catdist():
+    with pytest.raises(ValueError, match="catdist"):
+        MetaUAS("efficientnet-lite0", pretrained=False, alignment_types=["sa", "sa", "dist"], fusion_policy="cat")

@@ -31,7 +31,8 @@ SPEED_BEGIN, SPEED_END = "<!-- anomaly-speed-table:begin -->", "<!-- anomaly-spe
 
 def untrained_checkpoint(folder: Path, like: dict) -> Path:
     torch.manual_seed(0)
-    cfg = {k: like[k] for k in ("fusion_policy", "decoder_channels", "attention") if k in like}
+    cfg = {k: like[k] for k in ("alignment_type", "fusion_policy", "num_alignment_layers", "decoder_channels",
+                                "attention", "decoder", "encoder_taps", "alignment_types") if k in like}
     model = MetaUAS("efficientnet-lite0", **cfg)
     return save_lite0(model, folder / "metauas_lite0_untrained.pt", {"note": "untrained floor, seed 0"})
 
@@ -119,8 +120,9 @@ def speed_text(speed: dict) -> str:
     rows += ["", f"GMAC per query: kNN map {g['knn_map']:.2f} (+ {g['global_pass']:.2f} for the separate "
              f"global-feature pass the inspector needs for its similarity); MetaUAS {g['metauas_total']:.2f} (encoder "
              f"{g['metauas_encoder']:.2f} + alignment/decoder {g['metauas_alignment_decoder']:.2f}; its similarity "
-             "comes from its own encoder pass). "
-             f"{speed['size']} px, {speed['threads']} thread, {speed['n']} pairs ({speed['order']}), load average "
+             + (f"costs {g['metauas_similarity']:.2f} more: Lite0's remaining blocks and head on the map's own "
+                "stride-16 features). " if "metauas_similarity" in g else "comes from its own encoder pass). ")
+             + f"{speed['size']} px, {speed['threads']} thread, {speed['n']} pairs ({speed['order']}), load average "
              f"{speed['load_average'][0]} on {speed['cpus']} CPUs ({speed['note']}); source "
              f"`static/anomaly/speed.json`, `{speed['command']}`."]
     return "\n".join(rows)

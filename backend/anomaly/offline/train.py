@@ -26,7 +26,7 @@ import torch
 
 from backend.anomaly.checkpoint import save_lite0
 from backend.anomaly.metrics import auroc, average_precision
-from backend.anomaly.model import LITE0_DECODER, MetaUAS, count_params
+from backend.anomaly.model import LITE0_DECODER, LITE_ALIGNMENT, LITE_DECODER, LITE_TAPS, MetaUAS, count_params
 from backend.anomaly.offline.pairs import PairStream, make_pair
 from backend.anomaly.offline.split import train_photos
 from backend.anomaly.offline.textures import load_photos
@@ -48,6 +48,11 @@ def parse_args(argv=None):
     ap.add_argument("--size", type=int, default=192)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--fusion", default="catdist", choices=["cat", "catdist"])
+    ap.add_argument("--arch", default="lite", choices=["lite", "unet3"],
+                    help="lite: the shipped default (encoder to stride 16, LiteDecoder); unet3: the previous "
+                         "default (encoder to stride 32, 3 UNet blocks to stride 4)")
+    ap.add_argument("--img-weight", type=float, default=0.5,
+                    help="weight of the image-level BCE on the mean of the top 0.1%% logits (good vs defective)")
     ap.add_argument("--wd", type=float, default=5e-4)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--val-pairs", type=int, default=48)
@@ -94,9 +99,12 @@ def validate(model, val, device, batch: int = 16) -> dict:
     model.train()
     maps = np.concatenate(probs)
     labels = m.reshape(len(m), -1).max(1) > 0
+    flat = maps.reshape(len(maps), -1)
+    k = max(1, round(0.001 * flat.shape[1]))
     return {"val_loss": float(np.mean(losses)), "p_auroc": 100 * auroc(maps, m),
             "p_ap": 100 * average_precision(maps, m),
-            "i_auroc": 100 * auroc(maps.reshape(len(maps), -1).max(1), labels)}
+            "i_auroc": 100 * auroc(flat.max(1), labels),
+            "i_auroc_top0.1p": 100 * auroc(np.sort(flat, axis=1)[:, -k:].mean(1), labels)}
 
 
 def encode_prompts(model, prompt):
@@ -112,12 +120,25 @@ def encode_prompts(model, prompt):
     return [f[index.to(f.device)] for f in feats]
 
 
-def loss_fn(logits, mask):
-    """BCE + soft Dice (Dice over the batch, so defect-free queries still count through BCE)."""
+def image_logit(logits, q: float = 0.001):
+    """The image-level logit: mean of the top q of the pixel logits (what the inspector's score reads)."""
+    flat = logits.flatten(1)
+    return flat.topk(max(1, round(q * flat.shape[1])), dim=1).values.mean(1)
+
+
+def loss_fn(logits, mask, img_weight: float = 0.0):
+    """BCE + soft Dice on the map (Dice over the batch, so defect-free queries still count through BCE),
+    plus `img_weight` × BCE of the image-level logit against "this pair has a change": the pixel losses
+    are dominated by the many easy background pixels, while the image score is decided by the few hottest
+    pixels of a defect-free query, which this term pushes down (and up in a changed one)."""
     bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, mask)
     p = torch.sigmoid(logits)
     dice = 1 - (2 * (p * mask).sum() + 1) / (p.sum() + mask.sum() + 1)
-    return bce + 0.5 * dice
+    loss = bce + 0.5 * dice
+    if img_weight:
+        label = (mask.flatten(1).amax(1) > 0).float()
+        loss = loss + img_weight * torch.nn.functional.binary_cross_entropy_with_logits(image_logit(logits), label)
+    return loss
 
 
 def _worker_init(_):
@@ -137,8 +158,13 @@ def main(argv=None) -> int:
         torch.backends.cudnn.benchmark = True
     torch.manual_seed(args.seed)
 
-    model = MetaUAS("efficientnet-lite0", fusion_policy=args.fusion, decoder_channels=LITE0_DECODER,
-                    attention=None).to(device)
+    if args.arch == "lite":
+        model = MetaUAS("efficientnet-lite0", fusion_policy=args.fusion, decoder="lite", encoder_taps=LITE_TAPS,
+                        num_alignment_layers=len(LITE_ALIGNMENT), alignment_types=LITE_ALIGNMENT,
+                        decoder_channels=LITE_DECODER).to(device)
+    else:
+        model = MetaUAS("efficientnet-lite0", fusion_policy=args.fusion, decoder_channels=LITE0_DECODER,
+                        attention=None).to(device)
     model.train()
     params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.wd)
@@ -172,6 +198,7 @@ def main(argv=None) -> int:
     def save(final=False):
         meta = {"step": step, "minutes": round((elapsed_before + time.perf_counter() - t0) / 60, 2),
                 "batch": args.batch, "size": args.size, "lr": args.lr, "wd": args.wd, "seed": args.seed,
+                "arch": args.arch, "img_weight": args.img_weight,
                 "command": "python -m backend.anomaly.offline.train "
                            + " ".join(argv if argv is not None else sys.argv[1:]),
                 "history": history[-50:], "photos": [p.name for p in photo_paths]}
@@ -185,7 +212,7 @@ def main(argv=None) -> int:
         prompt, query, mask = (t.to(device, non_blocking=True) for t in (prompt, query, mask))
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):
             logits = model.decode(model.encode(query), encode_prompts(model, prompt))
-        loss = loss_fn(logits.float(), mask)
+        loss = loss_fn(logits.float(), mask, args.img_weight)
         frac = (elapsed_before + time.perf_counter() - t0) / budget_s if budget_s < math.inf else step / max_steps
         for g in opt.param_groups:  # cosine schedule over the whole budget (resumes where it left off)
             g["lr"] = args.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
