@@ -123,6 +123,21 @@ class Lite0Features(nn.Module):
         return h
 
 
+class Conv1x1(nn.Conv2d):
+    """A 1×1 convolution (same parameters and state-dict keys as nn.Conv2d) computed as one matrix product:
+    on one CPU thread PyTorch sends small 1×1 convolutions down its slow im2col path."""
+
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True):
+        super().__init__(in_channels, out_channels, 1, bias=bias)
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        y = torch.matmul(self.weight.view(self.out_channels, c), x.reshape(b, c, h * w))
+        if self.bias is not None:
+            y = y + self.bias.view(1, -1, 1)
+        return y.view(b, self.out_channels, h, w)
+
+
 # -- alignment ---------------------------------------------------------------------------------
 class AlignmentLayer(nn.Module):
     def __init__(self, input_channels: int, hidden_channels: int, alignment_type: str = "sa"):
@@ -131,7 +146,7 @@ class AlignmentLayer(nn.Module):
             raise ValueError(f"alignment_type must be sa, ha, na or dist, got {alignment_type!r}")
         self.alignment_type = alignment_type
         if alignment_type in ("sa", "ha"):  # "dist": no aligned features, only the kNN distance (no weights)
-            self.dimensionality_reduction = nn.Conv2d(input_channels, hidden_channels, 1, bias=True)
+            self.dimensionality_reduction = Conv1x1(input_channels, hidden_channels, bias=True)
 
     def attention(self, query, prompt):
         """(B, Hq*Wq, Hp*Wp) softmax over prompt positions."""
@@ -156,14 +171,18 @@ def fused_channels(channels: int, fusion_policy: str, alignment_type: str = "sa"
     return {"cat": 2 * channels, "catdist": 2 * channels + 1}.get(fusion_policy, channels)
 
 
+def _unit(x):
+    """(B, C, N) scaled to unit norm over C (written out: F.normalize over dim 1 is slow on this layout)."""
+    return x * x.square().sum(1, keepdim=True).clamp_min(1e-24).rsqrt()
+
+
 def min_cosine_distance(query, prompts) -> torch.Tensor:
     """(B, 1, H, W): 1 − max over all prompt positions of the cosine similarity (a kNN distance)."""
     b, c, h, w = query.shape
-    q = F.normalize(query.flatten(2), dim=1)                                   # B, C, Nq
+    q = _unit(query.flatten(2))                                                # B, C, Nq
     best: torch.Tensor | None = None
     for p in prompts:
-        k = F.normalize(p.flatten(2), dim=1)                                   # B, C, Np
-        s = torch.bmm(q.transpose(1, 2), k).amax(dim=-1)                       # B, Nq
+        s = torch.bmm(q.transpose(1, 2), _unit(p.flatten(2))).amax(dim=-1)      # B, Nq
         best = s if best is None else torch.maximum(best, s)
     assert best is not None, "at least one prompt is needed"
     return (1.0 - best).reshape(b, 1, h, w)
@@ -270,7 +289,7 @@ class LiteDecoder(nn.Module):
     def __init__(self, encoder_channels, decoder_channels=LITE_DECODER):
         super().__init__()
         chans = list(encoder_channels)[1:][::-1]            # deepest first
-        self.lateral = nn.Sequential(nn.Conv2d(chans[0], decoder_channels[0], 1, bias=False),
+        self.lateral = nn.Sequential(Conv1x1(chans[0], decoder_channels[0], bias=False),
                                      nn.BatchNorm2d(decoder_channels[0]), nn.ReLU(inplace=True),
                                      conv_bn_relu(decoder_channels[0], decoder_channels[0]))  # context at s16
         self.blocks = nn.ModuleList(conv_bn_relu(i + s, o) for i, s, o in zip(
@@ -282,6 +301,10 @@ class LiteDecoder(nn.Module):
         for block, skip in zip(self.blocks, feats[1:], strict=False):
             x = block(torch.cat([F.interpolate(x, scale_factor=2, mode="nearest"), skip], dim=1))
         return x
+
+
+def _resize(x, size):
+    return x if x.shape[-2:] == size else F.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
 
 # -- the model ---------------------------------------------------------------------------------
@@ -329,9 +352,9 @@ class MetaUAS(nn.Module):
         else:
             self.decoder_channels = tuple(decoder_channels or DECODER_CHANNELS)
             self.decoder = UnetDecoder(fused, self.decoder_channels, attention)
-        self.mask_head = nn.Conv2d(self.decoder_channels[-1], 1, kernel_size=1)
+        self.mask_head = Conv1x1(self.decoder_channels[-1], 1)
         if fusion_policy == "catdist":  # a direct path from the distance maps to the logits (starts as a kNN)
-            self.prior = nn.Conv2d(num_alignment_layers, 1, kernel_size=1)
+            self.prior = Conv1x1(num_alignment_layers, 1)
             with torch.no_grad():
                 self.prior.weight.zero_()
                 self.prior.weight[0, -1] = 12.0  # stride 8 (the last aligned level)
@@ -372,8 +395,7 @@ class MetaUAS(nn.Module):
         lite = isinstance(self.decoder, LiteDecoder)
         if lite and hasattr(self, "prior"):  # the prior added at the decoder's resolution, then one upsampling
             at = logits.shape[-2:]
-            dist = [F.interpolate(feats[-(i + 1)][:, -1:], size=at, mode="bilinear", align_corners=False)
-                    for i in range(len(self.alignment))]
+            dist = [_resize(feats[-(i + 1)][:, -1:], at) for i in range(len(self.alignment))]
             logits = logits + self.prior(torch.cat(dist, dim=1))
         if logits.shape[-2:] != size:  # a decoder that stops above full resolution
             logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
