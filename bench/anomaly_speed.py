@@ -117,7 +117,8 @@ def main(argv=None) -> dict:
         service.global_features(warm, key="bench-flops-not-cached")
     gmac["global_pass"] = fc.get_total_flops() / 2e9
 
-    res = {"command": "python bench/anomaly_speed.py" + (f" --n {args.n}" if args.n != 40 else ""),
+    res = {"command": "python bench/anomaly_speed.py" + (f" --n {args.n}" if args.n != 40 else "")
+                      + (f" --checkpoint {args.checkpoint}" if args.checkpoint else ""),
            "size": args.size, "threads": args.threads, "n": args.n, "order": "ABBA interleaved, one pair per repeat",
            "map": _summary(map_times), "inspect_one_prompt": _summary(insp_times),
            "gmac": {k: round(v, 3) for k, v in gmac.items()},

@@ -19,19 +19,17 @@ Structure (official demo config: unet, depth 5/5, 3 alignment layers, soft align
   skip, as the fork), nearest ×2 upsampling;
 - 1×1 head → logits at input resolution (sigmoid gives the anomaly probability map).
 
-The shipped Lite0 default is NOT the official layout (its checkpoint stores its own config):
-- encoder: EfficientNet-Lite0 stopped at block 10 (stride 16, where the kNN engine stops too), levels
-  [input, s2, s4, s8, s16] (`LITE_TAPS`);
-- alignment on the 2 deepest levels (`LITE_ALIGNMENT`): official soft alignment at s16; at s8 only the
-  prompt-to-query distance 1 − max cosine (alignment type "dist": a 1024×1024 softmax there costs as much
-  as the rest of the decoder);
-- fusion "catdist": [query, aligned prompt, 1 − max cosine(query, prompt)], so the decoder sees the
-  distance explicitly, plus a 1×1 "prior" path from the distance maps to the logits, initialised as a
-  kNN-style detector (the decoder head starts at zero, a correction of the prior);
-- `LiteDecoder` (`LITE_DECODER`): 1×1 lateral + 3×3 at s16, one 3×3 block at s8, no scSE; logits
-  upsampled bilinearly ×8.
-The previous default ("unet3": the encoder to stride 32, three official-style alignment levels, a UnetDecoder
-`LITE0_DECODER` ending at stride 4) still loads from its checkpoint's config.
+Neither Lite0 network is the official layout (a Lite0 checkpoint stores its own config):
+- the shipped default ("unet3"): Lite0 to stride 32, the official soft alignment on the 3 deepest levels,
+  `LITE0_DECODER` (3 UNet blocks ending at stride 4, no scSE, logits upsampled ×4);
+- the Lite architecture (`decoder="lite"`, trained with `--arch lite`, not shipped: it lost the selection on
+  training photos): Lite0 stopped at block 10 (stride 16, where the kNN engine stops too), `LITE_TAPS`;
+  official soft alignment at s16 and, at s8, only the prompt-to-query distance (alignment type "dist": a
+  1024×1024 softmax there costs as much as the rest of the decoder); `LiteDecoder` (`LITE_DECODER`: 1×1
+  lateral + 3×3 at s16, one 3×3 block at s8, logits upsampled bilinearly ×8).
+Both use the "catdist" fusion: [query, aligned prompt, 1 − max cosine(query, prompt)], so the decoder sees the
+distance explicitly, plus a 1×1 "prior" path from the distance maps to the logits, initialised as a kNN-style
+detector (the decoder head starts at zero, a correction of the prior).
 """
 from __future__ import annotations
 
@@ -48,7 +46,7 @@ LITE0_DECODER = (64, 32, 16)   # the previous default ("unet3"): 3 UNet blocks s
 B4_STAGE_IDXS = (6, 10, 22)
 LITE0_TAPS = (2, 4, 10, 15)  # block indices whose outputs are the s4, s8, s16, s32 features
 LITE0_BLOCK_CHANNELS = {2: 24, 4: 40, 10: 112, 15: 320}
-# The shipped default ("lite" decoder): the encoder stops at stride 16 (block 10, where the kNN engine
+# The Lite architecture (train --arch lite; not the shipped default): the encoder stops at stride 16 (block 10, where the kNN engine
 # stops too); soft alignment at s16; at s8 only the kNN distance (1 − max cosine to the prompt) joins the
 # query features (a 1024×1024 softmax there alone costs about as much as the whole rest of the decoder);
 # a 1×1 lateral + 3×3 at s16, one 3×3 block at s8, logits upsampled bilinearly ×8.
@@ -281,7 +279,7 @@ class UnetDecoder(nn.Module):
 
 
 class LiteDecoder(nn.Module):
-    """The Lite0-sized decoder of the shipped default: a 1×1 lateral and one 3×3 conv to `decoder_channels[0]`
+    """The decoder of the Lite architecture: a 1×1 lateral and one 3×3 conv to `decoder_channels[0]`
     on the deepest fused level, then one block per further entry (nearest ×2 → concat skip → 3×3 conv, BN,
     ReLU): with the encoder's levels [input, s2, s4, s8, s16] and two entries it ends at stride 8. No scSE,
     and no work above the last block's stride (the logits are upsampled bilinearly)."""
@@ -315,7 +313,7 @@ class MetaUAS(nn.Module):
                  decoder: str = "unet", encoder_taps=None, alignment_types=None):
         """Defaults build the official layout (b4, or Lite0 with the same structure). `decoder="lite"`,
         `encoder_taps` (Lite0 block indices) and `alignment_types` (one per alignment layer, deepest first)
-        build the smaller shipped default (LITE_*)."""
+        build the smaller Lite architecture (LITE_*)."""
         super().__init__()
         if encoder_name not in ENCODER_CHANNELS:
             raise ValueError(f"encoder must be one of {sorted(ENCODER_CHANNELS)}, got {encoder_name!r}")

@@ -173,7 +173,7 @@ def test_wrong_or_nan_weights_are_rejected_before_loading(lite0, tmp_path):
         load_metauas(path, lite0_net=lite0.encoder.net)
 
 
-# -- the shipped Lite0 default: encoder to stride 16, LiteDecoder (not the official layout) --------------
+# -- the Lite architecture (--arch lite): encoder to stride 16, LiteDecoder (not the official layout) ------
 def _lite(encoder=None):
     from backend.anomaly.model import LITE_ALIGNMENT, LITE_DECODER, LITE_TAPS
     return MetaUAS("efficientnet-lite0", fusion_policy="catdist", decoder="lite", encoder_taps=LITE_TAPS,

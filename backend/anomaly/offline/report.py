@@ -120,8 +120,9 @@ def speed_text(speed: dict) -> str:
     rows += ["", f"GMAC per query: kNN map {g['knn_map']:.2f} (+ {g['global_pass']:.2f} for the separate "
              f"global-feature pass the inspector needs for its similarity); MetaUAS {g['metauas_total']:.2f} (encoder "
              f"{g['metauas_encoder']:.2f} + alignment/decoder {g['metauas_alignment_decoder']:.2f}; its similarity "
-             + (f"costs {g['metauas_similarity']:.2f} more: Lite0's remaining blocks and head on the map's own "
-                "stride-16 features). " if "metauas_similarity" in g else "comes from its own encoder pass). ")
+             + (f"costs {g['metauas_similarity']:.2f} more, read off the map's own encoder pass: Lite0's ImageNet "
+                "head, after Lite0's remaining blocks when the encoder stops at stride 16). "
+                if "metauas_similarity" in g else "comes from its own encoder pass). ")
              + f"{speed['size']} px, {speed['threads']} thread, {speed['n']} pairs ({speed['order']}), load average "
              f"{speed['load_average'][0]} on {speed['cpus']} CPUs ({speed['note']}); source "
              f"`static/anomaly/speed.json`, `{speed['command']}`."]

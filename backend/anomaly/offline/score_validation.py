@@ -72,7 +72,7 @@ def run(out: Path = OUT, seed: int = 5, checkpoints: list[str] | None = None) ->
             raise RuntimeError(f"{p} is evaluation-only")
     train = {str(p) for p in split.train_photos()}
     assert all(str(p) in train for p in list(photos.values()) + donors), "validation photos must be training photos"
-    cands = list(checkpoints or [None])
+    cands: list[str | None] = list(checkpoints) if checkpoints else [None]
     by_ckpt: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         generate(tmp, seed=seed, photo_paths=photos, donor_paths=donors)
