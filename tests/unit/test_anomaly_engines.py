@@ -132,3 +132,24 @@ def test_one_prompt_metauas_skips_the_global_pass_and_keeps_the_map(monkeypatch)
     assert fast[0].prompt_index == 0 and fast[0].prompt_similarity > 0.5
     assert fast[1].prompt_similarity < 0.5  # a different product stays flagged (MISMATCH)
     assert abs(fast[0].prompt_similarity - general[0].prompt_similarity) < 0.1
+
+
+def test_lite_candidate_reads_the_similarity_off_its_stride_16_pass():
+    """The unshipped Lite checkpoint stops its encoder at stride 16; its one-prompt similarity runs Lite0's
+    remaining blocks on those features and equals Lite0's own global feature, and it still localises a defect."""
+    from backend.anomaly.metauas_engine import engine_from_checkpoint
+    from backend.anomaly.preprocess import letterbox, normalise
+
+    path = CKPT.parent / "candidates" / "lite192" / "metauas_lite0.pt"
+    eng = engine_from_checkpoint(path)
+    assert eng.shares_global and eng.model.encoder.taps[-1] == 10
+    arr, _ = letterbox(_texture(seed=3), 192)
+    x = torch.from_numpy(normalise(arr))[None]
+    with torch.no_grad():
+        ref = torch.nn.functional.normalize(eng.model.encoder.net.extract_features(x).mean(dim=(2, 3))[0], dim=0)
+    np.testing.assert_allclose(eng.global_from(eng._feats(arr)), ref.numpy(), atol=1e-4)
+    prompt, other = _texture(seed=0), Image.open(BRICK).convert("RGB")
+    query, mask = _paste_defect(_texture(seed=1))
+    res = service.inspect([prompt], [query, other], engine="metauas", size=192, checkpoint=str(path))
+    assert auroc(res[0].anomaly_map, mask) > 0.9
+    assert res[0].prompt_similarity > 0.5 > res[1].prompt_similarity
