@@ -86,7 +86,7 @@ def _corners(cub: np.ndarray, closed: bool, apply: bool, ink: np.ndarray | None 
     start = straight.index(True)
     i, visited = start, 0
     while visited < n:
-        j, run = (i + 1) % n, []
+        j, run = (i + 1) % n, list[int]()
         while not straight[j] and _chord(cub[j]) < ARC and len(run) < n:
             run.append(j)
             j = (j + 1) % n
@@ -97,7 +97,7 @@ def _corners(cub: np.ndarray, closed: bool, apply: bool, ink: np.ndarray | None 
                 break
             continue
         if straight[j] and not run and _cos(segs[i], segs[j]) <= MIN_COS:
-            sharp += _convex(ink, segs[i][3], segs[i], segs[j])
+            sharp += int(_convex(ink, segs[i][3], segs[i], segs[j]))
         elif straight[j] and run:
             a, b = segs[i], segs[j]
             x = _meet(a, b)
@@ -107,7 +107,7 @@ def _corners(cub: np.ndarray, closed: bool, apply: bool, ink: np.ndarray | None 
                 mid = (arc[0][0] + arc[-1][3]) / 2
                 ahead = float(np.dot(x - a[0], a[3] - a[0])) > 0 and float(np.dot(b[3] - x, b[3] - b[0])) > 0
                 if ahead and length <= MAX_ARC and float(np.linalg.norm(x - mid)) <= MAX_REACH * max(length, 1e-6):
-                    rounded += _convex(ink, x, a, b)
+                    rounded += int(_convex(ink, x, a, b))
                     if apply:
                         segs[i] = np.asarray(_cubic_from_line(a[0], x))
                         segs[j] = np.asarray(_cubic_from_line(x, b[3]))
@@ -168,7 +168,9 @@ def sharpen(paths: list[dict]) -> tuple[list[dict], int]:
         if not p["fill"] or p["stroke"] or not len(p["cubics"]):
             out.append(p)
             continue
-        pieces, new_starts, flags = [], [], []
+        pieces: list[np.ndarray] = []
+        new_starts: list[int] = []
+        flags: list[bool] = []
         for sub, flag, closed in _subpaths(p):
             new, n, _ = _corners(sub, closed, apply=True)
             total += n
