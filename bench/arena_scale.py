@@ -177,6 +177,7 @@ def main(argv=None) -> int:
     ap.add_argument("--file", default=None, help="use this clean_battle file (made by an earlier run) instead")
     ap.add_argument("--steps", choices=["all", "ratings", "database"], default="all")
     ap.add_argument("--repeat", type=int, default=1, help="with --steps ratings: script/CLI pairs to time")
+    ap.add_argument("--append", action="store_true", help="with --steps ratings: add the runs to those in --out")
     ap.add_argument("--out", default=None, help="default bench/results/arena_scale.json "
                                                 "(arena_scale_ratings.json with --steps ratings)")
     args = ap.parse_args(argv)
@@ -195,9 +196,10 @@ def main(argv=None) -> int:
     results = REPO / "bench" / "results"
 
     if args.steps == "ratings":
-        res.update(steps="ratings", runs=ratings_runs(py, path, env, args.repeat),
-                   targets={"ratings_cli_vs_fastchat": 0.5}, cpu=os.cpu_count())
         out = Path(args.out or results / "arena_scale_ratings.json")
+        earlier = json.loads(out.read_text())["runs"] if args.append and out.exists() else []
+        res.update(steps="ratings", runs=earlier + ratings_runs(py, path, env, args.repeat),
+                   targets={"ratings_cli_vs_fastchat": 0.5}, cpu=os.cpu_count())
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(res, indent=2) + "\n")
         return 0
