@@ -23,11 +23,12 @@ def ratings_table(r: dict) -> list[str]:
            f"{r['models']} models ({r['file_mb']:.0f} MB clean_battle file), each pair timed back to back "
            "(`bench/arena_scale.py --steps ratings`, `bench/results/arena_scale_ratings.json`; fresh processes, "
            "wall clock):", "",
-           "| run (UTC, commit) | load avg | FastChat-style script s | `backend.arena.ratings` s | ratio | target |",
-           "|---|---|---|---|---|---|"]
+           "| run (UTC, commit) | load avg | FastChat-style script s | `backend.arena.ratings` s | ratio | target | note |",
+           "|---|---|---|---|---|---|---|"]
     for i, run in enumerate(r["runs"], 1):
         out.append(f"| {i} ({run['utc']}, {run['commit']}) | {run['load_avg_1m']:.1f} | "
-                   f"{run['fastchat_script_s']:.2f} | {run['ratings_cli_s']:.2f} | {run['ratio']:.2f}× | ≤ 0.5× |")
+                   f"{run['fastchat_script_s']:.2f} | {run['ratings_cli_s']:.2f} | {run['ratio']:.2f}× | ≤ 0.5× | "
+                   f"{run.get('note', '')} |")
     return out
 
 
@@ -60,7 +61,9 @@ def scale_table(r: dict) -> list[str]:
 
 def vote_table(runs: list[dict]) -> list[str]:
     out = ["", "Vote writes alone (battles created beforehand; `bench/vote_path.py`, `bench/results/vote_path_*.json`), "
-           "each run with the audit of `bench/load.py`:", "",
+           "each run with the audit of `bench/load.py`. A \"before\" row is the code at 4cfae2a (one transaction per "
+           "vote behind a per-process lock), run by the same bench script right before the group-commit row of the "
+           "same number:", "",
            "| run | layer | database | replicas | writers × votes | votes/s | p50 ms | p99 ms "
            "| lost / duplicated / orphans | UTC | load avg before → after |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
