@@ -153,7 +153,7 @@ class Storage:
         """Write `item` in one transaction with the other pending items of this `kind` (group commit, see
         storage/group_commit.py): `batch_fn(session, items)` -> one result or exception per item. Returns this
         item's result or raises its exception. One queue per kind and process; `batch_fn` must be the same each
-        time for a kind."""
+        time for a kind. Never call it from inside `write` (the leader of the batch needs the SQLite write lock)."""
         g = self._groups.get(kind)
         if g is None:
             with self._groups_lock:
