@@ -83,20 +83,24 @@ class GroupCommit(Generic[I, R]):
 
     def _run(self, batch: list[_Slot]) -> None:
         items = [b.item for b in batch]
+        outcomes: list = []
         try:
-            outcomes = self._write(items)
-        except IntegrityError:
-            outcomes = []
-            for it in items:  # alone, each gets the answer it would have had without the batch
-                try:
-                    outcomes.append(self._write([it])[0])
-                except Exception as exc:  # noqa: BLE001 - delivered to its caller
-                    outcomes.append(exc)
-        except BaseException as exc:  # noqa: BLE001 - the batch failed as a whole: every caller learns why
-            outcomes = [exc] * len(batch)
-        for slot, out in zip(batch, outcomes, strict=True):
-            slot.outcome, slot.done = out, True
-            slot.wake.set()
+            try:
+                outcomes = self._write(items)
+            except IntegrityError:
+                outcomes = []
+                for it in items:  # alone, each gets the answer it would have had without the batch
+                    try:
+                        outcomes.append(self._write([it])[0])
+                    except Exception as exc:  # noqa: BLE001 - delivered to its caller
+                        outcomes.append(exc)
+            except BaseException as exc:  # noqa: BLE001 - the batch failed as a whole: every caller learns why
+                outcomes = [exc] * len(batch)
+        finally:  # whatever happened, no caller is left waiting
+            for i, slot in enumerate(batch):
+                slot.outcome = outcomes[i] if i < len(outcomes) else RuntimeError("the write was interrupted")
+                slot.done = True
+                slot.wake.set()
 
     def _write(self, items: list) -> list:
         out = list(self.storage.write(lambda s: self.batch_fn(s, items)))
