@@ -271,12 +271,13 @@ def restyle_card(card: StyleCard) -> tuple[StyleCard, str | None]:
     """The card a restyle applies, and a note when it is not `card` itself. Three exemplars measure line weight and
     padding noisily (three MDI outline icons give padding 1.0 where the set's 32-icon card says 2.0, three Remix
     line icons 0.0 where it says 1.6), and restyling by that noise moves even the family's own drawings away from
-    the family. So when exemplars drawn with lines (centre-lines or outlines as fills) match an installed family
-    (`matching_families`: same mode, caps, joins, duotone, weight within 30 %), the family's card is applied —
-    its weight, padding, caps, joins and corners, on the exemplars' grid — with the exemplars' colours. Filled
-    (solid) exemplars keep their own card: their family match is less certain (12/27 triples, family_match.py),
-    and solid restyles do not depend on a line weight. Cards typed in by hand are applied as they are."""
-    if card.mode == "solid" or not card.source.endswith("exemplar SVG(s)"):
+    the family. So when exemplars whose lines are drawn as filled outlines (weight and padding measured from their
+    ink) match an installed family (`matching_families`: same mode, duotone, weight within 30 %), the family's card
+    is applied — its weight, padding, caps, joins and corners, on the exemplars' grid — with the exemplars'
+    colours. Centre-line exemplars keep their own card (their stroke width, caps and joins are exact attributes
+    that say what the user wants); so do filled (solid) exemplars, whose family match is less certain (12/27
+    triples, family_match.py), and cards typed in by hand."""
+    if card.mode != "outline-fill" or not card.source.endswith("exemplar SVG(s)"):
         return card, None
     fams = matching_families(card)
     if not fams:

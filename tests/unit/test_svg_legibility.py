@@ -117,6 +117,8 @@ def test_matched_line_family_restyles_with_the_family_card_and_keeps_its_own_dra
     assert restyle_card(typed) == (typed, None)
     solid = style_from_exemplars([corpus.by_id(f"heroicons/solid/{n}").svg for n in ("bell", "star", "heart")])
     assert restyle_card(solid) == (solid, None)
+    lines = style_from_exemplars([corpus.by_id(f"tabler/outline/{n}").svg for n in ("bell", "star", "heart")])
+    assert lines.mode == "outline" and restyle_card(lines) == (lines, None)  # exact stroke attributes are kept
 
 
 def test_filled_exemplars_match_their_family_and_restyle_to_filled_shapes(corpus):
