@@ -14,6 +14,12 @@ Steps, on one synthetic FastChat `clean_battle` file (50 models, 15% ties, 90% a
 5. `python -m backend.arena.transfer export-leaderboard` from that database;             target <= 0.5x (1)
 6. `python -m backend.arena.transfer export` (streamed) of the whole database, for the record.
 Prints a table and writes bench/results/arena_scale.json.
+
+`--steps ratings` runs only steps 1-2, `--repeat` times (script and CLI back to back each time, so every ratio has
+its own reference from the same moment), and writes bench/results/arena_scale_ratings.json; the database steps
+(`--steps database`: 1 and 3-6) take about an hour at 1M on the 2-core box.
+
+    .venv/bin/python bench/arena_scale.py --steps ratings --repeat 3 [--file clean_battle.json]
 """
 from __future__ import annotations
 
@@ -141,28 +147,69 @@ def timed(cmd: list[str], env: dict) -> tuple[float, str]:
     return dt, r.stdout
 
 
+def _run_info() -> dict:
+    """When and under what load a run was made (the box is shared: the ratios matter more than the seconds)."""
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
+    return {"utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), "load_avg_1m": round(os.getloadavg()[0], 2),
+            "commit": rev.strip() or None}
+
+
+def ratings_runs(py: str, path: Path, env: dict, repeat: int) -> list[dict]:
+    """Steps 1-2 `repeat` times: the script, then the CLI right after it, each pair one ratio."""
+    runs = []
+    for i in range(repeat):
+        info = _run_info()
+        script_s, _ = timed([py, __file__, "--fastchat", str(path)], env)
+        cli_s, _ = timed([py, "-m", "backend.arena.ratings", "--battles", str(path)], env)
+        run = {**info, "fastchat_script_s": round(script_s, 2), "ratings_cli_s": round(cli_s, 2),
+               "ratio": round(cli_s / script_s, 3), "load_avg_1m_after": round(os.getloadavg()[0], 2)}
+        runs.append(run)
+        print(f"run {i + 1}: FastChat-style script {script_s:6.2f} s, python -m backend.arena.ratings {cli_s:6.2f} s, "
+              f"ratio {run['ratio']:.3f} (load {run['load_avg_1m']} -> {run['load_avg_1m_after']})", flush=True)
+    return runs
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--battles", type=int, default=1_000_000)
     ap.add_argument("--models", type=int, default=50)
     ap.add_argument("--workdir", default=None, help="keep files here (default: a temporary directory)")
-    ap.add_argument("--out", default=str(REPO / "bench" / "results" / "arena_scale.json"))
+    ap.add_argument("--file", default=None, help="use this clean_battle file (made by an earlier run) instead")
+    ap.add_argument("--steps", choices=["all", "ratings", "database"], default="all")
+    ap.add_argument("--repeat", type=int, default=1, help="with --steps ratings: script/CLI pairs to time")
+    ap.add_argument("--append", action="store_true", help="with --steps ratings: add the runs to those in --out")
+    ap.add_argument("--out", default=None, help="default bench/results/arena_scale.json "
+                                                "(arena_scale_ratings.json with --steps ratings)")
     args = ap.parse_args(argv)
     work = Path(args.workdir or tempfile.mkdtemp(prefix="arena-scale-"))
     work.mkdir(parents=True, exist_ok=True)
-    path = work / "clean_battle.json"
-    make_file(path, args.battles, args.models)
+    path = Path(args.file) if args.file else work / "clean_battle.json"
+    if not args.file:
+        make_file(path, args.battles, args.models)
+    n_battles = len(orjson.loads(path.read_bytes())) if args.file else args.battles
     mb = path.stat().st_size / 1e6
-    print(f"{args.battles:,} battles, {args.models} models, file {mb:.0f} MB ({work})", flush=True)
+    print(f"{n_battles:,} battles, {args.models} models, file {mb:.0f} MB ({path})", flush=True)
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"), GRADIO_ANALYTICS_ENABLED="False")
     env.pop("DATABASE_URL", None)
     py = sys.executable
-    res: dict = {"battles": args.battles, "models": args.models, "file_mb": round(mb, 1)}
+    res: dict = {"battles": n_battles, "models": args.models, "file_mb": round(mb, 1)}
+    results = REPO / "bench" / "results"
 
+    if args.steps == "ratings":
+        out = Path(args.out or results / "arena_scale_ratings.json")
+        earlier = json.loads(out.read_text())["runs"] if args.append and out.exists() else []
+        res.update(steps="ratings", runs=earlier + ratings_runs(py, path, env, args.repeat),
+                   targets={"ratings_cli_vs_fastchat": 0.5}, cpu=os.cpu_count())
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(res, indent=2) + "\n")
+        return 0
+
+    res.update(_run_info())
     res["fastchat_script_s"], _ = timed([py, __file__, "--fastchat", str(path)], env)
     print(f"FastChat-style script            {res['fastchat_script_s']:7.2f} s", flush=True)
-    res["ratings_cli_s"], out = timed([py, "-m", "backend.arena.ratings", "--battles", str(path)], env)
-    print(f"python -m backend.arena.ratings  {res['ratings_cli_s']:7.2f} s", flush=True)
+    if args.steps == "all":
+        res["ratings_cli_s"], out = timed([py, "-m", "backend.arena.ratings", "--battles", str(path)], env)
+        print(f"python -m backend.arena.ratings  {res['ratings_cli_s']:7.2f} s", flush=True)
 
     bare_db = work / "bare" / "app.db"
     bare_db.parent.mkdir(exist_ok=True)
@@ -180,15 +227,17 @@ def main(argv=None) -> int:
     print(f"transfer export (streamed)       {res['export_s']:7.2f} s   ({out.strip()})", flush=True)
 
     ref = res["fastchat_script_s"]
-    res["ratios"] = {"ratings_cli_vs_fastchat": round(res["ratings_cli_s"] / ref, 3),
-                     "import_vs_bare_executemany": round(res["import_s"] / res["bare_sqlite_executemany_s"], 3),
+    res["ratios"] = {"import_vs_bare_executemany": round(res["import_s"] / res["bare_sqlite_executemany_s"], 3),
                      "export_leaderboard_vs_fastchat": round(res["export_leaderboard_s"] / ref, 3)}
-    res["targets"] = {"ratings_cli_vs_fastchat": 0.5, "import_vs_bare_executemany": 4.0,
-                      "export_leaderboard_vs_fastchat": 0.5}
+    res["targets"] = {"import_vs_bare_executemany": 4.0, "export_leaderboard_vs_fastchat": 0.5}
+    if "ratings_cli_s" in res:
+        res["ratios"]["ratings_cli_vs_fastchat"] = round(res["ratings_cli_s"] / ref, 3)
+        res["targets"]["ratings_cli_vs_fastchat"] = 0.5
     res["cpu"] = os.cpu_count()
     print("ratios (target):", ", ".join(f"{k} {v} (<= {res['targets'][k]})" for k, v in res["ratios"].items()))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(res, indent=2) + "\n")
+    out_path = Path(args.out or results / "arena_scale.json")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(res, indent=2) + "\n")
     return 0
 
 

@@ -19,6 +19,7 @@ import json
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -136,6 +137,11 @@ def run_http(writers: int, votes: int, database_url: str | None, replicas: int) 
     return log, wall, url
 
 
+def _commit() -> str | None:
+    r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    return r.stdout.strip() or None
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--writers", type=int, default=16)
@@ -144,7 +150,9 @@ def main(argv=None) -> int:
     ap.add_argument("--http", action="store_true", help="through the HTTP API of `python app.py`")
     ap.add_argument("--replicas", type=int, default=1, help="with --http: app processes on the same database")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--label", default=None, help="what this run measures, shown in the README table")
     a = ap.parse_args(argv)
+    load_before = os.getloadavg()
     if a.http:
         log, wall, url = run_http(a.writers, a.votes, a.database_url, a.replicas)
     else:
@@ -156,7 +164,12 @@ def main(argv=None) -> int:
                 "votes_per_writer": a.votes, "wall_s": round(wall, 2), "votes_per_s": round(len(lat) / wall, 1),
                 "p50_ms": round(1000 * statistics.median(lat), 1) if lat else None,
                 "p99_ms": round(1000 * pct(lat, 0.99), 1) if lat else None,
-                "errors": len(log.errors), "error_samples": log.errors[:5]})
+                "errors": len(log.errors), "error_samples": log.errors[:5],
+                "utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "commit": _commit(),
+                "load_avg_1m_before": round(load_before[0], 2), "load_avg_1m_after": round(os.getloadavg()[0], 2),
+                "nice": os.nice(0)})
+    if a.label:
+        res["label"] = a.label
     print(json.dumps(res, indent=2))
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.config import Settings, get_settings
 from backend.errors import UserError
+from storage.group_commit import BatchFn, GroupCommit
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -105,6 +106,8 @@ class Storage:
         # SQLite has one writer at a time: queue this process's writers here instead of in SQLite's busy handler,
         # whose sleeps (and immediate SQLITE_BUSY on a stale read snapshot) make the p99 of concurrent votes seconds.
         self._write_lock = threading.RLock() if self.kind == "sqlite" else nullcontext()
+        self._groups: dict[str, GroupCommit] = {}
+        self._groups_lock = threading.Lock()
 
     @property
     def kind(self) -> str:
@@ -145,6 +148,17 @@ class Storage:
                 time.sleep(base_delay * (2 ** attempt))
         raise StorageError(f"The database did not accept the write after {retries + 1} tries; "
                            f"nothing was saved. Please try again. ({type(last).__name__})") from last
+
+    def write_grouped(self, kind: str, batch_fn: BatchFn, item):
+        """Write `item` in one transaction with the other pending items of this `kind` (group commit, see
+        storage/group_commit.py): `batch_fn(session, items)` -> one result or exception per item. Returns this
+        item's result or raises its exception. One queue per kind and process; `batch_fn` must be the same each
+        time for a kind. Never call it from inside `write` (the leader of the batch needs the SQLite write lock)."""
+        g = self._groups.get(kind)
+        if g is None:
+            with self._groups_lock:
+                g = self._groups.setdefault(kind, GroupCommit(self, batch_fn))
+        return g.submit(item)
 
     def read(self, fn: Callable[[Session], T]) -> T:
         with self.session() as s:

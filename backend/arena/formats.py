@@ -15,9 +15,12 @@ import io
 import json
 import math
 from datetime import UTC, datetime
-from operator import itemgetter, methodcaller
+from functools import lru_cache
+from operator import attrgetter, itemgetter, methodcaller
 from pathlib import Path
+from typing import Any, Literal
 
+import msgspec
 import numpy as np
 import orjson
 import pandas as pd
@@ -124,25 +127,79 @@ def clean_battle_columns(items: list, full: bool = False, columns=None) -> dict[
     if bad:
         from_clean_battle(items)
         raise UserError(f"Unknown winner {bad[0]!r}; expected one of {', '.join(WINNERS)}.")
+    return _optional_columns(cols, want, lambda key, default=None: _opt(items, key, default))
+
+
+def _optional_columns(cols: dict[str, list], want: set, get) -> dict[str, list]:
+    """The wanted columns besides model_a/model_b/winner, from `get(key, default)` -> that field of every record
+    (records as dicts or as decoded structs): the same values either way."""
     if "judge" in want:
-        cols["judge"] = _opt(items, "judge")
+        cols["judge"] = get("judge")
     if "anony" in want:
-        an = _opt(items, "anony", True)
+        an = get("anony", True)
         cols["anony"] = an if set(map(type, an)) <= {bool} else [bool(v) for v in an]
     if "tstamp" in want:
-        ts = _opt(items, "tstamp")
+        ts = get("tstamp")
         cols["tstamp"] = ts if set(map(type, ts)) <= {float} else _mapped(ts, _tstamp)
     if "category" in want:
-        cols["category"] = _mapped(_opt(items, "category"), normalise_category)
+        cols["category"] = _mapped(get("category"), normalise_category)
     if "instruction" in want:
-        cols["instruction"] = [p or i for p, i in zip(_opt(items, "prompt"), _opt(items, "instruction"), strict=True)]
+        cols["instruction"] = [p or i for p, i in zip(get("prompt"), get("instruction"), strict=True)]
     for k in ("image_sha256", "sampling_prob", "points_a", "points_b", "raw_output_a", "raw_output_b", "question_id"):
         if k in want:
-            cols[k] = _opt(items, k)
+            cols[k] = get(k)
     if "image" in want:
-        shas, files = _opt(items, "image_sha256"), _opt(items, "image_filename")
+        shas, files = get("image_sha256"), get("image_filename")
         cols["image"] = [s or f for s, f in zip(shas, files, strict=True)]
     return cols
+
+
+# Typed decoding (msgspec): the JSON text goes straight into small structs holding only the fields a command
+# uses; every other field of a record is skipped without building a Python object. Field -> msgspec type.
+_TYPED_FIELDS: dict[str, Any] = {"anony": bool, "judge": Any, "tstamp": Any, "category": Any, "prompt": Any,
+                                 "instruction": Any, "image_sha256": Any, "sampling_prob": Any}
+_TYPED_NEEDS = {"anony": ("anony",), "judge": ("judge",), "tstamp": ("tstamp",), "category": ("category",),
+                "instruction": ("prompt", "instruction"), "image_sha256": ("image_sha256",),
+                "sampling_prob": ("sampling_prob",)}
+
+
+@lru_cache(maxsize=16)
+def _typed_decoder(fields: tuple[str, ...]) -> msgspec.json.Decoder:
+    winner = Literal[WINNERS]  # type: ignore[valid-type]
+    spec: list = [("model_a", str), ("model_b", str), ("winner", winner)]
+    spec += [(f, _TYPED_FIELDS[f], True if f == "anony" else None) for f in fields]
+    record = msgspec.defstruct("CleanBattle", spec, gc=False)  # no GC tracking: a million of them
+    return msgspec.json.Decoder(list[record])  # type: ignore[valid-type]
+
+
+def read_clean_battle_columns(path: str | Path, columns=None) -> dict[str, list]:
+    """`clean_battle_columns(read_json(path), columns=columns)`, decoded by type: only model_a, model_b, winner and
+    the fields behind `columns` become Python objects (names must be strings, winners one of WINNERS, anony a
+    boolean). A file outside that fast form (or broken) goes through `read_json` + `clean_battle_columns`, which
+    accept every form they accept and name the first bad record, so both give the same columns or the same error."""
+    want = set(BATTLE_COLUMNS if columns is None else columns) - {"model_a", "model_b", "winner"}
+    if not want <= _TYPED_NEEDS.keys():
+        return clean_battle_columns(read_json(path), columns=columns)
+    fields = tuple(sorted({f for c in want for f in _TYPED_NEEDS[c]}))
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise UserError(f"No battles file at {str(path)!r}.") from exc
+    try:
+        items = _typed_decoder(fields).decode(raw)
+    except msgspec.DecodeError:  # includes ValidationError
+        del raw
+        return clean_battle_columns(read_json(path), columns=columns)
+    del raw
+    cols = {k: list(map(attrgetter(k), items)) for k in ("model_a", "model_b", "winner")}
+    return _optional_columns(cols, want, lambda key, default=None: list(map(attrgetter(key), items)))
+
+
+def read_battle_columns(path: str | Path, fmt: str = "clean_battle", columns=None) -> dict[str, list]:
+    """A battles file of either format as columns (`battle_columns`), decoded once."""
+    if fmt == "clean_battle":
+        return read_clean_battle_columns(path, columns)
+    return battle_columns(read_json(path), fmt, columns=columns)
 
 
 def battle_columns(items, fmt: str, full: bool = False, columns=None) -> dict[str, list]:
@@ -237,10 +294,7 @@ def load_battles_file(path: str | Path, fmt: str = "clean_battle", columns=None)
     """Read a battles JSON file in either format into a battles table for `ratings` (decoded once, by columns).
 
     `columns`: only these (besides model_a, model_b, winner), e.g. ["anony"] when nothing else is used."""
-    items = read_json(path)
-    cols = battle_columns(items, fmt, columns=columns)
-    del items
-    return pd.DataFrame(cols)
+    return pd.DataFrame(read_battle_columns(path, fmt, columns))
 
 
 def leaderboard_csv(result: dict) -> str:

@@ -404,6 +404,39 @@ def encode_counts(counts: pd.DataFrame):
     return models, ia, ib, y2, counts["n"].to_numpy(dtype=float)
 
 
+def count_outcomes(cols: dict) -> pd.DataFrame:
+    """(model_a, model_b, winner, n) rows of the countable battles in a column dict (e.g. a file read by
+    `formats.read_battle_columns`): what `compute_leaderboard_from_counts` needs, so a file's BT leaderboard never
+    builds a per-battle table. Checks and filters as `prepare` without options: winners, self-battles (any row),
+    anonymous, voted, valid, counted."""
+    a = np.asarray(cols["model_a"], dtype=object)
+    n = len(a)
+    codes, names = pd.factorize(np.concatenate([a, np.asarray(cols["model_b"], dtype=object)]))
+    ia, ib = codes[:n], codes[n:]
+    if n and np.any(ia == ib):
+        raise UserError("A battle pits a model against itself; each battle needs two different models.")
+    wc, seen = pd.factorize(np.asarray(cols["winner"], dtype=object))  # None / NaN -> -1: not voted
+    try:
+        wi = np.array([WINNERS.index(x) for x in seen], dtype=np.int64)
+    except ValueError:
+        bad = next(x for x in seen if x not in WINNERS)
+        raise UserError(f"Unknown winner value {bad!r}; expected one of {', '.join(WINNERS)}.") from None
+    keep = wc >= 0
+    for col, good in (("anony", True), ("invalid", False), ("counted", True)):
+        if col in cols:
+            v = cols[col]
+            flag = (np.array(v, dtype=bool) if set(map(type, v)) <= {bool}
+                    else pd.Series(v, dtype=object).fillna(good).astype(bool).to_numpy())
+            keep &= flag == good
+    k = len(names)
+    key = (ia[keep] * k + ib[keep]) * len(WINNERS) + wi[wc[keep]]
+    uniq, cnt = np.unique(key, return_counts=True)
+    pair = uniq // len(WINNERS)
+    names = np.asarray(names, dtype=object)
+    return pd.DataFrame({"model_a": names[pair // k], "model_b": names[pair % k],
+                         "winner": np.asarray(WINNERS, dtype=object)[uniq % len(WINNERS)], "n": cnt})
+
+
 def compute_leaderboard_from_counts(counts: pd.DataFrame, bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = 0, *,
                                     anchor: tuple[str, float] | None = None, reg: float = 0.0) -> dict:
     """Bradley-Terry leaderboard from (model_a, model_b, winner, n) rows: the SQL `GROUP BY` of counted battles.

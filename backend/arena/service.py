@@ -11,7 +11,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -161,33 +161,58 @@ def signed_in_only() -> bool:
     return bool(setting("ARENA_SIGNED_IN_ONLY"))
 
 
+@dataclass(frozen=True)
+class _VoteRequest:
+    battle_id: str
+    winner: str
+    session_id: str
+    username: str | None
+
+
+def _vote_batch(s, reqs: Sequence[_VoteRequest]) -> list:
+    """One transaction for every pending vote of this process (group commit): one query for the battles, one
+    multi-row INSERT, one session UPDATE. Each vote is checked on its own and gets its own answer (a result or the
+    VoteRejected meant for its caller); a second vote for a battle in the same batch is refused like one after it."""
+    lim = limits()
+    only_signed_in = signed_in_only()
+    targets = repo.vote_targets(s, [r.battle_id for r in reqs])
+    now = utcnow()
+    rows: list[dict] = []
+    out: list = []
+    for r in reqs:
+        try:
+            t = targets.get(r.battle_id)
+            if t is None:
+                raise repo.VoteRejected("This battle does not exist. Start a new round.")
+            if (t["extra"] or {}).get("identical"):
+                raise repo.VoteRejected(IDENTICAL_MESSAGE)
+            dwell = (now - t["created"]).total_seconds()
+            counted = dwell >= lim.min_dwell_s
+            note = None if counted else f"faster than {lim.min_dwell_s:g} s"
+            if counted and only_signed_in and not r.username:
+                counted, note = False, "not signed in"
+            rows.append(repo.vote_row(t, session_id=r.session_id, judge_id=judge_key(r.session_id, r.username),
+                                      winner=r.winner, dwell_s=dwell, counted=counted, note=note))
+            t["vote_id"] = -1  # taken by this batch
+            out.append((t, counted, note))
+        except UserError as exc:
+            out.append(exc)
+    repo.insert_votes(s, rows)
+    return out
+
+
 def vote(battle_id: str, choice: str, *, session_id: str, username: str | None = None) -> dict:
     """Record the one vote for this battle from its own session; reveal the models.
 
-    With ARENA_SIGNED_IN_ONLY a vote from a visitor who has not signed in is stored but not counted."""
+    Concurrent votes of this process share one transaction (group commit, storage/group_commit.py); each still gets
+    its own answer. With ARENA_SIGNED_IN_ONLY a vote from a visitor who has not signed in is stored but not counted."""
     winner = CHOICES.get(choice)
     if winner is None:
         raise UserError(f"Unknown vote {choice!r}; choose A, B, tie or bothbad.")
     if not battle_id:
         raise UserError("Start a battle before voting.")
-    lim = limits()
-
-    def _w(s):
-        t = repo.vote_target(s, battle_id)
-        if t is None:
-            raise repo.VoteRejected("This battle does not exist. Start a new round.")
-        if (t["extra"] or {}).get("identical"):
-            raise repo.VoteRejected(IDENTICAL_MESSAGE)
-        dwell = (utcnow() - t["created"]).total_seconds()
-        counted = dwell >= lim.min_dwell_s
-        note = None if counted else f"faster than {lim.min_dwell_s:g} s"
-        if counted and signed_in_only() and not username:
-            counted, note = False, "not signed in"
-        repo.append_vote(s, t, session_id=session_id, judge_id=judge_key(session_id, username), winner=winner,
-                         dwell_s=dwell, counted=counted, note=note)
-        return t, counted, note
-
-    b, counted, note = get_storage().write(_w)
+    b, counted, note = get_storage().write_grouped("arena-vote", _vote_batch,
+                                                   _VoteRequest(battle_id, winner, session_id, username))
     labels = _labels()
     return {"battle_id": battle_id, "winner": winner, "counted": counted, "not_counted_because": note,
             "model_a": b["model_a"], "model_b": b["model_b"],

@@ -189,16 +189,19 @@ class RetrievalEngine:
         if scores[ranked[0]] < NO_MATCH:
             notes_all.append(f"No corpus icon really matches “{prompt}” (best: “{corpus.icons[ranked[0]].concept}”, "
                              f"score {scores[ranked[0]]:.2f}); showing the nearest anyway.")
+        applied, family_note = restyle_card(card) if card is not None else (None, None)
+        if family_note:
+            notes_all.append(family_note)
         out = []
         for i in self._pick(ranked, scores, int(n), int(seed)):
             concept = corpus.icons[i].concept
             icon, how = self._source_icon(corpus, concept, scores, card, target)
             notes = list(notes_all) + [how]
-            if card is not None and icon.style != target:
+            if card is not None and applied is not None and icon.style != target:
                 source_card = style_from_set(icon.style)
                 changed: list[str] = []
-                svg = paths_to_svg(apply_style(icon.paths, card, source_card, adapt=True, notes=changed),
-                                   grid=card.grid)
+                svg = paths_to_svg(apply_style(icon.paths, applied, source_card, adapt=True, notes=changed),
+                                   grid=applied.grid)
                 notes += [f"Legibility: {c}." for c in changed]
             else:
                 svg = icon.svg
@@ -251,16 +254,44 @@ FAMILY_TOLERANCE = 0.3  # max relative line-weight difference for exemplars to c
 
 
 def source_families(card: StyleCard) -> list[str]:
-    """Where to look for a drawing of the concept, in order: the matching families; for filled exemplars, after the
-    two closest solid families come their sibling variants (Heroicons outline for Heroicons solid: the same
-    family's drawing, filled by the restyle), then the other solid families."""
+    """Where to look for a drawing of the concept, in order: the closest matching family (for filled exemplars the
+    two closest), then the sibling variants of those families (Heroicons outline for Heroicons solid, MDI filled
+    for MDI outline: the same family's drawing of a concept its matching variant lacks, converted by the
+    restyle), then the other matching families."""
     fams = matching_families(card)
-    if card.mode != "solid" or not fams:
+    if not fams:
         return fams
-    top = fams[:2]
+    top = fams[:2] if card.mode == "solid" else fams[:1]
     sets = [st.split("/")[0] for st in top]
     siblings = [st for s in sets for st in sorted(load_corpus().styles()) if st.split("/")[0] == s and st not in top]
-    return list(dict.fromkeys(top + siblings + fams[2:]))
+    return list(dict.fromkeys(top + siblings + fams[len(top):]))
+
+
+def restyle_card(card: StyleCard) -> tuple[StyleCard, str | None]:
+    """The card a restyle applies, and a note when it is not `card` itself. Three exemplars measure line weight and
+    padding noisily (three MDI outline icons give padding 1.0 where the set's 32-icon card says 2.0, three Remix
+    line icons 0.0 where it says 1.6), and restyling by that noise moves even the family's own drawings away from
+    the family. So when exemplars whose lines are drawn as filled outlines (weight and padding measured from their
+    ink) match an installed family (`matching_families`: same mode, duotone, weight within 30 %), the family's card
+    is applied — its weight, padding, caps, joins and corners, on the exemplars' grid — with the exemplars'
+    colours. Centre-line exemplars keep their own card (their stroke width, caps and joins are exact attributes
+    that say what the user wants); so do filled (solid) exemplars, whose family match is less certain (12/27
+    triples, family_match.py), and cards typed in by hand."""
+    if card.mode != "outline-fill" or not card.source.endswith("exemplar SVG(s)"):
+        return card, None
+    fams = matching_families(card)
+    if not fams:
+        return card, None
+    fam = style_from_set(fams[0])
+    k = card.grid / fam.grid
+    applied = StyleCard.from_dict({**fam.to_dict(), "name": card.name, "source": card.source, "grid": card.grid,
+                                   "stroke_width": round(fam.stroke_width * k, 3), "padding": round(fam.padding * k, 2),
+                                   "palette": list(card.palette), "signature": list(card.signature)})
+    note = (f"Your exemplars match the installed set {fams[0]}: its weight {applied.stroke_width:g}, padding "
+            f"{applied.padding:g}, {applied.linecap} caps, {applied.linejoin} joins and {applied.corners} corners "
+            f"(measured on 32 of its icons) are applied instead of the exemplars' own measurements (weight "
+            f"{card.stroke_width:g}, padding {card.padding:g}); the colours are yours.")
+    return applied, note
 
 
 def nearest_family(card: StyleCard) -> str | None:

@@ -159,9 +159,10 @@ def to_fill(paths: list[dict], solid: bool = False) -> list[dict]:
     return out
 
 
-def reweight(paths: list[dict], delta: float) -> list[dict]:
+def reweight(paths: list[dict], delta: float, join: str = "round") -> list[dict]:
     """Make filled shapes' lines thicker (delta > 0) or thinner (delta < 0) by `delta` unit-box units in total:
-    union with / subtract a stroke of width |delta| along the boundary."""
+    union with / subtract a stroke of width |delta| along the boundary (`join` shapes the grown corners: round,
+    or miter to keep sharp corners sharp)."""
     if abs(delta) < 1e-4:
         return paths
     out = []
@@ -170,7 +171,7 @@ def reweight(paths: list[dict], delta: float) -> list[dict]:
             out.append(p)
             continue
         area = to_skia(p)
-        edge = stroke_outline({**p, "stroke_width": abs(delta), "linecap": "round", "linejoin": "round"})
+        edge = stroke_outline({**p, "stroke_width": abs(delta), "linecap": "round", "linejoin": join})
         try:
             res = pathops.op(area, edge, pathops.PathOp.UNION if delta > 0 else pathops.PathOp.DIFFERENCE,
                              fix_winding=True)

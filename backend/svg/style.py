@@ -23,6 +23,7 @@ from scipy.ndimage import binary_fill_holes
 from skimage.measure import perimeter
 
 from backend.errors import UserError
+from backend.svg.corners import corner_style, sharpen
 from backend.svg.corpus import load_corpus
 from backend.svg.family_match import geometry_stats
 from backend.svg.legibility import adapt as adapt_geometry
@@ -33,9 +34,11 @@ from backend.svg.render import render_alpha
 from backend.svg.sanitize import SVGInputError, sanitize_svg
 
 MODES = ("outline", "outline-fill", "solid")
+CORNERS = ("as source", "sharp", "round")
 SOLIDITY = 0.9  # median ink/(ink with holes filled) above which fill-only icons count as solid (calibrated on
 # the corpus: solid sets 0.91-1.00, outline-as-fill sets 0.33-0.89)
 MAX_EXEMPLARS = 16
+LINE_LIKE = 1.5  # a solid glyph whose own line weight is at most this many target weights is a line drawing
 
 
 @dataclass
@@ -54,6 +57,7 @@ class StyleCard:
     detail: float = 0.0           # mean cubic segments per icon
     duotone: bool = False
     signature: list[float] = field(default_factory=list)  # exemplars' mean drawing conventions (family_match)
+    corners: str = "as source"    # filled shapes' corners: "sharp", "round" or "as source" (backend.svg.corners)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -76,6 +80,8 @@ class StyleCard:
             raise UserError("Padding must be at least 0 and well under half the grid.")
         if not (0 < self.stroke_width <= self.grid / 4):
             raise UserError("Stroke width must be positive and at most a quarter of the grid.")
+        if self.corners not in CORNERS:
+            raise UserError(f"Corners must be one of {', '.join(CORNERS)}.")
         if not self.palette:
             self.palette = ["currentColor"]
         if len(self.signature) > 32 or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in self.signature):
@@ -85,8 +91,9 @@ class StyleCard:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
     def summary(self) -> str:
+        corners = f", {self.corners} corners" if self.corners != "as source" else ""
         return (f"{self.mode}, weight {self.stroke_width:.2f}/{self.grid:g}, {self.linecap} caps, {self.linejoin} "
-                f"joins, padding {self.padding:.1f}, palette {', '.join(self.palette[:4])}")
+                f"joins{corners}, padding {self.padding:.1f}, palette {', '.join(self.palette[:4])}")
 
 
 # ------------------------------------------------------------------------------------------- measuring
@@ -178,7 +185,8 @@ def extract_style(icons: list[list[dict]], grid: float = 24.0, name: str = "cust
         fill_ratio=round(fill_ratio, 3), smooth_joints=round(_smooth_share(painted), 3),
         palette=[c for c, _ in colours.most_common(6)],
         detail=round(float(np.mean([sum(len(p["cubics"]) for p in ic) for ic in icons])), 1),
-        duotone=any(p.get("opacity", 1.0) < 0.6 for p in painted))
+        duotone=any(p.get("opacity", 1.0) < 0.6 for p in painted),
+        corners=corner_style(icons) if mode != "outline" else "as source")
     card.validate()
     return card
 
@@ -270,20 +278,33 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
     if card.mode == "outline" and source.mode == "outline-fill" and adapt:
         # lines drawn as fills have no recoverable centre-line: stroking their boundary would double every
         # line, so they stay filled outlines, thickened or thinned to the card's weight
-        out = to_fill(reweight(out, w - src_w), solid=False)
+        out = to_fill(reweight(out, w - src_w, join="miter" if card.corners == "sharp" else "round"), solid=False)
         if notes is not None:
             notes.append(f"kept the source's filled outlines (no centre-line to recover) at weight "
                          f"{card.stroke_width:g} instead of stroking their edges")
     elif card.mode == "outline":  # fills become their boundary drawn as a stroke
         out = to_outline(out, w, card.linecap, card.linejoin)
     elif card.mode == "outline-fill":
-        if source.mode == "solid":  # a solid glyph becomes a ring of the target weight
+        own_w = visual_weight(paths_to_svg(out, grid=24.0))[0] if source.mode == "solid" else 0.0
+        if source.mode == "solid" and own_w > LINE_LIKE * w:  # a solid glyph becomes a ring of the target weight
             out = to_outline(out, w, card.linecap, card.linejoin)
+        elif source.mode == "solid":
+            # a "solid" glyph drawn with lines about the target weight (a snowflake of thin bars) already is a line
+            # drawing: ringing it would double every bar, so its lines are re-weighted instead
+            out = reweight(out, w - own_w, join="miter" if card.corners == "sharp" else "round")
+            if notes is not None:
+                notes.append(f"kept the source's thin filled lines (weight {own_w * card.grid:.2f}) as lines at weight "
+                             f"{card.stroke_width:g} instead of outlining both of their edges")
         elif source.mode == "outline-fill":
-            out = reweight(out, w - src_w)
+            out = reweight(out, w - src_w, join="miter" if card.corners == "sharp" else "round")
         out = to_fill(out, solid=False)
     else:
         out = to_fill(out, solid=True)
+    if card.corners == "sharp" and card.mode != "outline":
+        # the family meets straight edges at points: the source's corner-rounding arcs go (backend.svg.corners)
+        out, n_sharp = sharpen(out)
+        if n_sharp and notes is not None:
+            notes.append(f"made {n_sharp} rounded corner(s) sharp, as the exemplars draw corners")
     out = underlay + out
     if adapt:
         shrink = fit_inside(out, card.padding / card.grid)

@@ -56,16 +56,19 @@ def get_battle(s: Session, battle_id: str) -> dict | None:
     return battle_dict(b, v)
 
 
-_VOTE_TARGET = (select(ArenaBattle.created, ArenaBattle.session_id, ArenaBattle.model_a, ArenaBattle.model_b,
-                       ArenaBattle.raw_a, ArenaBattle.raw_b, ArenaBattle.latency_a, ArenaBattle.latency_b,
-                       ArenaBattle.extra, ArenaVote.id.label("vote_id"))
-                .outerjoin(ArenaVote, ArenaVote.battle_id == ArenaBattle.id)
+_TARGET_COLUMNS = (ArenaBattle.created, ArenaBattle.session_id, ArenaBattle.model_a, ArenaBattle.model_b,
+                   ArenaBattle.raw_a, ArenaBattle.raw_b, ArenaBattle.latency_a, ArenaBattle.latency_b,
+                   ArenaBattle.extra, ArenaVote.id.label("vote_id"))
+_VOTE_TARGET = (select(*_TARGET_COLUMNS).outerjoin(ArenaVote, ArenaVote.battle_id == ArenaBattle.id)
                 .where(ArenaBattle.id == bindparam("battle_id")))
+_VOTE_TARGETS = (select(ArenaBattle.id, *_TARGET_COLUMNS).outerjoin(ArenaVote, ArenaVote.battle_id == ArenaBattle.id)
+                 .where(ArenaBattle.id.in_(bindparam("ids", expanding=True))))
 _VOTES = cast(Table, ArenaVote.__table__)
 _SESSIONS = cast(Table, SessionRow.__table__)
 _INSERT_VOTE = insert(_VOTES)
 _SEEN = (update(_SESSIONS).where(_SESSIONS.c.id == bindparam("sid"))
          .values(last_seen=bindparam("now")))
+ALREADY_VOTED = "This battle already has a vote; each battle takes exactly one."
 
 
 def vote_target(s: Session, battle_id: str) -> dict | None:
@@ -75,24 +78,51 @@ def vote_target(s: Session, battle_id: str) -> dict | None:
     return None if row is None else {"id": battle_id, **row}
 
 
-def append_vote(s: Session, target: dict, *, session_id: str | None, judge_id: str | None, winner: str,
-                dwell_s: float | None, counted: bool, note: str | None = None) -> None:
-    """Append the vote for `target` (from `vote_target`); refuse a second vote or one from another session with a
-    clear sentence. Two statements: the INSERT (the unique battle_id settles any race) and the session's last_seen."""
+def vote_targets(s: Session, battle_ids: list[str]) -> dict[str, dict]:
+    """`vote_target` of many battles in one query (a group commit's batch): battle id -> target; absent ids absent."""
+    rows = s.execute(_VOTE_TARGETS, {"ids": list(dict.fromkeys(battle_ids))}).mappings()
+    return {r["id"]: dict(r) for r in rows}
+
+
+def vote_row(target: dict, *, session_id: str | None, judge_id: str | None, winner: str, dwell_s: float | None,
+             counted: bool, note: str | None = None) -> dict:
+    """The row of the vote for `target` (from `vote_target(s)`), or VoteRejected with a clear sentence: a second
+    vote, or one from another session. (A batch sets `target["vote_id"]` once it has queued a row, so a second vote
+    for the same battle in the same batch is refused too.)"""
     if winner not in WINNERS:
         raise VoteRejected(f"Unknown vote {winner!r}.")
     if target["session_id"] is None or target["session_id"] != session_id:
         raise VoteRejected("Only the person who started this battle can vote on it.")
     if target["vote_id"] is not None:
-        raise VoteRejected("This battle already has a vote; each battle takes exactly one.")
-    now = utcnow()
+        raise VoteRejected(ALREADY_VOTED)
+    return {"battle_id": target["id"], "created": utcnow(), "session_id": session_id, "judge_id": judge_id,
+            "winner": winner, "dwell_s": dwell_s, "counted": counted, "note": note}
+
+
+def insert_votes(s: Session, rows: list[dict]) -> None:
+    """Insert vote rows (from `vote_row`) and refresh their sessions' last_seen: two statements for any number of
+    votes. The unique battle_id settles any race with another thread or replica: a lone vote that loses it gets
+    VoteRejected; a batch gets the IntegrityError (the group commit then retries its votes one by one)."""
+    if not rows:
+        return
     try:
-        s.execute(_INSERT_VOTE, {"battle_id": target["id"], "created": now, "session_id": session_id,
-                                 "judge_id": judge_id, "winner": winner, "dwell_s": dwell_s, "counted": counted,
-                                 "note": note})
-    except IntegrityError as exc:  # a concurrent vote (another thread or replica) won the race
-        raise VoteRejected("This battle already has a vote; each battle takes exactly one.") from exc
-    s.execute(_SEEN, {"sid": session_id, "now": now})
+        s.execute(_INSERT_VOTE, rows)
+    except IntegrityError as exc:
+        if len(rows) == 1:
+            raise VoteRejected(ALREADY_VOTED) from exc
+        raise
+    seen: dict = {}
+    for r in rows:
+        seen[r["session_id"]] = r["created"]
+    s.execute(_SEEN, [{"sid": sid, "now": now} for sid, now in seen.items()])
+
+
+def append_vote(s: Session, target: dict, *, session_id: str | None, judge_id: str | None, winner: str,
+                dwell_s: float | None, counted: bool, note: str | None = None) -> None:
+    """Append the vote for `target` (from `vote_target`); refuse a second vote or one from another session with a
+    clear sentence. Two statements: the INSERT (the unique battle_id settles any race) and the session's last_seen."""
+    insert_votes(s, [vote_row(target, session_id=session_id, judge_id=judge_id, winner=winner, dwell_s=dwell_s,
+                              counted=counted, note=note)])
 
 
 def insert_vote(s: Session, battle_id: str, *, session_id: str | None, judge_id: str | None, winner: str,

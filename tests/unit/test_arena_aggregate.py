@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from backend.arena import formats, ratings, service
+from backend.arena.cli import ratings as ratings_cli
 from backend.arena.cli import transfer as transfer_cli
 from storage.repos import arena as repo
 
@@ -124,3 +125,77 @@ def test_columnar_file_reader_matches_record_parser(tmp_path):
         formats.clean_battle_columns(bad)
     with pytest.raises(ValueError, match="Battle #2 has winner 'draw'"):
         formats.clean_battle_columns([items[0], dict(items[1], winner="draw")])
+
+
+@pytest.mark.parametrize("columns", [None, ["anony"], ["judge", "tstamp"], ["image_sha256", "instruction"],
+                                     ["sampling_prob", "category"]])
+def test_typed_file_reader_matches_columnar_reader(tmp_path, monkeypatch, columns):
+    """msgspec's typed decoding gives the columns the orjson reader gives, without ever decoding the file generically."""
+    items = _battles(300, seed=5)
+    items[3]["tstamp"] = "2024-05-01T10:00:00Z"
+    items[4]["category"] = None
+    del items[5]["anony"], items[6]["judge"]
+    f = tmp_path / "b.json"
+    f.write_text(json.dumps(items))
+    want = formats.clean_battle_columns(items, columns=columns)
+
+    def no_generic(_path):
+        raise AssertionError("the typed path fell back to the generic decoder")
+
+    monkeypatch.setattr(formats, "read_json", no_generic)
+    got = formats.read_battle_columns(f, "clean_battle", columns)
+    assert list(got) == list(want)
+    for k in want:
+        assert got[k] == want[k], k
+        assert list(map(type, got[k])) == list(map(type, want[k])), k
+
+
+def test_typed_file_reader_falls_back_with_the_same_values_and_errors(tmp_path):
+    items = _battles(50, seed=6)
+    odd = [dict(items[0], model_a=7), dict(items[1], anony=None), *items[2:]]  # outside the typed form, still valid
+    f = tmp_path / "odd.json"
+    f.write_text(json.dumps(odd))
+    assert formats.read_battle_columns(f, columns=["anony"]) == formats.clean_battle_columns(odd, columns=["anony"])
+    cases = [(items[:5] + [{"model_a": "x", "winner": "tie"}], "Battle #6 lacks"),
+             ([items[0], dict(items[1], winner="draw")], "Battle #2 has winner 'draw'"),
+             ({"model_a": "x"}, "JSON list")]
+    for bad, msg in cases:
+        f.write_text(json.dumps(bad))
+        with pytest.raises(ValueError, match=msg):
+            formats.read_battle_columns(f, columns=["anony"])
+    f.write_text("[{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        formats.read_battle_columns(f)
+    with pytest.raises(ValueError, match="No battles file"):
+        formats.read_battle_columns(tmp_path / "missing.json")
+
+
+def test_ratings_cli_counts_path_identical_to_per_battle_table(tmp_path):
+    """The CLI's BT path (typed decoding -> outcome counts) gives exactly the per-battle table's result."""
+    f = tmp_path / "b.json"
+    f.write_text(json.dumps(_battles(1500, seed=7)))
+    out = tmp_path / "r.json"
+    for extra, kw in (([], {}), (["--anchor", "random=1100", "--prior", "1.0"],
+                                 {"anchor": ("random", 1100.0), "reg": 1.0})):
+        assert ratings_cli.main(["--battles", str(f), "--bootstrap", "20", "--seed", "3", "--out", str(out),
+                                 *extra]) == 0
+        want = ratings.compute_leaderboard(formats.load_battles_file(f), "bt", 20, 3, **kw)
+        assert json.loads(out.read_text()) == json.loads(json.dumps(want))
+
+
+def test_count_outcomes_filters_as_prepare():
+    rng = np.random.default_rng(8)
+    n = 400
+    a = rng.integers(0, 5, n)
+    b = (a + rng.integers(1, 5, n)) % 5
+    cols = {"model_a": [MODELS[i] for i in a], "model_b": [MODELS[i] for i in b],
+            "winner": [None if rng.random() < 0.1 else str(rng.choice(ratings.WINNERS)) for _ in range(n)],
+            "anony": [None if rng.random() < 0.1 else bool(rng.random() < 0.8) for _ in range(n)],
+            "invalid": [bool(rng.random() < 0.1) for _ in range(n)]}
+    got = ratings.compute_leaderboard_from_counts(ratings.count_outcomes(cols), 10, 1)
+    want = ratings.compute_leaderboard(pd.DataFrame(cols), "bt", 10, 1)
+    assert got == want and got["n_battles"] > 0
+    with pytest.raises(ValueError, match="against itself"):
+        ratings.count_outcomes({**cols, "model_b": cols["model_a"]})
+    with pytest.raises(ValueError, match="Unknown winner value 'draw'"):
+        ratings.count_outcomes({**cols, "winner": ["draw"] * n})

@@ -43,16 +43,22 @@ def test_docs_tables_are_generated_from_the_report(report):
 
 def test_report_pins_the_measured_quality(report):
     """Pins what was measured (docstring of backend.svg.offline.legibility_eval). The issue's concept bar is met
-    (restyled ≥ unmodified − 10 points); its style bar (≥ 80 % target style) is NOT met: 50 % (the unmodified
-    source icons score 52 %) against the classifier's own 69 % on real held-out icons of those styles — pinned
-    here so it can only improve, with the judge's per-style ceiling reported beside it."""
+    (restyled ≥ unmodified − 10 points); its style bar (≥ 80 % target style) is NOT met: 62 % (unmodified sources
+    61 %). The judge is trained on training-concept icons only and scores 84 % on 2,825 real held-out-concept icons
+    (82 % balanced over styles). Restyles from the target family's own drawing are recognised 39/44 times, those from
+    another family's drawing (the target family lacks the concept) 1/20 — pinned so it can only improve."""
     s = report["summary"]
     plain, restyled = s["retrieved, unmodified"]["all"], s["retrieval + restyle"]["all"]
     assert restyled["concept_top5"] >= plain["concept_top5"] - 0.10
-    assert restyled["style_acc"] >= 0.5
+    assert restyled["style_acc"] >= 0.6 and restyled["style_acc"] >= plain["style_acc"]
     assert restyled["outside_pct"] < 0.1
     judge = report["style_classifier"]
-    assert judge["real_heldout_acc"] >= 0.65 and set(judge["real_heldout_acc_by_style"]) == set(report["target_styles"])
+    assert judge["real_heldout_acc"] >= 0.8 and judge["real_heldout_acc_balanced"] >= 0.8
+    assert judge["test_icons"] >= 2000 and min(judge["test_icons_by_style"].values()) >= 19
+    assert set(judge["real_heldout_acc_by_style"]) == set(report["target_styles"])
+    rows = [r for r in report["rows"] if r["condition"] == "retrieval + restyle"]
+    own = [r["style"] for r in rows if r["source"].split("/")[0] == r["target_style"].split("/")[0]]
+    assert len(own) >= 40 and sum(own) / len(own) >= 0.85
     gen, floor = s["learned generator"], s["generator, untrained"]
     assert gen["all"]["n"] == floor["all"]["n"] > 0
     assert gen["seen"]["concept_top5"] > floor["seen"]["concept_top5"]

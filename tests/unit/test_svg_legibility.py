@@ -91,8 +91,34 @@ def test_exemplars_that_look_like_an_installed_family_start_from_its_drawings(co
     card = style_from_exemplars(ex, name="mine")
     assert nearest_family(card) == "phosphor/bold"
     c = RetrievalEngine().generate("house", card, 1, 0)[0]
-    assert c.source_id.startswith("phosphor/bold/") and "closest" in c.notes[0]
+    assert c.source_id.startswith("phosphor/bold/") and any("closest" in n for n in c.notes)
     assert nearest_family(StyleCard(**RED3)) is None  # square caps: no installed family draws them
+
+
+def test_matched_line_family_restyles_with_the_family_card_and_keeps_its_own_drawing(corpus):
+    """Exemplars that match an installed line family restyle with that family's card (weight, padding from 32 of
+    its icons) in the exemplars' colours, so the family's own drawing comes back unchanged but for the colour;
+    hand-typed cards and filled exemplars are applied as they are."""
+    from backend.svg.engines import RetrievalEngine, restyle_card
+    from backend.svg.render import mask_iou, render_alpha
+    from backend.svg.style import style_from_exemplars
+
+    ex = [corpus.by_id(f"mdi/outline/{n}").svg.replace("currentColor", "#1d4ed8")
+          for n in ("bell-outline", "star-outline", "heart-outline")]
+    card = style_from_exemplars(ex, name="mine")
+    applied, note = restyle_card(card)
+    assert note and "mdi/outline" in note and applied.palette == ["#1d4ed8"] and applied.grid == card.grid
+    assert abs(applied.padding - style_from_set("mdi/outline").padding) < 0.01
+    c = RetrievalEngine().generate("home", card, 1, 0)[0]
+    src = corpus.by_id(c.source_id)
+    assert src.style == "mdi/outline" and "#1d4ed8" in c.svg
+    assert mask_iou(render_alpha(c.svg, 64), render_alpha(src.svg, 64)) > 0.9
+    typed = StyleCard(**RED3)
+    assert restyle_card(typed) == (typed, None)
+    solid = style_from_exemplars([corpus.by_id(f"heroicons/solid/{n}").svg for n in ("bell", "star", "heart")])
+    assert restyle_card(solid) == (solid, None)
+    lines = style_from_exemplars([corpus.by_id(f"tabler/outline/{n}").svg for n in ("bell", "star", "heart")])
+    assert lines.mode == "outline" and restyle_card(lines) == (lines, None)  # exact stroke attributes are kept
 
 
 def test_filled_exemplars_match_their_family_and_restyle_to_filled_shapes(corpus):

@@ -42,10 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cols = ["anony"] + (["judge", "tstamp"] if args.daily_cap else []) + (["image_sha256", "instruction"]
                 if args.dedup_quantile else []) + (["sampling_prob"] if args.ipw else [])
-        df = formats.load_battles_file(args.battles, args.format, columns=cols)  # only what the options use
-        res = ratings.compute_leaderboard(df, args.method, args.bootstrap, args.seed, anchor=anchor,
-                                          daily_cap=args.daily_cap, dedup_quantile=args.dedup_quantile,
-                                          ipw=args.ipw, reg=args.prior)
+        if args.method == "bt" and cols == ["anony"]:  # BT needs only the (a, b, outcome) counts: no per-battle table
+            counts = ratings.count_outcomes(formats.read_battle_columns(args.battles, args.format, cols))
+            res = ratings.compute_leaderboard_from_counts(counts, args.bootstrap, args.seed, anchor=anchor,
+                                                          reg=args.prior)
+        else:
+            df = formats.load_battles_file(args.battles, args.format, columns=cols)  # only what the options use
+            res = ratings.compute_leaderboard(df, args.method, args.bootstrap, args.seed, anchor=anchor,
+                                              daily_cap=args.daily_cap, dedup_quantile=args.dedup_quantile,
+                                              ipw=args.ipw, reg=args.prior)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

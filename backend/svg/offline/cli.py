@@ -35,7 +35,8 @@ def main(argv=None) -> int:
     e.add_argument("--no-generator", action="store_true")
     e.add_argument("--styles", default=",".join(ev.TARGET_STYLES), help="comma-separated target styles")
     e.add_argument("--per-split", type=int, default=ev.PROMPTS_PER_SPLIT, help="prompts per concept split")
-    e.add_argument("--classifier-per-style", type=int, default=60, help="style-classifier training icons per style")
+    e.add_argument("--classifier-per-style", type=int, default=ev.JUDGE_PER_STYLE,
+                   help="style-classifier training icons per style (cap)")
     e.add_argument("--out", default=str(ev.REPORT))
     sub.add_parser("paraphrases", help="retrieval on the paraphrase set")
     sub.add_parser("family-signatures", help="solid families' drawing-convention centroids (family_match)")
