@@ -117,24 +117,15 @@ def insert_votes(s: Session, rows: list[dict]) -> None:
     s.execute(_SEEN, [{"sid": sid, "now": now} for sid, now in seen.items()])
 
 
-def append_vote(s: Session, target: dict, *, session_id: str | None, judge_id: str | None, winner: str,
-                dwell_s: float | None, counted: bool, note: str | None = None) -> None:
-    """Append the vote for `target` (from `vote_target`); refuse a second vote or one from another session with a
-    clear sentence. Two statements: the INSERT (the unique battle_id settles any race) and the session's last_seen."""
-    insert_votes(s, [vote_row(target, session_id=session_id, judge_id=judge_id, winner=winner, dwell_s=dwell_s,
-                              counted=counted, note=note)])
-
-
 def insert_vote(s: Session, battle_id: str, *, session_id: str | None, judge_id: str | None, winner: str,
                 dwell_s: float | None, counted: bool, note: str | None = None) -> None:
-    """Append the vote; refuse a second vote or one from another session with a clear sentence."""
-    if winner not in WINNERS:
-        raise VoteRejected(f"Unknown vote {winner!r}.")
+    """Append one vote outside a group commit; refuse a missing battle, a second vote or one from another session
+    with a clear sentence (the checks of `vote_row`; the unique battle_id settles any race)."""
     target = vote_target(s, battle_id)
     if target is None:
         raise VoteRejected("This battle does not exist (it may have expired). Start a new round.")
-    append_vote(s, target, session_id=session_id, judge_id=judge_id, winner=winner, dwell_s=dwell_s,
-                counted=counted, note=note)
+    insert_votes(s, [vote_row(target, session_id=session_id, judge_id=judge_id, winner=winner, dwell_s=dwell_s,
+                              counted=counted, note=note)])
 
 
 def voted_battles(s: Session, category: str | None = None, include_excluded: bool = False) -> list[dict]:

@@ -51,6 +51,15 @@ def test_click_move_download(page, app_url, tmp_path):
     page.screenshot(path=str(tmp_path / "edit3d.png"), full_page=True)
 
 
+def _type_number(page, elem_id: str, value: str) -> None:
+    """Type `value` into a slider's number box and wait for the render it triggers to reach the history."""
+    box = page.locator(f"#{elem_id} input[type=number]")
+    box.fill(value)
+    box.press("Enter")
+    page.wait_for_function(f"document.querySelector('#edit3d-history').innerText.includes('\\n{value}\\n')",
+                           timeout=120_000)
+
+
 def _history_yaws(page) -> list[float]:
     """Yaw column of the history table's 'edit' rows (newest first), read from its text."""
     cells = [c.strip() for c in page.locator("#edit3d-history").inner_text().split("\n")]
@@ -93,22 +102,15 @@ def test_two_photos_no_carry_over(page, app_url):
     assert _history_yaws(page)[0] == 20
 
     # typing into a number box renders, like releasing the slider
-    num = page.locator("#edit3d-yaw input[type=number]")
-    num.fill("35")
-    num.press("Enter")
-    page.wait_for_function("document.querySelector('#edit3d-history').innerText.includes('\\n35\\n')",
-                           timeout=120_000)
+    _type_number(page, "edit3d-yaw", "35")
     assert _history_yaws(page)[0] == 35
-    ty = page.locator("#edit3d-ty input[type=number]")
-    ty.fill("0.1")
-    ty.press("Enter")
-    page.wait_for_function("document.querySelector('#edit3d-history').innerText.includes('\\n0.1\\n')",
-                           timeout=120_000)
+    _type_number(page, "edit3d-ty", "0.1")
 
     page.locator("#edit3d-export").click()
     page.wait_for_function("document.querySelector('#edit3d-export-note').innerText.includes('Exported')",
                            timeout=180_000)
     # an input change makes the export stale: it is cleared
+    num = page.locator("#edit3d-yaw input[type=number]")
     num.fill("30")
     num.press("Enter")
     page.wait_for_function("!document.querySelector('#edit3d-export-note').innerText.includes('Exported')",
