@@ -32,7 +32,7 @@ def entry_path(entry) -> Path | None:
 
 
 class MetaUASEngine(PromptMemory):
-    score_mode = "top0.1p"  # mean of the top 0.1% of pixels: chosen on training photos (score_validation.json)
+    score_mode = "max"  # the map maximum: chosen on the validation photos (static/anomaly/score_validation.json)
 
     def __init__(self, entry=None, device: str = "cpu", path: str | Path | None = None):
         self.path = Path(path) if path else entry_path(entry)
