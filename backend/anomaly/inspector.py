@@ -192,7 +192,16 @@ class Thresholds:
 
 PROMPT_VIEWS = 6        # augmented copies per prompt (at most MAX_CALIBRATION_VIEWS in all)
 MAX_CALIBRATION_VIEWS = 8
-CALIBRATION_MARGIN = 1.25  # thresholds sit this factor above the worst nuisance-only score / pixel
+CALIBRATION_MARGIN = 1.25  # thresholds sit at this factor × the ODDS of the worst nuisance-only score / pixel
+
+
+def above(value: float, margin: float = CALIBRATION_MARGIN) -> float:
+    """`value` raised by `margin` in odds space, v·m / (1 − v + v·m): ≈ m·v for small v (what a plain factor
+    gave), but it never reaches 1 for v < 1. A plain factor saturated for maps that are probabilities: with the
+    Lite checkpoint (image score = map max) nuisance-only prompt views score 0.6–0.95, 1.25× of that is ≥ 1 and
+    nothing could ever be NG (measured on the validation photos, static/anomaly/score_validation.json's split)."""
+    v = min(max(float(value), 0.0), 1.0)
+    return v * margin / (1.0 - v + v * margin)
 
 
 def nuisance_view(img: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -219,8 +228,8 @@ def nuisance_view(img: Image.Image, rng: np.random.Generator) -> Image.Image:
 def calibrate_from_prompts(prompts: list[Image.Image], *, engine: str, resolution: str = "256", retrieval_k=None,
                            seed: int = 0) -> Thresholds:
     """Default thresholds from the prompts alone: score nuisance-augmented copies of the prompts against
-    the prompts, put the image threshold CALIBRATION_MARGIN × above their highest score and the pixel
-    threshold the same factor above their 99.9th-percentile pixel."""
+    the prompts, put the image threshold at CALIBRATION_MARGIN × the odds of their highest score and the
+    pixel threshold the same way above their 99.9th-percentile pixel (`above`)."""
     if not prompts:
         raise UserError("Calibration needs at least one prompt image.")
     rng = np.random.default_rng(seed)
@@ -228,12 +237,12 @@ def calibrate_from_prompts(prompts: list[Image.Image], *, engine: str, resolutio
     views = [nuisance_view(p, rng) for p in prompts[:MAX_CALIBRATION_VIEWS] for _ in range(per)]
     scores, maps = score_images(prompts, views, engine=engine, resolution=resolution, retrieval_k=retrieval_k)
     pix = _sample_pixels(maps, 500_000, seed)
-    image = min(1.0, max(scores) * CALIBRATION_MARGIN + 1e-3)
-    pixel = min(1.0, float(np.percentile(pix, 99.9)) * CALIBRATION_MARGIN + 1e-3)
+    image = min(1.0, above(max(scores)) + 1e-3)
+    pixel = min(1.0, above(float(np.percentile(pix, 99.9))) + 1e-3)
     return Thresholds(image=round(image, 4), pixel=round(min(pixel, image), 4),
                       method=f"from the prompts: {len(views)} augmented prompt view(s) (shift, rotation, brightness, "
-                             f"blur, JPEG) scored against the prompts; {CALIBRATION_MARGIN:g}× above their highest "
-                             "image score and 99.9th-percentile pixel")
+                             f"blur, JPEG) scored against the prompts; {CALIBRATION_MARGIN:g}× the odds of their "
+                             "highest image score and 99.9th-percentile pixel")
 
 
 def calibrate_from_normal(scores: list[float], maps: list[np.ndarray], image_percentile: float = 99.0,

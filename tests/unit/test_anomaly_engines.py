@@ -134,13 +134,13 @@ def test_one_prompt_metauas_skips_the_global_pass_and_keeps_the_map(monkeypatch)
     assert abs(fast[0].prompt_similarity - general[0].prompt_similarity) < 0.1
 
 
-def test_lite_candidate_reads_the_similarity_off_its_stride_16_pass():
-    """The unshipped Lite checkpoint stops its encoder at stride 16; its one-prompt similarity runs Lite0's
+def test_lite_checkpoint_reads_the_similarity_off_its_stride_16_pass():
+    """The shipped (Lite) checkpoint stops its encoder at stride 16; its one-prompt similarity runs Lite0's
     remaining blocks on those features and equals Lite0's own global feature, and it still localises a defect."""
     from backend.anomaly.metauas_engine import engine_from_checkpoint
     from backend.anomaly.preprocess import letterbox, normalise
 
-    path = CKPT.parent / "candidates" / "lite192" / "metauas_lite0.pt"
+    path = CKPT
     eng = engine_from_checkpoint(path)
     assert eng.shares_global and eng.model.encoder.taps[-1] == 10
     arr, _ = letterbox(_texture(seed=3), 192)

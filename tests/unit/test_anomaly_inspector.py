@@ -161,3 +161,13 @@ def test_layout_check_messages(tmp_path):
     assert check_layout(tmp_path) == ["x"]
     with pytest.raises(ValueError, match="zip the class folder itself"):
         check_layout(tmp_path / "x")
+
+
+def test_prompt_calibration_margin_is_in_odds_space():
+    """1.25× the odds: ≈ 1.25× for small scores (kNN's range), never 1 for a probability below 1 (a plain factor
+    put the threshold of a Lite-checkpoint prompt whose nuisance views score 0.85 at 1.0: nothing could be NG)."""
+    assert insp.above(0.2) == pytest.approx(0.2 * 1.25 / (0.8 + 0.25))
+    assert abs(insp.above(0.02) - 0.025) < 2e-4
+    vals = [insp.above(v) for v in np.linspace(0, 0.999, 50)]
+    assert all(b > a for a, b in zip(vals, vals[1:])) and max(vals) < 1.0
+    assert insp.above(0.85) < 0.9 and insp.above(0.0) == 0.0 and insp.above(1.0) == 1.0

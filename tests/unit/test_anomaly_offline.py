@@ -82,9 +82,9 @@ def test_docs_tables_are_generated_from_the_committed_report():
     assert not split.is_eval_only(split.train_photos()[0]) and "gradio" in json.dumps(rep["benchmark"]["classes"])
 
 
-def test_metauas_score_mode_is_the_one_chosen_on_training_photos():
-    """The image-score aggregation ships as chosen by score_validation.json, whose photos are all training
-    photos of the committed split (the held-out benchmark never picks it)."""
+def test_shipped_checkpoint_and_score_mode_are_the_ones_chosen_on_validation_photos():
+    """The checkpoint and its image-score aggregation ship as chosen by score_validation.json, whose photos are
+    the validation photos of the committed split (never trained on; the held-out benchmark never picks them)."""
     import pytest
 
     from backend.anomaly.knn import image_score
@@ -95,9 +95,17 @@ def test_metauas_score_mode_is_the_one_chosen_on_training_photos():
     assert MetaUASEngine.score_mode == rep["chosen"] == max(rep["mean"], key=rep["mean"].get)
     names = set(rep["classes"].values()) | set(rep["donors"])
     assert not any(n.startswith(("gradio:", "matplotlib:")) or n.endswith("cell.png") for n in names)
-    if rep.get("rule_version", 1) >= 2:  # the validation split: none of them may be a training photo
-        val = {f"{p}:{r}" for p, r in [*split.VALIDATION_CLASSES.values(), *split.VALIDATION_DONORS]}
-        assert names == val and not names & {f"skimage:{p}" for p in split.TRAIN_PHOTOS["skimage"]}
+    val = {f"{p}:{r}" for p, r in [*split.VALIDATION_CLASSES.values(), *split.VALIDATION_DONORS]}
+    assert rep["rule_version"] == 2 and names == val  # the validation split, none of them a training photo
+    assert not names & {f"skimage:{p}" for p in split.TRAIN_PHOTOS["skimage"]}
+    ship = rep["candidates"][rep["chosen_checkpoint"]]
+    assert ship["eligible"] and not ship["trained_on_validation_photos"] and ship["speed"]["map_ratio"] <= 1.0
+    assert ship["best_mean"] == max(c["best_mean"] for c in rep["candidates"].values() if c["eligible"])
+    from backend.anomaly.offline.score_validation import REPO
+    import hashlib
+    digest = [hashlib.sha256((REPO / f).read_bytes()).hexdigest()
+              for f in (rep["chosen_checkpoint"], "static/anomaly/metauas_lite0.pt")]
+    assert digest[0] == digest[1]  # what ships is what the rule chose
     m = np.zeros((100, 100), np.float32)
     m[0, :10] = 1.0  # 10 hot pixels: max 1, top 0.1% (10 px) mean 1, top 1% (100 px) mean 0.1
     assert image_score(m, "max") == 1.0 and image_score(m, "top0.1p") == 1.0
