@@ -1,9 +1,12 @@
 """Verdicts at the inspector's DEFAULT thresholds (calibrated from the one prompt alone) on a benchmark folder.
 
-    .venv/bin/python bench/anomaly_default_verdicts.py --data /tmp/heldout [--out static/anomaly/default_verdicts.json]
+    .venv/bin/python bench/anomaly_default_verdicts.py [--data /tmp/heldout] [--out static/anomaly/default_verdicts.json]
+
+Without --data the held-out benchmark is generated (offline/heldout.py, its default seed 17) into a temp folder.
 
 Per class: `inspector.calibrate_from_prompts([train/good/000])`, then every test query is inspected with that
-prompt and counted NG when its score reaches the image threshold (MISMATCH counted apart). Engines: metauas, knn.
+prompt and counted NG when its score reaches the image threshold (MISMATCH counted apart). Engines: metauas,
+knn, ensemble.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", required=True)
+    ap.add_argument("--data", default=None, help="MVTec-layout benchmark (default: generate the held-out one)")
     ap.add_argument("--out", default=str(ROOT / "static" / "anomaly" / "default_verdicts.json"))
     args = ap.parse_args(argv)
     import torch
@@ -29,10 +32,17 @@ def main(argv=None) -> dict:
     from backend.anomaly.dataset import list_classes, load_class
 
     torch.set_num_threads(1)
+    if args.data is None:
+        import tempfile
+
+        from backend.anomaly.offline import heldout
+
+        args.data = tempfile.mkdtemp(prefix="heldout-")
+        heldout.generate(args.data)
     res: dict = {"command": "python bench/anomaly_default_verdicts.py --data /tmp/" + Path(args.data).name,
                  "benchmark": json.loads((Path(args.data) / "benchmark.json").read_text()).get("classes"),
                  "engines": {}}
-    for eng in ("metauas", "knn"):
+    for eng in ("metauas", "knn", "ensemble"):
         tot = {"good": 0, "good_ng": 0, "bad": 0, "bad_ng": 0, "mismatch": 0}
         per = {}
         for cls in list_classes(args.data):

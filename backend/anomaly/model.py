@@ -20,10 +20,10 @@ Structure (official demo config: unet, depth 5/5, 3 alignment layers, soft align
 - 1×1 head → logits at input resolution (sigmoid gives the anomaly probability map).
 
 Neither Lite0 network is the official layout (a Lite0 checkpoint stores its own config):
-- the shipped default ("unet3"): Lite0 to stride 32, the official soft alignment on the 3 deepest levels,
+- the previous default ("unet3"): Lite0 to stride 32, the official soft alignment on the 3 deepest levels,
   `LITE0_DECODER` (3 UNet blocks ending at stride 4, no scSE, logits upsampled ×4);
-- the Lite architecture (`decoder="lite"`, trained with `--arch lite`, not shipped: it lost the selection on
-  training photos): Lite0 stopped at block 10 (stride 16, where the kNN engine stops too), `LITE_TAPS`;
+- the Lite architecture (`decoder="lite"`, trained with `--arch lite`; the shipped default since the
+  validation-split selection, docs/anomaly.md): Lite0 stopped at block 10 (stride 16, where the kNN engine stops too), `LITE_TAPS`;
   official soft alignment at s16 and, at s8, only the prompt-to-query distance (alignment type "dist": a
   1024×1024 softmax there costs as much as the rest of the decoder); `LiteDecoder` (`LITE_DECODER`: 1×1
   lateral + 3×3 at s16, one 3×3 block at s8, logits upsampled bilinearly ×8).
@@ -46,7 +46,7 @@ LITE0_DECODER = (64, 32, 16)   # the previous default ("unet3"): 3 UNet blocks s
 B4_STAGE_IDXS = (6, 10, 22)
 LITE0_TAPS = (2, 4, 10, 15)  # block indices whose outputs are the s4, s8, s16, s32 features
 LITE0_BLOCK_CHANNELS = {2: 24, 4: 40, 10: 112, 15: 320}
-# The Lite architecture (train --arch lite; not the shipped default): the encoder stops at stride 16 (block 10, where the kNN engine
+# The Lite architecture (train --arch lite; the shipped default): the encoder stops at stride 16 (block 10, where the kNN engine
 # stops too); soft alignment at s16; at s8 only the kNN distance (1 − max cosine to the prompt) joins the
 # query features (a 1024×1024 softmax there alone costs about as much as the whole rest of the decoder);
 # a 1×1 lateral + 3×3 at s16, one 3×3 block at s8, logits upsampled bilinearly ×8.

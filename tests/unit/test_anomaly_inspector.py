@@ -169,5 +169,5 @@ def test_prompt_calibration_margin_is_in_odds_space():
     assert insp.above(0.2) == pytest.approx(0.2 * 1.25 / (0.8 + 0.25))
     assert abs(insp.above(0.02) - 0.025) < 2e-4
     vals = [insp.above(v) for v in np.linspace(0, 0.999, 50)]
-    assert all(b > a for a, b in zip(vals, vals[1:])) and max(vals) < 1.0
+    assert all(b > a for a, b in zip(vals, vals[1:], strict=False)) and max(vals) < 1.0
     assert insp.above(0.85) < 0.9 and insp.above(0.0) == 0.0 and insp.above(1.0) == 1.0

@@ -101,8 +101,9 @@ def test_shipped_checkpoint_and_score_mode_are_the_ones_chosen_on_validation_pho
     ship = rep["candidates"][rep["chosen_checkpoint"]]
     assert ship["eligible"] and not ship["trained_on_validation_photos"] and ship["speed"]["map_ratio"] <= 1.0
     assert ship["best_mean"] == max(c["best_mean"] for c in rep["candidates"].values() if c["eligible"])
-    from backend.anomaly.offline.score_validation import REPO
     import hashlib
+
+    from backend.anomaly.offline.score_validation import REPO
     digest = [hashlib.sha256((REPO / f).read_bytes()).hexdigest()
               for f in (rep["chosen_checkpoint"], "static/anomaly/metauas_lite0.pt")]
     assert digest[0] == digest[1]  # what ships is what the rule chose

@@ -2,9 +2,9 @@
 
 The official training code is unreleased. Recipe here: frozen Lite0 encoder (run under no_grad;
 a prompt shared by several queries of a group is encoded once per batch), a Lite0-sized network with
-"catdist" fusion (`--arch unet3`: the shipped default; `--arch lite`: the faster one, not shipped), BCE +
+"catdist" fusion (`--arch lite`: the shipped default; `--arch unet3`: the previous default), BCE +
 ½ soft Dice on the map plus `--img-weight` × an image-level BCE, AdamW with a cosine schedule over the time
-budget. The shipped checkpoint predates --arch/--img-weight: its recorded command is reproduced with
+budget (or over --steps). The previous default predates --arch/--img-weight: its recorded command is reproduced with
 `--arch unet3 --img-weight 0` added. Pairs: backend.anomaly.offline.pairs on the TRAINING photos of the committed split
 (offline/split.py; evaluation-only and validation photos are refused, split.check_trainable). Seeded and resumable (a full training
 state is written next to the shipped fp16 checkpoint every few minutes and at the end); progress
@@ -51,7 +51,7 @@ def parse_args(argv=None):
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--fusion", default="catdist", choices=["cat", "catdist"])
     ap.add_argument("--arch", default="lite", choices=["lite", "unet3"],
-                    help="lite: encoder to stride 16, LiteDecoder (runs 1 and 2, not shipped); unet3: the shipped "
+                    help="lite: encoder to stride 16, LiteDecoder (the shipped default); unet3: the previous "
                          "default (encoder to stride 32, 3 UNet blocks to stride 4)")
     ap.add_argument("--img-weight", type=float, default=0.5,
                     help="weight of the image-level BCE on the mean of the top 0.1%% logits (good vs defective)")
