@@ -264,7 +264,11 @@ def source_families(card: StyleCard) -> list[str]:
     top = fams[:2] if card.mode == "solid" else fams[:1]
     sets = [st.split("/")[0] for st in top]
     siblings = [st for s in sets for st in sorted(load_corpus().styles()) if st.split("/")[0] == s and st not in top]
-    return list(dict.fromkeys(top + siblings + fams[len(top):]))
+    order = list(dict.fromkeys(top + siblings + fams[len(top):]))
+    if card.mode == "solid":  # a centre-line drawing has no filled shapes to keep: any filled drawing comes first
+        order = [st for st in order if style_from_set(st).mode != "outline"] + [
+            st for st in order if style_from_set(st).mode == "outline"]
+    return order
 
 
 def restyle_card(card: StyleCard) -> tuple[StyleCard, str | None]:

@@ -148,3 +148,28 @@ def test_card_signature_is_checked():
         StyleCard.from_dict({**StyleCard().to_dict(), "signature": [float("nan")]})
     with pytest.raises(UserError):
         StyleCard.from_dict({**StyleCard().to_dict(), "signature": [0.0] * 33})
+
+
+def test_thin_filled_line_glyphs_are_not_read_as_solid(corpus):
+    """Three thin Phosphor glyphs with no enclosed counter (a letter, a sign, a page) have solidity 1.0, so the
+    solidity rule alone calls them solid; their line weight (under 0.06 of the box) says they are line drawings.
+    Solid bars as thick as Heroicons solid's stay solid."""
+    from backend.svg.style import extract_style, style_from_exemplars
+
+    thin = [corpus.by_id(f"phosphor/thin/{n}") for n in ("text-italic", "superset-proper-of", "article-ny-times")]
+    assert extract_style([ic.paths for ic in thin]).mode == "solid"
+    card = style_from_exemplars([ic.svg for ic in thin])
+    assert card.mode == "outline-fill" and card.stroke_width < 1.0
+    bars = style_from_exemplars([corpus.by_id(f"heroicons/solid/{n}").svg for n in ("minus", "plus", "arrow-up")])
+    assert bars.mode == "solid"
+
+
+def test_solid_cards_look_for_filled_drawings_before_centre_lines(corpus):
+    from backend.svg.engines import source_families
+    from backend.svg.style import style_from_exemplars
+
+    card = style_from_exemplars([corpus.by_id(f"heroicons/solid/{n}").svg for n in ("bell", "star", "heart")])
+    order = source_families(card)
+    modes = [style_from_set(st).mode for st in order]
+    assert order and "outline" in modes and modes.index("outline") == len(modes) - modes.count("outline")
+    assert all(m == "outline" for m in modes[modes.index("outline"):])
