@@ -18,6 +18,21 @@ def test_committed_split_matches_the_code_and_keeps_evaluation_photos_out():
         assert split.is_eval_only(split.eval_photo(name)), name
 
 
+def test_validation_photos_are_their_own_role_and_training_refuses_them():
+    import pytest
+
+    classes, donors = split.validation_photos()
+    val = list(classes.values()) + donors
+    train = {p.resolve() for p in split.train_photos()}
+    assert len(classes) == 3 and len(donors) == 2
+    assert not any(p.resolve() in train or split.is_eval_only(p) for p in val)
+    assert all(split.is_validation(p) for p in val) and not any(split.is_validation(p) for p in train)
+    assert sum(n in {p.name for p in train} for n in ("astronaut.png", "rocket.jpg", "camera.png", "china.jpg")) == 4
+    for bad in (classes["chelsea"], donors[0], split.eval_photo("lion")):
+        with pytest.raises(RuntimeError, match="cannot train"):
+            split.check_trainable([*sorted(train)[:2], bad])
+
+
 def test_changes_are_local_and_masks_mark_only_visible_change():
     rng = np.random.default_rng(0)
     img = changes.crop_square(np.random.default_rng(1).random((300, 300, 3)).astype(np.float32), 128, rng)
@@ -78,8 +93,11 @@ def test_metauas_score_mode_is_the_one_chosen_on_training_photos():
 
     rep = json.loads(score_validation.OUT.read_text())
     assert MetaUASEngine.score_mode == rep["chosen"] == max(rep["mean"], key=rep["mean"].get)
-    train = {f"skimage:{p}" for p in split.TRAIN_PHOTOS["skimage"]}
-    assert set(rep["classes"].values()) | set(rep["donors"]) <= train
+    names = set(rep["classes"].values()) | set(rep["donors"])
+    assert not any(n.startswith(("gradio:", "matplotlib:")) or n.endswith("cell.png") for n in names)
+    if rep.get("rule_version", 1) >= 2:  # the validation split: none of them may be a training photo
+        val = {f"{p}:{r}" for p, r in [*split.VALIDATION_CLASSES.values(), *split.VALIDATION_DONORS]}
+        assert names == val and not names & {f"skimage:{p}" for p in split.TRAIN_PHOTOS["skimage"]}
     m = np.zeros((100, 100), np.float32)
     m[0, :10] = 1.0  # 10 hot pixels: max 1, top 0.1% (10 px) mean 1, top 1% (100 px) mean 0.1
     assert image_score(m, "max") == 1.0 and image_score(m, "top0.1p") == 1.0

@@ -1,9 +1,16 @@
-"""The committed photo split: which package photos may train MetaUAS and which are for evaluation only.
+"""The committed photo split: which package photos may train MetaUAS, which choose a checkpoint, and which
+are for evaluation only.
 
-Rule (issue 17): every image of the `gradio` and `matplotlib` packages and scikit-image's
-`cell.png` are evaluation-only; training draws only from the other scikit-image and scikit-learn
-photos. `python -m backend.anomaly.offline.cli split` writes static/anomaly/split.json; the trainer
-refuses any photo that is in the evaluation list, and a test checks both lists are disjoint.
+Three roles, pairwise disjoint:
+- evaluation-only (issue 17): every image of the `gradio` and `matplotlib` packages and scikit-image's
+  `cell.png`; the held-out benchmark is built from these and nothing else uses them;
+- validation (`VALIDATION_PHOTOS`): three object photos (chelsea, coffee, motorcycle_left) and two donor photos
+  for their foreign patches (coins, brick), taken OUT of the training list on 2026-11-29 so that checkpoint
+  selection (offline/score_validation.py) scores photos no candidate trained on; never training pairs, never
+  the held-out benchmark. `motorcycle_right.png` (the stereo twin of motorcycle_left) is in no list;
+- training (`TRAIN_PHOTOS`): the remaining scikit-image and scikit-learn photos.
+`python -m backend.anomaly.offline.cli split` writes static/anomaly/split.json; the trainer refuses any photo
+that is evaluation-only or validation (`check_trainable`), and a test checks the three lists are disjoint.
 """
 from __future__ import annotations
 
@@ -12,12 +19,15 @@ import json
 from pathlib import Path
 
 TRAIN_PHOTOS = {
-    "skimage": ["data/astronaut.png", "data/chelsea.png", "data/coffee.png", "data/coins.png", "data/rocket.jpg",
-                "data/brick.png", "data/grass.png", "data/gravel.png", "data/motorcycle_left.png",
-                "data/camera.png", "data/moon.png", "data/page.png", "data/text.png", "data/hubble_deep_field.jpg",
+    "skimage": ["data/astronaut.png", "data/rocket.jpg", "data/grass.png", "data/gravel.png", "data/camera.png", "data/moon.png", "data/page.png", "data/text.png", "data/hubble_deep_field.jpg",
                 "data/retina.jpg", "data/logo.png", "data/color.png", "data/ihc.png", "data/clock_motion.png"],
     "sklearn": ["datasets/images/china.jpg", "datasets/images/flower.jpg"],
 }
+# checkpoint selection only: classes (one photo each) and the donors of their foreign patches
+VALIDATION_CLASSES = {"chelsea": ("skimage", "data/chelsea.png"), "coffee": ("skimage", "data/coffee.png"),
+                      "motorcycle": ("skimage", "data/motorcycle_left.png")}
+VALIDATION_DONORS = [("skimage", "data/coins.png"), ("skimage", "data/brick.png")]
+VALIDATION_PHOTOS = {"skimage": [r for _, r in VALIDATION_CLASSES.values()] + [r for _, r in VALIDATION_DONORS]}
 EVAL_ONLY_PACKAGES = ("gradio", "matplotlib")
 EVAL_ONLY_FILES = {"skimage": ["data/cell.png"]}
 # held-out benchmark classes (one photo each) and the donor photos for its foreign patches
@@ -53,13 +63,39 @@ def is_eval_only(path: Path) -> bool:
     return any(path == p.resolve() for pkg, names in EVAL_ONLY_FILES.items() for p in _resolve(pkg, names))
 
 
-def train_photos() -> list[Path]:
-    """Training photos present here; raises if any is evaluation-only (the split is enforced, not hoped)."""
-    out = [p for pkg, names in TRAIN_PHOTOS.items() for p in _resolve(pkg, names)]
-    bad = [str(p) for p in out if is_eval_only(p)]
+def is_validation(path: Path) -> bool:
+    path = Path(path).resolve()
+    return any(path == p.resolve() for pkg, names in VALIDATION_PHOTOS.items() for p in _resolve(pkg, names))
+
+
+def check_trainable(paths) -> None:
+    """Raise if any path is evaluation-only or a validation photo (the split is enforced, not hoped)."""
+    bad = [f"{p} (evaluation-only)" for p in paths if is_eval_only(p)]
+    bad += [f"{p} (validation)" for p in paths if is_validation(p)]
     if bad:
-        raise RuntimeError(f"evaluation-only photos in the training list: {bad}")
+        raise RuntimeError(f"photos reserved for validation/evaluation cannot train: {bad}")
+
+
+def train_photos() -> list[Path]:
+    """Training photos present here; raises if any is evaluation-only or validation."""
+    out = [p for pkg, names in TRAIN_PHOTOS.items() for p in _resolve(pkg, names)]
+    check_trainable(out)
     return out
+
+
+def validation_photos() -> tuple[dict[str, Path], list[Path]]:
+    """({class: photo}, donors) of the validation role; raises if one is missing or also in another role."""
+    classes = {c: _resolve(pkg, [rel]) for c, (pkg, rel) in VALIDATION_CLASSES.items()}
+    donors = [p for pkg, rel in VALIDATION_DONORS for p in _resolve(pkg, [rel])]
+    missing = [c for c, v in classes.items() if not v]
+    if missing or len(donors) != len(VALIDATION_DONORS):
+        raise FileNotFoundError(f"validation photos not installed: {missing or VALIDATION_DONORS}")
+    out = {c: v[0] for c, v in classes.items()}
+    train = {p.resolve() for pkg, names in TRAIN_PHOTOS.items() for p in _resolve(pkg, names)}
+    bad = [str(p) for p in list(out.values()) + donors if is_eval_only(p) or p.resolve() in train]
+    if bad:
+        raise RuntimeError(f"validation photos also in another role: {bad}")
+    return out, donors
 
 
 def eval_photo(name: str) -> Path:
@@ -75,9 +111,14 @@ def eval_donors() -> list[Path]:
 
 
 def split_dict() -> dict:
-    return {"rule": "gradio and matplotlib images and skimage cell.png are evaluation-only; training uses the "
-                    "listed skimage/sklearn photos only",
+    return {"rule": "gradio and matplotlib images and skimage cell.png are evaluation-only; the validation photos "
+                    "choose the shipped checkpoint and are never trained on nor used for the held-out benchmark; "
+                    "training uses the listed skimage/sklearn photos only",
             "train": {pkg: names for pkg, names in TRAIN_PHOTOS.items()},
+            "validation": {"classes": {k: f"{p}:{r}" for k, (p, r) in VALIDATION_CLASSES.items()},
+                           "donors": [f"{p}:{r}" for p, r in VALIDATION_DONORS],
+                           "since": "2026-11-29 (issue 17, anomaly4): chelsea, coffee, motorcycle_left, coins and "
+                                    "brick moved out of training; checkpoints trained before then saw them"},
             "eval_only_packages": list(EVAL_ONLY_PACKAGES), "eval_only_files": EVAL_ONLY_FILES,
             "eval_classes": {k: f"{p}:{r}" for k, (p, r) in EVAL_CLASSES.items()},
             "eval_donors": [f"{p}:{r}" for p, r in EVAL_DONORS]}

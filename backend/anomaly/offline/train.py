@@ -6,7 +6,7 @@ a prompt shared by several queries of a group is encoded once per batch), a Lite
 ½ soft Dice on the map plus `--img-weight` × an image-level BCE, AdamW with a cosine schedule over the time
 budget. The shipped checkpoint predates --arch/--img-weight: its recorded command is reproduced with
 `--arch unet3 --img-weight 0` added. Pairs: backend.anomaly.offline.pairs on the TRAINING photos of the committed split
-(offline/split.py; evaluation-only photos are refused). Seeded and resumable (a full training
+(offline/split.py; evaluation-only and validation photos are refused, split.check_trainable). Seeded and resumable (a full training
 state is written next to the shipped fp16 checkpoint every few minutes and at the end); progress
 with ETA on stdout; loss and held-out validation metrics appended to a log file. Validation pairs
 come from a seed range never used for training. The import graph is deliberately lean (torch,
@@ -30,7 +30,7 @@ from backend.anomaly.checkpoint import save_lite0
 from backend.anomaly.metrics import auroc, average_precision
 from backend.anomaly.model import LITE0_DECODER, LITE_ALIGNMENT, LITE_DECODER, LITE_TAPS, MetaUAS, count_params
 from backend.anomaly.offline.pairs import PairStream, make_pair
-from backend.anomaly.offline.split import train_photos
+from backend.anomaly.offline.split import check_trainable, train_photos
 from backend.anomaly.offline.textures import load_photos
 from backend.anomaly.preprocess import normalise
 
@@ -178,6 +178,7 @@ def main(argv=None) -> int:
         step, elapsed_before, history = st["step"], st.get("elapsed", 0.0), st.get("history", [])
         log(f"resumed from {state_path} at step {step} ({elapsed_before / 60:.1f} min already trained)")
     photo_paths = train_photos()
+    check_trainable(photo_paths)  # never a validation or evaluation-only photo (train_photos checks too)
     total, learnable = count_params(model)
     log(f"start: {' '.join(sys.argv)} | device {device} | params {total / 1e6:.2f}M total, {learnable / 1e6:.2f}M "
         f"learnable | {len(photo_paths)} package photos: {[p.name for p in photo_paths]}")
@@ -215,8 +216,11 @@ def main(argv=None) -> int:
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):
             logits = model.decode(model.encode(query), encode_prompts(model, prompt))
         loss = loss_fn(logits.float(), mask, args.img_weight)
-        frac = (elapsed_before + time.perf_counter() - t0) / budget_s if budget_s < math.inf else step / max_steps
-        for g in opt.param_groups:  # cosine schedule over the whole budget (resumes where it left off)
+        # cosine schedule over the whole budget (resumes where it left off): the larger of the time and step
+        # fractions, so a run with both --steps and a --minutes cap ends its schedule at whichever comes first
+        frac = max((elapsed_before + time.perf_counter() - t0) / budget_s if budget_s < math.inf else 0.0,
+                   step / max_steps if max_steps < math.inf else 0.0)
+        for g in opt.param_groups:
             g["lr"] = args.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
         opt.zero_grad(set_to_none=True)
         loss.backward()
