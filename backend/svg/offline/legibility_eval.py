@@ -166,12 +166,17 @@ class Recogniser:
         return ranked, nearest
 
 
-def family_signatures(per_style: int = 30, seed: int = 1) -> dict:
-    """Centroids of solid families' drawing conventions (backend.svg.family_match), from training-concept icons."""
+def family_signatures(per_style: int = 30, seed: int = 1, all_per_style: int = 80, spread_floor: float = 0.1) -> dict:
+    """Centroids of installed families' drawing conventions (backend.svg.family_match), from training-concept icons
+    only: solid families (`centroids`, 30 icons each; rank_solid) and every set/variant (`families`: 80 icons
+    each, a per-family centroid and spread; rank_families). The sample size and spread floor were chosen on
+    exemplar triples of training-concept icons."""
     corpus = load_corpus()
-    rng = random.Random(seed)
-    vecs = {}
+    rng, rng_all = random.Random(seed), random.Random(seed)
+    vecs, pools = {}, {}
     for st in corpus.styles():
+        pools[st] = [i for i in sorted(corpus.of_style(st), key=lambda i: i.id) if not is_heldout(i.concept)]
+        rng_all.shuffle(pools[st])
         if style_from_set(st).mode != "solid":
             continue
         pool = [i for i in sorted(corpus.of_style(st), key=lambda i: i.id) if not is_heldout(i.concept)]
@@ -179,9 +184,18 @@ def family_signatures(per_style: int = 30, seed: int = 1) -> dict:
         vecs[st] = np.array([icon_signature(i.paths) for i in pool[:per_style]])
     allv = np.concatenate(list(vecs.values()))
     mu, sd = allv.mean(0), allv.std(0) + 1e-6
+    every = {st: np.array([icon_signature(i.paths) for i in pool[:all_per_style]]) for st, pool in pools.items()}
+    ev_all = np.concatenate(list(every.values()))
+    mu_a, sd_a = ev_all.mean(0), ev_all.std(0) + 1e-6
+    fams = {"per_style": all_per_style, "spread_floor": spread_floor, "mean": mu_a.round(6).tolist(),
+            "std": sd_a.round(6).tolist(),
+            "centroids": {st: ((v - mu_a) / sd_a).mean(0).round(6).tolist() for st, v in every.items()},
+            "spread": {st: (((v - mu_a) / sd_a).std(0) + spread_floor).round(6).tolist() for st, v in every.items()},
+            "duotone": {st: bool(style_from_set(st).duotone) for st in every}}
     return {"about": "backend/svg/family_match.py; python -m backend.svg.offline.cli family-signatures",
             "per_style": per_style, "seed": seed, "mean": mu.round(6).tolist(), "std": sd.round(6).tolist(),
-            "centroids": {st: ((v - mu) / sd).mean(0).round(6).tolist() for st, v in vecs.items()}}
+            "centroids": {st: ((v - mu) / sd).mean(0).round(6).tolist() for st, v in vecs.items()},
+            "families": fams}
 
 
 # ------------------------------------------------------------------------------------------------ setup
@@ -403,7 +417,7 @@ def report_tables(rep: dict, dev: list[dict] | None = None) -> str:
         lines += ["", "The same measurement on development configurations (other exemplars and prompts, `evaluate --seed "
                   "N --no-generator`, same judge; changes are chosen on these before the reported seed-0 run; "
                   "`static/svg/eval/dev/`): style accuracy of the restyles, and restyles classified as the target "
-                  "style per target style (of the prompts):", "",
+                  "style per target style (of the prompts; of all prompts in the last row):", "",
                   "| configuration | restyled | unmodified source | concept top-5 restyled / unmodified | "
                   + " | ".join(rep["target_styles"]) + " |", "|---|---|---|---|" + "---|" * len(rep["target_styles"])]
         for r in [rep] + dev:
@@ -415,6 +429,16 @@ def report_tables(rep: dict, dev: list[dict] | None = None) -> str:
                          f"{rs['retrieved, unmodified']['all']['style_acc']:.2f} | "
                          f"{rs['retrieval + restyle']['all']['concept_top5']:.2f} / "
                          f"{rs['retrieved, unmodified']['all']['concept_top5']:.2f} | " + " | ".join(per) + " |")
+        pooled = [x for r in [rep] + dev for x in r["rows"]]
+        ps = summarise(pooled)
+        per = [str(sum(x["style"] for x in pooled if x["condition"] == "retrieval + restyle" and x["target_style"] == st))
+               for st in rep["target_styles"]]
+        n_rest = ps["retrieval + restyle"]["all"]["n"]
+        lines.append(f"| all {1 + len(dev)} configurations ({n_rest} restyles) | "
+                     f"{ps['retrieval + restyle']['all']['style_acc']:.2f} | "
+                     f"{ps['retrieved, unmodified']['all']['style_acc']:.2f} | "
+                     f"{ps['retrieval + restyle']['all']['concept_top5']:.2f} / "
+                     f"{ps['retrieved, unmodified']['all']['concept_top5']:.2f} | " + " | ".join(per) + " |")
     gen = [c for c in ("learned generator", "generator, untrained") if c in s]
     if gen:
         lines += ["", "Generator vs its untrained floor, by prompt split (seen = training concepts):", "",
