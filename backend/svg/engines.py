@@ -35,7 +35,7 @@ from PIL import Image
 from backend.errors import UserError
 from backend.registry import ModelUnavailable, get_registry
 from backend.svg.corpus import DEFAULT_ROOT, META_FILE, load_corpus
-from backend.svg.family_match import rank_solid
+from backend.svg.family_match import rank_families, rank_solid
 from backend.svg.index import COPY_THRESHOLD, raster_index, text_index
 from backend.svg.legibility import survives
 from backend.svg.paths import parse_svg_paths, path_stats, paths_to_svg
@@ -261,36 +261,55 @@ def source_families(card: StyleCard) -> list[str]:
     fams = matching_families(card)
     if not fams:
         return fams
-    top = fams[:2] if card.mode == "solid" else fams[:1]
+    top = fams[:2] if card.mode == "solid" and not _ranked_by_family(card) else fams[:1]
     sets = [st.split("/")[0] for st in top]
     siblings = [st for s in sets for st in sorted(load_corpus().styles()) if st.split("/")[0] == s and st not in top]
-    return list(dict.fromkeys(top + siblings + fams[len(top):]))
+    order = list(dict.fromkeys(top + siblings + fams[len(top):]))
+    if card.mode == "solid":  # a centre-line drawing has no filled shapes to keep: any filled drawing comes first
+        order = [st for st in order if style_from_set(st).mode != "outline"] + [
+            st for st in order if style_from_set(st).mode == "outline"]
+    return order
+
+
+def _ranked_by_family(card: StyleCard) -> bool:
+    """Exemplar cards whose ink is filled (outline-fill or solid) are matched to a family by drawing conventions
+    (family_match.rank_families) rather than by their card's measurements."""
+    return (card.mode in ("outline-fill", "solid") and card.source.endswith("exemplar SVG(s)")
+            and bool(card.signature))
+
+
+def _n_exemplars(card: StyleCard) -> int:
+    head = card.source.split(" ", 1)[0]
+    return int(head) if head.isdigit() else 1
 
 
 def restyle_card(card: StyleCard) -> tuple[StyleCard, str | None]:
-    """The card a restyle applies, and a note when it is not `card` itself. Three exemplars measure line weight and
-    padding noisily (three MDI outline icons give padding 1.0 where the set's 32-icon card says 2.0, three Remix
-    line icons 0.0 where it says 1.6), and restyling by that noise moves even the family's own drawings away from
-    the family. So when exemplars whose lines are drawn as filled outlines (weight and padding measured from their
-    ink) match an installed family (`matching_families`: same mode, duotone, weight within 30 %), the family's card
-    is applied — its weight, padding, caps, joins and corners, on the exemplars' grid — with the exemplars'
-    colours. Centre-line exemplars keep their own card (their stroke width, caps and joins are exact attributes
-    that say what the user wants); so do filled (solid) exemplars, whose family match is less certain (12/27
-    triples, family_match.py), and cards typed in by hand."""
-    if card.mode != "outline-fill" or not card.source.endswith("exemplar SVG(s)"):
+    """The card a restyle applies, and a note when it is not `card` itself. Three exemplars measure line weight,
+    padding and even the mode noisily (three MDI outline icons give padding 1.0 where the set's 32-icon card says
+    2.0; three thin Phosphor glyphs without holes measure as "solid"), and restyling by that noise moves even the
+    family's own drawings away from the family. So when exemplars whose ink is filled (lines drawn as filled
+    outlines, or solid glyphs) match an installed family (`matching_families`: drawing conventions, see
+    family_match.rank_families), the family's card is applied — its mode, weight, padding, caps, joins and
+    corners, on the exemplars' grid — with the exemplars' colours. Centre-line exemplars keep their own card
+    (their stroke width, caps and joins are exact attributes that say what the user wants); so do cards typed
+    in by hand."""
+    if card.mode not in ("outline-fill", "solid") or not card.source.endswith("exemplar SVG(s)"):
         return card, None
     fams = matching_families(card)
-    if not fams:
-        return card, None
+    if not fams or (card.mode == "solid" and style_from_set(fams[0]).mode != "solid"):
+        return card, None  # solid exemplars are not turned into line drawings: their own card is kept
     fam = style_from_set(fams[0])
     k = card.grid / fam.grid
     applied = StyleCard.from_dict({**fam.to_dict(), "name": card.name, "source": card.source, "grid": card.grid,
                                    "stroke_width": round(fam.stroke_width * k, 3), "padding": round(fam.padding * k, 2),
                                    "palette": list(card.palette), "signature": list(card.signature)})
-    note = (f"Your exemplars match the installed set {fams[0]}: its weight {applied.stroke_width:g}, padding "
-            f"{applied.padding:g}, {applied.linecap} caps, {applied.linejoin} joins and {applied.corners} corners "
-            f"(measured on 32 of its icons) are applied instead of the exemplars' own measurements (weight "
-            f"{card.stroke_width:g}, padding {card.padding:g}); the colours are yours.")
+    what = (f"its {applied.mode} mode, padding {applied.padding:g} and {applied.corners} corners"
+            if applied.mode == "solid" else
+            f"its weight {applied.stroke_width:g}, padding {applied.padding:g}, {applied.linecap} caps, "
+            f"{applied.linejoin} joins and {applied.corners} corners")
+    note = (f"Your exemplars match the installed set {fams[0]}: {what} (measured on 32 of its icons) are applied "
+            f"instead of the exemplars' own measurements ({card.mode}, weight {card.stroke_width:g}, padding "
+            f"{card.padding:g}); the colours are yours.")
     return applied, note
 
 
@@ -301,7 +320,10 @@ def nearest_family(card: StyleCard) -> str | None:
 
 
 def matching_families(card: StyleCard) -> list[str]:
-    """Installed set/variants whose card matches `card`, closest first (empty when none does). A match has the same mode
+    """Installed set/variants whose card matches `card`, closest first (empty when none does). Exemplars whose ink
+    is filled (outline-fill or solid cards from uploads) are ranked over every installed family by drawing
+    conventions (family_match.rank_families: 73/110 training-concept triples right against 57/110 for the card
+    rule below). Otherwise (centre-line exemplars, typed cards) a match has the same mode
     and duotone flag, the same caps and joins for centre-line styles and, except for solid glyphs (whose
     "weight" is not a line weight), a line weight within 30 %; among matches the closest by
     2·|Δweight|/weight + 0.1·|Δpadding| (grid units) + |Δsmooth-joint share| + 0.5·|log detail ratio|.
@@ -309,6 +331,11 @@ def matching_families(card: StyleCard) -> list[str]:
     vs 36/69 for weight + padding alone); the evaluation's exemplars come from held-out concepts.
     Lets a user's exemplars that look like, say, Phosphor bold start from Phosphor bold drawings (drawn for
     that weight) rather than from a thinner family's detail."""
+    if _ranked_by_family(card):  # exemplars with filled ink: every family, by drawing conventions (family_match)
+        installed = set(load_corpus().styles())
+        ranked = [st for st in rank_families(card.signature, card.duotone, _n_exemplars(card)) if st in installed]
+        if ranked:
+            return ranked
     if card.mode == "solid" and card.signature:  # filled exemplars: rank by drawing conventions (family_match)
         installed = set(load_corpus().styles())
         ranked = [st for st in rank_solid(card.signature) if st in installed]

@@ -7,6 +7,12 @@ joints, detail); a card from exemplars carries the mean signature of its exempla
 by distance to their centroid (standardised), computed from 30 training-concept icons per family
 (`python -m backend.svg.offline.cli family-signatures` writes static/svg/family_signatures.json): 12/27 triples
 right on training-concept exemplars. Nothing here sees held-out-concept icons.
+
+`rank_families` ranks every installed set/variant (not only solid ones) for exemplars whose ink is filled, by the
+likelihood of their mean signature under each family's own spread of conventions (80 training-concept icons per
+family, the `families` block of the same table). On exemplar triples of training-concept icons it names the right
+family first 73 times in 110 against 57 for the card matcher (engines.matching_families' weight/padding rule);
+tests/unit/test_svg_legibility.py pins a smaller version of that comparison.
 """
 from __future__ import annotations
 
@@ -61,4 +67,25 @@ def rank_solid(signature: list[float]) -> list[str]:
     mu, sd = np.asarray(table["mean"]), np.asarray(table["std"])
     q = (np.asarray(signature) - mu) / sd
     d = {st: float(np.linalg.norm(q - np.asarray(c))) for st, c in table["centroids"].items()}
+    return sorted(d, key=lambda st: (d[st], st))
+
+
+def rank_families(signature: list[float], duotone: bool, n_icons: int = 3) -> list[str]:
+    """Every installed set/variant, most likely first, for the mean signature of `n_icons` exemplars: the
+    log-likelihood of that mean under each family's own spread of conventions (diagonal Gaussian over its 80
+    training-concept icons, standardised; spread floored so that no single measurement decides), among the
+    families with the same duotone flag. [] without the table."""
+    table = load_signatures()
+    fams = (table or {}).get("families")
+    if not signature or not fams or len(signature) != len(fams["mean"]):
+        return []
+    mu, sd = np.asarray(fams["mean"]), np.asarray(fams["std"])
+    q = (np.asarray(signature) - mu) / sd
+    k = np.sqrt(max(int(n_icons), 1))
+    d = {}
+    for st, c in fams["centroids"].items():
+        if bool(fams["duotone"][st]) != bool(duotone):
+            continue
+        s = np.asarray(fams["spread"][st]) / k
+        d[st] = float(np.sum(((q - np.asarray(c)) / s) ** 2) + 2.0 * np.sum(np.log(s)))
     return sorted(d, key=lambda st: (d[st], st))

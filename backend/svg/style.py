@@ -38,6 +38,7 @@ CORNERS = ("as source", "sharp", "round")
 SOLIDITY = 0.9  # median ink/(ink with holes filled) above which fill-only icons count as solid (calibrated on
 # the corpus: solid sets 0.91-1.00, outline-as-fill sets 0.33-0.89)
 MAX_EXEMPLARS = 16
+THIN_SOLID = 0.06  # visual line weight (share of the box) below which filled exemplars are line drawings
 LINE_LIKE = 1.5  # a solid glyph whose own line weight is at most this many target weights is a line drawing
 
 
@@ -194,6 +195,10 @@ def extract_style(icons: list[list[dict]], grid: float = 24.0, name: str = "cust
 def style_from_exemplars(svgs: list[str | bytes], name: str = "custom") -> StyleCard:
     icons = exemplar_paths(svgs)
     card = extract_style(icons, grid=24.0, name=name, source=f"{len(icons)} exemplar SVG(s)")
+    if card.mode == "solid" and card.stroke_width / card.grid < THIN_SOLID:
+        # thin line glyphs drawn as fills without enclosed counters (a letter, an arrow) measure as solid; a
+        # line this thin is a line drawing (solid families measure 0.09-0.15 of the box)
+        card.mode = "outline-fill"
     card.signature = [round(float(v), 4) for v in np.mean([icon_signature(ic) for ic in icons], axis=0)]
     return card
 

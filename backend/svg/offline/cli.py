@@ -32,6 +32,9 @@ def main(argv=None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     e = sub.add_parser("evaluate", help="legibility/style/paraphrase report")
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--judge-seed", type=int, default=0,
+                   help="style classifier's training seed (0: the cached judge; --seed alone changes only the "
+                        "exemplars and prompts)")
     e.add_argument("--no-generator", action="store_true")
     e.add_argument("--styles", default=",".join(ev.TARGET_STYLES), help="comma-separated target styles")
     e.add_argument("--per-split", type=int, default=ev.PROMPTS_PER_SPLIT, help="prompts per concept split")
@@ -70,7 +73,7 @@ def main(argv=None) -> int:
         print(json.dumps(corpus.counts(), indent=1))
     elif a.cmd == "evaluate":
         rep = ev.run(seed=a.seed, generator=not a.no_generator, styles=tuple(a.styles.split(",")),
-                     per_split=a.per_split, classifier_per_style=a.classifier_per_style)
+                     per_split=a.per_split, classifier_per_style=a.classifier_per_style, judge_seed=a.judge_seed)
         rep["command"] = "python -m backend.svg.offline.cli " + " ".join(argv if argv is not None else sys.argv[1:])
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         Path(a.out).write_text(json.dumps(rep, indent=1, default=float))

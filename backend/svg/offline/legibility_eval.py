@@ -68,6 +68,7 @@ from backend.svg.style import (
 
 EVAL_DIR = REPO_ROOT / "static" / "svg" / "eval"
 REPORT = EVAL_DIR / "legibility_report.json"
+DEV_DIR = EVAL_DIR / "dev"  # development configurations (evaluate --seed 1/2 --no-generator): other exemplars/prompts
 PARAPHRASES = EVAL_DIR / "paraphrases.tsv"
 TARGET_STYLES = ("phosphor/bold", "phosphor/thin", "phosphor/fill", "phosphor/duotone", "heroicons/solid",
                  "remix/line", "mdi/outline", "ionicons/sharp")
@@ -165,12 +166,17 @@ class Recogniser:
         return ranked, nearest
 
 
-def family_signatures(per_style: int = 30, seed: int = 1) -> dict:
-    """Centroids of solid families' drawing conventions (backend.svg.family_match), from training-concept icons."""
+def family_signatures(per_style: int = 30, seed: int = 1, all_per_style: int = 80, spread_floor: float = 0.1) -> dict:
+    """Centroids of installed families' drawing conventions (backend.svg.family_match), from training-concept icons
+    only: solid families (`centroids`, 30 icons each; rank_solid) and every set/variant (`families`: 80 icons
+    each, a per-family centroid and spread; rank_families). The sample size and spread floor were chosen on
+    exemplar triples of training-concept icons."""
     corpus = load_corpus()
-    rng = random.Random(seed)
-    vecs = {}
+    rng, rng_all = random.Random(seed), random.Random(seed)
+    vecs, pools = {}, {}
     for st in corpus.styles():
+        pools[st] = [i for i in sorted(corpus.of_style(st), key=lambda i: i.id) if not is_heldout(i.concept)]
+        rng_all.shuffle(pools[st])
         if style_from_set(st).mode != "solid":
             continue
         pool = [i for i in sorted(corpus.of_style(st), key=lambda i: i.id) if not is_heldout(i.concept)]
@@ -178,9 +184,18 @@ def family_signatures(per_style: int = 30, seed: int = 1) -> dict:
         vecs[st] = np.array([icon_signature(i.paths) for i in pool[:per_style]])
     allv = np.concatenate(list(vecs.values()))
     mu, sd = allv.mean(0), allv.std(0) + 1e-6
+    every = {st: np.array([icon_signature(i.paths) for i in pool[:all_per_style]]) for st, pool in pools.items()}
+    ev_all = np.concatenate(list(every.values()))
+    mu_a, sd_a = ev_all.mean(0), ev_all.std(0) + 1e-6
+    fams = {"per_style": all_per_style, "spread_floor": spread_floor, "mean": mu_a.round(6).tolist(),
+            "std": sd_a.round(6).tolist(),
+            "centroids": {st: ((v - mu_a) / sd_a).mean(0).round(6).tolist() for st, v in every.items()},
+            "spread": {st: (((v - mu_a) / sd_a).std(0) + spread_floor).round(6).tolist() for st, v in every.items()},
+            "duotone": {st: bool(style_from_set(st).duotone) for st in every}}
     return {"about": "backend/svg/family_match.py; python -m backend.svg.offline.cli family-signatures",
             "per_style": per_style, "seed": seed, "mean": mu.round(6).tolist(), "std": sd.round(6).tolist(),
-            "centroids": {st: ((v - mu) / sd).mean(0).round(6).tolist() for st, v in vecs.items()}}
+            "centroids": {st: ((v - mu) / sd).mean(0).round(6).tolist() for st, v in vecs.items()},
+            "families": fams}
 
 
 # ------------------------------------------------------------------------------------------------ setup
@@ -232,11 +247,15 @@ def measure(svg: str, concept: str, target: str, rec: Recogniser, sj: StyleClass
 
 
 def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...] = TARGET_STYLES,
-        per_split: int = PROMPTS_PER_SPLIT, classifier_per_style: int = JUDGE_PER_STYLE) -> dict:
+        per_split: int = PROMPTS_PER_SPLIT, classifier_per_style: int = JUDGE_PER_STYLE,
+        judge_seed: int = 0) -> dict:
+    """`seed` picks the exemplars and prompts (seed 0 is the reported configuration; other seeds are development
+    configurations); `judge_seed` the style classifier's training sample (0 by default, so every configuration is
+    judged by the same cached classifier)."""
     torch.set_num_threads(1)
     t0 = time.time()
     corpus = load_corpus()
-    sj = StyleClassifier.cached(corpus, classifier_per_style, seed)
+    sj = StyleClassifier.cached(corpus, classifier_per_style, judge_seed)
     rec = Recogniser(corpus)
     log(f"style classifier: {sj.n_train} training icons, accuracy on {sj.n_test} real held-out-concept icons "
         f"{sj.real_acc:.3f} (balanced {sj.real_acc_balanced:.3f}, target styles {sj.real_acc_targets:.3f}); "
@@ -266,7 +285,8 @@ def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...
         log(f"{st}: done ({time.time() - t0:.0f}s)")
     para = paraphrase_eval()
     log(f"paraphrases: {json.dumps(para['summary'])}")
-    return {"protocol": __doc__.split("Protocol")[1].strip(), "seed": seed, "target_styles": list(cards),
+    return {"protocol": __doc__.split("Protocol")[1].strip(), "seed": seed, "judge_seed": judge_seed,
+            "target_styles": list(cards),
             "exemplars": {st: ids for st, (_, ids) in cards.items()},
             "prompts": [list(p) for p in prompts],
             "style_classifier": {"train_icons": sj.n_train, "train_icons_per_style_cap": sj.per_style,
@@ -347,7 +367,12 @@ def paraphrase_eval(path: Path = PARAPHRASES) -> dict:
 BEGIN, END = "<!-- svg-eval:begin (generated by python -m backend.svg.offline.cli tables) -->", "<!-- svg-eval:end -->"
 
 
-def report_tables(rep: dict) -> str:
+def dev_reports(folder: Path = DEV_DIR) -> list[dict]:
+    return [json.loads(f.read_text()) for f in sorted(folder.glob("legibility_report_seed*.json"))]
+
+
+def report_tables(rep: dict, dev: list[dict] | None = None) -> str:
+    dev = dev_reports() if dev is None else dev
     s = rep["summary"]
     sc = rep["style_classifier"]
     judge = (f"the style classifier (gradient-boosted trees on style measurements and a 16-px render, trained on "
@@ -388,6 +413,32 @@ def report_tables(rep: dict) -> str:
         lines += ["", f"Restyles from the target family's own drawing: {sum(own)}/{len(own)} classified as the target "
                   f"style; from another family's drawing (the family does not draw the concept): "
                   f"{sum(other)}/{len(other)}."]
+    if dev:
+        lines += ["", "The same measurement on development configurations (other exemplars and prompts, `evaluate --seed "
+                  "N --no-generator`, same judge; changes are chosen on these before the reported seed-0 run; "
+                  "`static/svg/eval/dev/`): style accuracy of the restyles, and restyles classified as the target "
+                  "style per target style (of the prompts; of all prompts in the last row):", "",
+                  "| configuration | restyled | unmodified source | concept top-5 restyled / unmodified | "
+                  + " | ".join(rep["target_styles"]) + " |", "|---|---|---|---|" + "---|" * len(rep["target_styles"])]
+        for r in [rep] + dev:
+            rs = r["summary"]
+            rr = [x for x in r["rows"] if x["condition"] == "retrieval + restyle"]
+            per = [str(sum(x["style"] for x in rr if x["target_style"] == st)) for st in rep["target_styles"]]
+            name = f"seed {r['seed']}" + (" (reported)" if r is rep else " (development)")
+            lines.append(f"| {name} | {rs['retrieval + restyle']['all']['style_acc']:.2f} | "
+                         f"{rs['retrieved, unmodified']['all']['style_acc']:.2f} | "
+                         f"{rs['retrieval + restyle']['all']['concept_top5']:.2f} / "
+                         f"{rs['retrieved, unmodified']['all']['concept_top5']:.2f} | " + " | ".join(per) + " |")
+        pooled = [x for r in [rep] + dev for x in r["rows"]]
+        ps = summarise(pooled)
+        per = [str(sum(x["style"] for x in pooled if x["condition"] == "retrieval + restyle" and x["target_style"] == st))
+               for st in rep["target_styles"]]
+        n_rest = ps["retrieval + restyle"]["all"]["n"]
+        lines.append(f"| all {1 + len(dev)} configurations ({n_rest} restyles) | "
+                     f"{ps['retrieval + restyle']['all']['style_acc']:.2f} | "
+                     f"{ps['retrieved, unmodified']['all']['style_acc']:.2f} | "
+                     f"{ps['retrieval + restyle']['all']['concept_top5']:.2f} / "
+                     f"{ps['retrieved, unmodified']['all']['concept_top5']:.2f} | " + " | ".join(per) + " |")
     gen = [c for c in ("learned generator", "generator, untrained") if c in s]
     if gen:
         lines += ["", "Generator vs its untrained floor, by prompt split (seen = training concepts):", "",
