@@ -113,7 +113,7 @@ def safe_member_path(root: Path, member: str) -> Path:
     if not member or "\\" in member or "\x00" in member or ":" in member:
         raise ValueError(f"unsafe archive member name {member!r}")
     pp = PurePosixPath(member)
-    if pp.is_absolute() or any(part in ("..", "") for part in pp.parts) or member.startswith("/"):
+    if pp.is_absolute() or any(part in ("..", ".", "") for part in member.split("/")):
         raise ValueError(f"unsafe archive member name {member!r}")
     root = root.resolve()
     target = (root / Path(*pp.parts)).resolve()
