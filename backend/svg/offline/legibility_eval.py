@@ -289,6 +289,7 @@ def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...
             "target_styles": list(cards),
             "exemplars": {st: ids for st, (_, ids) in cards.items()},
             "prompts": [list(p) for p in prompts],
+            "concept_styles": concept_styles(corpus, [r["retrieved_concept"] for r in rows]),
             "style_classifier": {"train_icons": sj.n_train, "train_icons_per_style_cap": sj.per_style,
                                  "test_icons": sj.n_test, "train_s": sj.train_s,
                                  "real_heldout_acc": round(sj.real_acc, 4),
@@ -318,6 +319,96 @@ def summarise(rows: list[dict]) -> dict:
                 "outside_pct": round(100 * float(np.mean([r["outside"] for r in rs])), 2),
                 "near_copy_pct": round(100 * float(np.mean([r["copy"] for r in rs])), 1)}
     return out
+
+
+def concept_styles(corpus, concepts) -> dict[str, list[str]]:
+    """For each concept: every installed set/variant that draws it (the report keeps this, so the structural
+    ceiling below is computed from committed data alone)."""
+    want, out = set(concepts), {}
+    for ic in corpus.icons:
+        if ic.concept in want:
+            out.setdefault(ic.concept, set()).add(ic.style)
+    return {c: sorted(out.get(c, ())) for c in sorted(want)}
+
+
+def _family(style: str) -> str:
+    return style.split("/")[0]
+
+
+def structural_ceiling(reps: list[dict]) -> dict:
+    """What retrieval + restyle could reach at best, per target style, pooled over `reps` (each must carry
+    `concept_styles`). For every restyle: does the target variant itself draw the prompt's concept, does its family
+    (any variant)? `other_rate` = today's style accuracy of restyles whose source is another family's drawing.
+    Ceilings: `perfect_variant` = every concept the target variant draws judged correct, the rest at other_rate;
+    `perfect_family` = the same for every concept any variant of the family draws (a perfect restyle of the
+    family's own drawing); `judge_family` = those own-family drawings judged correct only at the classifier's
+    accuracy on real held-out-concept icons of that style (the judge's own ceiling)."""
+    per: dict[str, dict] = {}
+    for rep in reps:
+        draws = rep["concept_styles"]
+        acc = rep["style_classifier"]["real_heldout_acc_by_style"]
+        for r in rep["rows"]:
+            if r["condition"] != "retrieval + restyle":
+                continue
+            st = r["target_style"]
+            d = per.setdefault(st, {"n": 0, "variant": 0, "family": 0, "correct": 0, "own_source": 0,
+                                    "other_n": 0, "other_correct": 0, "judge_acc": acc[st]})
+            styles = draws.get(r["retrieved_concept"], [])
+            own = _family(r["source"]) == _family(st)
+            d["n"] += 1
+            d["variant"] += st in styles
+            d["family"] += any(_family(x) == _family(st) for x in styles)
+            d["correct"] += bool(r["style"])
+            d["own_source"] += own
+            d["other_n"] += not own
+            d["other_correct"] += bool(r["style"]) and not own
+    all_other = sum(d["other_correct"] for d in per.values()) / max(sum(d["other_n"] for d in per.values()), 1)
+    for d in per.values():
+        rate = d["other_correct"] / d["other_n"] if d["other_n"] else all_other
+        d["other_rate"] = rate
+        d["perfect_variant"] = (d["variant"] + (d["n"] - d["variant"]) * rate) / d["n"]
+        d["perfect_family"] = (d["family"] + (d["n"] - d["family"]) * rate) / d["n"]
+        d["judge_family"] = (d["family"] * d["judge_acc"] + (d["n"] - d["family"]) * rate) / d["n"]
+    n = sum(d["n"] for d in per.values())
+    tot = {"n": n, **{k: sum(d[k] for d in per.values()) for k in ("variant", "family", "correct", "own_source",
+                                                                    "other_n", "other_correct")}}
+    for k in ("perfect_variant", "perfect_family", "judge_family"):
+        tot[k] = sum(d[k] * d["n"] for d in per.values()) / max(n, 1)
+    return {"by_style": per, "all": tot}
+
+
+def ceiling_lines(rep: dict, dev: list[dict]) -> list[str]:
+    reps = [r for r in [rep] + dev if "concept_styles" in r]
+    if not reps:
+        return []
+    c = structural_ceiling(reps)
+    a, seed0 = c["all"], structural_ceiling([rep])["all"] if "concept_styles" in rep else None
+    lines = ["", f"Structural ceiling of retrieval + restyle ({len(reps)} configuration(s), {a['n']} restyles): how "
+             "many prompts the target style itself and its family (any variant) draw, and the best style accuracy if "
+             "every restyle of an own-family drawing were judged the target style while every restyle of another "
+             "family's drawing kept today's rate (last column: own-family drawings judged only at the classifier's "
+             "accuracy on real icons of that style):", "",
+             "| target style | prompts | drawn by the style | by its family | restyled now | other-family restyles "
+             "right now | ceiling, style draws | ceiling, family draws | ceiling at the judge's real-icon accuracy |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for st in rep["target_styles"]:
+        d = c["by_style"].get(st)
+        if d is None:
+            continue
+        lines.append(f"| {st} | {d['n']} | {d['variant']} | {d['family']} | {d['correct'] / d['n']:.2f} | "
+                     f"{d['other_correct']}/{d['other_n']} | {d['perfect_variant']:.2f} | {d['perfect_family']:.2f} "
+                     f"| {d['judge_family']:.2f} |")
+    lines.append(f"| all | {a['n']} | {a['variant']} | {a['family']} | {a['correct'] / a['n']:.2f} | "
+                 f"{a['other_correct']}/{a['other_n']} | {a['perfect_variant']:.2f} | {a['perfect_family']:.2f} | "
+                 f"{a['judge_family']:.2f} |")
+    s0 = (f" (seed 0 alone: {seed0['perfect_family']:.0%}, {seed0['judge_family']:.0%} at the judge's accuracy)"
+          if seed0 and len(reps) > 1 else "")
+    lines += ["", f"Even a perfect restyle of every available own-family drawing caps style accuracy at "
+              f"**{a['perfect_family']:.0%}**{s0}, and at {a['judge_family']:.0%} when own-family drawings are judged "
+              f"at the classifier's real-icon accuracy, against the bar of 80 %: the target families do not draw "
+              f"{a['n'] - a['family']} of the {a['n']} prompts, and restyles of another family's drawing are judged "
+              f"the target style {a['other_correct']}/{a['other_n']} times."]
+    return lines
 
 
 # ------------------------------------------------------------------------------------------------ paraphrases
@@ -413,6 +504,7 @@ def report_tables(rep: dict, dev: list[dict] | None = None) -> str:
         lines += ["", f"Restyles from the target family's own drawing: {sum(own)}/{len(own)} classified as the target "
                   f"style; from another family's drawing (the family does not draw the concept): "
                   f"{sum(other)}/{len(other)}."]
+    lines += ceiling_lines(rep, dev)
     if dev:
         lines += ["", "The same measurement on development configurations (other exemplars and prompts, `evaluate --seed "
                   "N --no-generator`, same judge; changes are chosen on these before the reported seed-0 run; "
