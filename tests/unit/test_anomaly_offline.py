@@ -113,3 +113,15 @@ def test_shipped_checkpoint_and_score_mode_are_the_ones_chosen_on_validation_pho
     assert image_score(m, "top1p") == pytest.approx(0.1)
     with pytest.raises(ValueError):
         image_score(m, "median")
+
+
+def test_report_class_groups_are_class_means_of_their_own_classes():
+    from backend.anomaly.offline import report
+
+    pc = {"a": {"i_auroc": 90.0, "p_ap": 40.0}, "b": {"i_auroc": 70.0, "p_ap": 20.0}, "c": {"i_auroc": 50.0, "p_ap": 0.0}}
+    rep = {"benchmark": {"parts": {"fresh": {"classes": ["c"]}, "old": {"classes": ["a", "b"]}}},
+           "results": {"metauas": {"correct": {"per_class": pc}}}}
+    g = report.subsets(rep)["metauas"]["correct"]
+    assert g["fresh"] == {"i_auroc": 50.0, "p_ap": 0.0} and g["old"] == {"i_auroc": 80.0, "p_ap": 30.0}
+    assert g["all"] == {"i_auroc": 70.0, "p_ap": 20.0}
+    assert report.subsets({"benchmark": {}, "results": {}}) == {}  # a v1 benchmark has no groups

@@ -61,10 +61,52 @@ def run(data: str, out: Path = REPORT, size: int = 256, seed: int = 0, progress=
               "benchmark": bench, "size": size, "prompt_seed": seed,
               "checkpoint_meta": {k: meta.get(k) for k in ("step", "minutes", "batch", "size", "command")},
               "results": results, "wall_s": round(time.perf_counter() - t0, 1),
+              "protocol": "static/anomaly/protocol_v3.json" if bench.get("version") == 2 else None,
               "machine": "shared 2-core CPU, 1 torch thread, loaded by other jobs (timings are indicative only)"}
+    report["subsets"] = subsets(report)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n")
     return report
+
+
+SUBSET_METRICS = ("i_auroc", "p_ap")
+
+
+def subsets(report: dict) -> dict:
+    """{engine: {mode: {"fresh"|"old"|"all": {metric: mean over those classes}}}} for a v2 benchmark (parts of
+    classes in benchmark.json; protocol_v3: fresh = first look, old = second look, all = the reported benchmark)."""
+    parts = report["benchmark"].get("parts")
+    if not parts:
+        return {}
+    groups = {"fresh": parts["fresh"]["classes"], "old": parts["old"]["classes"], "all": None}
+    out: dict = {}
+    for eng, modes in report["results"].items():
+        for mode, r in modes.items():
+            pc = r["per_class"]
+            out.setdefault(eng, {})[mode] = {
+                g: {m: round(sum(pc[c][m] for c in (cls or pc)) / len(cls or pc), 2) for m in SUBSET_METRICS}
+                for g, cls in groups.items()}
+    return out
+
+
+def subset_table(report: dict) -> str:
+    sub = subsets(report)
+    if not sub:
+        return ""
+    parts = report["benchmark"]["parts"]
+    lines = ["| engine | prompt | I-AUROC fresh | I-AUROC old | I-AUROC all | P-AP fresh | P-AP old | P-AP all |",
+             "|---|---|---|---|---|---|---|---|"]
+    for eng in ENGINES:
+        for mode in PROMPT_MODES:
+            if mode in sub.get(eng, {}):
+                g = sub[eng][mode]
+                lines.append(f"| {LABELS[eng]} | {mode} | " + " | ".join(
+                    f"{g[k][m]:.1f}" for m in SUBSET_METRICS for k in ("fresh", "old", "all")) + " |")
+    lines += ["", f"*fresh* = the {len(parts['fresh']['classes'])} classes added by protocol v3 "
+              f"({', '.join(parts['fresh']['classes'])}; first look), *old* = the {len(parts['old']['classes'])} v1 "
+              f"classes ({', '.join(parts['old']['classes'])}; second look, byte-identical images), *all* = the "
+              "reported benchmark; class means of the per-class figures."]
+    return "\n".join(lines)
 
 
 def winner(report: dict, metric: str = "p_ap") -> str:
@@ -88,6 +130,8 @@ def tables(report: dict) -> str:
             lines.append(f"| {LABELS[eng]} | {mode} | {m['i_auroc']:.1f} | {m['i_ap']:.1f} | {m['p_auroc']:.1f} | "
                          f"**{m['p_ap']:.1f}** | {m['p_f1max']:.1f} | {m['p_aupro']:.1f} | "
                          f"{res[eng][mode]['ms_per_image']:.0f} |")
+    if report["benchmark"].get("parts"):
+        lines += ["", "By class group (protocol v3):", "", subset_table(report)]
     classes = res["knn"]["correct"]["classes"]
     lines += ["", "Pixel AP per class, correct prompt:", "",
               "| engine | " + " | ".join(classes) + " |", "|---|" + "---|" * len(classes)]
