@@ -175,7 +175,11 @@ def speed_text(speed: dict) -> str:
 
 def write_tables(report: dict, files=(REPO / "README.md", REPO / "docs" / "anomaly.md"),
                  speed_file: Path = SPEED) -> list[Path]:
+    from backend.anomaly.offline import score_validation as sv
+
     blocks = [(BEGIN, END, tables(report))]
+    if sv.OUT.is_file():
+        blocks.append((sv.BEGIN, sv.END, sv.table(json.loads(sv.OUT.read_text()))))
     if speed_file.is_file():
         blocks.append((SPEED_BEGIN, SPEED_END, speed_text(json.loads(speed_file.read_text()))))
     done = []
