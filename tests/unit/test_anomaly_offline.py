@@ -125,3 +125,23 @@ def test_report_class_groups_are_class_means_of_their_own_classes():
     assert g["fresh"] == {"i_auroc": 50.0, "p_ap": 0.0} and g["old"] == {"i_auroc": 80.0, "p_ap": 30.0}
     assert g["all"] == {"i_auroc": 70.0, "p_ap": 20.0}
     assert report.subsets({"benchmark": {}, "results": {}}) == {}  # a v1 benchmark has no groups
+
+
+def test_committed_v2_report_follows_protocol_v3_and_the_docs_tables_come_from_json():
+    """The reported held-out benchmark is v2 (5 old + 3 fresh classes, as pre-registered), its class-group means are
+    the class means of its own per-class figures, and the validation table in the docs is generated from the
+    committed score_validation.json."""
+    from backend.anomaly.offline import report, score_validation
+
+    rep = json.loads(report.REPORT.read_text())
+    proto = json.loads((report.REPO / "static" / "anomaly" / "protocol_v3.json").read_text())
+    b = rep["benchmark"]
+    assert b["version"] == 2 and rep["protocol"] == "static/anomaly/protocol_v3.json"
+    assert b["parts"]["old"]["classes"] == split.HELDOUT_V2["old"]["classes"]
+    assert b["parts"]["fresh"]["classes"] == list(split.FRESH_CLASSES) and b["parts"]["fresh"]["seed"] == 18
+    assert sorted(rep["results"]["metauas"]["correct"]["classes"]) == sorted(b["classes"])
+    assert rep["subsets"] == report.subsets(rep)
+    sv = json.loads(score_validation.OUT.read_text())
+    assert list(sv["candidates"]) == [c["path"] for c in proto["candidates_in_order"]]
+    docs = (report.REPO / "docs" / "anomaly.md").read_text()
+    assert score_validation.table(sv) in docs and report.subset_table(rep) in docs
