@@ -145,3 +145,4 @@ def test_committed_v2_report_follows_protocol_v3_and_the_docs_tables_come_from_j
     assert list(sv["candidates"]) == [c["path"] for c in proto["candidates_in_order"]]
     docs = (report.REPO / "docs" / "anomaly.md").read_text()
     assert score_validation.table(sv) in docs and report.subset_table(rep) in docs
+    assert report.posthoc_table(rep) in docs  # post-hoc rows come from committed candidates/*/heldout_v2_*.json

@@ -109,6 +109,47 @@ def subset_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+POSTHOC_BEGIN, POSTHOC_END = "<!-- anomaly-posthoc-table:begin -->", "<!-- anomaly-posthoc-table:end -->"
+CANDIDATES_DIR = REPO / "static" / "anomaly" / "candidates"
+
+
+def posthoc_table(report: dict, folder: Path = CANDIDATES_DIR) -> str:
+    """Shipped checkpoint (from the report) beside the post-hoc MetaUAS-only runs of other candidates on the same v2
+    benchmark (`candidates/*/heldout_v2_correct.json`, measured AFTER the report was committed; never used to choose)."""
+    parts = report["benchmark"].get("parts")
+    if not parts:
+        return ""
+    fresh, old = parts["fresh"]["classes"], parts["old"]["classes"]
+
+    def row(name, pc, swapped=None):
+        m = {g: {k: round(sum(pc[c][k] for c in cls) / len(cls), 2) for k in SUBSET_METRICS}  # as subsets()
+             for g, cls in (("fresh", fresh), ("old", old), ("all", fresh + old))}
+        sw = f"{swapped:.1f}" if swapped is not None else "—"
+        return (f"| {name} | " + " | ".join(f"{m[g][k]:.1f}" for k in SUBSET_METRICS for g in ("fresh", "old", "all"))
+                + f" | {sw} |")
+
+    res = report["results"]["metauas"]
+    sv = REPO / "static" / "anomaly" / "score_validation.json"
+    chosen = json.loads(sv.read_text()).get("chosen_checkpoint", "") if sv.is_file() else ""
+    shipped = chosen.removeprefix("static/anomaly/").removesuffix("/metauas_lite0.pt") or "shipped"
+    lines = ["| checkpoint (MetaUAS only, correct prompt) | I-AUROC fresh | I-AUROC old | I-AUROC all | P-AP fresh | "
+             "P-AP old | P-AP all | P-AP swapped (all) |", "|---|---|---|---|---|---|---|---|",
+             row(f"shipped (`{shipped}`), the pre-registered run", res["correct"]["per_class"],
+                 res.get("swapped", {}).get("mean", {}).get("p_ap"))]
+    for f in sorted(folder.glob("*/heldout_v2_correct.json")):
+        pc = json.loads(f.read_text())["per_class"]
+        if sorted(pc) != sorted(fresh + old):
+            continue
+        sw = f.with_name("heldout_v2_swapped.json")
+        swapped = json.loads(sw.read_text())["mean"]["p_ap"] if sw.is_file() else None
+        lines.append(row(f"`candidates/{f.parent.name}`, post hoc", pc, swapped))
+    lines += ["", "Post-hoc rows: `python -m backend.anomaly.evaluate --data /tmp/heldout_v2 --engine metauas --checkpoint "
+              "static/anomaly/candidates/<run>/metauas_lite0.pt --prompt-mode <mode> --out "
+              "static/anomaly/candidates/<run>/heldout_v2_<mode>.json`, run after the shipped checkpoint's report was "
+              "committed; image score = the map maximum for all."]
+    return "\n".join(lines)
+
+
 def winner(report: dict, metric: str = "p_ap") -> str:
     """The engine with the best mean `metric` with the correct prompt (the inspector's default follows it)."""
     rows = {e: r["correct"]["mean"][metric] for e, r in report["results"].items()
@@ -180,6 +221,8 @@ def write_tables(report: dict, files=(REPO / "README.md", REPO / "docs" / "anoma
     blocks = [(BEGIN, END, tables(report))]
     if sv.OUT.is_file():
         blocks.append((sv.BEGIN, sv.END, sv.table(json.loads(sv.OUT.read_text()))))
+    if report["benchmark"].get("parts"):
+        blocks.append((POSTHOC_BEGIN, POSTHOC_END, posthoc_table(report)))
     if speed_file.is_file():
         blocks.append((SPEED_BEGIN, SPEED_END, speed_text(json.loads(speed_file.read_text()))))
     done = []
