@@ -35,13 +35,13 @@ from PIL import Image
 from backend.errors import UserError
 from backend.registry import ModelUnavailable, get_registry
 from backend.svg.corpus import DEFAULT_ROOT, META_FILE, load_corpus
-from backend.svg.family_match import identify_families, rank_families, rank_solid
+from backend.svg.family_match import family_log_proba, identify_families, load_identifier, rank_families, rank_solid
 from backend.svg.index import COPY_THRESHOLD, raster_index, text_index
 from backend.svg.legibility import survives
 from backend.svg.paths import parse_svg_paths, path_stats, paths_to_svg
 from backend.svg.render import render_png
 from backend.svg.sanitize import SVGInputError, is_safe_svg, sanitize_svg
-from backend.svg.style import StyleCard, apply_style, style_from_set
+from backend.svg.style import StyleCard, apply_style, identity_features, style_from_set
 
 StyleSpec = str | StyleCard | None
 MAX_N = 16
@@ -196,18 +196,52 @@ class RetrievalEngine:
         for i in self._pick(ranked, scores, int(n), int(seed)):
             concept = corpus.icons[i].concept
             icon, how = self._source_icon(corpus, concept, scores, card, target)
-            notes = list(notes_all) + [how]
+            notes = list(notes_all)
             if card is not None and applied is not None and icon.style != target:
-                source_card = style_from_set(icon.style)
-                changed: list[str] = []
-                svg = paths_to_svg(apply_style(icon.paths, applied, source_card, adapt=True, notes=changed),
-                                   grid=applied.grid)
-                notes += [f"Legibility: {c}." for c in changed]
+                paths, changed = _restyled(icon, applied)
+                want = target or nearest_family(card)
+                alts = self._alternatives(corpus, concept, icon, want)
+                if alts:  # the wanted family draws no variant of the concept: which restyle looks most like it?
+                    best = (likeness(paths, want), icon, paths, changed)
+                    for alt in alts:
+                        try:
+                            p, ch = _restyled(alt, applied)
+                        except (UserError, ValueError):
+                            continue
+                        cand = (likeness(p, want), alt, p, ch)
+                        best = cand if cand[0] > best[0] else best
+                    if best[1] is not icon:
+                        whose = "your" if target is None else f"the {target}"
+                        how = (f"{want} has no “{concept}”; this is {best[1].style}'s drawing restyled with {whose} "
+                               f"card: of {len(alts) + 1} drawings of “{concept}” restyled with the card it looks "
+                               f"most like {want} to the family identifier (trained on corpus icons; not the "
+                               f"evaluation's style judge), where the family order picked {icon.style}'s.")
+                        icon, paths, changed = best[1], best[2], best[3]
+                svg = paths_to_svg(paths, grid=applied.grid)
+                notes += [how] + [f"Legibility: {c}." for c in changed]
             else:
                 svg = icon.svg
+                notes.append(how)
             out.append(finish_candidate(svg, engine=self.name, prompt=prompt, style=label, concept=concept,
                                         source_id=icon.id, text_score=float(scores[i]), notes=notes))
         return out
+
+    def _alternatives(self, corpus, concept: str, icon, want: str | None) -> list:
+        """Other drawings of `concept` to restyle and compare (PICK_BY_IDENTIFIER): only when the wanted family
+        (`want`: the target style, or the family the exemplars were matched to) draws no variant of the concept, or
+        with "any" whenever the wanted variant itself lacks it; one icon per other set/variant."""
+        if PICK_BY_IDENTIFIER == "off" or not want or load_identifier() is None:
+            return []
+        same = self._by_concept(corpus)[concept]
+        fam = want.split("/")[0]
+        if PICK_BY_IDENTIFIER == "other-family" and any(ic.style.split("/")[0] == fam for ic in same):
+            return []
+        seen, out = {icon.style}, []
+        for ic in same:
+            if ic.style not in seen:
+                seen.add(ic.style)
+                out.append(ic)
+        return out[:MAX_ALTERNATIVES]
 
     def _by_concept(self, corpus) -> dict[str, list]:
         if self._concepts is None or self._concepts[0] is not corpus:
@@ -254,6 +288,25 @@ class RetrievalEngine:
             worse = sorted({ic.style for ic in same if closing.get(ic.id, 0) > 0})
             why = f" (its detail survives weight {card.stroke_width:g}; {', '.join(worse)} would close up)"
         return src, f"{lacks}“{concept}” restyled from {src.style} with the {card.name} style card{why}."
+
+
+PICK_BY_IDENTIFIER = "other-family"  # "off" | "other-family" | "any": see RetrievalEngine._alternatives
+MAX_ALTERNATIVES = 16
+
+
+def _restyled(icon, card: StyleCard) -> tuple[list[dict], list[str]]:
+    changed: list[str] = []
+    paths = apply_style(icon.paths, card, style_from_set(icon.style), adapt=True, notes=changed)
+    return paths, changed
+
+
+def likeness(paths: list[dict], family: str) -> float:
+    """How much a (restyled) drawing looks like `family` to the family identifier (family_match; trained on
+    training-concept corpus icons, independent of the evaluation's style judge): its log-probability."""
+    table = load_identifier()
+    if table is None or family not in table["classes"]:
+        return 0.0
+    return float(family_log_proba([identity_features(paths)], table)[0, table["classes"].index(family)])
 
 
 FAMILY_TOLERANCE = 0.3  # max relative line-weight difference for exemplars to count as an installed family

@@ -20,9 +20,11 @@ import random
 import time
 
 import numpy as np
+from sklearn.neural_network import MLPClassifier
 
 from backend.svg.corpus import load_corpus
-from backend.svg.family_match import IDENTIFIER, family_log_proba, identify_families, rank_families
+from backend.svg.engines import matching_families
+from backend.svg.family_match import IDENTIFIER, family_log_proba, load_identifier, rank_families
 from backend.svg.offline.dataset import is_heldout
 from backend.svg.style import identity_features, style_from_exemplars, style_from_set
 
@@ -41,8 +43,6 @@ def measure_half(concept: str) -> bool:
 
 
 def fit(per_family: int = PER_FAMILY, seed: int = 5, log=print) -> dict:
-    from sklearn.neural_network import MLPClassifier
-
     corpus = load_corpus()
     rng = random.Random(seed)
     xs, ys = [], []
@@ -97,19 +97,18 @@ def triples(per_style: int = 20, seed: int = 3) -> list[tuple[str, list]]:
 
 
 def measure(per_style: int = 20, seed: int = 3, log=print) -> dict:
-    """Top-1 family on exemplar triples of the measuring half, per card kind: the identifier against
-    rank_families (filled ink) and the card matcher (every card), through style_from_exemplars."""
-    from backend.svg.engines import matching_families
-
+    """Top-1 family on exemplar triples of the measuring half, per card kind: the identifier as the engine uses it
+    (engines.matching_families; centre-line exemplars are matched among the centre-line sets) against
+    rank_families (used for filled ink before) and the card matcher (every card), through style_from_exemplars."""
     res: dict[str, dict] = {}
     per_style_hits: dict[str, list] = {}
     for st, icons in triples(per_style, seed):
         card = style_from_exemplars([ic.svg for ic in icons])
         kind = "centre-line" if card.mode == "outline" else "filled ink"
-        new = [s for s, _ in identify_families(card.identity, card.duotone)][:1] == [st]
+        new = matching_families(card, "identifier")[:1] == [st]  # the engine's path (centre-lines: stroked sets)
         sig = rank_families(card.signature, card.duotone, len(icons))[:1] == [st]
         card.source = "typed"
-        old_card = matching_families(card)[:1] == [st]
+        old_card = matching_families(card, "card")[:1] == [st]
         r = res.setdefault(kind, {"n": 0, "identifier": 0, "rank_families": 0, "card_matcher": 0})
         r["n"] += 1
         r["identifier"] += new
@@ -125,11 +124,14 @@ def measure(per_style: int = 20, seed: int = 3, log=print) -> dict:
                          for st, v in per_style_hits.items()}}
 
 
-def build(log=print) -> dict:
-    table = fit(log=log)
-    IDENTIFIER.write_text(json.dumps(table, separators=(",", ":")))
-    from backend.svg.family_match import load_identifier
-
+def build(log=print, measure_only: bool = False) -> dict:
+    """Fit (unless measure_only: keep the committed weights), write, then measure and write the measurement."""
+    if measure_only:
+        table = json.loads(IDENTIFIER.read_text())
+        table.pop("measured", None)
+    else:
+        table = fit(log=log)
+        IDENTIFIER.write_text(json.dumps(table, separators=(",", ":")))
     load_identifier.cache_clear()
     table["measured"] = measure(log=log)
     IDENTIFIER.write_text(json.dumps(table, separators=(",", ":")))
