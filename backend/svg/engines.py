@@ -333,7 +333,7 @@ def source_families(card: StyleCard) -> list[str]:
 MATCHER = "identifier"  # how exemplar cards find their installed family: "identifier" (family_match.
 # identify_families, the default), "signature" (family_match.rank_families, the previous default) or "card"
 # (the card matcher below for every card)
-IDENTIFY_CENTRELINE = True  # also identify centre-line exemplars' family with the identifier (see matching_families)
+IDENTIFY_CENTRELINE = True  # order centre-line exemplars' card-rule matches by the identifier (matching_families)
 
 
 def _from_exemplars(card: StyleCard) -> bool:
@@ -424,14 +424,20 @@ def matching_families(card: StyleCard, matcher: str | None = None) -> list[str]:
     Lets a user's exemplars that look like, say, Phosphor bold start from Phosphor bold drawings (drawn for
     that weight) rather than from a thinner family's detail.
 
-    Since svg5, exemplar cards (any mode) are identified by family_match.identify_families (a small network on
-    each exemplar's drawing measurements, the exemplars vote; fitted on training-concept icons of half the training
-    concepts, measured on triples from the other half: see static/svg/family_identifier.json `measured`).
+    Since svg5, exemplar cards are identified by family_match.identify_families (a small network on each
+    exemplar's drawing measurements, the exemplars vote; fitted on training-concept icons of half the training
+    concepts, measured on triples from the other half: see static/svg/family_identifier.json `measured`); for
+    centre-line exemplars it only orders the families the card rule accepts.
     `matcher` ("identifier", "signature", "card"; default MATCHER) keeps the earlier rules available."""
     if _identified(card, matcher):  # exemplar cards: every family, by the identifier's vote (family_match)
         installed = set(load_corpus().styles())
-        ranked = [st for st, _ in identify_families(card.identity, card.duotone) if st in installed
-                  and (card.mode != "outline" or style_from_set(st).mode == "outline")]  # centre-lines: stroked sets
+        ranked = [st for st, _ in identify_families(card.identity, card.duotone) if st in installed]
+        if card.mode == "outline":
+            # centre-line exemplars: their stroke width, caps and joins are exact attributes, so only the families
+            # the card rule accepts are candidates, in the identifier's order; none -> no family (retrieval then
+            # prefers the variant whose detail survives the exemplars' weight)
+            allowed = set(_card_matches(card))
+            return [st for st in ranked if st in allowed]
         if ranked:
             return ranked
     if _ranked_by_family(card, matcher):  # exemplars with filled ink: every family, by drawing conventions
@@ -444,6 +450,12 @@ def matching_families(card: StyleCard, matcher: str | None = None) -> list[str]:
         ranked = [st for st in rank_solid(card.signature) if st in installed]
         if ranked:
             return ranked
+    return _card_matches(card)
+
+
+def _card_matches(card: StyleCard) -> list[str]:
+    """The card matcher (see matching_families): families with the same mode and duotone flag, caps and joins for
+    centre-lines, line weight within FAMILY_TOLERANCE; closest card first."""
     found: list[tuple[float, str]] = []
     for st in load_corpus().styles():
         c = style_from_set(st)

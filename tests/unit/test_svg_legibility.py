@@ -248,8 +248,8 @@ def test_family_identifier_beats_both_earlier_matchers_on_held_apart_training_co
 
 def test_committed_family_identifier_table_and_its_measurement():
     """The shipped weights (static/svg/family_identifier.json) and the measurement written with them: filled-ink
-    triples 321/363 right against 269 for rank_families and 194 for the card matcher; centre-line 76/97 vs 54
-    (matched among the centre-line sets, as the engine does)."""
+    triples 321/363 right against 269 for rank_families and 194 for the card matcher; centre-line 74/97 vs 54
+    (ordered among the card rule's matches, as the engine does)."""
     from backend.svg.family_match import family_log_proba, identify_families, load_identifier
 
     t = load_identifier()
@@ -284,3 +284,25 @@ def test_notes_say_which_family_matched_and_when_it_lacks_the_concept(corpus):
     c = RetrievalEngine().generate("cart", "phosphor/bold", 1, 0)[0]  # an installed style as the target
     assert any(n.startswith("phosphor/bold has no “cart”") and "the phosphor/bold card" in n for n in c.notes), c.notes
     assert family_note(StyleCard(**RED3)) is None  # a typed card is not matched to a family
+
+
+def test_centre_line_exemplars_no_family_draws_keep_the_legibility_preference(corpus):
+    """Centre-line exemplars are identified only among the families the card rule accepts (their stroke width, caps
+    and joins are exact attributes): weight-3 square-cap exemplars match no family, so retrieval still prefers the
+    variant whose detail survives weight 3, and the note says no family matched."""
+    from backend.svg.engines import RetrievalEngine, matching_families
+    from backend.svg.style import style_from_exemplars
+
+    ex = [corpus.by_id(f"tabler/outline/{n}").svg.replace('stroke-width="2"', 'stroke-width="3"')
+          .replace('stroke-linecap="round"', 'stroke-linecap="square"').replace('stroke-linejoin="round"',
+                                                                               'stroke-linejoin="miter"')
+          for n in ("star", "heart", "home")]
+    card = style_from_exemplars(ex, name="red")
+    assert card.mode == "outline" and card.linecap == "square" and card.identity
+    assert matching_families(card) == [] and matching_families(card, "card") == []
+    c = RetrievalEngine().generate("bell", card, 1, 0)[0]
+    assert any("match no installed family" in n for n in c.notes)
+    assert any("survives weight 3" in n for n in c.notes), c.notes
+    lines = style_from_exemplars([corpus.by_id(f"tabler/outline/{n}").svg for n in ("star", "heart", "home")])
+    assert matching_families(lines)[:1] == ["tabler/outline"]
+    assert set(matching_families(lines)) == set(matching_families(lines, "card"))  # same candidates, new order

@@ -98,14 +98,14 @@ def triples(per_style: int = 20, seed: int = 3) -> list[tuple[str, list]]:
 
 def measure(per_style: int = 20, seed: int = 3, log=print) -> dict:
     """Top-1 family on exemplar triples of the measuring half, per card kind: the identifier as the engine uses it
-    (engines.matching_families; centre-line exemplars are matched among the centre-line sets) against
+    (engines.matching_families; centre-line exemplars: among the families the card rule accepts) against
     rank_families (used for filled ink before) and the card matcher (every card), through style_from_exemplars."""
     res: dict[str, dict] = {}
     per_style_hits: dict[str, list] = {}
     for st, icons in triples(per_style, seed):
         card = style_from_exemplars([ic.svg for ic in icons])
         kind = "centre-line" if card.mode == "outline" else "filled ink"
-        new = matching_families(card, "identifier")[:1] == [st]  # the engine's path (centre-lines: stroked sets)
+        new = matching_families(card, "identifier")[:1] == [st]  # the engine's path (centre-lines: card matches)
         sig = rank_families(card.signature, card.duotone, len(icons))[:1] == [st]
         card.source = "typed"
         old_card = matching_families(card, "card")[:1] == [st]
