@@ -297,6 +297,7 @@ def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...
             "exemplars": {st: ids for st, (_, ids) in cards.items()},
             "prompts": [list(p) for p in prompts],
             "concept_styles": concept_styles(corpus, [r["retrieved_concept"] for r in rows]),
+            "exemplar_families": exemplar_families({st: card for st, (card, _) in cards.items()}),
             "style_classifier": {"train_icons": sj.n_train, "train_icons_per_style_cap": sj.per_style,
                                  "test_icons": sj.n_test, "train_s": sj.train_s,
                                  "real_heldout_acc": round(sj.real_acc, 4),
@@ -336,6 +337,35 @@ def concept_styles(corpus, concepts) -> dict[str, list[str]]:
         if ic.concept in want:
             out.setdefault(ic.concept, set()).add(ic.style)
     return {c: sorted(out.get(c, ())) for c in sorted(want)}
+
+
+MATCHERS = ("identifier", "signature", "card")
+
+
+def exemplar_families(cards: dict) -> dict[str, dict[str, list[str]]]:
+    """Per target style: the first three installed families each matcher (engines.matching_families) names for
+    that configuration's exemplar card; the engine uses engines.MATCHER."""
+    return {st: {m: engines_mod.matching_families(card, m)[:3] for m in MATCHERS} for st, card in cards.items()}
+
+
+def identification_lines(reps: list[dict]) -> list[str]:
+    reps = [r for r in reps if "exemplar_families" in r]
+    if not reps:
+        return []
+    hits = {m: sum(r["exemplar_families"][st][m][:1] == [st] for r in reps for st in r["exemplar_families"])
+            for m in MATCHERS}
+    n = sum(len(r["exemplar_families"]) for r in reps)
+    misses: dict[str, int] = {}
+    for r in reps:
+        for st, v in r["exemplar_families"].items():
+            if v[engines_mod.MATCHER][:1] != [st]:
+                key = f"{st} → {(v[engines_mod.MATCHER] or ['none'])[0]}"
+                misses[key] = misses.get(key, 0) + 1
+    miss = "; ".join(f"{k} ×{v}" for k, v in sorted(misses.items(), key=lambda t: (-t[1], t[0])))
+    return ["", f"On the evaluation's own exemplars (held-out concepts; {len(reps)} configuration(s) × "
+            f"{n // len(reps)} target styles = {n} triples) the family identifier names the target family first "
+            f"{hits['identifier']}/{n} times, the drawing-convention distance (svg4) {hits['signature']}/{n}, the "
+            f"card matcher {hits['card']}/{n}" + (f"; the shipped matcher's misses: {miss}." if miss else ".")]
 
 
 def _family(style: str) -> str:
@@ -530,6 +560,7 @@ def report_tables(rep: dict, dev: list[dict] | None = None) -> str:
                   f"style; from another family's drawing (the family does not draw the concept): "
                   f"{sum(other)}/{len(other)}."]
     lines += identifier_lines()
+    lines += identification_lines([rep] + dev)
     lines += ceiling_lines(rep, dev)
     if dev:
         lines += ["", "The same measurement on development configurations (other exemplars and prompts, `evaluate --seed "
