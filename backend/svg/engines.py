@@ -35,13 +35,13 @@ from PIL import Image
 from backend.errors import UserError
 from backend.registry import ModelUnavailable, get_registry
 from backend.svg.corpus import DEFAULT_ROOT, META_FILE, load_corpus
-from backend.svg.family_match import rank_families, rank_solid
+from backend.svg.family_match import family_log_proba, identify_families, load_identifier, rank_families, rank_solid
 from backend.svg.index import COPY_THRESHOLD, raster_index, text_index
 from backend.svg.legibility import survives
 from backend.svg.paths import parse_svg_paths, path_stats, paths_to_svg
 from backend.svg.render import render_png
 from backend.svg.sanitize import SVGInputError, is_safe_svg, sanitize_svg
-from backend.svg.style import StyleCard, apply_style, style_from_set
+from backend.svg.style import StyleCard, apply_style, identity_features, style_from_set
 
 StyleSpec = str | StyleCard | None
 MAX_N = 16
@@ -189,25 +189,59 @@ class RetrievalEngine:
         if scores[ranked[0]] < NO_MATCH:
             notes_all.append(f"No corpus icon really matches “{prompt}” (best: “{corpus.icons[ranked[0]].concept}”, "
                              f"score {scores[ranked[0]]:.2f}); showing the nearest anyway.")
-        applied, family_note = restyle_card(card) if card is not None else (None, None)
-        if family_note:
-            notes_all.append(family_note)
+        applied, card_note = restyle_card(card) if card is not None else (None, None)
+        matched = family_note(card) if card is not None else None
+        notes_all += [n for n in (matched, card_note) if n]
         out = []
         for i in self._pick(ranked, scores, int(n), int(seed)):
             concept = corpus.icons[i].concept
             icon, how = self._source_icon(corpus, concept, scores, card, target)
-            notes = list(notes_all) + [how]
+            notes = list(notes_all)
             if card is not None and applied is not None and icon.style != target:
-                source_card = style_from_set(icon.style)
-                changed: list[str] = []
-                svg = paths_to_svg(apply_style(icon.paths, applied, source_card, adapt=True, notes=changed),
-                                   grid=applied.grid)
-                notes += [f"Legibility: {c}." for c in changed]
+                paths, changed = _restyled(icon, applied)
+                want = target or nearest_family(card)
+                alts = self._alternatives(corpus, concept, icon, want)
+                if alts:  # the wanted family draws no variant of the concept: which restyle looks most like it?
+                    best = (likeness(paths, want), icon, paths, changed)
+                    for alt in alts:
+                        try:
+                            p, ch = _restyled(alt, applied)
+                        except (UserError, ValueError):
+                            continue
+                        cand = (likeness(p, want), alt, p, ch)
+                        best = cand if cand[0] > best[0] else best
+                    if best[1] is not icon:
+                        whose = "your" if target is None else f"the {target}"
+                        how = (f"{want} has no “{concept}”; this is {best[1].style}'s drawing restyled with {whose} "
+                               f"card: of {len(alts) + 1} drawings of “{concept}” restyled with the card it looks "
+                               f"most like {want} to the family identifier (trained on corpus icons; not the "
+                               f"evaluation's style judge), where the family order picked {icon.style}'s.")
+                        icon, paths, changed = best[1], best[2], best[3]
+                svg = paths_to_svg(paths, grid=applied.grid)
+                notes += [how] + [f"Legibility: {c}." for c in changed]
             else:
                 svg = icon.svg
+                notes.append(how)
             out.append(finish_candidate(svg, engine=self.name, prompt=prompt, style=label, concept=concept,
                                         source_id=icon.id, text_score=float(scores[i]), notes=notes))
         return out
+
+    def _alternatives(self, corpus, concept: str, icon, want: str | None) -> list:
+        """Other drawings of `concept` to restyle and compare (PICK_BY_IDENTIFIER): only when the wanted family
+        (`want`: the target style, or the family the exemplars were matched to) draws no variant of the concept, or
+        with "any" whenever the wanted variant itself lacks it; one icon per other set/variant."""
+        if PICK_BY_IDENTIFIER == "off" or not want or load_identifier() is None:
+            return []
+        same = self._by_concept(corpus)[concept]
+        fam = want.split("/")[0]
+        if PICK_BY_IDENTIFIER == "other-family" and any(ic.style.split("/")[0] == fam for ic in same):
+            return []
+        seen, out = {icon.style}, []
+        for ic in same:
+            if ic.style not in seen:
+                seen.add(ic.style)
+                out.append(ic)
+        return out[:MAX_ALTERNATIVES]
 
     def _by_concept(self, corpus) -> dict[str, list]:
         if self._concepts is None or self._concepts[0] is not corpus:
@@ -226,11 +260,17 @@ class RetrievalEngine:
         if card is None:
             best = max(same, key=lambda ic: scores[ic._index])
             return best, f"“{concept}” from {best.style}, unchanged."
+        want = target or nearest_family(card)  # the style the user asked for, or the family the exemplars match
+        lacks = (f"{want} has no “{concept}”; " if want and not any(ic.style == want for ic in same) else "")
+        whose = "your" if target is None else f"the {target}"
         for rank_no, family in enumerate(source_families(card)):
             # the exemplars look like an installed family: start from the closest matching family that draws
             # the concept (a filled drawing for filled exemplars, drawn for that weight) before converting
             hit = [ic for ic in same if ic.style == family]
             if hit:
+                if lacks:
+                    return hit[0], (f"{lacks}this is {family}'s drawing (choice #{rank_no + 1} of the families "
+                                    f"matching the {card.name} card) restyled with {whose} card.")
                 which = "the installed family closest to" if rank_no == 0 else f"choice #{rank_no + 1} for"
                 return hit[0], (f"“{concept}” from {family}, {which} the {card.name} card, restyled with the card.")
         prefer = SOLID_SOURCES if card.mode == "solid" else STROKE_SOURCES
@@ -247,7 +287,26 @@ class RetrievalEngine:
         if closing and closing.get(src.id, 0) == 0 and any(v > 0 for v in closing.values()):
             worse = sorted({ic.style for ic in same if closing.get(ic.id, 0) > 0})
             why = f" (its detail survives weight {card.stroke_width:g}; {', '.join(worse)} would close up)"
-        return src, f"“{concept}” restyled from {src.style} with the {card.name} style card{why}."
+        return src, f"{lacks}“{concept}” restyled from {src.style} with the {card.name} style card{why}."
+
+
+PICK_BY_IDENTIFIER = "other-family"  # "off" | "other-family" | "any": see RetrievalEngine._alternatives
+MAX_ALTERNATIVES = 16
+
+
+def _restyled(icon, card: StyleCard) -> tuple[list[dict], list[str]]:
+    changed: list[str] = []
+    paths = apply_style(icon.paths, card, style_from_set(icon.style), adapt=True, notes=changed)
+    return paths, changed
+
+
+def likeness(paths: list[dict], family: str) -> float:
+    """How much a (restyled) drawing looks like `family` to the family identifier (family_match; trained on
+    training-concept corpus icons, independent of the evaluation's style judge): its log-probability."""
+    table = load_identifier()
+    if table is None or family not in table["classes"]:
+        return 0.0
+    return float(family_log_proba([identity_features(paths)], table)[0, table["classes"].index(family)])
 
 
 FAMILY_TOLERANCE = 0.3  # max relative line-weight difference for exemplars to count as an installed family
@@ -271,10 +330,28 @@ def source_families(card: StyleCard) -> list[str]:
     return order
 
 
-def _ranked_by_family(card: StyleCard) -> bool:
-    """Exemplar cards whose ink is filled (outline-fill or solid) are matched to a family by drawing conventions
-    (family_match.rank_families) rather than by their card's measurements."""
-    return (card.mode in ("outline-fill", "solid") and card.source.endswith("exemplar SVG(s)")
+MATCHER = "identifier"  # how exemplar cards find their installed family: "identifier" (family_match.
+# identify_families, the default), "signature" (family_match.rank_families, the previous default) or "card"
+# (the card matcher below for every card)
+IDENTIFY_CENTRELINE = True  # order centre-line exemplars' card-rule matches by the identifier (matching_families)
+
+
+def _from_exemplars(card: StyleCard) -> bool:
+    return card.source.endswith("exemplar SVG(s)")
+
+
+def _identified(card: StyleCard, matcher: str | None = None) -> bool:
+    """Exemplar cards that carry per-exemplar identity features are matched by family_match.identify_families."""
+    return ((matcher or MATCHER) == "identifier" and _from_exemplars(card) and bool(card.identity)
+            and (card.mode != "outline" or IDENTIFY_CENTRELINE))
+
+
+def _ranked_by_family(card: StyleCard, matcher: str | None = None) -> bool:
+    """Exemplar cards matched to a family by what their drawings look like (the identifier, or for filled ink
+    the drawing-convention distance family_match.rank_families) rather than by their card's measurements."""
+    if _identified(card, matcher):
+        return True
+    return ((matcher or MATCHER) != "card" and card.mode in ("outline-fill", "solid") and _from_exemplars(card)
             and bool(card.signature))
 
 
@@ -313,13 +390,28 @@ def restyle_card(card: StyleCard) -> tuple[StyleCard, str | None]:
     return applied, note
 
 
+def family_note(card: StyleCard) -> str | None:
+    """Which installed family a card from exemplars was matched to, and how (None for other cards)."""
+    if not _from_exemplars(card):
+        return None
+    fams = matching_families(card)
+    if not fams:
+        return (f"Your exemplars match no installed family ({card.mode}, weight {card.stroke_width:g}); drawings "
+                "come from a centre-line set, restyled with your card.")
+    how = ("identified from each exemplar's drawing measurements (a small network trained on corpus icons; the "
+           "exemplars vote)" if _identified(card) else
+           "by drawing conventions" if _ranked_by_family(card) else "by line weight, caps, joins and padding")
+    nxt = f" (then {', '.join(fams[1:3])})" if len(fams) > 1 else ""
+    return f"Your exemplars were matched to the installed family {fams[0]}{nxt}, {how}."
+
+
 def nearest_family(card: StyleCard) -> str | None:
     """The installed set/variant closest to `card` (see matching_families), or None when none matches."""
     fams = matching_families(card)
     return fams[0] if fams else None
 
 
-def matching_families(card: StyleCard) -> list[str]:
+def matching_families(card: StyleCard, matcher: str | None = None) -> list[str]:
     """Installed set/variants whose card matches `card`, closest first (empty when none does). Exemplars whose ink
     is filled (outline-fill or solid cards from uploads) are ranked over every installed family by drawing
     conventions (family_match.rank_families: 73/110 training-concept triples right against 57/110 for the card
@@ -330,17 +422,40 @@ def matching_families(card: StyleCard) -> list[str]:
     The weights were fitted on exemplar triples of *training-concept* icons (3 seeds × 23 styles: 42/69 right
     vs 36/69 for weight + padding alone); the evaluation's exemplars come from held-out concepts.
     Lets a user's exemplars that look like, say, Phosphor bold start from Phosphor bold drawings (drawn for
-    that weight) rather than from a thinner family's detail."""
-    if _ranked_by_family(card):  # exemplars with filled ink: every family, by drawing conventions (family_match)
+    that weight) rather than from a thinner family's detail.
+
+    Since svg5, exemplar cards are identified by family_match.identify_families (a small network on each
+    exemplar's drawing measurements, the exemplars vote; fitted on training-concept icons of half the training
+    concepts, measured on triples from the other half: see static/svg/family_identifier.json `measured`); for
+    centre-line exemplars it only orders the families the card rule accepts.
+    `matcher` ("identifier", "signature", "card"; default MATCHER) keeps the earlier rules available."""
+    if _identified(card, matcher):  # exemplar cards: every family, by the identifier's vote (family_match)
+        installed = set(load_corpus().styles())
+        ranked = [st for st, _ in identify_families(card.identity, card.duotone) if st in installed]
+        if card.mode == "outline":
+            # centre-line exemplars: their stroke width, caps and joins are exact attributes, so only the families
+            # the card rule accepts are candidates, in the identifier's order; none -> no family (retrieval then
+            # prefers the variant whose detail survives the exemplars' weight)
+            allowed = set(_card_matches(card))
+            return [st for st in ranked if st in allowed]
+        if ranked:
+            return ranked
+    if _ranked_by_family(card, matcher):  # exemplars with filled ink: every family, by drawing conventions
         installed = set(load_corpus().styles())
         ranked = [st for st in rank_families(card.signature, card.duotone, _n_exemplars(card)) if st in installed]
         if ranked:
             return ranked
-    if card.mode == "solid" and card.signature:  # filled exemplars: rank by drawing conventions (family_match)
+    if card.mode == "solid" and card.signature and (matcher or MATCHER) != "card":  # filled exemplars (family_match)
         installed = set(load_corpus().styles())
         ranked = [st for st in rank_solid(card.signature) if st in installed]
         if ranked:
             return ranked
+    return _card_matches(card)
+
+
+def _card_matches(card: StyleCard) -> list[str]:
+    """The card matcher (see matching_families): families with the same mode and duotone flag, caps and joins for
+    centre-lines, line weight within FAMILY_TOLERANCE; closest card first."""
     found: list[tuple[float, str]] = []
     for st in load_corpus().styles():
         c = style_from_set(st)

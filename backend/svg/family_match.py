@@ -13,6 +13,15 @@ likelihood of their mean signature under each family's own spread of conventions
 family, the `families` block of the same table). On exemplar triples of training-concept icons it names the right
 family first 73 times in 110 against 57 for the card matcher (engines.matching_families' weight/padding rule);
 tests/unit/test_svg_legibility.py pins a smaller version of that comparison.
+
+`identify_families` (the default for exemplar cards since svg5) is a small classifier instead of a distance: a
+3-member ensemble of one-hidden-layer networks (scikit-learn MLP, 64 ReLU units, trained offline and shipped as
+weights in static/svg/family_identifier.json, evaluated here with numpy) maps each exemplar's
+`style.identity_features` to a probability per installed family; the exemplars vote by summed log-probability,
+among families with the same duotone flag. It is fitted on training-concept icons of one half of the training
+concepts (split by a hash of the concept name) and measured on exemplar triples from the other half
+(`python -m backend.svg.offline.cli family-identifier`; the figures are in the table's `measured` block). It never
+sees held-out concepts, exemplars of the evaluation, or the style judge.
 """
 from __future__ import annotations
 
@@ -24,6 +33,7 @@ import numpy as np
 from backend.config import REPO_ROOT
 
 SIGNATURES = REPO_ROOT / "static" / "svg" / "family_signatures.json"
+IDENTIFIER = REPO_ROOT / "static" / "svg" / "family_identifier.json"
 
 
 def geometry_stats(paths: list[dict], a64: np.ndarray) -> list[float]:
@@ -89,3 +99,42 @@ def rank_families(signature: list[float], duotone: bool, n_icons: int = 3) -> li
         s = np.asarray(fams["spread"][st]) / k
         d[st] = float(np.sum(((q - np.asarray(c)) / s) ** 2) + 2.0 * np.sum(np.log(s)))
     return sorted(d, key=lambda st: (d[st], st))
+
+
+@lru_cache(maxsize=1)
+def load_identifier() -> dict | None:
+    if not IDENTIFIER.exists():
+        return None
+    table = json.loads(IDENTIFIER.read_text())
+    for m in table["members"]:
+        m["layers"] = [(np.asarray(w, np.float64), np.asarray(b, np.float64)) for w, b in m["layers"]]
+    table["mean_a"], table["std_a"] = np.asarray(table["mean"]), np.asarray(table["std"])
+    return table
+
+
+def family_log_proba(rows: list[list[float]], table: dict | None = None) -> np.ndarray:
+    """Per exemplar row, the ensemble's mean log-probability of each family (columns: table["classes"])."""
+    table = table or load_identifier()
+    x = (np.asarray(rows, np.float64) - table["mean_a"]) / table["std_a"]
+    out = np.zeros((len(x), len(table["classes"])))
+    for m in table["members"]:
+        h = x
+        for k, (w, b) in enumerate(m["layers"]):
+            h = h @ w + b
+            if k < len(m["layers"]) - 1:
+                h = np.maximum(h, 0.0)
+        h = h - h.max(1, keepdims=True)
+        out += h - np.log(np.exp(h).sum(1, keepdims=True))
+    return out / len(table["members"])
+
+
+def identify_families(rows: list[list[float]], duotone: bool) -> list[tuple[str, float]]:
+    """Every installed set/variant with the exemplars' summed log-probability, most likely first, among the families
+    with the same duotone flag ([] without the table or with rows of the wrong length)."""
+    table = load_identifier()
+    if not rows or table is None or any(len(r) != len(table["mean"]) for r in rows):
+        return []
+    lp = np.maximum(family_log_proba(rows, table), np.log(1e-4)).sum(0)
+    ranked = [(st, float(v)) for st, v in zip(table["classes"], lp, strict=True)
+              if bool(table["duotone"][st]) == bool(duotone)]
+    return sorted(ranked, key=lambda t: (-t[1], t[0]))

@@ -20,7 +20,7 @@ from PIL import Image
 from backend.arena.ratings import WINNERS, compute_leaderboard, leaderboard_table
 from backend.errors import UserError
 from backend.imageio import open_image
-from backend.svg.engines import Candidate, StyleSpec, finish_candidate, get_engine, resolve_style
+from backend.svg.engines import Candidate, StyleSpec, family_note, finish_candidate, get_engine, resolve_style
 from backend.svg.library_service import check_style, library_label
 from backend.svg.metrics import consistency
 from backend.svg.paths import parse_svg_paths, paths_to_svg
@@ -197,7 +197,8 @@ def load_exemplars(files: list[tuple[str, bytes]]) -> tuple[StyleCard, list[str]
         else:
             svgs.append(data)
     card = style_from_exemplars(svgs, name="uploaded")
-    return card, notes
+    matched = family_note(card)
+    return card, notes + ([matched] if matched else [])
 
 
 def previews(svg: str, dark: bool = False) -> list[tuple[bytes, int]]:

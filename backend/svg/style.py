@@ -23,7 +23,7 @@ from scipy.ndimage import binary_fill_holes
 from skimage.measure import perimeter
 
 from backend.errors import UserError
-from backend.svg.corners import corner_style, sharpen
+from backend.svg.corners import corner_counts, corner_style, sharpen
 from backend.svg.corpus import load_corpus
 from backend.svg.family_match import geometry_stats
 from backend.svg.legibility import adapt as adapt_geometry
@@ -59,6 +59,7 @@ class StyleCard:
     duotone: bool = False
     signature: list[float] = field(default_factory=list)  # exemplars' mean drawing conventions (family_match)
     corners: str = "as source"    # filled shapes' corners: "sharp", "round" or "as source" (backend.svg.corners)
+    identity: list[list[float]] = field(default_factory=list)  # each exemplar's identity_features (family_match)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -87,6 +88,11 @@ class StyleCard:
             self.palette = ["currentColor"]
         if len(self.signature) > 32 or not all(isinstance(v, (int, float)) and np.isfinite(v) for v in self.signature):
             raise UserError("A style card's signature must be at most 32 finite numbers.")
+        if len(self.identity) > MAX_EXEMPLARS or not all(
+                isinstance(row, (list, tuple)) and len(row) <= 40
+                and all(isinstance(v, (int, float)) and np.isfinite(v) for v in row) for row in self.identity):
+            raise UserError(f"A style card's identity features must be at most {MAX_EXEMPLARS} rows of at most 40 "
+                            "finite numbers.")
 
     def hash(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
@@ -200,6 +206,7 @@ def style_from_exemplars(svgs: list[str | bytes], name: str = "custom") -> Style
         # line this thin is a line drawing (solid families measure 0.09-0.15 of the box)
         card.mode = "outline-fill"
     card.signature = [round(float(v), 4) for v in np.mean([icon_signature(ic) for ic in icons], axis=0)]
+    card.identity = [[round(float(v), 4) for v in identity_features(ic)] for ic in icons]
     return card
 
 
@@ -212,6 +219,24 @@ def icon_signature(paths: list[dict]) -> list[float]:
     pad = max(0.0, float(min(bb[0], bb[1], 1 - bb[2], 1 - bb[3])))
     return geometry_stats(paths, render_alpha(svg, 64)) + [w, sol, pad, _smooth_share(paths),
                                                            min(sum(len(p["cubics"]) for p in paths) / 100, 3.0)]
+
+
+def identity_features(paths: list[dict]) -> list[float]:
+    """One icon's features for identifying its family (family_match.identify_families): icon_signature plus stroke
+    attributes (median stroke width, filled share, path count, opacity, caps and joins shares) and corner counts
+    (rounded vs sharp corners of filled shapes). Not the style judge's features (no 16-px render,
+    no judge): scalar drawing measurements only."""
+    stroked = [p for p in paths if p["stroke"]]
+    fill = sum(p["fill"] and not p["stroke"] for p in paths) / max(len(paths), 1)
+    width = float(np.median([p["stroke_width"] for p in stroked])) if stroked else 0.0
+    opacity = [float(p.get("opacity", 1.0)) for p in paths] or [1.0]
+    caps = [float(np.mean([p["linecap"] == k for p in stroked])) if stroked else 0.0 for k in CAPS]
+    joins = [float(np.mean([p["linejoin"] == k for p in stroked])) if stroked else 0.0 for k in JOINS]
+    rounded, sharp = corner_counts(paths)
+    total = max(rounded + sharp, 1)
+    return icon_signature(paths) + [width * 10, fill, min(len(paths) / 10, 3.0), float(np.mean(opacity)),
+                                    float(min(opacity) < 0.6)] + caps + joins + [
+        rounded / total, sharp / total, min((rounded + sharp) / 20, 3.0)]
 
 
 @lru_cache(maxsize=64)

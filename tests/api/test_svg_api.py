@@ -46,8 +46,17 @@ def test_exemplar_upload_restyles(client, tmp_path):
     style = ["Exemplar SVGs (upload)", None, files, *STYLE[3:]]
     card = client.predict(*style[:3], api_name="/svg_style_card")
     assert card[0] == "outline-fill" and "3 exemplar" in card[7]
+    assert "matched to the installed family phosphor/thin" in card[7]  # which family the exemplars look like
     out = client.predict("bell", *style, "svg-retrieval", 2, 0, api_name="/svg_generate")
     assert "3 exemplar SVG(s)" in out[1] and out[3].startswith("<svg")
+    assert "matched to the installed family phosphor/thin" in out[4]
+
+
+def test_a_family_without_the_concept_is_said_plainly(client):
+    """Phosphor draws no "cart": the candidate says so and whose drawing was restyled instead."""
+    out = client.predict("cart", *STYLE, "svg-retrieval", 1, 0, api_name="/svg_generate")
+    info = out[4]
+    assert "phosphor/bold has no “cart”" in info and "restyled with the phosphor/bold card" in info
 
 
 def test_icon_set_zip(client):

@@ -43,15 +43,15 @@ def test_docs_tables_are_generated_from_the_report(report):
 
 def test_report_pins_the_measured_quality(report):
     """Pins what was measured (docstring of backend.svg.offline.legibility_eval). The issue's concept bar is met
-    (restyled ≥ unmodified − 10 points); its style bar (≥ 80 % target style) is NOT met: 52 % on seed 0 (unmodified
-    sources 52 %), 48 % over seed 0 and six development seeds. The judge is trained on training-concept icons only
-    and scores 84 % on 2,825 real held-out-concept icons (82 % balanced over styles). Restyles from the target
-    family's own drawing are recognised 32/37 times, those from another family's drawing (the target family lacks
-    the concept) 1/27: pinned so they can only improve."""
+    (restyled ≥ unmodified − 10 points); its style bar (≥ 80 % target style) is NOT met: 67 % on seed 0 (unmodified
+    sources 61 %; 52 % before the family identifier), 60 % over seed 0 and six development seeds. The judge is
+    trained on training-concept icons only and scores 84 % on 2,825 real held-out-concept icons (82 % balanced over
+    styles). Restyles from the target family's own drawing are recognised 39/44 times, those from another family's
+    drawing 4/20: pinned so they can only improve. The committed figures are those of the shipped engine settings."""
     s = report["summary"]
     plain, restyled = s["retrieved, unmodified"]["all"], s["retrieval + restyle"]["all"]
     assert restyled["concept_top5"] >= plain["concept_top5"] - 0.10
-    assert restyled["style_acc"] >= 0.5 and restyled["style_acc"] >= plain["style_acc"]
+    assert restyled["style_acc"] >= 0.62 and restyled["style_acc"] >= plain["style_acc"]
     assert restyled["outside_pct"] < 0.1
     judge = report["style_classifier"]
     assert judge["real_heldout_acc"] >= 0.8 and judge["real_heldout_acc_balanced"] >= 0.8
@@ -59,7 +59,11 @@ def test_report_pins_the_measured_quality(report):
     assert set(judge["real_heldout_acc_by_style"]) == set(report["target_styles"])
     rows = [r for r in report["rows"] if r["condition"] == "retrieval + restyle"]
     own = [r["style"] for r in rows if r["source"].split("/")[0] == r["target_style"].split("/")[0]]
-    assert len(own) >= 36 and sum(own) / len(own) >= 0.85
+    assert len(own) >= 40 and sum(own) / len(own) >= 0.85
+    import backend.svg.engines as eng
+
+    assert report["engine_settings"] == {"family_matcher": eng.MATCHER, "identify_centreline": eng.IDENTIFY_CENTRELINE,
+                                         "pick_by_identifier": eng.PICK_BY_IDENTIFIER}
     gen, floor = s["learned generator"], s["generator, untrained"]
     assert gen["all"]["n"] == floor["all"]["n"] > 0
     assert gen["seen"]["concept_top5"] > floor["seen"]["concept_top5"]
@@ -73,13 +77,14 @@ def test_development_configurations_are_reported_beside_the_reported_seed(report
     for r in dev:
         assert r["judge_seed"] == report.get("judge_seed", 0) == 0
         assert r["style_classifier"] == report["style_classifier"]
+        assert r["engine_settings"] == report["engine_settings"]
         assert r["prompts"] != report["prompts"] and r["exemplars"] != report["exemplars"]
         s = r["summary"]
         assert s["retrieval + restyle"]["all"]["style_acc"] >= 0.4
         assert s["retrieval + restyle"]["all"]["concept_top5"] >= s["retrieved, unmodified"]["all"]["concept_top5"] - 0.1
         assert s["retrieval + restyle"]["all"]["outside_pct"] < 0.1
     pooled = [x for r in [report] + dev for x in r["rows"] if x["condition"] == "retrieval + restyle"]
-    assert len(pooled) == 7 * 64 and sum(x["style"] for x in pooled) / len(pooled) >= 0.47
+    assert len(pooled) == 7 * 64 and sum(x["style"] for x in pooled) / len(pooled) >= 0.57  # 267/448
 
 
 def test_structural_ceiling_counts_what_the_target_family_draws():
@@ -113,7 +118,7 @@ def test_structural_ceiling_of_the_committed_reports(report, corpus_styles):
             assert styles == corpus_styles[concept]
     c = ev.structural_ceiling(reps)["all"]
     assert c["n"] == 448
-    assert 0.55 <= c["perfect_family"] <= 0.7 and c["judge_family"] <= c["perfect_family"]
+    assert 0.6 <= c["perfect_family"] <= 0.75 and c["judge_family"] <= c["perfect_family"]  # 0.70, 0.64
     assert c["perfect_variant"] <= c["perfect_family"] < 0.8
     assert c["correct"] / c["n"] <= c["judge_family"] + 0.05
 
@@ -126,3 +131,17 @@ def corpus_styles():
     for ic in load_corpus().icons:
         out.setdefault(ic.concept, set()).add(ic.style)
     return {k: sorted(v) for k, v in out.items()}
+
+
+def test_exemplar_families_recorded_in_the_reports_are_the_codes(report):
+    """Each report records which families every matcher names for its exemplar cards; the seed-0 record is what the
+    code computes now, and on the 56 exemplar triples of the seven configurations (held-out concepts) the shipped
+    identifier names the target family first 48 times against 37 (svg4's ranking) and 27 (card matcher)."""
+    from backend.svg.corpus import load_corpus
+
+    cards = ev.exemplar_cards(load_corpus(), report["seed"])
+    assert ev.exemplar_families({st: c for st, (c, _) in cards.items()}) == report["exemplar_families"]
+    reps = [report] + ev.dev_reports()
+    hits = {m: sum(r["exemplar_families"][st][m][:1] == [st] for r in reps for st in r["target_styles"])
+            for m in ev.MATCHERS}
+    assert hits["identifier"] >= 46 and hits["identifier"] > hits["signature"] + 8 > hits["card"] + 8, hits

@@ -104,3 +104,18 @@ def test_consistency_prefers_one_style():
     mixed = consistency([c.by_id(s).svg for s in ("phosphor/thin/bell", "mdi/filled/home", "tabler/outline/settings",
                                                   "phosphor/fill/user")])
     assert same["score"] > mixed["score"] + 20 and same["style_agreement"] == 1.0
+
+
+def test_exemplar_identity_features_are_kept_and_checked():
+    from backend.errors import UserError
+    from backend.svg.corpus import load_corpus
+    from backend.svg.style import StyleCard, identity_features, style_from_exemplars
+
+    corp = load_corpus()
+    icons = [corp.by_id(f"tabler/outline/{n}") for n in ("bell", "star")]
+    card = style_from_exemplars([i.svg for i in icons])
+    assert len(card.identity) == 2 and all(len(r) == len(identity_features(icons[0].paths)) for r in card.identity)
+    assert StyleCard.from_dict(card.to_dict()).identity == card.identity
+    for bad in ([[float("nan")]], [[0.0] * 41], [[0.0]] * 17, ["x"]):
+        with pytest.raises(UserError, match="identity"):
+            StyleCard(identity=bad).validate()

@@ -7,6 +7,7 @@
 
     python -m backend.svg.offline.cli evaluate [--no-generator] [--out static/svg/eval/legibility_report.json]
     python -m backend.svg.offline.cli family-signatures    # static/svg/family_signatures.json (solid families)
+    python -m backend.svg.offline.cli family-identifier [--measure-only]  # static/svg/family_identifier.json (exemplar → family)
     python -m backend.svg.offline.cli paraphrases          # retrieval top-1/top-5 on the paraphrase set only
     python -m backend.svg.offline.cli tables               # README.md + docs/svg_studio.md tables from the report
 """
@@ -23,6 +24,7 @@ from backend.svg.family_match import SIGNATURES
 from backend.svg.index import build_indexes
 from backend.svg.offline import legibility_eval as ev
 from backend.svg.offline.corpus_build import build, corpus_markdown
+from backend.svg.offline.family_identifier import build as build_identifier
 
 DOCS = [REPO_ROOT / "README.md", REPO_ROOT / "docs" / "svg_studio.md", REPO_ROOT / "docs" / "svg_generator.md"]
 
@@ -43,6 +45,8 @@ def main(argv=None) -> int:
     e.add_argument("--out", default=str(ev.REPORT))
     sub.add_parser("paraphrases", help="retrieval on the paraphrase set")
     sub.add_parser("family-signatures", help="solid families' drawing-convention centroids (family_match)")
+    fi = sub.add_parser("family-identifier", help="fit and measure the exemplar → installed-family identifier")
+    fi.add_argument("--measure-only", action="store_true", help="keep the committed weights, measure again")
     t = sub.add_parser("tables", help="write the generated tables into README.md and docs/svg_studio.md")
     t.add_argument("--report", default=str(ev.REPORT))
     b = sub.add_parser("corpus-build", help="read npm icon packages and write the prepared corpus")
@@ -82,6 +86,8 @@ def main(argv=None) -> int:
     elif a.cmd == "family-signatures":
         SIGNATURES.write_text(json.dumps(ev.family_signatures(), indent=1))
         print(f"wrote {SIGNATURES}")
+    elif a.cmd == "family-identifier":
+        print(json.dumps(build_identifier(measure_only=a.measure_only), indent=1))
     elif a.cmd == "paraphrases":
         print(json.dumps(ev.paraphrase_eval()["summary"]))
     else:

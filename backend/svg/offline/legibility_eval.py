@@ -22,7 +22,10 @@ Protocol (seeded; committed output static/svg/eval/legibility_report.json):
   over styles and per style. (A small CNN on 64-px renders plus the same measurements, trained 18 min on one CPU
   thread on up to 800 icons per style, reached 77 % overall against 84 % for the trees, so the trees judge.)
 - Restyle conditions use the card the engine applies (`engines.restyle_card`: for line-drawn exemplars that match
-  an installed family, the family's card in the exemplars' colours).
+  an installed family, the family's card in the exemplars' colours). Which family the exemplars match and, when
+  that family draws no variant of the concept, which other drawing is restyled are decided by the family
+  identifier (backend.svg.family_match.identify_families: trained on training-concept corpus icons only, never
+  on the judge below or its outputs); the report's `engine_settings` say which rules were on.
 - Ink coverage: mean alpha at 64 px. Out of viewBox: share of ink outside the viewBox (widened render).
   Near copy: raster IoU > 0.9 with the nearest corpus icon (the studio's copying check).
 - Paraphrases: static/svg/eval/paraphrases.tsv, written for evaluation only (never used to tune the index):
@@ -47,9 +50,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from backend.config import REPO_ROOT, get_settings
 from backend.registry import get_registry
+from backend.svg import engines as engines_mod
 from backend.svg.corpus import load_corpus
 from backend.svg.engines import RetrievalEngine, get_engine, restyle_card
-from backend.svg.family_match import geometry_stats
+from backend.svg.family_match import geometry_stats, load_identifier
 from backend.svg.index import _POP, fit_mask, norm_words, raster_index, text_index
 from backend.svg.legibility import outside_share
 from backend.svg.model.dit import SvgDiT
@@ -286,10 +290,14 @@ def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...
     para = paraphrase_eval()
     log(f"paraphrases: {json.dumps(para['summary'])}")
     return {"protocol": __doc__.split("Protocol")[1].strip(), "seed": seed, "judge_seed": judge_seed,
+            "engine_settings": {"family_matcher": engines_mod.MATCHER,
+                                "identify_centreline": engines_mod.IDENTIFY_CENTRELINE,
+                                "pick_by_identifier": engines_mod.PICK_BY_IDENTIFIER},
             "target_styles": list(cards),
             "exemplars": {st: ids for st, (_, ids) in cards.items()},
             "prompts": [list(p) for p in prompts],
             "concept_styles": concept_styles(corpus, [r["retrieved_concept"] for r in rows]),
+            "exemplar_families": exemplar_families({st: card for st, (card, _) in cards.items()}),
             "style_classifier": {"train_icons": sj.n_train, "train_icons_per_style_cap": sj.per_style,
                                  "test_icons": sj.n_test, "train_s": sj.train_s,
                                  "real_heldout_acc": round(sj.real_acc, 4),
@@ -329,6 +337,35 @@ def concept_styles(corpus, concepts) -> dict[str, list[str]]:
         if ic.concept in want:
             out.setdefault(ic.concept, set()).add(ic.style)
     return {c: sorted(out.get(c, ())) for c in sorted(want)}
+
+
+MATCHERS = ("identifier", "signature", "card")
+
+
+def exemplar_families(cards: dict) -> dict[str, dict[str, list[str]]]:
+    """Per target style: the first three installed families each matcher (engines.matching_families) names for
+    that configuration's exemplar card; the engine uses engines.MATCHER."""
+    return {st: {m: engines_mod.matching_families(card, m)[:3] for m in MATCHERS} for st, card in cards.items()}
+
+
+def identification_lines(reps: list[dict]) -> list[str]:
+    reps = [r for r in reps if "exemplar_families" in r]
+    if not reps:
+        return []
+    hits = {m: sum(r["exemplar_families"][st][m][:1] == [st] for r in reps for st in r["exemplar_families"])
+            for m in MATCHERS}
+    n = sum(len(r["exemplar_families"]) for r in reps)
+    misses: dict[str, int] = {}
+    for r in reps:
+        for st, v in r["exemplar_families"].items():
+            if v[engines_mod.MATCHER][:1] != [st]:
+                key = f"{st} → {(v[engines_mod.MATCHER] or ['none'])[0]}"
+                misses[key] = misses.get(key, 0) + 1
+    miss = "; ".join(f"{k} ×{v}" for k, v in sorted(misses.items(), key=lambda t: (-t[1], t[0])))
+    return ["", f"On the evaluation's own exemplars (held-out concepts; {len(reps)} configuration(s) × "
+            f"{n // len(reps)} target styles = {n} triples) the family identifier names the target family first "
+            f"{hits['identifier']}/{n} times, the drawing-convention distance (svg4) {hits['signature']}/{n}, the "
+            f"card matcher {hits['card']}/{n}" + (f"; the shipped matcher's misses: {miss}." if miss else ".")]
 
 
 def _family(style: str) -> str:
@@ -375,6 +412,24 @@ def structural_ceiling(reps: list[dict]) -> dict:
     for k in ("perfect_variant", "perfect_family", "judge_family"):
         tot[k] = sum(d[k] * d["n"] for d in per.values()) / max(n, 1)
     return {"by_style": per, "all": tot}
+
+
+def identifier_lines() -> list[str]:
+    """The exemplar → family identifier's measurement, from its committed table (static/svg/family_identifier.json)."""
+    t = load_identifier()
+    if not t or "measured" not in t:
+        return []
+    m = t["measured"]["by_card_kind"]
+    rows = [f"| {kind} | {v['n']} | {v['identifier']} ({v['identifier'] / v['n']:.0%}) | "
+            f"{v['rank_families']} ({v['rank_families'] / v['n']:.0%}) | {v['card_matcher']} ({v['card_matcher'] / v['n']:.0%}) |"
+            for kind, v in m.items()]
+    return ["", f"Which installed family three exemplars are (top-1), on exemplar triples of training-concept icons whose "
+            f"concepts the identifier was not fitted on ({t['measured']['triples_per_style']} triples per set/variant; "
+            f"identifier: {len(t['members'])} small networks on each exemplar's drawing measurements, fitted on "
+            f"{t['fit_icons']:,} icons of the other half of the training concepts, exemplars vote; "
+            "`static/svg/family_identifier.json`):", "",
+            "| exemplars | triples | identifier (default) | drawing-convention distance (svg4) | card matcher |",
+            "|---|---|---|---|---|", *rows]
 
 
 def ceiling_lines(rep: dict, dev: list[dict]) -> list[str]:
@@ -504,6 +559,8 @@ def report_tables(rep: dict, dev: list[dict] | None = None) -> str:
         lines += ["", f"Restyles from the target family's own drawing: {sum(own)}/{len(own)} classified as the target "
                   f"style; from another family's drawing (the family does not draw the concept): "
                   f"{sum(other)}/{len(other)}."]
+    lines += identifier_lines()
+    lines += identification_lines([rep] + dev)
     lines += ceiling_lines(rep, dev)
     if dev:
         lines += ["", "The same measurement on development configurations (other exemplars and prompts, `evaluate --seed "
