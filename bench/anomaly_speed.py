@@ -1,6 +1,7 @@
 """MetaUAS-Lite0 vs patch kNN: time per image and GMAC at 256 px on 1 thread, side by side in one run.
 
     .venv/bin/python bench/anomaly_speed.py [--n 40] [--size 256] [--threads 1] [--out static/anomaly/speed.json]
+        [--prompt-aug K]
 
 Two figures per engine, both with the prompt's features already cached (what a query costs once the
 prompt is known):
@@ -13,6 +14,10 @@ Robust on a shared, loaded machine: the engines run interleaved in ABBA order (s
 hit both), each repeat is one pair, and the report gives medians, quartiles, the ratio of medians and the
 median of the per-pair ratios. Compare the ratios, not the absolute ms. GMAC are counted with
 torch.utils.flop_counter on one query (FLOPs / 2).
+
+`--prompt-aug K` (protocol v4): MetaUAS runs with K nuisance views per prompt and is compared with the PLAIN
+kNN engine (K = 0), the eligibility bar; kNN with K views is timed in the same interleaved run as a third
+engine (`knn_aug`, its ratio to plain kNN reported).
 """
 from __future__ import annotations
 
@@ -50,7 +55,9 @@ def _interleaved(fns: dict, n: int) -> dict[str, list[float]]:
 
 def _summary(times: dict[str, list[float]]) -> dict:
     a, b = times["metauas"], times["knn"]
-    return {"ms_median": {k: round(statistics.median(v), 1) for k, v in times.items()},
+    extra = {f"{k}_ratio_of_medians": round(statistics.median(v) / statistics.median(b), 3)
+             for k, v in times.items() if k not in ("metauas", "knn")}
+    return {**extra, "ms_median": {k: round(statistics.median(v), 1) for k, v in times.items()},
             "ms_quartiles": {k: _quartiles(v) for k, v in times.items()},
             "ratio_of_medians": round(statistics.median(a) / statistics.median(b), 3),
             "median_pair_ratio": round(statistics.median(x / y for x, y in zip(a, b, strict=True)), 3),
@@ -65,12 +72,15 @@ def main(argv=None) -> dict:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--checkpoint", default=None, help="MetaUAS checkpoint (default: the registry's)")
+    ap.add_argument("--prompt-aug", type=int, default=None,
+                    help="nuisance views per prompt for MetaUAS (and a third engine, kNN with them); kNN stays plain")
     args = ap.parse_args(argv)
     import torch
     from PIL import Image
     from torch.utils.flop_counter import FlopCounterMode
 
     from backend.anomaly import engines, service
+    from backend.anomaly.engine_base import expand_views
     from backend.anomaly.preprocess import letterbox, normalise
 
     torch.set_num_threads(args.threads)
@@ -82,18 +92,28 @@ def main(argv=None) -> dict:
     # by the other engine's run: coffee.png is 600×400, 400×400 crops at x = 1..100 and 101..200.
     queries = {"metauas": [photo.crop((1 + i, 0, 401 + i, 400)) for i in range(args.n)],
                "knn": [photo.crop((101 + i, 0, 501 + i, 400)) for i in range(args.n)]}
+    aug = args.prompt_aug
+    if aug:  # kNN with the views gets its own distinct queries too (mirror images of MetaUAS's)
+        queries["knn_aug"] = [q.transpose(Image.Transpose.FLIP_LEFT_RIGHT) for q in queries["metauas"]]
     warm = photo.crop((0, 0, 399, 400))
-    engs = {"metauas": engines.get("metauas", args.size, args.checkpoint), "knn": engines.get("knn", args.size)}
+    engs = {"metauas": engines.get("metauas", args.size, args.checkpoint, aug),
+            "knn": engines.get("knn", args.size, prompt_aug=0 if aug is not None else None)}
+    if aug:
+        engs["knn_aug"] = engines.get("knn", args.size, prompt_aug=aug)
+    role = {"metauas": "metauas", "knn": "knn", "knn_aug": "knn"}
+    views = {"metauas": aug, "knn": 0 if aug is not None else None, "knn_aug": aug}
     mems = {k: [e.memory(prompt, args.size, "bench-prompt")] for k, e in engs.items()}
     arrs = {k: [letterbox(q, args.size)[0] for q in v] for k, v in queries.items()}
     for k, e in engs.items():  # warm-up: weights, allocator, the prompt's cached features
         e.map_square(arrs[k][0], mems[k])
-        service.inspect([prompt], [warm], engine=k, size=args.size, checkpoint=args.checkpoint)
+        service.inspect([prompt], [warm], engine=role[k], size=args.size, checkpoint=args.checkpoint,
+                        prompt_aug=views[k])
 
     map_times = _interleaved({k: (lambda i, k=k, e=e: e.map_square(arrs[k][i], mems[k])) for k, e in engs.items()},
                              args.n)
-    insp_times = _interleaved({k: (lambda i, k=k: service.inspect([prompt], [queries[k][i]], engine=k, size=args.size,
-                                                                  checkpoint=args.checkpoint))
+    insp_times = _interleaved({k: (lambda i, k=k: service.inspect([prompt], [queries[k][i]], engine=role[k],
+                                                                  size=args.size, checkpoint=args.checkpoint,
+                                                                  prompt_aug=views[k]))
                                for k in engs}, args.n)
 
     x = torch.from_numpy(normalise(arrs["metauas"][0]))[None]
@@ -104,7 +124,7 @@ def main(argv=None) -> dict:
     gmac["metauas_encoder"] = fc.get_total_flops() / 2e9
     q, p = m.encode(x), mems["metauas"]
     with FlopCounterMode(display=False) as fc, torch.no_grad():
-        m.decode(q, p)
+        m.decode(q, expand_views(p))
     gmac["metauas_alignment_decoder"] = fc.get_total_flops() / 2e9
     gmac["metauas_total"] = gmac["metauas_encoder"] + gmac["metauas_alignment_decoder"]
     with FlopCounterMode(display=False) as fc:  # the inspector's similarity from the map's own encoder pass
@@ -118,7 +138,9 @@ def main(argv=None) -> dict:
     gmac["global_pass"] = fc.get_total_flops() / 2e9
 
     res = {"command": "python bench/anomaly_speed.py" + (f" --n {args.n}" if args.n != 40 else "")
-                      + (f" --checkpoint {args.checkpoint}" if args.checkpoint else ""),
+                      + (f" --checkpoint {args.checkpoint}" if args.checkpoint else "")
+                      + (f" --prompt-aug {aug}" if aug is not None else ""),
+           "prompt_aug": aug,
            "size": args.size, "threads": args.threads, "n": args.n, "order": "ABBA interleaved, one pair per repeat",
            "map": _summary(map_times), "inspect_one_prompt": _summary(insp_times),
            "gmac": {k: round(v, 3) for k, v in gmac.items()},

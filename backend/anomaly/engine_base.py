@@ -5,6 +5,7 @@ engines can use this module without an import cycle.
 """
 from __future__ import annotations
 
+import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from PIL import Image
 
+from backend.anomaly.nuisance import PROMPT_AUG_RECIPE, PROMPT_AUG_SEED, check_prompt_aug, prompt_views
 from backend.anomaly.preprocess import letterbox
 
 
@@ -61,17 +63,64 @@ class LRU:
 PROMPT_CACHE = LRU(128)  # prompt features of every engine and global features, keyed by content hash
 
 
+class PromptViews(list):
+    """The features of ONE prompt and of its K nuisance views (the prompt itself first): an engine's
+    `map_square` treats them as that many prompts (its own multi-prompt path)."""
+
+
+def expand_views(memories: list) -> list:
+    """Memories of several prompts, each prompt's nuisance views expanded into prompts of their own."""
+    return [v for m in memories for v in (m if isinstance(m, PromptViews) else [m])]
+
+
 class PromptMemory:
-    """Mixin: `memory()` = letterbox the prompt, `prompt_features(arr)`, cached in the shared LRU."""
+    """Mixin: `memory()` = letterbox the prompt, `prompt_features(arr)`, cached in the shared LRU.
+
+    With `prompt_aug = K > 0` the memory holds the prompt and K seeded nuisance views of it
+    (`nuisance.prompt_views`), computed once and cached under a key naming K, the recipe and the seed;
+    `pool_views` decides how an engine keeps them (default: `PromptViews`, i.e. K+1 prompts)."""
 
     cache = PROMPT_CACHE
+    prompt_aug = 0  # K nuisance views per prompt (protocol v4; 0 = the prompt alone)
 
     def prompt_features(self, arr: np.ndarray) -> Any:  # pragma: no cover - implemented by engines
         raise NotImplementedError
 
+    def pool_views(self, feats: list) -> Any:
+        return PromptViews(feats)
+
+    def memory_key(self, key: str, size: int) -> tuple:
+        if not self.prompt_aug:
+            return (id(self), key, size)
+        return (id(self), key, size, "aug", self.prompt_aug, PROMPT_AUG_RECIPE, PROMPT_AUG_SEED)
+
     def memory(self, prompt: Image.Image, size: int, key: str) -> Any:
         def compute():
             arr, _ = letterbox(prompt, size)
-            return self.prompt_features(arr)
+            if not self.prompt_aug:
+                return self.prompt_features(arr)
+            return self.pool_views([self.prompt_features(v) for v in prompt_views(arr, self.prompt_aug)])
 
-        return self.cache.get_or_compute((id(self), key, size), compute)
+        return self.cache.get_or_compute(self.memory_key(key, size), compute)
+
+    def with_prompt_aug(self, k: int):
+        """This engine with K nuisance views per prompt (a copy sharing the weights; kept alive and reused,
+        since cache keys contain the engine's id)."""
+        k = check_prompt_aug(k)
+        if k == self.prompt_aug:
+            return self
+        return _variant(self, k)
+
+
+_VARIANTS: dict[tuple[int, int], tuple[Any, Any]] = {}
+_VARIANTS_LOCK = threading.Lock()
+
+
+def _variant(engine, k: int):
+    with _VARIANTS_LOCK:
+        key = (id(engine), k)
+        if key not in _VARIANTS:
+            v = copy.copy(engine)
+            v.prompt_aug = k
+            _VARIANTS[key] = (engine, v)  # the base is kept too, so its id is never reused
+        return _VARIANTS[key][1]

@@ -14,6 +14,7 @@ already computed the member maps need not recompute them.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from backend.errors import UserError
 from backend.registry import get_registry
 
 __all__ = ["AnomalyEngine", "LRU", "PROMPT_CACHE", "PromptMemory", "EnsembleEngine", "ROLES", "default_role",
-           "describe", "entry_name", "get"]
+           "describe", "entry_name", "get", "prompt_aug_of"]
 
 CAPABILITY = "anomaly"
 ROLES = ("metauas", "knn", "ensemble")
@@ -74,14 +75,25 @@ def entry_name(role: str, size: int = 256, registry=None) -> str:
     return next((e.name for e in rows if e.options.get("default")), rows[0].name)
 
 
-def get(role: str, size: int = 256, checkpoint: str | None = None) -> AnomalyEngine:
-    """The engine instance for a role (an explicit MetaUAS checkpoint file overrides the registry's)."""
+def get(role: str, size: int = 256, checkpoint: str | None = None, prompt_aug: int | None = None) -> AnomalyEngine:
+    """The engine instance for a role (an explicit MetaUAS checkpoint file overrides the registry's);
+    `prompt_aug` overrides the number of nuisance views per prompt (None: the entry's setting)."""
     if checkpoint and role in ("metauas", "ensemble"):
         m = engine_from_checkpoint(checkpoint)
-        if role == "metauas":
-            return m
-        return EnsembleEngine.of({"metauas": m, "knn": get("knn", size)})
-    return _registry().get(entry_name(role, size))
+        eng: AnomalyEngine = m if role == "metauas" else EnsembleEngine.of({"metauas": m, "knn": get("knn", size)})
+    else:
+        eng = _registry().get(entry_name(role, size))
+    if prompt_aug is not None:
+        eng = eng.with_prompt_aug(prompt_aug)  # type: ignore[attr-defined]
+    return eng
+
+
+def prompt_aug_of(engine) -> dict:
+    """The prompt augmentation an engine runs with (per member for the ensemble), for the UI and result JSON."""
+    members = getattr(engine, "members", None)
+    if members:
+        return {role: int(getattr(e, "prompt_aug", 0)) for role, e in members.items()}
+    return {"views": int(getattr(engine, "prompt_aug", 0))}
 
 
 def describe(size: int = 256) -> list[dict]:
@@ -95,9 +107,31 @@ def describe(size: int = 256) -> list[dict]:
             ok, why = reg.availability(name)
         except Exception as exc:
             ok, why = False, str(exc)
-        out.append({"name": role, "entry": name, "label": e.label or name, "available": ok, "why": why,
-                    "checkpoint": _checkpoint_of(e)})
+        views = _prompt_aug_option(e, reg)
+        label = (e.label or name) + _views_text(views)
+        out.append({"name": role, "entry": name, "label": label, "available": ok, "why": why,
+                    "checkpoint": _checkpoint_of(e), "prompt_aug": views})
     return out
+
+
+def _prompt_aug_option(entry, reg) -> dict[str, int]:
+    """Nuisance views per prompt configured for an entry, by role (the ensemble: per member), without loading it."""
+    if role_of(entry) == "ensemble":
+        out: dict[str, int] = {}
+        for role in (getattr(entry, "options", {}) or {}).get("weights", {"metauas": 1, "knn": 1}):
+            try:
+                out.update(_prompt_aug_option(reg.entry(entry_name(role, registry=reg)), reg))
+            except Exception:
+                out[role] = 0
+        return out
+    return {str(role_of(entry)): int((getattr(entry, "options", {}) or {}).get("prompt_aug", 0))}
+
+
+def _views_text(views: dict[str, int]) -> str:
+    names = {"metauas": "MetaUAS", "knn": "kNN"}
+    parts = [(f"{names.get(r, r)}: " if len(views) > 1 else "") + f"prompt + {k} nuisance views"
+             for r, k in views.items() if k]
+    return (" · " + "; ".join(parts)) if parts else ""
 
 
 def _checkpoint_of(entry) -> str | None:
@@ -118,6 +152,10 @@ def _checkpoint_of(entry) -> str | None:
 KNN_CALIBRATION = 0.30
 
 
+_ENSEMBLE_VARIANTS: dict[tuple[int, int], tuple] = {}
+_ENSEMBLE_LOCK = threading.Lock()
+
+
 class EnsembleEngine:
     """Mean of the MetaUAS map and the calibrated kNN map; members found by role in the registry."""
 
@@ -134,6 +172,16 @@ class EnsembleEngine:
     @classmethod
     def of(cls, members: dict) -> EnsembleEngine:
         return cls(None, "cpu", members=members)
+
+    def with_prompt_aug(self, k: int) -> EnsembleEngine:
+        """The ensemble whose members all use K nuisance views per prompt (member variants, shared weights)."""
+        key = (id(self), int(k))
+        with _ENSEMBLE_LOCK:
+            if key not in _ENSEMBLE_VARIANTS:
+                v = EnsembleEngine.of({r: e.with_prompt_aug(k) for r, e in self.members.items()})
+                v.name, v.weights, v.size = self.name, dict(self.weights), self.size
+                _ENSEMBLE_VARIANTS[key] = (self, v)
+            return _ENSEMBLE_VARIANTS[key][1]
 
     @classmethod
     def check_available(cls, entry=None) -> tuple[bool, str]:

@@ -140,6 +140,7 @@ def run_evaluation(data_dir, engine: str = "metauas", size: int = 256, prompt_se
             "prompt_seeds": seeds, "retrieval_k": retrieval_k, "classes": classes,
             "data": str(data_dir), "checkpoint": checkpoint, "wall_s": round(time.perf_counter() - t0, 1),
             "prompt_mode": prompt_mode,
+            "prompt_aug": engines.prompt_aug_of(engines.get(e, size, checkpoint)),
         }
     return results if engine == "all" or engine_names else results[engs[0]]
 

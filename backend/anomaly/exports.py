@@ -64,6 +64,7 @@ def render(run: Run, index: int, image_threshold: float, pixel_threshold: float,
     info = {"file": rec.name, "score": round(rec.score, 4), "verdict": v, "image_threshold": image_threshold,
             "pixel_threshold": pixel_threshold, "engine": rec.engine, "resolution": run.size, "tiled": run.tiled,
             "prompt": prompt_name, "prompts_pooled": rec.n_prompts_used,
+            "prompt_aug_views": dict(getattr(rec, "prompt_aug", {}) or {}),
             "prompt_sha256": (run.prompt_shas[rec.prompt_index]
                               if 0 <= rec.prompt_index < len(run.prompt_shas) else None),
             "prompt_similarity": round(rec.prompt_similarity, 4), "query_sha256": rec.query_sha,

@@ -13,7 +13,6 @@ MISMATCH, whatever its score: its map compares two different things.
 """
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from scipy import ndimage
 
 from backend.anomaly import service
 from backend.anomaly.metrics import f1_max
+from backend.anomaly.nuisance import nuisance_view
 from backend.errors import UserError
 from storage.repos.images import image_sha256
 
@@ -80,6 +80,7 @@ class QueryRecord:
     ms: float
     query_sha: str = ""
     n_prompts_used: int = 1    # > 1: the maps of that many prompts were pooled; prompt_index = the most similar
+    prompt_aug: dict = field(default_factory=dict)  # nuisance views per prompt used as extra prompts (protocol v4)
 
 
 @dataclass
@@ -202,27 +203,6 @@ def above(value: float, margin: float = CALIBRATION_MARGIN) -> float:
     nothing could ever be NG (measured on the validation photos, static/anomaly/score_validation.json's split)."""
     v = min(max(float(value), 0.0), 1.0)
     return v * margin / (1.0 - v + v * margin)
-
-
-def nuisance_view(img: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """The prompt as a second photo of the same good part would differ: a few pixels of shift, ≤2°
-    rotation, brightness/contrast, slight blur, sensor noise or JPEG. None of it is a defect."""
-    arr = np.asarray(img.convert("RGB"), np.float32) / 255.0
-    h, w = arr.shape[:2]
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-2, 2), 1 + rng.uniform(-0.02, 0.02))
-    m[:, 2] = m[:, 2] + rng.uniform(-3, 3, 2)
-    arr = cv2.warpAffine(arr, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    arr = np.clip(arr * rng.uniform(0.93, 1.07) + rng.uniform(-0.03, 0.03), 0, 1)
-    if rng.random() < 0.5:
-        arr = cv2.GaussianBlur(arr, (0, 0), rng.uniform(0.3, 1.0))
-    if rng.random() < 0.3:
-        arr = np.clip(arr + rng.normal(0, 0.01, arr.shape), 0, 1)
-    out = Image.fromarray((arr * 255 + 0.5).astype(np.uint8))
-    if rng.random() < 0.5:
-        buf = io.BytesIO()
-        out.save(buf, format="JPEG", quality=int(rng.integers(50, 95)))
-        out = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
-    return out
 
 
 def calibrate_from_prompts(prompts: list[Image.Image], *, engine: str, resolution: str = "256", retrieval_k=None,
@@ -386,7 +366,7 @@ def inspect_batch(prompts: list[tuple[str, Image.Image]], queries: list[tuple[st
             name=name, query=disp, amap=_map_to_display(res.anomaly_map, disp.shape[:2]), scale=s,
             orig_size=q.size, score=float(res.score), prompt_index=pi,
             prompt_similarity=float(res.prompt_similarity), engine=str(res.engine), ms=float(res.ms),
-            query_sha=image_sha256(q), n_prompts_used=used))
+            query_sha=image_sha256(q), n_prompts_used=used, prompt_aug=dict(res.prompt_aug)))
     if progress:
         progress(len(queries), len(queries), "done")
     run.ms_total = (time.perf_counter() - t0) * 1000.0

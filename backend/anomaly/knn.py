@@ -6,8 +6,9 @@ MetaUAS engine and the fallback when no MetaUAS checkpoint is present.
 - Patch features: Lite0 blocks at stride 8 (40 ch) and stride 16 (112 ch), each averaged over a 3×3
   neighbourhood (PatchCore's local aggregation), L2-normalised, the stride-16 level upsampled to
   stride 8, concatenated and renormalised.
-- Score of a query patch: ½·(1 − max cosine) to every patch of every prompt (prompts pool their
-  patches), so the map is in absolute units in [0, 1] (0 = an identical patch exists).
+- Score of a query patch: ½·(1 − max cosine) to every patch of every prompt (prompts, and with
+  `prompt_aug` each prompt's nuisance views, pool their patches), so the map is in absolute units in [0, 1]
+  (0 = an identical patch exists).
 - Map: bilinear to the input size, then Gaussian σ=4 px; image score = max (or mean of the top 1%).
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch
 from scipy.ndimage import gaussian_filter
 
 from backend.anomaly.engine_base import PromptMemory
+from backend.anomaly.nuisance import check_prompt_aug
 from backend.anomaly.preprocess import normalise
 from backend.embedded import Lite0Encoder
 from backend.registry import get_registry
@@ -62,6 +64,7 @@ class KnnEngine(PromptMemory):
         opts = getattr(entry, "options", {}) or {}
         self.score_mode = str(opts.get("score", "max"))
         self.sigma = float(opts.get("sigma", SIGMA))
+        self.prompt_aug = check_prompt_aug(opts.get("prompt_aug", 0))  # nuisance views per prompt (protocol v4)
         self._torch = torch
 
     @classmethod
@@ -86,6 +89,10 @@ class KnnEngine(PromptMemory):
 
     def prompt_features(self, arr: np.ndarray):
         return self.patch_features(arr)[0]
+
+    def pool_views(self, feats: list):
+        """A prompt's nuisance views (prompt_aug) pool their patches into its bank, as several prompts do."""
+        return self._torch.cat(feats, dim=0)
 
     # -- inference -----------------------------------------------------------------------
     def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from backend.anomaly.checkpoint import load_metauas
-from backend.anomaly.engine_base import PromptMemory
+from backend.anomaly.engine_base import PromptMemory, PromptViews, expand_views
+from backend.anomaly.nuisance import check_prompt_aug
 from backend.anomaly.preprocess import normalise
 from backend.errors import UserError
 from backend.registry import get_registry
@@ -50,6 +51,7 @@ class MetaUASEngine(PromptMemory):
         self.device = device
         self.model.to(device).eval()
         self.name = getattr(entry, "name", None) or self.path.name
+        self.prompt_aug = check_prompt_aug(opts.get("prompt_aug", 0))  # nuisance views per prompt (protocol v4)
 
     @classmethod
     def check_available(cls, entry=None) -> tuple[bool, str]:
@@ -70,7 +72,7 @@ class MetaUASEngine(PromptMemory):
     @torch.no_grad()
     def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:
         """One decode: the aligned features of all prompts are averaged (the official intent; its list
-        branch is broken)."""
+        branch is broken). A prompt's nuisance views (prompt_aug) count as prompts of their own."""
         return self.map_and_global(query_arr, memories)[0]
 
     # -- global features read off the encoder pass the map needs anyway -------------------------
@@ -84,7 +86,10 @@ class MetaUASEngine(PromptMemory):
 
     @torch.no_grad()
     def global_from(self, feats) -> np.ndarray:
-        """Unit-norm 1280-d Lite0 head feature (average-pooled) from this engine's 6 feature levels."""
+        """Unit-norm 1280-d Lite0 head feature (average-pooled) from this engine's 6 feature levels (of a
+        prompt with nuisance views: of the prompt itself)."""
+        if isinstance(feats, PromptViews):
+            feats = feats[0]
         enc: Any = self.model.encoder  # Lite0Features around efficientnet_lite_pytorch's EfficientNet (untyped)
         net = enc.net
         h = feats[-1] if enc.taps[-1] == len(net._blocks) - 1 else enc.tail(feats[-1])  # encoder stopped early
@@ -95,7 +100,7 @@ class MetaUASEngine(PromptMemory):
     def map_and_global(self, query_arr: np.ndarray, memories: list, with_global: bool = False):
         """(map, query global feature or None) from ONE encoder pass of the query."""
         q = self._feats(query_arr)
-        amap = torch.sigmoid(self.model.decode(q, list(memories)))[0, 0].float().cpu().numpy()
+        amap = torch.sigmoid(self.model.decode(q, expand_views(list(memories))))[0, 0].float().cpu().numpy()
         return amap, (self.global_from(q) if with_global else None)
 
 

@@ -175,14 +175,14 @@ def _unit(x):
 
 
 def min_cosine_distance(query, prompts) -> torch.Tensor:
-    """(B, 1, H, W): 1 − max over all prompt positions of the cosine similarity (a kNN distance)."""
+    """(B, 1, H, W): 1 − max over all prompt positions of the cosine similarity (a kNN distance). Several
+    prompts are one bank (their positions concatenated): one matrix product instead of one per prompt."""
     b, c, h, w = query.shape
+    if not prompts:
+        raise ValueError("at least one prompt is needed")
     q = _unit(query.flatten(2))                                                # B, C, Nq
-    best: torch.Tensor | None = None
-    for p in prompts:
-        s = torch.bmm(q.transpose(1, 2), _unit(p.flatten(2))).amax(dim=-1)      # B, Nq
-        best = s if best is None else torch.maximum(best, s)
-    assert best is not None, "at least one prompt is needed"
+    bank = prompts[0].flatten(2) if len(prompts) == 1 else torch.cat([p.flatten(2) for p in prompts], dim=2)
+    best = torch.bmm(q.transpose(1, 2), _unit(bank)).amax(dim=-1)             # B, Nq
     return (1.0 - best).reshape(b, 1, h, w)
 
 

@@ -12,7 +12,7 @@ import functools
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from PIL import Image
 
 from backend.anomaly import engines
 from backend.anomaly.knn import image_score
+from backend.anomaly.nuisance import MAX_PROMPT_AUG
 from backend.anomaly.preprocess import check_image, image_key, letterbox, normalise, unletterbox
 from backend.errors import UserError
 from backend.registry import get_registry
@@ -39,6 +40,7 @@ class InspectionResult:
     prompt_similarity: float     # global cosine similarity prompt↔query (Lite0 head features, average-pooled)
     engine: str
     ms: float
+    prompt_aug: dict = field(default_factory=dict)  # nuisance views per prompt used ({"views": K}; ensemble: per member)
 
 
 def _registry():
@@ -103,8 +105,9 @@ def _tiled_map(eng, query: Image.Image, prompts: list[tuple[Image.Image, str]], 
 
 def inspect(prompts: Sequence[Image.Image], queries: Sequence[Image.Image], engine: str = "metauas",
             size: int = 256, retrieval_k: int | None = None, tiled: bool = False, progress: Progress = None,
-            checkpoint: str | None = None) -> list[InspectionResult]:
-    """Inspect every query against the prompt pool (all prompts, or the `retrieval_k` most similar)."""
+            checkpoint: str | None = None, prompt_aug: int | None = None) -> list[InspectionResult]:
+    """Inspect every query against the prompt pool (all prompts, or the `retrieval_k` most similar).
+    `prompt_aug`: nuisance views per prompt used as extra prompts (None: the engine's configured default)."""
     if not prompts:
         raise UserError("Add at least one normal (defect-free) prompt image.")
     if not queries:
@@ -115,7 +118,10 @@ def inspect(prompts: Sequence[Image.Image], queries: Sequence[Image.Image], engi
         raise UserError("retrieval_k must be at least 1.")
     prompts = [check_image(p, f"prompt image #{i + 1}") for i, p in enumerate(prompts)]
     queries = [check_image(q, f"query image #{i + 1}") for i, q in enumerate(queries)]
-    eng = engines.get(engine, size, checkpoint)
+    if prompt_aug is not None and not 0 <= int(prompt_aug) <= MAX_PROMPT_AUG:
+        raise UserError(f"Prompt augmentation must be 0…{MAX_PROMPT_AUG} views per prompt, got {prompt_aug}.")
+    eng = engines.get(engine, size, checkpoint, prompt_aug)
+    views = engines.prompt_aug_of(eng)
     keys = [image_key(p) for p in prompts]
     # One prompt, one square map, an engine whose encoder ends in Lite0's last block: nothing to
     # retrieve, and the similarity is read off the map's own encoder pass (no separate global pass).
@@ -150,7 +156,7 @@ def inspect(prompts: Sequence[Image.Image], queries: Sequence[Image.Image], engi
             score=image_score(amap, getattr(eng, "score_mode", "max")), anomaly_map=amap,
             prompt_index=int(chosen[0]) if len(chosen) == 1 else -1,
             prompt_similarity=float(sims[chosen[0]]), engine=engine,
-            ms=(time.perf_counter() - t0) * 1000.0))
+            ms=(time.perf_counter() - t0) * 1000.0, prompt_aug=dict(views)))
     if progress:
         progress(1.0, "Done")
     return results

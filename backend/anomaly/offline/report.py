@@ -61,7 +61,8 @@ def run(data: str, out: Path = REPORT, size: int = 256, seed: int = 0, progress=
               "benchmark": bench, "size": size, "prompt_seed": seed,
               "checkpoint_meta": {k: meta.get(k) for k in ("step", "minutes", "batch", "size", "command")},
               "results": results, "wall_s": round(time.perf_counter() - t0, 1),
-              "protocol": "static/anomaly/protocol_v3.json" if bench.get("version") == 2 else None,
+              "protocol": PROTOCOL if bench.get("version") == 2 else None,
+              "benchmark_protocol": "static/anomaly/protocol_v3.json" if bench.get("version") == 2 else None,
               "machine": "shared 2-core CPU, 1 torch thread, loaded by other jobs (timings are indicative only)"}
     report["subsets"] = subsets(report)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +71,9 @@ def run(data: str, out: Path = REPORT, size: int = 256, seed: int = 0, progress=
 
 
 SUBSET_METRICS = ("i_auroc", "p_ap")
+# The report is run once per pre-registered protocol; v4 (prompt augmentation) is the second look at benchmark v2.
+PROTOCOL = "static/anomaly/protocol_v4.json"
+LOOKS = {"static/anomaly/protocol_v3.json": ("first", "second"), "static/anomaly/protocol_v4.json": ("second", "third")}
 
 
 def subsets(report: dict) -> dict:
@@ -102,10 +106,11 @@ def subset_table(report: dict) -> str:
                 g = sub[eng][mode]
                 lines.append(f"| {LABELS[eng]} | {mode} | " + " | ".join(
                     f"{g[k][m]:.1f}" for m in SUBSET_METRICS for k in ("fresh", "old", "all")) + " |")
+    fresh_look, old_look = LOOKS.get(report.get("protocol") or "", ("first", "second"))
     lines += ["", f"*fresh* = the {len(parts['fresh']['classes'])} classes added by protocol v3 "
-              f"({', '.join(parts['fresh']['classes'])}; first look), *old* = the {len(parts['old']['classes'])} v1 "
-              f"classes ({', '.join(parts['old']['classes'])}; second look, byte-identical images), *all* = the "
-              "reported benchmark; class means of the per-class figures."]
+              f"({', '.join(parts['fresh']['classes'])}; {fresh_look} look), *old* = the {len(parts['old']['classes'])} "
+              f"v1 classes ({', '.join(parts['old']['classes'])}; {old_look} look, byte-identical images), *all* = "
+              "the reported benchmark; class means of the per-class figures."]
     return "\n".join(lines)
 
 
@@ -172,7 +177,7 @@ def tables(report: dict) -> str:
                          f"**{m['p_ap']:.1f}** | {m['p_f1max']:.1f} | {m['p_aupro']:.1f} | "
                          f"{res[eng][mode]['ms_per_image']:.0f} |")
     if report["benchmark"].get("parts"):
-        lines += ["", "By class group (protocol v3):", "", subset_table(report)]
+        lines += ["", "By class group (benchmark v2 of protocol v3):", "", subset_table(report)]
     classes = res["knn"]["correct"]["classes"]
     lines += ["", "Pixel AP per class, correct prompt:", "",
               "| engine | " + " | ".join(classes) + " |", "|---|" + "---|" * len(classes)]
