@@ -128,7 +128,9 @@ def test_one_prompt_metauas_skips_the_global_pass_and_keeps_the_map(monkeypatch)
     general = service.inspect([prompt, prompt], [query, other], engine="metauas", size=192)
     monkeypatch.setattr(service, "global_features", lambda *a, **k: pytest.fail("global pass with one prompt"))
     fast = service.inspect([prompt], [query, other], engine="metauas", size=192)
-    np.testing.assert_array_equal(fast[0].anomaly_map, general[0].anomaly_map)  # 2 equal prompts = 1 (mean)
+    # 2 equal prompts = 1 (mean); the stride-8 distance searches one concatenated bank, so float blocking may
+    # differ in the last bits (≤ 1e-9 measured)
+    np.testing.assert_allclose(fast[0].anomaly_map, general[0].anomaly_map, rtol=0, atol=1e-6)
     assert fast[0].prompt_index == 0 and fast[0].prompt_similarity > 0.5
     assert fast[1].prompt_similarity < 0.5  # a different product stays flagged (MISMATCH)
     assert abs(fast[0].prompt_similarity - general[0].prompt_similarity) < 0.1

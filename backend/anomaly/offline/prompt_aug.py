@@ -80,7 +80,7 @@ def speed(k: int, folder: Path = FOLDER) -> dict:
         return {"file": f.name, "why": f"{f.name} was measured with prompt_aug={sp.get('prompt_aug')}"}
     out = {"file": f"static/anomaly/prompt_aug/{f.name}", "metauas_map_ratio": sp["map"]["ratio_of_medians"],
            "map_ms": sp["map"]["ms_median"], "inspect_ms": sp["inspect_one_prompt"]["ms_median"],
-           "load_average": sp.get("load_average"), "n": sp["n"]}
+           "load_average": sp.get("load_average"), "n": sp["n"], "gmac": sp.get("gmac")}
     if "knn_aug_ratio_of_medians" in sp["map"]:
         out["knn_map_ratio"] = sp["map"]["knn_aug_ratio_of_medians"]
     return out
@@ -144,19 +144,23 @@ def table(res: dict) -> str:
     names = {"metauas": "MetaUAS-Lite0 (shipped)", "knn": "Patch kNN"}
     classes = list(res["classes"])
     lines = ["| engine | K views | " + " | ".join(f"I-AUROC {c}" for c in classes)
-             + " | I-AUROC mean | P-AP mean | map ms (median) | map / plain kNN | chosen |",
-             "|---|---|" + "---|" * (len(classes) + 5)]
+             + " | I-AUROC mean | P-AP mean | map ms (median) | plain kNN ms, same run | map / plain kNN | GMAC | chosen |",
+             "|---|---|" + "---|" * (len(classes) + 7)]
     for e in ENGINES:
         for k in res["candidates_k"]:
             v = res["results"][e][str(k)]
             sp = res["speed"][str(k)]
             key = "metauas" if e == "metauas" else ("knn_aug" if k else "knn")
             ms = (sp.get("map_ms") or {}).get(key)
+            base_ms = (sp.get("map_ms") or {}).get("knn")
             ratio = sp.get("metauas_map_ratio") if e == "metauas" else (sp.get("knn_map_ratio") if k else 1.0)
+            gmac = (sp.get("gmac") or {}).get("metauas_total" if e == "metauas" else "knn_map")
             lines.append(f"| {names[e]} | {k} | " + " | ".join(f"{v['per_class'][c]['i_auroc']:.1f}" for c in classes)
                          + f" | **{v['mean']['i_auroc']:.1f}** | {v['mean']['p_ap']:.1f} | "
                          + (f"{ms:.0f}" if ms is not None else "—") + " | "
+                         + (f"{base_ms:.0f}" if base_ms is not None else "—") + " | "
                          + (f"{ratio:.2f}×" if ratio is not None else "—") + " | "
+                         + (f"{gmac:.2f}" if gmac is not None and (e == "metauas" or not k) else "—") + " | "
                          + ("**yes**" if res["chosen"][e] == k else "") + " |")
     loads = sorted({str(s.get("load_average")) for s in res["speed"].values()})
     lines += ["", f"Validation photos only ({len(classes)} classes × ({res['per_class_queries']['good']} good + "
@@ -164,8 +168,12 @@ def table(res: dict) -> str:
               f"+ K nuisance views (`{res['recipe']['generator']}`, seed {res['recipe']['seed']}), 256 px, 1 thread). "
               "I-AUROC with each engine's score (map max); P-AP over all pixels of a class, class mean. Map time: "
               "median ms of `map_square` with the prompt cached, from one side-by-side run per K "
+              "(absolute ms differ between runs with the machine's load: compare each row with the plain kNN of its "
+              "own run) "
               "(`python bench/anomaly_speed.py --n 60 --prompt-aug K`: MetaUAS with K views, plain kNN and kNN with "
-              f"K views interleaved); the ratio is to the plain kNN of the same run (load averages {', '.join(loads)} "
+              f"K views interleaved); the ratio is to the plain kNN of the same run; GMAC per query counted by "
+              "torch's FlopCounterMode (kNN with K views: its search grows with the bank, not counted as GMAC) "
+              f"(load averages {', '.join(loads)} "
               f"on the shared 2-core machine). Source: `static/anomaly/prompt_aug/validation.json`, "
               f"`{res['command']}`."]
     return "\n".join(lines)
