@@ -136,7 +136,10 @@ def test_committed_v2_report_follows_protocol_v3_and_the_docs_tables_come_from_j
     rep = json.loads(report.REPORT.read_text())
     proto = json.loads((report.REPO / "static" / "anomaly" / "protocol_v3.json").read_text())
     b = rep["benchmark"]
-    assert b["version"] == 2 and rep["protocol"] == "static/anomaly/protocol_v3.json"
+    assert b["version"] == 2 and rep["benchmark_protocol"] == "static/anomaly/protocol_v3.json"
+    assert rep["protocol"] == "static/anomaly/protocol_v4.json"  # the current report is protocol v4's one run
+    v3 = json.loads((report.REPO / "static" / "anomaly" / "previous" / "heldout_report_v3.json").read_text())
+    assert v3["protocol"] == "static/anomaly/protocol_v3.json" and v3["benchmark"]["parts"] == b["parts"]
     assert b["parts"]["old"]["classes"] == split.HELDOUT_V2["old"]["classes"]
     assert b["parts"]["fresh"]["classes"] == list(split.FRESH_CLASSES) and b["parts"]["fresh"]["seed"] == 18
     assert sorted(rep["results"]["metauas"]["correct"]["classes"]) == sorted(b["classes"])

@@ -179,12 +179,48 @@ def table(res: dict) -> str:
     return "\n".join(lines)
 
 
+HELDOUT_BEGIN, HELDOUT_END = "<!-- anomaly-prompt-aug-heldout:begin -->", "<!-- anomaly-prompt-aug-heldout:end -->"
+REPORT_V3 = REPO / "static" / "anomaly" / "previous" / "heldout_report_v3.json"
+REPORT_V4 = REPO / "static" / "anomaly" / "heldout_report.json"
+
+
+def heldout_table(v3: dict, v4: dict) -> str:
+    """Protocol v3's held-out v2 run beside protocol v4's (the same benchmark; only the prompt views changed)."""
+    from backend.anomaly.offline.report import subsets
+
+    names = {"metauas": "MetaUAS-Lite0 (shipped)", "knn": "Patch kNN", "ensemble": "Ensemble (default)"}
+    lines = ["| engine | run | prompt views | I-AUROC fresh | I-AUROC old | I-AUROC all | P-AP fresh | P-AP old | "
+             "P-AP all | P-AP swapped | ms/img |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for e in ("metauas", "knn", "ensemble"):
+        for tag, rep in (("v3", v3), ("v4", v4)):
+            g, r = subsets(rep)[e]["correct"], rep["results"][e]
+            views = r["correct"].get("prompt_aug", {"views": 0} if e != "ensemble" else {"metauas": 0, "knn": 0})
+            vtxt = ", ".join(f"{k} {v}" if k != "views" else str(v) for k, v in views.items())
+            lines.append(f"| {names[e]} | {tag} | {vtxt} | " + " | ".join(
+                f"{g[k][m]:.1f}" for m in ("i_auroc", "p_ap") for k in ("fresh", "old", "all"))
+                + f" | {r['swapped']['mean']['p_ap']:.1f} | {r['correct']['ms_per_image']:.0f} |")
+    lines += ["", "Benchmark v2 (8 classes, correct prompt unless stated; class means). *v3*: protocol v3's one run "
+              "(`static/anomaly/previous/heldout_report_v3.json`, no prompt views); *v4*: protocol v4's one run "
+              "with the views chosen on the validation photos (`static/anomaly/heldout_report.json`). For the fresh "
+              "classes v4 is the second look, for the old ones the third. ms/img: as measured in each run on the "
+              "shared, loaded machine (indicative only)."]
+    return "\n".join(lines)
+
+
+def _replace_block(text: str, begin: str, end: str, body: str) -> str:
+    if begin in text and end in text:
+        a, b = text.index(begin) + len(begin), text.index(end)
+        return text[:a] + "\n" + body + "\n" + text[b:]
+    return text
+
+
 def write_table(res: dict, files=(REPO / "docs" / "anomaly.md",)) -> None:
     for f in files:
-        text = f.read_text()
-        if BEGIN in text and END in text:
-            a, b = text.index(BEGIN) + len(BEGIN), text.index(END)
-            f.write_text(text[:a] + "\n" + table(res) + "\n" + text[b:])
+        text = _replace_block(f.read_text(), BEGIN, END, table(res))
+        if REPORT_V3.is_file() and REPORT_V4.is_file():
+            text = _replace_block(text, HELDOUT_BEGIN, HELDOUT_END,
+                                  heldout_table(json.loads(REPORT_V3.read_text()), json.loads(REPORT_V4.read_text())))
+        f.write_text(text)
 
 
 def main(argv=None) -> int:
