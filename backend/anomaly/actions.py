@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 import shutil
 import tempfile
 import zipfile
@@ -225,7 +226,13 @@ def calibrate(prompt_paths, good_paths, bad_paths, mask_paths, *, engine: str, r
     msg = f"**Calibrated:** image threshold {it:.4f}, pixel threshold {pt:.4f} — {res['method']}."
     if res.get("warning"):
         msg += f"  \n⚠️ {res['warning']}"
-    return Calibration(round(min(it, 1.0), 4), round(min(pt, 1.0), 4), msg)
+    return Calibration(_down4(min(it, 1.0)), _down4(min(pt, 1.0)), msg)
+
+
+def _down4(value: float) -> float:
+    """4 decimals, rounded DOWN: an F1-optimal threshold sits exactly at a defect's score ("NG if score ≥"), and
+    rounding it up could pass that defect (seen with kNN's small scores: 0.25838 → 0.2584)."""
+    return math.floor(float(value) * 1e4) / 1e4
 
 
 # --- exports ---------------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image
 
+from backend.config import setting
+
 REPO = Path(__file__).resolve().parents[3]
 MAX_MEMBER_BYTES = 40 * 1024 * 1024  # checked on the zip header before a member is read
 MAX_DECODED_BYTES = 64 * 1024 * 1024
@@ -106,8 +108,6 @@ def cache_root(cache: str | Path | None = None) -> Path:
     """`cache`, else DATA_DIR/photo_cache (backend.config; DATA_DIR defaults to <repo>/data, git-ignored)."""
     if cache:
         return Path(cache)
-    from backend.config import setting
-
     return Path(setting("DATA_DIR")) / "photo_cache"
 
 

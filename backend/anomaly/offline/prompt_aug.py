@@ -34,6 +34,7 @@ from backend.anomaly.dataset import load_class, read_mask
 from backend.anomaly.nuisance import PROMPT_AUG_RECIPE, PROMPT_AUG_SEED
 from backend.anomaly.offline import split
 from backend.anomaly.offline.heldout import generate
+from backend.anomaly.offline.report import subsets
 from backend.anomaly.offline.score_validation import N_GOOD, N_PER_KIND, SEED
 from backend.imageio import open_image
 
@@ -186,8 +187,6 @@ REPORT_V4 = REPO / "static" / "anomaly" / "heldout_report.json"
 
 def heldout_table(v3: dict, v4: dict) -> str:
     """Protocol v3's held-out v2 run beside protocol v4's (the same benchmark; only the prompt views changed)."""
-    from backend.anomaly.offline.report import subsets
-
     names = {"metauas": "MetaUAS-Lite0 (shipped)", "knn": "Patch kNN", "ensemble": "Ensemble (default)"}
     lines = ["| engine | run | prompt views | I-AUROC fresh | I-AUROC old | I-AUROC all | P-AP fresh | P-AP old | "
              "P-AP all | P-AP swapped | ms/img |", "|---|---|---|---|---|---|---|---|---|---|---|"]

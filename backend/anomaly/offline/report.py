@@ -18,6 +18,7 @@ import torch
 from backend.anomaly.checkpoint import load_metauas, save_lite0
 from backend.anomaly.evaluate import PROMPT_MODES, run_evaluation
 from backend.anomaly.model import LITE0_DECODER, MetaUAS
+from backend.anomaly.offline import score_validation as sv
 
 REPO = Path(__file__).resolve().parents[3]
 REPORT = REPO / "static" / "anomaly" / "heldout_report.json"
@@ -221,8 +222,6 @@ def speed_text(speed: dict) -> str:
 
 def write_tables(report: dict, files=(REPO / "README.md", REPO / "docs" / "anomaly.md"),
                  speed_file: Path = SPEED) -> list[Path]:
-    from backend.anomaly.offline import score_validation as sv
-
     blocks = [(BEGIN, END, tables(report))]
     if sv.OUT.is_file():
         blocks.append((sv.BEGIN, sv.END, sv.table(json.loads(sv.OUT.read_text()))))

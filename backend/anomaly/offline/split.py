@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 from backend.anomaly.offline import photos as wheel_photos
 
@@ -60,7 +61,7 @@ FRESH_CLASSES = {
 }
 FRESH_DONORS = [("wheel", "present"), ("gradio", "test_data/cheetah2.jpg"),
                 ("gradio", "media_assets/images/hf-logo_transpng.png")]
-HELDOUT_V2 = {"old": {"seed": 17, "classes": list(EVAL_CLASSES)}, "fresh": {"seed": 18, "classes": list(FRESH_CLASSES)}}
+HELDOUT_V2: dict[str, dict[str, Any]] = {"old": {"seed": 17, "classes": list(EVAL_CLASSES)}, "fresh": {"seed": 18, "classes": list(FRESH_CLASSES)}}
 SPLIT_FILE = Path(__file__).resolve().parents[3] / "static" / "anomaly" / "split.json"
 
 
