@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/anomaly_default_verdicts.py [--data /tmp/heldout] [--out static/anomaly/default_verdicts.json]
 
-Without --data the held-out benchmark is generated (offline/heldout.py, its default seed 17) into a temp folder.
+Without --data the reported held-out benchmark (v2: offline/heldout.generate_v2, protocol_v3.json) is generated into
+a temp folder; with a v2 benchmark the totals are also given per class group (fresh / old).
 
 Per class: `inspector.calibrate_from_prompts([train/good/000])`, then every test query is inspected with that
 prompt and counted NG when its score reaches the image threshold (MISMATCH counted apart). Engines: metauas,
@@ -38,10 +39,11 @@ def main(argv=None) -> dict:
         from backend.anomaly.offline import heldout
 
         args.data = tempfile.mkdtemp(prefix="heldout-")
-        heldout.generate(args.data)
+        heldout.generate_v2(args.data)
+    bench = json.loads((Path(args.data) / "benchmark.json").read_text())
     res: dict = {"command": "python bench/anomaly_default_verdicts.py --data /tmp/" + Path(args.data).name,
-                 "benchmark": json.loads((Path(args.data) / "benchmark.json").read_text()).get("classes"),
-                 "engines": {}}
+                 "benchmark": bench.get("classes"), "benchmark_version": bench.get("version", 1), "engines": {}}
+    parts = bench.get("parts") or {}
     for eng in ("metauas", "knn", "ensemble"):
         tot = {"good": 0, "good_ng": 0, "bad": 0, "bad_ng": 0, "mismatch": 0}
         per = {}
@@ -61,6 +63,8 @@ def main(argv=None) -> dict:
             for k in tot:
                 tot[k] += c[k]
         res["engines"][eng] = {"total": tot, "per_class": per}
+        for g, p in parts.items():
+            res["engines"][eng].setdefault("groups", {})[g] = {k: sum(per[c][k] for c in p["classes"]) for k in tot}
         print(eng, tot, flush=True)
     Path(args.out).write_text(json.dumps(res, indent=1) + "\n")
     return res

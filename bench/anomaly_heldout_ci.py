@@ -3,7 +3,9 @@
     nice -n 10 .venv/bin/python bench/anomaly_heldout_ci.py [--data DIR] [--resamples 10000] [--seed 0]
 
 Without --data the benchmark is rebuilt exactly as the committed report's `benchmark.command` did
-(`offline/heldout.py`, seed 17) into a temp folder. The engines (shipped MetaUAS, kNN, ensemble) are run with the
+(`offline/heldout.py`: v1 with seed 17, or v2 = `generate_v2` when the report's benchmark has version 2) into a temp
+folder. For a v2 benchmark the intervals are also given for its class groups (fresh / old, protocol_v3.json), on the
+same resamples. The engines (shipped MetaUAS, kNN, ensemble) are run with the
 CORRECT prompt at the report's size and prompt seed (`evaluate._class_maps`, the code behind the report), keeping
 per-query image scores and per-pixel maps and masks. The point estimates must reproduce the report's means within
 0.1 (else the script stops). Then a class-stratified bootstrap over queries: per class, the good and the defective
@@ -146,6 +148,12 @@ def collect(data_dir: str, size: int, seed: int) -> dict:
     return out
 
 
+def group_summaries(data: dict, groups: dict, n_resamples: int, seed: int) -> dict:
+    """summarise() per class group (e.g. protocol v3's fresh / old classes), each bootstrapped on its own classes."""
+    return {g: summarise(bootstrap({e: {c: d[c] for c in cls} for e, d in data.items()}, n_resamples, seed))
+            for g, cls in groups.items()}
+
+
 def table(ci: dict) -> str:
     lab = {"metauas": "MetaUAS-Lite0 (shipped)", "knn": "Patch kNN", "ensemble": "Ensemble (default)"}
     lines = [f"| engine | I-AUROC | {ci['level']:.0f} % CI | P-AP | {ci['level']:.0f} % CI |", "|---|---|---|---|---|"]
@@ -159,9 +167,21 @@ def table(ci: dict) -> str:
         a, b = pair.split("-")
         lines.append(f"| {lab.get(a, a)} − {lab.get(b, b)}, {'I-AUROC' if m == 'i_auroc' else 'P-AP'} | "
                      f"{d['point']:+.1f} | {d['ci'][0]:+.1f} to {d['ci'][1]:+.1f} | {d['p_a_gt_b']:.2f} |")
+    groups = ci.get("groups") or {}
+    if groups:
+        lines += ["", "| class group | engine | I-AUROC | 95 % CI | P-AP | 95 % CI | share of resamples with I-AUROC ≥ 90 |",
+                  "|---|---|---|---|---|---|---|"]
+        for g, gs in groups.items():
+            for e, r in gs["engines"].items():
+                i, p = r["i_auroc"], r["p_ap"]
+                share = f"{gs['p_metauas_i_auroc_ge_90']:.2f}" if e == "metauas" else ""
+                lines.append(f"| {g} ({len(ci['group_classes'][g])} classes) | {lab.get(e, e)} | {i['point']:.1f} | "
+                             f"{i['ci'][0]:.1f}–{i['ci'][1]:.1f} | {p['point']:.1f} | {p['ci'][0]:.1f}–{p['ci'][1]:.1f} "
+                             f"| {share} |")
+    n_cls = ci.get("n_classes", 5)
     lines += ["", f"Class-stratified bootstrap over queries ({ci['resamples']:,} resamples, seed {ci['seed']}; "
               "per class the 5 good and the 15 defective queries are resampled with replacement, per-class I-AUROC "
-              "and exact all-pixel P-AP recomputed and averaged over the 5 classes; percentile intervals; all "
+              f"and exact all-pixel P-AP recomputed and averaged over the {n_cls} classes; percentile intervals; all "
               "engines on the same resamples, so differences are paired). Share of resamples with MetaUAS "
               f"I-AUROC ≥ 90: **{ci['p_metauas_i_auroc_ge_90']:.2f}**. The intervals cover query sampling only, "
               "not the choice of photos, prompt view or training seed (two retrains of one recipe differed by "
@@ -199,7 +219,8 @@ def main(argv=None) -> dict:
         from backend.anomaly.offline import heldout
 
         a.data = tempfile.mkdtemp(prefix="heldout-ci-")
-        meta = heldout.generate(a.data, rep["benchmark"]["seed"])
+        meta = (heldout.generate_v2(a.data) if rep["benchmark"].get("version") == 2
+                else heldout.generate(a.data, rep["benchmark"]["seed"]))
         if meta.get("classes") != rep["benchmark"]["classes"]:
             raise SystemExit(f"rebuilt benchmark differs from the report's: {meta.get('classes')}")
     data = collect(a.data, rep["size"], rep["prompt_seed"])
@@ -210,6 +231,9 @@ def main(argv=None) -> dict:
            if abs(boot["point"][e][m] - rep["results"][e]["correct"]["mean"][m]) > 0.1]
     if bad:
         raise SystemExit(f"point estimates do not reproduce heldout_report.json (engine, metric, here, report): {bad}")
+    parts = rep["benchmark"].get("parts") or {}
+    group_classes = {g: parts[g]["classes"] for g in ("fresh", "old") if g in parts}
+    groups = group_summaries(data, group_classes, a.resamples, a.seed) if group_classes else {}
     ci = {"command": "python bench/anomaly_heldout_ci.py" + (f" --resamples {a.resamples}" if a.resamples != 10000
                                                              else "") + (f" --seed {a.seed}" if a.seed else ""),
           "report": "static/anomaly/heldout_report.json", "benchmark_seed": rep["benchmark"]["seed"],
@@ -217,7 +241,8 @@ def main(argv=None) -> dict:
           "resamples": a.resamples, "seed": a.seed, "level": LEVEL,
           "method": "class-stratified bootstrap over queries (good and defective resampled separately within each "
                     "class), exact per-resample I-AUROC and all-pixel P-AP, class mean, percentile intervals, paired",
-          **summarise(boot), "wall_s": {"maps": round(t_maps, 1), "bootstrap": round(time.perf_counter() - t0 - t_maps, 1)},
+          **summarise(boot), "n_classes": len(next(iter(data.values()))),
+          **({"groups": groups, "group_classes": group_classes} if groups else {}), "wall_s": {"maps": round(t_maps, 1), "bootstrap": round(time.perf_counter() - t0 - t_maps, 1)},
           "machine": "shared 2-core CPU, 1 torch thread, nice 10"}
     Path(a.out).write_text(json.dumps(ci, indent=1) + "\n")
     write_table(ci)

@@ -66,3 +66,13 @@ def test_committed_ci_matches_the_committed_report():
             assert r["ci"][0] <= r["point"] <= r["ci"][1]
     docs = (ROOT / "docs" / "anomaly.md").read_text()
     assert table(ci) in docs  # the docs block is generated from the JSON
+
+
+def test_class_groups_are_bootstrapped_on_their_own_classes_only():
+    from bench.anomaly_heldout_ci import group_summaries
+
+    rng = np.random.default_rng(4)
+    d = {c: _class(rng) for c in "abc"}
+    g = group_summaries({"metauas": d, "knn": d}, {"fresh": ["c"], "old": ["a", "b"]}, 200, 0)
+    alone = summarise(bootstrap({"metauas": {"c": d["c"]}, "knn": {"c": d["c"]}}, 200, seed=0))
+    assert g["fresh"] == alone and set(g) == {"fresh", "old"}

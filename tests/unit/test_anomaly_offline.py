@@ -113,3 +113,36 @@ def test_shipped_checkpoint_and_score_mode_are_the_ones_chosen_on_validation_pho
     assert image_score(m, "top1p") == pytest.approx(0.1)
     with pytest.raises(ValueError):
         image_score(m, "median")
+
+
+def test_report_class_groups_are_class_means_of_their_own_classes():
+    from backend.anomaly.offline import report
+
+    pc = {"a": {"i_auroc": 90.0, "p_ap": 40.0}, "b": {"i_auroc": 70.0, "p_ap": 20.0}, "c": {"i_auroc": 50.0, "p_ap": 0.0}}
+    rep = {"benchmark": {"parts": {"fresh": {"classes": ["c"]}, "old": {"classes": ["a", "b"]}}},
+           "results": {"metauas": {"correct": {"per_class": pc}}}}
+    g = report.subsets(rep)["metauas"]["correct"]
+    assert g["fresh"] == {"i_auroc": 50.0, "p_ap": 0.0} and g["old"] == {"i_auroc": 80.0, "p_ap": 30.0}
+    assert g["all"] == {"i_auroc": 70.0, "p_ap": 20.0}
+    assert report.subsets({"benchmark": {}, "results": {}}) == {}  # a v1 benchmark has no groups
+
+
+def test_committed_v2_report_follows_protocol_v3_and_the_docs_tables_come_from_json():
+    """The reported held-out benchmark is v2 (5 old + 3 fresh classes, as pre-registered), its class-group means are
+    the class means of its own per-class figures, and the validation table in the docs is generated from the
+    committed score_validation.json."""
+    from backend.anomaly.offline import report, score_validation
+
+    rep = json.loads(report.REPORT.read_text())
+    proto = json.loads((report.REPO / "static" / "anomaly" / "protocol_v3.json").read_text())
+    b = rep["benchmark"]
+    assert b["version"] == 2 and rep["protocol"] == "static/anomaly/protocol_v3.json"
+    assert b["parts"]["old"]["classes"] == split.HELDOUT_V2["old"]["classes"]
+    assert b["parts"]["fresh"]["classes"] == list(split.FRESH_CLASSES) and b["parts"]["fresh"]["seed"] == 18
+    assert sorted(rep["results"]["metauas"]["correct"]["classes"]) == sorted(b["classes"])
+    assert rep["subsets"] == report.subsets(rep)
+    sv = json.loads(score_validation.OUT.read_text())
+    assert list(sv["candidates"]) == [c["path"] for c in proto["candidates_in_order"]]
+    docs = (report.REPO / "docs" / "anomaly.md").read_text()
+    assert score_validation.table(sv) in docs and report.subset_table(rep) in docs
+    assert report.posthoc_table(rep) in docs  # post-hoc rows come from committed candidates/*/heldout_v2_*.json

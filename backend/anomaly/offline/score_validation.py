@@ -82,6 +82,10 @@ def trained_on_validation(checkpoint: str) -> list[str]:
     return sorted(names & set(meta["photos"]))
 
 
+def training_photos(checkpoint: str) -> list[str]:
+    return list(torch.load(checkpoint, map_location="cpu", weights_only=False).get("meta", {}).get("photos", []))
+
+
 def speed_of(checkpoint: str) -> dict:
     """The side-by-side speed run recorded next to the checkpoint (bench/anomaly_speed.py --checkpoint it)."""
     f = Path(checkpoint).resolve().parent / "speed.json"
@@ -117,6 +121,7 @@ def run(out: Path = OUT, checkpoints: list[str] | None = None, references: list[
             fast = speed["map_ratio"] is not None and speed["map_ratio"] <= SPEED_BAR
             v = _score_checkpoint(tmp, ck)
             v.update(trained_on_validation_photos=seen, speed=speed, eligible=not seen and fast,
+                     n_training_photos=len(training_photos(ck)),
                      why_not=("trained on validation photos" if seen else "" if fast else
                               f"map-only speed not ≤ {SPEED_BAR}× kNN ({speed.get('why') or speed['map_ratio']})"))
             by_ckpt[_rel(ck)] = v
@@ -147,6 +152,34 @@ def run(out: Path = OUT, checkpoints: list[str] | None = None, references: list[
     out.write_text(json.dumps(res, indent=1) + "\n")
     print(json.dumps({k: res.get(k) for k in ("chosen_checkpoint", "chosen", "mean")}))
     return res
+
+
+BEGIN, END = "<!-- anomaly-validation-table:begin -->", "<!-- anomaly-validation-table:end -->"
+
+
+def table(res: dict) -> str:
+    """The docs table of a rule-v2 selection (generated from the committed score_validation.json)."""
+    classes = list(res["classes"])
+    lines = ["| checkpoint | training photos | trained on validation photos | map / kNN time | best aggregation | "
+             + " | ".join(classes) + " | mean |", "|---|---|---|---|---|" + "---|" * (len(classes) + 1)]
+    rows = [(k, v, False) for k, v in res["candidates"].items()] + \
+           [(k, v, True) for k, v in res.get("references", {}).items()]
+    for k, v, ref in rows:
+        name = f"`{k.removeprefix('static/anomaly/').removesuffix('/metauas_lite0.pt')}`"
+        tag = " — **ships**" if k == res["chosen_checkpoint"] else (", reference only" if ref else "")
+        if not ref and not v["eligible"]:
+            tag += f" (not eligible: {v['why_not']})"
+        ratio = v.get("speed", {}).get("map_ratio")
+        lines.append(f"| {name}{tag} | {v.get('n_training_photos', '?')} | "
+                     f"{'yes' if v['trained_on_validation_photos'] else 'no'} | "
+                     f"{f'{ratio:.2f}×' if ratio is not None else '—'} | {v['chosen']} | "
+                     + " | ".join(f"{v['per_class'][c][v['chosen']]:.1f}" for c in classes)
+                     + f" | **{v['best_mean']:.1f}** |")
+    lines += ["", f"Validation I-AUROC per class with each checkpoint's best image-score aggregation "
+              f"({len(classes)} classes × ({res['per_class_queries']['good']} good + "
+              f"{5 * res['per_class_queries']['per_defect_kind']} defective) queries, seed {res['seed']}, rule "
+              f"version {res['rule_version']}). Source: `static/anomaly/score_validation.json`, `{res['command']}`."]
+    return "\n".join(lines)
 
 
 def _rel(path: str | None) -> str:

