@@ -9,6 +9,7 @@ training-concept corpus icons (backend.svg.offline.dataset.style_split with seed
 class-balanced sampling), tested on every real held-out-concept icon.
 
     python bench/svg_second_judge.py train      # renders + training (~10 min on one busy CPU thread)
+    python bench/svg_second_judge.py train --train-seed 1   # a retrained copy, judged beside it (not chosen)
     python bench/svg_second_judge.py restyles   # the evaluation's restyles, OLD (svg4) and NEW (current) rules
     python bench/svg_second_judge.py judge      # both judges on both sets -> bench/results/svg_second_judge.json
     python bench/svg_second_judge.py tables     # the generated block in docs/svg_studio.md and sentence in README.md
@@ -39,6 +40,7 @@ OLD_COMMIT = "79d08bc"  # main before svg5's commits: svg4's reports
 SETTINGS = {"old": {"MATCHER": "signature", "IDENTIFY_CENTRELINE": False, "PICK_BY_IDENTIFIER": "off"},
             "new": {"MATCHER": "identifier", "IDENTIFY_CENTRELINE": True, "PICK_BY_IDENTIFIER": "other-family"}}
 PER_STYLE, SAMPLE_SEED, SIZE = 600, 1, 64
+REPLICATES = (1,)  # --train-seed values of retrained copies of the pixel judge (judged beside it, not chosen)
 
 
 def cache_dir() -> Path:
@@ -77,10 +79,14 @@ def make_net(n_classes: int):
     return PixelJudge()
 
 
-def load_judge():
+def ckpt(seed: int = 0) -> Path:
+    return CKPT if seed == 0 else CKPT.with_name(f"{CKPT.stem}_seed{seed}.pt")
+
+
+def load_judge(seed: int = 0):
     import torch
 
-    ck = torch.load(CKPT, map_location="cpu", weights_only=True)
+    ck = torch.load(ckpt(seed), map_location="cpu", weights_only=True)
     styles = ck["styles"].split("\n")
     net = make_net(len(styles))
     net.load_state_dict(ck["state"])
@@ -96,7 +102,7 @@ def predict(net, styles, imgs: np.ndarray) -> list[str]:
     return [styles[k] for k in p]
 
 
-def train(epochs: int, threads: int) -> None:
+def train(epochs: int, threads: int, seed: int = 0) -> None:
     import torch
     import torch.nn.functional as Fn
 
@@ -104,7 +110,7 @@ def train(epochs: int, threads: int) -> None:
     from backend.svg.offline.dataset import style_split
 
     torch.set_num_threads(threads)
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     t0 = time.time()
     xs, ys, xt, yt = style_split(load_corpus(), render, PER_STYLE, 10 ** 6, SAMPLE_SEED)
     print(f"renders: {len(xs)} training, {len(xt)} held-out-concept icons, {time.time() - t0:.0f}s", flush=True)
@@ -112,7 +118,7 @@ def train(epochs: int, threads: int) -> None:
     Xr, Xt = torch.from_numpy(np.stack(xs)), np.stack(xt)
     lab = np.array([styles.index(y) for y in ys])
     L = torch.from_numpy(lab)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     w = np.bincount(lab, minlength=len(styles))
     sw = 1.0 / w[lab]
     net = make_net(len(styles))
@@ -133,7 +139,7 @@ def train(epochs: int, threads: int) -> None:
         if step % 100 == 0:
             print(f"step {step}/{steps} loss {loss.item():.3f} {time.time() - t:.0f}s", flush=True)
     net.eval()
-    torch.save({"state": net.state_dict(), "styles": "\n".join(styles)}, CKPT)
+    torch.save({"state": net.state_dict(), "styles": "\n".join(styles)}, ckpt(seed))
     pred, yt_a = np.array(predict(net, styles, Xt)), np.array(yt)
     by = {st: round(float(np.mean(pred[yt_a == st] == st)), 3) for st in styles}
     real = {"train_icons": len(xs), "test_icons": len(xt), "epochs": epochs, "train_s": round(time.time() - t, 1),
@@ -146,7 +152,8 @@ def train(epochs: int, threads: int) -> None:
         wrong = [str(p) for p in pred[(yt_a == st) & (pred != st)]]
         conf = max(sorted(set(wrong)), key=wrong.count) if wrong else "-"
         print(f"  {st:20s} {by[st]:.2f} n={real['test_icons_by_style'][st]:4d} most confused with {conf}")
-    (cache_dir() / "second_judge_real.json").write_text(json.dumps(real, indent=1))
+    real["train_seed"] = seed
+    (cache_dir() / f"second_judge_real{'' if seed == 0 else f'_seed{seed}'}.json").write_text(json.dumps(real, indent=1))
 
 
 # ------------------------------------------------------------------------------------------------ restyles
@@ -282,8 +289,30 @@ def judge() -> None:
         "n": len(flips), "judge2_new_correct": int(sum(n["judge2"] == n["target_style"] for _, n in flips)),
         "judge2_old_correct": int(sum(o["judge2"] == o["target_style"] for o, _ in flips))}
     res["restyles"] = table
+    # the same pixel judge retrained with another initialisation and batch order: is its verdict stable?
+    res["replicates"] = {}
+    for ts in REPLICATES:
+        if not ckpt(ts).exists():
+            continue
+        net_r, styles_r = load_judge(ts)
+        key = f"judge2_seed{ts}"
+        for rows in pooled.values():
+            for r, p in zip(rows, predict(net_r, styles_r, np.stack([render(r["svg"]) for r in rows])), strict=True):
+                r[key] = p
+        o, n = pooled["old"], pooled["new"]
+        gain = sum(a[key] != a["target_style"] and b[key] == b["target_style"] for a, b in zip(o, n, strict=True))
+        loss = sum(a[key] == a["target_style"] and b[key] != b["target_style"] for a, b in zip(o, n, strict=True))
+        res["replicates"][str(ts)] = {
+            "real_heldout_acc": json.loads((cache_dir() / f"second_judge_real_seed{ts}.json").read_text())[
+                "real_heldout_acc"],
+            **{name: {"pooled": _acc(rows, key), "seed0": _acc([r for r in rows if r["seed"] == 0], key),
+                      "other-family source": _acc([r for r in rows if not r["own_family"]], key)}
+               for name, rows in pooled.items()},
+            "new_only_correct": int(gain), "old_only_correct": int(loss),
+            "mcnemar_exact_p": float(f"{binomtest(gain, gain + loss).pvalue:.3g}") if gain + loss else 1.0}
     res["rows"] = {name: [{k: r[k] for k in ("seed", "target_style", "prompt", "source", "own_family", "judge1",
-                                             "judge2")} for r in rows] for name, rows in pooled.items()}
+                                             "judge2", *(f"judge2_seed{ts}" for ts in res["replicates"]))}
+                          for r in rows] for name, rows in pooled.items()}
     RESULT.write_text(json.dumps(res, indent=1) + "\n")
     for name in SETTINGS:
         t = table[name]
@@ -364,10 +393,21 @@ def doc_block(res: dict) -> str:
     only1 = [st for st in gain["judge1"] if gain["judge1"][st] >= 3 and gain["judge2"][st] <= 0]
     weak = [st for st, a in real["real_heldout_acc_by_style"].items() if st in gain["judge1"] and a < 0.7]
     oth = [x["pooled"]["other-family source"]["acc"] for x in (o["judge2"], n["judge2"])]
+    for ts, rp in res.get("replicates", {}).items():
+        lines += ["", f"The pixel judge retrained with another initialisation and batch order (`--train-seed {ts}`; "
+                  f"{_pct(rp['real_heldout_acc'])} on real held-out-concept icons) gives {_f(rp['old']['pooled'])} → "
+                  f"{_f(rp['new']['pooled'])} pooled ({rp['new_only_correct']} right only with NEW vs "
+                  f"{rp['old_only_correct']} only with OLD, p {_p(rp['mcnemar_exact_p'])}), "
+                  f"{_f(rp['old']['seed0'])} → {_f(rp['new']['seed0'])} on seed 0 and "
+                  f"{_f(rp['old']['other-family source'])} → {_f(rp['new']['other-family source'])} on other-family "
+                  f"drawings."]
+    rep = "".join(f" ({100 * (rp['new']['pooled']['acc'] - rp['old']['pooled']['acc']):+.0f} by the retrained copy, "
+                  f"p {_p(rp['mcnemar_exact_p'])})" for rp in res.get("replicates", {}).values())
     lines += ["", f"Reading (generated from the same figures): by the pixel judge the gain is "
               f"{'real but smaller' if res['paired']['judge2']['mcnemar_exact_p'] < 0.05 and oth[1] > oth[0] else 'not confirmed'}"
               f" — {100 * (n['judge2']['pooled']['all']['acc'] - o['judge2']['pooled']['all']['acc']):+.0f} points "
-              f"pooled against {100 * (n['judge1']['pooled']['all']['acc'] - o['judge1']['pooled']['all']['acc']):+.0f} "
+              f"pooled{rep} against "
+              f"{100 * (n['judge1']['pooled']['all']['acc'] - o['judge1']['pooled']['all']['acc']):+.0f} "
               f"by the trees, {100 * (n['judge2']['seed0']['all']['acc'] - o['judge2']['seed0']['all']['acc']):+.0f} "
               f"on seed 0. Both judges see it on {', '.join(both) or 'no target style'} and in the other-family "
               f"drawings the identifier picks ({_pct(oth[0])} → {_pct(oth[1])} by the pixel judge); the trees' gains on "
@@ -388,12 +428,15 @@ def readme_sentence(res: dict) -> str:
         verdict = "confirms a gain, but a smaller one" if d2 < 0.75 * d1 else "confirms the gain"
     else:
         verdict = "does not confirm the gain"
+    rep = ", ".join(f"{100 * (rp['new']['pooled']['acc'] - rp['old']['pooled']['acc']):+.0f} points, p "
+                    f"{_p(rp['mcnemar_exact_p'])}" for rp in res.get("replicates", {}).values()) or "none"
     seed0 = "and none on seed 0" if s2[1] <= s2[0] else "and on seed 0"
     return (f"A second, independent judge (a CNN on 64-px pixels only, "
             f"{_pct(res['second_judge']['real_heldout_acc'])} on real held-out-concept icons; "
             f"`bench/svg_second_judge.py`) {verdict}: over the seven configurations {_pct(j2[0])} → {_pct(j2[1])} "
             f"({d2:+.0f} points, paired exact McNemar p {_p(p2)}; the trees judge {_pct(j1[0])} → {_pct(j1[1])}, "
-            f"{d1:+.0f}), {seed0} ({_pct(s2[0])} → {_pct(s2[1])}; trees {_pct(s1[0])} → {_pct(s1[1])}).")
+            f"{d1:+.0f}; a retrained copy of the pixel judge: {rep}), {seed0} ({_pct(s2[0])} → {_pct(s2[1])}; trees "
+            f"{_pct(s1[0])} → {_pct(s1[1])}).")
 
 
 def write_docs() -> None:
@@ -412,9 +455,10 @@ if __name__ == "__main__":
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seeds", default="0,1,2,3,4,5,6")
+    ap.add_argument("--train-seed", type=int, default=0, help="network init and batch order (0 = the judge)")
     a = ap.parse_args()
     if a.what == "train":
-        train(a.epochs, a.threads)
+        train(a.epochs, a.threads, a.train_seed)
     elif a.what == "restyles":
         make_restyles(tuple(int(s) for s in a.seeds.split(",")))
     elif a.what == "judge":

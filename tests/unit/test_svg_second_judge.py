@@ -43,6 +43,9 @@ def test_figures_are_recomputed_from_the_rows(res):
                                                            "acc": round(sum(own) / len(own), 4)}
             s0 = [o for o, r in zip(ok, rows, strict=True) if r["seed"] == 0]
             assert t[j]["seed0"]["all"]["correct"] == sum(s0) and len(s0) == 64
+        for ts, rp in res["replicates"].items():  # the retrained copies of the pixel judge
+            key = f"judge2_seed{ts}"
+            assert rp[name]["pooled"]["correct"] == sum(r[key] == r["target_style"] for r in rows)
         same = np.mean([r["judge1"] == r["judge2"] for r in rows])
         assert t["agreement"]["same_label"] == round(float(same), 4)
         assert all(r["own_family"] == (r["source"].split("/")[0] == r["target_style"].split("/")[0]) for r in rows)
