@@ -201,7 +201,7 @@ class RetrievalEngine:
                 paths, changed = _restyled(icon, applied)
                 want = target or nearest_family(card)
                 alts = self._alternatives(corpus, concept, icon, want)
-                if alts:  # the wanted family draws no variant of the concept: which restyle looks most like it?
+                if alts and want is not None:  # the wanted family draws no variant of the concept: which restyle looks most like it?
                     best = (likeness(paths, want), icon, paths, changed)
                     for alt in alts:
                         try:

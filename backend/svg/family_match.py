@@ -115,6 +115,8 @@ def load_identifier() -> dict | None:
 def family_log_proba(rows: list[list[float]], table: dict | None = None) -> np.ndarray:
     """Per exemplar row, the ensemble's mean log-probability of each family (columns: table["classes"])."""
     table = table or load_identifier()
+    if table is None:
+        raise ValueError("no family identifier table (static/svg/family_identifier.json is missing)")
     x = (np.asarray(rows, np.float64) - table["mean_a"]) / table["std_a"]
     out = np.zeros((len(x), len(table["classes"])))
     for m in table["members"]:

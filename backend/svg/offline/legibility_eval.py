@@ -332,7 +332,8 @@ def summarise(rows: list[dict]) -> dict:
 def concept_styles(corpus, concepts) -> dict[str, list[str]]:
     """For each concept: every installed set/variant that draws it (the report keeps this, so the structural
     ceiling below is computed from committed data alone)."""
-    want, out = set(concepts), {}
+    want = set(concepts)
+    out: dict[str, set[str]] = {}
     for ic in corpus.icons:
         if ic.concept in want:
             out.setdefault(ic.concept, set()).add(ic.style)
