@@ -68,12 +68,16 @@ def test_cache_key_names_k_and_the_recipe_and_views_are_computed_once(role, monk
     assert len(calls) == 6, "K = 0 has its own entry (the prompt alone)"
 
 
-def test_metauas_uses_its_multi_prompt_path_with_the_views_as_prompts():
-    plain = engines.get("metauas", 256, prompt_aug=0)
-    aug = engines.get("metauas", 256, prompt_aug=3)
+def _plain_and_augmented(role: str):
+    """The engine without and with 3 prompt views, a prompt, its letterboxed array and a letterboxed query."""
     prompt, query = _scene(1), _scene(2)
     arr, _ = letterbox(prompt, 256)
     q, _ = letterbox(query, 256)
+    return engines.get(role, 256, prompt_aug=0), engines.get(role, 256, prompt_aug=3), prompt, arr, q
+
+
+def test_metauas_uses_its_multi_prompt_path_with_the_views_as_prompts():
+    plain, aug, prompt, arr, q = _plain_and_augmented("metauas")
     mem = aug.memory(prompt, 256, "mp-path")
     assert isinstance(mem, PromptViews) and len(mem) == 4
     as_prompts = [plain.prompt_features(v) for v in prompt_views(arr, 3)]
@@ -94,11 +98,7 @@ def test_metauas_uses_its_multi_prompt_path_with_the_views_as_prompts():
 
 
 def test_knn_pools_the_patches_of_all_views():
-    plain = engines.get("knn", 256, prompt_aug=0)
-    aug = engines.get("knn", 256, prompt_aug=3)
-    prompt, query = _scene(1), _scene(2)
-    arr, _ = letterbox(prompt, 256)
-    q, _ = letterbox(query, 256)
+    plain, aug, prompt, arr, q = _plain_and_augmented("knn")
     bank = aug.memory(prompt, 256, "knn-path")
     single = plain.memory(prompt, 256, "knn-path")
     assert bank.shape[0] == 4 * single.shape[0]
