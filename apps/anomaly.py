@@ -93,7 +93,8 @@ def build() -> None:
                                    allow_custom_value=True)
                 export_one_btn = gr.Button("Export this query (PNG + JSON)", scale=1, elem_id="anomaly-export-one")
                 export_btn = gr.Button("Export all (zip, CSV, JSON)", scale=1, elem_id="anomaly-export")
-            sbs = gr.Image(label="Prompt | query | map", format="png", interactive=False, elem_id="anomaly-sbs")
+            sbs = gr.Image(label="Prompt | query | map", show_label=False, format="png", interactive=False,
+                           elem_id="anomaly-sbs")  # the panels carry their own captions; the badge covered them
             with gr.Row():
                 overlay = gr.Image(label="Overlay (red: mask, yellow: regions)", format="png", interactive=False,
                                    elem_id="anomaly-overlay")
