@@ -8,6 +8,7 @@ import pytest
 
 from backend.config import REPO_ROOT
 from backend.svg.offline import legibility_eval as ev
+from backend.svg.offline import legibility_tables as tables
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +35,11 @@ def test_paraphrases_mostly_are_not_concept_names(report):
 
 
 def test_docs_tables_are_generated_from_the_report(report):
-    block = ev.report_tables(report)
+    block = tables.report_tables(report)
     for f in (REPO_ROOT / "README.md", REPO_ROOT / "docs" / "svg_studio.md",
               REPO_ROOT / "docs" / "svg_generator.md"):
         text = f.read_text()
-        assert f"{ev.BEGIN}\n{block}\n{ev.END}" in text, f"{f.name}: run python -m backend.svg.offline.cli tables"
+        assert f"{tables.BEGIN}\n{block}\n{tables.END}" in text, f"{f.name}: run python -m backend.svg.offline.cli tables"
 
 
 def test_report_pins_the_measured_quality(report):
@@ -72,7 +73,7 @@ def test_report_pins_the_measured_quality(report):
 def test_development_configurations_are_reported_beside_the_reported_seed(report):
     """Changes are tried on other exemplars/prompts (seeds 1, 2) judged by the same classifier; their figures are
     committed and shown in the generated table, so a gain on the reported seed alone would be visible."""
-    dev = ev.dev_reports()
+    dev = tables.dev_reports()
     assert sorted(r["seed"] for r in dev) == [1, 2, 3, 4, 5, 6]
     for r in dev:
         assert r["judge_seed"] == report.get("judge_seed", 0) == 0
@@ -97,7 +98,7 @@ def test_structural_ceiling_counts_what_the_target_family_draws():
                      "source": src, "style": ok})
     rep = {"rows": rows, "concept_styles": {"p": ["a/x", "d/z"], "q": ["a/y", "d/z"], "r": ["b/z", "c/w"]},
            "style_classifier": {"real_heldout_acc_by_style": {"a/x": 0.5, "c/w": 1.0}}}
-    c = ev.structural_ceiling([rep])
+    c = tables.structural_ceiling([rep])
     a, w = c["by_style"]["a/x"], c["by_style"]["c/w"]
     assert (a["n"], a["variant"], a["family"], a["correct"], a["other_n"], a["other_correct"]) == (3, 1, 2, 1, 1, 0)
     assert a["perfect_variant"] == pytest.approx(1 / 3) and a["perfect_family"] == pytest.approx(2 / 3)
@@ -111,12 +112,12 @@ def test_structural_ceiling_of_the_committed_reports(report, corpus_styles):
     """Every committed report records which installed styles draw its prompts (checked against the corpus), and
     the ceiling it implies is below the issue's 80 % bar: retrieval + restyle cannot meet it by better restyling
     of the families' own drawings alone (pinned with a margin)."""
-    reps = [report] + ev.dev_reports()
+    reps = [report] + tables.dev_reports()
     for r in reps:
         assert set(r["concept_styles"]) == {x["retrieved_concept"] for x in r["rows"]}
         for concept, styles in r["concept_styles"].items():
             assert styles == corpus_styles[concept]
-    c = ev.structural_ceiling(reps)["all"]
+    c = tables.structural_ceiling(reps)["all"]
     assert c["n"] == 448
     assert 0.6 <= c["perfect_family"] <= 0.75 and c["judge_family"] <= c["perfect_family"]  # 0.70, 0.64
     assert c["perfect_variant"] <= c["perfect_family"] < 0.8
@@ -141,7 +142,7 @@ def test_exemplar_families_recorded_in_the_reports_are_the_codes(report):
 
     cards = ev.exemplar_cards(load_corpus(), report["seed"])
     assert ev.exemplar_families({st: c for st, (c, _) in cards.items()}) == report["exemplar_families"]
-    reps = [report] + ev.dev_reports()
+    reps = [report] + tables.dev_reports()
     hits = {m: sum(r["exemplar_families"][st][m][:1] == [st] for r in reps for st in r["target_styles"])
             for m in ev.MATCHERS}
     assert hits["identifier"] >= 46 and hits["identifier"] > hits["signature"] + 8 > hits["card"] + 8, hits

@@ -23,6 +23,7 @@ from backend.svg.corpus import DEFAULT_ROOT, CorpusMissing, load_corpus
 from backend.svg.family_match import SIGNATURES
 from backend.svg.index import build_indexes
 from backend.svg.offline import legibility_eval as ev
+from backend.svg.offline import legibility_tables as tables
 from backend.svg.offline.corpus_build import build, corpus_markdown
 from backend.svg.offline.family_identifier import build as build_identifier
 
@@ -81,7 +82,7 @@ def main(argv=None) -> int:
         rep["command"] = "python -m backend.svg.offline.cli " + " ".join(argv if argv is not None else sys.argv[1:])
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         Path(a.out).write_text(json.dumps(rep, indent=1, default=float))
-        print(ev.report_tables(rep))
+        print(tables.report_tables(rep))
         print(f"wrote {a.out}")
     elif a.cmd == "family-signatures":
         SIGNATURES.write_text(json.dumps(ev.family_signatures(), indent=1))
@@ -92,7 +93,7 @@ def main(argv=None) -> int:
         print(json.dumps(ev.paraphrase_eval()["summary"]))
     else:
         rep = json.loads(Path(a.report).read_text())
-        for f in ev.write_tables(rep, DOCS):
+        for f in tables.write_tables(rep, DOCS):
             print(f"updated {f}")
     return 0
 
