@@ -192,14 +192,14 @@ class RetrievalEngine:
         applied, card_note = restyle_card(card) if card is not None else (None, None)
         matched = family_note(card) if card is not None else None
         notes_all += [n for n in (matched, card_note) if n]
+        want = (target or nearest_family(card)) if card is not None else None  # the asked style or the matched family
         out = []
         for i in self._pick(ranked, scores, int(n), int(seed)):
             concept = corpus.icons[i].concept
-            icon, how = self._source_icon(corpus, concept, scores, card, target)
+            icon, how = self._source_icon(corpus, concept, scores, card, target, want)
             notes = list(notes_all)
             if card is not None and applied is not None and icon.style != target:
                 paths, changed = _restyled(icon, applied)
-                want = target or nearest_family(card)
                 alts = self._alternatives(corpus, concept, icon, want)
                 if alts and want is not None:  # the wanted family draws no variant of the concept: which restyle looks most like it?
                     best = (likeness(paths, want), icon, paths, changed)
@@ -251,7 +251,8 @@ class RetrievalEngine:
             self._concepts = (corpus, groups)
         return self._concepts[1]
 
-    def _source_icon(self, corpus, concept: str, scores: np.ndarray, card: StyleCard | None, target: str | None):
+    def _source_icon(self, corpus, concept: str, scores: np.ndarray, card: StyleCard | None, target: str | None,
+                     want: str | None):
         same = self._by_concept(corpus)[concept]
         if target is not None:
             hit = [ic for ic in same if ic.style == target]
@@ -260,7 +261,6 @@ class RetrievalEngine:
         if card is None:
             best = max(same, key=lambda ic: scores[ic._index])
             return best, f"“{concept}” from {best.style}, unchanged."
-        want = target or nearest_family(card)  # the style the user asked for, or the family the exemplars match
         lacks = (f"{want} has no “{concept}”; " if want and not any(ic.style == want for ic in same) else "")
         whose = "your" if target is None else f"the {target}"
         for rank_no, family in enumerate(source_families(card)):
