@@ -25,6 +25,7 @@ MODES = ["outline", "outline-fill", "solid"]
 CAPS = ["butt", "round", "square"]
 JOINS = ["miter", "round", "bevel"]
 EDIT_MODES = ["keep", *MODES]
+NOTE_LIMIT = 1000  # notes are shown whole (md_text cuts at 500 by default)
 
 
 def styles() -> tuple[list[str], str]:
@@ -59,7 +60,7 @@ def style_request(source, style, files, mode=None, width=None, cap=None, join=No
 def _card_outputs(card: StyleCard, notes: list[str]):
     md = f"**Style card** ({card.source}): {card.summary()}."
     if notes:
-        md += "  \n" + "  \n".join(notes)
+        md += "  \n" + "  \n".join(md_text(n, NOTE_LIMIT) for n in notes)  # notes quote file names and prompts
     return (card.mode, round(card.stroke_width, 3), card.linecap, card.linejoin, round(card.padding, 2), card.grid,
             ", ".join(card.palette), md, json.dumps(card.to_dict(), indent=1))
 
@@ -86,7 +87,7 @@ def _summary(state: dict, engines: studio.EngineInfo, extra: list[str] | None = 
     if engines.novelty and len(engines.names) == 1:
         lines.append(f"_{engines.novelty}_")
     notes = list(dict.fromkeys(n for c in state["candidates"] for n in c.get("notes", []) if "No corpus icon" in n))
-    lines += [f"⚠️ {n}" for n in notes] + (extra or [])
+    lines += [f"⚠️ {md_text(n, NOTE_LIMIT)}" for n in notes] + (extra or [])
     return "  \n".join(lines)
 
 
@@ -109,7 +110,7 @@ def _detail(state: dict, index: int, view: studio.CandidateView):
             f"**Licence / attribution:** {c.get('licence') or 'n/a'} — {c.get('attribution') or 'generated'}",
             f"**Size:** {c['metrics'].get('paths')} paths, {c['metrics'].get('segments')} segments, "
             f"{c['metrics'].get('bytes')} bytes"]
-    info += [f"_{n}_" for n in c.get("notes", [])]
+    info += [f"_{md_text(n, NOTE_LIMIT)}_" for n in c.get("notes", [])]
     stem = re.sub(r"[^a-z0-9]+", "-", (c.get("concept") or c["prompt"]).lower()).strip("-") or "icon"
     svg_path = download_file(c["svg"], f"{stem}.svg")
     png_path = download_file(view.png, f"{stem}.png")

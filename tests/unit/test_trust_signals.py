@@ -2,6 +2,8 @@
 gold-item reliability."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -99,3 +101,19 @@ def test_gold_truth_and_reliability():
     assert rows["liar"]["flagged"] and rows["liar"]["accuracy"] == 0 and rows["liar"]["weight"] == 0
     assert not rows["good1"]["flagged"] and rows["good1"]["weight"] > 0.5
     assert 0.8 < rep["crowd_accuracy"] < 0.85
+
+
+def test_svg_notes_quoting_file_names_and_prompts_are_inert():
+    """SVG studio notes quote an uploaded file's name and the prompt; every view shows them escaped."""
+    from apps import svg_studio_handlers as h
+    from backend.svg.style import style_from_set
+
+    evil = 'logo![t](https://evil.example/p.png)<img src=x onerror=alert(1)>.png'
+    md = h._card_outputs(style_from_set("phosphor/bold"), [f"{evil}: raster image traced to vectors"])[7]
+    link = re.compile(r"(?<!\\)\]\(")  # an unescaped "](" would make a Markdown link or image
+    assert "<img" not in md and not link.search(md) and "\\!\\[t\\]" in md
+    state = {"candidates": [{"notes": [f"No corpus icon really matches “{evil}”"]}], "prompt": evil,
+             "style": "phosphor/bold", "seed": 0, "generation_id": 1}
+    engines = type("E", (), {"names": ["svg-retrieval"], "labels": [None], "novelty": None})()
+    summary = h._summary(state, engines)
+    assert "<img" not in summary and not link.search(summary)
