@@ -18,6 +18,11 @@ torch.utils.flop_counter on one query (FLOPs / 2).
 `--prompt-aug K` (protocol v4): MetaUAS runs with K nuisance views per prompt and is compared with the PLAIN
 kNN engine (K = 0), the eligibility bar; kNN with K views is timed in the same interleaved run as a third
 engine (`knn_aug`, its ratio to plain kNN reported).
+
+`--plain-knn` (protocol v5): the kNN engine is the PLAIN one (K 0, no normal-variation normalisation, score max:
+`KnnEngine()` with no options) and MetaUAS runs with its registry settings (NV normalisation, score aggregation);
+a third row `map_score` times map_square + the engine's own image score for both (the eligibility bar of
+static/anomaly/protocol_v5.json). The `inspect` rows then compare MetaUAS with the SHIPPED kNN (its registry settings).
 """
 from __future__ import annotations
 
@@ -72,6 +77,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--checkpoint", default=None, help="MetaUAS checkpoint (default: the registry's)")
+    ap.add_argument("--plain-knn", action="store_true",
+                    help="protocol v5: compare with the plain kNN (K 0, no NV, max) and time map + image score")
     ap.add_argument("--prompt-aug", type=int, default=None,
                     help="nuisance views per prompt for MetaUAS (and a third engine, kNN with them); kNN stays plain")
     args = ap.parse_args(argv)
@@ -80,7 +87,7 @@ def main(argv=None) -> dict:
     from torch.utils.flop_counter import FlopCounterMode
 
     from backend.anomaly import engines, service
-    from backend.anomaly.engine_base import expand_views
+    from backend.anomaly.engine_base import expand_views, split_nv
     from backend.anomaly.preprocess import letterbox, normalise
 
     torch.set_num_threads(args.threads)
@@ -98,6 +105,9 @@ def main(argv=None) -> dict:
     warm = photo.crop((0, 0, 399, 400))
     engs = {"metauas": engines.get("metauas", args.size, args.checkpoint, aug),
             "knn": engines.get("knn", args.size, prompt_aug=0 if aug is not None else None)}
+    if args.plain_knn:
+        from backend.anomaly.knn import KnnEngine
+        engs["knn"] = KnnEngine()  # K 0, no NV normalisation, score max, σ 4
     if aug:
         engs["knn_aug"] = engines.get("knn", args.size, prompt_aug=aug)
     role = {"metauas": "metauas", "knn": "knn", "knn_aug": "knn"}
@@ -111,6 +121,10 @@ def main(argv=None) -> dict:
 
     map_times = _interleaved({k: (lambda i, k=k, e=e: e.map_square(arrs[k][i], mems[k])) for k, e in engs.items()},
                              args.n)
+    from backend.anomaly.knn import image_score
+    score_times = _interleaved({k: (lambda i, k=k, e=e: image_score(e.map_square(arrs[k][i], mems[k]),
+                                                                    e.score_mode)) for k, e in engs.items()},
+                               args.n) if args.plain_knn else None
     insp_times = _interleaved({k: (lambda i, k=k: service.inspect([prompt], [queries[k][i]], engine=role[k],
                                                                   size=args.size, checkpoint=args.checkpoint,
                                                                   prompt_aug=views[k]))
@@ -122,7 +136,7 @@ def main(argv=None) -> dict:
     with FlopCounterMode(display=False) as fc:
         m.encode(x)
     gmac["metauas_encoder"] = fc.get_total_flops() / 2e9
-    q, p = m.encode(x), mems["metauas"]
+    q, p = m.encode(x), split_nv(mems["metauas"])[0]
     with FlopCounterMode(display=False) as fc, torch.no_grad():
         m.decode(q, expand_views(p))
     gmac["metauas_alignment_decoder"] = fc.get_total_flops() / 2e9
@@ -139,10 +153,14 @@ def main(argv=None) -> dict:
 
     res = {"command": "python bench/anomaly_speed.py" + (f" --n {args.n}" if args.n != 40 else "")
                       + (f" --checkpoint {args.checkpoint}" if args.checkpoint else "")
-                      + (f" --prompt-aug {aug}" if aug is not None else ""),
+                      + (f" --prompt-aug {aug}" if aug is not None else "")
+                      + (" --plain-knn" if args.plain_knn else ""),
            "prompt_aug": aug,
            "size": args.size, "threads": args.threads, "n": args.n, "order": "ABBA interleaved, one pair per repeat",
            "map": _summary(map_times), "inspect_one_prompt": _summary(insp_times),
+           **({"map_score": _summary(score_times),
+               "settings": {k: e.map_options() for k, e in engs.items() if hasattr(e, "map_options")}}
+              if score_times else {}),
            "gmac": {k: round(v, 3) for k, v in gmac.items()},
            "decoder_channels": list(getattr(m, "decoder_channels", [])),
            "load_average": [round(v, 1) for v in os.getloadavg()], "cpus": os.cpu_count(),

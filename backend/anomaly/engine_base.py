@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from PIL import Image
 
+from backend.anomaly import normal_variation as nvar
 from backend.anomaly.nuisance import PROMPT_AUG_RECIPE, PROMPT_AUG_SEED, check_prompt_aug, prompt_views
 from backend.anomaly.preprocess import letterbox
 
@@ -73,15 +74,59 @@ def expand_views(memories: list) -> list:
     return [v for m in memories for v in (m if isinstance(m, PromptViews) else [m])]
 
 
+class NVMemory:
+    """A prompt's memory plus its normal-variation map (protocol v5, `normal_variation`): `mem` is what the
+    engine's raw map needs, `nv` the (size, size) map its query maps are discounted by."""
+
+    __slots__ = ("mem", "nv")
+
+    def __init__(self, mem, nv: np.ndarray):
+        self.mem, self.nv = mem, nv
+
+
+def split_nv(memories: list) -> tuple[list, np.ndarray | None]:
+    """(raw memories, the pixelwise max of their NV maps or None when none carries one)."""
+    raw = [m.mem if isinstance(m, NVMemory) else m for m in memories]
+    nvs = [m.nv for m in memories if isinstance(m, NVMemory)]
+    return raw, (np.max(np.stack(nvs), axis=0) if nvs else None)
+
+
 class PromptMemory:
     """Mixin: `memory()` = letterbox the prompt, `prompt_features(arr)`, cached in the shared LRU.
 
     With `prompt_aug = K > 0` the memory holds the prompt and K seeded nuisance views of it
     (`nuisance.prompt_views`), computed once and cached under a key naming K, the recipe and the seed;
-    `pool_views` decides how an engine keeps them (default: `PromptViews`, i.e. K+1 prompts)."""
+    `pool_views` decides how an engine keeps them (default: `PromptViews`, i.e. K+1 prompts).
+    With `nv_norm` ("sub"/"rel", protocol v5) the memory also carries the prompt's normal-variation map
+    (`NVMemory`): NV_VIEWS seeded nuisance views of the prompt mapped against it (`raw_map`), their max,
+    max-filtered by `nv_radius`; `map_square` = `raw_map` discounted by it (`finish`)."""
 
     cache = PROMPT_CACHE
     prompt_aug = 0  # K nuisance views per prompt (protocol v4; 0 = the prompt alone)
+    nv_norm = "none"  # protocol v5: "none", "sub" or "rel" (normal_variation.normalise)
+    nv_radius = 0     # px of shift tolerance of the NV map (max filter)
+
+    def raw_map(self, query_arr: np.ndarray, memories: list) -> np.ndarray:  # pragma: no cover - engines
+        raise NotImplementedError
+
+    def finish(self, amap: np.ndarray, nv: np.ndarray | None) -> np.ndarray:
+        return nvar.normalise(amap, nv, self.nv_norm) if nv is not None else amap
+
+    def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:
+        raw, nv = split_nv(memories)
+        return self.finish(self.raw_map(query_arr, raw), nv)
+
+    def set_map_options(self, opts: dict) -> None:
+        """Protocol v5's map settings from a models.toml entry (score aggregation, NV normalisation)."""
+        if "score" in opts:
+            self.score_mode = str(opts["score"])
+        mode = str(opts.get("nv_norm", "none"))
+        if mode not in nvar.MODES:
+            raise ValueError(f"nv_norm must be one of {nvar.MODES}, got {mode!r}")
+        self.nv_norm, self.nv_radius = mode, int(opts.get("nv_radius", 0))
+
+    def map_options(self) -> dict:
+        return {"score": getattr(self, "score_mode", "max"), "nv_norm": self.nv_norm, "nv_radius": self.nv_radius}
 
     def prompt_features(self, arr: np.ndarray) -> Any:  # pragma: no cover - implemented by engines
         raise NotImplementedError
@@ -90,16 +135,22 @@ class PromptMemory:
         return PromptViews(feats)
 
     def memory_key(self, key: str, size: int) -> tuple:
+        nv = () if self.nv_norm == "none" else ("nv", self.nv_norm, self.nv_radius, nvar.NV_VIEWS, nvar.NV_SEED)
         if not self.prompt_aug:
-            return (id(self), key, size)
-        return (id(self), key, size, "aug", self.prompt_aug, PROMPT_AUG_RECIPE, PROMPT_AUG_SEED)
+            return (id(self), key, size, *nv)
+        return (id(self), key, size, "aug", self.prompt_aug, PROMPT_AUG_RECIPE, PROMPT_AUG_SEED, *nv)
 
     def memory(self, prompt: Image.Image, size: int, key: str) -> Any:
         def compute():
             arr, _ = letterbox(prompt, size)
             if not self.prompt_aug:
-                return self.prompt_features(arr)
-            return self.pool_views([self.prompt_features(v) for v in prompt_views(arr, self.prompt_aug)])
+                mem = self.prompt_features(arr)
+            else:
+                mem = self.pool_views([self.prompt_features(v) for v in prompt_views(arr, self.prompt_aug)])
+            if self.nv_norm == "none":
+                return mem
+            views = [self.raw_map(v, [mem]) for v in nvar.nv_views(arr)]
+            return NVMemory(mem, nvar.nv_map(views, self.nv_radius))
 
         return self.cache.get_or_compute(self.memory_key(key, size), compute)
 

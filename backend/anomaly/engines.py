@@ -165,6 +165,7 @@ class EnsembleEngine:
         self.name = getattr(entry, "name", None) or "ensemble"
         opts = getattr(entry, "options", {}) or {}
         self.weights = dict(opts.get("weights", {"metauas": 0.5, "knn": 0.5}))
+        self.score_mode = str(opts.get("score", "max"))  # image score of the fused map (protocol v5)
         self.size = int(opts.get("size", 256))
         self.members = members or {role: get(role, self.size) for role in self.weights}
         self.device = device
@@ -179,7 +180,7 @@ class EnsembleEngine:
         with _ENSEMBLE_LOCK:
             if key not in _ENSEMBLE_VARIANTS:
                 v = EnsembleEngine.of({r: e.with_prompt_aug(k) for r, e in self.members.items()})
-                v.name, v.weights, v.size = self.name, dict(self.weights), self.size
+                v.name, v.weights, v.size, v.score_mode = self.name, dict(self.weights), self.size, self.score_mode
                 _ENSEMBLE_VARIANTS[key] = (self, v)
             return _ENSEMBLE_VARIANTS[key][1]
 

@@ -27,6 +27,7 @@ from PIL import Image
 
 from backend.anomaly import engines, service
 from backend.anomaly.dataset import list_classes, load_class, read_mask
+from backend.anomaly.knn import image_score
 from backend.anomaly.metrics import all_metrics
 from backend.errors import UserError
 from backend.imageio import open_image
@@ -84,7 +85,7 @@ def _class_maps(cls_root, cls, engine_names, size, seed, retrieval_k, checkpoint
                                   checkpoint=checkpoint)[0] for e in base}
         if ens is not None:
             fused = ens.fuse({r: res[r].anomaly_map for r in ens.members})
-            res["ensemble"] = service.InspectionResult(float(fused.max()), fused, -1, 0.0, "ensemble",
+            res["ensemble"] = service.InspectionResult(image_score(fused, ens.score_mode), fused, -1, 0.0, "ensemble",
                                                        sum(res[r].ms for r in ens.members))
         for e in engine_names:
             amap = _small(res[e].anomaly_map, size, False)

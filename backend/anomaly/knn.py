@@ -62,7 +62,8 @@ class KnnEngine(PromptMemory):
         self.encoder = encoder
         self.device = getattr(encoder, "device", device)
         opts = getattr(entry, "options", {}) or {}
-        self.score_mode = str(opts.get("score", "max"))
+        self.score_mode = "max"
+        self.set_map_options(opts)  # score aggregation and NV normalisation (protocol v5)
         self.sigma = float(opts.get("sigma", SIGMA))
         self.prompt_aug = check_prompt_aug(opts.get("prompt_aug", 0))  # nuisance views per prompt (protocol v4)
         self._torch = torch
@@ -95,8 +96,9 @@ class KnnEngine(PromptMemory):
         return self._torch.cat(feats, dim=0)
 
     # -- inference -----------------------------------------------------------------------
-    def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:
-        """Anomaly map (size, size) in [0, 1] for a letterboxed query against pooled prompt patches."""
+    def raw_map(self, query_arr: np.ndarray, memories: list) -> np.ndarray:
+        """Anomaly map (size, size) in [0, 1] for a letterboxed query against pooled prompt patches
+        (before the NV normalisation of `map_square`)."""
         torch = self._torch
         F = torch.nn.functional
         size = query_arr.shape[0]

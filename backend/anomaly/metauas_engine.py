@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from backend.anomaly.checkpoint import load_metauas
-from backend.anomaly.engine_base import PromptMemory, PromptViews, expand_views
+from backend.anomaly.engine_base import NVMemory, PromptMemory, PromptViews, expand_views, split_nv
 from backend.anomaly.nuisance import check_prompt_aug
 from backend.anomaly.preprocess import normalise
 from backend.errors import UserError
@@ -35,7 +35,8 @@ def entry_path(entry) -> Path | None:
 class MetaUASEngine(PromptMemory):
     score_mode = "max"  # the map maximum: chosen on the validation photos (static/anomaly/score_validation.json)
 
-    def __init__(self, entry=None, device: str = "cpu", path: str | Path | None = None):
+    def __init__(self, entry=None, device: str = "cpu", path: str | Path | None = None,
+                 map_options: dict | None = None):
         self.path = Path(path) if path else entry_path(entry)
         if self.path is None:
             raise UserError("No MetaUAS checkpoint path is configured.")
@@ -52,6 +53,8 @@ class MetaUASEngine(PromptMemory):
         self.model.to(device).eval()
         self.name = getattr(entry, "name", None) or self.path.name
         self.prompt_aug = check_prompt_aug(opts.get("prompt_aug", 0))  # nuisance views per prompt (protocol v4)
+        self.score_mode = type(self).score_mode
+        self.set_map_options({**opts, **(map_options or {})})  # score aggregation, NV normalisation (protocol v5)
 
     @classmethod
     def check_available(cls, entry=None) -> tuple[bool, str]:
@@ -70,9 +73,14 @@ class MetaUASEngine(PromptMemory):
         return self._feats(arr)
 
     @torch.no_grad()
-    def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:
+    def raw_map(self, query_arr: np.ndarray, memories: list) -> np.ndarray:
         """One decode: the aligned features of all prompts are averaged (the official intent; its list
         branch is broken). A prompt's nuisance views (prompt_aug) count as prompts of their own."""
+        q = self._feats(query_arr)
+        return torch.sigmoid(self.model.decode(q, expand_views(list(memories))))[0, 0].float().cpu().numpy()
+
+    @torch.no_grad()
+    def map_square(self, query_arr: np.ndarray, memories: list) -> np.ndarray:
         return self.map_and_global(query_arr, memories)[0]
 
     # -- global features read off the encoder pass the map needs anyway -------------------------
@@ -88,6 +96,8 @@ class MetaUASEngine(PromptMemory):
     def global_from(self, feats) -> np.ndarray:
         """Unit-norm 1280-d Lite0 head feature (average-pooled) from this engine's 6 feature levels (of a
         prompt with nuisance views: of the prompt itself)."""
+        if isinstance(feats, NVMemory):
+            feats = feats.mem
         if isinstance(feats, PromptViews):
             feats = feats[0]
         enc: Any = self.model.encoder  # Lite0Features around efficientnet_lite_pytorch's EfficientNet (untyped)
@@ -99,19 +109,21 @@ class MetaUASEngine(PromptMemory):
     @torch.no_grad()
     def map_and_global(self, query_arr: np.ndarray, memories: list, with_global: bool = False):
         """(map, query global feature or None) from ONE encoder pass of the query."""
+        raw, nv = split_nv(list(memories))
         q = self._feats(query_arr)
-        amap = torch.sigmoid(self.model.decode(q, expand_views(list(memories))))[0, 0].float().cpu().numpy()
-        return amap, (self.global_from(q) if with_global else None)
+        amap = torch.sigmoid(self.model.decode(q, expand_views(raw)))[0, 0].float().cpu().numpy()
+        return self.finish(amap, nv), (self.global_from(q) if with_global else None)
 
 
-_BY_PATH: dict[str, MetaUASEngine] = {}
+_BY_PATH: dict[tuple, MetaUASEngine] = {}
 _BY_PATH_LOCK = threading.Lock()
 
 
-def engine_from_checkpoint(path: str | Path, device: str = "cpu") -> MetaUASEngine:
-    """An engine for an explicit checkpoint file (evaluate --checkpoint), loaded once per path."""
-    key = str(Path(path).resolve())
+def engine_from_checkpoint(path: str | Path, device: str = "cpu", map_options: dict | None = None) -> MetaUASEngine:
+    """An engine for an explicit checkpoint file (evaluate --checkpoint), loaded once per path and map options
+    (None: the raw map, score max)."""
+    key = (str(Path(path).resolve()), tuple(sorted((map_options or {}).items())))
     with _BY_PATH_LOCK:
         if key not in _BY_PATH:
-            _BY_PATH[key] = MetaUASEngine(None, device, path=path)
+            _BY_PATH[key] = MetaUASEngine(None, device, path=path, map_options=map_options)
         return _BY_PATH[key]

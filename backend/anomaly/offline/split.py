@@ -50,6 +50,13 @@ EVAL_DONORS = [("gradio", "test_data/cheetah2.jpg"), ("gradio", "media_assets/im
 # extra training photos fetched from pinned wheels (offline/photos.py, role "train")
 TRAIN_WHEEL_PHOTOS = wheel_photos.names("train")
 EVAL_WHEEL_PHOTOS = wheel_photos.names("eval")
+# validation v2 (pre-registered 2026-11-29, static/anomaly/protocol_v5.json): the three classes above, generated as
+# before (seed 5), plus three NEW validation classes from pinned wheels (offline/photos.py role "validation"),
+# generated with seed 25 and the validation donors. They choose training-free settings; never training, never held-out.
+VALIDATION_WHEEL_PHOTOS = wheel_photos.names("validation")
+VALIDATION_V2_NEW = {"aero": ("wheel", "aero"), "ascent": ("wheel", "ascent"), "tree": ("wheel", "tree")}
+VALIDATION_V2: dict[str, dict[str, Any]] = {"v1": {"seed": 5, "classes": list(VALIDATION_CLASSES)},
+                                            "new": {"seed": 25, "classes": list(VALIDATION_V2_NEW)}}
 # held-out benchmark v2 (pre-registered 2026-11-29, static/anomaly/protocol_v3.json): the five classes above,
 # generated exactly as before (seed 17, EVAL_DONORS), plus three FRESH classes nobody had evaluated on, generated
 # with seed 18 and the fresh donors. ("wheel", name) = offline/photos.py; gradio's test_data/cheetah1-copy.jpg is
@@ -97,6 +104,10 @@ def is_eval_only(path: Path) -> bool:
 
 def is_validation(path: Path) -> bool:
     path = Path(path).resolve()
+    for n in VALIDATION_WHEEL_PHOTOS:  # validation v2's wheel photos (the member and its decoded PNG)
+        lp = wheel_photos.local_path(n).resolve()
+        if path in (lp, lp.with_suffix("") if wheel_photos.WHEEL_PHOTOS[n].decode else lp):
+            return True
     return any(path == p.resolve() for pkg, names in VALIDATION_PHOTOS.items() for p in _resolve(pkg, names))
 
 
@@ -158,6 +169,16 @@ def validation_photos() -> tuple[dict[str, Path], list[Path]]:
     return out, donors
 
 
+def validation_v2_new_photos() -> dict[str, Path]:
+    """{class: photo} of validation v2's new part (fetched, sha256-checked); raises if one is in another role."""
+    out = {c: _photo(pkg, rel) for c, (pkg, rel) in VALIDATION_V2_NEW.items()}
+    train = {p.resolve() for pkg, names in TRAIN_PHOTOS.items() for p in _resolve(pkg, names)}
+    bad = [str(p) for p in out.values() if is_eval_only(p) or p.resolve() in train or not is_validation(p)]
+    if bad:
+        raise RuntimeError(f"validation v2 photos must be validation-only: {bad}")
+    return out
+
+
 def eval_photo(name: str) -> Path:
     pkg, rel = EVAL_CLASSES[name]
     found = _resolve(pkg, [rel])
@@ -185,6 +206,13 @@ def split_dict() -> dict:
             "eval_donors": [f"{p}:{r}" for p, r in EVAL_DONORS],
             "train_wheel_photos": {n: _wheel_entry(n) for n in TRAIN_WHEEL_PHOTOS},
             "eval_wheel_photos": {n: _wheel_entry(n) for n in EVAL_WHEEL_PHOTOS},
+            "validation_wheel_photos": {n: _wheel_entry(n) for n in VALIDATION_WHEEL_PHOTOS},
+            "validation_v2": {"since": "2026-11-29 (issue 17, anomaly8), pre-registered in static/anomaly/protocol_v5.json",
+                              "v1": {"seed": VALIDATION_V2["v1"]["seed"], "classes": VALIDATION_V2["v1"]["classes"],
+                                     "donors": "validation.donors"},
+                              "new": {"seed": VALIDATION_V2["new"]["seed"],
+                                      "classes": {k: f"{p}:{r}" for k, (p, r) in VALIDATION_V2_NEW.items()},
+                                      "donors": "validation.donors"}},
             "heldout_v2": {"since": "2026-11-29 (issue 17, anomaly6), pre-registered in "
                                     "static/anomaly/protocol_v3.json before any training or evaluation with it",
                            "old": {"seed": HELDOUT_V2["old"]["seed"], "classes": HELDOUT_V2["old"]["classes"],
