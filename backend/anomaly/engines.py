@@ -26,7 +26,7 @@ from backend.errors import UserError
 from backend.registry import get_registry
 
 __all__ = ["AnomalyEngine", "LRU", "PROMPT_CACHE", "PromptMemory", "EnsembleEngine", "ROLES", "default_role",
-           "describe", "entry_name", "get", "prompt_aug_of"]
+           "describe", "entry_name", "get", "map_options_of", "map_settings_of", "prompt_aug_of"]
 
 CAPABILITY = "anomaly"
 ROLES = ("metauas", "knn", "ensemble")
@@ -75,17 +75,34 @@ def entry_name(role: str, size: int = 256, registry=None) -> str:
     return next((e.name for e in rows if e.options.get("default")), rows[0].name)
 
 
-def get(role: str, size: int = 256, checkpoint: str | None = None, prompt_aug: int | None = None) -> AnomalyEngine:
-    """The engine instance for a role (an explicit MetaUAS checkpoint file overrides the registry's);
-    `prompt_aug` overrides the number of nuisance views per prompt (None: the entry's setting)."""
+def get(role: str, size: int = 256, checkpoint: str | None = None, prompt_aug: int | None = None,
+        map_options: dict | None = None) -> AnomalyEngine:
+    """The engine instance for a role (an explicit MetaUAS checkpoint file overrides the registry's, with
+    `map_options` {score, nv_norm, nv_radius}, None: raw map and score max); `prompt_aug` overrides the number of
+    nuisance views per prompt (None: the entry's setting)."""
     if checkpoint and role in ("metauas", "ensemble"):
-        m = engine_from_checkpoint(checkpoint)
+        m = engine_from_checkpoint(checkpoint, map_options=map_options)
         eng: AnomalyEngine = m if role == "metauas" else EnsembleEngine.of({"metauas": m, "knn": get("knn", size)})
     else:
         eng = _registry().get(entry_name(role, size))
     if prompt_aug is not None:
         eng = eng.with_prompt_aug(prompt_aug)  # type: ignore[attr-defined]
     return eng
+
+
+def map_options_of(role: str, size: int = 256) -> dict:
+    """The registry entry's protocol-v5 map settings for a role (score, nv_norm, nv_radius), without loading it."""
+    opts = getattr(_registry().entry(entry_name(role, size)), "options", {}) or {}
+    return {k: opts[k] for k in ("score", "nv_norm", "nv_radius") if k in opts}
+
+
+def map_settings_of(engine) -> dict:
+    """The map settings an engine runs with (protocol v5; the ensemble: its score and its members')."""
+    members = getattr(engine, "members", None)
+    if members:
+        return {"score": getattr(engine, "score_mode", "max"), **{r: map_settings_of(e) for r, e in members.items()}}
+    opts = getattr(engine, "map_options", None)
+    return opts() if callable(opts) else {"score": getattr(engine, "score_mode", "max")}
 
 
 def prompt_aug_of(engine) -> dict:

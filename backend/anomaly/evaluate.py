@@ -63,13 +63,13 @@ def _prompts_for(cls_root, cls, classes, seed, retrieval_k, prompt_mode):
 
 
 def _class_maps(cls_root, cls, engine_names, size, seed, retrieval_k, checkpoint, max_per_class, progress_cb,
-                prompt_mode="correct", classes=()):
+                prompt_mode="correct", classes=(), map_options=None):
     """{engine: (scores, maps, ms)} and labels/masks for one class and one prompt seed."""
     _, test = load_class(cls_root, cls)
     if max_per_class:
         test = test[:max_per_class]
     prompts = _prompts_for(cls_root, cls, classes or [cls], seed, retrieval_k, prompt_mode)
-    ens = engines.get("ensemble", size, checkpoint) if "ensemble" in engine_names else None
+    ens = engines.get("ensemble", size, checkpoint, None, map_options) if "ensemble" in engine_names else None
     base = [e for e in engine_names if e != "ensemble"]
     if ens is not None:
         base = sorted(set(base) | set(ens.members))
@@ -82,7 +82,7 @@ def _class_maps(cls_root, cls, engine_names, size, seed, retrieval_k, checkpoint
         masks.append(_small(mask, size, True))
         pr = prompts if prompts is not None else [q]
         res = {e: service.inspect(pr, [q], engine=e, size=size, retrieval_k=retrieval_k,
-                                  checkpoint=checkpoint)[0] for e in base}
+                                  checkpoint=checkpoint, map_options=map_options)[0] for e in base}
         if ens is not None:
             fused = ens.fuse({r: res[r].anomaly_map for r in ens.members})
             res["ensemble"] = service.InspectionResult(image_score(fused, ens.score_mode), fused, -1, 0.0, "ensemble",
@@ -105,8 +105,9 @@ def _class_maps(cls_root, cls, engine_names, size, seed, retrieval_k, checkpoint
 
 def run_evaluation(data_dir, engine: str = "metauas", size: int = 256, prompt_seeds=(0,), retrieval_k=None,
                    progress=None, checkpoint=None, max_per_class=None, engine_names=None,
-                   prompt_mode: str = "correct") -> dict:
-    """Metrics JSON for one engine (or {engine: JSON} when `engine == "all"`)."""
+                   prompt_mode: str = "correct", map_options: dict | None = None) -> dict:
+    """Metrics JSON for one engine (or {engine: JSON} when `engine == "all"`). `map_options` (with `checkpoint`):
+    the checkpoint's map settings (protocol v5: score, nv_norm, nv_radius), e.g. the shipped entry's."""
     if prompt_mode not in PROMPT_MODES:
         raise UserError(f"prompt mode must be one of {', '.join(PROMPT_MODES)}, not {prompt_mode!r}")
     engs = list(engine_names or (("metauas", "knn", "ensemble") if engine == "all" else (engine,)))
@@ -122,7 +123,7 @@ def run_evaluation(data_dir, engine: str = "metauas", size: int = 256, prompt_se
             cb = (lambda f, k=k, cls=cls, seed=seed: progress((k + f) / steps, f"{cls} · prompt seed {seed}")) \
                 if progress else None
             maps, labels, masks = _class_maps(data_dir, cls, engs, size, seed, retrieval_k, checkpoint,
-                                              max_per_class, cb, prompt_mode, classes)
+                                              max_per_class, cb, prompt_mode, classes, map_options)
             for e in engs:
                 scores, amaps, times = maps[e]
                 per[e][cls].append(all_metrics(scores, labels, np.stack(amaps), masks))
@@ -141,7 +142,8 @@ def run_evaluation(data_dir, engine: str = "metauas", size: int = 256, prompt_se
             "prompt_seeds": seeds, "retrieval_k": retrieval_k, "classes": classes,
             "data": str(data_dir), "checkpoint": checkpoint, "wall_s": round(time.perf_counter() - t0, 1),
             "prompt_mode": prompt_mode,
-            "prompt_aug": engines.prompt_aug_of(engines.get(e, size, checkpoint)),
+            "prompt_aug": engines.prompt_aug_of(engines.get(e, size, checkpoint, None, map_options)),
+            "map_settings": engines.map_settings_of(engines.get(e, size, checkpoint, None, map_options)),
         }
     return results if engine == "all" or engine_names else results[engs[0]]
 

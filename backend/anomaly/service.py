@@ -105,7 +105,8 @@ def _tiled_map(eng, query: Image.Image, prompts: list[tuple[Image.Image, str]], 
 
 def inspect(prompts: Sequence[Image.Image], queries: Sequence[Image.Image], engine: str = "metauas",
             size: int = 256, retrieval_k: int | None = None, tiled: bool = False, progress: Progress = None,
-            checkpoint: str | None = None, prompt_aug: int | None = None) -> list[InspectionResult]:
+            checkpoint: str | None = None, prompt_aug: int | None = None,
+            map_options: dict | None = None) -> list[InspectionResult]:
     """Inspect every query against the prompt pool (all prompts, or the `retrieval_k` most similar).
     `prompt_aug`: nuisance views per prompt used as extra prompts (None: the engine's configured default)."""
     if not prompts:
@@ -120,7 +121,7 @@ def inspect(prompts: Sequence[Image.Image], queries: Sequence[Image.Image], engi
     queries = [check_image(q, f"query image #{i + 1}") for i, q in enumerate(queries)]
     if prompt_aug is not None and not 0 <= int(prompt_aug) <= MAX_PROMPT_AUG:
         raise UserError(f"Prompt augmentation must be 0…{MAX_PROMPT_AUG} views per prompt, got {prompt_aug}.")
-    eng = engines.get(engine, size, checkpoint, prompt_aug)
+    eng = engines.get(engine, size, checkpoint, prompt_aug, map_options)
     views = engines.prompt_aug_of(eng)
     keys = [image_key(p) for p in prompts]
     # One prompt, one square map, an engine whose encoder ends in Lite0's last block: nothing to

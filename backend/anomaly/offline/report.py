@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from backend.anomaly import engines
 from backend.anomaly.checkpoint import load_metauas, save_lite0
 from backend.anomaly.evaluate import PROMPT_MODES, run_evaluation
 from backend.anomaly.model import LITE0_DECODER, MetaUAS
@@ -52,7 +53,8 @@ def run(data: str, out: Path = REPORT, size: int = 256, seed: int = 0, progress=
         if mode == "correct":  # the floor is measured where it matters (and CPU time is scarce here)
             progress(f"[{time.perf_counter() - t0:.0f}s] prompt mode {mode}: untrained floor")
             res["metauas-untrained"] = run_evaluation(data, "metauas", size=size, prompt_seeds=(seed,),
-                                                      prompt_mode=mode, checkpoint=str(floor))
+                                                      prompt_mode=mode, checkpoint=str(floor),
+                                                      map_options=engines.map_options_of("metauas", size))
         for eng, r in res.items():
             r["checkpoint"] = "untrained (seed 0)" if eng == "metauas-untrained" else r.get("checkpoint")
             r["data"] = Path(r["data"]).name
