@@ -194,6 +194,18 @@ class Thresholds:
 PROMPT_VIEWS = 6        # augmented copies per prompt (at most MAX_CALIBRATION_VIEWS in all)
 MAX_CALIBRATION_VIEWS = 8
 CALIBRATION_MARGIN = 1.25  # thresholds sit at this factor × the ODDS of the worst nuisance-only score / pixel
+# Engines whose maps are discounted by the prompt's normal variation (protocol v5) score nuisance-only views near 0,
+# where 1.25× their odds is a razor-thin margin (good queries flagged far more often on validation v2); the margin
+# for them was chosen on validation v2 only (static/anomaly/protocol_v5/calibration.json, highest summed Youden index).
+NV_CALIBRATION_MARGIN = 4.0
+
+
+def calibration_margin(engine: str) -> float:
+    """CALIBRATION_MARGIN, or NV_CALIBRATION_MARGIN when the engine (or a member of it) runs NV-normalised maps."""
+    eng = service.engines.get(engine)
+    members = list(getattr(eng, "members", {}).values()) or [eng]
+    return NV_CALIBRATION_MARGIN if any(getattr(m, "nv_norm", "none") != "none" for m in members) \
+        else CALIBRATION_MARGIN
 
 
 def above(value: float, margin: float = CALIBRATION_MARGIN) -> float:
@@ -217,11 +229,12 @@ def calibrate_from_prompts(prompts: list[Image.Image], *, engine: str, resolutio
     views = [nuisance_view(p, rng) for p in prompts[:MAX_CALIBRATION_VIEWS] for _ in range(per)]
     scores, maps = score_images(prompts, views, engine=engine, resolution=resolution, retrieval_k=retrieval_k)
     pix = _sample_pixels(maps, 500_000, seed)
-    image = min(1.0, above(max(scores)) + 1e-3)
-    pixel = min(1.0, above(float(np.percentile(pix, 99.9))) + 1e-3)
+    margin = calibration_margin(engine)
+    image = min(1.0, above(max(scores), margin) + 1e-3)
+    pixel = min(1.0, above(float(np.percentile(pix, 99.9)), margin) + 1e-3)
     return Thresholds(image=round(image, 4), pixel=round(min(pixel, image), 4),
                       method=f"from the prompts: {len(views)} augmented prompt view(s) (shift, rotation, brightness, "
-                             f"blur, JPEG) scored against the prompts; {CALIBRATION_MARGIN:g}× the odds of their "
+                             f"blur, JPEG) scored against the prompts; {margin:g}× the odds of their "
                              "highest image score and 99.9th-percentile pixel")
 
 

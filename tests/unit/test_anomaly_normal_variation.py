@@ -89,3 +89,30 @@ def test_shipped_map_settings_are_the_ones_protocol_v5_chose_on_validation_v2():
     assert engines.KNN_CALIBRATION == e["knn_calibration"]
     assert service.inspect  # the settings reach the engines through the registry (engines.get)
     assert engines.get("metauas", 256).score_mode == sel["metauas"]["chosen"]["config"]["agg"]
+
+
+def test_committed_selection_follows_the_preregistered_rule():
+    """validation.json's choices are what protocol v5's rule gives on its own recorded figures, validation v2 is
+    the pre-registered set (no training, no evaluation-only photo) and the docs table is generated from it."""
+    from backend.anomaly.offline import levers, split
+
+    res = json.loads(levers.OUT.read_text())
+    proto = json.loads((REPO / "static" / "anomaly" / "protocol_v5.json").read_text())
+    assert res["protocol"] == "static/anomaly/protocol_v5.json" and proto["selection_rule"]
+    assert res["validation_v2"]["parts"] == {"v1": list(split.VALIDATION_CLASSES), "new": list(split.VALIDATION_V2_NEW)}
+    for name in split.VALIDATION_WHEEL_PHOTOS:
+        assert split.is_validation(split.wheel_photos.local_path(name))
+        with pytest.raises(RuntimeError, match="cannot train"):
+            split.check_trainable([split.wheel_photos.local_path(name)])
+    assert not set(split.VALIDATION_WHEEL_PHOTOS) & (set(split.TRAIN_WHEEL_PHOTOS) | set(split.EVAL_WHEEL_PHOTOS))
+    for e, sel in res["selection"].items():
+        d, c = sel["default"], sel["chosen"]
+        best = max(r["i_auroc"] for r in res["all_configs"][e])
+        assert c["i_auroc"] == best or not sel["changed"]
+        if sel["changed"]:
+            assert c["i_auroc"] >= d["i_auroc"] + levers.MIN_GAIN and c["p_ap"] >= d["p_ap"] - levers.PAP_SLACK
+        else:
+            assert best < d["i_auroc"] + levers.MIN_GAIN
+    sp = [t["speed"] for t in res["selection"]["metauas"]["tried"] if "speed" in t]
+    assert not res["selection"]["metauas"]["changed"] or sp[-1]["map_score_ratio"] <= levers.SPEED_BAR
+    assert levers.table(res) in (REPO / "docs" / "anomaly.md").read_text()

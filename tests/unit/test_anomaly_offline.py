@@ -137,7 +137,9 @@ def test_committed_v2_report_follows_protocol_v3_and_the_docs_tables_come_from_j
     proto = json.loads((report.REPO / "static" / "anomaly" / "protocol_v3.json").read_text())
     b = rep["benchmark"]
     assert b["version"] == 2 and rep["benchmark_protocol"] == "static/anomaly/protocol_v3.json"
-    assert rep["protocol"] == "static/anomaly/protocol_v4.json"  # the current report is protocol v4's one run
+    assert rep["protocol"] == "static/anomaly/protocol_v5.json"  # the current report is protocol v5's one run
+    v4 = json.loads((report.REPO / "static" / "anomaly" / "previous" / "heldout_report_v4.json").read_text())
+    assert v4["protocol"] == "static/anomaly/protocol_v4.json" and v4["benchmark"]["parts"] == b["parts"]
     v3 = json.loads((report.REPO / "static" / "anomaly" / "previous" / "heldout_report_v3.json").read_text())
     assert v3["protocol"] == "static/anomaly/protocol_v3.json" and v3["benchmark"]["parts"] == b["parts"]
     assert b["parts"]["old"]["classes"] == split.HELDOUT_V2["old"]["classes"]

@@ -26,14 +26,17 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 from scipy.stats import kendalltau
 
-from backend.anomaly import engines, metrics
-from backend.anomaly.dataset import load_class, read_mask
+from backend.anomaly import engines, metrics, service
+from backend.anomaly import inspector as insp
+from backend.anomaly.dataset import list_classes, load_class, read_mask
 from backend.anomaly.evaluate import _prompts_for
 from backend.anomaly.knn import gaussian_smooth, image_score
 from backend.anomaly.metauas_engine import engine_from_checkpoint
 from backend.anomaly.normal_variation import NV_SEED, NV_VIEWS, normalise, nv_map, nv_views
+from backend.anomaly.nuisance import nuisance_view
 from backend.anomaly.offline import split
 from backend.anomaly.offline.heldout import generate
 from backend.anomaly.offline.report import subsets
@@ -261,6 +264,56 @@ def speed_from_files(cfg: dict, folder: Path = FOLDER) -> tuple[bool, dict]:
                      f"python bench/anomaly_speed.py --n 60 --plain-knn --out {folder}/speed_tryN.json")
 
 
+# -- default thresholds (addendum, after the selection, validation v2 only) ------------------------------------
+MARGINS = (1.25, 1.5, 2.0, 3.0, 4.0, 6.0)
+CALIBRATION_OUT = FOLDER / "calibration.json"
+
+
+def calibration(data: Path, out: Path = CALIBRATION_OUT) -> dict:
+    """Inspector defaults with the chosen settings on validation v2 (`data`: `build()`'s folder with the engines'
+    registry settings): per class, `calibrate_from_prompts`'s nuisance views of train/good/000 scored against it
+    and every query scored; then good / defective queries flagged NG for each odds margin M (threshold =
+    inspector.above(max view score, M) + 1e-3, as calibrate_from_prompts). Chosen: the M with the highest Youden
+    index (defects NG share − good NG share) summed over the three engines; ties: the smaller M."""
+    raw: dict[str, Any] = {}
+    for eng in ("metauas", "knn", "ensemble"):
+        for cls in list_classes(data):
+            prompts, test = load_class(data, cls)
+            prompt = Image.open(prompts[0]).convert("RGB")
+            rng = np.random.default_rng(0)
+            views = [nuisance_view(prompt, rng) for _ in range(insp.PROMPT_VIEWS)]
+            cal, _ = insp.score_images([prompt], views, engine=eng)
+            res = service.inspect([prompt], [Image.open(s.path).convert("RGB") for s in test], engine=eng)
+            raw[f"{eng}/{cls}"] = {"cal_max": max(cal), "scores": [r.score for r in res],
+                                   "labels": [int(s.label) for s in test],
+                                   "mismatch": [insp.similarity_warning(r.prompt_similarity) is not None for r in res]}
+    table_: dict[str, Any] = {}
+    for m in MARGINS:
+        row = {}
+        for eng in ("metauas", "knn", "ensemble"):
+            c: dict[str, float] = {"good": 0, "good_ng": 0, "bad": 0, "bad_ng": 0, "mismatch": 0}
+            for k, v in raw.items():
+                if not k.startswith(eng + "/"):
+                    continue
+                t = min(1.0, insp.above(v["cal_max"], m) + 1e-3)
+                for s, lab, mis in zip(v["scores"], v["labels"], v["mismatch"], strict=True):
+                    key = "bad" if lab else "good"
+                    c[key] += 1
+                    c["mismatch"] += mis
+                    c[key + "_ng"] += (not mis) and s >= t
+            c["youden"] = round(c["bad_ng"] / c["bad"] - c["good_ng"] / c["good"], 4)
+            row[eng] = c
+        table_[str(m)] = row
+    chosen = max(MARGINS, key=lambda m: (round(sum(r["youden"] for r in table_[str(m)].values()), 4), -m))
+    res = {"command": "python -m backend.anomaly.offline.levers --calibration DIR", "margins": table_,
+           "chosen_margin": chosen, "per_class": raw,
+           "note": "validation v2 only, after the protocol-v5 selection and before any held-out default-verdict run; "
+                   "not part of the pre-registration (an addendum: the NV-normalised maps put nuisance-only scores "
+                   "near 0, where 1.25x their odds is a razor-thin margin)"}
+    out.write_text(json.dumps(res, indent=1) + "\n")
+    return res
+
+
 # -- the run --------------------------------------------------------------------------------------------
 def load_or_compute(maps_cache: Path | None, root: Path, parts: dict, progress=print) -> dict:
     classes = [c for cls in parts.values() for c in cls]
@@ -424,11 +477,21 @@ def main(argv=None) -> int:
     ap.add_argument("--maps", default=None, help="npz cache of the engine maps (reused when present)")
     ap.add_argument("--skip-diagnostic", action="store_true")
     ap.add_argument("--tables-only", action="store_true", help="regenerate the docs table from the committed JSON")
+    ap.add_argument("--calibration", default=None, metavar="DIR",
+                    help="default-threshold margins on validation v2 built into DIR (addendum)")
     ap.add_argument("--select", action="store_true",
                     help="re-apply the rule WITH the speed runs to the cached maps (--maps), keeping the diagnostic")
     a = ap.parse_args(argv)
     if a.tables_only:
         write_table(json.loads(Path(a.out).read_text()))
+        return 0
+    if a.calibration:
+        torch.set_num_threads(1)
+        d = Path(a.calibration)
+        if not (d / "chelsea").is_dir():
+            build(d)
+        print(json.dumps({m: {e: (v["good_ng"], v["bad_ng"], v["youden"]) for e, v in r.items()}
+                          for m, r in calibration(d)["margins"].items()}))
         return 0
     torch.set_num_threads(1)
     prev = json.loads(Path(a.out).read_text()) if a.select else None

@@ -205,8 +205,13 @@ def speed_text(speed: dict) -> str:
     """The speed table from the committed bench/anomaly_speed.py output (static/anomaly/speed.json)."""
     rows = ["| per query, prompt cached | kNN ms | MetaUAS-Lite0 ms | ratio of medians | median per-pair ratio "
             "(quartiles) |", "|---|---|---|---|---|"]
-    for key, label in (("map", "anomaly map only (`map_square`)"),
-                       ("inspect_one_prompt", "inspector, one prompt (`service.inspect`: map + similarity + score)")):
+    plain = "--plain-knn" in speed.get("command", "")
+    for key, label in (("map", "anomaly map only (`map_square`)" + (" vs the plain kNN" if plain else "")),
+                       ("map_score", "map + image score vs the plain kNN (protocol v5's eligibility bar)"),
+                       ("inspect_one_prompt", "inspector, one prompt (`service.inspect`: map + similarity + score)"
+                        + (" vs the shipped kNN" if plain else ""))):
+        if key not in speed:
+            continue
         r = speed[key]
         q = r["pair_ratio_quartiles"]
         rows.append(f"| {label} | {r['ms_median']['knn']:.0f} | {r['ms_median']['metauas']:.0f} | "
@@ -219,7 +224,10 @@ def speed_text(speed: dict) -> str:
                 "head, after Lite0's remaining blocks when the encoder stops at stride 16). "
                 if "metauas_similarity" in g else "comes from its own encoder pass). ")
              + f"{speed['size']} px, {speed['threads']} thread, {speed['n']} pairs ({speed['order']}), load average "
-             f"{speed['load_average'][0]} on {speed['cpus']} CPUs ({speed['note']}); source "
+             f"{speed['load_average'][0]} on {speed['cpus']} CPUs ({speed['note']}); "
+             + ("plain kNN = K 0, no normal-variation normalisation, score max; shipped kNN = 8 prompt views + NV; "
+                "MetaUAS with its shipped settings (NV sub r8, top0.5p) in every row; " if plain else "")
+             + "source "
              f"`static/anomaly/speed.json`, `{speed['command']}`."]
     return "\n".join(rows)
 
