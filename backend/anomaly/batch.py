@@ -4,6 +4,7 @@
 
 Queries may be image files, folders (searched recursively) or zips (read through `zipsafe`). The zip
 has the same layout as the tab's "Export all" (results.csv/json, per-image heatmap/overlay/mask PNGs).
+Thresholds not given are calibrated from the prompts (`inspector.calibrate_from_prompts`, the tab's defaults).
 """
 from __future__ import annotations
 
@@ -50,18 +51,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", default="knn", help="metauas | knn | ensemble")
     ap.add_argument("--resolution", default="256", choices=sorted(insp.RESOLUTIONS))
     ap.add_argument("--top-k", type=int, default=0, help="0 = use every prompt; k = retrieve k per query")
-    ap.add_argument("--image-thr", type=float, default=None, help="default: the engine's starting point")
+    ap.add_argument("--image-thr", type=float, default=None, help="default: calibrated from the prompts")
     ap.add_argument("--pixel-thr", type=float, default=None)
     ap.add_argument("--out", default=None, help="write the results zip here")
     args = ap.parse_args(argv)
     d = insp.engine_defaults(args.engine)
-    it = d["image"] if args.image_thr is None else args.image_thr
-    pt = d["pixel"] if args.pixel_thr is None else args.pixel_thr
     try:
         prompts, bad_prompts = collect(args.prompts)
         if bad_prompts:
             raise UserError("; ".join(why for _, why in bad_prompts))
         queries, skipped = collect(args.queries)
+        cal = None
+        if args.image_thr is None or args.pixel_thr is None:  # the tab's defaults: calibrated from the prompts
+            cal = insp.calibrate_from_prompts([p for _, p in prompts], engine=args.engine,
+                                              resolution=args.resolution, retrieval_k=args.top_k)
+        it = cal.image if args.image_thr is None and cal else args.image_thr
+        pt = cal.pixel if args.pixel_thr is None and cal else args.pixel_thr
         run = insp.inspect_batch(prompts, queries, engine=args.engine, resolution=args.resolution,
                                  retrieval_k=args.top_k, skipped=skipped,
                                  progress=lambda i, n, name: print(f"\r{i}/{n} {name[:40]:40s}", end="",

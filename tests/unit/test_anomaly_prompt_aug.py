@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from backend.anomaly import engines, service
-from backend.anomaly.engine_base import PROMPT_CACHE, PromptViews, expand_views
+from backend.anomaly.engine_base import PROMPT_CACHE, NVMemory, PromptViews, expand_views
 from backend.anomaly.nuisance import PROMPT_AUG_RECIPE, PROMPT_AUG_SEED, prompt_views
 from backend.anomaly.offline import prompt_aug as pa
 from backend.anomaly.preprocess import letterbox
@@ -76,19 +76,24 @@ def _plain_and_augmented(role: str):
     return engines.get(role, 256, prompt_aug=0), engines.get(role, 256, prompt_aug=3), prompt, arr, q
 
 
+def _raw(mem):
+    """The prompt memory without its normal-variation map (protocol v5's NVMemory wraps it when NV is on)."""
+    return mem.mem if isinstance(mem, NVMemory) else mem
+
+
 def test_metauas_uses_its_multi_prompt_path_with_the_views_as_prompts():
     plain, aug, prompt, arr, q = _plain_and_augmented("metauas")
-    mem = aug.memory(prompt, 256, "mp-path")
+    mem = _raw(aug.memory(prompt, 256, "mp-path"))
     assert isinstance(mem, PromptViews) and len(mem) == 4
     as_prompts = [plain.prompt_features(v) for v in prompt_views(arr, 3)]
-    expected = plain.map_square(q, as_prompts)  # the views given as 4 prompts: aligned mean, min distance, 1 decode
-    assert np.allclose(aug.map_square(q, [mem]), expected, atol=1e-6)
-    assert not np.allclose(expected, plain.map_square(q, [plain.memory(prompt, 256, "mp-path")]), atol=1e-4)
+    expected = plain.raw_map(q, as_prompts)  # the views given as 4 prompts: aligned mean, min distance, 1 decode
+    assert np.allclose(aug.raw_map(q, [mem]), expected, atol=1e-6)
+    assert not np.allclose(expected, plain.raw_map(q, [_raw(plain.memory(prompt, 256, "mp-path"))]), atol=1e-4)
     calls = []
     orig = aug.model.decoder.forward
     aug.model.decoder.forward = lambda *f: calls.append(1) or orig(*f)
     try:
-        aug.map_square(q, [mem])
+        aug.raw_map(q, [mem])
     finally:
         del aug.model.decoder.forward
     assert calls == [1], "one decode for the prompt and its views"
@@ -99,13 +104,13 @@ def test_metauas_uses_its_multi_prompt_path_with_the_views_as_prompts():
 
 def test_knn_pools_the_patches_of_all_views():
     plain, aug, prompt, arr, q = _plain_and_augmented("knn")
-    bank = aug.memory(prompt, 256, "knn-path")
-    single = plain.memory(prompt, 256, "knn-path")
+    bank = _raw(aug.memory(prompt, 256, "knn-path"))
+    single = _raw(plain.memory(prompt, 256, "knn-path"))
     assert bank.shape[0] == 4 * single.shape[0]
-    expected = plain.map_square(q, [plain.prompt_features(v) for v in prompt_views(arr, 3)])
-    assert np.allclose(aug.map_square(q, [bank]), expected, atol=1e-6)
+    expected = plain.raw_map(q, [plain.prompt_features(v) for v in prompt_views(arr, 3)])
+    assert np.allclose(aug.raw_map(q, [bank]), expected, atol=1e-6)
     # more normal patches can only lower a kNN distance
-    assert (aug.map_square(q, [bank]) <= plain.map_square(q, [single]) + 1e-5).all()
+    assert (aug.raw_map(q, [bank]) <= plain.raw_map(q, [single]) + 1e-5).all()
 
 
 def test_service_reports_the_views_and_refuses_a_bad_k():
