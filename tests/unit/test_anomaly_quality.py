@@ -4,7 +4,8 @@ Two held-out classes (gradio's lion, scikit-image's cell: evaluation-only in the
 one prompt, 2 good and 5 defective queries each (one per defect kind), 256 px. Measured on this set for the
 shipped checkpoint (the Lite candidate `val_more_seed3` of protocol v3, chosen on the validation photos):
 MetaUAS-Lite0 P-AP 55.2 with the correct prompt vs 19.4 swapped (drop 35.9); kNN, which runs with the prompt plus 8
-nuisance views since protocol v4, 60.4 vs 7.8 (drop 52.6; without the views 60.0 / 8.1). (The previous checkpoint
+nuisance views since protocol v4, 60.4 vs 7.8 (drop 52.6; without the views 60.0 / 8.1). With protocol v5's map
+settings (normal-variation discount, top-0.5 % score): MetaUAS 56.6 vs 10.5 (drop 46.1), kNN 63.7 vs 11.1 (drop 52.6). (The previous checkpoint
 `val_seed1`: 57.0 / 21.1.) The floors sit several points under those (MetaUAS 50 / drop 28;
 kNN 52 / drop 35), so a regression in the model, the engines or the evaluation shows up, and an engine that
 stopped using its prompt fails the drop. Default thresholds from the prompt: the lion patch scores 0.98 against an
