@@ -125,7 +125,7 @@ def describe(size: int = 256) -> list[dict]:
         except Exception as exc:
             ok, why = False, str(exc)
         views = _prompt_aug_option(e, reg)
-        label = (e.label or name) + _views_text(views)
+        label = (e.label or name) + _views_text(views) + _map_text(getattr(e, "options", {}) or {})
         out.append({"name": role, "entry": name, "label": label, "available": ok, "why": why,
                     "checkpoint": _checkpoint_of(e), "prompt_aug": views})
     return out
@@ -149,6 +149,16 @@ def _views_text(views: dict[str, int]) -> str:
     parts = [(f"{names.get(r, r)}: " if len(views) > 1 else "") + f"prompt + {k} nuisance views"
              for r, k in views.items() if k]
     return (" · " + "; ".join(parts)) if parts else ""
+
+
+def _map_text(opts: dict) -> str:
+    """Protocol v5's map settings of an entry, for its UI label."""
+    parts = []
+    if opts.get("nv_norm", "none") != "none":
+        parts.append(f"minus the prompt's normal variation (r {int(opts.get('nv_radius', 0))} px)")
+    if str(opts.get("score", "max")) != "max":
+        parts.append(f"image score {opts['score']}")
+    return (" · " + ", ".join(parts)) if parts else ""
 
 
 def _checkpoint_of(entry) -> str | None:
