@@ -51,6 +51,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from backend.config import REPO_ROOT, get_settings
 from backend.registry import get_registry
 from backend.svg import engines as engines_mod
+from backend.svg import family_adapt
 from backend.svg.corpus import load_corpus
 from backend.svg.engines import RetrievalEngine, get_engine, restyle_card
 from backend.svg.family_match import geometry_stats
@@ -292,7 +293,8 @@ def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...
     return {"protocol": __doc__.split("Protocol")[1].strip(), "seed": seed, "judge_seed": judge_seed,
             "engine_settings": {"family_matcher": engines_mod.MATCHER,
                                 "identify_centreline": engines_mod.IDENTIFY_CENTRELINE,
-                                "pick_by_identifier": engines_mod.PICK_BY_IDENTIFIER},
+                                "pick_by_identifier": engines_mod.PICK_BY_IDENTIFIER,
+                                "family_adaptations": list(family_adapt.ADAPTATIONS)},
             "target_styles": list(cards),
             "exemplars": {st: ids for st, (_, ids) in cards.items()},
             "prompts": [list(p) for p in prompts],
