@@ -278,9 +278,7 @@ class RetrievalEngine:
         rank = {ic.id: (prefer.index(ic.style) if ic.style in prefer else len(prefer)) for ic in same}
         closing = {}
         if card.mode != "solid":  # prefer the variant whose detail survives the target weight
-
-            closing = {ic.id: survives(ic.paths, card, style_from_set(ic.style)) for ic in same
-                       if ic.style in prefer}
+            closing = {ic.id: survives(ic.paths, card, style_from_set(ic.style)) for ic in same if ic.style in prefer}
         ordered = sorted(same, key=lambda ic: (rank[ic.id] == len(prefer), closing.get(ic.id, 0) > 0, rank[ic.id],
                                                closing.get(ic.id, 0), -scores[ic._index], ic.id))
         src = ordered[0]
@@ -298,9 +296,8 @@ MAX_ALTERNATIVES = 16
 def _restyled(icon, card: StyleCard, want: str | None = None) -> tuple[list[dict], list[str]]:
     changed: list[str] = []
     paths = apply_style(icon.paths, card, style_from_set(icon.style), adapt=True, notes=changed)
-    if want and icon.set != want.split("/")[0]:  # another family's drawing: toward want's conventions (family_adapt)
-        paths = adapt_to_family(paths, want, changed)
-    return paths, changed
+    other = bool(want) and icon.set != str(want).split("/")[0]  # another family's drawing: want's conventions
+    return (adapt_to_family(paths, str(want), changed) if other else paths), changed
 
 
 def likeness(paths: list[dict], family: str) -> float:

@@ -19,14 +19,13 @@ are visible to any designer and measurable on the family's own icons:
 
 The conventions are measured on FAMILY_SAMPLE training-concept icons of each installed set/variant (never on
 held-out concepts, the evaluation's exemplars or any output): `python -m backend.svg.offline.cli
-family-conventions` writes static/svg/family_conventions.json. `adapt_to_family` applies the steps named in
+family-conventions` writes static/svg/family_conventions.json (legibility_eval.family_conventions). `adapt_to_family` applies the steps named in
 ADAPTATIONS (engines: only to drawings of another family) and returns notes saying what changed; everything stays
 inside the viewBox (legibility.fit_inside).
 """
 from __future__ import annotations
 
 import json
-import random
 from functools import lru_cache
 
 import numpy as np
@@ -94,20 +93,6 @@ def measure_family(icons: list[list[dict]]) -> dict:
             "extent_q75": round(q75, 4), "corners": rounded + sharp,
             "sharp_share": round(sharp / max(rounded + sharp, 1), 3),
             "corner_radius": round(float(np.median(radii)), 4) if radii else 0.0}
-
-
-def measure_conventions(corpus, per_style: int = FAMILY_SAMPLE, seed: int = 0) -> dict:
-    """Every installed set/variant's conventions, from a seeded sample of its training-concept icons."""
-    from backend.svg.offline.dataset import is_heldout  # offline split; only needed when measuring
-
-    fams = {}
-    for st in sorted(corpus.styles()):
-        pool = sorted((ic for ic in corpus.of_style(st) if not is_heldout(ic.concept)), key=lambda i: i.id)
-        random.Random(seed).shuffle(pool)
-        fams[st] = measure_family([ic.paths for ic in pool[:per_style]])
-    return {"about": "backend/svg/family_adapt.py; python -m backend.svg.offline.cli family-conventions",
-            "per_style": per_style, "seed": seed, "split": "training concepts only (dataset.is_heldout false)",
-            "families": fams}
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from backend.config import REPO_ROOT
 from backend.svg.corpus import DEFAULT_ROOT, CorpusMissing, load_corpus
-from backend.svg.family_adapt import CONVENTIONS, measure_conventions
+from backend.svg.family_adapt import CONVENTIONS
 from backend.svg.family_match import SIGNATURES
 from backend.svg.index import build_indexes
 from backend.svg.offline import legibility_eval as ev
@@ -91,7 +91,7 @@ def main(argv=None) -> int:
         SIGNATURES.write_text(json.dumps(ev.family_signatures(), indent=1))
         print(f"wrote {SIGNATURES}")
     elif a.cmd == "family-conventions":
-        CONVENTIONS.write_text(json.dumps(measure_conventions(load_corpus()), indent=1))
+        CONVENTIONS.write_text(json.dumps(ev.family_conventions(load_corpus()), indent=1))
         print(f"wrote {CONVENTIONS}")
     elif a.cmd == "family-identifier":
         print(json.dumps(build_identifier(measure_only=a.measure_only), indent=1))

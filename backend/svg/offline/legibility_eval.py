@@ -54,6 +54,7 @@ from backend.svg import engines as engines_mod
 from backend.svg import family_adapt
 from backend.svg.corpus import load_corpus
 from backend.svg.engines import RetrievalEngine, get_engine, restyle_card
+from backend.svg.family_adapt import FAMILY_SAMPLE, measure_family
 from backend.svg.family_match import geometry_stats
 from backend.svg.index import _POP, fit_mask, norm_words, raster_index, text_index
 from backend.svg.legibility import outside_share
@@ -200,6 +201,19 @@ def family_signatures(per_style: int = 30, seed: int = 1, all_per_style: int = 8
     return {"about": "backend/svg/family_match.py; python -m backend.svg.offline.cli family-signatures",
             "per_style": per_style, "seed": seed, "mean": mu.round(6).tolist(), "std": sd.round(6).tolist(),
             "centroids": {st: ((v - mu) / sd).mean(0).round(6).tolist() for st, v in vecs.items()},
+            "families": fams}
+
+
+def family_conventions(corpus, per_style: int = FAMILY_SAMPLE, seed: int = 0) -> dict:
+    """Every installed set/variant's drawing conventions (family_adapt.measure_family: ink box, corners), from a
+    seeded sample of its training-concept icons."""
+    fams = {}
+    for st in sorted(corpus.styles()):
+        pool = sorted((ic for ic in corpus.of_style(st) if not is_heldout(ic.concept)), key=lambda i: i.id)
+        random.Random(seed).shuffle(pool)
+        fams[st] = measure_family([ic.paths for ic in pool[:per_style]])
+    return {"about": "backend/svg/family_adapt.py; python -m backend.svg.offline.cli family-conventions",
+            "per_style": per_style, "seed": seed, "split": "training concepts only (dataset.is_heldout false)",
             "families": fams}
 
 
