@@ -5,8 +5,9 @@ style 41 % of the time (pixel judge 22 %). family_adapt moves such drawings towa
 box and corner conventions. The protocol (bench/results/svg_family_adapt_protocol.json) was committed before any
 candidate was measured: candidates, development seeds, judges and the selection rule.
 
-    python bench/svg_family_adapt.py select   # every candidate on the development seeds -> bench/results/svg_family_adapt.json
-    python bench/svg_family_adapt.py seed0    # the reported seed 0, once, baseline and the selected setting
+    python bench/svg_family_adapt.py select 1 # round 1's candidates on the development seeds -> bench/results/svg_family_adapt.json
+    python bench/svg_family_adapt.py select 2 # round 2 (svg_family_adapt_protocol_round2.json, registered after round 1)
+    python bench/svg_family_adapt.py seed0    # the reported seed 0, once, baseline and the final selected setting
 
 Restyles are made exactly as legibility_eval.run makes its "retrieval + restyle" rows. Each is judged by the
 evaluation's trees judge (legibility_eval.StyleClassifier, cached) and the pixel-only CNN judge
@@ -27,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 PROTOCOL = ROOT / "bench" / "results" / "svg_family_adapt_protocol.json"
+PROTOCOLS = {"1": PROTOCOL, "2": PROTOCOL.with_name("svg_family_adapt_protocol_round2.json")}
+ROW_KEYS = ("seed", "target_style", "prompt", "concept", "source", "own_family", "judge1", "judge2", "top5",
+            "top5_unmodified", "copy", "adapted")
 RESULT = ROOT / "bench" / "results" / "svg_family_adapt.json"
 
 
@@ -112,31 +116,44 @@ def select(proto: dict, base: dict) -> str:
     return sorted(ok)[0][2] if ok else "off"
 
 
+def final_setting(res: dict) -> str:
+    """The last round's selection (rounds run in order; a round that keeps nothing leaves the defaults off)."""
+    rounds = res.get("rounds", {})
+    return rounds[max(rounds)]["selected"] if rounds else "off"
+
+
 def main() -> None:
     cmd = sys.argv[1]
-    proto = json.loads(PROTOCOL.read_text())
-    res = json.loads(RESULT.read_text()) if RESULT.exists() else {"protocol": str(PROTOCOL.relative_to(ROOT))}
+    res = json.loads(RESULT.read_text()) if RESULT.exists() else {}
+    res.setdefault("protocols", {k: str(v.relative_to(ROOT)) for k, v in PROTOCOLS.items()})
     ctx = context()
     if cmd == "select":
-        dev = {}
+        rnd = sys.argv[2]
+        proto = json.loads(PROTOCOLS[rnd].read_text())
+        dev, rows_of = {}, {}
         for name, steps in {"off": [], **proto["candidates"]}.items():
             t = time.time()
             rows = [r for seed in proto["dev_seeds"] for r in run_config(seed, tuple(steps), ctx)]
             judge2(rows)
             dev[name] = summary(rows)
-            print(f"{name}: {json.dumps({k: v for k, v in dev[name].items()})} ({time.time() - t:.0f}s)", flush=True)
-        res["dev"] = dev
-        res["selected"] = select(proto, dev)
-        print(f"selected: {res['selected']}", flush=True)
+            rows_of[name] = [{k: r[k] for k in ROW_KEYS} for r in rows]
+            print(f"round {rnd} {name}: {json.dumps(dev[name])} ({time.time() - t:.0f}s)", flush=True)
+        res.setdefault("rounds", {})[rnd] = {"protocol": str(PROTOCOLS[rnd].relative_to(ROOT)), "dev": dev,
+                                            "selected": select(proto, dev), "rows": rows_of}
+        print(f"round {rnd} selected: {res['rounds'][rnd]['selected']}", flush=True)
     elif cmd == "seed0":
-        chosen = res["selected"]
-        out = {}
+        chosen = final_setting(res)
+        steps = {"off": []}
+        for rnd in sorted(res["rounds"]):
+            steps |= json.loads(PROTOCOLS[rnd].read_text())["candidates"]
+        out, rows_of = {}, {}
         for name in dict.fromkeys(["off", chosen]):
-            rows = run_config(proto["reported_seed"], tuple(({"off": []} | proto["candidates"])[name]), ctx)
+            rows = run_config(0, tuple(steps[name]), ctx)
             judge2(rows)
             out[name] = summary(rows)
+            rows_of[name] = [{k: r[k] for k in ROW_KEYS} for r in rows]
             print(f"seed 0 {name}: {json.dumps(out[name])}", flush=True)
-        res["seed0"] = out
+        res["seed0"] = {"setting": chosen, "summary": out, "rows": rows_of}
     RESULT.write_text(json.dumps(res, indent=1))
 
 

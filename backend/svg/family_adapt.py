@@ -2,8 +2,8 @@
 
 When the family the user wants (an installed target style, or the family their exemplars were matched to) does
 not draw the prompted concept, retrieval restyles another family's drawing with the style card. The card sets
-line weight, padding, caps, joins and colour, but the drawing keeps its own family's conventions. Two of those
-are visible to any designer and measurable on the family's own icons:
+line weight, padding, caps, joins and colour, but the drawing keeps its own family's conventions. Three of
+those are visible to any designer and measurable on the family's own icons:
 
 - **ink box**: how much of the viewBox the drawing fills. Each family's icons fill a typical share of their box
   (Ionicons sharp: the largest side of the painted ink is 0.81–0.94 of the box for the middle half of its icons;
@@ -16,11 +16,15 @@ are visible to any designer and measurable on the family's own icons:
   median corner radius: a morphological opening of each filled shape (inset the outline by r, then grow it back
   by r with round joins) with skia-pathops, which rounds convex corners to radius r and leaves concave ones.
   If the opening would erase a thin part (more than MAX_INK_LOSS of the ink), corners are left as they were.
+- **weight of filled shapes**: solid families differ in heft (line weight 2·ink/perimeter, the style card's
+  measure: Ionicons sharp 0.14 of the box, MDI filled 0.12). A filled drawing outside the family's interquartile
+  range is made heavier or lighter (its outline grown or shrunk with skia-pathops, miter joins for sharp
+  families) as long as no counter closes, no two pieces merge and none vanishes (checked on a render).
 
 The conventions are measured on FAMILY_SAMPLE training-concept icons of each installed set/variant (never on
 held-out concepts, the evaluation's exemplars or any output): `python -m backend.svg.offline.cli
-family-conventions` writes static/svg/family_conventions.json (legibility_eval.family_conventions). `adapt_to_family` applies the steps named in
-ADAPTATIONS (engines: only to drawings of another family) and returns notes saying what changed; everything stays
+family-conventions` writes static/svg/family_conventions.json (legibility_eval.family_conventions).
+`adapt_to_family` applies the steps named in ADAPTATIONS (engines: only to drawings of another family) and returns notes saying what changed; everything stays
 inside the viewBox (legibility.fit_inside).
 """
 from __future__ import annotations
@@ -29,6 +33,7 @@ import json
 from functools import lru_cache
 
 import numpy as np
+from scipy.ndimage import label
 
 from backend.config import REPO_ROOT
 from backend.svg.corners import ARC, _cos, _straight, _subpaths, corner_counts, sharpen
@@ -36,6 +41,7 @@ from backend.svg.legibility import fit_inside, painted_bounds, transform
 from backend.svg.outline import reweight
 from backend.svg.paths import paths_to_svg
 from backend.svg.render import render_alpha
+from backend.svg.style import visual_weight
 
 CONVENTIONS = REPO_ROOT / "static" / "svg" / "family_conventions.json"
 FAMILY_SAMPLE = 80          # training-concept icons measured per set/variant
@@ -43,7 +49,8 @@ SHARP_FAMILY = 0.7          # share of sharp convex corners at or above which a 
 ROUND_FAMILY = 0.3          # ... at or below which it rounds them
 MAX_INK_LOSS = 0.03         # rounding may not erase more than this share of the ink (thin parts)
 MIN_CORNERS = 20            # corners (pooled over the sample) needed before a family's corner habit counts
-ADAPTATIONS: tuple[str, ...] = ()  # steps applied by the engine: subset of ("box", "corners"); () = off
+WEIGHT_TOLERANCE = 0.05     # relative line-weight difference left alone
+ADAPTATIONS: tuple[str, ...] = ()  # steps applied by the engine: subset of ("box", "corners", "weight"); () = off
 
 
 # ------------------------------------------------------------------------------------------------ measuring
@@ -80,8 +87,9 @@ def corner_radii(paths: list[dict]) -> list[float]:
 
 
 def measure_family(icons: list[list[dict]]) -> dict:
-    """A family's ink-box quartiles, sharp-corner share and median corner radius from its icons."""
+    """A family's ink-box and line-weight quartiles, sharp-corner share and median corner radius from its icons."""
     ext = [ink_extent(ic)[0] for ic in icons]
+    weight = [visual_weight(paths_to_svg(ic, grid=24.0))[0] for ic in icons]
     rounded = sharp = 0
     radii: list[float] = []
     for ic in icons:
@@ -91,6 +99,8 @@ def measure_family(icons: list[list[dict]]) -> dict:
     q25, q50, q75 = (float(v) for v in np.percentile(ext, [25, 50, 75]))
     return {"icons": len(icons), "extent_q25": round(q25, 4), "extent_median": round(q50, 4),
             "extent_q75": round(q75, 4), "corners": rounded + sharp,
+            **{f"weight_{k}": round(float(v), 4) for k, v in zip(("q25", "median", "q75"),
+                                                                  np.percentile(weight, [25, 50, 75]), strict=True)},
             "sharp_share": round(sharp / max(rounded + sharp, 1), 3),
             "corner_radius": round(float(np.median(radii)), 4) if radii else 0.0}
 
@@ -135,6 +145,33 @@ def round_corners(paths: list[dict], radius: float) -> tuple[list[dict], int]:
     return opened, max(sharp_before - corner_counts(opened)[1], 0)
 
 
+def topology(paths: list[dict]) -> tuple[int, int]:
+    """(separate pieces of ink, enclosed counters) of a 128-px render: what a weight change must not alter."""
+    ink = _ink(paths)
+    return int(label(ink)[1]), int(label(~ink)[1]) - 1
+
+
+def fit_weight(paths: list[dict], conv: dict, join: str) -> tuple[list[dict], str | None]:
+    """Filled drawings (no strokes) made heavier or lighter, so their line weight (2·ink/perimeter, the measure
+    style cards use) lies within the family's interquartile range; a change that would close a counter, merge
+    two pieces or erase one is halved once, then dropped."""
+    if "weight_q25" not in conv or not paths or any(p["stroke"] for p in paths):
+        return paths, None
+    own = visual_weight(paths_to_svg(paths, grid=24.0))[0]
+    goal = min(max(own, conv["weight_q25"]), conv["weight_q75"])
+    if own <= 0 or abs(goal / own - 1) < WEIGHT_TOLERANCE:
+        return paths, None
+    shape = topology(paths)
+    for f in (1.0, 0.5):
+        out = reweight(paths, (goal - own) * f, join=join)
+        if topology(out) == shape:
+            new = visual_weight(paths_to_svg(out, grid=24.0))[0]
+            return out, (f"{'thickened' if goal > own else 'thinned'} the shapes from line weight {own * 24:.2f} to "
+                         f"{new * 24:.2f} (of 24), toward the family's usual {conv['weight_q25'] * 24:.2f}–"
+                         f"{conv['weight_q75'] * 24:.2f}, keeping every counter and gap")
+    return paths, None
+
+
 def adapt_to_family(paths: list[dict], family: str, notes: list[str] | None = None,
                     steps: tuple[str, ...] | None = None) -> list[dict]:
     """`paths` (a restyled drawing of another family, unit box) moved toward `family`'s measured conventions by
@@ -156,6 +193,10 @@ def adapt_to_family(paths: list[dict], family: str, notes: list[str] | None = No
                 said.append(f"rounded {n} sharp corner(s) to {family}'s corner radius "
                             f"({conv['corner_radius'] * 24:.2f} of 24; {1 - conv['sharp_share']:.0%} of its convex "
                             "corners are round)")
+    if "weight" in steps:
+        paths, note = fit_weight(paths, conv, "miter" if conv["sharp_share"] >= SHARP_FAMILY else "round")
+        if note:
+            said.append(note)
     if "box" in steps:
         paths, note = fit_box(paths, conv)
         if note:
