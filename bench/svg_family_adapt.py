@@ -175,7 +175,7 @@ def _c(a: dict) -> str:
 def _row(label: str, s: dict, verdict: str) -> str:
     return (f"| {label} | {_c(s['judge1']['all'])} | {_c(s['judge1']['other_family'])} | {_c(s['judge2']['all'])} | "
             f"{_c(s['judge2']['other_family'])} | {s['concept_top5']:.2f} / {s['concept_top5_unmodified']:.2f} | "
-            f"{s['adapted']} | {verdict} |")
+            f"{s['near_copy_pct']:.1f} | {s['adapted']} | {verdict} |")
 
 
 def doc_block(res: dict) -> str:
@@ -196,8 +196,19 @@ def doc_block(res: dict) -> str:
                 f"{d['family_extent'][0]:.2f}–{d['family_extent'][1]:.2f} | {24 * d['weight_median']:.2f} / "
                 f"{24 * d['family_weight'][0]:.2f}–{24 * d['family_weight'][1]:.2f} (of 24) | "
                 f"{d['sharp_share']:.2f} / {d['family_sharp_share']:.2f} |")
+        diag = res["diagnosis"]
+        in_box = [st for st, d in diag.items() if d["family_extent"][0] - 0.01 <= d["extent_median"]
+                  <= d["family_extent"][1] + 0.01]
+        in_w = [st for st, d in diag.items() if d["family_weight"][0] * 0.98 <= d["weight_median"]
+                <= d["family_weight"][1] * 1.02]
+        src = [st for st, d in diag.items() if d["taken_for"] and any(k in d["sources"] for k in d["taken_for"])]
+        lines_d += ["", f"For {len(in_box)} of {len(diag)} targets the restyles' median ink box and for {len(in_w)} "
+                    f"their median line weight already lie within the family's interquartile range (the card sets "
+                    f"padding and weight); outside: box {', '.join(st for st in diag if st not in in_box) or 'none'}, "
+                    f"weight {', '.join(st for st in diag if st not in in_w) or 'none'}. For {len(src)} targets "
+                    f"({', '.join(src)}) the styles the judge takes wrong restyles for include one of their main source families."]
     head = ("| setting | trees judge, all | trees, other-family | pixel judge, all | pixel, other-family | "
-            "concept top-5 restyled / unmodified | restyles adapted | kept by the rule |")
+            "concept top-5 restyled / unmodified | near copy % | restyles adapted | kept by the rule |")
     lines = ["Family-convention adaptation of other families' drawings (`backend/svg/family_adapt.py`; "
              "`bench/svg_family_adapt.py`, result `bench/results/svg_family_adapt.json`, protocols "
              + ", ".join(f"`{p}`" for p in res["protocols"].values()) + ", each committed before its round was "
@@ -209,7 +220,7 @@ def doc_block(res: dict) -> str:
              "line weight, no counter closed). Candidates were chosen on the development seeds 1–6 (384 restyles; "
              "\"other-family\" = the target family does not draw the retrieved concept) by the rule: ≥ +4 restyles "
              "by the trees judge, the pixel judge not lower, concept top-5 within 10 points of the unmodified icon.",
-             *lines_d, "", head, "|---|---|---|---|---|---|---|---|"]
+             *lines_d, "", head, "|---|---|---|---|---|---|---|---|---|"]
     for rnd, r in sorted(res["rounds"].items()):
         for name, s in r["dev"].items():
             verdict = ("baseline" if name == "off" else "**selected**" if name == r["selected"] else "no")
@@ -232,7 +243,7 @@ def doc_block(res: dict) -> str:
     if s0:
         off, fin = s0["summary"]["off"], s0["summary"][s0["setting"]]
         lines.append(f"Reported seed 0 (run once, after the selection; final setting: {s0['setting']}):")
-        lines += ["", head, "|---|---|---|---|---|---|---|---|", _row("seed 0: off", off, "baseline")]
+        lines += ["", head, "|---|---|---|---|---|---|---|---|---|", _row("seed 0: off", off, "baseline")]
         if s0["setting"] != "off":
             lines.append(_row(f"seed 0: {s0['setting']}", fin, "selected"))
         lines.append("")
