@@ -285,7 +285,15 @@ def write_docs() -> None:
 
 
 def main() -> None:
-    cmd = sys.argv[1]
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("cmd", choices=("select", "seed0", "diagnose", "tables"))
+    ap.add_argument("round", nargs="?", choices=tuple(PROTOCOLS), help="select: which registered round")
+    a = ap.parse_args()
+    cmd = a.cmd
+    if cmd == "select" and a.round is None:
+        ap.error("select needs the round (1 or 2)")
     if cmd == "tables":
         write_docs()
         return
@@ -293,7 +301,7 @@ def main() -> None:
     res.setdefault("protocols", {k: str(v.relative_to(ROOT)) for k, v in PROTOCOLS.items()})
     ctx = context()
     if cmd == "select":
-        rnd = sys.argv[2]
+        rnd = a.round
         proto = json.loads(PROTOCOLS[rnd].read_text())
         dev, rows_of = {}, {}
         for name, steps in {"off": [], **proto["candidates"]}.items():
