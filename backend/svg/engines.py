@@ -35,6 +35,7 @@ from PIL import Image
 from backend.errors import UserError
 from backend.registry import ModelUnavailable, get_registry
 from backend.svg.corpus import DEFAULT_ROOT, META_FILE, load_corpus
+from backend.svg.family_adapt import adapt_to_family
 from backend.svg.family_match import family_log_proba, identify_families, load_identifier, rank_families, rank_solid
 from backend.svg.index import COPY_THRESHOLD, raster_index, text_index
 from backend.svg.legibility import survives
@@ -199,13 +200,13 @@ class RetrievalEngine:
             icon, how = self._source_icon(corpus, concept, scores, card, target, want)
             notes = list(notes_all)
             if card is not None and applied is not None and icon.style != target:
-                paths, changed = _restyled(icon, applied)
+                paths, changed = _restyled(icon, applied, want)
                 alts = self._alternatives(corpus, concept, icon, want)
                 if alts and want is not None:  # the wanted family draws no variant of the concept: which restyle looks most like it?
                     best = (likeness(paths, want), icon, paths, changed)
                     for alt in alts:
                         try:
-                            p, ch = _restyled(alt, applied)
+                            p, ch = _restyled(alt, applied, want)
                         except (UserError, ValueError):
                             continue
                         cand = (likeness(p, want), alt, p, ch)
@@ -277,9 +278,7 @@ class RetrievalEngine:
         rank = {ic.id: (prefer.index(ic.style) if ic.style in prefer else len(prefer)) for ic in same}
         closing = {}
         if card.mode != "solid":  # prefer the variant whose detail survives the target weight
-
-            closing = {ic.id: survives(ic.paths, card, style_from_set(ic.style)) for ic in same
-                       if ic.style in prefer}
+            closing = {ic.id: survives(ic.paths, card, style_from_set(ic.style)) for ic in same if ic.style in prefer}
         ordered = sorted(same, key=lambda ic: (rank[ic.id] == len(prefer), closing.get(ic.id, 0) > 0, rank[ic.id],
                                                closing.get(ic.id, 0), -scores[ic._index], ic.id))
         src = ordered[0]
@@ -294,10 +293,11 @@ PICK_BY_IDENTIFIER = "other-family"  # "off" | "other-family" | "any": see Retri
 MAX_ALTERNATIVES = 16
 
 
-def _restyled(icon, card: StyleCard) -> tuple[list[dict], list[str]]:
+def _restyled(icon, card: StyleCard, want: str | None = None) -> tuple[list[dict], list[str]]:
     changed: list[str] = []
     paths = apply_style(icon.paths, card, style_from_set(icon.style), adapt=True, notes=changed)
-    return paths, changed
+    other = bool(want) and icon.set != str(want).split("/")[0]  # another family's drawing: want's conventions
+    return (adapt_to_family(paths, str(want), changed) if other else paths), changed
 
 
 def likeness(paths: list[dict], family: str) -> float:

@@ -62,9 +62,11 @@ def test_report_pins_the_measured_quality(report):
     own = [r["style"] for r in rows if r["source"].split("/")[0] == r["target_style"].split("/")[0]]
     assert len(own) >= 40 and sum(own) / len(own) >= 0.85
     import backend.svg.engines as eng
+    from backend.svg import family_adapt
 
     assert report["engine_settings"] == {"family_matcher": eng.MATCHER, "identify_centreline": eng.IDENTIFY_CENTRELINE,
-                                         "pick_by_identifier": eng.PICK_BY_IDENTIFIER}
+                                         "pick_by_identifier": eng.PICK_BY_IDENTIFIER,
+                                         "family_adaptations": list(family_adapt.ADAPTATIONS)}
     gen, floor = s["learned generator"], s["generator, untrained"]
     assert gen["all"]["n"] == floor["all"]["n"] > 0
     assert gen["seen"]["concept_top5"] > floor["seen"]["concept_top5"]

@@ -8,6 +8,7 @@
     python -m backend.svg.offline.cli evaluate [--no-generator] [--out static/svg/eval/legibility_report.json]
     python -m backend.svg.offline.cli family-signatures    # static/svg/family_signatures.json (solid families)
     python -m backend.svg.offline.cli family-identifier [--measure-only]  # static/svg/family_identifier.json (exemplar → family)
+    python -m backend.svg.offline.cli family-conventions   # static/svg/family_conventions.json (family_adapt)
     python -m backend.svg.offline.cli paraphrases          # retrieval top-1/top-5 on the paraphrase set only
     python -m backend.svg.offline.cli tables               # README.md + docs/svg_studio.md tables from the report
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from backend.config import REPO_ROOT
 from backend.svg.corpus import DEFAULT_ROOT, CorpusMissing, load_corpus
+from backend.svg.family_adapt import CONVENTIONS
 from backend.svg.family_match import SIGNATURES
 from backend.svg.index import build_indexes
 from backend.svg.offline import legibility_eval as ev
@@ -46,6 +48,7 @@ def main(argv=None) -> int:
     e.add_argument("--out", default=str(ev.REPORT))
     sub.add_parser("paraphrases", help="retrieval on the paraphrase set")
     sub.add_parser("family-signatures", help="solid families' drawing-convention centroids (family_match)")
+    sub.add_parser("family-conventions", help="ink box and corner conventions per installed family (family_adapt)")
     fi = sub.add_parser("family-identifier", help="fit and measure the exemplar → installed-family identifier")
     fi.add_argument("--measure-only", action="store_true", help="keep the committed weights, measure again")
     t = sub.add_parser("tables", help="write the generated tables into README.md and docs/svg_studio.md")
@@ -87,6 +90,9 @@ def main(argv=None) -> int:
     elif a.cmd == "family-signatures":
         SIGNATURES.write_text(json.dumps(ev.family_signatures(), indent=1))
         print(f"wrote {SIGNATURES}")
+    elif a.cmd == "family-conventions":
+        CONVENTIONS.write_text(json.dumps(ev.family_conventions(load_corpus()), indent=1))
+        print(f"wrote {CONVENTIONS}")
     elif a.cmd == "family-identifier":
         print(json.dumps(build_identifier(measure_only=a.measure_only), indent=1))
     elif a.cmd == "paraphrases":

@@ -51,8 +51,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from backend.config import REPO_ROOT, get_settings
 from backend.registry import get_registry
 from backend.svg import engines as engines_mod
+from backend.svg import family_adapt
 from backend.svg.corpus import load_corpus
 from backend.svg.engines import RetrievalEngine, get_engine, restyle_card
+from backend.svg.family_adapt import FAMILY_SAMPLE, measure_family
 from backend.svg.family_match import geometry_stats
 from backend.svg.index import _POP, fit_mask, norm_words, raster_index, text_index
 from backend.svg.legibility import outside_share
@@ -202,6 +204,19 @@ def family_signatures(per_style: int = 30, seed: int = 1, all_per_style: int = 8
             "families": fams}
 
 
+def family_conventions(corpus, per_style: int = FAMILY_SAMPLE, seed: int = 0) -> dict:
+    """Every installed set/variant's drawing conventions (family_adapt.measure_family: ink box, corners), from a
+    seeded sample of its training-concept icons."""
+    fams = {}
+    for st in sorted(corpus.styles()):
+        pool = sorted((ic for ic in corpus.of_style(st) if not is_heldout(ic.concept)), key=lambda i: i.id)
+        random.Random(seed).shuffle(pool)
+        fams[st] = measure_family([ic.paths for ic in pool[:per_style]])
+    return {"about": "backend/svg/family_adapt.py; python -m backend.svg.offline.cli family-conventions",
+            "per_style": per_style, "seed": seed, "split": "training concepts only (dataset.is_heldout false)",
+            "families": fams}
+
+
 # ------------------------------------------------------------------------------------------------ setup
 def exemplar_cards(corpus, seed: int = 0) -> dict:
     rng = random.Random(seed)
@@ -292,7 +307,8 @@ def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...
     return {"protocol": __doc__.split("Protocol")[1].strip(), "seed": seed, "judge_seed": judge_seed,
             "engine_settings": {"family_matcher": engines_mod.MATCHER,
                                 "identify_centreline": engines_mod.IDENTIFY_CENTRELINE,
-                                "pick_by_identifier": engines_mod.PICK_BY_IDENTIFIER},
+                                "pick_by_identifier": engines_mod.PICK_BY_IDENTIFIER,
+                                "family_adaptations": list(family_adapt.ADAPTATIONS)},
             "target_styles": list(cards),
             "exemplars": {st: ids for st, (_, ids) in cards.items()},
             "prompts": [list(p) for p in prompts],
