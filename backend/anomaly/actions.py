@@ -152,6 +152,8 @@ def summary(run: insp.Run, s: ViewSettings, escape: Escape = _plain) -> str:
     if run.calibrated is not None:
         lines.append(f"Thresholds calibrated {run.calibrated.method}: image {run.calibrated.image:.3f}, "
                      f"pixel {run.calibrated.pixel:.3f}.")
+        if run.calibrated.warning:
+            lines.append(f"⚠️ {run.calibrated.warning}")
     if run.inspection_id:
         lines.append(f"Saved as inspection #{run.inspection_id}.")
     lines += [f"⚠️ {escape(r['file'])}: {escape(r['warning'])}" for r in rows if r["warning"]][:10]

@@ -189,6 +189,7 @@ class Thresholds:
     image: float
     pixel: float
     method: str
+    warning: str = ""  # set when the prompts could not inform the threshold (shown beside it)
 
 
 PROMPT_VIEWS = 6        # augmented copies per prompt (at most MAX_CALIBRATION_VIEWS in all)
@@ -198,6 +199,12 @@ CALIBRATION_MARGIN = 1.25  # thresholds sit at this factor × the ODDS of the wo
 # where 1.25× their odds is a razor-thin margin (good queries flagged far more often on validation v2); the margin
 # for them was chosen on validation v2 only (static/anomaly/protocol_v5/calibration.json, highest summed Youden index).
 NV_CALIBRATION_MARGIN = 4.0
+# Below this, every augmented prompt view scored as perfectly normal (its normal variation cancelled it), so the
+# thresholds sit at their floor and carry no information about how far a good image may drift.
+DEGENERATE_SCORE = 1e-3
+DEGENERATE_WARNING = ("Every augmented view of the prompt scored as perfectly normal, so the default thresholds sit "
+                      "at their floor and small differences in good images may be flagged NG. Add more prompt "
+                      "images, or calibrate from a few good images ('Calibrate thresholds').")
 
 
 def calibration_margin(engine: str) -> float:
@@ -233,6 +240,7 @@ def calibrate_from_prompts(prompts: list[Image.Image], *, engine: str, resolutio
     image = min(1.0, above(max(scores), margin) + 1e-3)
     pixel = min(1.0, above(float(np.percentile(pix, 99.9)), margin) + 1e-3)
     return Thresholds(image=round(image, 4), pixel=round(min(pixel, image), 4),
+                      warning=DEGENERATE_WARNING if max(scores) < DEGENERATE_SCORE else "",
                       method=f"from the prompts: {len(views)} augmented prompt view(s) (shift, rotation, brightness, "
                              f"blur, JPEG) scored against the prompts; {margin:g}× the odds of their "
                              "highest image score and 99.9th-percentile pixel")
