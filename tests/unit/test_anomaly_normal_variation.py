@@ -94,7 +94,7 @@ def test_shipped_map_settings_are_the_ones_protocol_v5_chose_on_validation_v2():
 def test_committed_selection_follows_the_preregistered_rule():
     """validation.json's choices are what protocol v5's rule gives on its own recorded figures, validation v2 is
     the pre-registered set (no training, no evaluation-only photo) and the docs table is generated from it."""
-    from backend.anomaly.offline import levers, split
+    from backend.anomaly.offline import levers, levers_tables, split
 
     res = json.loads(levers.OUT.read_text())
     proto = json.loads((REPO / "static" / "anomaly" / "protocol_v5.json").read_text())
@@ -115,4 +115,4 @@ def test_committed_selection_follows_the_preregistered_rule():
             assert best < d["i_auroc"] + levers.MIN_GAIN
     sp = [t["speed"] for t in res["selection"]["metauas"]["tried"] if "speed" in t]
     assert not res["selection"]["metauas"]["changed"] or sp[-1]["map_score_ratio"] <= levers.SPEED_BAR
-    assert levers.table(res) in (REPO / "docs" / "anomaly.md").read_text()
+    assert levers_tables.table(res) in (REPO / "docs" / "anomaly.md").read_text()
