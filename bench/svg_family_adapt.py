@@ -7,6 +7,7 @@ candidate was measured: candidates, development seeds, judges and the selection 
 
     python bench/svg_family_adapt.py select 1 # round 1's candidates on the development seeds -> bench/results/svg_family_adapt.json
     python bench/svg_family_adapt.py select 2 # round 2 (svg_family_adapt_protocol_round2.json, registered after round 1)
+    python bench/svg_family_adapt.py select 3 # round 3 (..._round3.json): weight for line families, fresh seeds 7-12
     python bench/svg_family_adapt.py seed0    # the reported seed 0, once, baseline and the final selected setting
     python bench/svg_family_adapt.py diagnose # what other-family restyles (defaults, dev seeds) differ in and are taken for
     python bench/svg_family_adapt.py tables   # the generated block in docs/svg_studio.md and sentence in README.md
@@ -30,9 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 PROTOCOL = ROOT / "bench" / "results" / "svg_family_adapt_protocol.json"
-PROTOCOLS = {"1": PROTOCOL, "2": PROTOCOL.with_name("svg_family_adapt_protocol_round2.json")}
+PROTOCOLS = {"1": PROTOCOL, "2": PROTOCOL.with_name("svg_family_adapt_protocol_round2.json"),
+             "3": PROTOCOL.with_name("svg_family_adapt_protocol_round3.json")}
 ROW_KEYS = ("seed", "target_style", "prompt", "concept", "source", "own_family", "judge1", "judge2", "top5",
-            "top5_unmodified", "copy", "adapted")
+            "top5_unmodified", "copy", "adapted", "card_mode")
 RESULT = ROOT / "bench" / "results" / "svg_family_adapt.json"
 
 
@@ -57,7 +59,7 @@ def run_config(seed: int, steps: tuple[str, ...], ctx: dict) -> list[dict]:
                          "source": src.id, "own_family": own, "svg": cand.svg, "judge1": sj.predict(cand.svg),
                          "top5": cand.concept in ranked[:5], "top5_unmodified": cand.concept in ranked_u[:5],
                          "copy": nearest > 0.9,
-                         "adapted": any("conventions:" in n for n in cand.notes)})
+                         "adapted": any("conventions:" in n for n in cand.notes), "card_mode": card.mode})
     family_adapt.ADAPTATIONS = ()
     return rows
 
@@ -293,7 +295,7 @@ def main() -> None:
     a = ap.parse_args()
     cmd = a.cmd
     if cmd == "select" and a.round is None:
-        ap.error("select needs the round (1 or 2)")
+        ap.error("select needs the round (1, 2 or 3)")
     if cmd == "tables":
         write_docs()
         return

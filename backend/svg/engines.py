@@ -297,7 +297,7 @@ def _restyled(icon, card: StyleCard, want: str | None = None) -> tuple[list[dict
     changed: list[str] = []
     paths = apply_style(icon.paths, card, style_from_set(icon.style), adapt=True, notes=changed)
     other = bool(want) and icon.set != str(want).split("/")[0]  # another family's drawing: want's conventions
-    return (adapt_to_family(paths, str(want), changed) if other else paths), changed
+    return (adapt_to_family(paths, str(want), changed, mode=card.mode) if other else paths), changed
 
 
 def likeness(paths: list[dict], family: str) -> float:

@@ -50,7 +50,9 @@ ROUND_FAMILY = 0.3          # ... at or below which it rounds them
 MAX_INK_LOSS = 0.03         # rounding may not erase more than this share of the ink (thin parts)
 MIN_CORNERS = 20            # corners (pooled over the sample) needed before a family's corner habit counts
 WEIGHT_TOLERANCE = 0.05     # relative line-weight difference left alone
-ADAPTATIONS: tuple[str, ...] = ()  # steps applied by the engine: subset of ("box", "corners", "weight"); () = off
+LINE_MODES = ("outline", "outline-fill")  # style-card modes of line families (StyleCard.mode; "solid" is not one)
+ADAPTATIONS: tuple[str, ...] = ()  # steps applied by the engine: subset of ("box", "corners", "weight",
+#                                    "line-weight"); () = off
 
 
 # ------------------------------------------------------------------------------------------------ measuring
@@ -173,9 +175,11 @@ def fit_weight(paths: list[dict], conv: dict, join: str) -> tuple[list[dict], st
 
 
 def adapt_to_family(paths: list[dict], family: str, notes: list[str] | None = None,
-                    steps: tuple[str, ...] | None = None) -> list[dict]:
+                    steps: tuple[str, ...] | None = None, mode: str | None = None) -> list[dict]:
     """`paths` (a restyled drawing of another family, unit box) moved toward `family`'s measured conventions by
-    the named steps (default ADAPTATIONS); notes say what changed. Always ends inside the viewBox."""
+    the named steps (default ADAPTATIONS); notes say what changed. Always ends inside the viewBox. `mode` is the
+    wanted style card's mode: "line-weight" is the weight step applied only when it is a line mode (LINE_MODES:
+    the wanted family draws lines, stroked or as outlined fills), never for solid families."""
     steps = ADAPTATIONS if steps is None else steps
     conv = load_conventions().get(family)
     if not steps or not conv:
@@ -193,7 +197,7 @@ def adapt_to_family(paths: list[dict], family: str, notes: list[str] | None = No
                 said.append(f"rounded {n} sharp corner(s) to {family}'s corner radius "
                             f"({conv['corner_radius'] * 24:.2f} of 24; {1 - conv['sharp_share']:.0%} of its convex "
                             "corners are round)")
-    if "weight" in steps:
+    if "weight" in steps or ("line-weight" in steps and mode in LINE_MODES):
         paths, note = fit_weight(paths, conv, "miter" if conv["sharp_share"] >= SHARP_FAMILY else "round")
         if note:
             said.append(note)
