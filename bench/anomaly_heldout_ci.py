@@ -33,6 +33,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from backend.docs_blocks import replace_block  # noqa: E402 (after the path setup)
+
 REPORT = ROOT / "static" / "anomaly" / "heldout_report.json"
 OUT = ROOT / "static" / "anomaly" / "heldout_ci.json"
 DOC = ROOT / "docs" / "anomaly.md"
@@ -193,7 +195,7 @@ def write_table(ci: dict, doc: Path = DOC) -> bool:
     text = doc.read_text()
     if BEGIN not in text or END not in text:
         return False
-    doc.write_text(text[:text.index(BEGIN)] + f"{BEGIN}\n{table(ci)}\n{END}" + text[text.index(END) + len(END):])
+    doc.write_text(replace_block(text, BEGIN, END, table(ci)))
     return True
 
 

@@ -33,6 +33,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from backend.docs_blocks import replace_block  # noqa: E402 (after the path setup)
+
 RESULT = ROOT / "bench" / "results" / "svg_second_judge.json"
 CKPT = ROOT / "bench" / "results" / "svg_second_judge.pt"
 SEEDS = tuple(range(7))
@@ -442,11 +445,7 @@ def readme_sentence(res: dict) -> str:
 def write_docs() -> None:
     res = json.loads(RESULT.read_text())
     for path, body in ((DOC, doc_block(res)), (README, readme_sentence(res))):
-        text = path.read_text()
-        if BEGIN not in text:
-            raise SystemExit(f"{path.name}: no {BEGIN} marker")
-        i, j = text.index(BEGIN) + len(BEGIN), text.index(END)
-        path.write_text(text[:i] + "\n" + body + "\n" + text[j:])
+        path.write_text(replace_block(path.read_text(), BEGIN, END, body, required=True, where=path.name))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import torch
 from backend.anomaly.dataset import list_classes, load_class
 from backend.anomaly.evaluate import _class_maps
 from backend.anomaly.offline import changes, heldout, levers, report
+from backend.docs_blocks import replace_block
 
 REPO = Path(__file__).resolve().parents[3]
 OUT = REPO / "static" / "anomaly" / "protocol_v5" / "failure_analysis.json"
@@ -388,9 +389,9 @@ def readme_block(res: dict) -> str:
 def write_blocks(res: dict, files=(REPO / "docs" / "anomaly.md", REPO / "README.md")) -> None:
     for f, (b, e, body) in zip(files, ((BEGIN, END, docs_block(res)), (README_BEGIN, README_END, readme_block(res))), strict=True):
         text = f.read_text()
-        if b in text and e in text:
-            text = text[:text.index(b)] + f"{b}\n{body}\n{e}" + text[text.index(e) + len(e):]
-            f.write_text(text)
+        new = replace_block(text, b, e, body)
+        if new != text:
+            f.write_text(new)
 
 
 def main(argv=None) -> int:

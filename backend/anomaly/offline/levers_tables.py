@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from backend.anomaly.offline.report import subsets
+from backend.docs_blocks import replace_block
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -89,17 +90,10 @@ def heldout_table(v4: dict, v5: dict) -> str:
     return "\n".join(lines)
 
 
-def _replace(text: str, begin: str, end: str, body: str) -> str:
-    if begin in text and end in text:
-        a, b = text.index(begin) + len(begin), text.index(end)
-        return text[:a] + "\n" + body + "\n" + text[b:]
-    return text
-
-
 def write_table(res: dict, files=(REPO / "docs" / "anomaly.md",)) -> None:
     for f in files:
-        text = _replace(f.read_text(), BEGIN, END, table(res))
+        text = replace_block(f.read_text(), BEGIN, END, table(res))
         v5 = json.loads(REPORT_V5.read_text()) if REPORT_V5.is_file() else {}
         if REPORT_V4.is_file() and v5.get("protocol") == "static/anomaly/protocol_v5.json":
-            text = _replace(text, HELDOUT_BEGIN, HELDOUT_END, heldout_table(json.loads(REPORT_V4.read_text()), v5))
+            text = replace_block(text, HELDOUT_BEGIN, HELDOUT_END, heldout_table(json.loads(REPORT_V4.read_text()), v5))
         f.write_text(text)

@@ -36,6 +36,7 @@ from backend.anomaly.offline import split
 from backend.anomaly.offline.heldout import generate
 from backend.anomaly.offline.report import subsets
 from backend.anomaly.offline.score_validation import N_GOOD, N_PER_KIND, SEED
+from backend.docs_blocks import replace_block
 from backend.imageio import open_image
 
 REPO = Path(__file__).resolve().parents[3]
@@ -206,18 +207,11 @@ def heldout_table(v3: dict, v4: dict) -> str:
     return "\n".join(lines)
 
 
-def _replace_block(text: str, begin: str, end: str, body: str) -> str:
-    if begin in text and end in text:
-        a, b = text.index(begin) + len(begin), text.index(end)
-        return text[:a] + "\n" + body + "\n" + text[b:]
-    return text
-
-
 def write_table(res: dict, files=(REPO / "docs" / "anomaly.md",)) -> None:
     for f in files:
-        text = _replace_block(f.read_text(), BEGIN, END, table(res))
+        text = replace_block(f.read_text(), BEGIN, END, table(res))
         if REPORT_V3.is_file() and REPORT_V4.is_file():
-            text = _replace_block(text, HELDOUT_BEGIN, HELDOUT_END,
+            text = replace_block(text, HELDOUT_BEGIN, HELDOUT_END,
                                   heldout_table(json.loads(REPORT_V3.read_text()), json.loads(REPORT_V4.read_text())))
         f.write_text(text)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from backend.docs_blocks import replace_block
 from backend.svg import engines as engines_mod
 from backend.svg.family_match import load_identifier
 from backend.svg.offline.legibility_eval import CONDITIONS, DEV_DIR, MATCHERS, summarise
@@ -233,14 +234,13 @@ def report_tables(rep: dict, dev: list[dict] | None = None) -> str:
 
 
 def write_tables(rep: dict, files: list[Path]) -> list[Path]:
-    block = f"{BEGIN}\n{report_tables(rep)}\n{END}"
+    body = report_tables(rep)
     changed = []
     for f in files:
         text = f.read_text()
         if BEGIN not in text:
             continue
-        a, b = text.index(BEGIN), text.index(END) + len(END)
-        new = text[:a] + block + text[b:]
+        new = replace_block(text, BEGIN, END, body)
         if new != text:
             f.write_text(new)
             changed.append(f)
