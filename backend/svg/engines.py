@@ -23,14 +23,12 @@ Novelty is zero by construction: it returns (restyled) existing icons, and says 
 """
 from __future__ import annotations
 
-import io
 import math
 import random
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-from PIL import Image
 
 from backend.errors import UserError
 from backend.registry import ModelUnavailable, get_registry
@@ -498,7 +496,3 @@ def get_engine(name: str) -> SVGEngine:
     if entry.capability != "svg-engine":
         raise ModelUnavailable(f"{name!r} is not an SVG engine.")
     return reg.get(name)
-
-
-def png_image(c: Candidate):
-    return Image.open(io.BytesIO(c.png))
