@@ -46,6 +46,7 @@ def build(root: Path = ROOT) -> Path:
         (root / "pkgs" / pkg).mkdir(parents=True, exist_ok=True)
         (root / "pkgs" / pkg / "__init__.py").write_text(STAND_IN)
         src = split.package_root(pkg)
+        assert src is not None, f"{pkg} is not installed"
         for n in names:
             dst = root / "pkgs" / pkg / n
             dst.parent.mkdir(parents=True, exist_ok=True)
