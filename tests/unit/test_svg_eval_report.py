@@ -148,3 +148,87 @@ def test_exemplar_families_recorded_in_the_reports_are_the_codes(report):
     hits = {m: sum(r["exemplar_families"][st][m][:1] == [st] for r in reps for st in r["target_styles"])
             for m in ev.MATCHERS}
     assert hits["identifier"] >= 46 and hits["identifier"] > hits["signature"] + 8 > hits["card"] + 8, hits
+
+
+def _generated_block(path) -> str:
+    text = path.read_text()
+    return text[text.index(tables.BEGIN) + len(tables.BEGIN):text.index(tables.END)]
+
+
+def test_bar_status_equals_figures_recomputed_from_the_committed_json():
+    """The bar-status paragraph (issue 18's style and concept bars) in README.md and docs/ holds the numbers recomputed
+    here straight from static/svg/eval/*.json and bench/results/svg_second_judge.json, independently of
+    legibility_tables: a hand-edited or stale figure, or a report changed without `cli tables`, fails."""
+    rep = json.loads((REPO_ROOT / "static" / "svg" / "eval" / "legibility_report.json").read_text())
+    dev = [json.loads(f.read_text()) for f in sorted((REPO_ROOT / "static" / "svg" / "eval" / "dev").glob("*.json"))]
+    reps = [rep] + dev
+
+    def fam(s):
+        return s.split("/")[0]
+
+    def pct(k, n):
+        return f"{k}/{n} ({round(100 * k / n)} %)"
+
+    rest = [[x for x in r["rows"] if x["condition"] == "retrieval + restyle"] for r in reps]
+    plain = [[x for x in r["rows"] if x["condition"] == "retrieved, unmodified"] for r in reps]
+    r0, pooled = rest[0], [x for rs in rest for x in rs]
+    right0, right = sum(x["style"] for x in r0), sum(x["style"] for x in pooled)
+    own0 = [x["style"] for x in r0 if fam(x["source"]) == fam(x["target_style"])]
+    oth0 = [x["style"] for x in r0 if fam(x["source"]) != fam(x["target_style"])]
+    own = [x["style"] for x in pooled if fam(x["source"]) == fam(x["target_style"])]
+    oth = [x["style"] for x in pooled if fam(x["source"]) != fam(x["target_style"])]
+    t5 = [sum(x["top5"] for x in rs) / len(rs) for rs in rest]
+    u5 = [sum(x["top5"] for x in rs) / len(rs) for rs in plain]
+    t5p = sum(x["top5"] for rs in rest for x in rs) / len(pooled)
+    u5p = sum(x["top5"] for rs in plain for x in rs) / sum(map(len, plain))
+    k = len(reps)
+    expect = [
+        f"**{'met' if right0 >= 0.8 * len(r0) else 'not met'}**: {pct(right0, len(r0))} on seed 0, "
+        f"{pct(right, len(pooled))} over all {k} configurations",
+        f"{sum(own0)}/{len(own0)} on seed 0 ({sum(own)}/{len(own)} over all {k})",
+        f"drawing {sum(oth0)}/{len(oth0)} ({sum(oth)}/{len(oth)})",
+        f"{t5[0]:.2f} vs {u5[0]:.2f} on seed 0, {t5p:.2f} vs {u5p:.2f} over all {k} (met in "
+        f"{sum(a >= b - 0.1 - 1e-9 for a, b in zip(t5, u5, strict=True))} of {k} configurations)"]
+    prompts = [p for p, _ in rep["prompts"]]
+    none = [st for st in rep["target_styles"] if not any(st in rep["concept_styles"][p] for p in prompts)]
+    assert none, "the committed seed 0 has target styles that draw none of its prompts"
+    for st in none:
+        n_all = sum(len(r["prompts"]) for r in reps)
+        d_all = sum(st in r["concept_styles"][p] for r in reps for p, _ in r["prompts"])
+        expect.append(f"{st} (")
+        expect.append(f"judged the target style {sum(x['style'] for x in r0 if x['target_style'] == st)}/"
+                      f"{len(prompts)}; draws {d_all} of {n_all} over all {k})")
+    old = json.loads((REPO_ROOT / "bench" / "results" / "svg_second_judge.json").read_text())
+    assert old["seeds"] == [r["seed"] for r in reps]
+    o = {r["seed"]: [x for x in old["rows"]["old"] if x["seed"] == r["seed"]] for r in reps}
+    ok = [x["judge1"] == x["target_style"] for rs in o.values() for x in rs]
+    ok0 = [x["judge1"] == x["target_style"] for x in o[0]]
+    own_old = [x["judge1"] == x["target_style"] for x in o[0] if x["own_family"]]
+    expect.append(f"{pct(sum(ok0), len(ok0))} on seed 0, {pct(sum(ok), len(ok))} over all {k}; own-family "
+                  f"{sum(own_old)}/{len(own_old)}, other-family {sum(ok0) - sum(own_old)}/{len(ok0) - len(own_old)}")
+    generated = "\n".join(tables.bar_status_lines(rep, tables.dev_reports()))
+    for f in (REPO_ROOT / "README.md", REPO_ROOT / "docs" / "svg_studio.md", REPO_ROOT / "docs" / "svg_generator.md"):
+        block = _generated_block(f)
+        assert block.lstrip().startswith("**Bar status**"), f.name
+        for e in expect:
+            assert e in generated, e
+            assert e in block, f"{f.name}: {e!r} missing; run python -m backend.svg.offline.cli tables"
+
+
+def test_svg_prose_outside_generated_blocks_carries_no_evaluation_figures():
+    """Evaluation figures live only in generated blocks: the README's SVG paragraphs and docs/svg_studio.md's
+    evaluation section, with the generated blocks cut out, keep only the bars and the restyle's own parameters."""
+    import re
+
+    def prose(text: str, start: str, stop: str) -> str:
+        sec = text[text.index(start):text.index(stop)]
+        return re.sub(r"<!-- ([\w-]+):begin.*?<!-- \1:end -->", "", sec, flags=re.S)
+
+    readme = prose((REPO_ROOT / "README.md").read_text(), "**SVG**:", "## Reliability")
+    assert re.findall(r"\d+(?:\.\d+)? ?%", readme) == ["80 %"] and not re.findall(r"\b\d+/\d+\b", readme), \
+        "README SVG prose: hand-written figures belong in a generated block (backend/svg/offline/legibility_tables.py)"
+    docs = prose((REPO_ROOT / "docs" / "svg_studio.md").read_text(), "## Legibility, style", "## Tests")
+    # parameters, not results: card-match weight tolerance 30 %, sharp-corner threshold and the 80 % style bar,
+    # detail shrink steps 80 % / 65 %, dropped details ≤ 25 % of the line length, readable gap ≥ 1/48 of the box
+    assert set(re.findall(r"\d+(?:\.\d+)? ?%", docs)) <= {"30 %", "80 %", "65 %", "25 %"}
+    assert set(re.findall(r"\b\d+/\d+\b", docs)) <= {"1/48"}

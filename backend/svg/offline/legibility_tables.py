@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from backend.config import REPO_ROOT
 from backend.docs_blocks import replace_block
 from backend.svg import engines as engines_mod
 from backend.svg.family_match import load_identifier
@@ -135,6 +136,119 @@ def ceiling_lines(rep: dict, dev: list[dict]) -> list[str]:
     return lines
 
 
+# ------------------------------------------------------------------------------------------------ bar status
+STYLE_BAR, CONCEPT_MARGIN = 0.80, 0.10  # issue 18: ≥ 80 % target style; concept top-5 ≥ unmodified − 10 points
+SECOND_JUDGE = REPO_ROOT / "bench" / "results" / "svg_second_judge.json"  # svg4's restyles re-judged (history)
+
+
+def _own(r: dict) -> bool:
+    return _family(r["source"]) == _family(r["target_style"])
+
+
+def _pct(k: int, n: int) -> str:
+    return f"{k}/{n} ({k / max(n, 1):.0%})".replace("%)", " %)")
+
+
+def _seeds(seeds: list[int]) -> str:
+    s = sorted(seeds)
+    return (f"{s[0]}–{s[-1]}" if s == list(range(s[0], s[-1] + 1)) else ", ".join(map(str, s))) if s else ""
+
+
+def bar_status(rep: dict, dev: list[dict]) -> dict:
+    """Issue 18's two bars and what stands behind them, from the reported configuration `rep` and the development
+    configurations `dev` (rows of condition "retrieval + restyle" vs "retrieved, unmodified")."""
+    reps = [rep] + dev
+
+    def restyles(rs: list[dict]) -> list[dict]:
+        return [x for r in rs for x in r["rows"] if x["condition"] == "retrieval + restyle"]
+
+    def counts(rows: list[dict]) -> dict:
+        own = [x for x in rows if _own(x)]
+        oth = [x for x in rows if not _own(x)]
+        return {"n": len(rows), "right": sum(bool(x["style"]) for x in rows), "own_n": len(own),
+                "own_right": sum(bool(x["style"]) for x in own), "other_n": len(oth),
+                "other_right": sum(bool(x["style"]) for x in oth)}
+
+    def top5(rs: list[dict]) -> tuple[float, float]:
+        s = summarise([x for r in rs for x in r["rows"]])
+        return s["retrieval + restyle"]["all"]["concept_top5"], s["retrieved, unmodified"]["all"]["concept_top5"]
+
+    seed0, pooled = counts(restyles([rep])), counts(restyles(reps))
+    t0, tp = top5([rep]), top5(reps)
+    per = [top5([r]) for r in reps]
+    draws, none, prompts = rep.get("concept_styles", {}), [], [p for p, _ in rep["prompts"]]
+    for st in rep["target_styles"]:
+        if draws and not any(st in draws.get(p, []) for p in prompts):
+            fam = sum(any(_family(x) == _family(st) for x in draws.get(p, [])) for p in prompts)
+            all_n = sum(1 for r in reps for _ in r["prompts"])
+            all_draw = sum(st in r.get("concept_styles", {}).get(p, []) for r in reps for p, _ in r["prompts"])
+            right = sum(bool(x["style"]) for x in restyles([rep]) if x["target_style"] == st)
+            none.append({"style": st, "family_draws": fam, "right": right, "prompts": len(prompts),
+                         "draws_all": all_draw, "prompts_all": all_n})
+    return {"seed0": seed0, "pooled": pooled, "configurations": len(reps), "dev_seeds": [r["seed"] for r in dev],
+            "style_met_seed0": seed0["right"] >= STYLE_BAR * seed0["n"],
+            "style_met_pooled": pooled["right"] >= STYLE_BAR * pooled["n"],
+            "top5_seed0": t0, "top5_pooled": tp,
+            "concept_met": sum(a >= b - CONCEPT_MARGIN - 1e-9 for a, b in per),
+            "draws_none": none, "history": _history(reps)}
+
+
+def _history(reps: list[dict]) -> dict | None:
+    """svg4's restyles (the reports at the commit `bench/results/svg_second_judge.json` names), re-generated and
+    judged by the same trees judge on the same configurations; None unless that file covers exactly `reps`."""
+    if not SECOND_JUDGE.exists():
+        return None
+    d = json.loads(SECOND_JUDGE.read_text())
+    if sorted(d.get("seeds", [])) != sorted(r["seed"] for r in reps):
+        return None
+    old = d["restyles"]["old"]["judge1"]
+    s0, pl = old["seed0"], old["pooled"]
+    return {"commit": d["old_reports_commit"], "seed0": (s0["all"]["correct"], s0["all"]["n"]),
+            "pooled": (pl["all"]["correct"], pl["all"]["n"]),
+            "seed0_own": (s0["own-family source"]["correct"], s0["own-family source"]["n"]),
+            "seed0_other": (s0["other-family source"]["correct"], s0["other-family source"]["n"])}
+
+
+def bar_status_lines(rep: dict, dev: list[dict]) -> list[str]:
+    b = bar_status(rep, dev)
+    s0, pl, k = b["seed0"], b["pooled"], b["configurations"]
+    met = {True: "**met**", False: "**not met**"}
+    style_met = met[b["style_met_seed0"]] if b["style_met_seed0"] == b["style_met_pooled"] else \
+        f"{met[b['style_met_seed0']]} on seed 0, {met[b['style_met_pooled']]} over all {k}"
+    out = ["**Bar status** (issue 18's two bars, computed from the committed reports by `cli tables`; seed 0 = the "
+           "reported configuration" + (f", all {k} = seed 0 and development seeds {_seeds(b['dev_seeds'])}" if k > 1
+                                        else "") + "):", "",
+           f"- style bar (≥ {STYLE_BAR * 100:.0f} % of restyles classified as the target style): {style_met}: "
+           f"{_pct(s0['right'], s0['n'])} on seed 0" + (f", {_pct(pl['right'], pl['n'])} over all {k} "
+                                                        "configurations" if k > 1 else "") + ";",
+           f"- restyles of the target family's own drawing judged the target style {s0['own_right']}/{s0['own_n']} "
+           f"on seed 0" + (f" ({pl['own_right']}/{pl['own_n']} over all {k})" if k > 1 else "") +
+           f", of another family's drawing {s0['other_right']}/{s0['other_n']}" +
+           (f" ({pl['other_right']}/{pl['other_n']})" if k > 1 else "") + ";",
+           f"- concept bar (restyled concept top-5 ≥ unmodified − {CONCEPT_MARGIN * 100:.0f} points): "
+           f"{met[b['concept_met'] == k]}: {b['top5_seed0'][0]:.2f} vs {b['top5_seed0'][1]:.2f} on seed 0" +
+           (f", {b['top5_pooled'][0]:.2f} vs {b['top5_pooled'][1]:.2f} over all {k} (met in {b['concept_met']} of "
+            f"{k} configurations)" if k > 1 else "") + ";"]
+    if b["draws_none"]:
+        z = b["draws_none"]
+        out.append(f"- target styles that draw none of seed 0's {z[0]['prompts']} prompts (their restyles start from "
+                   "another drawing): " + ", ".join(
+                       f"{d['style']} (" + (f"its family draws {d['family_draws']}" if d["family_draws"] else
+                                            "nor does any variant of its family") +
+                       f"; judged the target style {d['right']}/"
+                       f"{d['prompts']}" + (f"; draws {d['draws_all']} of {d['prompts_all']} over all {k}" if k > 1
+                                            else "") + ")" for d in z) + ";")
+    h = b["history"]
+    if h:
+        out.append(f"- history, same judge and configurations (svg4's restyles, the reports at {h['commit']}, "
+                   "regenerated and judged in `bench/results/svg_second_judge.json`): "
+                   f"{_pct(*h['seed0'])} on seed 0, {_pct(*h['pooled'])} over all {k}; own-family "
+                   f"{h['seed0_own'][0]}/{h['seed0_own'][1]}, other-family {h['seed0_other'][0]}/"
+                   f"{h['seed0_other'][1]} on seed 0.")
+    out[-1] = out[-1].rstrip(";") + ("." if not out[-1].endswith(".") else "")
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ tables
 BEGIN, END = "<!-- svg-eval:begin (generated by python -m backend.svg.offline.cli tables) -->", "<!-- svg-eval:end -->"
 
@@ -152,7 +266,7 @@ def report_tables(rep: dict, dev: list[dict] | None = None) -> str:
              f"icons {sc['real_heldout_acc']:.0%}, balanced over styles {sc['real_heldout_acc_balanced']:.0%})"
              if "test_icons" in sc else
              f"the style classifier (accuracy on real held-out icons {sc['real_heldout_acc']:.0%})")
-    lines = [f"Held-out exemplar styles ({len(rep['target_styles'])} styles × {len(rep['prompts'])} prompts; "
+    lines = bar_status_lines(rep, dev) + [""] + [f"Held-out exemplar styles ({len(rep['target_styles'])} styles × {len(rep['prompts'])} prompts; "
              f"three exemplars each from held-out concepts). Concept = the corpus raster recogniser names the "
              f"prompted concept (source icon left out); style = {judge} names the target style.", "",
              "| condition | concept top-1 | concept top-5 | style acc. | ink | out of viewBox % | near copy % |",
