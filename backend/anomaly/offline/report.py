@@ -64,8 +64,9 @@ def run(data: str, out: Path = REPORT, size: int = 256, seed: int = 0, progress=
               "benchmark": bench, "size": size, "prompt_seed": seed,
               "checkpoint_meta": {k: meta.get(k) for k in ("step", "minutes", "batch", "size", "command")},
               "results": results, "wall_s": round(time.perf_counter() - t0, 1),
-              "protocol": PROTOCOL if bench.get("version") == 2 else None,
-              "benchmark_protocol": "static/anomaly/protocol_v3.json" if bench.get("version") == 2 else None,
+              "protocol": PROTOCOL if bench.get("version") == 2 else bench.get("protocol"),
+              "benchmark_protocol": "static/anomaly/protocol_v3.json" if bench.get("version") == 2
+              else bench.get("protocol"),
               "machine": "shared 2-core CPU, 1 torch thread, loaded by other jobs (timings are indicative only)"}
     report["subsets"] = subsets(report)
     out.parent.mkdir(parents=True, exist_ok=True)

