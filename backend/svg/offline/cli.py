@@ -10,7 +10,7 @@
     python -m backend.svg.offline.cli family-identifier [--measure-only]  # static/svg/family_identifier.json (exemplar → family)
     python -m backend.svg.offline.cli family-conventions   # static/svg/family_conventions.json (family_adapt)
     python -m backend.svg.offline.cli paraphrases          # retrieval top-1/top-5 on the paraphrase set only
-    python -m backend.svg.offline.cli tables               # README.md + docs/svg_studio.md tables from the report
+    python -m backend.svg.offline.cli tables               # README.md + docs/svg_*.md tables from the committed reports
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from backend.svg.corpus import DEFAULT_ROOT, CorpusMissing, load_corpus
 from backend.svg.family_adapt import CONVENTIONS
 from backend.svg.family_match import SIGNATURES
 from backend.svg.index import build_indexes
+from backend.svg.offline import generator_tables
 from backend.svg.offline import legibility_eval as ev
 from backend.svg.offline import legibility_tables as tables
 from backend.svg.offline.corpus_build import build, corpus_markdown
@@ -51,7 +52,7 @@ def main(argv=None) -> int:
     sub.add_parser("family-conventions", help="ink box and corner conventions per installed family (family_adapt)")
     fi = sub.add_parser("family-identifier", help="fit and measure the exemplar → installed-family identifier")
     fi.add_argument("--measure-only", action="store_true", help="keep the committed weights, measure again")
-    t = sub.add_parser("tables", help="write the generated tables into README.md and docs/svg_studio.md")
+    t = sub.add_parser("tables", help="write the generated tables into README.md and docs/svg_*.md")
     t.add_argument("--report", default=str(ev.REPORT))
     b = sub.add_parser("corpus-build", help="read npm icon packages and write the prepared corpus")
     b.add_argument("--npm-dir", type=Path, required=True, help="folder whose node_modules holds the icon packages")
@@ -99,7 +100,7 @@ def main(argv=None) -> int:
         print(json.dumps(ev.paraphrase_eval()["summary"]))
     else:
         rep = json.loads(Path(a.report).read_text())
-        for f in tables.write_tables(rep, DOCS):
+        for f in tables.write_tables(rep, DOCS) + generator_tables.write_generator_tables(DOCS[2:]):
             print(f"updated {f}")
     return 0
 
