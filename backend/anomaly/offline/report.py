@@ -168,7 +168,8 @@ def winner(report: dict, metric: str = "p_ap") -> str:
     return max(rows, key=lambda e: rows[e])
 
 
-def tables(report: dict) -> str:
+def engine_rows(report: dict) -> list[str]:
+    """The engine × prompt-mode table of class means (any held-out report: v2's, v3's)."""
     res = report["results"]
     lines = ["| engine | prompt | I-AUROC | I-AP | P-AUROC | P-AP | P-F1max | AUPRO | ms/img |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -182,6 +183,12 @@ def tables(report: dict) -> str:
             lines.append(f"| {LABELS[eng]} | {mode} | {m['i_auroc']:.1f} | {m['i_ap']:.1f} | {m['p_auroc']:.1f} | "
                          f"**{m['p_ap']:.1f}** | {m['p_f1max']:.1f} | {m['p_aupro']:.1f} | "
                          f"{res[eng][mode]['ms_per_image']:.0f} |")
+    return lines
+
+
+def tables(report: dict) -> str:
+    res = report["results"]
+    lines = engine_rows(report)
     if report["benchmark"].get("parts"):
         lines += ["", "By class group (benchmark v2 of protocol v3):", "", subset_table(report)]
     classes = res["knn"]["correct"]["classes"]
