@@ -27,7 +27,7 @@ from backend.anomaly import engines
 from backend.anomaly.dataset import list_classes, load_class, read_mask
 from backend.anomaly.evaluate import _prompts_for
 from backend.anomaly.metauas_engine import engine_from_checkpoint
-from backend.anomaly.offline import levers
+from backend.anomaly.offline import levers, split
 from backend.anomaly.preprocess import image_key, letterbox
 from backend.docs_blocks import replace_block
 from backend.imageio import open_image
@@ -114,7 +114,7 @@ def run(data: Path, out: Path = OUT) -> dict:
     torch.set_num_threads(1)
     if not (data / "chelsea").is_dir():
         levers.build(data)
-    parts = {"v1": [c for c in ("chelsea", "coffee", "motorcycle")], "new": ["aero", "ascent", "tree"]}
+    parts = {"v1": list(split.VALIDATION_CLASSES), "new": list(split.VALIDATION_V2_NEW)}
     classes = [c for p in parts.values() for c in p]
     assert sorted(classes) == sorted(list_classes(data)), "validation v2 has exactly these six classes"
     t0 = time.time()
