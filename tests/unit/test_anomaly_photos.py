@@ -122,7 +122,9 @@ def test_the_split_records_every_wheel_photo_and_keeps_evaluation_ones_untrainab
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     assert photos.cache_root() == tmp_path / "photo_cache"
     d = split.split_dict()
-    assert set(d["train_wheel_photos"]) == set(photos.names("train")) and len(d["train_wheel_photos"]) >= 8
+    assert set(d["train_wheel_photos"]) == set(photos.names("train", group="")) and len(d["train_wheel_photos"]) >= 8
+    assert set(d["more_train_photos"]["photos"]) == set(photos.names("train", group="v9"))  # protocol v9's, apart
+    assert set(photos.names("train")) == set(d["train_wheel_photos"]) | set(d["more_train_photos"]["photos"])
     for entry in list(d["train_wheel_photos"].values()) + list(d["eval_wheel_photos"].values()):
         assert len(entry["sha256"]) == 64 and entry["version"] and entry["member"] and entry["licence"]
     assert all(photos.WHEEL_PHOTOS[n].package not in split.EVAL_ONLY_PACKAGES for n in photos.names("train"))

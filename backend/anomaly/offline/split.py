@@ -48,7 +48,10 @@ EVAL_CLASSES = {
 }
 EVAL_DONORS = [("gradio", "test_data/cheetah2.jpg"), ("gradio", "media_assets/images/hf-logo_transpng.png")]
 # extra training photos fetched from pinned wheels (offline/photos.py, role "train")
-TRAIN_WHEEL_PHOTOS = wheel_photos.names("train")
+TRAIN_WHEEL_PHOTOS = wheel_photos.names("train", group="")
+# more training photos (protocol v9, static/anomaly/protocol_v9.json; offline/photos.py role "train", group "v9": real
+# photos of the opencv-python sdist's samples/data), used by `train --more-photos` only
+MORE_TRAIN_PHOTOS = wheel_photos.names("train", group="v9")
 EVAL_WHEEL_PHOTOS = wheel_photos.names("eval")
 # validation v2 (pre-registered 2026-11-29, static/anomaly/protocol_v5.json): the three classes above, generated as
 # before (seed 5), plus three NEW validation classes from pinned wheels (offline/photos.py role "validation"),
@@ -128,12 +131,15 @@ def check_trainable(paths) -> None:
         raise RuntimeError(f"photos reserved for validation/evaluation cannot train: {bad}")
 
 
-def train_photos(extra: bool = False, cache=None) -> list[Path]:
+def train_photos(extra: bool = False, cache=None, more: bool = False) -> list[Path]:
     """Training photos present here (with `extra`, also the wheel photos of offline/photos.py, fetched and
-    sha256-checked); raises if any is evaluation-only or validation."""
+    sha256-checked; with `more`, also protocol v9's MORE_TRAIN_PHOTOS); raises if any is evaluation-only or
+    validation."""
     out = [p for pkg, names in TRAIN_PHOTOS.items() for p in _resolve(pkg, names)]
     if extra:
         out += [wheel_photos.fetch(n, cache) for n in TRAIN_WHEEL_PHOTOS]
+    if more:
+        out += [wheel_photos.fetch(n, cache) for n in MORE_TRAIN_PHOTOS]
     check_trainable(out)
     return out
 
@@ -227,6 +233,9 @@ def split_dict() -> dict:
             "eval_classes": {k: f"{p}:{r}" for k, (p, r) in EVAL_CLASSES.items()},
             "eval_donors": [f"{p}:{r}" for p, r in EVAL_DONORS],
             "train_wheel_photos": {n: _wheel_entry(n) for n in TRAIN_WHEEL_PHOTOS},
+            "more_train_photos": {"since": "2026-11-30 (issue 17, anomaly12), pre-registered in "
+                                           "static/anomaly/protocol_v9.json; used by `train --more-photos` only",
+                                  "photos": {n: _wheel_entry(n) for n in MORE_TRAIN_PHOTOS}},
             "eval_wheel_photos": {n: _wheel_entry(n) for n in EVAL_WHEEL_PHOTOS},
             "validation_wheel_photos": {n: _wheel_entry(n) for n in VALIDATION_WHEEL_PHOTOS},
             "validation_v2": {"since": "2026-11-29 (issue 17, anomaly8), pre-registered in static/anomaly/protocol_v5.json",

@@ -65,6 +65,9 @@ def parse_args(argv=None):
     ap.add_argument("--extra-photos", action="store_true",
                     help="also train on the 'train' wheel photos of offline/photos.py (fetched from pinned PyPI "
                          "wheels, sha256-checked; see static/anomaly/split.json train_wheel_photos)")
+    ap.add_argument("--more-photos", action="store_true",
+                    help="also train on protocol v9's photos (offline/photos.py group 'v9': real photos of the "
+                         "opencv-python sdist, sha256-checked; static/anomaly/split.json more_train_photos)")
     ap.add_argument("--change-weights", default=None, metavar="KIND=W,...",
                     help="weights of the training change kinds, every one of paste, recolour, remove, duplicate "
                          "named once (e.g. paste=0.1,recolour=0.35,remove=0.45,duplicate=0.1); default: uniform, "
@@ -193,7 +196,7 @@ def main(argv=None) -> int:
         opt.load_state_dict(st["opt"])
         step, elapsed_before, history = st["step"], st.get("elapsed", 0.0), st.get("history", [])
         log(f"resumed from {state_path} at step {step} ({elapsed_before / 60:.1f} min already trained)")
-    photo_paths = train_photos(extra=args.extra_photos)
+    photo_paths = train_photos(extra=args.extra_photos, more=args.more_photos)
     check_trainable(photo_paths)  # never a validation or evaluation-only photo (train_photos checks too)
     total, learnable = count_params(model)
     log(f"start: {' '.join(sys.argv)} | device {device} | params {total / 1e6:.2f}M total, {learnable / 1e6:.2f}M "
