@@ -42,20 +42,23 @@ SIZE = levers.SIZE
 
 
 def class_maps(root: Path, classes: list[str], eng) -> dict[str, dict[str, Any]]:
-    """Per class: the engine's maps of every query against the class prompt (prompt seed 0), labels, masks."""
+    """Per class: the engine's maps of every query against the class prompt (prompt seed 0), labels, masks and each
+    query's defect kind (its test/ folder: "good", "patch", …)."""
     out: dict[str, dict[str, Any]] = {}
     for cls in classes:
         prompt = _prompts_for(root, cls, classes, 0, None, "correct")[0]
         mem = eng.memory(prompt, SIZE, image_key(prompt))
         _, test = load_class(root, cls)
-        maps, labels, masks = [], [], []
+        maps, labels, masks, kinds = [], [], [], []
         for s in test:
             q = open_image(s.path)
             qa, _ = letterbox(q, SIZE)
             maps.append(np.clip(eng.map_square(qa, [mem]), 0, 1).astype(np.float32))
             labels.append(int(s.label))
             masks.append(read_mask(s, q.size) > 0)
-        out[cls] = {"maps": np.stack(maps), "labels": np.array(labels), "masks": np.stack(masks)}
+            kinds.append(Path(s.path).parent.name)
+        out[cls] = {"maps": np.stack(maps), "labels": np.array(labels), "masks": np.stack(masks),
+                    "kinds": np.array(kinds)}
     return out
 
 
@@ -65,7 +68,9 @@ def summary(maps: dict[str, np.ndarray], ref: dict[str, dict[str, Any]], score: 
     return {"per_class": per, **levers.summarise(per, parts)}
 
 
-def score_checkpoint(ck: Path, root: Path, classes: list[str], knn_maps: dict, parts: dict) -> dict:
+def checkpoint_maps(ck: Path, root: Path, classes: list[str], knn_maps: dict) -> tuple[Any, Any, dict, dict]:
+    """(MetaUAS engine, ensemble engine, MetaUAS class maps, fused ensemble maps) of a checkpoint through the
+    shipped inference path with the registry's settings; kNN's maps are computed once by the caller."""
     shipped = engines.get("metauas")
     meta = engine_from_checkpoint(ck, map_options=engines.map_options_of("metauas"))
     meta = meta.with_prompt_aug(int(getattr(shipped, "prompt_aug", 0)))
@@ -73,10 +78,15 @@ def score_checkpoint(ck: Path, root: Path, classes: list[str], knn_maps: dict, p
     assert isinstance(ens_reg, engines.EnsembleEngine)
     ens = engines.EnsembleEngine.of({"metauas": meta, "knn": ens_reg.members["knn"]})
     ens.weights, ens.score_mode, ens.size = dict(ens_reg.weights), ens_reg.score_mode, ens_reg.size
-    t0 = time.time()
     mm = class_maps(root, classes, meta)
     fused = {c: np.stack([ens.fuse({"metauas": a, "knn": b}) for a, b in zip(mm[c]["maps"], knn_maps[c]["maps"],
                                                                             strict=True)]) for c in classes}
+    return meta, ens, mm, fused
+
+
+def score_checkpoint(ck: Path, root: Path, classes: list[str], knn_maps: dict, parts: dict) -> dict:
+    t0 = time.time()
+    meta, ens, mm, fused = checkpoint_maps(ck, root, classes, knn_maps)
     return {"metauas": summary({c: v["maps"] for c, v in mm.items()}, mm, meta.score_mode, parts),
             "ensemble": summary(fused, mm, ens.score_mode, parts),
             "settings": {"metauas": engines.map_settings_of(meta), "ensemble": engines.map_settings_of(ens),

@@ -141,10 +141,14 @@ TRAIN_CHANGES = ("paste", "recolour", "remove", "duplicate")
 EVAL_CHANGES = ("patch", "recolour", "smudge", "scratch", "removal")  # smudge and scratch: never in training
 
 
-def apply(kind: str, img, rng, donor=None):
+def apply(kind: str, img, rng, donor=None, alpha=None):
+    """`alpha` (a region from `blob`) replaces the kind's own region draw; None keeps it (every rng draw as before).
+    A scratch draws its own line and takes no region."""
     fn: Any = {"paste": paste, "patch": paste, "recolour": recolour, "remove": remove, "removal": remove,
           "duplicate": duplicate, "smudge": smudge, "scratch": scratch}[kind]
-    return fn(img, rng, donor) if fn is paste else fn(img, rng)
+    if alpha is not None and fn is scratch:
+        raise ValueError("a scratch takes no region")
+    return fn(img, rng, donor, alpha) if fn is paste else fn(img, rng, alpha)
 
 
 def visible_mask(before, after, alpha, thr: float = 0.035) -> np.ndarray:

