@@ -28,7 +28,7 @@ from backend.svg.corpus import load_corpus
 from backend.svg.family_match import geometry_stats
 from backend.svg.legibility import adapt as adapt_geometry
 from backend.svg.legibility import fit_inside, painted_bounds
-from backend.svg.outline import reweight, to_fill, to_outline
+from backend.svg.outline import inset_outline, reweight, to_fill, to_outline, to_solid
 from backend.svg.paths import CAPS, JOINS, parse_svg_paths, paths_to_svg
 from backend.svg.render import render_alpha
 from backend.svg.sanitize import SVGInputError, sanitize_svg
@@ -39,6 +39,8 @@ SOLIDITY = 0.9  # median ink/(ink with holes filled) above which fill-only icons
 # the corpus: solid sets 0.91-1.00, outline-as-fill sets 0.33-0.89)
 MAX_EXEMPLARS = 16
 THIN_SOLID = 0.06  # visual line weight (share of the box) below which filled exemplars are line drawings
+SOLID_FROM_LINES = True  # solid cards redraw centre-line sources with outline.to_solid (else outline.to_fill)
+INSET_RINGS = True  # solid glyph → line card: areas become outlines inside their edge (outline.inset_outline)
 LINE_LIKE = 1.5  # a solid glyph whose own line weight is at most this many target weights is a line drawing
 
 
@@ -316,18 +318,30 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
         out = to_outline(out, w, card.linecap, card.linejoin)
     elif card.mode == "outline-fill":
         own_w = visual_weight(paths_to_svg(out, grid=24.0))[0] if source.mode == "solid" else 0.0
+        join = "miter" if card.corners == "sharp" else "round"
         if source.mode == "solid" and own_w > LINE_LIKE * w:  # a solid glyph becomes a ring of the target weight
-            out = to_outline(out, w, card.linecap, card.linejoin)
+            out = inset_outline(out, w, join) if INSET_RINGS else to_outline(out, w, card.linecap, card.linejoin)
+            if INSET_RINGS and notes is not None:
+                notes.append(f"outlined the source's filled shapes inside their edge at weight {card.stroke_width:g}, "
+                             "so the silhouette keeps its size and parts thinner than two line weights stay solid")
         elif source.mode == "solid":
             # a "solid" glyph drawn with lines about the target weight (a snowflake of thin bars) already is a line
-            # drawing: ringing it would double every bar, so its lines are re-weighted instead
-            out = reweight(out, w - own_w, join="miter" if card.corners == "sharp" else "round")
+            # drawing: ringing it would double every bar, so its lines are re-weighted instead (and its areas, with
+            # INSET_RINGS, still become outlines inside their edge)
+            out = reweight(out, w - own_w, join=join)
+            out = inset_outline(out, w, join) if INSET_RINGS else out
             if notes is not None:
                 notes.append(f"kept the source's thin filled lines (weight {own_w * card.grid:.2f}) as lines at weight "
                              f"{card.stroke_width:g} instead of outlining both of their edges")
         elif source.mode == "outline-fill":
             out = reweight(out, w - src_w, join="miter" if card.corners == "sharp" else "round")
         out = to_fill(out, solid=False)
+    elif source.mode == "outline" and SOLID_FROM_LINES:
+        # a centre-line drawing redrawn as a solid glyph: enclosed regions filled, inner lines knocked out
+        out = to_solid(out)
+        if notes is not None:
+            notes.append("redrew the line drawing as a solid glyph: the regions its lines enclose are filled and "
+                         "its inner lines are cut out of the fill at their own width")
     else:
         out = to_fill(out, solid=True)
     if card.corners == "sharp" and card.mode != "outline":

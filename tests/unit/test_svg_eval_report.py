@@ -45,13 +45,15 @@ def test_docs_tables_are_generated_from_the_report(report):
 def test_report_pins_the_measured_quality(report):
     """Pins what was measured (docstring of backend.svg.offline.legibility_eval). The issue's concept bar is met
     (restyled ≥ unmodified − 10 points); its style bar (≥ 80 % target style) is NOT met: 67 % on seed 0 (unmodified
-    sources 61 %; 52 % before the family identifier), 60 % over seed 0 and six development seeds. The judge is
+    sources 61 %; 52 % before the family identifier), 59 % over seed 0 and six development seeds (60 % before svg10's
+    solid-glyph and inside-outline conversions). The judge is
     trained on training-concept icons only and scores 84 % on 2,825 real held-out-concept icons (82 % balanced over
     styles). Restyles from the target family's own drawing are recognised 39/44 times, those from another family's
     drawing 4/20: pinned so they can only improve. The committed figures are those of the shipped engine settings."""
     s = report["summary"]
     plain, restyled = s["retrieved, unmodified"]["all"], s["retrieval + restyle"]["all"]
     assert restyled["concept_top5"] >= plain["concept_top5"] - 0.10
+    assert restyled["concept_top5"] >= 0.82  # 53/64 (0.81 before svg10)
     assert restyled["style_acc"] >= 0.62 and restyled["style_acc"] >= plain["style_acc"]
     assert restyled["outside_pct"] < 0.1
     judge = report["style_classifier"]
@@ -62,11 +64,13 @@ def test_report_pins_the_measured_quality(report):
     own = [r["style"] for r in rows if r["source"].split("/")[0] == r["target_style"].split("/")[0]]
     assert len(own) >= 40 and sum(own) / len(own) >= 0.85
     import backend.svg.engines as eng
-    from backend.svg import family_adapt
+    from backend.svg import family_adapt, style
 
     assert report["engine_settings"] == {"family_matcher": eng.MATCHER, "identify_centreline": eng.IDENTIFY_CENTRELINE,
                                          "pick_by_identifier": eng.PICK_BY_IDENTIFIER,
-                                         "family_adaptations": list(family_adapt.ADAPTATIONS)}
+                                         "family_adaptations": list(family_adapt.ADAPTATIONS),
+                                         "solid_from_lines": style.SOLID_FROM_LINES,
+                                         "inset_rings": style.INSET_RINGS}
     gen, floor = s["learned generator"], s["generator, untrained"]
     assert gen["all"]["n"] == floor["all"]["n"] > 0
     assert gen["seen"]["concept_top5"] > floor["seen"]["concept_top5"]
@@ -87,7 +91,7 @@ def test_development_configurations_are_reported_beside_the_reported_seed(report
         assert s["retrieval + restyle"]["all"]["concept_top5"] >= s["retrieved, unmodified"]["all"]["concept_top5"] - 0.1
         assert s["retrieval + restyle"]["all"]["outside_pct"] < 0.1
     pooled = [x for r in [report] + dev for x in r["rows"] if x["condition"] == "retrieval + restyle"]
-    assert len(pooled) == 7 * 64 and sum(x["style"] for x in pooled) / len(pooled) >= 0.57  # 267/448
+    assert len(pooled) == 7 * 64 and sum(x["style"] for x in pooled) / len(pooled) >= 0.57  # 266/448 (267 before svg10)
 
 
 def test_structural_ceiling_counts_what_the_target_family_draws():
@@ -108,6 +112,28 @@ def test_structural_ceiling_counts_what_the_target_family_draws():
     assert (w["variant"], w["family"], w["other_rate"]) == (1, 1, 0.5)
     assert w["perfect_family"] == pytest.approx((1 + 2 * 0.5) / 3)
     assert c["all"]["n"] == 6 and c["all"]["perfect_family"] == pytest.approx((2 + 2) / 6)
+
+
+def test_miss_breakdown_counts_why_other_family_restyles_miss():
+    """A hand-made pair of configurations: other-family misses are split into "judged as the source's family" and
+    "judged as the style the judge confuses the target with on real icons"; own-family rows are left out; the
+    exemplars count as matched where the engine's matcher named the target style first."""
+    import backend.svg.engines as eng
+
+    def row(src, pred):
+        return {"condition": "retrieval + restyle", "target_style": "a/x", "source": src, "predicted_style": pred,
+                "style": pred == "a/x"}
+
+    sc = {"most_confused_with": {"a/x": "c/v"}, "real_heldout_acc_by_style": {"a/x": 0.5}}
+    r1 = {"target_styles": ["a/x"], "style_classifier": sc, "exemplar_families": {"a/x": {eng.MATCHER: ["a/x"]}},
+          "rows": [row("a/y/p", "b/z"), row("b/w/q", "b/z"), row("b/w/r", "c/v"), row("d/u/s", "a/x")]}
+    r2 = {"target_styles": ["a/x"], "style_classifier": sc, "exemplar_families": {"a/x": {eng.MATCHER: ["c/v"]}},
+          "rows": [row("c/v/t", "c/v"), row("e/u/s", "f/f")]}
+    (d,) = tables.miss_breakdown([r1, r2])
+    assert (d["other_n"], d["other_right"], d["misses"], d["matched"], d["configurations"]) == (5, 1, 4, 1, 2)
+    assert (d["as_source_family"], d["as_usual_confusion"], d["real_acc"]) == (2, 2, 0.5)
+    text = "\n".join(tables.miss_lines([r1, r2]))
+    assert "| a/x | 1/5 | 1/2 | 4 | 2 | 2 (c/v) | 0.50 |" in text
 
 
 def test_structural_ceiling_of_the_committed_reports(report, corpus_styles):

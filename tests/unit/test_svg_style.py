@@ -119,3 +119,48 @@ def test_exemplar_identity_features_are_kept_and_checked():
     for bad in ([[float("nan")]], [[0.0] * 41], [[0.0]] * 17, ["x"]):
         with pytest.raises(UserError, match="identity"):
             StyleCard(identity=bad).validate()
+
+
+def test_line_drawing_becomes_a_solid_glyph_with_knockouts():
+    """Centre-line → solid (outline.to_solid): the circle of "info" is filled and its "i" is cut out of the fill
+    (the even-odd fill of closed outlines alone painted a plain disc); regions closed by several separate strokes
+    (the gas pump's U and base line) are filled too; lines that enclose nothing stay."""
+    from backend.svg.family_adapt import topology
+    from backend.svg.outline import to_fill, to_solid
+
+    c = load_corpus()
+    ink = lambda ps: render_alpha(paths_to_svg(ps, grid=24), 64).sum()  # noqa: E731
+    info = c.by_id("tabler/outline/info-circle").paths
+    old, new = to_fill(info, solid=True), to_solid(info)
+    assert topology(old)[1] == 0  # the "i" was lost
+    assert topology(new)[1] >= 2 and ink(new) < 0.97 * ink(old)  # the "i" is a knock-out (stem and dot)
+    assert ink(new) > 1.5 * ink(info)
+    pump = c.by_id("tabler/outline/gas-station").paths
+    assert ink(to_solid(pump)) > 1.4 * ink(to_fill(pump, solid=True))
+    menu = c.by_id("tabler/outline/menu-2").paths
+    assert mask_iou(render_alpha(paths_to_svg(to_solid(menu), grid=24), 64),
+                    render_alpha(paths_to_svg(menu, grid=24), 64)) > 0.95
+    src = style_from_set("tabler/outline")
+    notes: list[str] = []
+    out = apply_style(info, style_from_set("heroicons/solid"), src, adapt=True, notes=notes)
+    assert all(p["fill"] and not p["stroke"] for p in out)
+    assert any("solid glyph" in n for n in notes)
+
+
+def test_solid_glyph_to_a_line_family_is_outlined_inside_its_edge():
+    """Solid → outline-fill (outline.inset_outline): the outline lies inside the shape's edge, so the silhouette
+    keeps its size (MDI's filled and outline variants share one), areas get a counter, and bars thinner than two
+    line weights stay solid bars."""
+    from backend.svg.family_adapt import ink_extent, topology
+    from backend.svg.outline import inset_outline, to_fill, to_outline
+
+    c = load_corpus()
+    shield = c.by_id("mdi/filled/shield").paths
+    w = 2.0 / 24
+    inset, centred = inset_outline(shield, w), to_fill(to_outline(shield, w), solid=False)
+    assert abs(ink_extent(inset)[0] - ink_extent(shield)[0]) < 0.01
+    assert ink_extent(centred)[0] > ink_extent(shield)[0] + 0.5 * w
+    assert topology(inset)[1] == topology(shield)[1] + 1
+    bars = c.by_id("mdi/filled/menu").paths  # three bars 2/24 thick: thinner than 2w
+    assert mask_iou(render_alpha(paths_to_svg(inset_outline(bars, w), grid=24), 64),
+                    render_alpha(paths_to_svg(bars, grid=24), 64)) > 0.95

@@ -52,6 +52,7 @@ from backend.config import REPO_ROOT, get_settings
 from backend.registry import get_registry
 from backend.svg import engines as engines_mod
 from backend.svg import family_adapt
+from backend.svg import style as style_mod
 from backend.svg.corpus import load_corpus
 from backend.svg.engines import RetrievalEngine, get_engine, restyle_card
 from backend.svg.family_adapt import FAMILY_SAMPLE, measure_family
@@ -308,7 +309,9 @@ def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...
             "engine_settings": {"family_matcher": engines_mod.MATCHER,
                                 "identify_centreline": engines_mod.IDENTIFY_CENTRELINE,
                                 "pick_by_identifier": engines_mod.PICK_BY_IDENTIFIER,
-                                "family_adaptations": list(family_adapt.ADAPTATIONS)},
+                                "family_adaptations": list(family_adapt.ADAPTATIONS),
+                                "solid_from_lines": style_mod.SOLID_FROM_LINES,
+                                "inset_rings": style_mod.INSET_RINGS},
             "target_styles": list(cards),
             "exemplars": {st: ids for st, (_, ids) in cards.items()},
             "prompts": [list(p) for p in prompts],
