@@ -114,6 +114,47 @@ def test_structural_ceiling_counts_what_the_target_family_draws():
     assert c["all"]["n"] == 6 and c["all"]["perfect_family"] == pytest.approx((2 + 2) / 6)
 
 
+def test_judge_ceiling_puts_genuine_icon_accuracy_beside_the_restyles():
+    """Hand-made rows: two targets judged by one judge (genuine accuracy 0.5 on 20 icons and 1.0 on 10); the ceiling
+    keeps the judge's genuine counts and interval, the restyles' right/n per target, and weights the genuine rates
+    by each target's restyles for the pooled expectation; reports judged by different judges are refused."""
+    def row(st, src, ok):
+        return {"condition": "retrieval + restyle", "target_style": st, "source": src, "style": ok}
+
+    sc = {"real_heldout_acc_by_style": {"a/x": 0.5, "c/w": 1.0}, "test_icons_by_style": {"a/x": 20, "c/w": 10},
+          "most_confused_with": {"a/x": "c/w"}}
+    r1 = {"seed": 0, "target_styles": ["a/x", "c/w"], "style_classifier": sc,
+          "rows": [row("a/x", "a/y/p", True), row("a/x", "b/z/q", False), row("a/x", "b/z/r", False),
+                   row("c/w", "c/w/p", True), {"condition": "retrieved, unmodified", "target_style": "c/w",
+                                               "source": "c/w/p", "style": True}]}
+    r2 = {"seed": 1, "target_styles": ["a/x", "c/w"], "style_classifier": sc, "rows": [row("c/w", "d/v/s", False)]}
+    c = tables.judge_ceiling([r1, r2])
+    a, w = c["by_style"]["a/x"], c["by_style"]["c/w"]
+    assert (a["genuine_right"], a["genuine_n"], a["n"], a["right"], a["own_n"], a["own_right"]) == (10, 20, 3, 1, 1, 1)
+    assert a["genuine_ci"][0] == pytest.approx(0.2993, abs=1e-3) and a["genuine_ci"][1] == pytest.approx(0.7007, abs=1e-3)
+    assert (w["genuine_right"], w["n"], w["right"], w["restyle_acc"]) == (10, 2, 1, 0.5)
+    tot = c["all"]
+    assert (tot["n"], tot["right"], tot["genuine_right"], tot["genuine_n"]) == (5, 2, 20, 30)
+    assert tot["expected"] == pytest.approx((3 * 0.5 + 2 * 1.0) / 5) and tot["below_bar"] == ["a/x"]
+    text = "\n".join(tables.judge_ceiling_lines(r1, [r2]))
+    assert "| a/x | 10/20 (0.50) | 0.30–0.70 | c/w | 1/3 (0.33) | 1/3 (0.33) | -0.17 |" in text
+    assert "| c/w | 10/10 (1.00) | 0.72–1.00 | – | 1/1 (1.00) | 1/2 (0.50) | -0.50 |" in text
+    other = {**sc, "real_heldout_acc_by_style": {"a/x": 0.6, "c/w": 1.0}}
+    with pytest.raises(ValueError):
+        tables.judge_ceiling([r1, {**r2, "style_classifier": other, "rows": [row("a/x", "a/x/p", True)]}])
+
+
+def test_judge_ceiling_of_the_committed_reports(report):
+    """The committed reports share one judge; its genuine-icon accuracy per target equals the committed rate, and
+    the pooled expectation is the mean over targets (every target has as many restyles)."""
+    c = tables.judge_ceiling([report] + tables.dev_reports())
+    acc = report["style_classifier"]["real_heldout_acc_by_style"]
+    for st, d in c["by_style"].items():
+        assert d["genuine_right"] / d["genuine_n"] == pytest.approx(acc[st], abs=5e-4)
+    assert c["all"]["expected"] == pytest.approx(sum(acc[st] for st in report["target_styles"]) / 8)
+    assert c["all"]["n"] == 448
+
+
 def test_miss_breakdown_counts_why_other_family_restyles_miss():
     """A hand-made pair of configurations: other-family misses are split into "judged as the source's family" and
     "judged as the style the judge confuses the target with on real icons"; own-family rows are left out; the

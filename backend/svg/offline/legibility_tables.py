@@ -238,6 +238,11 @@ def bar_status_lines(rep: dict, dev: list[dict]) -> list[str]:
                        f"; judged the target style {d['right']}/"
                        f"{d['prompts']}" + (f"; draws {d['draws_all']} of {d['prompts_all']} over all {k}" if k > 1
                                             else "") + ")" for d in z) + ";")
+    jc = judge_ceiling([rep] + dev)
+    low = ", ".join(f"{st} {jc['by_style'][st]['genuine_acc']:.2f}" for st in jc["all"]["below_bar"])
+    out.append(f"- the judge's own ceiling: on genuine icons of the target styles that it never trained on it names "
+               f"the style {jc['all']['expected'] * 100:.0f} % of the time at the restyles' mix of targets" +
+               (f" (below the bar on genuine icons: {low})" if low else "") + "; table below;")
     h = b["history"]
     if h:
         out.append(f"- history, same judge and configurations (svg4's restyles, the reports at {h['commit']}, "
@@ -246,6 +251,92 @@ def bar_status_lines(rep: dict, dev: list[dict]) -> list[str]:
                    f"{h['seed0_own'][0]}/{h['seed0_own'][1]}, other-family {h['seed0_other'][0]}/"
                    f"{h['seed0_other'][1]} on seed 0.")
     out[-1] = out[-1].rstrip(";") + ("." if not out[-1].endswith(".") else "")
+    return out
+
+
+def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of k successes in n trials."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = k / n
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
+    return max(0.0, float(mid - half)), min(1.0, float(mid + half))
+
+
+def judge_ceiling(reps: list[dict]) -> dict:
+    """The measuring instrument's own ceiling, per target style and pooled over `reps`: the style judge's accuracy
+    on GENUINE icons of the target style that it never trained on (every real icon of a held-out concept: the judge
+    is fitted on training-concept icons only, `dataset.style_split`; its test figures are committed in each report's
+    `style_classifier`) beside the restyles' style accuracy. A perfect restyle that produced the family's own
+    drawing would be judged right at about the genuine rate, so `expected` (the genuine rate of each restyle's target,
+    averaged over the restyles) is the best style accuracy this judge can give these restyles. Counts of genuine
+    icons judged right are recovered from the committed rate × n (rates carry 3 decimals, n ≤ 1000)."""
+    per: dict[str, dict] = {}
+    expected = 0.0
+    for rep in reps:
+        sc = rep["style_classifier"]
+        acc, n_by, conf = sc["real_heldout_acc_by_style"], sc.get("test_icons_by_style", {}), \
+            sc.get("most_confused_with", {})
+        for r in rep["rows"]:
+            if r["condition"] != "retrieval + restyle":
+                continue
+            st = r["target_style"]
+            n = int(n_by.get(st, 0))
+            d = per.setdefault(st, {"genuine_n": n, "genuine_right": int(round(acc[st] * n)), "genuine_acc": acc[st],
+                                    "confused_with": conf.get(st, ""), "n": 0, "right": 0, "own_n": 0,
+                                    "own_right": 0})
+            if d["genuine_acc"] != acc[st] or d["genuine_n"] != n:
+                raise ValueError(f"reports judged by different judges ({st}): pool only one judge's reports")
+            own = _own(r)
+            d["n"] += 1
+            d["right"] += bool(r["style"])
+            d["own_n"] += own
+            d["own_right"] += bool(r["style"]) and own
+            expected += acc[st]
+    for d in per.values():
+        d["genuine_ci"] = _wilson(d["genuine_right"], d["genuine_n"])
+        d["restyle_acc"] = d["right"] / max(d["n"], 1)
+    n = sum(d["n"] for d in per.values())
+    gn, gk = sum(d["genuine_n"] for d in per.values()), sum(d["genuine_right"] for d in per.values())
+    return {"by_style": per, "all": {"n": n, "right": sum(d["right"] for d in per.values()),
+                                     "restyle_acc": sum(d["right"] for d in per.values()) / max(n, 1),
+                                     "expected": expected / max(n, 1), "genuine_n": gn, "genuine_right": gk,
+                                     "genuine_acc": gk / max(gn, 1),
+                                     "below_bar": sorted(st for st, d in per.items()
+                                                         if d["genuine_acc"] < STYLE_BAR)}}
+
+
+def judge_ceiling_lines(rep: dict, dev: list[dict]) -> list[str]:
+    reps = [rep] + dev
+    c, c0 = judge_ceiling(reps), judge_ceiling([rep])
+    a, k = c["all"], len(reps)
+    out = ["", f"The judge's ceiling: its accuracy on genuine icons of each target style that it never trained on (every "
+           "real icon of a held-out concept; the judge is trained on training-concept icons only) beside the "
+           f"restyles' style accuracy (seed 0, and all {k} configurations). A restyle that reproduced the family's "
+           "own drawing would be judged right at about the genuine rate; the last row weights each target's genuine "
+           "rate by its restyles:", "",
+           "| target style | genuine icons judged right | 95 % interval | genuine icons most often called | restyled "
+           f"right, seed 0 | restyled right, all {k} | restyled minus genuine (all {k}) |",
+           "|---|---|---|---|---|---|---|"]
+    for st in rep["target_styles"]:
+        d, d0 = c["by_style"].get(st), c0["by_style"].get(st)
+        if d is None or d0 is None:
+            continue
+        lo, hi = d["genuine_ci"]
+        out.append(f"| {st} | {d['genuine_right']}/{d['genuine_n']} ({d['genuine_acc']:.2f}) | {lo:.2f}–{hi:.2f} | "
+                   f"{d['confused_with'] or '–'} | {d0['right']}/{d0['n']} ({d0['restyle_acc']:.2f}) | "
+                   f"{d['right']}/{d['n']} ({d['restyle_acc']:.2f}) | {d['restyle_acc'] - d['genuine_acc']:+.2f} |")
+    a0 = c0["all"]
+    out.append(f"| all targets | {a['genuine_right']}/{a['genuine_n']} ({a['genuine_acc']:.2f}); at the restyles' "
+               f"mix {a['expected']:.2f} | | | {a0['right']}/{a0['n']} ({a0['restyle_acc']:.2f}) | "
+               f"{a['right']}/{a['n']} ({a['restyle_acc']:.2f}) | {a['restyle_acc'] - a['expected']:+.2f} |")
+    below = ", ".join(a["below_bar"]) or "none"
+    out += ["", f"At the restyles' mix of targets the judge would call genuine icons the target style "
+            f"{a['expected'] * 100:.0f} % of the time ({a0['expected'] * 100:.0f} % on seed 0): the {STYLE_BAR * 100:.0f} % bar is "
+            f"within this judge's reach only if restyles are about as recognisable as the families' own drawings. "
+            f"Targets whose genuine icons the judge itself calls right less often than the bar: {below}. The bar and "
+            "the judge are unchanged; this is context for the figures above, not a correction of them."]
     return out
 
 
@@ -342,6 +433,7 @@ def report_tables(rep: dict, dev: list[dict] | None = None) -> str:
         lines += ["", f"Restyles from the target family's own drawing: {sum(own)}/{len(own)} classified as the target "
                   f"style; from another family's drawing (the family does not draw the concept): "
                   f"{sum(other)}/{len(other)}."]
+    lines += judge_ceiling_lines(rep, dev)
     lines += identifier_lines()
     lines += identification_lines([rep] + dev)
     lines += ceiling_lines(rep, dev)
