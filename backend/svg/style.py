@@ -41,6 +41,7 @@ MAX_EXEMPLARS = 16
 THIN_SOLID = 0.06  # visual line weight (share of the box) below which filled exemplars are line drawings
 SOLID_FROM_LINES = True  # solid cards redraw centre-line sources with outline.to_solid (else outline.to_fill)
 INSET_RINGS = True  # solid glyph → line card: areas become outlines inside their edge (outline.inset_outline)
+IDENTITY_FILL_RULE = False  # identity_features end with the filled paths' even-odd fill-rule share (svg11)
 LINE_LIKE = 1.5  # a solid glyph whose own line weight is at most this many target weights is a line drawing
 
 
@@ -226,7 +227,8 @@ def icon_signature(paths: list[dict]) -> list[float]:
 def identity_features(paths: list[dict]) -> list[float]:
     """One icon's features for identifying its family (family_match.identify_families): icon_signature plus stroke
     attributes (median stroke width, filled share, path count, opacity, caps and joins shares) and corner counts
-    (rounded vs sharp corners of filled shapes). Not the style judge's features (no 16-px render,
+    (rounded vs sharp corners of filled shapes), and with IDENTITY_FILL_RULE the filled paths' even-odd fill-rule
+    share. Not the style judge's features (no 16-px render,
     no judge): scalar drawing measurements only."""
     stroked = [p for p in paths if p["stroke"]]
     fill = sum(p["fill"] and not p["stroke"] for p in paths) / max(len(paths), 1)
@@ -236,9 +238,13 @@ def identity_features(paths: list[dict]) -> list[float]:
     joins = [float(np.mean([p["linejoin"] == k for p in stroked])) if stroked else 0.0 for k in JOINS]
     rounded, sharp = corner_counts(paths)
     total = max(rounded + sharp, 1)
-    return icon_signature(paths) + [width * 10, fill, min(len(paths) / 10, 3.0), float(np.mean(opacity)),
-                                    float(min(opacity) < 0.6)] + caps + joins + [
+    out = icon_signature(paths) + [width * 10, fill, min(len(paths) / 10, 3.0), float(np.mean(opacity)),
+                                   float(min(opacity) < 0.6)] + caps + joins + [
         rounded / total, sharp / total, min((rounded + sharp) / 20, 3.0)]
+    if IDENTITY_FILL_RULE:  # how knock-outs are encoded: an authoring convention (Heroicons solid/mini/micro: even-odd)
+        filled = [p for p in paths if p["fill"] and not p["stroke"]]
+        out.append(float(np.mean([p.get("fill_rule") == "evenodd" for p in filled])) if filled else 0.0)
+    return out
 
 
 @lru_cache(maxsize=64)
