@@ -70,7 +70,8 @@ def test_report_pins_the_measured_quality(report):
                                          "pick_by_identifier": eng.PICK_BY_IDENTIFIER,
                                          "family_adaptations": list(family_adapt.ADAPTATIONS),
                                          "solid_from_lines": style.SOLID_FROM_LINES,
-                                         "inset_rings": style.INSET_RINGS}
+                                         "inset_rings": style.INSET_RINGS,
+                                         "identity_fill_rule": style.IDENTITY_FILL_RULE}
     gen, floor = s["learned generator"], s["generator, untrained"]
     assert gen["all"]["n"] == floor["all"]["n"] > 0
     assert gen["seen"]["concept_top5"] > floor["seen"]["concept_top5"]

@@ -248,8 +248,9 @@ def test_family_identifier_beats_both_earlier_matchers_on_held_apart_training_co
 
 def test_committed_family_identifier_table_and_its_measurement():
     """The shipped weights (static/svg/family_identifier.json) and the measurement written with them: filled-ink
-    triples 321/363 right against 269 for rank_families and 194 for the card matcher; centre-line 74/97 vs 54
-    (ordered among the card rule's matches, as the engine does)."""
+    triples 337/363 right against 269 for rank_families and 194 for the card matcher; centre-line 75/97 vs 54
+    (ordered among the card rule's matches, as the engine does). 321/363 and 74/97 before svg11's fill-rule
+    feature (bench/results/svg_identifier_features.json)."""
     from backend.svg.family_match import family_log_proba, identify_families, load_identifier
 
     t = load_identifier()
@@ -259,6 +260,7 @@ def test_committed_family_identifier_table_and_its_measurement():
     assert filled["n"] + lines["n"] == 23 * t["measured"]["triples_per_style"]
     assert filled["identifier"] >= 0.85 * filled["n"] and filled["identifier"] >= filled["rank_families"] + 40
     assert lines["identifier"] > lines["card_matcher"] + 15
+    assert filled["identifier"] + lines["identifier"] >= 412 and len(t["mean"]) == 29  # with the fill-rule feature
     lp = family_log_proba([[0.0] * len(t["mean"])])
     assert lp.shape == (1, 23) and np.exp(lp).sum() <= 1.0 + 1e-9  # mean log-probability of 3 softmax members
     assert identify_families([[0.0] * 5], False) == []  # wrong length: no ranking, the engine falls back
@@ -306,3 +308,57 @@ def test_centre_line_exemplars_no_family_draws_keep_the_legibility_preference(co
     lines = style_from_exemplars([corpus.by_id(f"tabler/outline/{n}").svg for n in ("star", "heart", "home")])
     assert matching_families(lines)[:1] == ["tabler/outline"]
     assert set(matching_families(lines)) == set(matching_families(lines, "card"))  # same candidates, new order
+
+
+def test_identity_features_end_with_the_even_odd_fill_rule_share():
+    """svg11: the identifier's last feature is the share of filled paths drawn with fill-rule even-odd (Heroicons'
+    convention for knock-outs); stroked paths do not count; off, the features are the 28 of before."""
+    from backend.svg import style
+    from backend.svg.paths import parse_svg_paths
+
+    sq = "M4 4H20V20H4Z M8 8H16V16H8Z"
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">'
+           f'<path d="{sq}" fill-rule="evenodd"/><path d="M2 2H6V6H2Z"/>'
+           '<path d="M3 20L21 20" fill="none" stroke="black" stroke-width="2"/></svg>')
+    paths = parse_svg_paths(svg)[0]
+    assert [p["fill_rule"] for p in paths if p["fill"] and not p["stroke"]] == ["evenodd", "nonzero"]
+    assert style.IDENTITY_FILL_RULE
+    assert style.identity_features(paths)[-1] == 0.5
+    only_lines = [p for p in paths if p["stroke"]]
+    assert style.identity_features(only_lines)[-1] == 0.0
+    try:
+        style.IDENTITY_FILL_RULE = False
+        assert len(style.identity_features(paths)) == 28
+    finally:
+        style.IDENTITY_FILL_RULE = True
+    assert len(style.identity_features(paths)) == 29
+
+
+def test_fill_rule_feature_passed_its_rule_on_real_triples():
+    """The committed before/after (bench/results/svg_identifier_features.json): same 460 real triples of the
+    identifier's measuring half; the ship rule recomputed from the per-style counts; heroicons/solid, mini and micro
+    gain, and no set/variant loses more than 2 of its 20 triples."""
+    import json
+    import sys
+
+    from backend.config import REPO_ROOT
+
+    sys.path.insert(0, str(REPO_ROOT))
+    from bench.svg_identifier_features import rule
+
+    d = json.loads((REPO_ROOT / "bench" / "results" / "svg_identifier_features.json").read_text())
+    r = rule(d["before"], d["after"])
+    assert (r["before"], r["after"], r["passes"]) == (d["rule"]["before"], d["rule"]["after"], d["rule"]["passes"])
+    assert r["passes"] and (r["before"], r["after"], r["n"]) == (395, 412, 460)
+    b, a = d["before"]["by_style"], d["after"]["by_style"]
+    for st in ("heroicons/solid", "heroicons/mini", "heroicons/micro"):
+        assert a[st]["identifier"] > b[st]["identifier"], st
+    assert all(b[st]["identifier"] - a[st]["identifier"] <= 2 for st in b)
+    # the rule itself on hand-made counts: a gain that costs one family 3 triples fails
+    def mk(x: int, y: int) -> dict:
+        return {"by_card_kind": {"filled ink": {"n": 40, "identifier": x + y}},
+                "by_style": {"a/x": {"identifier": x}, "b/y": {"identifier": y}}}
+
+    assert rule(mk(10, 10), mk(17, 7))["passes"] is False
+    assert rule(mk(10, 10), mk(13, 8))["passes"] is True
+    assert rule(mk(10, 10), mk(10, 10))["passes"] is False

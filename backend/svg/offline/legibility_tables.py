@@ -99,7 +99,24 @@ def identifier_lines() -> list[str]:
             f"{t['fit_icons']:,} icons of the other half of the training concepts, exemplars vote; "
             "`static/svg/family_identifier.json`):", "",
             "| exemplars | triples | identifier (default) | drawing-convention distance (svg4) | card matcher |",
-            "|---|---|---|---|---|", *rows]
+            "|---|---|---|---|---|", *rows] + fill_rule_lines()
+
+
+FILL_RULE_BENCH = REPO_ROOT / "bench" / "results" / "svg_identifier_features.json"  # svg11's before/after
+
+
+def fill_rule_lines(path: Path = FILL_RULE_BENCH) -> list[str]:
+    """The identifier before/after the fill-rule feature (style.IDENTITY_FILL_RULE), same real triples."""
+    if not path.exists():
+        return []
+    d = json.loads(path.read_text())
+    r, b, a = d["rule"], d["before"]["by_style"], d["after"]["by_style"]
+    moved = [f"{st} {b[st]['identifier']}→{a[st]['identifier']}" for st in sorted(b)
+             if a[st]["identifier"] != b[st]["identifier"]]
+    return ["", f"The identifier's features include the filled paths' even-odd fill-rule share (how knock-outs are "
+            f"encoded; svg11, `bench/svg_identifier_features.py`, rule fixed before the run): on the same {r['n']} "
+            f"triples {r['after']}/{r['n']} right against {r['before']}/{r['n']} without it (of 20 per set/variant: "
+            + ", ".join(moved) + "); rule " + ("passed" if r["passes"] else "failed") + "."]
 
 
 def ceiling_lines(rep: dict, dev: list[dict]) -> list[str]:
