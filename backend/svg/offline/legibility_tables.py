@@ -187,8 +187,11 @@ def bar_status(rep: dict, dev: list[dict]) -> dict:
                 "other_right": sum(bool(x["style"]) for x in oth)}
 
     def top5(rs: list[dict]) -> tuple[float, float]:
-        s = summarise([x for r in rs for x in r["rows"]])
-        return s["retrieval + restyle"]["all"]["concept_top5"], s["retrieved, unmodified"]["all"]["concept_top5"]
+        # exact shares (summarise rounds to 3 decimals, and rounding twice can move the shown 2-decimal figure)
+        def share(cond: str) -> float:
+            xs = [bool(x["top5"]) for r in rs for x in r["rows"] if x["condition"] == cond]
+            return sum(xs) / max(len(xs), 1)
+        return share("retrieval + restyle"), share("retrieved, unmodified")
 
     seed0, pooled = counts(restyles([rep])), counts(restyles(reps))
     t0, tp = top5([rep]), top5(reps)
