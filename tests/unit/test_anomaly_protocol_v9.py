@@ -12,6 +12,7 @@ import json
 import re
 import tarfile
 
+import numpy as np
 import pytest
 import torch
 
@@ -208,3 +209,61 @@ def test_the_rule_is_protocol_v8s_applied_to_group_M_against_the_same_call_contr
     assert c9.select(cands, controls, s)["chosen"] == "M_s22"
     assert c8.select(cands, controls, s, groups={"M": list(c9.CANDIDATES)}, control_names=c9.CONTROLS) == \
         c9.select(cands, controls, s)
+
+
+# ---- the committed result (static/anomaly/protocol_v9/, scored by candidates_v9 after the device run) ------------
+RES = json.loads(c9.OUT.read_text())
+
+
+def _meta(path):
+    return torch.load(path, map_location="cpu", weights_only=False)["meta"]
+
+
+def test_every_registered_run_was_trained_by_the_device_call_with_its_photos():
+    assert tuple(RES["candidates"]) == c9.CANDIDATES and tuple(RES["controls"]) == c9.CONTROLS
+    log = (c9.FOLDER / "run.log").read_text()
+    for name in c9.RUNS:
+        group, seed = name.split("_s")
+        meta = _meta(c9.FOLDER / name / "metauas_lite0.pt")
+        row = (RES["candidates"] if group == "M" else RES["controls"])[name]
+        assert meta["seed"] == int(seed) and meta["img_weight"] == 0.5 and meta["batch"] == 32
+        assert "--device cuda" in meta["command"] and "--minutes 5" in meta["command"]
+        assert ("--more-photos" in meta["command"]) == (group == "M")
+        assert len(meta["photos"]) == c9.N_PHOTOS[group] == len(row["photos"])
+        assert "chelsea.png" not in meta["photos"] and "einstein.jpg" not in meta["photos"]
+        assert row["training"]["step"] == meta["step"] > 0 and row["recipe"] == c8.pairs.DEFAULT_RECIPE.describe()
+        assert f"{name}.stdout" in log and (c9.FOLDER / name / "train_log.txt").is_file()
+        assert set(row["ensemble"]["per_class"]) == {"chelsea", "coffee", "motorcycle", "aero", "ascent", "tree"}
+
+
+def test_S_reproduces_its_protocol_v6_figures_in_the_same_run():
+    rep = RES["reproduction"]
+    assert rep == c9.reproduction(RES["shipped_S"]) and rep["within_0.01"]
+
+
+def test_means_and_selection_follow_the_preregistered_rule():
+    sel = RES["selection"]
+    assert sel == c9.select(RES["candidates"], RES["controls"], RES["shipped_S"])
+    for key, names, src in (("controls", c9.CONTROLS, RES["controls"]), ("M", c9.CANDIDATES, RES["candidates"])):
+        m = sel["controls"] if key == "controls" else sel["recipes"]["M"]
+        assert abs(m["ensemble_i_auroc"] - np.mean([src[n]["ensemble"]["i_auroc"] for n in names])) < 0.006
+    m = sel["recipes"]["M"]
+    assert m["checks"]["1_recipe_gain"]["pass"] == (
+        m["ensemble_i_auroc"] - sel["controls"]["ensemble_i_auroc"] >= c8.RECIPE_GAIN - 1e-9)
+    assert RES["rule"] == {"recipe_gain": 1.0, "recipe_pap_slack": 2.0, "pick_gain": 1.0, "pap_slack": 2.0,
+                           "metauas_i_auroc_slack": 1.0}
+
+
+def test_the_shipped_checkpoint_follows_the_outcome():
+    shipped = _meta(c9.REPO / "static" / "anomaly" / "metauas_lite0.pt")
+    if RES["selection"]["chosen"] is None:
+        s = RES["shipped_S"]["training"]
+        assert shipped["seed"] == s["seed"] and shipped["step"] == s["step"]
+        assert not (c9.FOLDER / "heldout_v3_report.json").exists()  # no look without a pass
+
+
+def test_docs_blocks_are_generated_from_the_committed_json():
+    docs = (c9.REPO / "docs" / "anomaly.md").read_text()
+    readme = (c9.REPO / "README.md").read_text()
+    assert f"{c9.BEGIN}\n{c9.table(RES)}\n{c9.END}" in docs
+    assert f"{c9.SUM_BEGIN}\n{c9.summary_line(RES)}\n{c9.SUM_END}" in readme
