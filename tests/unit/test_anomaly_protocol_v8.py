@@ -8,14 +8,11 @@ import json
 import numpy as np
 import torch
 
+from backend.anomaly.offline import candidates_common as cc
 from backend.anomaly.offline import candidates_v6 as c6
 from backend.anomaly.offline import candidates_v8 as c8
 
 RES = json.loads(c8.OUT.read_text())
-
-
-def _meta(path):
-    return torch.load(path, map_location="cpu", weights_only=False)["meta"]
 
 
 def test_every_registered_candidate_was_trained_by_the_device_run_with_its_recipe():
@@ -23,7 +20,7 @@ def test_every_registered_candidate_was_trained_by_the_device_run_with_its_recip
     log = (c8.FOLDER / "run.log").read_text()
     for name in c8.CANDIDATES:
         recipe, seed = name.split("_s")
-        meta = _meta(c8.FOLDER / name / "metauas_lite0.pt")
+        meta = cc.checkpoint_meta(c8.FOLDER / name / "metauas_lite0.pt")
         assert meta["seed"] == int(seed) and meta["img_weight"] == 0.5 and meta["batch"] == 32
         assert meta["recipe"] == c8.RECIPES[recipe].describe() == RES["candidates"][name]["recipe"]
         assert "--device cuda" in meta["command"] and "--minutes 6.5" in meta["command"]
@@ -34,7 +31,7 @@ def test_every_registered_candidate_was_trained_by_the_device_run_with_its_recip
                                                                           "ascent", "tree"}
     for name in c8.CONTROLS:
         assert RES["controls"][name]["recipe"] == c8.pairs.DEFAULT_RECIPE.describe()
-        assert RES["controls"][name]["training"]["step"] == _meta(c6.FOLDER / name / "metauas_lite0.pt")["step"]
+        assert RES["controls"][name]["training"]["step"] == cc.checkpoint_meta(c6.FOLDER / name / "metauas_lite0.pt")["step"]
 
 
 def test_the_same_run_reproduces_protocol_v6s_figures_for_S_and_the_controls():

@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from backend.anomaly.model import LITE_ALIGNMENT, LITE_DECODER, LITE_TAPS, Lite0Features, MetaUAS
+from backend.anomaly.offline import candidates_common as cc
 from backend.anomaly.offline import candidates_v8 as c8
 from backend.anomaly.offline import candidates_v9 as c9
 from backend.anomaly.offline import gpu_bundle, photos, split
@@ -215,16 +216,12 @@ def test_the_rule_is_protocol_v8s_applied_to_group_M_against_the_same_call_contr
 RES = json.loads(c9.OUT.read_text())
 
 
-def _meta(path):
-    return torch.load(path, map_location="cpu", weights_only=False)["meta"]
-
-
 def test_every_registered_run_was_trained_by_the_device_call_with_its_photos():
     assert tuple(RES["candidates"]) == c9.CANDIDATES and tuple(RES["controls"]) == c9.CONTROLS
     log = (c9.FOLDER / "run.log").read_text()
     for name in c9.RUNS:
         group, seed = name.split("_s")
-        meta = _meta(c9.FOLDER / name / "metauas_lite0.pt")
+        meta = cc.checkpoint_meta(c9.FOLDER / name / "metauas_lite0.pt")
         row = (RES["candidates"] if group == "M" else RES["controls"])[name]
         assert meta["seed"] == int(seed) and meta["img_weight"] == 0.5 and meta["batch"] == 32
         assert "--device cuda" in meta["command"] and "--minutes 5" in meta["command"]
@@ -255,7 +252,7 @@ def test_means_and_selection_follow_the_preregistered_rule():
 
 
 def test_the_shipped_checkpoint_follows_the_outcome():
-    shipped = _meta(c9.REPO / "static" / "anomaly" / "metauas_lite0.pt")
+    shipped = cc.checkpoint_meta(c9.REPO / "static" / "anomaly" / "metauas_lite0.pt")
     if RES["selection"]["chosen"] is None:
         s = RES["shipped_S"]["training"]
         assert shipped["seed"] == s["seed"] and shipped["step"] == s["step"]

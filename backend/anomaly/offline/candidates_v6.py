@@ -13,26 +13,23 @@ has the gain). Validation photos only: the held-out benchmark plays no part here
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from backend.anomaly import engines
-from backend.anomaly.dataset import list_classes, load_class, read_mask
+from backend.anomaly.dataset import load_class, read_mask
 from backend.anomaly.evaluate import _prompts_for
 from backend.anomaly.metauas_engine import engine_from_checkpoint
-from backend.anomaly.offline import levers, split
+from backend.anomaly.offline import candidates_common as cc
+from backend.anomaly.offline import levers
 from backend.anomaly.preprocess import image_key, letterbox
-from backend.docs_blocks import replace_block
 from backend.imageio import open_image
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = cc.REPO
 FOLDER = REPO / "static" / "anomaly" / "protocol_v6"
 OUT = FOLDER / "validation.json"
 SHIPPED = REPO / "static" / "anomaly" / "metauas_lite0.pt"
@@ -95,7 +92,7 @@ def score_checkpoint(ck: Path, root: Path, classes: list[str], knn_maps: dict, p
 
 
 def training_meta(ck: Path) -> dict:
-    meta = torch.load(ck, map_location="cpu", weights_only=False)["meta"]
+    meta = cc.checkpoint_meta(ck)
     return {k: meta.get(k) for k in ("step", "minutes", "batch", "seed", "img_weight", "command")}
 
 
@@ -121,12 +118,7 @@ def select(rows: dict[str, dict], ref: dict) -> dict:
 
 
 def run(data: Path, out: Path = OUT) -> dict:
-    torch.set_num_threads(1)
-    if not (data / "chelsea").is_dir():
-        levers.build(data)
-    parts = {"v1": list(split.VALIDATION_CLASSES), "new": list(split.VALIDATION_V2_NEW)}
-    classes = [c for p in parts.values() for c in p]
-    assert sorted(classes) == sorted(list_classes(data)), "validation v2 has exactly these six classes"
+    parts, classes = cc.validation_v2(data)
     t0 = time.time()
     knn = class_maps(data, classes, engines.get("knn"))
     print(f"knn maps {time.time() - t0:.0f} s", flush=True)
@@ -145,9 +137,7 @@ def run(data: Path, out: Path = OUT) -> dict:
            "rule": {"min_gain": MIN_GAIN, "pap_slack": PAP_SLACK, "metauas_i_auroc_slack": META_SLACK},
            "note": "validation v2 only (protocol v5's set, 6 classes); 256 px, 1 thread; the held-out benchmark "
                    "played no part"}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=1) + "\n")
-    return res
+    return cc.save(res, out)
 
 
 # -- generated docs ----------------------------------------------------------------------------------------
@@ -202,24 +192,11 @@ def summary_line(res: dict) -> str:
 
 
 def write_tables(res: dict) -> None:
-    for path, (b, e, body) in ((REPO / "docs" / "anomaly.md", (BEGIN, END, table(res))),
-                               (REPO / "README.md", (SUM_BEGIN, SUM_END, summary_line(res)))):
-        path.write_text(replace_block(path.read_text(), b, e, body, required=True, where=str(path)))
+    cc.write_tables(res, (BEGIN, END, table), (SUM_BEGIN, SUM_END, summary_line))
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default="/tmp/validation_v2", help="validation v2 folder (built when missing)")
-    ap.add_argument("--out", default=str(OUT))
-    ap.add_argument("--tables-only", action="store_true", help="regenerate the docs blocks from the committed JSON")
-    a = ap.parse_args(argv)
-    if a.tables_only:
-        write_tables(json.loads(Path(a.out).read_text()))
-        return 0
-    res = run(Path(a.data), Path(a.out))
-    write_tables(res)
-    print(json.dumps(res["selection"], indent=1))
-    return 0
+    return cc.finish(cc.parser(__doc__, OUT).parse_args(argv), OUT, run, write_tables, always_write=True)
 
 
 if __name__ == "__main__":

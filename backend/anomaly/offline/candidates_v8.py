@@ -13,7 +13,6 @@ per-area-band I-AUROC. Validation photos only: the held-out benchmarks play no p
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -21,18 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from backend.anomaly import engines, metrics
-from backend.anomaly.dataset import list_classes
 from backend.anomaly.knn import image_score
+from backend.anomaly.offline import candidates_common as cc
 from backend.anomaly.offline import candidates_v6 as c6
 from backend.anomaly.offline import changes, levers, pairs, split
 from backend.anomaly.offline.failure_analysis import AREA_BINS
 from backend.anomaly.offline.textures import load_photos
-from backend.docs_blocks import replace_block
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = cc.REPO
 FOLDER = REPO / "static" / "anomaly" / "protocol_v8"
 PROTOCOL = REPO / "static" / "anomaly" / "protocol_v8.json"
 PAIR_STATS = FOLDER / "recipe_pairs.json"
@@ -47,6 +44,10 @@ PAIR_SEED, PAIR_N = 21, 1000
 OUT = FOLDER / "validation.json"
 RECIPE_GAIN, RECIPE_PAP_SLACK = 1.0, 2.0  # seed mean vs the controls' mean (ensemble I-AUROC; ensemble P-AP)
 PICK_GAIN, PAP_SLACK, META_SLACK = c6.MIN_GAIN, c6.PAP_SLACK, c6.META_SLACK  # the pick vs S (protocol v6's rule)
+RULE = {"recipe_gain": RECIPE_GAIN, "recipe_pap_slack": RECIPE_PAP_SLACK, "pick_gain": PICK_GAIN,
+        "pap_slack": PAP_SLACK, "metauas_i_auroc_slack": META_SLACK}  # the result's "rule" (protocol v9's too)
+NOTE = ("validation v2 only (protocol v5's set, 6 classes, 360 queries); 256 px, 1 thread, shared 2-core machine; "
+        "per-kind and by-area figures are descriptive (not used by the rule); the held-out benchmarks played no part")
 KINDS = changes.EVAL_CHANGES
 
 
@@ -120,7 +121,7 @@ def score(ck: Path, root: Path, classes: list[str], knn: dict, parts: dict) -> d
 
 
 def _recipe_of(ck: Path) -> dict:
-    meta = torch.load(ck, map_location="cpu", weights_only=False)["meta"]
+    meta = cc.checkpoint_meta(ck)
     return meta.get("recipe") or pairs.DEFAULT_RECIPE.describe()  # checkpoints before v8 used the default
 
 
@@ -179,74 +180,59 @@ def select(cands: dict[str, dict], controls: dict[str, dict], s: dict,
     return out
 
 
-def reproduction(s: dict, controls: dict[str, dict]) -> dict:
-    """S and the controls against their protocol-v6 figures (the same code on the same data must give the same)."""
-    v6 = json.loads(c6.OUT.read_text())
-    pairs_ = [("S", s, v6["shipped_S"])] + [(n, controls[n], v6["candidates"][n]) for n in CONTROLS]
+def reproduction_of(pairs_: list[tuple[str, dict, dict]]) -> dict:
+    """(name, this run's row, its protocol-v6 row) → per-name differences of the four headline figures (the same
+    code on the same data must give the same)."""
     diffs = {n: {f"{e}_{m}": _r2(a[e][m] - b[e][m]) for e in ("ensemble", "metauas") for m in ("i_auroc", "p_ap")}
              for n, a, b in pairs_}
     worst = max(abs(x) for d in diffs.values() for x in d.values())
     return {"diffs": diffs, "max_abs_diff": worst, "within_0.01": worst <= 0.01 + 1e-9}
 
 
-def run(data: Path, out: Path = OUT, folder: Path = FOLDER, progress=print) -> dict:
-    torch.set_num_threads(1)
-    if not (data / "chelsea").is_dir():
-        levers.build(data)
-    parts = {"v1": list(split.VALIDATION_CLASSES), "new": list(split.VALIDATION_V2_NEW)}
-    classes = [c for p in parts.values() for c in p]
-    assert sorted(classes) == sorted(list_classes(data)), "validation v2 has exactly these six classes"
+def reproduction(s: dict, controls: dict[str, dict]) -> dict:
+    """S and the controls against their protocol-v6 figures."""
+    v6 = json.loads(c6.OUT.read_text())
+    return reproduction_of([("S", s, v6["shipped_S"])] + [(n, controls[n], v6["candidates"][n]) for n in CONTROLS])
+
+
+def score_runs(data: Path, checkpoints: dict[str, Path], progress=print,
+               extra=lambda ck: {}) -> tuple[dict[str, dict], dict]:
+    """Every checkpoint (name → path, scored in this order) on validation v2 in one run, kNN's maps computed once:
+    ({name: score(...) plus extra(path)}, kNN alone's row)."""
+    parts, classes = cc.validation_v2(data)
     t0 = time.time()
     knn = c6.class_maps(data, classes, engines.get("knn"))
     progress(f"knn maps {time.time() - t0:.0f} s")
-
-    def one(ck: Path, name: str) -> dict:
-        r = score(ck, data, classes, knn, parts)
+    rows = {}
+    for name, ck in checkpoints.items():
+        r = rows[name] = {**score(ck, data, classes, knn, parts), **extra(ck)}
         progress(f"{name}: ensemble {r['ensemble']['i_auroc']} / {r['ensemble']['p_ap']}, MetaUAS "
                  f"{r['metauas']['i_auroc']} / {r['metauas']['p_ap']} ({r['seconds']} s)")
-        return r
-
-    s = one(c6.SHIPPED, "S")
-    controls = {n: one(c6.FOLDER / n / "metauas_lite0.pt", n) for n in CONTROLS}
-    cands = {n: one(folder / n / "metauas_lite0.pt", n) for n in CANDIDATES}
     knn_mm = {c: v["maps"] for c, v in knn.items()}
     kscore = engines.get("knn").score_mode
+    return rows, {**c6.summary(knn_mm, knn, kscore, parts), **breakdown(knn_mm, knn, kscore)}
+
+
+def run(data: Path, out: Path = OUT, folder: Path = FOLDER, progress=print) -> dict:
+    rows, knn = score_runs(data, {"S": c6.SHIPPED, **{n: c6.FOLDER / n / "metauas_lite0.pt" for n in CONTROLS},
+                                  **{n: folder / n / "metauas_lite0.pt" for n in CANDIDATES}}, progress)
+    s, controls, cands = rows["S"], {n: rows[n] for n in CONTROLS}, {n: rows[n] for n in CANDIDATES}
     res = {"protocol": "static/anomaly/protocol_v8.json", "command": "python -m backend.anomaly.offline.candidates_v8",
-           "shipped_S": s, "controls": controls, "candidates": cands,
-           "knn": {**c6.summary(knn_mm, knn, kscore, parts), **breakdown(knn_mm, knn, kscore)},
-           "reproduction": reproduction(s, controls), "selection": select(cands, controls, s),
-           "rule": {"recipe_gain": RECIPE_GAIN, "recipe_pap_slack": RECIPE_PAP_SLACK, "pick_gain": PICK_GAIN,
-                    "pap_slack": PAP_SLACK, "metauas_i_auroc_slack": META_SLACK},
-           "note": "validation v2 only (protocol v5's set, 6 classes, 360 queries); 256 px, 1 thread, shared 2-core "
-                   "machine; per-kind and by-area figures are descriptive (not used by the rule); the held-out "
-                   "benchmarks played no part"}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=1) + "\n")
-    return res
+           "shipped_S": s, "controls": controls, "candidates": cands, "knn": knn,
+           "reproduction": reproduction(s, controls), "selection": select(cands, controls, s), "rule": dict(RULE),
+           "note": NOTE}
+    return cc.save(res, out)
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = cc.parser(__doc__, OUT, FOLDER, "where the candidates' checkpoints are")
     ap.add_argument("--pair-stats", action="store_true", help=f"write {PAIR_STATS.relative_to(REPO)}")
-    ap.add_argument("--data", default="/tmp/validation_v2", help="validation v2 folder (built when missing)")
-    ap.add_argument("--folder", default=str(FOLDER), help="where the candidates' checkpoints are")
-    ap.add_argument("--out", default=str(OUT))
-    ap.add_argument("--tables-only", action="store_true", help="regenerate the docs blocks from the committed JSON")
     a = ap.parse_args(argv)
     if a.pair_stats:
-        res = pair_stats()
-        PAIR_STATS.parent.mkdir(parents=True, exist_ok=True)
-        PAIR_STATS.write_text(json.dumps(res, indent=1) + "\n")
+        res = cc.save(pair_stats(), PAIR_STATS)
         print(json.dumps(res, indent=1))
         return 0
-    if a.tables_only:
-        write_tables(json.loads(Path(a.out).read_text()))
-        return 0
-    res = run(Path(a.data), Path(a.out), Path(a.folder))
-    if Path(a.out) == OUT:
-        write_tables(res)
-    print(json.dumps(res["selection"], indent=1))
-    return 0
+    return cc.finish(a, OUT, run, write_tables)
 
 
 
@@ -257,6 +243,7 @@ SUM_BEGIN, SUM_END = "<!-- anomaly-recipe-summary:begin -->", "<!-- anomaly-reci
 
 
 def _row(name: str, r: dict, s: dict, what: str) -> str:
+    """A checkpoint's table row (protocols v8 and v9); S (r is s) has no Δ."""
     t = r["training"]
     delta = "–" if r is s else f"{r['ensemble']['i_auroc'] - s['ensemble']['i_auroc']:+.2f}"
     return (f"| {name} | {what}, {t['step']} × {t['batch']} | {r['ensemble']['i_auroc']:.2f} | "
@@ -264,25 +251,66 @@ def _row(name: str, r: dict, s: dict, what: str) -> str:
             f"{r['metauas']['i_auroc']:.2f} | {r['metauas']['p_ap']:.2f} |")
 
 
+def _mean_row(name: str, m: dict, s: dict) -> str:
+    """A group's seed-mean row (recipe_means) in the same columns."""
+    return (f"| **{name}** | – | {m['ensemble_i_auroc']:.2f} | "
+            f"{m['ensemble_i_auroc'] - s['ensemble']['i_auroc']:+.2f} | {m['ensemble_p_ap']:.2f} | "
+            f"{m['metauas_i_auroc']:.2f} | {m['metauas_p_ap']:.2f} |")
+
+
+def _knn_row(res: dict) -> str:
+    k = res["knn"]
+    return f"| kNN alone (reference) | training-free | – | – | – | {k['i_auroc']:.2f} (kNN) | {k['p_ap']:.2f} (kNN) |"
+
+
+def _fails(c: dict, res: dict, controls: str) -> list[str]:
+    """Which of a group's three checks failed and by how much, for the verdict sentence."""
+    rule, fails = res["rule"], []
+    if not c["1_recipe_gain"]["pass"]:
+        fails.append(f"seed mean {c['1_recipe_gain']['gain']:+.2f} vs {controls} (needs +{rule['recipe_gain']})")
+    if not c["2_recipe_maps"]["pass"]:
+        fails.append(f"ensemble P-AP {c['2_recipe_maps']['p_ap_delta']:+.2f} vs the controls "
+                     f"(needs ≥ −{rule['recipe_pap_slack']})")
+    if not c["3_recipe_pick"]["pass"]:
+        best = c["3_recipe_pick"]["tried"][0]
+        fails.append(f"best seed {best['candidate']} {best['ensemble_i_auroc'] - res['shipped_S']['ensemble']['i_auroc']:+.2f} "
+                     f"vs S (needs +{rule['pick_gain']})")
+    return fails
+
+
+def area_mean(names, src) -> list[float]:
+    """Per visible-area band, the mean over `names` of their ensemble I-AUROC (bands without defects skipped)."""
+    cols = zip(*[src[n]["ensemble"]["by_area"]["i_auroc"] for n in names], strict=True)
+    return [float(np.mean([x for x in c if x is not None])) for c in cols]
+
+
+def kinds_table(s: dict, kind_rows: list[tuple[str, dict, list]]) -> list[str]:
+    """The descriptive per-kind / by-area table: header from S's area bands, a row per (name, per-kind, by-area)."""
+    edges = s["ensemble"]["by_area"]["edges"]
+    kinds = ["", "Ensemble I-AUROC per defect kind (good vs that kind, mean over the 6 classes) and by visible area "
+                 "(share of good queries a defect outscores); descriptive, not used by the rule:", "",
+             "| | " + " | ".join(KINDS) + " | " + " | ".join(
+                 f"area {100 * lo:g}–{100 * hi:g} %" for lo, hi in zip(edges[:-1], edges[1:], strict=True)) + " |",
+             "|---" * (1 + len(KINDS) + len(s["ensemble"]["by_area"]["n"])) + "|"]
+    for name, pk, ar in kind_rows:
+        kinds.append(f"| {name} | " + " | ".join(f"{pk[k]:.1f}" for k in KINDS) + " | " +
+                     " | ".join("–" if x is None else f"{x:.1f}" for x in ar) + " |")
+    kinds.append(f"| n defects | {' | '.join(str(6 * levers.N_PER_KIND) for _ in KINDS)} | "
+                 + " | ".join(str(n) for n in s["ensemble"]["by_area"]["n"]) + " |")
+    return kinds
+
+
+def same_as_v6(res: dict) -> str:
+    rep = res["reproduction"]
+    return "exactly" if rep["max_abs_diff"] == 0 else f"within {rep['max_abs_diff']:.2f}"
+
+
 def verdict(res: dict) -> str:
-    sel, rule = res["selection"], res["rule"]
+    sel = res["selection"]
     if sel["chosen"]:
         return (f"**Recipe {sel['chosen_recipe']} passes the pre-registered rule; its pick is {sel['chosen']}** "
                 f"(one held-out-v3 look follows, the second look at v3).")
-    why = []
-    for r, v in sel["recipes"].items():
-        c = v["checks"]
-        fails = []
-        if not c["1_recipe_gain"]["pass"]:
-            fails.append(f"seed mean {c['1_recipe_gain']['gain']:+.2f} vs the controls (needs +{rule['recipe_gain']})")
-        if not c["2_recipe_maps"]["pass"]:
-            fails.append(f"ensemble P-AP {c['2_recipe_maps']['p_ap_delta']:+.2f} vs the controls "
-                         f"(needs ≥ −{rule['recipe_pap_slack']})")
-        if not c["3_recipe_pick"]["pass"]:
-            best = c["3_recipe_pick"]["tried"][0]
-            fails.append(f"best seed {best['candidate']} {best['ensemble_i_auroc'] - res['shipped_S']['ensemble']['i_auroc']:+.2f} "
-                         f"vs S (needs +{rule['pick_gain']})")
-        why.append(f"{r}: " + "; ".join(fails))
+    why = [f"{r}: " + "; ".join(_fails(v["checks"], res, "the controls")) for r, v in sel["recipes"].items()]
     return ("**No recipe passes** (" + " — ".join(why) + "); S stays the default and held-out v3 was not looked at "
             "again.")
 
@@ -298,34 +326,13 @@ def table(res: dict) -> str:
              for n in CANDIDATES]
     means = [("controls (mean of 3)", sel["controls"])] + [(f"recipe {r} (mean of 3)", v)
                                                            for r, v in sel["recipes"].items()]
-    for name, m in means:
-        rows.append(f"| **{name}** | – | {m['ensemble_i_auroc']:.2f} | "
-                    f"{m['ensemble_i_auroc'] - s['ensemble']['i_auroc']:+.2f} | {m['ensemble_p_ap']:.2f} | "
-                    f"{m['metauas_i_auroc']:.2f} | {m['metauas_p_ap']:.2f} |")
-    k = res["knn"]
-    rows.append(f"| kNN alone (reference) | training-free | – | – | – | {k['i_auroc']:.2f} (kNN) | {k['p_ap']:.2f} (kNN) |")
-    kinds = ["", "Ensemble I-AUROC per defect kind (good vs that kind, mean over the 6 classes) and by visible area "
-                 "(share of good queries a defect outscores); descriptive, not used by the rule:", "",
-             "| | " + " | ".join(KINDS) + " | " + " | ".join(
-                 f"area {100 * lo:g}–{100 * hi:g} %" for lo, hi in zip(s["ensemble"]["by_area"]["edges"][:-1],
-                                                                     s["ensemble"]["by_area"]["edges"][1:],
-                                                                     strict=True)) + " |",
-             "|---" * (1 + len(KINDS) + len(s["ensemble"]["by_area"]["n"])) + "|"]
-
-    def area_mean(names, src):
-        cols = zip(*[src[n]["ensemble"]["by_area"]["i_auroc"] for n in names], strict=True)
-        return [float(np.mean([x for x in c if x is not None])) for c in cols]
-
+    rows += [_mean_row(name, m, s) for name, m in means] + [_knn_row(res)]
     kind_rows = [("S", s["ensemble"]["per_kind"], s["ensemble"]["by_area"]["i_auroc"]),
                  ("controls (mean)", sel["controls"]["ensemble_per_kind"], area_mean(CONTROLS, res["controls"]))]
     for r, v in sel["recipes"].items():
         kind_rows.append((f"recipe {r} (mean)", v["ensemble_per_kind"], area_mean(v["members"], res["candidates"])))
     kind_rows.append(("kNN alone", res["knn"]["per_kind"], res["knn"]["by_area"]["i_auroc"]))
-    for name, pk, ar in kind_rows:
-        kinds.append(f"| {name} | " + " | ".join(f"{pk[k]:.1f}" for k in KINDS) + " | " +
-                     " | ".join("–" if x is None else f"{x:.1f}" for x in ar) + " |")
-    kinds.append(f"| n defects | {' | '.join(str(6 * levers.N_PER_KIND) for _ in KINDS)} | "
-                 + " | ".join(str(n) for n in s["ensemble"]["by_area"]["n"]) + " |")
+    kinds = kinds_table(s, kind_rows)
     ctrl = sel["controls"]
     small_ctrl = area_mean(CONTROLS, res["controls"])[0]
     moves = "; ".join(
@@ -338,12 +345,10 @@ def table(res: dict) -> str:
     kinds.append(f"\nAgainst the controls' means (descriptive): {moves}. Steps per run: controls "
                  f"{', '.join(map(str, ctrl['steps']))}; " + "; ".join(
                      f"{r} {', '.join(map(str, v['steps']))}" for r, v in sel["recipes"].items()) + ".")
-    rep = res["reproduction"]
-    same = "exactly" if rep["max_abs_diff"] == 0 else f"within {rep['max_abs_diff']:.2f}"
     return "\n".join(rows + kinds) + (
         f"\n\nValidation v2 (6 classes, 360 queries, 256 px, 1 thread), every checkpoint through the shipped inference "
         f"path with the registry's settings, all in one run; S and the v6 controls reproduce their protocol-v6 figures "
-        f"{same}. {verdict(res)} Source: "
+        f"{same_as_v6(res)}. {verdict(res)} Source: "
         f"`static/anomaly/protocol_v8/validation.json`, `python -m backend.anomaly.offline.candidates_v8`.")
 
 
@@ -364,9 +369,7 @@ def summary_line(res: dict) -> str:
 
 
 def write_tables(res: dict) -> None:
-    for path, (b, e, body) in ((REPO / "docs" / "anomaly.md", (BEGIN, END, table(res))),
-                               (REPO / "README.md", (SUM_BEGIN, SUM_END, summary_line(res)))):
-        path.write_text(replace_block(path.read_text(), b, e, body, required=True, where=str(path)))
+    cc.write_tables(res, (BEGIN, END, table), (SUM_BEGIN, SUM_END, summary_line))
 
 
 if __name__ == "__main__":
