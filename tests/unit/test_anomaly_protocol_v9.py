@@ -21,6 +21,7 @@ from backend.anomaly.offline import candidates_common as cc
 from backend.anomaly.offline import candidates_v8 as c8
 from backend.anomaly.offline import candidates_v9 as c9
 from backend.anomaly.offline import gpu_bundle, photos, split
+from tests.unit.protocol_runs import device_runs
 
 PROTOCOL = json.loads(c9.PROTOCOL.read_text())
 V9 = split.MORE_TRAIN_PHOTOS
@@ -217,20 +218,15 @@ RES = json.loads(c9.OUT.read_text())
 
 
 def test_every_registered_run_was_trained_by_the_device_call_with_its_photos():
-    assert tuple(RES["candidates"]) == c9.CANDIDATES and tuple(RES["controls"]) == c9.CONTROLS
-    log = (c9.FOLDER / "run.log").read_text()
-    for name in c9.RUNS:
-        group, seed = name.split("_s")
-        meta = cc.checkpoint_meta(c9.FOLDER / name / "metauas_lite0.pt")
-        row = (RES["candidates"] if group == "M" else RES["controls"])[name]
-        assert meta["seed"] == int(seed) and meta["img_weight"] == 0.5 and meta["batch"] == 32
+    seen = []
+    for name, group, meta, row in device_runs(c9, RES, c9.RUNS):
         assert "--device cuda" in meta["command"] and "--minutes 5" in meta["command"]
         assert ("--more-photos" in meta["command"]) == (group == "M")
         assert len(meta["photos"]) == c9.N_PHOTOS[group] == len(row["photos"])
         assert "chelsea.png" not in meta["photos"] and "einstein.jpg" not in meta["photos"]
-        assert row["training"]["step"] == meta["step"] > 0 and row["recipe"] == c8.pairs.DEFAULT_RECIPE.describe()
-        assert f"{name}.stdout" in log and (c9.FOLDER / name / "train_log.txt").is_file()
-        assert set(row["ensemble"]["per_class"]) == {"chelsea", "coffee", "motorcycle", "aero", "ascent", "tree"}
+        assert row["recipe"] == c8.pairs.DEFAULT_RECIPE.describe()
+        seen.append(name)
+    assert tuple(seen) == c9.RUNS
 
 
 def test_S_reproduces_its_protocol_v6_figures_in_the_same_run():

@@ -19,6 +19,8 @@ from backend.docs_blocks import replace_block
 REPO = Path(__file__).resolve().parents[3]
 DATA = "/tmp/validation_v2"
 DOCS, README = REPO / "docs" / "anomaly.md", REPO / "README.md"
+SCORED = ("Validation v2 (6 classes, 360 queries, 256 px, 1 thread), every checkpoint through the shipped inference "
+          "path with the registry's settings")  # how every protocol scored, as its docs table says
 
 
 def validation_v2(data: Path) -> tuple[dict[str, list[str]], list[str]]:
@@ -63,16 +65,17 @@ def parser(doc: str, out: Path, folder: Path | None = None, folder_help: str = "
     return ap
 
 
-def finish(a: argparse.Namespace, out: Path, run: Callable[..., dict], write: Callable[[dict], None],
+def finish(a: argparse.Namespace, out: Path, run: Callable[..., dict], docs: Block, summary: Block,
            always_write: bool = False) -> int:
-    """`--tables-only`: the blocks from the committed JSON; otherwise score (with `--folder` when the parser has
-    it), write the blocks when the result went to the committed path (or `always_write`), print the selection."""
+    """`--tables-only`: the blocks (write_tables) from the committed JSON; otherwise score (with `--folder` when the
+    parser has it), write the blocks when the result went to the committed path (or `always_write`), print the
+    selection."""
     if a.tables_only:
-        write(json.loads(Path(a.out).read_text()))
+        write_tables(json.loads(Path(a.out).read_text()), docs, summary)
         return 0
     kw: dict[str, Any] = {"folder": Path(a.folder)} if hasattr(a, "folder") else {}
     res = run(Path(a.data), Path(a.out), **kw)
     if always_write or Path(a.out) == out:
-        write(res)
+        write_tables(res, docs, summary)
     print(json.dumps(res["selection"], indent=1))
     return 0

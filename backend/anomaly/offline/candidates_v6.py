@@ -168,8 +168,7 @@ def table(res: dict) -> str:
     lo = min(r["ensemble"]["i_auroc"] for r in res["candidates"].values())
     hi = max(r["ensemble"]["i_auroc"] for r in res["candidates"].values())
     return "\n".join(rows) + (
-        f"\n\nValidation v2 (6 classes, 360 queries, 256 px, 1 thread), every checkpoint through the shipped inference "
-        f"path with the registry's settings, S scored in the same run (it reproduces protocol v5's figures). The six "
+        f"\n\n{cc.SCORED}, S scored in the same run (it reproduces protocol v5's figures). The six "
         f"candidates span {lo:.2f}–{hi:.2f} ensemble I-AUROC around S's {s['ensemble']['i_auroc']:.2f}. {verdict} "
         f"Source: `static/anomaly/protocol_v6/validation.json`, `python -m backend.anomaly.offline.candidates_v6`.")
 
@@ -191,12 +190,9 @@ def summary_line(res: dict) -> str:
                   f"not looked at again: more data and compute for this recipe does not move it.")
 
 
-def write_tables(res: dict) -> None:
-    cc.write_tables(res, (BEGIN, END, table), (SUM_BEGIN, SUM_END, summary_line))
-
-
 def main(argv=None) -> int:
-    return cc.finish(cc.parser(__doc__, OUT).parse_args(argv), OUT, run, write_tables, always_write=True)
+    return cc.finish(cc.parser(__doc__, OUT).parse_args(argv), OUT, run, (BEGIN, END, table),
+                     (SUM_BEGIN, SUM_END, summary_line), always_write=True)
 
 
 if __name__ == "__main__":

@@ -232,7 +232,7 @@ def main(argv=None) -> int:
         res = cc.save(pair_stats(), PAIR_STATS)
         print(json.dumps(res, indent=1))
         return 0
-    return cc.finish(a, OUT, run, write_tables)
+    return cc.finish(a, OUT, run, (BEGIN, END, table), (SUM_BEGIN, SUM_END, summary_line))
 
 
 
@@ -249,6 +249,12 @@ def _row(name: str, r: dict, s: dict, what: str) -> str:
     return (f"| {name} | {what}, {t['step']} × {t['batch']} | {r['ensemble']['i_auroc']:.2f} | "
             f"{delta} | {r['ensemble']['p_ap']:.2f} | "
             f"{r['metauas']['i_auroc']:.2f} | {r['metauas']['p_ap']:.2f} |")
+
+
+def _head(what: str, s: dict, s_what: str) -> list[str]:
+    """The table's header (`what`: the training column's title) and S's row (v8 and v9)."""
+    return [f"| checkpoint | {what} | ensemble I-AUROC (default) | Δ vs S | ensemble P-AP | MetaUAS I-AUROC | "
+            "MetaUAS P-AP |", "|---|---|---|---|---|---|---|", _row("S (shipped)", s, s, s_what)]
 
 
 def _mean_row(name: str, m: dict, s: dict) -> str:
@@ -317,9 +323,7 @@ def verdict(res: dict) -> str:
 
 def table(res: dict) -> str:
     s, sel = res["shipped_S"], res["selection"]
-    rows = ["| checkpoint | recipe, training | ensemble I-AUROC (default) | Δ vs S | ensemble P-AP | MetaUAS I-AUROC | "
-            "MetaUAS P-AP |", "|---|---|---|---|---|---|---|",
-            _row("S (shipped)", s, s, f"unchanged, CPU {s['training']['minutes']:.0f} min")]
+    rows = _head("recipe, training", s, f"unchanged, CPU {s['training']['minutes']:.0f} min")
     rows += [_row(f"{n} (v6 control)", res["controls"][n], s,
                  f"unchanged, H200 {res['controls'][n]['training']['minutes']:.1f} min") for n in CONTROLS]
     rows += [_row(n, res["candidates"][n], s, f"{n[0]}, H200 {res['candidates'][n]['training']['minutes']:.1f} min")
@@ -346,8 +350,7 @@ def table(res: dict) -> str:
                  f"{', '.join(map(str, ctrl['steps']))}; " + "; ".join(
                      f"{r} {', '.join(map(str, v['steps']))}" for r, v in sel["recipes"].items()) + ".")
     return "\n".join(rows + kinds) + (
-        f"\n\nValidation v2 (6 classes, 360 queries, 256 px, 1 thread), every checkpoint through the shipped inference "
-        f"path with the registry's settings, all in one run; S and the v6 controls reproduce their protocol-v6 figures "
+        f"\n\n{cc.SCORED}, all in one run; S and the v6 controls reproduce their protocol-v6 figures "
         f"{same_as_v6(res)}. {verdict(res)} Source: "
         f"`static/anomaly/protocol_v8/validation.json`, `python -m backend.anomaly.offline.candidates_v8`.")
 
@@ -366,10 +369,6 @@ def summary_line(res: dict) -> str:
     return out + (f"no recipe clears the pre-registered +{res['rule']['recipe_gain']} over the controls' mean, so "
                   f"nothing ships and held-out v3 was not looked at again: re-weighting the change kinds towards the "
                   f"misses does not move validation beyond seed noise either.")
-
-
-def write_tables(res: dict) -> None:
-    cc.write_tables(res, (BEGIN, END, table), (SUM_BEGIN, SUM_END, summary_line))
 
 
 if __name__ == "__main__":

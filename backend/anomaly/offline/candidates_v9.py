@@ -78,9 +78,7 @@ def verdict(res: dict) -> str:
 
 def table(res: dict) -> str:
     s, sel = res["shipped_S"], res["selection"]
-    rows = ["| checkpoint | photos, training | ensemble I-AUROC (default) | Δ vs S | ensemble P-AP | MetaUAS I-AUROC | "
-            "MetaUAS P-AP |", "|---|---|---|---|---|---|---|",
-            c8._row("S (shipped)", s, s, f"26 photos, CPU {s['training']['minutes']:.0f} min")]
+    rows = c8._head("photos, training", s, f"26 photos, CPU {s['training']['minutes']:.0f} min")
     for group, names, src in (("C", CONTROLS, res["controls"]), ("M", CANDIDATES, res["candidates"])):
         rows += [c8._row(f"{n} ({'control' if group == 'C' else 'candidate'})", src[n], s,
                       f"{len(src[n]['photos'])} photos, H200 {src[n]['training']['minutes']:.1f} min")
@@ -101,8 +99,7 @@ def table(res: dict) -> str:
                  f"{c8.area_mean(CANDIDATES, res['candidates'])[0]:.1f}, MetaUAS P-AP {ctrl['metauas_p_ap']:.1f} → "
                  f"{m['metauas_p_ap']:.1f}.")
     return "\n".join(rows + kinds) + (
-        f"\n\nValidation v2 (6 classes, 360 queries, 256 px, 1 thread), every checkpoint through the shipped inference "
-        f"path with the registry's settings, all in one run; S reproduces its protocol-v6 figures {c8.same_as_v6(res)}. "
+        f"\n\n{cc.SCORED}, all in one run; S reproduces its protocol-v6 figures {c8.same_as_v6(res)}. "
         f"{verdict(res)} Source: `static/anomaly/protocol_v9/validation.json`, "
         f"`python -m backend.anomaly.offline.candidates_v9`.")
 
@@ -121,13 +118,9 @@ def summary_line(res: dict) -> str:
                   f"ships and held-out v3 was not looked at again.")
 
 
-def write_tables(res: dict) -> None:
-    cc.write_tables(res, (BEGIN, END, table), (SUM_BEGIN, SUM_END, summary_line))
-
-
 def main(argv=None) -> int:
     return cc.finish(cc.parser(__doc__, OUT, FOLDER, "where the runs' checkpoints are").parse_args(argv), OUT, run,
-                     write_tables)
+                     (BEGIN, END, table), (SUM_BEGIN, SUM_END, summary_line))
 
 
 if __name__ == "__main__":
