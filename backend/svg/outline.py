@@ -129,6 +129,17 @@ def painted_area(path: dict, solid: bool = False) -> list[pathops.Path]:
     return _union(parts)
 
 
+def _line_groups(paths: list[dict], rest: list[dict]) -> dict[tuple, list[dict]]:
+    """Stroke-only paths grouped by (colour, opacity); every other path is appended to `rest` in order."""
+    groups: dict[tuple, list[dict]] = {}
+    for p in paths:
+        if p["stroke"] and not p["fill"]:
+            groups.setdefault((p["color"], p.get("opacity", 1.0)), []).append(p)
+        else:
+            rest.append(p)
+    return groups
+
+
 def to_fill(paths: list[dict], solid: bool = False) -> list[dict]:
     """Outline → fill: every stroked path becomes the filled area it paints. With solid=True the closed
     outlines of all stroked paths of one colour are filled together with the even-odd rule, so nested shapes
@@ -141,12 +152,7 @@ def to_fill(paths: list[dict], solid: bool = False) -> list[dict]:
                 if filled is not None:
                     out.append(filled)
         return out
-    groups: dict = {}
-    for p in paths:
-        if p["stroke"] and not p["fill"]:
-            groups.setdefault((p["color"], p.get("opacity", 1.0)), []).append(p)
-        else:
-            out.append(p)
+    groups = _line_groups(paths, out)
     for members in groups.values():
         inner = pathops.Path()
         for p in members:
@@ -215,13 +221,8 @@ def to_solid(paths: list[dict]) -> list[dict]:
     as a box drawn as a U and a base line), the outer outline merges into the fill, and the lines inside a shape
     (a divider, a lens, a letter) become knock-outs of the same width, cut out of the fill. Lines that enclose
     nothing stay lines. Exact outlines with skia-pathops; on degenerate geometry falls back to `to_fill`."""
-    groups: dict = {}
     out: list[dict] = []
-    for p in paths:
-        if p["stroke"] and not p["fill"]:
-            groups.setdefault((p["color"], p.get("opacity", 1.0)), []).append(p)
-        else:
-            out.append(p)
+    groups = _line_groups(paths, out)
     for members in groups.values():
         width = float(np.median([p["stroke_width"] for p in members])) * SCALE
         try:
