@@ -99,7 +99,8 @@ class Log:
 
 
 def validation_set(n: int, size: int, photos):
-    """Held-out monitoring pairs, always of the default recipe (so runs of different recipes stay comparable)."""
+    """Monitoring pairs (their own seeds, drawn from the run's training photos, so not held-out data: selection uses
+    validation v2), always of the default recipe so that runs of different recipes log comparable figures."""
     pairs = [make_pair(np.random.default_rng([VAL_SEED, i]), size, photos, DEFAULT_RECIPE) for i in range(n)]
     p = torch.from_numpy(np.stack([normalise(a) for a, _, _ in pairs]))
     q = torch.from_numpy(np.stack([normalise(b) for _, b, _ in pairs]))
