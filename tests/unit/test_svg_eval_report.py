@@ -44,16 +44,19 @@ def test_docs_tables_are_generated_from_the_report(report):
 
 def test_report_pins_the_measured_quality(report):
     """Pins what was measured (docstring of backend.svg.offline.legibility_eval). The issue's concept bar is met
-    (restyled ≥ unmodified − 10 points); its style bar (≥ 80 % target style) is NOT met: 67 % on seed 0 (unmodified
-    sources 61 %; 52 % before the family identifier), 60 % over seed 0 and six development seeds (60 % before svg10's
-    solid-glyph and inside-outline conversions, 59 % after them and before svg11's fill-rule identifier feature). The judge is
-    trained on training-concept icons only and scores 84 % on 2,825 real held-out-concept icons (82 % balanced over
-    styles). Restyles from the target family's own drawing are recognised 39/44 times, those from another family's
-    drawing 4/20: pinned so they can only improve. The committed figures are those of the shipped engine settings."""
+    (restyled ≥ unmodified − 10 points); its style bar (≥ 80 % target style) is NOT met. Since svg12 the judge is the
+    one chosen on genuine icons (current features + identifier features: 85 % on 2,825 real held-out-concept icons,
+    84 % balanced; 86 % at the restyles' mix against 83 % for the previous judge): 40/64 (62 %) on seed 0 (previous
+    judge 43/64, 67 %; unmodified sources 59 %), 258/448 (58 %) over seed 0 and six development seeds (previous judge
+    267/448). The judge is trained on training-concept icons only. Restyles from the target family's own drawing are
+    recognised 38/44 times on seed 0: pinned so they can only improve. The committed figures are those of the shipped
+    engine settings."""
     s = report["summary"]
     plain, restyled = s["retrieved, unmodified"]["all"], s["retrieval + restyle"]["all"]
     assert restyled["concept_top5"] >= plain["concept_top5"] - 0.10
     assert restyled["concept_top5"] >= 0.82  # 53/64 (0.81 before svg10)
+    seed0 = [r for r in report["rows"] if r["condition"] == "retrieval + restyle"]
+    assert sum(r["style"] for r in seed0) == 40 and sum(r["style_prev_judge"] for r in seed0) == 43
     assert restyled["style_acc"] >= 0.62 and restyled["style_acc"] >= plain["style_acc"]
     assert restyled["outside_pct"] < 0.1
     judge = report["style_classifier"]
@@ -92,7 +95,9 @@ def test_development_configurations_are_reported_beside_the_reported_seed(report
         assert s["retrieval + restyle"]["all"]["concept_top5"] >= s["retrieved, unmodified"]["all"]["concept_top5"] - 0.1
         assert s["retrieval + restyle"]["all"]["outside_pct"] < 0.1
     pooled = [x for r in [report] + dev for x in r["rows"] if x["condition"] == "retrieval + restyle"]
-    assert len(pooled) == 7 * 64 and sum(x["style"] for x in pooled) / len(pooled) >= 0.57  # 266/448 (267 before svg10)
+    assert len(pooled) == 7 * 64 and sum(x["style"] for x in pooled) / len(pooled) >= 0.57  # 258/448 (svg12's judge)
+    # the previous judge's verdicts are kept beside the new one's and reproduce its committed figures (svg11: 267/448)
+    assert sum(x["style_prev_judge"] for x in pooled) == 267
 
 
 def test_structural_ceiling_counts_what_the_target_family_draws():

@@ -86,7 +86,7 @@ def main(argv=None) -> int:
         rep["command"] = "python -m backend.svg.offline.cli " + " ".join(argv if argv is not None else sys.argv[1:])
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         Path(a.out).write_text(json.dumps(rep, indent=1, default=float))
-        print(tables.report_tables(rep))
+        print(tables.report_tables(rep, dev=[]))  # this report alone (the committed dev reports may use another judge)
         print(f"wrote {a.out}")
     elif a.cmd == "family-signatures":
         SIGNATURES.write_text(json.dumps(ev.family_signatures(), indent=1))

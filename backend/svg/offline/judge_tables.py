@@ -100,8 +100,11 @@ def judge_ceiling_lines(rep: dict, dev: list[dict]) -> list[str]:
     out += ["", f"At the restyles' mix of targets the judge would call genuine icons the target style "
             f"{a['expected'] * 100:.0f} % of the time ({a0['expected'] * 100:.0f} % on seed 0): the {STYLE_BAR * 100:.0f} % bar is "
             f"within this judge's reach only if restyles are about as recognisable as the families' own drawings. "
-            f"Targets whose genuine icons the judge itself calls right less often than the bar: {below}. The bar and "
-            "the judge are unchanged; this is context for the figures above, not a correction of them."]
+            f"Targets whose genuine icons the judge itself calls right less often than the bar: {below}. "
+            + ("The bar is unchanged; the judge is the one chosen on genuine icons in svg12 (below), and the previous "
+               "judge's verdicts on the same restyles are kept beside it." if "style_classifier_prev" in rep else
+               "The bar and the judge are unchanged; this is context for the figures above, not a correction of "
+               "them.")]
     return out
 
 

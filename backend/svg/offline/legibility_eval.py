@@ -45,7 +45,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from backend.config import REPO_ROOT, get_settings
@@ -56,21 +55,18 @@ from backend.svg import style as style_mod
 from backend.svg.corpus import load_corpus
 from backend.svg.engines import RetrievalEngine, get_engine, restyle_card
 from backend.svg.family_adapt import FAMILY_SAMPLE, measure_family
-from backend.svg.family_match import geometry_stats
 from backend.svg.index import _POP, fit_mask, norm_words, raster_index, text_index
 from backend.svg.legibility import outside_share
 from backend.svg.model.dit import SvgDiT
 from backend.svg.offline.dataset import is_heldout, style_split
-from backend.svg.paths import CAPS, JOINS, parse_svg_paths, paths_to_svg
+from backend.svg.offline.judge_features import Featurizer, features, raw_blocks
+from backend.svg.paths import paths_to_svg
 from backend.svg.render import render_alpha
 from backend.svg.style import (
-    MODES,
     apply_style,
-    extract_style,
     icon_signature,
     style_from_exemplars,
     style_from_set,
-    visual_weight,
 )
 
 EVAL_DIR = REPO_ROOT / "static" / "svg" / "eval"
@@ -87,20 +83,31 @@ CONDITIONS = ("retrieved, unmodified", "retrieval + restyle", "restyle, no adapt
 
 # ------------------------------------------------------------------------------------------------ judges
 JUDGE_PER_STYLE = 600  # training-concept icons per style (all of them for the smaller styles; class-balanced)
+JUDGE_BLOCKS: tuple[str, ...] = ("M", "I")  # the judge's feature blocks (judge_features; svg12 adopted C1 by its protocol); ("M",) = the judge before
+JUDGE_PARAMS: dict = {}  # overrides of JUDGE_TREES for the judge
+JUDGE_TREES = {"max_iter": 200, "learning_rate": 0.1, "class_weight": "balanced", "early_stopping": False}
 
 
 class StyleClassifier:
     """Which corpus style an icon looks like; trained on training-concept icons only, never on exemplars or on
     restyled/generated outputs. Judged on every real held-out-concept icon of each style (overall, balanced
-    over styles, and per style with its most frequent confusion)."""
+    over styles, and per style with its most frequent confusion). `blocks` are judge_features blocks ("M" = the
+    measurements + 16-px render below); `params` override the trees' settings; `data` = precomputed
+    (raw training blocks, labels, raw test blocks, labels) of the same split (bench/svg_judge_select.py)."""
 
-    def __init__(self, corpus, per_style: int = JUDGE_PER_STYLE, seed: int = 0):
+    def __init__(self, corpus, per_style: int = JUDGE_PER_STYLE, seed: int = 0, blocks: tuple[str, ...] = ("M",),
+                 params: dict | None = None, data: tuple | None = None):
         t0 = time.time()
-        xs, ys, xt, yt = style_split(corpus, features, per_style, 10 ** 6, seed)
-        self.clf = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, random_state=seed,
-                                                  class_weight="balanced", early_stopping=False)
-        self.clf.fit(np.stack(xs), ys)
-        pred, yt_a = self.clf.predict(np.stack(xt)), np.array(yt)
+        if data is None:
+            xs, ys, xt, yt = style_split(corpus, str, per_style, 10 ** 6, seed)
+            data = (raw_blocks(xs, blocks), ys, raw_blocks(xt, blocks), yt)
+        rtr, ys, rte, yt = data
+        self.featurizer = Featurizer(blocks).fit(rtr)
+        self.blocks, self.params = tuple(blocks), dict(params or {})
+        self.clf = HistGradientBoostingClassifier(**{**JUDGE_TREES, "random_state": seed, **self.params})
+        self.clf.fit(self.featurizer.transform(rtr), ys)
+        pred, yt_a = self.clf.predict(self.featurizer.transform(rte)), np.array(yt)
+        self.pred_test = pred
         self.real_acc = float(np.mean(pred == yt_a))
         self.real_acc_by_style = {st: float(np.mean(pred[yt_a == st] == st)) for st in sorted(set(yt))}
         self.real_acc_balanced = float(np.mean(list(self.real_acc_by_style.values())))
@@ -111,41 +118,33 @@ class StyleClassifier:
             wrong = [str(p) for p in pred[(yt_a == st) & (pred != st)]]
             if wrong:
                 self.confused_with[st] = max(sorted(set(wrong)), key=wrong.count)
-        self.n_train, self.n_test, self.per_style = len(xs), len(xt), per_style
+        self.n_train, self.n_test, self.per_style = len(ys), len(yt), per_style
         self.train_s = round(time.time() - t0, 1)
 
     def predict(self, svg: str) -> str:
-        return str(self.clf.predict(features(svg)[None])[0])
+        fz = getattr(self, "featurizer", None)  # judges pickled before svg12 use the measurements alone
+        return str(self.clf.predict(fz([svg]) if fz is not None else features(svg)[None])[0])
 
     @classmethod
-    def cached(cls, corpus, per_style: int, seed: int) -> StyleClassifier:
+    def cached(cls, corpus, per_style: int, seed: int, blocks: tuple[str, ...] = ("M",),
+               params: dict | None = None, data: tuple | None = None) -> StyleClassifier:
         """Trained once per corpus build and settings (~10 min on a busy 2-core box), pickled under DATA_DIR."""
-        key = hashlib.sha256(f"{corpus.built}|{len(corpus)}|{per_style}|{seed}|v3".encode()).hexdigest()[:12]
-        path = get_settings().data_dir / "cache" / "svg" / f"style_classifier_{key}.pkl"
+        path = cls.cache_path(corpus, per_style, seed, blocks, params)
         if path.exists():
             with open(path, "rb") as fh:
                 return pickle.load(fh)
-        clf = cls(corpus, per_style=per_style, seed=seed)
+        clf = cls(corpus, per_style=per_style, seed=seed, blocks=blocks, params=params, data=data)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as fh:
             pickle.dump(clf, fh)
         return clf
 
-
-def features(svg: str) -> np.ndarray:
-    paths, _ = parse_svg_paths(svg)
-    c = extract_style([paths], grid=24.0)
-    weight, solidity = visual_weight(svg)
-    a64 = render_alpha(svg, 64)
-    a16 = np.asarray(Image.fromarray((a64 * 255).astype(np.uint8)).resize((16, 16), Image.Resampling.BILINEAR)) / 255.0
-    stroked = [p for p in paths if p["stroke"]]
-    meas = [c.stroke_width / 24, weight, solidity, c.fill_ratio, c.padding / 24, c.smooth_joints,
-            min(c.detail / 100, 3), float(c.duotone), float(a64.mean()), len(paths) / 10,
-            float(np.mean([p.get("opacity", 1.0) for p in paths]))]
-    meas += [float(c.mode == m) for m in MODES] + [float(bool(stroked) and c.linecap == k) for k in CAPS]
-    meas += [float(bool(stroked) and c.linejoin == k) for k in JOINS]
-    meas += geometry_stats(paths, a64)
-    return np.concatenate([np.asarray(meas, np.float32), a16.ravel().astype(np.float32)])
+    @staticmethod
+    def cache_path(corpus, per_style: int, seed: int, blocks: tuple[str, ...] = ("M",),
+                   params: dict | None = None) -> Path:
+        extra = "" if (tuple(blocks), params or {}) == (("M",), {}) else f"|{','.join(blocks)}|{sorted((params or {}).items())}"
+        key = hashlib.sha256(f"{corpus.built}|{len(corpus)}|{per_style}|{seed}|v3{extra}".encode()).hexdigest()[:12]
+        return get_settings().data_dir / "cache" / "svg" / f"style_classifier_{key}.pkl"
 
 
 class Recogniser:
@@ -258,12 +257,32 @@ def untrained_engine(seed: int = 0):
 
 
 # ------------------------------------------------------------------------------------------------ run
-def measure(svg: str, concept: str, target: str, rec: Recogniser, sj: StyleClassifier, leave_out=None) -> dict:
+def measure(svg: str, concept: str, target: str, rec: Recogniser, sj: StyleClassifier, leave_out=None,
+            prev: StyleClassifier | None = None) -> dict:
+    """`prev`: the previous judge, whose verdict is kept beside the current one (`style_prev_judge`)."""
     ranked, nearest = rec.rank(svg, leave_out)
     pred = sj.predict(svg)
-    return {"top1": ranked[:1] == [concept], "top5": concept in ranked[:5], "style": pred == target,
-            "ink": float(render_alpha(svg, 64).mean()), "outside": outside_share(svg), "copy": nearest > 0.9,
-            "predicted_style": pred}
+    out = {"top1": ranked[:1] == [concept], "top5": concept in ranked[:5], "style": pred == target,
+           "ink": float(render_alpha(svg, 64).mean()), "outside": outside_share(svg), "copy": nearest > 0.9,
+           "predicted_style": pred}
+    if prev is not None:
+        p = prev.predict(svg)
+        out.update({"style_prev_judge": p == target, "predicted_style_prev_judge": p})
+    return out
+
+
+def judge_summary(sj: StyleClassifier, styles) -> dict:
+    """A judge's training size and accuracy on every real held-out-concept icon (the report's `style_classifier`)."""
+    return {"features": list(getattr(sj, "blocks", ("M",))), "params": getattr(sj, "params", {}),
+            "train_icons": sj.n_train, "train_icons_per_style_cap": sj.per_style,
+            "test_icons": sj.n_test, "train_s": sj.train_s,
+            "real_heldout_acc": round(sj.real_acc, 4),
+            "real_heldout_acc_balanced": round(sj.real_acc_balanced, 4),
+            "real_heldout_acc_target_styles": round(sj.real_acc_targets, 4),
+            "real_heldout_acc_by_style": {st: round(sj.real_acc_by_style[st], 3) for st in styles},
+            "real_heldout_acc_all_styles": {st: round(v, 3) for st, v in sj.real_acc_by_style.items()},
+            "test_icons_by_style": sj.n_test_by_style,
+            "most_confused_with": sj.confused_with}
 
 
 def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...] = TARGET_STYLES,
@@ -275,7 +294,9 @@ def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...
     torch.set_num_threads(1)
     t0 = time.time()
     corpus = load_corpus()
-    sj = StyleClassifier.cached(corpus, classifier_per_style, judge_seed)
+    sj = StyleClassifier.cached(corpus, classifier_per_style, judge_seed, JUDGE_BLOCKS, JUDGE_PARAMS)
+    prev = None if (JUDGE_BLOCKS, JUDGE_PARAMS) == (("M",), {}) else \
+        StyleClassifier.cached(corpus, classifier_per_style, judge_seed)  # the judge before svg12, kept beside it
     rec = Recogniser(corpus)
     log(f"style classifier: {sj.n_train} training icons, accuracy on {sj.n_test} real held-out-concept icons "
         f"{sj.real_acc:.3f} (balanced {sj.real_acc_balanced:.3f}, target styles {sj.real_acc_targets:.3f}); "
@@ -299,7 +320,7 @@ def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...
                 outs[name] = (eng.generate(concept, card, 1, seed + k)[0].svg, None)
             for cond, (svg, leave) in outs.items():
                 m = measure(svg, cand.concept if cond.startswith(("retrieved", "retrieval", "restyle")) else concept,
-                            st, rec, sj, leave)
+                            st, rec, sj, leave, prev)
                 rows.append({"target_style": st, "prompt": concept, "split": split, "condition": cond,
                              "retrieved_concept": cand.concept, "source": src.id, **m})
         log(f"{st}: done ({time.time() - t0:.0f}s)")
@@ -318,17 +339,8 @@ def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...
             "prompts": [list(p) for p in prompts],
             "concept_styles": concept_styles(corpus, [r["retrieved_concept"] for r in rows]),
             "exemplar_families": exemplar_families({st: card for st, (card, _) in cards.items()}),
-            "style_classifier": {"train_icons": sj.n_train, "train_icons_per_style_cap": sj.per_style,
-                                 "test_icons": sj.n_test, "train_s": sj.train_s,
-                                 "real_heldout_acc": round(sj.real_acc, 4),
-                                 "real_heldout_acc_balanced": round(sj.real_acc_balanced, 4),
-                                 "real_heldout_acc_target_styles": round(sj.real_acc_targets, 4),
-                                 "real_heldout_acc_by_style": {st: round(sj.real_acc_by_style[st], 3)
-                                                               for st in cards},
-                                 "real_heldout_acc_all_styles": {st: round(v, 3)
-                                                                 for st, v in sj.real_acc_by_style.items()},
-                                 "test_icons_by_style": sj.n_test_by_style,
-                                 "most_confused_with": sj.confused_with},
+            "style_classifier": judge_summary(sj, cards),
+            **({"style_classifier_prev": judge_summary(prev, cards)} if prev is not None else {}),
             "summary": summarise(rows), "rows": rows, "paraphrases": para, "elapsed_s": round(time.time() - t0, 1)}
 
 

@@ -15,6 +15,7 @@ from backend.config import REPO_ROOT
 from backend.docs_blocks import replace_block
 from backend.svg import engines as engines_mod
 from backend.svg.family_match import load_identifier
+from backend.svg.offline.judge_switch import BLOCK_NAMES, judge_switch_lines, prev_judge_bullet, selection_lines
 from backend.svg.offline.judge_tables import (  # noqa: F401 (judge_ceiling, miss_breakdown: re-exported)
     STYLE_BAR,
     _family,
@@ -259,6 +260,7 @@ def bar_status_lines(rep: dict, dev: list[dict]) -> list[str]:
                        f"; judged the target style {d['right']}/"
                        f"{d['prompts']}" + (f"; draws {d['draws_all']} of {d['prompts_all']} over all {k}" if k > 1
                                             else "") + ")" for d in z) + ";")
+    out += prev_judge_bullet(rep, dev)
     jc = judge_ceiling([rep] + dev)
     low = ", ".join(f"{st} {jc['by_style'][st]['genuine_acc']:.2f}" for st in jc["all"]["below_bar"])
     out.append(f"- the judge's own ceiling: on genuine icons of the target styles that it never trained on it names "
@@ -266,7 +268,8 @@ def bar_status_lines(rep: dict, dev: list[dict]) -> list[str]:
                (f" (below the bar on genuine icons: {low})" if low else "") + "; table below;")
     h = b["history"]
     if h:
-        out.append(f"- history, same judge and configurations (svg4's restyles, the reports at {h['commit']}, "
+        judge = "the previous judge" if "style_classifier_prev" in rep else "same judge"
+        out.append(f"- history, {judge} and same configurations (svg4's restyles, the reports at {h['commit']}, "
                    "regenerated and judged in `bench/results/svg_second_judge.json`): "
                    f"{_pct(*h['seed0'])} on seed 0, {_pct(*h['pooled'])} over all {k}; own-family "
                    f"{h['seed0_own'][0]}/{h['seed0_own'][1]}, other-family {h['seed0_other'][0]}/"
@@ -286,7 +289,10 @@ def report_tables(rep: dict, dev: list[dict] | None = None) -> str:
     dev = dev_reports() if dev is None else dev
     s = rep["summary"]
     sc = rep["style_classifier"]
-    judge = (f"the style classifier (gradient-boosted trees on style measurements and a 16-px render, trained on "
+    extra = [BLOCK_NAMES[b] for b in sc.get("features", ["M"]) if b != "M"]
+    judge = ("the style classifier (gradient-boosted trees on style measurements and a 16-px render"
+             + "".join(f" + {e}" for e in extra)
+             + "".join(f", {k}={v}" for k, v in sorted(sc.get("params", {}).items())) + ", trained on "
              f"{sc['train_icons']:,} training-concept icons; accuracy on {sc['test_icons']:,} real held-out-concept "
              f"icons {sc['real_heldout_acc']:.0%}, balanced over styles {sc['real_heldout_acc_balanced']:.0%})"
              if "test_icons" in sc else
@@ -325,6 +331,7 @@ def report_tables(rep: dict, dev: list[dict] | None = None) -> str:
                   f"style; from another family's drawing (the family does not draw the concept): "
                   f"{sum(other)}/{len(other)}."]
     lines += judge_ceiling_lines(rep, dev)
+    lines += selection_lines() + judge_switch_lines(rep, dev)
     lines += identifier_lines()
     lines += identification_lines([rep] + dev)
     lines += ceiling_lines(rep, dev)
