@@ -16,7 +16,7 @@ import gradio as gr
 from apps.session_cookie import cookie_value
 from backend.config import job_pools
 from backend.errors import NotAllowed, UserError
-from backend.identity import resolve_client_ip, verify_token
+from backend.identity import mint_limiter, resolve_client_ip, verify_token
 from backend.imageio import ImageInputError, data_url_bytes, open_image, probe_image
 from backend.security import RateLimited, check_rate
 from backend.sessions import record_session
@@ -54,6 +54,10 @@ def session_id(request: gr.Request | None) -> str:
     if request is None:
         return "anonymous"
     sid = verify_token(cookie_value(_headers(request).get("cookie")))
+    wait = 0.0 if sid else mint_limiter.wait_s(client_ip(request))
+    if wait:  # reloading cannot help: the page was served without a cookie because of the cap
+        raise NotAllowed("Too many new browser sessions came from your network in the last hour, so this page "
+                         f"got none; please try again in about {max(1, round(wait / 60))} minute(s).")
     if not sid:
         raise NotAllowed("Your browser session is missing or not valid. Reload the page (this site needs "
                               "its session cookie), or, from a script, open the app's page first.")
@@ -260,17 +264,24 @@ class CheckedImageEditor(gr.ImageEditor):
     is_template = True
 
     def convert_and_format_image(self, file, flatten_on_white: bool = False):
-        if file is not None:
-            try:
-                if isinstance(file, (bytes, bytearray, memoryview)):
-                    probe_image(bytes(file), name="The edited image")
-                else:
-                    if isinstance(getattr(file, "url", None), str) and file.url.startswith("data:"):
-                        file.path = _payload_path(file)
-                    probe_image(file.path, name=Path(file.orig_name or file.path).name)
-            except ImageInputError as exc:
-                raise _image_error(exc) from None
-        return super().convert_and_format_image(file, flatten_on_white=flatten_on_white)
+        if file is None:
+            return super().convert_and_format_image(file, flatten_on_white=flatten_on_white)
+        label = "The edited image"
+        try:
+            if isinstance(file, (bytes, bytearray, memoryview)):
+                probe_image(bytes(file), name=label)
+            else:
+                if isinstance(getattr(file, "url", None), str) and file.url.startswith("data:"):
+                    file.path = _payload_path(file)
+                label = Path(file.orig_name or file.path).name
+                probe_image(file.path, name=label)
+        except ImageInputError as exc:
+            raise _image_error(exc) from None
+        try:  # a sound header over broken pixel data (a truncated JPEG) fails only here, in Gradio's decode
+            return super().convert_and_format_image(file, flatten_on_white=flatten_on_white)
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise _image_error(ImageInputError(f"“{label}” looks like an image but is corrupt or truncated.")
+                               ) from exc
 
 
 def editor_input(**kwargs) -> CheckedImageEditor:
