@@ -28,14 +28,18 @@ log = logging.getLogger(__name__)
 USER_ERRORS: tuple[type[BaseException], ...] = (UserError,)
 
 
+# Control characters and bidirectional overrides/isolates: U+202E in a name shown to others reverses the rest of
+# the line it sits in (the sentence around it reads backwards); NUL and other C0/C1 controls are never text.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~!<>&\"':@])|(?i:(?<=www)\.)")
 
 
 def md_text(value: Any, limit: int = 500) -> str:
     """User-written text made inert for gr.Markdown: HTML escaped and every Markdown, link and autolink character
     (``[ ] ! < > : @``, ``www.``) backslash-escaped, so no image, link, form or markup can come from it; it
-    reads as typed. Line breaks become spaces; long text is cut at `limit` characters."""
-    text = " ".join(str(value if value is not None else "").split())
+    reads as typed. Line breaks become spaces, control characters and bidi overrides go; long text is cut at
+    `limit` characters."""
+    text = " ".join(_INVISIBLE.sub("", str(value if value is not None else "")).split())
     if len(text) > limit:
         text = text[:limit] + "…"
     ents = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#39;"}
