@@ -2,12 +2,15 @@
 README summary line, from static/anomaly/protocol_v10/validation.json only."""
 from __future__ import annotations
 
-from backend.anomaly.offline import candidates_common as cc
+import json
+from pathlib import Path
+
 from backend.anomaly.offline import candidates_v8 as c8
 
 KINDS = c8.KINDS
 BEGIN, END = "<!-- anomaly-windowed-table:begin -->", "<!-- anomaly-windowed-table:end -->"
 SUM_BEGIN, SUM_END = "<!-- anomaly-windowed-summary:begin -->", "<!-- anomaly-windowed-summary:end -->"
+SPEED = c8.REPO / "static" / "anomaly" / "protocol_v10" / "ensemble_speed.json"
 USE_TEXT = {"replace": "in place of the global kNN", "third": "as a third member"}
 
 
@@ -35,7 +38,7 @@ def table(res: dict) -> str:
     d = res["D"]
     head = ["| config | kNN member | window (cells) | chroma λ | ensemble I-AUROC | Δ vs D | ensemble P-AP | "
             + " | ".join(KINDS) + " | local kNN alone I-AUROC / P-AP |",
-            "|---" * (9 + len(KINDS)) + "|",
+            "|---" * (8 + len(KINDS)) + "|",
             f"| D (shipped) | global kNN | global | 0 | {d['ensemble']['i_auroc']:.2f} | – | {d['ensemble']['p_ap']:.2f} | "
             f"{_kinds(d['ensemble']['per_kind'])} | {d['knn']['i_auroc']:.2f} / {d['knn']['p_ap']:.2f} (global) |"]
     for name in res["selection"]["ranking"]:
@@ -49,11 +52,44 @@ def table(res: dict) -> str:
     return "\n".join(head) + (
         f"\n\nRows in rank order (ensemble mean I-AUROC; ties: the registered order). Per-kind columns: ensemble "
         f"I-AUROC of good vs that kind, mean over the 6 classes (8 defects of a kind per class; descriptive, not used "
-        f"by the rule). MetaUAS alone: {d['metauas']['i_auroc']:.2f} / {d['metauas']['p_ap']:.2f}. "
-        f"{cc.SCORED}; D recomputed in the same run reproduces protocol v9's S {same}. Rule: ensemble I-AUROC ≥ D + "
-        f"{res['rule']['min_gain']:g} and ensemble P-AP ≥ D − {res['rule']['pap_slack']:g}. {verdict(res)} "
-        f"Source: `static/anomaly/protocol_v10/validation.json`, `python -m backend.anomaly.offline.levers_v10` "
+        f"by the rule). MetaUAS alone: {d['metauas']['i_auroc']:.2f} / {d['metauas']['p_ap']:.2f}. Validation v2 "
+        f"(6 classes, 360 queries, 256 px, 1 thread), every engine through the shipped inference path (kNN members "
+        f"with the shipped kNN's settings plus window / chroma); D recomputed in the same run reproduces protocol v9's "
+        f"S {same}. Rule: ensemble I-AUROC ≥ D + {res['rule']['min_gain']:.1f} and ensemble P-AP ≥ D − "
+        f"{res['rule']['pap_slack']:.1f}. {verdict(res)} {reading(res)}{speed_text()}Source: "
+        f"`static/anomaly/protocol_v10/validation.json`, `python -m backend.anomaly.offline.levers_v10` "
         f"({res['minutes']:.0f} min on the shared 2-core machine, 1 thread).")
+
+
+def _span(xs: list[float]) -> str:
+    lo, hi = min(xs), max(xs)
+    return f"{lo:.1f}" if round(lo, 1) == round(hi, 1) else f"{lo:.1f}–{hi:.1f}"
+
+
+def reading(res: dict) -> str:
+    """What the grid separates (generated from the JSON): the window alone, the chroma term, and removals."""
+    d, cf = res["D"], res["configs"].values()
+    win = [r for r in cf if r["config"]["colour"] == 0]
+    col = [r for r in cf if r["config"]["colour"] > 0 and r["config"]["use"] == "replace"]
+    gains = [r["ensemble"]["i_auroc"] - d["ensemble"]["i_auroc"] for r in win if r["config"]["use"] == "replace"]
+    return (f"Reading: the window alone moves the ensemble {min(gains):+.2f} to {max(gains):+.2f} and does not make "
+            f"removals visible to kNN (local kNN alone on removals {_span([r['local_knn_alone']['per_kind']['removal'] for r in win])} "
+            f"vs the global kNN's {d['knn']['per_kind']['removal']:.1f}: an inpainted fill also matches the background "
+            f"right next to it); the chroma term carries the gain (recolour "
+            f"{d['ensemble']['per_kind']['recolour']:.1f} → {_span([r['ensemble']['per_kind']['recolour'] for r in col])}, "
+            f"ensemble P-AP {d['ensemble']['p_ap']:.1f} → {_span([r['ensemble']['p_ap'] for r in col])}), with or "
+            f"without a window; a third member dilutes MetaUAS and does worse than replacing the global kNN. ")
+
+
+def speed_text(path: Path = SPEED) -> str:
+    if not path.is_file():
+        return ""
+    sp = json.loads(path.read_text())
+    name = sp["config"]["name"]
+    return (f"Speed (descriptive, registered for the top-ranked config): ensemble map per query {sp['ms_median']['D']:.0f} ms "
+            f"(D) vs {sp['ms_median'][name]:.0f} ms ({name}), ratio {sp['ratio_of_medians']:.2f} "
+            f"(`bench/anomaly_ensemble_speed.py`, {sp['n']} ABBA pairs, 256 px, 1 thread, load average "
+            f"{sp['load_average'][0]:.1f} on {sp['cpus']} CPUs → `static/anomaly/protocol_v10/ensemble_speed.json`). ")
 
 
 def summary_line(res: dict) -> str:
@@ -68,5 +104,9 @@ def summary_line(res: dict) -> str:
            f"{d['per_kind']['recolour']:.1f} → {t['ensemble']['per_kind']['recolour']:.1f}); ")
     if sel["chosen"]:
         return out + f"{sel['chosen']} passes the pre-registered rule and gets one held-out-v3 look."
-    return out + (f"that misses the pre-registered +{res['rule']['min_gain']:g}, so nothing changes and held-out v3 "
-                  f"was not looked at again.")
+    best = {lam: max(r["ensemble"]["i_auroc"] for r in res["configs"].values() if (r["config"]["colour"] > 0) == lam)
+            for lam in (False, True)}
+    why = (f" (the window alone gives at most {best[False] - d['i_auroc']:+.2f}; the chroma term gives the rest)"
+           if best[True] > best[False] else "")
+    return out + (f"that misses the pre-registered +{res['rule']['min_gain']:.1f}, so nothing changes and held-out v3 "
+                  f"was not looked at again{why}.")
