@@ -97,3 +97,20 @@ def test_counting_item_count_is_bounded(app_url, photo):
     msg = raw_call(app_url, "/bench_annotate", [editor, "Count the dots", "counting", 10**12, None, None, "1,1,20,20",
                                                 "", "", False])
     assert "at most 100 objects" in msg and "event: complete" not in msg, msg[:400]
+
+
+def test_uninstalled_pointer_is_refused_not_scored_zero(client, app_url):
+    """molmo-7b-d is listed from models.toml; without its weights, evaluating it "scored" 0.00 % on all 75 items,
+    stored that as molmo-7b-d's result, and showed the server's models path in every row."""
+    from backend.arena import bench_service as svc
+
+    name = "molmo-7b-d"
+    assert name in svc.pointers() and svc.pointer_unavailable(name)
+    before = svc.bench_results().get(name)
+    msg = raw_call(app_url, "/bench_evaluate", [name, None, False])
+    assert "event: complete" not in msg and "cannot run on this server" in msg and "nothing was" in msg, msg[:500]
+    assert "/work" not in msg and "/models/" not in msg, msg
+    assert svc.bench_results().get(name) == before  # no 0 % row stored under the model's name
+    labels = {c[1]: c[0] for c in next(p for p in (x.get("props", {}) for x in client.config["components"])
+                                       if p.get("elem_id") == "bench-pointer")["choices"]}
+    assert labels["lite0-cam"] == "lite0-cam" and labels[name].startswith(f"{name} (unavailable: ")
