@@ -108,7 +108,7 @@ def build() -> None:
                         "what is missing.")
             with gr.Row():
                 steps = gr.Slider(1, 50, 20, step=1, label="Steps")
-                seed = gr.Number(0, precision=0, label="Seed")
+                seed = gr.Number(0, precision=0, label="Seed", minimum=0, maximum=2**31 - 1)
                 strength = gr.Slider(0.05, 1, 0.6, step=0.05, label="Strength")
             refine = gr.Button("Refine", elem_id="edit3d-refine")
             refined = gr.ImageSlider(label="Guide | refined", format="png")

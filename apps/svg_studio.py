@@ -57,7 +57,7 @@ def build() -> None:
                                      info=engine_note or None)
                 with gr.Row():
                     n = gr.Slider(1, 16, value=4, step=1, label="Candidates")
-                    seed = gr.Number(value=0, precision=0, label="Seed", elem_id="svg-seed")
+                    seed = gr.Number(value=0, precision=0, label="Seed", elem_id="svg-seed", minimum=0, maximum=2**31 - 1)
                 run = gr.Button("Generate", variant="primary", elem_id="svg-generate")
             with gr.Column(scale=2):
                 summary = gr.Markdown(elem_id="svg-summary")

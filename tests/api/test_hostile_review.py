@@ -57,3 +57,60 @@ def test_session_mint_cap_says_so_instead_of_asking_for_a_reload(app_url, monkey
     assert "pb_sid" not in second.get(app_url).cookies
     msg = raw_call(app_url, "/svg_history", [], h=second)
     assert "Too many new browser sessions" in msg and "minute" in msg and "Reload" not in msg, msg
+
+
+SCENE = [55, 0.15, 0.35, "", "auto", "auto", "auto"]
+COMP = [0.5, 0.0, True, 1.5]
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory) -> str:
+    p = tmp_path_factory.mktemp("hostile-photo") / "photo.png"
+    Image.effect_noise((96, 64), 40).convert("RGB").save(p)
+    return str(p)
+
+
+@pytest.mark.parametrize("selection, box, expect", [
+    ('{"points": []}', "1e308,-1e308,nan,inf", "The box must be 4 comma-separated numbers"),
+    ("[" * 5000 + "]" * 5000, "", "not valid JSON"),
+    ('{"points": [[1e308, -1e308, 1], [Infinity, 0, 1]]}', "", "outside any image"),
+])
+def test_edit3d_selection_with_absurd_numbers_gets_a_sentence(app_url, photo, selection, box, expect):
+    """NaN/inf/1e308 in the box or the click points, and a 5000-deep JSON selection, reached the mask maths and
+    answered "Something went wrong (ValueError/OverflowError/RecursionError)"."""
+    msg = raw_call(app_url, "/edit3d_render", [handle_file(photo), selection, None, box, 0, 0, 0, 0, 0, 0, 0, 1,
+                                               False, *SCENE, *COMP])
+    assert expect in msg and "Something went wrong" not in msg, msg
+    _no_leak(msg)
+
+
+def test_svg_seed_beyond_64_bits_is_refused_not_silently_unsaved(app_url):
+    """Seed 1e30 generated icons but the history row failed (SQLite INTEGER overflow): "Not saved: OverflowError"."""
+    msg = raw_call(app_url, "/svg_generate", ["bell", "Installed set/variant", "phosphor/bold", None, "outline", 2.0,
+                                              "round", "round", 2.0, 24, "currentColor", "svg-retrieval", 1, 1e30])
+    assert "event: complete" not in msg and "maximum value" in msg, msg[:400]
+
+
+def test_counting_item_count_is_bounded(app_url, photo):
+    f = handle_file(photo)
+    editor = {"background": f, "layers": [], "composite": f}
+    msg = raw_call(app_url, "/bench_annotate", [editor, "Count the dots", "counting", 10**12, None, None, "1,1,20,20",
+                                                "", "", False])
+    assert "at most 100 objects" in msg and "event: complete" not in msg, msg[:400]
+
+
+def test_uninstalled_pointer_is_refused_not_scored_zero(client, app_url):
+    """molmo-7b-d is listed from models.toml; without its weights, evaluating it "scored" 0.00 % on all 75 items,
+    stored that as molmo-7b-d's result, and showed the server's models path in every row."""
+    from backend.arena import bench_service as svc
+
+    name = "molmo-7b-d"
+    assert name in svc.pointers() and svc.pointer_unavailable(name)
+    before = svc.bench_results().get(name)
+    msg = raw_call(app_url, "/bench_evaluate", [name, None, False])
+    assert "event: complete" not in msg and "cannot run on this server" in msg and "nothing was" in msg, msg[:500]
+    assert "/work" not in msg and "/models/" not in msg, msg
+    assert svc.bench_results().get(name) == before  # no 0 % row stored under the model's name
+    labels = {c[1]: c[0] for c in next(p for p in (x.get("props", {}) for x in client.config["components"])
+                                       if p.get("elem_id") == "bench-pointer")["choices"]}
+    assert labels["lite0-cam"] == "lite0-cam" and labels[name].startswith(f"{name} (unavailable: ")
