@@ -1,0 +1,31 @@
+"""A new user's missteps in the browser (review13): a failed step must leave the page usable."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_failed_render_leaves_the_click_preview_clickable(page, app_url):
+    """Render before clicking the object: Gradio drew "Error" over every output of the event, the click preview
+    included, so the photo could no longer be clicked until it was loaded again. Now the error goes on the
+    result panel only; the toast explains, the preview stays and the next click selects the cup."""
+    page.goto(app_url)
+    page.get_by_role("tab", name="Photo 3D Edit").click()
+    tab = page.locator("#tab-edit3d")
+    tab.locator(".gallery-item, button.example, [data-testid='examples'] button, table.examples-table td"
+                ).first.click()  # the coffee photo
+    pick = page.locator("#edit3d-pick img")
+    pick.wait_for(state="visible")
+    page.wait_for_function("document.querySelector('#edit3d-status').innerText.includes('Click the object')")
+    page.locator("#edit3d-render").click()
+    toast = page.locator("[data-testid='toast-body']").first
+    toast.wait_for(state="visible", timeout=60_000)
+    assert "No object is selected" in toast.inner_text()
+    page.wait_for_timeout(1000)
+    assert "Error" not in page.locator("#edit3d-pick").inner_text()
+    assert "Error" not in page.locator("#edit3d-status").inner_text()
+    box = pick.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 300 / 600, box["y"] + box["height"] * 240 / 400)
+    page.wait_for_function("document.querySelector('#edit3d-status').innerText.includes('Invented pixels')",
+                           timeout=120_000)
