@@ -38,7 +38,8 @@ FOLDER = REPO / "static" / "anomaly" / "protocol_v11"
 PROTOCOL = REPO / "static" / "anomaly" / "protocol_v11.json"
 OUT = FOLDER / "validation.json"
 DATA = "/tmp/a14_validation_v3"
-CONFIG = {"name": "replace_wglobal_c0.5", "use": "replace", "window": 0, "colour": 0.5}
+NAME, USE, WINDOW, COLOUR = "replace_wglobal_c0.5", "replace", 0, 0.5
+CONFIG = {"name": NAME, "use": USE, "window": WINDOW, "colour": COLOUR}
 MIN_GAIN, PAP_SLACK = 1.0, 2.0
 NOTE = ("validation v3 only (protocol v11: 4 fresh colour classes, 240 queries); 256 px, 1 thread, nice 10, on the "
         "shared 2-core machine; D and the configuration computed in the same run")
@@ -109,16 +110,16 @@ def run(data: Path, out: Path = OUT, progress=print) -> dict:
          "knn": v10.row({c: v["maps"] for c, v in maps["knn"].items()}, ref, knn.score_mode, parts),
          "settings": engines.map_settings_of(ens_d), "prompt_aug": engines.prompt_aug_of(ens_d)}
     progress(f"D: ensemble {d['ensemble']['i_auroc']} / {d['ensemble']['p_ap']}")
-    eng = v10.local_engine(CONFIG["window"], CONFIG["colour"], knn.encoder)
+    eng = v10.local_engine(WINDOW, COLOUR, knn.encoder)
     v10.share_features([eng], cache)
     t1 = time.time()
     lm = c6.class_maps(data, classes, eng)
     progress(f"colour kNN maps {time.time() - t1:.0f} s")
-    ens = v10.ensemble_for(CONFIG["use"], meta, knn, eng)
+    ens = v10.ensemble_for(USE, meta, knn, eng)
     cfg = {"config": dict(CONFIG), "weights": dict(ens.weights), "colour_knn_settings": eng.map_options(),
            "ensemble": v10.row(v10.fused(ens, {"metauas": maps["metauas"], "knn": lm}, classes), ref, ens.score_mode, parts),
            "colour_knn_alone": v10.row({c: v["maps"] for c, v in lm.items()}, ref, eng.score_mode, parts)}
-    progress(f"{CONFIG['name']}: ensemble {cfg['ensemble']['i_auroc']} / {cfg['ensemble']['p_ap']}")
+    progress(f"{NAME}: ensemble {cfg['ensemble']['i_auroc']} / {cfg['ensemble']['p_ap']}")
     v3 = split.VALIDATION_V3
     res = {"protocol": str(PROTOCOL.relative_to(REPO)), "command": "python -m backend.anomaly.offline.levers_v11",
            "validation_v3": {"classes": {c: split.wheel_photos.WHEEL_PHOTOS[c].spec for c in classes},

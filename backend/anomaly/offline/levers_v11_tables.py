@@ -14,6 +14,7 @@ SUM_BEGIN, SUM_END = "<!-- anomaly-colour-confirm-summary:begin -->", "<!-- anom
 FOLDER = c8.REPO / "static" / "anomaly" / "protocol_v11"
 SPEED = FOLDER / "ensemble_speed.json"
 LOOK = FOLDER / "heldout_v3_report.json"
+V10 = c8.REPO / "static" / "anomaly" / "protocol_v10" / "validation.json"
 
 
 def _kinds(per_kind: dict) -> str:
@@ -50,8 +51,25 @@ def table(res: dict) -> str:
         f"class mean (descriptive). Colour of the classes (mean CIELAB chroma of the prompt, share of pixels with chroma "
         f"≥ {res['chroma_coloured_threshold']:g}): {col}. Rule (registered before the set was generated): ensemble "
         f"I-AUROC ≥ D + {res['rule']['min_gain']:.1f} and ensemble P-AP ≥ D − {res['rule']['pap_slack']:.1f}. "
-        f"{verdict(res)} {look_text()}{speed_text()}Source: `static/anomaly/protocol_v11/validation.json`, "
+        f"{verdict(res)} {reading(res)}{look_text()}{speed_text()}Source: `static/anomaly/protocol_v11/validation.json`, "
         f"`python -m backend.anomaly.offline.levers_v11` ({res['minutes']:.0f} min on the shared 2-core machine).")
+
+
+def reading(res: dict) -> str:
+    """What moved (generated from the JSON): P-AP, recolour and the kNN member alone; v10's gain beside it."""
+    d, cf = res["D"], res["config"]
+    c = cf["ensemble"]
+    v10 = json.loads(V10.read_text()) if V10.is_file() else None
+    was = ""
+    if v10:
+        top = v10["configs"][cf["config"]["name"]]["ensemble"]["i_auroc"] - v10["D"]["ensemble"]["i_auroc"]
+        was = f" (on validation v2, where it was chosen: {top:+.2f})"
+    return (f"Reading: the chroma term again raises ensemble P-AP ({d['ensemble']['p_ap']:.2f} → {c['p_ap']:.2f}) and "
+            f"recolour I-AUROC ({d['ensemble']['per_kind']['recolour']:.1f} → {c['per_kind']['recolour']:.1f}); the "
+            f"kNN member alone goes {d['knn']['i_auroc']:.2f} / {d['knn']['p_ap']:.2f} → "
+            f"{cf['colour_knn_alone']['i_auroc']:.2f} / {cf['colour_knn_alone']['p_ap']:.2f}; the ensemble's image-level "
+            f"gain is {res['decision']['gain_i_auroc']:+.2f}{was}, "
+            f"{'meeting' if res['decision']['passes'] else 'below'} the registered +{res['rule']['min_gain']:.1f}. ")
 
 
 def look_text(path: Path = LOOK) -> str:
