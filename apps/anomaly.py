@@ -75,12 +75,16 @@ def build() -> None:
                                           elem_id="anomaly-image-thr")
                     pixel_thr = gr.Slider(0, 1, value=d["pixel"], step=0.005, label="Pixel threshold (mask)",
                                           elem_id="anomaly-pixel-thr")
-                with gr.Row():
-                    auto_thr = gr.Checkbox(True, label="Thresholds from the prompts (auto)", elem_id="anomaly-auto-thr",
-                                           info="after each run, set both thresholds just above what nuisance-"
-                                                "augmented copies of the prompts score")
-                    vmax = gr.Slider(0.05, 1, value=d["vmax"], step=0.05, label="Colour scale top (absolute units)")
-                    normalise = gr.Checkbox(False, label="Normalise colours per image (hides absolute level)")
+                with gr.Row():  # columns (not bare form fields) so narrow screens wrap them instead of cutting labels
+                    with gr.Column(min_width=240):
+                        auto_thr = gr.Checkbox(True, label="Thresholds from the prompts (auto)",
+                                               elem_id="anomaly-auto-thr",
+                                               info="after each run, set both thresholds just above what nuisance-"
+                                                    "augmented copies of the prompts score")
+                        normalise = gr.Checkbox(False, label="Normalise colours per image (hides absolute level)")
+                    with gr.Column(min_width=240):
+                        vmax = gr.Slider(0.05, 1, value=d["vmax"], step=0.05,
+                                         label="Colour scale top (absolute units)")
                 summary = gr.Markdown(elem_id="anomaly-summary")
                 table = gr.Dataframe(headers=h.TABLE_COLUMNS, interactive=False, label="Results (click a row)",
                                      elem_id="anomaly-table", wrap=False, max_height=420,

@@ -290,6 +290,8 @@ def leaderboard_report(method: str = "bt", category: str | None = None, bootstra
     if method not in ("bt", "elo"):
         raise UserError("Choose the rating method 'bt' (Bradley-Terry) or 'elo'.")
     category = None if category in (None, "", "overall") else formats.normalise_category(category)
+    if category is not None and category not in formats.CATEGORIES:  # each unknown name was a new cache entry
+        raise UserError(f"Unknown category; choose overall or one of {', '.join(formats.CATEGORIES)}.")
     lim = limits()
     key = (method, category, bootstrap, seed)
     now = time.monotonic()

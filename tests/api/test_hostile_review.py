@@ -114,3 +114,15 @@ def test_uninstalled_pointer_is_refused_not_scored_zero(client, app_url):
     labels = {c[1]: c[0] for c in next(p for p in (x.get("props", {}) for x in client.config["components"])
                                        if p.get("elem_id") == "bench-pointer")["choices"]}
     assert labels["lite0-cam"] == "lite0-cam" and labels[name].startswith(f"{name} (unavailable: ")
+
+
+def test_leaderboard_api_refuses_unknown_categories(app_url):
+    """/leaderboard (a gr.api) took any category, echoed it back and cached a report per distinct name: a few
+    hundred 5 MB names were gigabytes of cache."""
+    from backend.arena import service
+
+    service.clear_cache()
+    msg = raw_call(app_url, "/leaderboard", ["bt", "y" * 300_000])
+    assert "event: complete" not in msg and "Unknown category" in msg and "yyyy" not in msg, msg[:300]
+    assert not service._cache
+    assert "event: complete" in raw_call(app_url, "/leaderboard", ["elo", "Spatial"])
