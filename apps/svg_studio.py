@@ -64,8 +64,10 @@ def build() -> None:
                 gallery = gr.Gallery(label="Candidates (click one for details)", columns=4, height="auto",
                                      format="png", elem_id="svg-gallery", allow_preview=False, object_fit="contain")
                 pick = gr.Number(value=0, precision=0, label="Selected candidate (0-based)", visible=False)
+                gr.Markdown("Previews: 16 / 24 / 32 / 48 / 256 px on light and dark", elem_id="svg-previews-caption")
                 sheet = gr.Image(label="Previews: 16 / 24 / 32 / 48 / 256 px on light and dark", format="png",
-                                 interactive=False, elem_id="svg-previews", height="auto")
+                                 interactive=False, elem_id="svg-previews", height="auto",
+                                 show_label=False)  # the label badge covered the top of the 256-px preview
                 info = gr.Markdown(elem_id="svg-info")
                 with gr.Row():
                     dl_svg = gr.DownloadButton("Download SVG", elem_id="svg-download-svg")

@@ -83,12 +83,13 @@ def installed_styles() -> tuple[list[str], str]:
 
 # -- views -----------------------------------------------------------------------------------------------
 def gallery(candidates: list[dict]) -> list[tuple[Image.Image, str]]:
-    """Whole icons on a tile with room below for the caption (Gradio overlays captions on the image)."""
+    """Whole icons on a tile with room above for the panel's label and below for the caption (Gradio overlays both
+    on the image). The caption leads with the copying check's IoU: the browser cuts long captions at the end."""
     items = []
     for i, c in enumerate(candidates):
-        tile = Image.new("RGB", (192, 224), "#ffffff")
-        tile.paste(render_image(c["svg"], 160), (16, 8))
-        cap = f"{i + 1}. {c.get('concept') or c['prompt']}"[:28] + f" · IoU {c['similarity']:.2f}"
+        tile = Image.new("RGB", (192, 240), "#ffffff")
+        tile.paste(render_image(c["svg"], 160), (16, 24))
+        cap = f"{i + 1}. IoU {c['similarity']:.2f} · {c.get('concept') or c['prompt']}"[:40]
         items.append((tile, cap))
     return items
 
