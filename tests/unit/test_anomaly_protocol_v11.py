@@ -46,3 +46,42 @@ def test_the_trainer_refuses_validation_v3_photos(tmp_path, monkeypatch):
         assert split.is_validation(lp) and not split.is_eval_only(lp)
         with pytest.raises(RuntimeError, match="cannot train"):
             split.check_trainable([lp])
+
+
+def test_the_rule_on_hand_made_numbers():
+    from backend.anomaly.offline.levers_v11 import decide
+
+    d = {"i_auroc": 90.00, "p_ap": 60.00}
+    assert decide(d, {"i_auroc": 91.00, "p_ap": 58.00})["passes"]  # both ties pass
+    assert not decide(d, {"i_auroc": 90.99, "p_ap": 70.00})["passes"]
+    out = decide(d, {"i_auroc": 95.00, "p_ap": 57.99})
+    assert not out["passes"] and "P-AP" in out["why_not"] and out["gain_i_auroc"] == 5.0
+    both = decide(d, {"i_auroc": 89.0, "p_ap": 50.0})
+    assert not both["passes"] and "I-AUROC" in both["why_not"] and "P-AP" in both["why_not"]
+
+
+RESULT = REPO / "static" / "anomaly" / "protocol_v11" / "validation.json"
+
+
+@pytest.mark.skipif(not RESULT.is_file(), reason="protocol v11 has not been run")
+def test_the_committed_result_re_applies_the_rule_and_the_docs_come_from_it():
+    from backend.anomaly.offline import levers_v11, levers_v11_tables
+    from backend.docs_blocks import replace_block
+
+    res = json.loads(RESULT.read_text())
+    d, c = res["D"]["ensemble"], res["config"]["ensemble"]
+    assert res["decision"] == levers_v11.decide(d, c)
+    assert res["config"]["config"] == levers_v11.CONFIG and res["config"]["colour_knn_settings"]["colour"] == 0.5
+    assert res["config"]["colour_knn_settings"]["window"] == 0
+    assert set(d["per_class"]) == set(c["per_class"]) == set(V11) and res["validation_v3"]["queries"] == 240
+    for r in (d, c):  # class means are the means of the per-class figures
+        for m in ("i_auroc", "p_ap"):
+            assert abs(r[m] - sum(v[m] for v in r["per_class"].values()) / 4) <= 0.006
+    look = REPO / "static" / "anomaly" / "protocol_v11" / "heldout_v3_report.json"
+    assert look.is_file() == res["decision"]["passes"]  # no held-out look without the validation pass
+    for path, b, e, body in ((REPO / "docs" / "anomaly.md", levers_v11_tables.BEGIN, levers_v11_tables.END,
+                              levers_v11_tables.table),
+                             (REPO / "README.md", levers_v11_tables.SUM_BEGIN, levers_v11_tables.SUM_END,
+                              levers_v11_tables.summary_line)):
+        text = path.read_text()
+        assert replace_block(text, b, e, body(res), required=True, where=str(path)) == text
