@@ -128,9 +128,10 @@ def build() -> None:
         exports_out = [files, download, model3d, turntable, export_note, refined]
         reset_out = [pick, sel_state, status, *motion, box, result, depth_img, gmask, history, *exports_out]
         # a new photo (or none) resets pose, selection, every output and every export
-        photo.change(h.on_upload, [photo], reset_out, api_visibility="private")
+        # (a refused upload drew "Error" over every slider, the box and the status line: it goes on the preview)
+        photo.change(h.on_upload, [photo], reset_out, api_visibility="private", show_progress_on=[pick])
         clear.click(h.clear_selection, [photo], [pick, sel_state, status, result, depth_img, gmask, *exports_out],
-                    api_visibility="private")
+                    api_visibility="private", **on_result)
         stale = dict(fn=h.clear_exports, inputs=None, outputs=exports_out, api_visibility="private", queue=False)
         pick.select(h.on_click, [photo, sel_state, mode, mask, box, dilate, *motion, *scene_in, *comp],
                     [sel_state, *outs], api_visibility="private", **on_result, **job("edit3d", h.on_click))

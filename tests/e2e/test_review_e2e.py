@@ -29,3 +29,19 @@ def test_failed_render_leaves_the_click_preview_clickable(page, app_url):
     page.mouse.click(box["x"] + box["width"] * 300 / 600, box["y"] + box["height"] * 240 / 400)
     page.wait_for_function("document.querySelector('#edit3d-status').innerText.includes('Invented pixels')",
                            timeout=120_000)
+
+
+def test_refused_upload_does_not_cover_the_sliders(page, app_url, tmp_path):
+    """A text file named .png on Photo 3D Edit: the toast explained, but "Error" was drawn over all seven motion
+    sliders, the box and the status line, so the page looked broken. Now only the preview panel shows it."""
+    fake = tmp_path / "notes.png"
+    fake.write_text("this is a text file, not a PNG\n" * 20)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Photo 3D Edit").click()
+    page.locator("#edit3d-photo input[type=file]").set_input_files(str(fake))
+    toast = page.locator("[data-testid='toast-body']").first
+    toast.wait_for(state="visible", timeout=60_000)
+    assert "not an image Pillow can read" in toast.inner_text()
+    page.wait_for_timeout(1000)
+    for elem in ("#edit3d-yaw", "#edit3d-scale", "#edit3d-box", "#edit3d-status"):
+        assert "Error" not in page.locator(elem).inner_text(), elem
