@@ -122,7 +122,8 @@ def build() -> None:
         gallery.select(h.select_candidate, [state], [*detail_out, pick], api_visibility="private")
         gr.api(h.candidates_api, api_name="svg_candidates")
         card_btn.click(h.style_card, [source, style, files], [*card_fields, card_md, card_json],
-                       api_name="svg_style_card", **job("svg", h.style_card))
+                       api_name="svg_style_card", show_progress_on=[card_md],  # a failure must not cover the fields
+                       **job("svg", h.style_card))
         e_btn.click(h.edit, [state, pick, e_width, e_cap, e_join, e_mode, e_palette], [state, gallery, *detail_out],
                     api_name="svg_edit", **job("svg", h.edit))
         set_btn.click(h.icon_set, [concepts, *style_in, engine, seed], [set_state, set_gallery, set_md, set_zip],

@@ -45,3 +45,21 @@ def test_refused_upload_does_not_cover_the_sliders(page, app_url, tmp_path):
     page.wait_for_timeout(1000)
     for elem in ("#edit3d-yaw", "#edit3d-scale", "#edit3d-box", "#edit3d-status"):
         assert "Error" not in page.locator(elem).inner_text(), elem
+
+
+def test_failed_inspection_does_not_cover_the_threshold_sliders(page, app_url, tmp_path):
+    """Anomaly Inspector with a text file as prompt and query: "Error" was drawn over both threshold sliders (they
+    are outputs of a run: auto thresholds) and every panel until the next successful run."""
+    fake = tmp_path / "notes.png"
+    fake.write_text("this is a text file, not a PNG\n" * 20)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Anomaly Inspector").click()
+    page.locator("#anomaly-prompts input[type=file]").set_input_files(str(fake))
+    page.locator("#anomaly-queries input[type=file]").set_input_files(str(fake))
+    page.wait_for_timeout(1500)
+    page.locator("#anomaly-run").click()
+    toast = page.locator("[data-testid='toast-body']").first
+    toast.wait_for(state="visible", timeout=60_000)
+    page.wait_for_timeout(1000)
+    for elem in ("#anomaly-image-thr", "#anomaly-pixel-thr", "#anomaly-summary", "#anomaly-overlay"):
+        assert "Error" not in page.locator(elem).inner_text(), elem
