@@ -126,3 +126,12 @@ def test_leaderboard_api_refuses_unknown_categories(app_url):
     assert "event: complete" not in msg and "Unknown category" in msg and "yyyy" not in msg, msg[:300]
     assert not service._cache
     assert "event: complete" in raw_call(app_url, "/leaderboard", ["elo", "Spatial"])
+
+
+@pytest.mark.parametrize("args", [[["nested"] * 1000, "A"], ["0" * 32, {"a": 1}], ["0" * 32, ["A"] * 10_000]])
+def test_vote_with_json_structures_gets_a_sentence(app_url, args):
+    """A script sending a list or an object where the vote takes text hit "Something went wrong (TypeError)"."""
+    msg = raw_call(app_url, "/vote", args)
+    assert "Something went wrong" not in msg and "event: complete" not in msg, msg[:300]
+    assert "Start a battle" in msg or "Unknown vote" in msg, msg[:300]
+    assert len(msg) < 600, "the refusal echoes the whole input"
