@@ -75,12 +75,16 @@ def build() -> None:
                                           elem_id="anomaly-image-thr")
                     pixel_thr = gr.Slider(0, 1, value=d["pixel"], step=0.005, label="Pixel threshold (mask)",
                                           elem_id="anomaly-pixel-thr")
-                with gr.Row():
-                    auto_thr = gr.Checkbox(True, label="Thresholds from the prompts (auto)", elem_id="anomaly-auto-thr",
-                                           info="after each run, set both thresholds just above what nuisance-"
-                                                "augmented copies of the prompts score")
-                    vmax = gr.Slider(0.05, 1, value=d["vmax"], step=0.05, label="Colour scale top (absolute units)")
-                    normalise = gr.Checkbox(False, label="Normalise colours per image (hides absolute level)")
+                with gr.Row():  # columns (not bare form fields) so narrow screens wrap them instead of cutting labels
+                    with gr.Column(min_width=240):
+                        auto_thr = gr.Checkbox(True, label="Thresholds from the prompts (auto)",
+                                               elem_id="anomaly-auto-thr",
+                                               info="after each run, set both thresholds just above what nuisance-"
+                                                    "augmented copies of the prompts score")
+                        normalise = gr.Checkbox(False, label="Normalise colours per image (hides absolute level)")
+                    with gr.Column(min_width=240):
+                        vmax = gr.Slider(0.05, 1, value=d["vmax"], step=0.05,
+                                         label="Colour scale top (absolute units)")
                 summary = gr.Markdown(elem_id="anomaly-summary")
                 table = gr.Dataframe(headers=h.TABLE_COLUMNS, interactive=False, label="Results (click a row)",
                                      elem_id="anomaly-table", wrap=False, max_height=420,
@@ -154,9 +158,12 @@ def build() -> None:
         detail_out = [sbs, overlay, heatmap, mask, regions, info]
         views = [table, gallery, summary, *detail_out]
         run_btn.click(h.clear_downloads, None, files, api_visibility="private", queue=False)
+        # progress and a failure's "Error" go on the results only: on every output they covered the threshold
+        # sliders until the next successful run
+        on_results = dict(show_progress_on=[table, gallery])
         run_btn.click(h.inspect_batch, [prompts, queries, *settings, auto_state],
                       [run_state, table, gallery, summary, pick, *detail_out, image_thr, pixel_thr],
-                      api_name="inspect_batch", **job("anomaly", h.inspect_batch))
+                      api_name="inspect_batch", **on_results, **job("anomaly", h.inspect_batch))
         one_btn.click(h.inspect_one, [prompts, queries, *settings], [overlay, heatmap, mask, info],
                       api_name="inspect_one", **job("anomaly", h.inspect_one))
         for i, sl in enumerate((image_thr, pixel_thr, vmax)):  # one public endpoint, two private twins
@@ -173,7 +180,8 @@ def build() -> None:
         export_btn.click(h.export_batch, [run_state, *view_opts], files, api_name="anomaly_export_batch")
         export_one_btn.click(h.export_one, [run_state, pick, *view_opts], files, api_name="anomaly_export_one")
         cal_btn.click(h.calibrate, [prompts, cal_good, cal_bad, cal_masks, engine, resolution, top_k, image_thr,
-                                    pixel_thr], [image_thr, pixel_thr, cal_msg], api_name="anomaly_calibrate", **job("anomaly_slow", h.calibrate)
+                                    pixel_thr], [image_thr, pixel_thr, cal_msg], api_name="anomaly_calibrate",
+                      show_progress_on=[cal_msg], **job("anomaly_slow", h.calibrate)
                       ).then(h.rethreshold, [run_state, pick, *view_opts], views, api_visibility="private")
         eval_btn.click(h.evaluate, [eval_zip, engine, resolution, seeds, top_k], [eval_table, eval_msg],
                        api_name="anomaly_evaluate", **job("anomaly_slow", h.evaluate))
@@ -191,7 +199,7 @@ def build() -> None:
         example_btn.click(h.load_example, None, [prompts, queries], api_name="anomaly_example").then(
             h.inspect_batch, [prompts, queries, *settings, auto_state],
             [run_state, table, gallery, summary, pick, *detail_out, image_thr, pixel_thr],
-            api_visibility="private", **job("anomaly", h.inspect_batch))
+            api_visibility="private", **on_results, **job("anomaly", h.inspect_batch))
         auto_thr.change(h.mirror, auto_thr, auto_state, api_visibility="private", queue=False)
         tab.select(h.mirror, auto_thr, auto_state, api_visibility="private", queue=False)
         eval_example_btn.click(h.example_dataset, None, eval_zip, api_name="anomaly_example_dataset")

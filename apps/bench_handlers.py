@@ -237,9 +237,11 @@ def export_zip(token: str, hard_only: bool):
     return download_file(data, "point-bench-annotations.zip"), f"Exported {n} accepted item(s) in Point-Bench layout."
 
 
-def pointer_choices() -> list[str]:
+def pointer_choices() -> list[tuple[str, str]]:
+    """(label, name): a pointer that cannot run here says so in its label instead of scoring 0 % when picked."""
     try:
-        return svc.pointers()
+        return [(name if not (why := svc.pointer_unavailable(name)) else f"{name} (unavailable: {why})", name)
+                for name in svc.pointers()]
     except Exception:  # noqa: BLE001 - a broken registry must not break the tab
         return []
 

@@ -16,7 +16,7 @@ import gradio as gr
 from apps.session_cookie import cookie_value
 from backend.config import job_pools
 from backend.errors import NotAllowed, UserError
-from backend.identity import resolve_client_ip, verify_token
+from backend.identity import mint_limiter, resolve_client_ip, verify_token
 from backend.imageio import ImageInputError, data_url_bytes, open_image, probe_image
 from backend.security import RateLimited, check_rate
 from backend.sessions import record_session
@@ -28,14 +28,18 @@ log = logging.getLogger(__name__)
 USER_ERRORS: tuple[type[BaseException], ...] = (UserError,)
 
 
+# Control characters and bidirectional overrides/isolates: U+202E in a name shown to others reverses the rest of
+# the line it sits in (the sentence around it reads backwards); NUL and other C0/C1 controls are never text.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~!<>&\"':@])|(?i:(?<=www)\.)")
 
 
 def md_text(value: Any, limit: int = 500) -> str:
     """User-written text made inert for gr.Markdown: HTML escaped and every Markdown, link and autolink character
     (``[ ] ! < > : @``, ``www.``) backslash-escaped, so no image, link, form or markup can come from it; it
-    reads as typed. Line breaks become spaces; long text is cut at `limit` characters."""
-    text = " ".join(str(value if value is not None else "").split())
+    reads as typed. Line breaks become spaces, control characters and bidi overrides go; long text is cut at
+    `limit` characters."""
+    text = " ".join(_INVISIBLE.sub("", str(value if value is not None else "")).split())
     if len(text) > limit:
         text = text[:limit] + "…"
     ents = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#39;"}
@@ -54,6 +58,10 @@ def session_id(request: gr.Request | None) -> str:
     if request is None:
         return "anonymous"
     sid = verify_token(cookie_value(_headers(request).get("cookie")))
+    wait = 0.0 if sid else mint_limiter.wait_s(client_ip(request))
+    if wait:  # reloading cannot help: the page was served without a cookie because of the cap
+        raise NotAllowed("Too many new browser sessions came from your network in the last hour, so this page "
+                         f"got none; please try again in about {max(1, round(wait / 60))} minute(s).")
     if not sid:
         raise NotAllowed("Your browser session is missing or not valid. Reload the page (this site needs "
                               "its session cookie), or, from a script, open the app's page first.")
@@ -260,17 +268,24 @@ class CheckedImageEditor(gr.ImageEditor):
     is_template = True
 
     def convert_and_format_image(self, file, flatten_on_white: bool = False):
-        if file is not None:
-            try:
-                if isinstance(file, (bytes, bytearray, memoryview)):
-                    probe_image(bytes(file), name="The edited image")
-                else:
-                    if isinstance(getattr(file, "url", None), str) and file.url.startswith("data:"):
-                        file.path = _payload_path(file)
-                    probe_image(file.path, name=Path(file.orig_name or file.path).name)
-            except ImageInputError as exc:
-                raise _image_error(exc) from None
-        return super().convert_and_format_image(file, flatten_on_white=flatten_on_white)
+        if file is None:
+            return super().convert_and_format_image(file, flatten_on_white=flatten_on_white)
+        label = "The edited image"
+        try:
+            if isinstance(file, (bytes, bytearray, memoryview)):
+                probe_image(bytes(file), name=label)
+            else:
+                if isinstance(getattr(file, "url", None), str) and file.url.startswith("data:"):
+                    file.path = _payload_path(file)
+                label = Path(file.orig_name or file.path).name
+                probe_image(file.path, name=label)
+        except ImageInputError as exc:
+            raise _image_error(exc) from None
+        try:  # a sound header over broken pixel data (a truncated JPEG) fails only here, in Gradio's decode
+            return super().convert_and_format_image(file, flatten_on_white=flatten_on_white)
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise _image_error(ImageInputError(f"“{label}” looks like an image but is corrupt or truncated.")
+                               ) from exc
 
 
 def editor_input(**kwargs) -> CheckedImageEditor:

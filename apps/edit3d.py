@@ -108,7 +108,7 @@ def build() -> None:
                         "what is missing.")
             with gr.Row():
                 steps = gr.Slider(1, 50, 20, step=1, label="Steps")
-                seed = gr.Number(0, precision=0, label="Seed")
+                seed = gr.Number(0, precision=0, label="Seed", minimum=0, maximum=2**31 - 1)
                 strength = gr.Slider(0.05, 1, 0.6, step=0.05, label="Strength")
             refine = gr.Button("Refine", elem_id="edit3d-refine")
             refined = gr.ImageSlider(label="Guide | refined", format="png")
@@ -120,36 +120,46 @@ def build() -> None:
         comp = [harmonize, shadow, occlusion, feather]
         common = [photo, sel_state, mask, box, dilate, *motion, *scene_in, *comp]
         outs = [pick, result, depth_img, gmask, status, history]
+        # progress and a failure's "Error" overlay go on the result only: on every output they covered the click
+        # preview (and the status line) until the next success, so after e.g. Render with nothing selected the
+        # object could no longer be clicked
+        on_result = dict(show_progress_on=[result])
 
         exports_out = [files, download, model3d, turntable, export_note, refined]
         reset_out = [pick, sel_state, status, *motion, box, result, depth_img, gmask, history, *exports_out]
         # a new photo (or none) resets pose, selection, every output and every export
-        photo.change(h.on_upload, [photo], reset_out, api_visibility="private")
+        # (a refused upload drew "Error" over every slider, the box and the status line: it goes on the preview)
+        photo.change(h.on_upload, [photo], reset_out, api_visibility="private", show_progress_on=[pick])
         clear.click(h.clear_selection, [photo], [pick, sel_state, status, result, depth_img, gmask, *exports_out],
-                    api_visibility="private")
+                    api_visibility="private", **on_result)
         stale = dict(fn=h.clear_exports, inputs=None, outputs=exports_out, api_visibility="private", queue=False)
         pick.select(h.on_click, [photo, sel_state, mode, mask, box, dilate, *motion, *scene_in, *comp],
-                    [sel_state, *outs], api_visibility="private", **job("edit3d", h.on_click))
+                    [sel_state, *outs], api_visibility="private", **on_result, **job("edit3d", h.on_click))
         pick.select(**stale)
-        render.click(h.edit3d_render, common, outs, api_name="edit3d_render", **job("edit3d", h.edit3d_render))
+        render.click(h.edit3d_render, common, outs, api_name="edit3d_render", **on_result,
+                     **job("edit3d", h.edit3d_render))
         # sliders: drag release, and typing into their number boxes (.input, newest value wins)
         for s in (yaw, pitch, roll, tx, ty, tz, scale, fov, thickness, horizon, harmonize, shadow, feather, dilate):
             s.input(h.edit3d_render, common, outs, api_visibility="private", trigger_mode="always_last",
-                    show_progress="minimal", **job("edit3d", h.edit3d_render))
+                    show_progress="minimal", **on_result, **job("edit3d", h.edit3d_render))
             s.input(**stale)
         for c in (mirror, occlusion, seg, depth, fill):
-            c.input(h.edit3d_render, common, outs, api_visibility="private", trigger_mode="always_last", **job("edit3d", h.edit3d_render))
+            c.input(h.edit3d_render, common, outs, api_visibility="private", trigger_mode="always_last", **on_result,
+                    **job("edit3d", h.edit3d_render))
             c.input(**stale)
         for t in (sel_state, box, hints):
-            t.submit(h.edit3d_render, common, outs, api_visibility="private", **job("edit3d", h.edit3d_render))
+            t.submit(h.edit3d_render, common, outs, api_visibility="private", **on_result,
+                     **job("edit3d", h.edit3d_render))
             t.submit(**stale)
         mask.change(**stale)
         apply_preset.click(h.edit3d_preset, [preset], motion, api_name="edit3d_preset").then(
-            h.edit3d_render, common, outs, api_visibility="private", **job("edit3d", h.edit3d_render))
+            h.edit3d_render, common, outs, api_visibility="private", **on_result, **job("edit3d", h.edit3d_render))
         apply_preset.click(**stale)
         hist_in = [photo, sel_state, mask, box, dilate, *comp, *scene_in]
-        undo.click(h.undo_click, hist_in, [*motion, sel_state, *outs], api_name="edit3d_undo", **job("edit3d", h.undo_click))
-        redo.click(h.redo_click, hist_in, [*motion, sel_state, *outs], api_name="edit3d_redo", **job("edit3d", h.redo_click))
+        undo.click(h.undo_click, hist_in, [*motion, sel_state, *outs], api_name="edit3d_undo", **on_result,
+                   **job("edit3d", h.undo_click))
+        redo.click(h.redo_click, hist_in, [*motion, sel_state, *outs], api_name="edit3d_redo", **on_result,
+                   **job("edit3d", h.redo_click))
         undo.click(**stale)
         redo.click(**stale)
         export.click(h.edit3d_export, common, [files, download, model3d, turntable, export_note],

@@ -6,6 +6,7 @@ handler is a private wrapper that turns a `gr.SelectData` into (x, y) in origina
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 
 import gradio as gr
@@ -30,7 +31,7 @@ def _floats(text: str, n: int, what: str) -> tuple[float, ...]:
         vals = tuple(float(v) for v in text.replace(";", ",").split(",") if v.strip())
     except ValueError:
         vals = ()
-    if len(vals) != n:
+    if len(vals) != n or not all(math.isfinite(v) and abs(v) < 1e7 for v in vals):
         raise UserError(f"{what} must be {n} comma-separated numbers, got {text!r}.")
     return vals
 
@@ -51,8 +52,12 @@ def _selection(selection_json: str | None, box: str | None, mask, dilate: float)
                          "KB. Clear the selection and click the object again.")
     try:
         sel = Selection.from_dict(json.loads(selection_json or "{}"))
-    except (json.JSONDecodeError, TypeError, ValueError) as exc:
+        numbers = [float(v) for p in (*sel.points, *sel.brush_add, *sel.brush_remove, *([sel.box] if sel.box else []))
+                   for v in p]
+    except (json.JSONDecodeError, TypeError, ValueError, RecursionError) as exc:
         raise UserError("The selection state is not valid JSON; click the object again.") from exc
+    if not all(math.isfinite(v) and abs(v) < 1e7 for v in numbers):  # NaN/inf/1e308 broke the mask maths
+        raise UserError("The selection has points outside any image; clear the selection and click the object again.")
     upl = None
     if mask is not None:  # a file path from image_input (header checked before decoding), or an array
         upl = (np.asarray(load_user_image(mask, "mask").convert("L")) if isinstance(mask, (str, dict))

@@ -78,6 +78,7 @@ def _heatmap(table, title: str, fmt: str, colorscale: str, zmid: float | None = 
     return fig
 
 
+@user_errors
 def leaderboard(method: str = "bt", category: str = "overall") -> dict:
     """Ratings per model: {"method", "category", "updated", "models": {name: {rating, ci_low, ci_high, rank_ub,
     battles, wins, losses, ties}}}."""

@@ -57,15 +57,17 @@ def build() -> None:
                                      info=engine_note or None)
                 with gr.Row():
                     n = gr.Slider(1, 16, value=4, step=1, label="Candidates")
-                    seed = gr.Number(value=0, precision=0, label="Seed", elem_id="svg-seed")
+                    seed = gr.Number(value=0, precision=0, label="Seed", elem_id="svg-seed", minimum=0, maximum=2**31 - 1)
                 run = gr.Button("Generate", variant="primary", elem_id="svg-generate")
             with gr.Column(scale=2):
                 summary = gr.Markdown(elem_id="svg-summary")
                 gallery = gr.Gallery(label="Candidates (click one for details)", columns=4, height="auto",
                                      format="png", elem_id="svg-gallery", allow_preview=False, object_fit="contain")
                 pick = gr.Number(value=0, precision=0, label="Selected candidate (0-based)", visible=False)
+                gr.Markdown("Previews: 16 / 24 / 32 / 48 / 256 px on light and dark", elem_id="svg-previews-caption")
                 sheet = gr.Image(label="Previews: 16 / 24 / 32 / 48 / 256 px on light and dark", format="png",
-                                 interactive=False, elem_id="svg-previews", height="auto")
+                                 interactive=False, elem_id="svg-previews", height="auto",
+                                 show_label=False)  # the label badge covered the top of the 256-px preview
                 info = gr.Markdown(elem_id="svg-info")
                 with gr.Row():
                     dl_svg = gr.DownloadButton("Download SVG", elem_id="svg-download-svg")
@@ -120,7 +122,8 @@ def build() -> None:
         gallery.select(h.select_candidate, [state], [*detail_out, pick], api_visibility="private")
         gr.api(h.candidates_api, api_name="svg_candidates")
         card_btn.click(h.style_card, [source, style, files], [*card_fields, card_md, card_json],
-                       api_name="svg_style_card", **job("svg", h.style_card))
+                       api_name="svg_style_card", show_progress_on=[card_md],  # a failure must not cover the fields
+                       **job("svg", h.style_card))
         e_btn.click(h.edit, [state, pick, e_width, e_cap, e_join, e_mode, e_palette], [state, gallery, *detail_out],
                     api_name="svg_edit", **job("svg", h.edit))
         set_btn.click(h.icon_set, [concepts, *style_in, engine, seed], [set_state, set_gallery, set_md, set_zip],

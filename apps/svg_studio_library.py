@@ -35,9 +35,10 @@ def _style_update(choices: list[tuple[str, str]], value: str | None = None):
 
 
 @user_errors
-def library_styles():
-    """Saved library styles of the learned engine (table) and the style dropdown's refreshed choices."""
-    v = studio.library()
+def library_styles(request: gr.Request = None):
+    """This session's saved library styles of the learned engine (table) and the style dropdown's refreshed
+    choices; other sessions' styles are private to them."""
+    v = studio.library(session_id(request))
     return _table(v.rows), _style_update(v.choices)
 
 

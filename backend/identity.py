@@ -168,6 +168,16 @@ class MintLimiter:
                     del self._hits[k]
             return True
 
+    def wait_s(self, ip: str | None, now: float | None = None) -> float:
+        """Seconds until `ip` may be issued a new session (0 when it may now); consumes nothing."""
+        cap = setting("SESSION_MINTS_PER_IP_HOUR")
+        if cap <= 0 or not ip:
+            return 0.0
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            recent = [t for t in self._hits.get(ip, ()) if now - t <= 3600]
+        return 0.0 if len(recent) < cap else max(1.0, 3600 - (now - recent[-cap]))
+
     def reset(self) -> None:
         with self._lock:
             self._hits.clear()

@@ -66,6 +66,21 @@ def check_data_dir(path: Path) -> None:
         ) from exc
 
 
+def _without_nul(value):
+    """Bound parameters with NUL characters removed from every string (PostgreSQL text cannot hold U+0000)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {k: _without_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_without_nul(v) for v in value)
+    return value
+
+
+def _strip_nul(_conn, _cursor, statement, parameters, _context, _executemany):
+    return statement, _without_nul(parameters)
+
+
 def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if url.startswith("sqlite"):
@@ -74,6 +89,9 @@ def make_engine(settings: Settings) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
                                connect_args={"connect_timeout": 10})
+        # A NUL in any client text (an instruction, a name, an imported battle) made PostgreSQL refuse the whole
+        # write ("text fields cannot contain NUL") and the user lost the step; SQLite stores it. Drop it here, once.
+        event.listen(engine, "before_cursor_execute", _strip_nul, retval=True)
     return engine
 
 

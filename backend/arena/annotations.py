@@ -32,6 +32,7 @@ from storage.repos.images import load_image, store_image
 GRID = 50                       # PointArena's annotation grid: cell = min(W, H) / 50
 HARD_MAX_CORRECT = 1            # "hard" = at most 1 of the checked models correct
 MAX_TEXT = 300
+MAX_COUNT = 100  # a counting item asks for every object; PointArena's counts are small
 
 
 def check_admin(token: str | None) -> None:
@@ -82,6 +83,8 @@ def check_item(image: Image.Image, user_input: str, category: str, mask: np.ndar
             raise UserError("A counting item needs the number of objects (count ≥ 1).") from None
         if count < 1:
             raise UserError("A counting item needs the number of objects (count ≥ 1).")
+        if count > MAX_COUNT:
+            raise UserError(f"A counting item can have at most {MAX_COUNT} objects ({count} given).")
     elif count not in (None, "", 0):
         raise UserError(f"Only counting items take a count; this is a {cat!r} item.")
     else:

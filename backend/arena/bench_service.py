@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 from backend.arena import bench as B
@@ -36,6 +37,23 @@ def pointers() -> list[str]:
     return [e.name for e in reg.entries("pointing") if e.enabled]
 
 
+def pointer_unavailable(pointer: str) -> str | None:
+    """Why a registry pointer cannot run here (server paths reduced to their last part), or None when it can."""
+    ok, why = get_registry().availability(pointer)
+    return None if ok else re.sub(r"(?:/[^/\s:]+)+/([^/\s:]+)", r"\1", why)
+
+
+def check_pointer(pointer: str) -> None:
+    """Refuse an unknown, disabled or unavailable pointer before any item is run or any result stored (an
+    uninstalled checkpoint used to "score" 0 % on every item and enter the results table as that model's)."""
+    if pointer not in pointers():
+        raise UserError(f"Unknown or disabled pointer {pointer!r}; choose one of: {', '.join(pointers())}.")
+    why = pointer_unavailable(pointer)
+    if why:
+        raise UserError(f"{pointer} cannot run on this server ({why}); nothing was evaluated or stored. The "
+                        "Status tab lists every model's backend.")
+
+
 def store_result(res: dict, session_id: str | None = None) -> int:
     return get_storage().write(lambda s: repo.add_result(s, res, session_id=session_id))
 
@@ -44,8 +62,7 @@ def run_pointer_on_bench(pointer: str, bench_dir: str | Path | None = None, prog
                          session_id: str | None = None, overlay_dir: str | Path | None = None,
                          timeout_s: float = 60) -> dict:
     """Evaluate a registry pointer, store the result row, return the result (with items)."""
-    if pointer not in pointers():
-        raise UserError(f"Unknown or disabled pointer {pointer!r}; choose one of: {', '.join(pointers())}.")
+    check_pointer(pointer)
     res = B.evaluate_pointer(bench_dir or SAMPLE_BENCH, pointer, progress=progress, timeout_s=timeout_s,
                              resume=False, overlay_dir=overlay_dir)
     res["result_id"] = store_result(res, session_id)
@@ -142,8 +159,7 @@ def evaluate(pointer: str, zip_path: str | Path | None = None, progress=None, se
 def evaluate_uploaded(zip_path: str | Path, pointer: str, progress=None, session_id: str | None = None,
                       overlay_dir: str | Path | None = None) -> dict:
     """Evaluate a registry pointer on an uploaded bench zip (e.g. an export of accepted annotations)."""
-    if pointer not in pointers():
-        raise UserError(f"Unknown or disabled pointer {pointer!r}; choose one of: {', '.join(pointers())}.")
+    check_pointer(pointer)
     with request_dir("bench-zip-") as tmp:  # removed when this request ends, also on errors
         root = extract_bench_zip(zip_path, tmp)
         res = B.evaluate_pointer(root, pointer, progress=progress, resume=False, overlay_dir=overlay_dir)

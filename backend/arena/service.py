@@ -206,10 +206,10 @@ def vote(battle_id: str, choice: str, *, session_id: str, username: str | None =
 
     Concurrent votes of this process share one transaction (group commit, storage/group_commit.py); each still gets
     its own answer. With ARENA_SIGNED_IN_ONLY a vote from a visitor who has not signed in is stored but not counted."""
-    winner = CHOICES.get(choice)
+    winner = CHOICES.get(choice) if isinstance(choice, str) else None  # a JSON list/dict from a script too
     if winner is None:
-        raise UserError(f"Unknown vote {choice!r}; choose A, B, tie or bothbad.")
-    if not battle_id:
+        raise UserError(f"Unknown vote {str(choice)[:40]!r}; choose A, B, tie or bothbad.")
+    if not battle_id or not isinstance(battle_id, str):
         raise UserError("Start a battle before voting.")
     b, counted, note = get_storage().write_grouped("arena-vote", _vote_batch,
                                                    _VoteRequest(battle_id, winner, session_id, username))
@@ -290,6 +290,8 @@ def leaderboard_report(method: str = "bt", category: str | None = None, bootstra
     if method not in ("bt", "elo"):
         raise UserError("Choose the rating method 'bt' (Bradley-Terry) or 'elo'.")
     category = None if category in (None, "", "overall") else formats.normalise_category(category)
+    if category is not None and category not in formats.CATEGORIES:  # each unknown name was a new cache entry
+        raise UserError(f"Unknown category; choose overall or one of {', '.join(formats.CATEGORIES)}.")
     lim = limits()
     key = (method, category, bootstrap, seed)
     now = time.monotonic()

@@ -20,6 +20,7 @@ LEARNED_ENGINE = "svg-pathdiffusion"
 DEFAULT_BUDGET_S = 60.0
 MAX_BUDGET_S = 180.0
 MAX_EXEMPLARS = 16
+MAX_NAME = 128  # the name box's max_length and the column's width
 MAX_STEPS = 1000  # the wall-clock budget normally ends learning first
 RASTER_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM", b"II*\x00", b"MM\x00*")
 RASTER_EXT = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
@@ -50,10 +51,11 @@ def check_style(style, engine: str) -> int | None:
     return library_id(style)
 
 
-def library_label(style: str) -> str:
-    """"library:<id> (name)" — also checks that the style exists (clear error if it was deleted)."""
+def library_label(style: str, session_id: str | None = None) -> str:
+    """"library:<id> (name)" — also checks that the style exists and that `session_id` may use it (its own, or
+    shared); another session's style is answered like a deleted one."""
     sid = library_id(style)
-    row = load_library_style(sid)
+    row = load_library_style(sid, visible_to=session_id)
     return f"{LIBRARY_PREFIX}{sid} ({row['name']})"
 
 
@@ -87,8 +89,11 @@ def learn_library_style(files: list[tuple[str, bytes]], name: str, budget_s: flo
                         progress: Callable[[float, str], None] | None = None) -> dict:
     """Learn a few-shot style token from 1–16 uploaded SVGs within `budget_s` seconds and save it; returns the row
     (without the token). progress(fraction, text) is called after each Adam step."""
-    if not (name or "").strip():
+    name = " ".join("".join(ch for ch in str(name or "") if ch.isprintable() or ch.isspace()).split())
+    if not name:
         raise UserError("Give the new style a name.")
+    if len(name) > MAX_NAME:
+        raise UserError(f"The style name is {len(name)} characters long; at most {MAX_NAME} are allowed.")
     budget = check_budget(budget_s)
     svgs = exemplar_svgs(files)
     eng = get_engine(LEARNED_ENGINE)
@@ -102,13 +107,14 @@ def learn_library_style(files: list[tuple[str, bytes]], name: str, budget_s: flo
     return {k: v for k, v in row.items() if k != "token"}
 
 
-def list_library_styles() -> list[dict]:
-    """Saved styles usable with the current learned checkpoint (all saved styles if the engine is unavailable)."""
+def list_library_styles(session_id: str | None = None) -> list[dict]:
+    """Saved styles usable with the current learned checkpoint (all saved styles if the engine is unavailable);
+    with `session_id`, only that session's own and the shared ones."""
     try:
         sha = getattr(get_engine(LEARNED_ENGINE), "model_sha", None)
     except (ModelUnavailable, OSError, ValueError):
         sha = None
-    return list_library(sha)
+    return list_library(sha, visible_to=session_id)
 
 
 def style_choices(rows: list[dict]) -> list[tuple[str, str]]:

@@ -73,16 +73,18 @@ def _store(kind: str, prompt: str, gen: Generation, n: int, session_id: str | No
             c.notes.append(f"Not saved: {type(exc).__name__}.")
 
 
-def studio_style(style: StyleSpec, engine: str) -> tuple[StyleCard | None, str | None, str]:
-    """resolve_style, plus "library:<id>" few-shot styles (learned engine only; see backend.svg.library_service)."""
+def studio_style(style: StyleSpec, engine: str, session_id: str | None = None
+                 ) -> tuple[StyleCard | None, str | None, str]:
+    """resolve_style, plus "library:<id>" few-shot styles (learned engine only, the session's own or shared ones;
+    see backend.svg.library_service)."""
     if isinstance(style, str) and check_style(style, engine) is not None:
-        return None, None, library_label(style)
+        return None, None, library_label(style, session_id)
     return resolve_style(style)
 
 
 def generate(prompt: str, style: StyleSpec, engine: str = DEFAULT_ENGINE, n: int = 4, seed: int = 0,
              session_id: str | None = None, kind: str = "prompt", store: bool = True) -> Generation:
-    card, _, label = studio_style(style, engine)
+    card, _, label = studio_style(style, engine, session_id)
     eng = get_engine(engine)
     t0 = time.perf_counter()
     cands = eng.generate(prompt, style, int(n), int(seed))
@@ -107,7 +109,7 @@ def parse_concepts(text: str) -> list[str]:
 def icon_set(concepts: list[str], style: StyleSpec, engine: str = DEFAULT_ENGINE, seed: int = 0,
              session_id: str | None = None) -> Generation:
     """One icon per concept in one style, plus the set's consistency score."""
-    card, _, label = studio_style(style, engine)
+    card, _, label = studio_style(style, engine, session_id)
     eng = get_engine(engine)
     t0 = time.perf_counter()
     cands = [eng.generate(c, style, 1, int(seed))[0] for c in concepts]
@@ -227,7 +229,7 @@ def compare(prompt: str, style: StyleSpec, engine_a: str, engine_b: str, seed: i
     if engine_a == engine_b:
         raise UserError("Pick two different engines to compare.")
     for e in (engine_a, engine_b):
-        card, _, label = studio_style(style, e)
+        card, _, label = studio_style(style, e, session_id)
     t0 = time.perf_counter()
     cands = [get_engine(e).generate(prompt, style, 1, int(seed))[0] for e in (engine_a, engine_b)]
     gen = Generation(cands, f"{engine_a} vs {engine_b}"[:64], label, card.to_dict() if card else None, int(seed),

@@ -83,12 +83,13 @@ def installed_styles() -> tuple[list[str], str]:
 
 # -- views -----------------------------------------------------------------------------------------------
 def gallery(candidates: list[dict]) -> list[tuple[Image.Image, str]]:
-    """Whole icons on a tile with room below for the caption (Gradio overlays captions on the image)."""
+    """Whole icons on a tile with room above for the panel's label and below for the caption (Gradio overlays both
+    on the image). The caption leads with the copying check's IoU: the browser cuts long captions at the end."""
     items = []
     for i, c in enumerate(candidates):
-        tile = Image.new("RGB", (192, 224), "#ffffff")
-        tile.paste(render_image(c["svg"], 160), (16, 8))
-        cap = f"{i + 1}. {c.get('concept') or c['prompt']}"[:28] + f" · IoU {c['similarity']:.2f}"
+        tile = Image.new("RGB", (192, 240), "#ffffff")
+        tile.paste(render_image(c["svg"], 160), (16, 24))
+        cap = f"{i + 1}. IoU {c['similarity']:.2f} · {c.get('concept') or c['prompt']}"[:40]
         items.append((tile, cap))
     return items
 
@@ -233,19 +234,20 @@ class LibraryView:
     row: dict | None = None
 
 
-def _library_view(row: dict | None = None) -> LibraryView:
-    rows = lib.list_library_styles()
+def _library_view(row: dict | None = None, session_id: str | None = None) -> LibraryView:
+    rows = lib.list_library_styles(session_id)
     installed, _ = installed_styles()
     return LibraryView(rows, [*lib.style_choices(rows), *[(s, s) for s in installed]], row)
 
 
-def library() -> LibraryView:
-    """Saved library styles and the style dropdown's choices (library styles, then installed ones)."""
-    return _library_view()
+def library(session_id: str | None = None) -> LibraryView:
+    """The session's saved library styles (own + shared) and the style dropdown's choices (library styles, then
+    installed ones)."""
+    return _library_view(session_id=session_id)
 
 
 def learn_style(files: list[tuple[str, bytes]], name: str, budget_s: float, session_id: str | None = None,
                 progress: Callable[[float, str], None] | None = None) -> LibraryView:
     """Learn and save a library style; the saved row plus the refreshed library."""
     row = lib.learn_library_style(files, name, budget_s=budget_s, session_id=session_id, progress=progress)
-    return _library_view(row)
+    return _library_view(row, session_id)

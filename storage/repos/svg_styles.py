@@ -1,7 +1,7 @@
 """Style library repository (all SQL for svg_styles). Functions take a Session from get_storage().write/read."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import SvgStyleRow, utcnow
@@ -29,10 +29,15 @@ def add_style(s: Session, *, name: str, model_sha: str, base_style: str, token: 
     return row.id
 
 
-def list_styles(s: Session, model_sha: str | None = None, with_token: bool = False) -> list[dict]:
+def list_styles(s: Session, model_sha: str | None = None, with_token: bool = False,
+                visible_to: str | None = None) -> list[dict]:
+    """Saved styles; with `visible_to`, only that session's own and the shared ones (learned without a session,
+    i.e. from the CLI)."""
     q = select(SvgStyleRow).where(SvgStyleRow.deleted.is_(False)).order_by(SvgStyleRow.id)
     if model_sha:
         q = q.where(SvgStyleRow.model_sha == model_sha)
+    if visible_to is not None:
+        q = q.where(or_(SvgStyleRow.session_id == visible_to, SvgStyleRow.session_id.is_(None)))
     return [_row(r, with_token) for r in s.scalars(q)]
 
 

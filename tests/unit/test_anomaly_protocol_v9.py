@@ -156,9 +156,13 @@ def test_the_bundle_holds_the_new_photos_as_recorded_and_the_zeroed_weights(tmp_
         p = photos.WHEEL_PHOTOS[n]
         f = cached / f"{p.package}-{p.version}" / p.member
         assert hashlib.sha256(f.read_bytes()).hexdigest() == p.sha256, n
-    names = {f.name for f in root.rglob("*") if f.is_file()}
-    for n in photos.names("eval") + photos.names("validation"):
-        assert photos.WHEEL_PHOTOS[n].member.rsplit("/", 1)[-1] not in names
+    files = [f for f in root.rglob("*") if f.is_file()]
+    names = {f.name for f in files}
+    reserved = {photos.WHEEL_PHOTOS[n].sha256 for n in photos.names("eval") + photos.names("validation")}
+    for n in photos.names("eval") + photos.names("validation"):  # by path and by bytes (sklearn's flower.jpg trains;
+        p = photos.WHEEL_PHOTOS[n]                                # Pillow's flower.jpg is validation v3)
+        assert not (cached / f"{p.package}-{p.version}" / p.member).exists()
+    assert not {hashlib.sha256(f.read_bytes()).hexdigest() for f in files} & reserved
     assert not {"chelsea.png", "coffee.png", "cell.png", "coins.png"} & names
     gz = next((root / "site").rglob("efficientnet-lite0-*.pth.gz"))
     with gzip.open(gz) as fh:

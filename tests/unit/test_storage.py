@@ -40,6 +40,18 @@ def test_sessions_events_images(db_url, storage_for):
     assert back.size == (20, 10) and back.getpixel((0, 0)) == (1, 2, 3)
 
 
+def test_text_with_nul_characters_is_stored(db_url, storage_for):
+    """PostgreSQL text cannot hold U+0000; a NUL typed or imported by a client used to fail the whole write."""
+    st = storage_for(db_url)
+    st.write(lambda s: touch_session(s, "nul", user_agent="Mozilla\x00<b>x</b>"))
+    st.write(lambda s: log_event(s, "nul\x00kind", session_id="nul", payload={"text": "a\x00b"}))
+    with st.session() as s:
+        ua = s.execute(text("SELECT user_agent FROM sessions WHERE id = 'nul'")).scalar()
+    assert ua.replace("\x00", "") == "Mozilla<b>x</b>"
+    ev = st.read(lambda s: recent_events(s, "nul\x00kind" if st.kind == "sqlite" else "nulkind"))
+    assert ev and ev[0]["payload"]["text"].replace("\x00", "") == "ab"
+
+
 def test_sqlite_pragmas(tmp_path, storage_for):
     st = storage_for(f"sqlite:///{tmp_path / 'p.db'}")
     with st.engine.connect() as c:

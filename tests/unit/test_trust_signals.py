@@ -47,6 +47,9 @@ def test_md_text_makes_markdown_and_html_inert():
     out = md_text('![t](https://evil.example/p.png) <form action="https://x"><input></form> www.evil.com')
     assert "![" not in out and "[t]" not in out and "<form" not in out and "https://" not in out
     assert "www.evil" not in out and "brick wall / pool" == md_text("brick wall / pool")
+    # a right-to-left override in a name reversed the rest of the sentence it was shown in; NUL is not text
+    assert md_text("pool\u202egnp.exe\u2066x\u2069\x00\x1b[31m") == "poolgnp.exex\\[31m"
+    assert md_text("שלום world") == "שלום world"
 
 
 def test_token_matches_never_raises():

@@ -63,7 +63,7 @@ class WheelPhoto:
     licence: str
     decode: str = ""  # "" (an image file), "scipy-face" (bz2 raw 768×1024×3) or "npz-data" (uint8 array "data")
     archive: str = "wheel"  # "wheel" (a .whl zip) or "sdist" (a .tar.gz; `member` is the full name inside it)
-    group: str = ""  # training photos: "" (anomaly6's set, train --extra-photos) or "v9" (train --more-photos)
+    group: str = ""  # train: "" (anomaly6's set, --extra-photos) or "v9" (--more-photos); validation: "" (v2), "v11" (v3)
 
     @property
     def spec(self) -> str:
@@ -74,6 +74,8 @@ _NO_IMG_LICENCE = "the wheel states no separate licence for this image"
 _SDIST_NO_LICENCE = "the sdist states no separate licence for this image"
 _OCV = "opencv-python-4.9.0.80/opencv/samples/data/"
 _OCV_LICENCE = ("opencv-python: MIT (wrapper), OpenCV: Apache-2.0; an OpenCV sample image, " + _SDIST_NO_LICENCE)
+_PIL = "pillow-12.0.0/Tests/images/"
+_PIL_LICENCE = "Pillow: MIT-CMU (HPND); a Pillow test image, " + _SDIST_NO_LICENCE
 WHEEL_PHOTOS: dict[str, WheelPhoto] = {
     # ---- training (added 2026-11-29 by anomaly6, committed before any training or evaluation with them)
     "quokka": WheelPhoto("imgaug", "0.4.0", "imgaug/quokka.jpg",
@@ -214,6 +216,21 @@ WHEEL_PHOTOS: dict[str, WheelPhoto] = {
     "ocv_books": WheelPhoto("opencv-python", "4.9.0.80", _OCV + "left.jpg",
         "fb314330c3eb0a81651c682803e73b348898157267fbc37c4c2c07d1b3a8e321", "train",
         _OCV_LICENCE + ' (stereo pair, left view)', archive="sdist", group="v9"),
+    # ---- validation only, group "v11": validation v3 (pre-registered in static/anomaly/protocol_v11.json by anomaly14
+    # before any query was generated or any map computed on them): colour camera photos of the Pillow 12.0.0 sdist's
+    # Tests/images, read from the sdist (no build code runs). Chosen by what they are (criteria in the protocol file).
+    "medals": WheelPhoto("Pillow", "12.0.0", _PIL + "xmp_test.jpg",
+        "b024c2d84839f63249b220e42480a2150d9540a7daf464cbd8f459ea575ff0e9", "validation",
+        _PIL_LICENCE + " (two medals, a cloth and dried flowers on gravel)", archive="sdist", group="v11"),
+    "spitfire": WheelPhoto("Pillow", "12.0.0", _PIL + "exif_gps_typeerror.jpg",
+        "2ed5855e452e9798fc21c02e81213c84d0b4d52f2870212b179cdd1371a101a3", "validation",
+        _PIL_LICENCE + " (a Spitfire aircraft on a grass airfield)", archive="sdist", group="v11"),
+    "frangipani": WheelPhoto("Pillow", "12.0.0", _PIL + "flower.jpg",
+        "8a9d04b92d0de5836c59ede8ae421235488e4031e893e07b1fe7e4b78f6a9901", "validation",
+        _PIL_LICENCE + " (a frangipani flower among leaves)", archive="sdist", group="v11"),
+    "mountain": WheelPhoto("Pillow", "12.0.0", _PIL + "exif-72dpi-int.jpg",
+        "9a77846a19a58f29bae67233c99f29fd2361536044176077c1ea4a2507c79b68", "validation",
+        _PIL_LICENCE + " (a snowy mountain peak under a blue sky)", archive="sdist", group="v11"),
 }
 
 

@@ -81,6 +81,13 @@ V3_CLASSES = {"breakingbad": ("wheel", "breakingbad"), "einstein": ("wheel", "ei
 V3_DONORS = [("wheel", "present"), ("gradio", "media_assets/images/hf-logo_transpng.png")]
 HELDOUT_V3: dict[str, Any] = {"seed": 31, "classes": list(V3_CLASSES), "prompts": 3, "good": 12, "per_defect_kind": 6,
                               "protocol": "static/anomaly/protocol_v7.json"}
+# validation v3 (pre-registered 2026-11-30 by anomaly14, static/anomaly/protocol_v11.json, before anything was
+# generated or computed with it): four colour photos of the Pillow 12.0.0 sdist (offline/photos.py role "validation",
+# group "v11"), seed 35, 3 prompt views, 20 good + 8 per defect kind per class, donors = the validation donors (and the
+# other v3 photos, as the generator does). For one confirmatory test; never training, never a held-out benchmark.
+VALIDATION_V3_CLASSES = {n: ("wheel", n) for n in wheel_photos.names("validation", group="v11")}
+VALIDATION_V3: dict[str, Any] = {"seed": 35, "classes": list(VALIDATION_V3_CLASSES), "prompts": 3, "good": 20,
+                                 "per_defect_kind": 8, "protocol": "static/anomaly/protocol_v11.json"}
 SPLIT_FILE = Path(__file__).resolve().parents[3] / "static" / "anomaly" / "split.json"
 
 
@@ -116,7 +123,7 @@ def is_eval_only(path: Path) -> bool:
 
 def is_validation(path: Path) -> bool:
     path = Path(path).resolve()
-    for n in VALIDATION_WHEEL_PHOTOS:  # validation v2's wheel photos (the member and its decoded PNG)
+    for n in VALIDATION_WHEEL_PHOTOS:  # validation v2's and v3's wheel photos (the member and its decoded PNG)
         lp = wheel_photos.local_path(n).resolve()
         if path in (lp, lp.with_suffix("") if wheel_photos.WHEEL_PHOTOS[n].decode else lp):
             return True
@@ -207,6 +214,18 @@ def validation_v2_new_photos() -> dict[str, Path]:
     return out
 
 
+def validation_v3_photos() -> tuple[dict[str, Path], list[Path]]:
+    """({class: photo}, donors) of validation v3 (fetched, sha256-checked); raises unless every class photo is a
+    validation photo and nothing is evaluation-only or training."""
+    out = {c: _photo(pkg, rel) for c, (pkg, rel) in VALIDATION_V3_CLASSES.items()}
+    _, donors = validation_photos()
+    train = {p.resolve() for pkg, names in TRAIN_PHOTOS.items() for p in _resolve(pkg, names)}
+    bad = [str(p) for p in list(out.values()) + donors if is_eval_only(p) or p.resolve() in train or not is_validation(p)]
+    if bad:
+        raise RuntimeError(f"validation v3 photos must be validation-only: {bad}")
+    return out, donors
+
+
 def eval_photo(name: str) -> Path:
     pkg, rel = EVAL_CLASSES[name]
     found = _resolve(pkg, [rel])
@@ -244,6 +263,12 @@ def split_dict() -> dict:
                               "new": {"seed": VALIDATION_V2["new"]["seed"],
                                       "classes": {k: f"{p}:{r}" for k, (p, r) in VALIDATION_V2_NEW.items()},
                                       "donors": "validation.donors"}},
+            "validation_v3": {"since": "2026-11-30 (issue 17, anomaly14), pre-registered in static/anomaly/protocol_v11.json "
+                                       "before anything was generated or computed with it",
+                              "seed": VALIDATION_V3["seed"],
+                              "classes": {k: f"{p}:{r}" for k, (p, r) in VALIDATION_V3_CLASSES.items()},
+                              "donors": "validation.donors",
+                              "per_class": {k: VALIDATION_V3[k] for k in ("prompts", "good", "per_defect_kind")}},
             "heldout_v2": {"since": "2026-11-29 (issue 17, anomaly6), pre-registered in "
                                     "static/anomaly/protocol_v3.json before any training or evaluation with it",
                            "old": {"seed": HELDOUT_V2["old"]["seed"], "classes": HELDOUT_V2["old"]["classes"],

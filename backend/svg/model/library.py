@@ -39,12 +39,15 @@ def learn_and_save(engine, svgs: Sequence[str | bytes], name: str, names: list[s
     return load_library_style(sid, engine.model_sha)
 
 
-def list_library(model_sha: str | None = None) -> list[dict]:
-    return get_storage().read(lambda s: repo.list_styles(s, model_sha))
+def list_library(model_sha: str | None = None, visible_to: str | None = None) -> list[dict]:
+    """Saved styles (all of them, or with `visible_to` a session's own plus the shared CLI-learned ones)."""
+    return get_storage().read(lambda s: repo.list_styles(s, model_sha, visible_to=visible_to))
 
 
-def load_library_style(style_id: int, model_sha: str | None = None) -> dict:
+def load_library_style(style_id: int, model_sha: str | None = None, visible_to: str | None = None) -> dict:
     row = get_storage().read(lambda s: repo.get_style(s, style_id))
+    if row is not None and visible_to is not None and row["session_id"] not in (None, visible_to):
+        row = None  # another session's style: answered exactly like a missing one
     if row is None:
         raise UserError(f"Style #{style_id} is not in the library (it may have been deleted).")
     if model_sha and row["model_sha"] != model_sha:
