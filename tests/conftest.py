@@ -39,6 +39,17 @@ def tmp_root() -> Path:
     return _TMP
 
 
+@pytest.fixture(autouse=True)
+def _fresh_session_mint_window():
+    """Every test starts with an empty per-IP session-mint window. The suite's app runs in this process and every
+    test client and browser comes from 127.0.0.1, so without this the suite's own page loads add up past
+    SESSION_MINTS_PER_IP_HOUR (120) and later tests are served no cookie, depending on how many tests ran first."""
+    from backend.identity import mint_limiter
+
+    mint_limiter.reset()
+    yield
+
+
 @pytest.fixture(scope="session")
 def app_url():
     """The real app, launched once in this process on a free port."""
