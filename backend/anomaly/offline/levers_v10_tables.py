@@ -81,15 +81,16 @@ def reading(res: dict) -> str:
             f"without a window; a third member dilutes MetaUAS and does worse than replacing the global kNN. ")
 
 
-def speed_text(path: Path = SPEED) -> str:
+def speed_text(path: Path = SPEED, lead: str = "Speed (descriptive, registered for the top-ranked config)") -> str:
+    """The ensemble-speed sentence of a protocol's committed `ensemble_speed.json` (v10's; v11 passes its own)."""
     if not path.is_file():
         return ""
     sp = json.loads(path.read_text())
     name = sp["config"]["name"]
-    return (f"Speed (descriptive, registered for the top-ranked config): ensemble map per query {sp['ms_median']['D']:.0f} ms "
+    return (f"{lead}: ensemble map per query {sp['ms_median']['D']:.0f} ms "
             f"(D) vs {sp['ms_median'][name]:.0f} ms ({name}), ratio {sp['ratio_of_medians']:.2f} "
             f"(`bench/anomaly_ensemble_speed.py`, {sp['n']} ABBA pairs, 256 px, 1 thread, load average "
-            f"{sp['load_average'][0]:.1f} on {sp['cpus']} CPUs → `static/anomaly/protocol_v10/ensemble_speed.json`). ")
+            f"{sp['load_average'][0]:.1f} on {sp['cpus']} CPUs → `{path.relative_to(c8.REPO).as_posix()}`). ")
 
 
 def summary_line(res: dict) -> str:

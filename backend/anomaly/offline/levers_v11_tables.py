@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from backend.anomaly.offline import candidates_v8 as c8
+from backend.anomaly.offline import levers_v10_tables
 
 KINDS = c8.KINDS
 BEGIN, END = "<!-- anomaly-colour-confirm-table:begin -->", "<!-- anomaly-colour-confirm-table:end -->"
@@ -84,14 +85,7 @@ def look_text(path: Path = LOOK) -> str:
 
 
 def speed_text(path: Path = SPEED) -> str:
-    if not path.is_file():
-        return ""
-    sp = json.loads(path.read_text())
-    name = sp["config"]["name"]
-    return (f"Speed (descriptive): ensemble map per query {sp['ms_median']['D']:.0f} ms (D) vs "
-            f"{sp['ms_median'][name]:.0f} ms ({name}), ratio {sp['ratio_of_medians']:.2f} "
-            f"(`bench/anomaly_ensemble_speed.py`, {sp['n']} ABBA pairs, 256 px, 1 thread, load average "
-            f"{sp['load_average'][0]:.1f} on {sp['cpus']} CPUs → `static/anomaly/protocol_v11/ensemble_speed.json`). ")
+    return levers_v10_tables.speed_text(path, lead="Speed (descriptive)")
 
 
 def summary_line(res: dict) -> str:
