@@ -135,20 +135,17 @@ def _prompt_aug_option(entry, reg) -> dict[str, int]:
     """Nuisance views per prompt configured for an entry, by role (the ensemble: per member), without loading it."""
     if role_of(entry) == "ensemble":
         out: dict[str, int] = {}
-        opts = getattr(entry, "options", {}) or {}
-        named = dict(opts.get("members", {}) or {})
-        for key in opts.get("weights", {"metauas": 1, "knn": 1}):
+        for role in (getattr(entry, "options", {}) or {}).get("weights", {"metauas": 1, "knn": 1}):
             try:
-                e = reg.entry(named[key] if key in named else entry_name(key, registry=reg))
-                out[key] = int((getattr(e, "options", {}) or {}).get("prompt_aug", 0))
+                out.update(_prompt_aug_option(reg.entry(entry_name(role, registry=reg)), reg))
             except Exception:
-                out[key] = 0
+                out[role] = 0
         return out
     return {str(role_of(entry)): int((getattr(entry, "options", {}) or {}).get("prompt_aug", 0))}
 
 
 def _views_text(views: dict[str, int]) -> str:
-    names = {"metauas": "MetaUAS", "knn": "kNN", "knn_local": "local kNN"}
+    names = {"metauas": "MetaUAS", "knn": "kNN"}
     parts = [(f"{names.get(r, r)}: " if len(views) > 1 else "") + f"prompt + {k} nuisance views"
              for r, k in views.items() if k]
     return (" · " + "; ".join(parts)) if parts else ""
@@ -191,16 +188,9 @@ def calibrated(member: str) -> bool:
     return member == "knn" or member.startswith("knn_")
 
 
-def member_entries(opts: dict) -> dict[str, str]:
-    """{member key: registry entry name} of an ensemble row: its `members` table names entries for keys that are
-    not roles (e.g. knn_local = "knn-lite0-local", protocol v10); every other key of `weights` is a role."""
-    named = dict(opts.get("members", {}) or {})
-    return {k: named.get(k) or entry_name(k) for k in opts.get("weights", {"metauas": 1, "knn": 1})}
-
-
 class EnsembleEngine:
-    """Weighted mean of member maps (MetaUAS and calibrated kNN maps); members found by role in the registry, or
-    by entry name for keys the row's `members` table names."""
+    """Weighted mean of member maps (MetaUAS and calibrated kNN maps); members found by role in the registry (or
+    passed in, as the offline protocols do with extra "knn_*" members)."""
 
     score_mode = "max"
 
@@ -210,9 +200,7 @@ class EnsembleEngine:
         self.weights = dict(opts.get("weights", {"metauas": 0.5, "knn": 0.5}))
         self.score_mode = str(opts.get("score", "max"))  # image score of the fused map (protocol v5)
         self.size = int(opts.get("size", 256))
-        named = dict(opts.get("members", {}) or {})
-        self.members = members or {k: (_registry().get(named[k]) if k in named else get(k, self.size))
-                                   for k in self.weights}
+        self.members = members or {role: get(role, self.size) for role in self.weights}
         self.device = device
 
     @classmethod
@@ -232,10 +220,10 @@ class EnsembleEngine:
     @classmethod
     def check_available(cls, entry=None) -> tuple[bool, str]:
         reg = _registry()
-        for key, name in member_entries(getattr(entry, "options", {}) or {}).items():
-            ok, why = reg.availability(name)
+        for role in (getattr(entry, "options", {}) or {}).get("weights", {"metauas": 1, "knn": 1}):
+            ok, why = reg.availability(entry_name(role))
             if not ok:
-                return False, f"{key}: {why}"
+                return False, f"{role}: {why}"
         return True, "members ready"
 
     def memory(self, prompt: Image.Image, size: int, key: str) -> dict:

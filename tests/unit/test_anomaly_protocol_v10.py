@@ -118,16 +118,13 @@ def test_the_engine_with_no_window_and_no_chroma_is_the_shipped_knn_and_a_window
     assert near.map_options() == {"score": "top0.5p", "nv_norm": "sub", "nv_radius": 4, "window": 4, "colour": 0.0}
 
 
-def test_the_ensemble_calibrates_every_knn_member_and_names_member_entries():
+def test_the_ensemble_calibrates_every_knn_member():
     ens = engines.EnsembleEngine.of({"metauas": None, "knn": None, "knn_local": None})
     ens.weights = {"metauas": 1.0, "knn": 1.0, "knn_local": 1.0}
     m, k = np.full((2, 2), 0.6, np.float32), np.full((2, 2), 0.15, np.float32)
     out = ens.fuse({"metauas": m, "knn": k, "knn_local": 2 * k})
     np.testing.assert_allclose(out, (0.6 + 0.5 + 1.0) / 3, atol=1e-6)
     assert engines.calibrated("knn") and engines.calibrated("knn_local") and not engines.calibrated("metauas")
-    opts = {"weights": {"metauas": 1, "knn": 1, "knn_local": 1}, "members": {"knn_local": "knn-lite0"}}
-    assert engines.member_entries(opts) == {"metauas": engines.entry_name("metauas"), "knn": "knn-lite0",
-                                            "knn_local": "knn-lite0"}
 
 
 def _rows(values):
