@@ -147,3 +147,19 @@ def test_ratings_benchmark_blocks_are_generated_from_the_committed_runs():
     for path in (rt.README, rt.ARENA):
         text = path.read_text()
         assert rt.render(path, text, runs) == text, f"run `python bench/ratings_tables.py` ({path.name})"
+
+
+EXCERPT = re.compile(r"<!-- log-excerpt:begin (\S+) -->\n(.*?)<!-- log-excerpt:end -->", re.S)
+
+
+@pytest.mark.parametrize("path", [README, *DOCS], ids=lambda p: p.name)
+def test_log_excerpts_are_verbatim_from_the_committed_log(path):
+    """A `<!-- log-excerpt:begin LOG -->` block holds lines printed by a benchmark whose output is committed as LOG
+    (bench/results/*.log, with UTC, commit and load average): every line of the block is a line of that log, so a
+    figure cannot be edited by hand or outlive a rerun that changed it."""
+    for m in EXCERPT.finditer(path.read_text()):
+        log = REPO_ROOT / m.group(1)
+        assert log.is_file(), f"{path.name} quotes {m.group(1)}, which is not committed"
+        lines = set(log.read_text().splitlines())
+        for line in m.group(2).splitlines():
+            assert not line.strip() or line in lines, f"{path.name}: not in {m.group(1)}: {line!r}"
