@@ -162,4 +162,19 @@ def test_log_excerpts_are_verbatim_from_the_committed_log(path):
         assert log.is_file(), f"{path.name} quotes {m.group(1)}, which is not committed"
         lines = set(log.read_text().splitlines())
         for line in m.group(2).splitlines():
-            assert not line.strip() or line in lines, f"{path.name}: not in {m.group(1)}: {line!r}"
+            assert not line.strip() or line.startswith("```") or line in lines, \
+                f"{path.name}: not in {m.group(1)}: {line!r}"
+
+
+CITED = re.compile(r"(\d[\d,]*(?:\.\d+)?)[^()\n\d]{0,40}?\(`(bench/results/[\w.-]+\.log)`")
+
+
+@pytest.mark.parametrize("path", [README, *DOCS], ids=lambda p: p.name)
+def test_inline_figures_citing_a_log_are_in_that_log(path):
+    """Prose like "sanitiser 0.32 ms/icon (`bench/results/svg.log`)": the figure right before the cited log is
+    printed in it."""
+    for m in CITED.finditer(path.read_text()):
+        log = REPO_ROOT / m.group(2)
+        assert log.is_file(), f"{path.name} cites {m.group(2)}, which is not committed"
+        assert re.search(rf"(?<![\d.]){re.escape(m.group(1))}(?![\d])", log.read_text()), \
+            f"{path.name}: {m.group(0)!r} — {m.group(1)} is not in {m.group(2)}"
