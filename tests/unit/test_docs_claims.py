@@ -166,13 +166,13 @@ def test_log_excerpts_are_verbatim_from_the_committed_log(path):
                 f"{path.name}: not in {m.group(1)}: {line!r}"
 
 
-CITED = re.compile(r"(\d[\d,]*(?:\.\d+)?)[^()\n\d]{0,40}?\(`(bench/results/[\w.-]+\.log)`")
+CITED = re.compile(r"(\d[\d,]*(?:\.\d+)?)[^()\n\d]{0,40}?\(`(bench/results/[\w.-]+\.(?:log|json))`")
 
 
 @pytest.mark.parametrize("path", [README, *DOCS], ids=lambda p: p.name)
 def test_inline_figures_citing_a_log_are_in_that_log(path):
-    """Prose like "sanitiser 0.32 ms/icon (`bench/results/svg.log`)": the figure right before the cited log is
-    printed in it."""
+    """Prose like "sanitiser 0.32 ms/icon (`bench/results/svg.log`)": the figure right before the cited log (or
+    result JSON) is printed in it."""
     for m in CITED.finditer(path.read_text()):
         log = REPO_ROOT / m.group(2)
         assert log.is_file(), f"{path.name} cites {m.group(2)}, which is not committed"
