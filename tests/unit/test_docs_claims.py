@@ -178,3 +178,14 @@ def test_inline_figures_citing_a_log_are_in_that_log(path):
         assert log.is_file(), f"{path.name} cites {m.group(2)}, which is not committed"
         assert re.search(rf"(?<![\d.]){re.escape(m.group(1))}(?![\d])", log.read_text()), \
             f"{path.name}: {m.group(0)!r} — {m.group(1)} is not in {m.group(2)}"
+
+
+def test_readme_quick_start_is_exactly_make_run_and_make_test():
+    """The team rule: the README's quick start has two commands, `make run` and `make test`, and both are targets."""
+    text = README.read_text()
+    section = text[text.index("## Quick start"):]
+    block = section[section.index("```bash\n") + 8:section.index("```", section.index("```bash\n") + 8)]
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.split("#")[0].strip()]
+    assert commands == ["make run", "make test"], commands
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert re.search(r"^run:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
