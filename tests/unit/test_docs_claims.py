@@ -189,3 +189,33 @@ def test_readme_quick_start_is_exactly_make_run_and_make_test():
     assert commands == ["make run", "make test"], commands
     makefile = (REPO_ROOT / "Makefile").read_text()
     assert re.search(r"^run:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+
+
+def test_readme_photo_edit_sentence_is_the_committed_evaluation():
+    """The README's Photo 3D Edit sentence quotes static/edit3d/eval/{depth,fill}.json (default vs ground plane vs
+    selected object; the size-chosen fill against the old Telea+texture default on medium holes, and on every size)."""
+    ev = REPO_ROOT / "static" / "edit3d" / "eval"
+    scenes = json.loads((ev / "depth.json").read_text())["scenes"]
+
+    def rho(scene, start):
+        return next(r["rho"] for r in scene["rows"] if r["source"].startswith(start))
+
+    moto, *rendered = scenes
+    text = " ".join(README.read_text().split())
+    assert (f"Spearman ρ: {rho(moto, 'ground plane only'):.2f} (ground plane) → {rho(moto, '+ automatic main object (default'):.2f}"
+            f" with no selection") in text
+    assert f"→ {rho(moto, 'object selected'):.2f} with the object selected" in text
+    plane = "/".join(f"{rho(s, 'ground plane only'):.2f}" for s in rendered)
+    auto = "/".join(f"{rho(s, '+ automatic main object (default'):.2f}" for s in rendered)
+    assert f"{plane} → {auto}" in text
+    rows = json.loads((ev / "fill.json").read_text())["rows"]
+
+    def fill(hole, method):
+        return next(r for r in rows if r["hole"].startswith(hole) and r["method"].startswith(method))
+
+    new, old = fill("medium", "sized"), fill("medium", "Telea + transplanted")
+    assert (f"{new['psnr']:.2f} dB / {new['ssim']:.3f} / {new['grad_err']:.1f} vs {old['psnr']:.2f} / {old['ssim']:.3f} / "
+            f"{old['grad_err']:.1f}") in text
+    for hole in ("thin", "medium", "large"):  # "beats the old Telea+texture default on every hole size"
+        n, o = fill(hole, "sized"), fill(hole, "Telea + transplanted")
+        assert n["psnr"] > o["psnr"] and n["ssim"] > o["ssim"] and n["grad_err"] < o["grad_err"], hole
