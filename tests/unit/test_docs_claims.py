@@ -219,3 +219,24 @@ def test_readme_photo_edit_sentence_is_the_committed_evaluation():
     for hole in ("thin", "medium", "large"):  # "beats the old Telea+texture default on every hole size"
         n, o = fill(hole, "sized"), fill(hole, "Telea + transplanted")
         assert n["psnr"] > o["psnr"] and n["ssim"] > o["ssim"] and n["grad_err"] < o["grad_err"], hole
+
+
+def test_readme_anomaly_history_quotes_the_committed_reports():
+    """The README's protocol v3–v5 paragraph quotes the held-out reports kept under static/anomaly/ (v3 and v4 in
+    previous/, v5 = the current one): one spot per protocol, recomputed here."""
+    a = REPO_ROOT / "static" / "anomaly"
+
+    def mean(path, engine):
+        m = json.loads(path.read_text())["results"][engine]["correct"]["mean"]
+        return f"{m['i_auroc']:.1f} / {m['p_ap']:.1f}"
+
+    v3, v4, v5 = a / "previous" / "heldout_report_v3.json", a / "previous" / "heldout_report_v4.json", \
+        a / "heldout_report.json"
+    sub = json.loads(v5.read_text())["subsets"]["ensemble"]["correct"]
+    text = " ".join(README.read_text().split())
+    for s in (f"kNN {mean(v4, 'knn')} (was {mean(v3, 'knn')})",
+              f"the **ensemble** {mean(v4, 'ensemble')} (was {mean(v3, 'ensemble')})",
+              f"MetaUAS **{mean(v5, 'metauas').replace(' / ', '** / ')} (was {mean(v3, 'metauas')}), kNN {mean(v5, 'knn')}",
+              f"the **ensemble {mean(v5, 'ensemble')}** (fresh classes {sub['fresh']['i_auroc']:.1f}, old "
+              f"{sub['old']['i_auroc']:.1f})"):
+        assert s in text, s
