@@ -240,3 +240,39 @@ def test_readme_anomaly_history_quotes_the_committed_reports():
               f"the **ensemble {mean(v5, 'ensemble')}** (fresh classes {sub['fresh']['i_auroc']:.1f}, old "
               f"{sub['old']['i_auroc']:.1f})"):
         assert s in text, s
+
+
+def test_readme_arena_scale_block_is_generated_from_the_committed_results():
+    from bench import arena_tables as at
+
+    text = README.read_text()
+    block = "\n".join(at.block_lines())
+    assert f"{at.BEGIN}\n{block}\n{at.END}" in text, "run `python bench/arena_tables.py`"
+
+
+WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+def test_readme_arena_prose_ranges_are_the_committed_runs():
+    """The prose under the arena-scale block summarises its runs as ranges; recomputed from bench/results."""
+    res = REPO_ROOT / "bench" / "results"
+    runs = [json.loads(p.read_text()) for p in sorted(res.glob("vote_path_*.json"))]
+
+    def pick(layer, db, before):
+        return [r for r in runs if r["layer"] == layer and r["database"].startswith(db)
+                and r.get("label", "").startswith("before") == before]
+
+    def span(rs, key, fmt):
+        lo, hi = min(r[key] for r in rs), max(r[key] for r in rs)
+        return f"{format(lo, fmt)}–{format(hi, fmt)}"
+
+    gs, bs = pick("service", "sqlite", False), pick("service", "sqlite", True)
+    gp, bp = pick("service", "postgresql", False), pick("service", "postgresql", True)
+    ratios = sorted(r["ratio"] for r in json.loads((res / "arena_scale_ratings.json").read_text())["runs"])
+    text = " ".join(README.read_text().split())
+    for s in (f"gives {span(gs, 'votes_per_s', ',.0f')} votes/s with p99 {span(gs, 'p99_ms', '.1f')} ms in {WORDS[len(gs)]} runs",
+              f"against {span(bs, 'votes_per_s', ',.0f')} votes/s with p99 {span(bs, 'p99_ms', '.0f')} ms",
+              f"On PostgreSQL: {span(gp, 'votes_per_s', ',.0f')} votes/s, p99 {span(gp, 'p99_ms', '.0f')} ms "
+              f"(before: {span(bp, 'votes_per_s', ',.0f')} votes/s, p99 {span(bp, 'p99_ms', '.0f')} ms)",
+              f"{ratios[0]:.2f}–{ratios[-2]:.2f}× in five of six pairs", f"and {ratios[-1]:.2f}× in the one pair"):
+        assert s in text, s
