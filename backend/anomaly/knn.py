@@ -78,7 +78,10 @@ class KnnEngine(PromptMemory):
         name = str((getattr(entry, "options", {}) or {}).get("encoder", DEFAULT_ENCODER))
         if name == DEFAULT_ENCODER:
             return Lite0Encoder.check_available(entry)
-        return get_registry().availability(name)
+        try:
+            return get_registry().availability(name)
+        except Exception as exc:  # an encoder name that is not configured
+            return False, f"encoder {name!r}: {exc}"
 
     # -- features ------------------------------------------------------------------------
     def patch_features(self, arr_uint8: np.ndarray):

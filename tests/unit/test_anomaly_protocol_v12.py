@@ -79,6 +79,14 @@ def test_the_lite0_knn_is_unchanged_and_a_member_calibration_is_used_by_fuse():
     assert engines.get("knn").calibration is None  # the shipped row names none: KNN_CALIBRATION
 
 
+def test_a_knn_row_names_its_encoder_by_registry_entry():
+    shipped = engines.get("knn")
+    named = KnnEngine(types.SimpleNamespace(options={"encoder": "lite0-imagenet", "calibration": 0.25}))
+    assert named.encoder is shipped.encoder and named.blocks == (4, 10) and named.calibration == 0.25
+    ok, why = KnnEngine.check_available(types.SimpleNamespace(options={"encoder": "no-such-encoder"}))
+    assert not ok and "no-such-encoder" in why
+
+
 def test_the_rule_on_hand_made_numbers():
     from backend.anomaly.offline.levers_v12 import decide, pooled
 
