@@ -86,9 +86,10 @@ def build() -> None:
                         vmax = gr.Slider(0.05, 1, value=d["vmax"], step=0.05,
                                          label="Colour scale top (absolute units)")
                 summary = gr.Markdown(elem_id="anomaly-summary")
+                # columns as wide as their contents, the table scrolls sideways inside itself: fixed percentage
+                # widths squeezed nine columns into a phone's 356 px and cut every header to "s…", "v…"
                 table = gr.Dataframe(headers=h.TABLE_COLUMNS, interactive=False, label="Results (click a row)",
-                                     elem_id="anomaly-table", wrap=False, max_height=420,
-                                     column_widths=["5%", "22%", "9%", "8%", "8%", "10%", "16%", "10%", "12%"])
+                                     elem_id="anomaly-table", wrap=False, max_height=420, max_chars=40)
                 gallery = gr.Gallery(label="Overlays (highest score first)", columns=4, height=300, format="png",
                                      elem_id="anomaly-gallery", allow_preview=False)
         with gr.Group():

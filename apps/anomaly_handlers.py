@@ -14,7 +14,7 @@ from backend.anomaly import actions
 from backend.anomaly.actions import ViewSettings
 from backend.errors import UserError
 
-TABLE_COLUMNS = ["#", "file", "score", "verdict", "regions", "largest region px", "prompt", "similarity", "warning"]
+TABLE_COLUMNS = ["#", "file", "score", "verdict", "regions", "largest region px", "similarity", "warning", "prompt"]
 _ROW_KEYS = {"index": "#", "largest_region_px": "largest region px", "prompt_similarity": "similarity"}
 REGION_COLUMNS = ["#", "box (x0, y0, x1, y1)", "area_px", "area_%", "peak", "mean"]
 

@@ -1,0 +1,43 @@
+"""review14: a demanding user on a phone-width screen and at 1280 px."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+# every header span whose text is cut (ellipsis) inside its cell
+_CLIPPED_HEADERS = """(sel) => [...document.querySelectorAll(sel + ' th span.header')]
+    .filter(s => s.scrollWidth > s.clientWidth + 1).map(s => s.innerText)"""
+
+
+def open_tab(page, name: str) -> None:
+    """Click a top-level tab; on a narrow screen Gradio moves tabs that do not fit into a "More tabs" menu."""
+    page.wait_for_selector("[role=tab]")
+    tabs = page.get_by_role("tab", name=name)
+    for i in range(tabs.count()):
+        if tabs.nth(i).is_visible():
+            tabs.nth(i).click()
+            return
+    page.locator("button[aria-label='More tabs']:visible").first.click()
+    page.locator(f"button:has-text('{name}'):visible").last.click()
+
+
+@pytest.mark.parametrize("width", [420, 1280])
+def test_anomaly_results_headers_are_readable(page, app_url, width):
+    """The results table had fixed percentage column widths: at 420 px nine columns shared 356 px and every header
+    was cut to "s…", "v…", "l…" (at 1280 px "ve…", "re…", "larg…" too). Now columns are as wide as their contents
+    and the table scrolls sideways inside itself; the page itself never scrolls sideways."""
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(app_url)
+    open_tab(page, "Anomaly Inspector")
+    page.locator("#anomaly-example").click()
+    page.wait_for_function("document.querySelector('#anomaly-table').innerText.includes('nut_good_000')",
+                           timeout=180_000)
+    page.wait_for_timeout(500)
+    assert page.evaluate(_CLIPPED_HEADERS, "#anomaly-table") == []
+    headers = page.locator("#anomaly-table th span.header").all_inner_texts()
+    assert headers[:4] == ["#", "file", "score", "verdict"]
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
+    if width == 420:  # the rest of the columns are one sideways scroll away, inside the table
+        assert page.locator("#anomaly-table .virtual-table-viewport").evaluate(
+            "e => e.scrollWidth > e.clientWidth && getComputedStyle(e).overflowX === 'auto'")
