@@ -7,7 +7,7 @@ import gradio as gr
 import pandas as pd
 import plotly.graph_objects as go
 
-from apps.common import download_file, download_json, file_path, user_errors
+from apps.common import download_file, download_json, file_input, file_path, user_errors
 from backend.arena import service, trust_service
 from backend.arena.vocab import CATEGORY_CHOICES, leaderboard_row, plural
 
@@ -183,7 +183,7 @@ def build() -> None:
             admin_md = gr.Markdown(elem_id="lb-admin-md")
             admin_tbl = gr.Dataframe(interactive=False, elem_id="lb-admin-table")
             with gr.Row():
-                imp_file = gr.File(label="Battles file to import", file_types=[".json"])
+                imp_file = file_input([".json"], label="Battles file to import")
                 imp_fmt = gr.Radio([("FastChat clean_battle", "clean_battle"),
                                     ("PointArena dynamic_results", "pointarena")],
                                    value="clean_battle", label="Format")

@@ -1,6 +1,8 @@
 """review14: a demanding user on a phone-width screen and at 1280 px."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -41,3 +43,28 @@ def test_anomaly_results_headers_are_readable(page, app_url, width):
     if width == 420:  # the rest of the columns are one sideways scroll away, inside the table
         assert page.locator("#anomaly-table .virtual-table-viewport").evaluate(
             "e => e.scrollWidth > e.clientWidth && getComputedStyle(e).overflowX === 'auto'")
+
+
+def test_wrong_file_type_in_a_multi_file_input_keeps_the_rest(page, app_url, tmp_path):
+    """A .txt chosen with a PNG as query images: Gradio's browser check refused the whole choice with its own
+    "Invalid file type: notes.txt. Only image, .zip allowed." (no ref id, no log line). Now the server keeps the
+    PNG, drops the .txt with the app's sentence and a ref id, and what was typed elsewhere stays."""
+    from PIL import Image
+
+    (tmp_path / "notes.txt").write_text("not an image\n")
+    Image.new("RGB", (64, 64), "red").save(tmp_path / "part.png")
+    page.goto(app_url)
+    open_tab(page, "Anomaly Inspector")
+    page.get_by_text("Prompt pools (save / load by name)").click()
+    page.locator("#anomaly-product textarea, #anomaly-product input").first.fill("bottle-cap-A")
+    page.locator("#anomaly-queries input[type=file]").set_input_files([str(tmp_path / "notes.txt"),
+                                                                       str(tmp_path / "part.png")])
+    toast = page.locator("[data-testid='toast-body']").first
+    toast.wait_for(state="visible", timeout=60_000)
+    text = toast.inner_text()
+    assert "“notes.txt” is not accepted here: this input takes images or .zip only." in text
+    assert re.search(r"\(ref [0-9a-f]{8}\)", text) and "Invalid file type" not in text
+    files = page.locator("#anomaly-queries")
+    page.wait_for_function("!document.querySelector('#anomaly-queries').innerText.includes('notes')")
+    assert "part" in files.inner_text()
+    assert page.locator("#anomaly-product textarea, #anomaly-product input").first.input_value() == "bottle-cap-A"

@@ -1,0 +1,79 @@
+"""review14: what a demanding user and a script found in the running app, each through the real endpoint."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from gradio_client import handle_file
+
+from apps.common import _keep_accepted
+from backend.security import limiter
+from tests.api.test_trust_limits import _no_leak
+
+pytestmark = pytest.mark.api
+REF = re.compile(r"\(ref [0-9a-f]{8}\)")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits():
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory) -> str:
+    p = tmp_path_factory.mktemp("wrong-type") / "notes.txt"
+    p.write_text("a text file where an image, a zip, an SVG or a JSON file belongs\n")
+    return str(p)
+
+
+def _file_calls(f):
+    """(api_name, args) of every public endpoint that takes a file input, with `f` in that input."""
+    return [
+        ("/inspect_batch", [[f], [f], "knn", "256", 0, 0.5, 0.5, False, 1.0]),
+        ("/anomaly_calibrate", [[f], [f], [], [], "knn", "256", 0, 0.5, 0.5]),
+        ("/anomaly_evaluate", [f, "knn", "256", "0", 0]),
+        ("/bench_evaluate", ["center", f, False]),
+        ("/arena_import", ["test-admin-token", f, "native"]),
+        ("/svg_style_card", ["Exemplar SVGs (upload)", "", [f]]),
+        ("/svg_learn_style", ["mine", [f], 5]),
+    ]
+
+
+@pytest.mark.parametrize("call", range(7))
+def test_wrong_file_type_gets_our_sentence_with_a_ref_in_every_tab(new_client, notes, call):
+    """A .txt where images/.zip/.svg/.json belong: Gradio's preprocessing answered "Invalid file type. Please upload
+    a file that is one of these formats: ['image', '.zip']" (a Python list, no ref id, no log line)."""
+    api, args = _file_calls(handle_file(notes))[call]
+    with pytest.raises(Exception) as ei:
+        new_client().predict(*args, api_name=api)
+    msg = str(ei.value)
+    assert "“notes.txt” is not accepted here: this input takes" in msg, (api, msg)
+    assert REF.search(msg), (api, msg)
+    assert "Invalid file type" not in msg and "['" not in msg
+    _no_leak(msg)
+
+
+def test_upload_event_drops_only_the_wrong_files(caplog):
+    """The upload event (what the browser calls when files are chosen) keeps the accepted files the user already
+    chose and warns, with a ref id that the log line shares, about the others; names are shown, never markup."""
+    good = {"path": "/x/abc/part.PNG", "orig_name": "part.PNG", "meta": {"_type": "gradio.FileData"}}
+    bad = {"path": "/x/def/<img src=x onerror=alert(1)>.txt", "meta": {"_type": "gradio.FileData"}}
+    warned: list[str] = []
+    import gradio as gr
+
+    orig = gr.Warning
+    gr.Warning = lambda msg, **kw: warned.append(msg)  # type: ignore[assignment]
+    try:
+        with caplog.at_level("INFO", logger="apps.common"):
+            kept = _keep_accepted(("image", ".zip"), [good, bad])
+            single = _keep_accepted((".json",), bad)
+    finally:
+        gr.Warning = orig  # type: ignore[assignment]
+    assert kept == [good] and single is None
+    assert len(warned) == 2 and "<img" not in warned[0] and "&lt;img" in warned[0]
+    assert "this input takes images or .zip only" in warned[0] and "takes .json only" in warned[1]
+    ref = REF.search(warned[0]).group(0)[5:-1]
+    assert any(ref in r.getMessage() for r in caplog.records)
+    assert isinstance(_keep_accepted(("image",), [good]), type(gr.skip()))
