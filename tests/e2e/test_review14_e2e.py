@@ -68,3 +68,19 @@ def test_wrong_file_type_in_a_multi_file_input_keeps_the_rest(page, app_url, tmp
     page.wait_for_function("!document.querySelector('#anomaly-queries').innerText.includes('notes')")
     assert "part" in files.inner_text()
     assert page.locator("#anomaly-product textarea, #anomaly-product input").first.input_value() == "bottle-cap-A"
+
+
+def test_shipped_example_battle_shows_its_own_category(page, app_url, monkeypatch):
+    """A battle on a shipped example said "Category: Your upload" (the examples were bare package photos, filed
+    like anyone's upload). Now each example is a bench photo item and the battle carries its category."""
+    monkeypatch.setenv("ARENA_MODELS", "center,random")
+    page.goto(app_url)
+    open_tab(page, "Point Battle")
+    page.locator("#tab-arena").get_by_text("Point to the ornament at the very top").first.click()
+    page.wait_for_function("document.querySelector('#arena-category').innerText.includes('Spatial')")
+    assert "photo_china_finial.jpg" in page.locator("#arena-category").inner_text()
+    page.locator("#arena-go").click()
+    page.wait_for_function("document.querySelector('#arena-status').innerText.includes('Category')",
+                           timeout=60_000)
+    status = page.locator("#arena-status").inner_text()
+    assert "Category: Spatial" in status and "Your upload" not in status
