@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import json
 import logging
@@ -22,7 +23,7 @@ from backend.identity import mint_limiter, resolve_client_ip, verify_token
 from backend.imageio import ImageInputError, data_url_bytes, open_image, probe_image
 from backend.security import RateLimited, check_rate
 from backend.sessions import record_session
-from backend.tempfiles import scratch_dir
+from backend.tempfiles import scratch_dir, shared_dir
 
 log = logging.getLogger(__name__)
 
@@ -191,14 +192,13 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def download_file(data: bytes | str, filename: str) -> str:
-    """Write `data` to a fresh temp dir under a meaningful name; return the path for gr.File/DownloadButton."""
+    """Write `data` under a meaningful name; return the path for gr.File/DownloadButton. The same bytes under the
+    same name share one file (a script repeating a download does not add a copy per call); swept once unused
+    for TEMP_MAX_AGE_S (Gradio copies it to its cache)."""
     safe = _SAFE.sub("_", filename).strip("._") or "download"
-    path = scratch_dir("dl-") / safe  # swept once older than TEMP_MAX_AGE_S (Gradio copies it to its cache)
-    if isinstance(data, str):
-        path.write_text(data, encoding="utf-8")
-    else:
-        path.write_bytes(data)
-    return str(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    key = hashlib.sha256(safe.encode() + b"\0" + raw).hexdigest()[:32]
+    return str(shared_dir(f"dl-{key}", lambda d: (d / safe).write_bytes(raw)) / safe)
 
 
 def download_json(obj: Any, filename: str) -> str:

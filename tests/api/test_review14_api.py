@@ -77,3 +77,42 @@ def test_upload_event_drops_only_the_wrong_files(caplog):
     ref = REF.search(warned[0]).group(0)[5:-1]
     assert any(ref in r.getMessage() for r in caplog.records)
     assert isinstance(_keep_accepted(("image",), [good]), type(gr.skip()))
+
+
+def test_loading_a_pool_again_writes_no_new_copy(new_client, tmp_path):
+    """Each load wrote the pool's images into a new folder of the system temp dir that nothing removed."""
+    import random
+
+    from PIL import Image
+
+    from backend.tempfiles import temp_root
+
+    img = tmp_path / "good.png"
+    Image.new("RGB", (64, 64), (90, 120, 150)).save(img)
+    c = new_client()
+    name = f"pool {random.randint(0, 10**9)}"
+    c.predict([handle_file(img)], "gadget", name, False, api_name="/anomaly_save_pool")
+    c.predict(f"gadget / {name}", api_name="/anomaly_load_pool")
+    before = {p for p in temp_root().iterdir() if p.name.startswith("shared-pool-")}
+    for _ in range(3):
+        paths, msg = c.predict(f"gadget / {name}", api_name="/anomaly_load_pool")
+        assert len(paths) == 1 and "1 image(s)" in msg
+    assert {p for p in temp_root().iterdir() if p.name.startswith("shared-pool-")} == before and len(before) >= 1
+
+
+def test_pool_key_of_another_type_gets_a_sentence(new_client):
+    """A number as the pool key: "Something went wrong (TypeError)"."""
+    with pytest.raises(Exception, match="Please choose a saved prompt pool first") as ei:
+        new_client().predict(-1e18, api_name="/anomaly_load_pool")
+    assert REF.search(str(ei.value))
+
+
+@pytest.mark.parametrize("value", [None, {"a": 1}, [[1]], "1e309", "two", 1.5, 2**70])
+def test_svg_ids_of_another_type_get_a_sentence(new_client, value):
+    """/svg_candidates and /svg_vote with a non-number id: "Something went wrong (TypeError/ValueError)"."""
+    c = new_client()
+    for api, args in (("/svg_candidates", [value]), ("/svg_vote", [value, 1, "model_a"])):
+        with pytest.raises(Exception) as ei:
+            c.predict(*args, api_name=api)
+        msg = str(ei.value)
+        assert "must be a whole number" in msg and REF.search(msg), (api, msg)
