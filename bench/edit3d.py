@@ -105,7 +105,7 @@ def depth_agreement() -> None:
     proxy = ProxyDepth()
     d0 = ProxyDepth(auto=False, snap=False).estimate(rgb, None, cam, settings).depth
     rows.append(("classical proxy, no selection (ground plane only)", spearman(d0, disp, valid)))
-    rows.append(("classical proxy, no selection (default: automatic object + edge snapping)",
+    rows.append(("classical proxy, no selection (default: automatic main object; edge snapping off)",
                  spearman(proxy.estimate(rgb, None, cam, settings).depth, disp, valid)))
     seg = GrabCutSegmenter()
     seg.set_image(rgb)
@@ -119,6 +119,7 @@ def depth_agreement() -> None:
             continue
         ok, why = reg.availability(name.name)
         if not ok:
+            why = why.replace(str(Path(__file__).resolve().parent.parent) + "/", "./")  # no machine paths in docs
             rows.append((f"{name.name}: not measured ({why})", float("nan")))
             continue
         est = reg.get(name.name)

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ratings.py                       # 1,000,000 battles, 50 models, 100 bootstrap rounds
     .venv/bin/python bench/ratings.py --battles 200000 --baseline-rounds 2
+    .venv/bin/python bench/ratings.py --out bench/results/ratings.json    # also append this run's figures there
 
 Ours: `backend.arena.ratings.compute_leaderboard` (validation, weighted unique (a, b, outcome) rows, L-BFGS fit,
 100 multinomial re-weightings of the unique rows, each refitted). Baseline, in the same process: the straightforward
@@ -12,6 +13,7 @@ linearly to the same number of rounds (said so in the output). Prints times, the
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -72,7 +74,11 @@ def main() -> None:
     ap.add_argument("--bootstrap", type=int, default=100)
     ap.add_argument("--baseline-rounds", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=None,
+                    help="append this run (figures, UTC, commit, load average) to a JSON list; README.md and "
+                         "docs/arena.md are generated from it by bench/ratings_tables.py")
     args = ap.parse_args()
+    load_before = os.getloadavg()
     print(f"# {args.battles:,} battles, {args.models} models, {args.bootstrap} bootstrap rounds, "
           f"{os.cpu_count()} CPUs")
     t = time.perf_counter()
@@ -124,6 +130,29 @@ def main() -> None:
     print(f"point fit speed-up (collapse+fit vs design+fit): {(t_design + t_base_fit) / (t_prep + t_fit):.1f}x")
     print(f"BT + {args.bootstrap} bootstrap: ours {ours_total:.2f} s vs baseline {base_total:.1f} s "
           f"-> {base_total / ours_total:.0f}x faster; target < 10 s: {'met' if ours_total < 10 else 'NOT met'}")
+    if args.out:
+        run = {"utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "commit": _commit(),
+               "cpus": os.cpu_count(), "load_before": round(load_before[0], 2), "load_after": round(os.getloadavg()[0], 2),
+               "battles": args.battles, "models": args.models, "bootstrap": args.bootstrap,
+               "baseline_rounds": args.baseline_rounds, "seed": args.seed, "unique_rows": int(len(w)),
+               "ours_total_s": round(ours_total, 3), "ours_collapse_s": round(t_prep, 3), "ours_fit_s": round(t_fit, 4),
+               "ours_bootstrap_s": round(t_boot, 3), "baseline_design_s": round(t_design, 3),
+               "baseline_fit_s": round(t_base_fit, 3), "baseline_round_s": round(per_round, 3),
+               "baseline_total_s": round(base_total, 1), "max_gap_elo": float(gap), "spearman": round(float(rho), 4),
+               "median_ci_width_elo": round(float(np.median(widths)), 2)}
+        runs = json.loads(args.out.read_text()) if args.out.exists() else []
+        args.out.write_text(json.dumps(runs + [run], indent=1) + "\n")
+        print(f"appended run {len(runs) + 1} to {args.out}")
+
+
+def _commit() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).resolve().parent,
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 if __name__ == "__main__":

@@ -74,9 +74,9 @@ def main(argv=None) -> None:
     print(f"engine level (both incl. render + copying check), 8 candidates: pathdiffusion {te:.3f} s wall / "
           f"{cte:.2f} CPU-s vs retrieval {tr:.3f} s / {ctr:.2f} CPU-s; ratio {te / tr:.1f}x wall, "
           f"{cte / max(ctr, 1e-9):.1f}x CPU")
-    for steps, _guidance, t, ct in rows:
+    for steps, guidance, t, ct in rows:
         idle = ct / a.threads
-        print(f"target 8 icons < 1 s, DDIM {steps} steps: {'met' if idle < 1 else 'NOT met'} on idle cores "
+        print(f"target 8 icons < 1 s, DDIM {steps} steps, guidance {guidance}: {'met' if idle < 1 else 'NOT met'} on idle cores "
               f"({idle:.2f} s estimated from CPU-seconds; {t:.2f} s wall on this busy box)")
 
 

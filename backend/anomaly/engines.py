@@ -229,14 +229,20 @@ class EnsembleEngine:
     def memory(self, prompt: Image.Image, size: int, key: str) -> dict:
         return {role: eng.memory(prompt, size, key) for role, eng in self.members.items()}
 
+    def calibration(self, member: str) -> float:
+        """The scale a kNN member's map is divided by: the member engine's own `calibration` (a models.toml row
+        option, protocol v12: re-derived for another encoder) or KNN_CALIBRATION."""
+        own = getattr(self.members.get(member), "calibration", None)
+        return float(own) if isinstance(own, int | float) and own > 0 else KNN_CALIBRATION
+
     def fuse(self, maps: dict[str, np.ndarray]) -> np.ndarray:
-        """Weighted mean of member maps on one scale (kNN maps divided by KNN_CALIBRATION, clipped to [0, 1])."""
+        """Weighted mean of member maps on one scale (kNN maps divided by their calibration, clipped to [0, 1])."""
         total = sum(self.weights.values())
         out: np.ndarray | None = None
         for role, w in self.weights.items():
             m = np.asarray(maps[role], np.float32)
             if calibrated(role):
-                m = np.clip(m / KNN_CALIBRATION, 0.0, 1.0)
+                m = np.clip(m / self.calibration(role), 0.0, 1.0)
             out = m * (w / total) if out is None else out + m * (w / total)
         assert out is not None, "an ensemble has members"
         return out.astype(np.float32)

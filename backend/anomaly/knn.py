@@ -1,4 +1,5 @@
-"""Training-free patch-kNN engine (PatchCore / AnomalyDINO style) on the shipped Lite0 encoder.
+"""Training-free patch-kNN engine (PatchCore / AnomalyDINO style) on the shipped Lite0 encoder (or the encoder a row's
+`encoder` option names: protocol v12's Lite2, same stages).
 
 Why it exists: it needs no training and no alignment, so it is the honest baseline for the learned
 MetaUAS engine and the fallback when no MetaUAS checkpoint is present.
@@ -23,7 +24,8 @@ from backend.anomaly.preprocess import normalise
 from backend.embedded import Lite0Encoder
 from backend.registry import get_registry
 
-KNN_BLOCKS = (4, 10)  # Lite0 block indices: stride 8 (40 ch), stride 16 (112 ch)
+KNN_BLOCKS = (4, 10)  # Lite0 block indices: stride 8 (40 ch), stride 16 (112 ch); other encoders: their knn_blocks
+DEFAULT_ENCODER = "lite0-imagenet"  # registry entry; a row's `encoder` option names another (protocol v12: Lite2)
 SIGMA = 4.0
 
 
@@ -57,11 +59,14 @@ class KnnEngine(PromptMemory):
     kind = "embedded"
 
     def __init__(self, entry=None, device: str = "cpu", encoder=None):
-        if encoder is None:
-            encoder = get_registry().get("lite0-imagenet")
-        self.encoder = encoder
-        self.device = getattr(encoder, "device", device)
         opts = getattr(entry, "options", {}) or {}
+        if encoder is None:
+            encoder = get_registry().get(str(opts.get("encoder", DEFAULT_ENCODER)))
+        self.encoder = encoder
+        self.blocks = tuple(getattr(encoder, "knn_blocks", KNN_BLOCKS))  # the encoder's stride-8 / stride-16 blocks
+        # the ensemble divides this member's map by `calibration` (protocol v12; None: engines.KNN_CALIBRATION)
+        self.calibration = float(opts["calibration"]) if "calibration" in opts else None
+        self.device = getattr(encoder, "device", device)
         self.score_mode = "max"
         self.set_map_options(opts)  # score aggregation and NV normalisation (protocol v5)
         self.sigma = float(opts.get("sigma", SIGMA))
@@ -70,7 +75,13 @@ class KnnEngine(PromptMemory):
 
     @classmethod
     def check_available(cls, entry=None) -> tuple[bool, str]:
-        return Lite0Encoder.check_available(entry)
+        name = str((getattr(entry, "options", {}) or {}).get("encoder", DEFAULT_ENCODER))
+        if name == DEFAULT_ENCODER:
+            return Lite0Encoder.check_available(entry)
+        try:
+            return get_registry().availability(name)
+        except Exception as exc:  # an encoder name that is not configured
+            return False, f"encoder {name!r}: {exc}"
 
     # -- features ------------------------------------------------------------------------
     def patch_features(self, arr_uint8: np.ndarray):
@@ -79,8 +90,8 @@ class KnnEngine(PromptMemory):
         F = torch.nn.functional
         x = torch.from_numpy(normalise(arr_uint8))[None].to(self.device)
         with torch.no_grad():
-            feats = self.encoder.features(x, blocks=KNN_BLOCKS)
-            f8, f16 = feats[KNN_BLOCKS[0]], feats[KNN_BLOCKS[1]]
+            feats = self.encoder.features(x, blocks=self.blocks)
+            f8, f16 = feats[self.blocks[0]], feats[self.blocks[1]]
             f8 = F.normalize(F.avg_pool2d(f8, 3, 1, 1, count_include_pad=False), dim=1)
             f16 = F.normalize(F.avg_pool2d(f16, 3, 1, 1, count_include_pad=False), dim=1)
             f16 = F.interpolate(f16, size=f8.shape[-2:], mode="bilinear", align_corners=False)

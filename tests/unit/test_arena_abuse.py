@@ -30,6 +30,9 @@ def test_adversarial_judge_is_flagged_honest_mostly_not():
     honest_flagged = sum(r["flagged"] for r in rows if r["judge"].startswith("honest"))
     assert honest_flagged <= 2
     assert by["troll"]["tested"] == 30
+    # docs/arena.md quotes this run: M = 46 on 30 votes, p = 0.001 for the troll, honest judges p >= 0.09
+    assert round(by["troll"]["statistic"]) == 46 and by["troll"]["p_value"] < 0.0011
+    assert min(r["p_value"] for r in rows if r["judge"].startswith("honest")) >= 0.09
 
 
 def test_few_votes_are_not_tested():

@@ -76,3 +76,6 @@ def test_gold_votes_and_weighted_ranking(bench):
     weighted = dict(zip(table["model"], table["rating (reliability-weighted)"], strict=True))
     assert plain["bad"] > plain["good"]  # the liar's 40 votes outweigh 24 honest ones
     assert weighted["good"] > weighted["bad"]  # weighting by gold reliability restores the truth
+    # docs/arena.md quotes these figures of this scenario (audit14: it said 1044/956 and 1331/669 after they moved)
+    assert (plain["bad"], plain["good"], weighted["good"], weighted["bad"]) == (1041, 959, 1333, 667)
+    assert rel["crowd_accuracy"] == 0.375 and rows["h0"]["weight"] == pytest.approx(0.69, abs=0.005)
