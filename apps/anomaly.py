@@ -40,7 +40,7 @@ def build() -> None:
     d = engine_defaults(engine_default)
     with gr.Tab("Anomaly Inspector", id="anomaly", elem_id="tab-anomaly") as tab:
         gr.Markdown(INTRO)
-        run_state = gr.State(None)
+        run_state = gr.State(None, time_to_live=h.RUN_TTL_S)  # a script's session never closes; see h.keep
         auto_state = gr.State(False)  # mirrors the "auto" checkbox; a State stays out of the public API
         with gr.Row():
             with gr.Column(scale=1, min_width=320):

@@ -175,11 +175,14 @@ def build() -> None:
             category = gr.Dropdown(CATEGORY_CHOICES, value="overall", label="Category", elem_id="lb-category")
             btn = gr.Button("Refresh", elem_id="lb-refresh", scale=0)
         head = gr.Markdown(elem_id="lb-head")
-        table = gr.Dataframe(interactive=False, elem_id="lb-table", wrap=True)
+        # columns as wide as their contents, scrolled inside the table: wrapped, a phone broke every header
+        # mid-word ("Mod el", "Rat ing", "Vot es")
+        table = gr.Dataframe(interactive=False, elem_id="lb-table", wrap=False)
         ci_plot = gr.Plot(label="Confidence intervals", elem_id="lb-ci")
         with gr.Row():
-            wins = gr.Plot(label="Pairwise win fraction", elem_id="lb-wins")
-            counts = gr.Plot(label="Battle counts", elem_id="lb-counts")
+            # min_width: on a phone the two heatmaps stack instead of sharing 356 px (their text was cut)
+            wins = gr.Plot(label="Pairwise win fraction", elem_id="lb-wins", min_width=320)
+            counts = gr.Plot(label="Battle counts", elem_id="lb-counts", min_width=320)
         with gr.Row():
             csv_btn = gr.DownloadButton("Leaderboard CSV (PointArena columns)", elem_id="lb-csv")
             json_btn = gr.Button("Export all battles (clean_battle JSON)", elem_id="lb-json")

@@ -240,7 +240,7 @@ def _down4(value: float) -> float:
 
 # --- exports ---------------------------------------------------------------------------------------
 def export_batch(run: insp.Run | None, s: ViewSettings, session_id: str | None = None) -> list[tuple[str, bytes | str]]:
-    if run is None:
+    if run is None or not run.records:  # no run, or one whose maps were given back (apps.anomaly_handlers.keep)
         raise UserError("Run an inspection first; there is nothing to export yet.")
     _audit("anomaly.export", session_id, inspection_id=run.inspection_id, image_threshold=s.image_threshold,
            pixel_threshold=s.pixel_threshold, n=len(run.records))

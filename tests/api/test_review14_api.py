@@ -145,3 +145,42 @@ def test_leaderboard_refresh_no_longer_exports_every_battle(new_client, monkeypa
     monkeypatch.setattr(service.battles_export_file, "__defaults__", (0.0,))
     c.predict(api_name="/arena_battles_export")
     assert len(calls) == 2
+
+
+def test_kept_anomaly_runs_expire_and_stay_under_a_budget(app_url):
+    """A run's maps (≈ 4 MB per query at 768 px, up to 100 queries) live in the session's gr.State; Gradio keeps
+    10,000 sessions and a script's session never closes, so runs were never freed. Now the state expires and all
+    kept runs together stay under a budget (the oldest give their maps back)."""
+    import gc
+    from dataclasses import dataclass, field
+
+    import numpy as np
+    from gradio.components import State
+
+    import app as app_module
+    from apps import anomaly_handlers as h
+
+    ttls = [b.time_to_live for b in app_module.demo.blocks.values() if isinstance(b, State)]
+    assert h.RUN_TTL_S in ttls and h.RUN_TTL_S <= 3600
+
+    @dataclass
+    class Rec:
+        query: np.ndarray = field(default_factory=lambda: np.zeros((100, 100, 3), np.uint8))  # 30 KB
+        amap: np.ndarray = field(default_factory=lambda: np.zeros((100, 100), np.float32))   # 40 KB
+
+    @dataclass
+    class FakeRun:
+        records: list = field(default_factory=lambda: [Rec() for _ in range(10)])  # 700 KB
+        prompts: list = field(default_factory=list)
+
+    h._kept.clear()
+    runs = [FakeRun() for _ in range(4)]
+    for r in runs:
+        h.keep(r, budget=2_000_000)
+    assert [len(r.records) for r in runs] == [0, 0, 10, 10]  # 4 × 700 KB > 2 MB: the two oldest gave theirs back
+    del runs[2:], r
+    gc.collect()
+    newest = FakeRun()
+    h.keep(newest, budget=2_000_000)
+    assert len(h._kept) == 1 and len(newest.records) == 10  # runs Gradio freed are forgotten
+    h._kept.clear()
