@@ -84,3 +84,22 @@ def test_shipped_example_battle_shows_its_own_category(page, app_url, monkeypatc
                            timeout=60_000)
     status = page.locator("#arena-status").inner_text()
     assert "Category: Spatial" in status and "Your upload" not in status
+
+
+def test_leaderboard_reads_on_a_phone(page, app_url):
+    """At 420 px the leaderboard table wrapped every header mid-word ("Mod el", "Rat ing", "Vot es") and the two
+    heatmaps shared one row (their text was cut). Now headers stay on one line (the table scrolls sideways
+    inside itself) and the heatmaps stack."""
+    page.set_viewport_size({"width": 420, "height": 800})
+    page.goto(app_url)
+    open_tab(page, "Leaderboard")
+    page.wait_for_function("document.querySelector('#lb-head').innerText.length > 0", timeout=60_000)
+    page.wait_for_timeout(500)
+    broken = page.evaluate("""() => [...document.querySelectorAll('#lb-table th span.header')]
+        .filter(s => s.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(s).fontSize))
+        .map(s => s.innerText)""")
+    assert broken == []
+    assert page.evaluate(_CLIPPED_HEADERS, "#lb-table") == []
+    wins, counts = page.locator("#lb-wins").bounding_box(), page.locator("#lb-counts").bounding_box()
+    assert counts["y"] >= wins["y"] + wins["height"] - 1 and wins["width"] > 300
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
