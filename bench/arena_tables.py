@@ -77,7 +77,8 @@ def vote_table(runs: list[dict]) -> list[str]:
     return out
 
 
-def main() -> int:
+def block_lines() -> list[str]:
+    """The README block's lines from the committed results (tests/unit/test_docs_claims.py compares)."""
     lines: list[str] = []
     rat = RESULTS / "arena_scale_ratings.json"
     if rat.exists():
@@ -88,6 +89,11 @@ def main() -> int:
     runs = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("vote_path_*.json"))]
     if runs:
         lines += vote_table(runs)
+    return lines
+
+
+def main() -> int:
+    lines = block_lines()
     readme = REPO / "README.md"
     text = readme.read_text(encoding="utf-8")
     if BEGIN not in text or END not in text:

@@ -57,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--thickness", type=float, default=0.15, help="inflation depth / object width")
     p.add_argument("--hint", action="append", default=[], type=_hint, help="x,y,depth user depth hint (repeatable)")
     p.add_argument("--fill", default="auto",
-                   help="auto (= texture) | texture | telea | ns | biharmonic | a models.toml inpaint name")
+                   help="auto (= sized, as the app) | sized | telea | ns | biharmonic | texture | exemplar | a models.toml inpaint name")
     p.add_argument("--depth", default="auto", help="auto | depth-proxy | a models.toml depth name")
     p.add_argument("--segmenter", default="auto", help="auto | grabcut | sam-vit-b")
     p.add_argument("--shadow", type=float, default=0.0, help="approximate contact shadow opacity 0..1")
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         selection = Selection(points=pts, box=(box[0], box[1], box[2], box[3]) if box else None,
                               mask_sha="cli" if upl is not None else None)
         settings = SceneSettings(fov_deg=args.fov, thickness=args.thickness, hints=tuple(args.hint),
-                                 fill=args.fill if args.fill in CLASSICAL else "texture")
+                                 fill=args.fill if args.fill in CLASSICAL else "sized")
         params = EditParams(yaw=args.yaw, pitch=args.pitch, roll=args.roll, tx=args.tx, ty=args.ty, tz=args.tz,
                             scale=args.scale, mirror=args.mirror, shadow=args.shadow)
         pipe = build_pipeline(Backends(args.segmenter, args.depth, args.fill))

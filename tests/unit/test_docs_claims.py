@@ -178,3 +178,101 @@ def test_inline_figures_citing_a_log_are_in_that_log(path):
         assert log.is_file(), f"{path.name} cites {m.group(2)}, which is not committed"
         assert re.search(rf"(?<![\d.]){re.escape(m.group(1))}(?![\d])", log.read_text()), \
             f"{path.name}: {m.group(0)!r} — {m.group(1)} is not in {m.group(2)}"
+
+
+def test_readme_quick_start_is_exactly_make_run_and_make_test():
+    """The team rule: the README's quick start has two commands, `make run` and `make test`, and both are targets."""
+    text = README.read_text()
+    section = text[text.index("## Quick start"):]
+    block = section[section.index("```bash\n") + 8:section.index("```", section.index("```bash\n") + 8)]
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.split("#")[0].strip()]
+    assert commands == ["make run", "make test"], commands
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert re.search(r"^run:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+
+
+def test_readme_photo_edit_sentence_is_the_committed_evaluation():
+    """The README's Photo 3D Edit sentence quotes static/edit3d/eval/{depth,fill}.json (default vs ground plane vs
+    selected object; the size-chosen fill against the old Telea+texture default on medium holes, and on every size)."""
+    ev = REPO_ROOT / "static" / "edit3d" / "eval"
+    scenes = json.loads((ev / "depth.json").read_text())["scenes"]
+
+    def rho(scene, start):
+        return next(r["rho"] for r in scene["rows"] if r["source"].startswith(start))
+
+    moto, *rendered = scenes
+    text = " ".join(README.read_text().split())
+    assert (f"Spearman ρ: {rho(moto, 'ground plane only'):.2f} (ground plane) → {rho(moto, '+ automatic main object (default'):.2f}"
+            f" with no selection") in text
+    assert f"→ {rho(moto, 'object selected'):.2f} with the object selected" in text
+    plane = "/".join(f"{rho(s, 'ground plane only'):.2f}" for s in rendered)
+    auto = "/".join(f"{rho(s, '+ automatic main object (default'):.2f}" for s in rendered)
+    assert f"{plane} → {auto}" in text
+    rows = json.loads((ev / "fill.json").read_text())["rows"]
+
+    def fill(hole, method):
+        return next(r for r in rows if r["hole"].startswith(hole) and r["method"].startswith(method))
+
+    new, old = fill("medium", "sized"), fill("medium", "Telea + transplanted")
+    assert (f"{new['psnr']:.2f} dB / {new['ssim']:.3f} / {new['grad_err']:.1f} vs {old['psnr']:.2f} / {old['ssim']:.3f} / "
+            f"{old['grad_err']:.1f}") in text
+    for hole in ("thin", "medium", "large"):  # "beats the old Telea+texture default on every hole size"
+        n, o = fill(hole, "sized"), fill(hole, "Telea + transplanted")
+        assert n["psnr"] > o["psnr"] and n["ssim"] > o["ssim"] and n["grad_err"] < o["grad_err"], hole
+
+
+def test_readme_anomaly_history_quotes_the_committed_reports():
+    """The README's protocol v3–v5 paragraph quotes the held-out reports kept under static/anomaly/ (v3 and v4 in
+    previous/, v5 = the current one): one spot per protocol, recomputed here."""
+    a = REPO_ROOT / "static" / "anomaly"
+
+    def mean(path, engine):
+        m = json.loads(path.read_text())["results"][engine]["correct"]["mean"]
+        return f"{m['i_auroc']:.1f} / {m['p_ap']:.1f}"
+
+    v3, v4, v5 = a / "previous" / "heldout_report_v3.json", a / "previous" / "heldout_report_v4.json", \
+        a / "heldout_report.json"
+    sub = json.loads(v5.read_text())["subsets"]["ensemble"]["correct"]
+    text = " ".join(README.read_text().split())
+    for s in (f"kNN {mean(v4, 'knn')} (was {mean(v3, 'knn')})",
+              f"the **ensemble** {mean(v4, 'ensemble')} (was {mean(v3, 'ensemble')})",
+              f"MetaUAS **{mean(v5, 'metauas').replace(' / ', '** / ')} (was {mean(v3, 'metauas')}), kNN {mean(v5, 'knn')}",
+              f"the **ensemble {mean(v5, 'ensemble')}** (fresh classes {sub['fresh']['i_auroc']:.1f}, old "
+              f"{sub['old']['i_auroc']:.1f})"):
+        assert s in text, s
+
+
+def test_readme_arena_scale_block_is_generated_from_the_committed_results():
+    from bench import arena_tables as at
+
+    text = README.read_text()
+    block = "\n".join(at.block_lines())
+    assert f"{at.BEGIN}\n{block}\n{at.END}" in text, "run `python bench/arena_tables.py`"
+
+
+WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+def test_readme_arena_prose_ranges_are_the_committed_runs():
+    """The prose under the arena-scale block summarises its runs as ranges; recomputed from bench/results."""
+    res = REPO_ROOT / "bench" / "results"
+    runs = [json.loads(p.read_text()) for p in sorted(res.glob("vote_path_*.json"))]
+
+    def pick(layer, db, before):
+        return [r for r in runs if r["layer"] == layer and r["database"].startswith(db)
+                and r.get("label", "").startswith("before") == before]
+
+    def span(rs, key, fmt):
+        lo, hi = min(r[key] for r in rs), max(r[key] for r in rs)
+        return f"{format(lo, fmt)}–{format(hi, fmt)}"
+
+    gs, bs = pick("service", "sqlite", False), pick("service", "sqlite", True)
+    gp, bp = pick("service", "postgresql", False), pick("service", "postgresql", True)
+    ratios = sorted(r["ratio"] for r in json.loads((res / "arena_scale_ratings.json").read_text())["runs"])
+    text = " ".join(README.read_text().split())
+    for s in (f"gives {span(gs, 'votes_per_s', ',.0f')} votes/s with p99 {span(gs, 'p99_ms', '.1f')} ms in {WORDS[len(gs)]} runs",
+              f"against {span(bs, 'votes_per_s', ',.0f')} votes/s with p99 {span(bs, 'p99_ms', '.0f')} ms",
+              f"On PostgreSQL: {span(gp, 'votes_per_s', ',.0f')} votes/s, p99 {span(gp, 'p99_ms', '.0f')} ms "
+              f"(before: {span(bp, 'votes_per_s', ',.0f')} votes/s, p99 {span(bp, 'p99_ms', '.0f')} ms)",
+              f"{ratios[0]:.2f}–{ratios[-2]:.2f}× in five of six pairs", f"and {ratios[-1]:.2f}× in the one pair"):
+        assert s in text, s

@@ -199,3 +199,19 @@ def test_brush_only_selection_and_eraser():
     sc = pipe.prepare(img, Selection(brush_add=((300, 200, 60),), brush_remove=((300, 200, 10),)), max_side=300)
     s = sc.scale
     assert sc.mask[int(200 * s), int(340 * s)] and not sc.mask[int(200 * s), int(300 * s)]
+
+
+def test_cli_auto_fill_is_the_apps_default(tmp_path, monkeypatch):
+    """`--fill auto` (the CLI default) uses the same background fill as the app (`sized`), not the old `texture`."""
+    import backend.edit3d.edit as cli
+    from backend.edit3d.params import SceneSettings
+
+    seen: dict = {}
+
+    def spy(**kw):
+        seen.update(kw)
+        return SceneSettings(**kw)
+
+    monkeypatch.setattr(cli, "SceneSettings", spy)
+    assert cli.main(["--image", str(COFFEE), "--point", "300,240", "--preview", "--out", str(tmp_path)]) == 0
+    assert seen["fill"] == SceneSettings().fill == "sized"
