@@ -10,7 +10,7 @@ from __future__ import annotations
 import gradio as gr
 
 from apps import anomaly_handlers as h
-from apps.common import editor_input, job
+from apps.common import editor_input, file_input, job
 from backend.anomaly.engines import default_role, describe
 from backend.anomaly.inspector import engine_defaults
 
@@ -40,12 +40,12 @@ def build() -> None:
     d = engine_defaults(engine_default)
     with gr.Tab("Anomaly Inspector", id="anomaly", elem_id="tab-anomaly") as tab:
         gr.Markdown(INTRO)
-        run_state = gr.State(None)
+        run_state = gr.State(None, time_to_live=h.RUN_TTL_S)  # a script's session never closes; see h.keep
         auto_state = gr.State(False)  # mirrors the "auto" checkbox; a State stays out of the public API
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
-                prompts = gr.File(label="Normal prompt image(s)", file_count="multiple",
-                                  file_types=["image", ".zip"], type="filepath", elem_id="anomaly-prompts")
+                prompts = file_input(["image", ".zip"], label="Normal prompt image(s)", file_count="multiple",
+                                     type="filepath", elem_id="anomaly-prompts")
                 with gr.Accordion("Prompt pools (save / load by name)", open=False):
                     product = gr.Textbox(label="Product", placeholder="e.g. bottle-cap-A", elem_id="anomaly-product")
                     pool_name = gr.Textbox(label="Pool name", placeholder="e.g. line-3 good parts")
@@ -56,8 +56,8 @@ def build() -> None:
                                           allow_custom_value=True)
                     load_pool_btn = gr.Button("Load pool as prompts", size="sm")
                     pool_msg = gr.Markdown(elem_id="anomaly-pool-msg")
-                queries = gr.File(label="Query image(s) or a .zip", file_count="multiple",
-                                  file_types=["image", ".zip"], type="filepath", elem_id="anomaly-queries")
+                queries = file_input(["image", ".zip"], label="Query image(s) or a .zip", file_count="multiple",
+                                     type="filepath", elem_id="anomaly-queries")
                 engine = gr.Dropdown(engine_ch, value=engine_default, label="Engine", elem_id="anomaly-engine",
                                      info=engine_note or None)
                 resolution = gr.Radio(["256", "512", "tiled"], value="256", label="Resolution",
@@ -86,9 +86,10 @@ def build() -> None:
                         vmax = gr.Slider(0.05, 1, value=d["vmax"], step=0.05,
                                          label="Colour scale top (absolute units)")
                 summary = gr.Markdown(elem_id="anomaly-summary")
+                # columns as wide as their contents, the table scrolls sideways inside itself: fixed percentage
+                # widths squeezed nine columns into a phone's 356 px and cut every header to "s…", "v…"
                 table = gr.Dataframe(headers=h.TABLE_COLUMNS, interactive=False, label="Results (click a row)",
-                                     elem_id="anomaly-table", wrap=False, max_height=420,
-                                     column_widths=["5%", "22%", "9%", "8%", "8%", "10%", "16%", "10%", "12%"])
+                                     elem_id="anomaly-table", wrap=False, max_height=420, max_chars=40)
                 gallery = gr.Gallery(label="Overlays (highest score first)", columns=4, height=300, format="png",
                                      elem_id="anomaly-gallery", allow_preview=False)
         with gr.Group():
@@ -114,11 +115,9 @@ def build() -> None:
                         "of their scores. Add **defective images** (and optional masks named `<image>_mask.png`) "
                         "for F1-optimal thresholds.")
             with gr.Row():
-                cal_good = gr.File(label="Extra normal images", file_count="multiple", file_types=["image", ".zip"])
-                cal_bad = gr.File(label="Defective images (optional)", file_count="multiple",
-                                  file_types=["image", ".zip"])
-                cal_masks = gr.File(label="Defect masks (optional)", file_count="multiple",
-                                    file_types=["image", ".zip"])
+                cal_good = file_input(["image", ".zip"], label="Extra normal images", file_count="multiple")
+                cal_bad = file_input(["image", ".zip"], label="Defective images (optional)", file_count="multiple")
+                cal_masks = file_input(["image", ".zip"], label="Defect masks (optional)", file_count="multiple")
             cal_btn = gr.Button("Calibrate")
             cal_msg = gr.Markdown()
         with gr.Accordion("Correct the mask → save as ground truth", open=False):
@@ -144,7 +143,7 @@ def build() -> None:
                         "`<class>/ground_truth/<defect>/*_mask.png`. A prompt is drawn from train/good per seed; "
                         "metrics follow anomalib (I-AUROC, I-AP, I-F1max, P-AUROC, P-AP, P-F1max, AUPRO@0.3).")
             with gr.Row():
-                eval_zip = gr.File(label="Dataset zip", file_types=[".zip"], type="filepath",
+                eval_zip = file_input([".zip"], label="Dataset zip", type="filepath",
                                    elem_id="anomaly-eval-zip")
                 seeds = gr.Textbox(value="0", label="Prompt seeds (space separated)")
             with gr.Row():

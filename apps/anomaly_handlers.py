@@ -6,6 +6,10 @@ Formatting (DataFrames, temp files for downloads) is all that happens here.
 """
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
+
 import gradio as gr
 import pandas as pd
 
@@ -14,7 +18,7 @@ from backend.anomaly import actions
 from backend.anomaly.actions import ViewSettings
 from backend.errors import UserError
 
-TABLE_COLUMNS = ["#", "file", "score", "verdict", "regions", "largest region px", "prompt", "similarity", "warning"]
+TABLE_COLUMNS = ["#", "file", "score", "verdict", "regions", "largest region px", "similarity", "warning", "prompt"]
 _ROW_KEYS = {"index": "#", "largest_region_px": "largest region px", "prompt_similarity": "similarity"}
 REGION_COLUMNS = ["#", "box (x0, y0, x1, y1)", "area_px", "area_%", "peak", "mean"]
 
@@ -56,6 +60,38 @@ def choices(run) -> list[tuple[str, int]]:
     return [(f"#{i} {r.name} ({r.score:.3f})", i) for i, r in enumerate(run.records)] if run else []
 
 
+# --- kept runs ---------------------------------------------------------------------------------------------
+# A run's maps live in the session's gr.State (≈ 4 MB per query at 768 px, 100 queries per run). Gradio keeps the
+# state of up to 10,000 sessions, and a script's sessions never close, so their runs were never freed. The state
+# now expires (RUN_TTL_S after the last inspection) and all kept runs together stay under KEPT_RUNS_BYTES: beyond
+# it the oldest runs give their maps back (their session is asked to inspect again).
+RUN_TTL_S = 3600
+KEPT_RUNS_BYTES = 4 * 2**30
+_kept: OrderedDict[int, tuple[weakref.ref, int]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _run_bytes(run) -> int:
+    arrays = [a for r in run.records for a in (r.query, r.amap)] + [a for _, a in run.prompts]
+    return sum(int(getattr(a, "nbytes", 0)) for a in arrays)
+
+
+def keep(run, budget: int | None = None) -> None:
+    """Count `run` among the kept runs; drop the maps of the oldest ones while all of them exceed the budget."""
+    budget = KEPT_RUNS_BYTES if budget is None else budget
+    with _kept_lock:
+        for key in [k for k, (ref, _n) in _kept.items() if ref() is None]:  # freed by Gradio (state expired)
+            del _kept[key]
+        _kept[id(run)] = (weakref.ref(run), _run_bytes(run))
+        total = sum(n for _, n in _kept.values())
+        while total > budget and len(_kept) > 1:
+            _key, (ref, n) = _kept.popitem(last=False)
+            old = ref()
+            if old is not None:
+                old.records = []  # views show nothing; every other step says to run an inspection first
+            total -= n
+
+
 # --- events --------------------------------------------------------------------------------------------
 @user_errors
 def inspect_batch(prompt_files, query_files, engine, resolution, top_k, image_thr, pixel_thr, normalise, vmax,
@@ -75,6 +111,7 @@ def inspect_batch(prompt_files, query_files, engine, resolution, top_k, image_th
                    f"({', '.join(out.mismatched[:3])}{' …' if len(out.mismatched) > 3 else ''}); their verdict is "
                    "MISMATCH.")
     v = out.views
+    keep(out.run)
     return (out.run, *_all_views(v)[:3], gr.Dropdown(choices=choices(out.run), value=v.index),
             *detail_values(v.detail), out.view.image_threshold, out.view.pixel_threshold)
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
-import sklearn
 from PIL import Image, PngImagePlugin
 
 from apps.common import (
     client_ip,
     download_file,
+    file_path,
     image_input,
     job,
     load_user_image,
@@ -37,23 +37,23 @@ INTRO = ("### Point Battle\nPick an image (a random Point-Bench item, your uploa
 
 
 def _examples() -> list[list[str]]:
-    site = Path(sklearn.__file__).resolve().parent.parent
-    cand = [(site / "sklearn/datasets/images/china.jpg", "Point to the roof of the pagoda"),
-            (site / "sklearn/datasets/images/flower.jpg", "Point to the centre of the flower"),
-            (site / "gradio/media_assets/images/bus.png", "Point to the front wheel of the bus"),
-            (site / "skimage/data/chelsea.png", "Point to the cat's left eye")]
-    return [[str(p), t] for p, t in cand if p.exists()]
+    """One bundled Point-Bench photo item per category (backend.arena.bench_images.EXAMPLE_FILES)."""
+    return [[str(i.image_path), i.instruction] for i in bench_images.examples()]
+
+
+def _bench_note(item) -> str:
+    note = f"**Category:** {item.category_label} · bench item `{item.image_filename}`"
+    if item.ref_point:
+        note += (f" · reference point at ({item.ref_point[0]:.0f}, {item.ref_point[1]:.0f}) px, drawn as a green "
+                 "ring on both outputs (the models are told its coordinates)")
+    return note
 
 
 @user_errors
 def random_bench_image():
     """A random bundled Point-Bench image with its instruction and category."""
     item = bench_images.random_item(np.random.default_rng(secrets.randbits(64)))
-    note = f"**Category:** {item.category_label} · bench item `{item.image_filename}`"
-    if item.ref_point:
-        note += (f" · reference point at ({item.ref_point[0]:.0f}, {item.ref_point[1]:.0f}) px, drawn as a green "
-                 "ring on both outputs (the models are told its coordinates)")
-    return str(item.image_path), item.instruction, note, item.image_filename
+    return str(item.image_path), item.instruction, _bench_note(item), item.image_filename
 
 
 def _reset_buttons(enabled: bool):
@@ -153,10 +153,12 @@ def _file_name(value) -> str | None:
 
 
 def input_changed(image, bench_file):
-    """A bench caption belongs to its bench image: any other image (upload, webcam, example) clears it."""
+    """A bench caption belongs to its bench image: a shipped example (a bench item) brings its own, any other
+    image (upload, webcam) clears it."""
     if bench_file and _file_name(image) == bench_file:
         return gr.update(), gr.update()
-    return "", None
+    item = bench_images.match_example(file_path(image))
+    return (_bench_note(item), item.image_filename) if item else ("", None)
 
 
 def _login_button() -> None:
@@ -183,12 +185,13 @@ def build() -> None:
                                  elem_id="arena-image", height=320)
                 rand_btn = gr.Button("Random Point-Bench image", elem_id="arena-random", interactive=has_bench)
                 category = gr.Markdown("" if has_bench else "*The bundled Point-Bench sample is not installed; "
-                                       "upload a photo or use an example.*", elem_id="arena-category")
+                                       "upload a photo.*", elem_id="arena-category")
                 instruction = gr.Textbox(label="I want to point to…", max_length=300, max_lines=3,
                                          placeholder="e.g. Point to the handle of the mug", elem_id="arena-instruction")
                 go = gr.Button("Start battle", variant="primary", elem_id="arena-go")
                 if _examples():
-                    gr.Examples(_examples(), inputs=[image, instruction], label="Examples (photos shipped in packages)")
+                    gr.Examples(_examples(), inputs=[image, instruction],
+                                label="Examples (one bench photo per category)")
             with gr.Column(scale=2):
                 with gr.Row():
                     out_a = gr.Image(label="Model A (orange ●)", format="png", interactive=False, elem_id="arena-a",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from apps import bench_handlers as h
-from apps.common import editor_input, job
+from apps.common import editor_input, file_input, job
 
 INTRO = """### Point-Bench
 PointArena's static benchmark: each item is an image, an instruction and a target mask. A pointer scores when
@@ -21,8 +21,8 @@ def _evaluate_section():
         with gr.Row():
             pointer = gr.Dropdown(h.pointer_choices(), label="Pointer (from models.toml)", elem_id="bench-pointer",
                                   scale=2)
-            bench_zip = gr.File(label="Bench zip (optional; default: the bundled sample)", file_types=[".zip"],
-                                elem_id="bench-zip", scale=2)
+            bench_zip = file_input([".zip"], label="Bench zip (optional; default: the bundled sample)",
+                                 elem_id="bench-zip", scale=2)
             overlays = gr.Checkbox(label="Show overlays (points on mask)", value=False, elem_id="bench-overlays")
         run = gr.Button("Evaluate", variant="primary", elem_id="bench-run")
         summary = gr.Markdown(elem_id="bench-summary")

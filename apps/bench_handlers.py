@@ -56,6 +56,9 @@ def evaluate(pointer: str, bench_zip, show_overlays: bool, request: gr.Request =
     why = ", ".join(f"{k}: {v}" for k, v in sorted(fails.items(), key=lambda kv: -kv[1])) or "none"
     summary = (f"**{pointer}** on `{res['bench']}`: average **{res['average']:.2f}%** over {res['n']} items "
                f"({res['success']} correct) in {res['elapsed_s']:.1f} s.  \nFailures by reason — {why}.")
+    if res.get("result_id") is None:
+        summary += ("  \n**Not stored:** no item got a prediction, so this run measures the setup, not the model "
+                    "(see the reasons above).")
     table = per_category_frame({pointer: res})
     gallery = [(it["overlay"], f"{'✔' if it['success'] else '✘'} {it['image_filename']}"
                 + ("" if it["success"] else f" — {it['reason']}")) for it in res["items"] if it.get("overlay")]

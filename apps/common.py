@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import html
 import json
 import logging
 import os
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio_client.utils import is_valid_file
 
 from apps.session_cookie import cookie_value
 from backend.config import job_pools
@@ -20,7 +23,7 @@ from backend.identity import mint_limiter, resolve_client_ip, verify_token
 from backend.imageio import ImageInputError, data_url_bytes, open_image, probe_image
 from backend.security import RateLimited, check_rate
 from backend.sessions import record_session
-from backend.tempfiles import scratch_dir
+from backend.tempfiles import scratch_dir, shared_dir
 
 log = logging.getLogger(__name__)
 
@@ -189,14 +192,13 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def download_file(data: bytes | str, filename: str) -> str:
-    """Write `data` to a fresh temp dir under a meaningful name; return the path for gr.File/DownloadButton."""
+    """Write `data` under a meaningful name; return the path for gr.File/DownloadButton. The same bytes under the
+    same name share one file (a script repeating a download does not add a copy per call); swept once unused
+    for TEMP_MAX_AGE_S (Gradio copies it to its cache)."""
     safe = _SAFE.sub("_", filename).strip("._") or "download"
-    path = scratch_dir("dl-") / safe  # swept once older than TEMP_MAX_AGE_S (Gradio copies it to its cache)
-    if isinstance(data, str):
-        path.write_text(data, encoding="utf-8")
-    else:
-        path.write_bytes(data)
-    return str(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    key = hashlib.sha256(safe.encode() + b"\0" + raw).hexdigest()[:32]
+    return str(shared_dir(f"dl-{key}", lambda d: (d / safe).write_bytes(raw)) / safe)
 
 
 def download_json(obj: Any, filename: str) -> str:
@@ -290,6 +292,70 @@ class CheckedImageEditor(gr.ImageEditor):
 
 def editor_input(**kwargs) -> CheckedImageEditor:
     return CheckedImageEditor(**kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# File inputs: the type check runs on the server and speaks like every other error (a sentence and a ref id that
+# the log line shares). Gradio's own check refused in the browser with "Invalid file type: … Only image, .zip
+# allowed." (no ref, no log line) and, for API clients, in preprocessing with a Python list in the sentence.
+# ---------------------------------------------------------------------------------------------------------------
+
+def _upload_name(value: Any) -> str:
+    path = value.get("path") if isinstance(value, dict) else getattr(value, "path", None)
+    return Path(str(path or "")).name
+
+
+def _accepts(types: tuple[str, ...]) -> str:
+    words = ["images" if t == "image" else t for t in types]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _refused(names: list[str], types: tuple[str, ...]) -> str:
+    def plain(name: str) -> str:  # a toast renders HTML: a file name is escaped and cut, never markup
+        text = " ".join(_INVISIBLE.sub("", name).split())
+        return html.escape(text[:80] + ("…" if len(text) > 80 else ""))
+
+    shown = ", ".join(f"“{plain(n)}”" for n in names[:5]) + (" …" if len(names) > 5 else "")
+    verb = "is" if len(names) == 1 else "are"
+    return f"{shown} {verb} not accepted here: this input takes {_accepts(types)} only."
+
+
+class CheckedFile(gr.File):
+    """gr.File whose accepted types are checked on the server (see `file_input`); the browser sends any file."""
+
+    is_template = True  # rendered as a plain gr.File
+    accepted: tuple[str, ...] = ()
+
+    def preprocess(self, payload):  # noqa: D401
+        items = getattr(payload, "root", payload)
+        bad = [n for n in map(_upload_name, items if isinstance(items, list) else [items] if items else [])
+               if self.accepted and not is_valid_file(n, list(self.accepted))]
+        if bad:
+            raise user_error(_refused(bad, self.accepted), action="file input")
+        return super().preprocess(payload)
+
+
+def _keep_accepted(types: tuple[str, ...], value: Any):
+    """Upload event: drop the files of other types with one warning (ref id); keep every accepted one."""
+    files = value if isinstance(value, list) else [value] if value else []
+    bad = [f for f in files if not is_valid_file(_upload_name(f), list(types))]
+    if not bad:
+        return gr.skip()
+    ref = error_ref()
+    msg = _refused([_upload_name(f) for f in bad], types)
+    log.info("user error ref=%s in file input: %s", ref, msg[:300])
+    gr.Warning(f"{msg} (ref {ref})", title="File not added")
+    keep = [f for f in files if f not in bad]
+    return keep if isinstance(value, list) else None
+
+
+def file_input(file_types: list[str], **kwargs) -> CheckedFile:
+    """The file input every tab uses: accepts `file_types` ("image" or ".ext"), refused files get our sentence."""
+    comp = CheckedFile(**kwargs)  # no file_types for the browser: its check would answer first, in Gradio's words
+    comp.accepted = tuple(file_types)
+    comp.upload(functools.partial(_keep_accepted, comp.accepted), comp, comp, preprocess=False, postprocess=False,
+                api_visibility="private", show_progress="hidden")
+    return comp
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import gradio as gr
 import pandas as pd
 import plotly.graph_objects as go
 
-from apps.common import download_file, download_json, file_path, user_errors
+from apps.common import download_file, file_input, file_path, throttle, user_errors
 from backend.arena import service, trust_service
 from backend.arena.vocab import CATEGORY_CHOICES, leaderboard_row, plural
 
@@ -87,8 +87,8 @@ def leaderboard(method: str = "bt", category: str = "overall") -> dict:
 
 
 @user_errors
-def refresh(method: str, category: str, with_export: bool = True):
-    view = service.leaderboard_view(method, category, with_export)
+def refresh(method: str, category: str):
+    view = service.leaderboard_view(method, category)
     rep = view.report
     shown = dict(CATEGORY_CHOICES).get(category, category)
     label = {v: k for k, v in CATEGORY_CHOICES}.get(rep["category"], rep["category"])
@@ -99,11 +99,17 @@ def refresh(method: str, category: str, with_export: bool = True):
         head = (f"**{label or shown}**: no votes yet ({plural(rep['total_votes'], 'vote')} recorded, none counted). "
                 "Play a few rounds in the Point Battle tab.")
     csv_path = download_file(view.csv, f"arena-leaderboard-{rep['method']}-{rep['category']}.csv")
-    json_path = (download_json(view.clean_battle, "arena-battles-clean_battle.json")
-                 if view.clean_battle is not None else gr.update())
     return (head, _table(rep), _ci_plot(rep),
             _heatmap(rep["win_fraction"], "Win fraction of row over column (ties excluded)", ".2f", "RdBu", 0.5),
-            _heatmap(rep["pair_counts"], "Battle count", ".0f", "Blues"), csv_path, json_path)
+            _heatmap(rep["pair_counts"], "Battle count", ".0f", "Blues"), csv_path)
+
+
+@user_errors
+def battles_export(request: gr.Request = None):
+    """Every voted battle as FastChat clean_battle JSON (+ point fields); one export per minute serves everyone."""
+    throttle(request, "battles_export", 6)
+    path, age = service.battles_export_file()
+    return str(path), f"All voted battles as of {age:.0f} s ago (exports are refreshed at most once a minute)."
 
 
 @user_errors
@@ -169,21 +175,27 @@ def build() -> None:
             category = gr.Dropdown(CATEGORY_CHOICES, value="overall", label="Category", elem_id="lb-category")
             btn = gr.Button("Refresh", elem_id="lb-refresh", scale=0)
         head = gr.Markdown(elem_id="lb-head")
-        table = gr.Dataframe(interactive=False, elem_id="lb-table", wrap=True)
+        # columns as wide as their contents, scrolled inside the table: wrapped, a phone broke every header
+        # mid-word ("Mod el", "Rat ing", "Vot es")
+        table = gr.Dataframe(interactive=False, elem_id="lb-table", wrap=False)
         ci_plot = gr.Plot(label="Confidence intervals", elem_id="lb-ci")
         with gr.Row():
-            wins = gr.Plot(label="Pairwise win fraction", elem_id="lb-wins")
-            counts = gr.Plot(label="Battle counts", elem_id="lb-counts")
+            # min_width: on a phone the two heatmaps stack instead of sharing 356 px (their text was cut)
+            wins = gr.Plot(label="Pairwise win fraction", elem_id="lb-wins", min_width=320)
+            counts = gr.Plot(label="Battle counts", elem_id="lb-counts", min_width=320)
         with gr.Row():
             csv_btn = gr.DownloadButton("Leaderboard CSV (PointArena columns)", elem_id="lb-csv")
-            json_btn = gr.DownloadButton("All battles (clean_battle JSON)", elem_id="lb-json")
+            json_btn = gr.Button("Export all battles (clean_battle JSON)", elem_id="lb-json")
+        json_file = gr.File(label="All battles (clean_battle JSON)", interactive=False, visible=True,
+                            elem_id="lb-json-file", height=80)
+        json_md = gr.Markdown(elem_id="lb-json-md")
         with gr.Accordion("Admin (needs ADMIN_TOKEN)", open=False):
             token = gr.Textbox(label="Admin token", type="password", elem_id="lb-admin-token")
             admin_btn = gr.Button("Open admin view", elem_id="lb-admin-go")
             admin_md = gr.Markdown(elem_id="lb-admin-md")
             admin_tbl = gr.Dataframe(interactive=False, elem_id="lb-admin-table")
             with gr.Row():
-                imp_file = gr.File(label="Battles file to import", file_types=[".json"])
+                imp_file = file_input([".json"], label="Battles file to import")
                 imp_fmt = gr.Radio([("FastChat clean_battle", "clean_battle"),
                                     ("PointArena dynamic_results", "pointarena")],
                                    value="clean_battle", label="Format")
@@ -208,15 +220,18 @@ def build() -> None:
                 excl_btn = gr.Button("Exclude their votes", elem_id="lb-trust-exclude")
                 rest_btn = gr.Button("Restore their votes", elem_id="lb-trust-restore")
             excl_md = gr.Markdown(elem_id="lb-trust-excl-md")
-        outs = [head, table, ci_plot, wins, counts, csv_btn, json_btn]
+        outs = [head, table, ci_plot, wins, counts, csv_btn]
         btn.click(refresh, inputs=[method, category], outputs=outs, api_name="leaderboard_view")
         for comp in (method, category):
             comp.change(refresh, inputs=[method, category], outputs=outs, api_visibility="private")
         tab.select(refresh, inputs=[method, category], outputs=outs, api_visibility="private")
         timer = gr.Timer(120, active=False)
         tab.select(lambda: gr.Timer(active=True), outputs=timer, api_visibility="private")
-        timer.tick(lambda m, c: refresh(m, c, with_export=False), inputs=[method, category], outputs=outs,
-                   api_visibility="private", show_progress="hidden")
+        timer.tick(refresh, inputs=[method, category], outputs=outs, api_visibility="private",
+                   show_progress="hidden")
+        # its own pool of one: a second export waits for the first and reuses its file
+        json_btn.click(battles_export, outputs=[json_file, json_md], api_name="arena_battles_export",
+                       concurrency_id="battles_export", concurrency_limit=1)
         admin_btn.click(arena_admin, inputs=[token], outputs=[admin_md, admin_tbl], api_name="arena_admin")
         imp_btn.click(arena_import, inputs=[token, imp_file, imp_fmt], outputs=[imp_md], api_name="arena_import")
         trust_btn.click(arena_trust, inputs=[token], outputs=[trust_md, trust_sig, trust_gold, trust_rank],

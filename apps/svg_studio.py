@@ -11,7 +11,7 @@ import gradio as gr
 
 from apps import svg_studio_handlers as h
 from apps import svg_studio_library
-from apps.common import job
+from apps.common import file_input, job
 
 INTRO = """### SVG Studio — icons in a consistent style
 Type what the icon should show, pick a style (an installed icon set/variant, 1–16 exemplar SVGs of your own, or an
@@ -36,8 +36,9 @@ def build() -> None:
                 style = gr.Dropdown(style_names, value="phosphor/bold" if "phosphor/bold" in style_names else None,
                                     label="Installed style (set/variant, or library:<id> for the learned engine)",
                                     elem_id="svg-style", allow_custom_value=True)
-                files = gr.File(label="Exemplar SVGs (1–16; PNG/JPG are traced with vtracer)", file_count="multiple",
-                                file_types=[".svg", ".png", ".jpg", ".jpeg"], type="filepath", elem_id="svg-exemplars")
+                files = file_input([".svg", ".png", ".jpg", ".jpeg"],
+                                   label="Exemplar SVGs (1–16; PNG/JPG are traced with vtracer)",
+                                   file_count="multiple", type="filepath", elem_id="svg-exemplars")
                 with gr.Accordion("Style card (editable; used when the source is 'Edited style card')", open=False):
                     card_btn = gr.Button("Extract card from the chosen set or exemplars", size="sm",
                                          elem_id="svg-card-extract")

@@ -192,15 +192,29 @@ def vote_api(candidate_a: int, candidate_b: int, winner: str, request: gr.Reques
     """Store a pairwise vote between two stored candidates of different engines.
     winner: model_a | model_b | tie | tie (bothbad). Only your own comparison, once, rate-limited."""
     throttle(request, "svg_vote", _vote_rate())
-    vid = service.vote_on(int(candidate_a), int(candidate_b), winner, session_id(request))
+    vid = service.vote_on(_id(candidate_a, "candidate_a"), _id(candidate_b, "candidate_b"), winner,
+                          session_id(request))
     return f"Vote #{vid} saved."
+
+
+def _id(value, what: str) -> int:
+    """A stored row's number from an API client (any JSON value): a whole number or a sentence."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise UserError(f"{what} must be a whole number (the id shown in your history).")
+    try:
+        number = float(value)
+        if not number.is_integer() or abs(number) >= 2**63:  # a database integer
+            raise ValueError
+        return int(number)
+    except (ValueError, OverflowError):
+        raise UserError(f"{what} must be a whole number (the id shown in your history).") from None
 
 
 @user_errors
 def candidates_api(generation_id: int, request: gr.Request = None) -> list[dict]:
     """All candidates of one of your stored generations: id, svg (sanitised text), engine, concept, nearest id,
     similarity."""
-    return service.candidates_of(int(generation_id), session_id(request))
+    return service.candidates_of(_id(generation_id, "generation_id"), session_id(request))
 
 
 def _vote_rate() -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
-from apps.common import job, md_text, session_id, user_errors
+from apps.common import file_input, job, md_text, session_id, user_errors
 from apps.svg_studio_handlers import SOURCES, _read_files
 from backend.svg import library_service as lib
 from backend.svg import studio
@@ -69,8 +69,8 @@ def build(style: gr.Dropdown, source: gr.Radio, engine: gr.Dropdown) -> None:
             name = gr.Textbox(label="Style name", max_length=128, elem_id="svg-lib-name")
             budget = gr.Slider(5, lib.MAX_BUDGET_S, value=lib.DEFAULT_BUDGET_S, step=5,
                                label="Learning budget (seconds)", elem_id="svg-lib-budget")
-        files = gr.File(label="Exemplar SVGs (1–16)", file_count="multiple", file_types=[".svg"], type="filepath",
-                        elem_id="svg-lib-exemplars")
+        files = file_input([".svg"], label="Exemplar SVGs (1–16)", file_count="multiple", type="filepath",
+                           elem_id="svg-lib-exemplars")
         learn = gr.Button("Learn style", variant="primary", elem_id="svg-lib-learn")
         status = gr.Markdown(elem_id="svg-lib-status")
         table = gr.Dataframe(headers=COLUMNS, interactive=False, label="Saved library styles",

@@ -163,8 +163,8 @@ class MintLimiter:
             if len(q) >= cap:
                 return False
             q.append(now)
-            if len(self._hits) > 100_000:  # bound memory: drop idle addresses
-                for k in [k for k, v in self._hits.items() if not v][:50_000]:
+            if len(self._hits) > 100_000:  # bound memory: drop addresses with no mint in the last hour
+                for k in [k for k, v in self._hits.items() if not v or now - v[-1] > 3600]:
                     del self._hits[k]
             return True
 

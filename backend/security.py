@@ -53,17 +53,32 @@ class RateLimited(NotAllowed):
 
 
 class RateLimiter:
-    """Sliding-window limiter keyed by (action, who). In-process; fine for one replica."""
+    """Sliding-window limiter keyed by (action, who). In-process; fine for one replica.
+
+    Keys of sessions and addresses that went quiet are dropped once there are more than SWEEP_KEYS of them: every
+    session and IP hash that ever called used to keep its key (and deque) for the life of the process."""
+
+    SWEEP_KEYS = 10_000
 
     def __init__(self):
         self._hits: dict[tuple[str, str], deque] = defaultdict(deque)
         self._lock = threading.Lock()
+        self._longest = 0.0  # the longest window any check used: a key idle for longer holds nothing that counts
+        self._swept = 0.0
+
+    def _sweep(self, now: float) -> None:
+        for k in [k for k, q in self._hits.items() if not q or now - q[-1] > self._longest]:
+            del self._hits[k]
 
     def check(self, action: str, who: str | None, limit: int, window_s: float) -> None:
         if not who or limit <= 0:
             return
         now = time.monotonic()
         with self._lock:
+            self._longest = max(self._longest, window_s)
+            if len(self._hits) > self.SWEEP_KEYS and now - self._swept > window_s:  # at most once a window
+                self._swept = now
+                self._sweep(now)
             q = self._hits[(action, who)]
             while q and now - q[0] > window_s:
                 q.popleft()

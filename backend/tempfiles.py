@@ -3,6 +3,7 @@
 Two kinds:
 - `request_dir(prefix)`: a context manager for work that ends with the request (an unpacked zip); the folder
   is removed on exit, also when the work fails.
+- `shared_dir(key, fill)`: output files that many requests hand out alike (written once per content).
 - `scratch_dir(prefix)`: files handed to Gradio as outputs (downloads, overlays). Gradio copies outputs into
   its own cache after the handler returns, so these cannot be removed by the handler; instead every call
   sweeps scratch folders older than TEMP_MAX_AGE_S (default 900 s).
@@ -20,7 +21,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from backend.config import get_settings, setting
@@ -80,6 +81,30 @@ def scratch_dir(prefix: str = "tmp-") -> Path:
     """A fresh folder for output files; removed by a later sweep once older than TEMP_MAX_AGE_S."""
     _maybe_sweep()
     return Path(tempfile.mkdtemp(prefix=prefix, dir=temp_root()))
+
+
+def shared_dir(key: str, fill: Callable[[Path], None]) -> Path:
+    """A folder of output files shared by every request that hands out the same files (`key`: a content hash).
+
+    Public endpoints that need no model run (the anomaly example, a pool, a leaderboard CSV) used to write a fresh
+    copy per call, and nothing limits how fast a script calls them: the temp disk grew by each copy until a sweep.
+    `fill(folder)` writes the files once; the folder's mtime is refreshed on every use, so the sweep removes it only
+    after TEMP_MAX_AGE_S without use. Two first calls at once each fill a private folder; one rename wins."""
+    _maybe_sweep()
+    final = temp_root() / f"shared-{key}"
+    if not final.is_dir():
+        tmp = Path(tempfile.mkdtemp(prefix=".fill-", dir=temp_root()))
+        try:
+            fill(tmp)
+            os.rename(tmp, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # gone already when the rename won
+    with contextlib.suppress(OSError):
+        os.utime(final)
+    return final
 
 
 @contextlib.contextmanager

@@ -7,12 +7,12 @@ file values into paths); outputs are plain data (images as numpy arrays, downloa
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
 import math
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +29,7 @@ from backend.imageio import ImageInputError, open_image, probe_image
 from backend.masks import mask_from_layers
 from backend.security import is_admin
 from backend.sessions import audit
+from backend.tempfiles import shared_dir
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
@@ -239,7 +240,7 @@ def _down4(value: float) -> float:
 
 # --- exports ---------------------------------------------------------------------------------------
 def export_batch(run: insp.Run | None, s: ViewSettings, session_id: str | None = None) -> list[tuple[str, bytes | str]]:
-    if run is None:
+    if run is None or not run.records:  # no run, or one whose maps were given back (apps.anomaly_handlers.keep)
         raise UserError("Run an inspection first; there is nothing to export yet.")
     _audit("anomaly.export", session_id, inspection_id=run.inspection_id, image_threshold=s.image_threshold,
            pixel_threshold=s.pixel_threshold, n=len(run.records))
@@ -302,13 +303,20 @@ def save_pool(prompt_paths, product: str, name: str, session_id: str | None = No
 def load_pool(key: str, session_id: str | None = None, escape: Escape = _plain) -> tuple[list[str], str]:
     """The pool's images written to a private temp dir (paths for the prompt input) and a message."""
     pool, imgs = collection.load_pool(key, session_id=session_id)
-    d = Path(tempfile.mkdtemp(prefix="pool-"))
-    paths = []
-    for i, im in enumerate(imgs):
-        p = d / f"{exports.safe_stem(pool['name'], set())}_{i:02d}.png"
-        im.save(p)
-        paths.append(str(p))
+    names = [f"{exports.safe_stem(pool['name'], set())}_{i:02d}.png" for i in range(len(imgs))]
+
+    def fill(d: Path) -> None:
+        for name, im in zip(names, imgs, strict=True):
+            im.save(d / name)
+
+    # one copy per pool content, however often it is loaded (a fresh folder per load was never removed)
+    d = shared_dir("pool-" + _digest(pool["name"], *pool["prompt_shas"]), fill)
+    paths = [str(d / n) for n in names]
     return paths, f"Loaded pool **{escape(key)}** ({len(paths)} image(s)) as prompts."
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:24]
 
 
 def correction_editor(run: insp.Run | None, index, pixel_threshold: float) -> dict:
@@ -369,12 +377,19 @@ def example_files() -> tuple[list[str], list[str]]:
     queries = sorted((cls / "test").glob("*/*.png"))
     if not prompts or not queries:
         raise UserError("The bundled example is missing (static/anomaly/examples); reinstall the app.")
-    d = Path(tempfile.mkdtemp(prefix="anomaly-example-"))
-    (d / "prompts").mkdir()
-    (d / "queries").mkdir()
-    p_out = [str(shutil.copy(p, d / "prompts" / f"{EXAMPLE_CLASS}_prompt_{p.stem}.png")) for p in prompts]
-    q_out = [str(shutil.copy(q, d / "queries" / f"{EXAMPLE_CLASS}_{q.parent.name}_{q.stem}.png")) for q in queries]
-    return p_out, q_out
+    p_names = [f"prompts/{EXAMPLE_CLASS}_prompt_{p.stem}.png" for p in prompts]
+    q_names = [f"queries/{EXAMPLE_CLASS}_{q.parent.name}_{q.stem}.png" for q in queries]
+
+    def fill(d: Path) -> None:
+        (d / "prompts").mkdir()
+        (d / "queries").mkdir()
+        for src, name in zip(prompts + queries, p_names + q_names, strict=True):
+            shutil.copy(src, d / name)
+
+    # one copy per process while in use: the button needs no model run, so a script could click it without pause
+    # (a fresh folder of 6 PNGs per click, never removed, used to fill the temp disk)
+    d = shared_dir("anomaly-example-" + _digest(*(f"{f}:{f.stat().st_size}" for f in prompts + queries)), fill)
+    return [str(d / n) for n in p_names], [str(d / n) for n in q_names]
 
 
 def example_zip() -> bytes:

@@ -83,7 +83,7 @@ def pool_key(pool: dict) -> str:
 
 def load_pool(key: str, *, session_id: str | None) -> tuple[dict, list[Image.Image]]:
     """`key` is "product / name" as listed; returns the pool (own first, else a shared one) and its images."""
-    if not key or " / " not in key:
+    if not isinstance(key, str) or " / " not in key:  # an API client may send any JSON value
         raise UserError("Please choose a saved prompt pool first.")
     product, name = key.split(" / ", 1)
 

@@ -31,7 +31,11 @@ import numpy as np
 from PIL import Image
 
 from backend.arena.bench_overlay import save_overlay
-from backend.arena.vocab import BENCH_CATEGORIES, CATEGORY_LABELS  # noqa: F401 - re-exported for bench users
+from backend.arena.vocab import (  # noqa: F401 - CATEGORY_LABELS is re-exported for bench users
+    BENCH_CATEGORIES,
+    CATEGORY_LABELS,
+    POINTER_ERROR,
+)
 from backend.config import get_settings
 from backend.errors import UserError
 from backend.pointing.service import run_pointer
@@ -318,7 +322,7 @@ def evaluate(bench: Bench, predictor: Predictor, model: str, *, progress: Progre
         pred = predictor(item, img)
         ok, reason, kept = score_points(pred.get("points") or [], mask, item.category, item.count)
         if not pred.get("points") and pred.get("error"):
-            reason = f"Pointer error: {pred['error']}"
+            reason = f"{POINTER_ERROR}: {pred['error']}"
         row = {"image_filename": item.image_filename, "category": item.category, "success": ok, "reason": reason,
                "points": [[round(float(x), 2), round(float(y), 2)] for x, y in (pred.get("points") or [])],
                "points_count": len(pred.get("points") or []), "latency_s": round(float(pred.get("latency_s", 0)), 3)}

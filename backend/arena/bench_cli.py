@@ -12,6 +12,7 @@ import sys
 
 import torch
 
+from backend.arena import bench_service
 from backend.arena.bench import (
     CATEGORIES,
     CATEGORY_LABELS,
@@ -57,11 +58,28 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--timeout", type=float, default=60, help="seconds per item for a pointer (default 60)")
     ev.add_argument("--no-resume", action="store_true", help="ignore a partial --out file and start over")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
+    fr = sub.add_parser("failed-runs", help="list (or --delete) stored results in which no item got a prediction "
+                                            "(old versions stored them as a 0 %% score); uses DATABASE_URL/DATA_DIR")
+    fr.add_argument("--delete", action="store_true", help="delete the listed rows (scored rows are never touched)")
     return ap
+
+
+def failed_runs(delete: bool) -> int:
+    rows = bench_service.failed_runs()
+    for r in rows:
+        print(f"#{r['id']}\t{r['created']}\t{r['model']}\t{r['bench']}\tn={r['n']}\t{r['first_reason']}")
+    if delete and rows:
+        gone = bench_service.delete_failed_runs([r["id"] for r in rows])
+        print(f"deleted {gone} failed run(s)")
+    else:
+        print(f"{len(rows)} failed run(s)" + (" (re-run with --delete to remove them)" if rows else ""))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.cmd == "failed-runs":
+        return failed_runs(args.delete)
     progress = None if args.quiet else _bar
     kw = dict(progress=progress, out=args.out, overlay_dir=args.overlays)
     try:

@@ -6,6 +6,7 @@ arena (uploads still work); `random_item` then says clearly what is missing.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from dataclasses import dataclass
@@ -109,3 +110,45 @@ def find_item(image_filename: str, root: Path | None = None) -> SampleItem | Non
         if it.image_filename == image_filename:
             return it
     return None
+
+
+# The arena's shipped examples: one bundled photo item per category, so a battle on an example is categorised (and
+# checked against its mask) like the same item drawn at random. They used to be bare package photos, which every
+# battle then filed under "Your upload".
+EXAMPLE_FILES = ("photo_china_finial.jpg", "photo_coffee_handle.jpg", "photo_coins_top_row.jpg",
+                 "photo_chelsea_other_eye.jpg", "photo_flower_bee.jpg")
+_example_hashes: dict[tuple[str, int, float], str] = {}
+
+
+def examples(root: Path | None = None) -> list[SampleItem]:
+    by_name = {i.image_filename: i for i in load_items(root)}
+    return [by_name[n] for n in EXAMPLE_FILES if n in by_name]
+
+
+def _example_sha256(path: Path) -> str:
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime)
+    with _lock:
+        if key in _example_hashes:
+            return _example_hashes[key]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with _lock:
+        _example_hashes[key] = digest
+    return digest
+
+
+def match_example(path: str | Path | None, root: Path | None = None) -> SampleItem | None:
+    """The shipped example whose file has exactly these bytes (clicking an example hands over a copy of its file);
+    None for anything else. Sizes are compared first, so an upload is read only when it could be an example."""
+    if not path:
+        return None
+    try:
+        p = Path(path)
+        size = p.stat().st_size
+        cands = [i for i in examples(root) if i.image_path.stat().st_size == size]
+        if not cands:
+            return None
+        digest = hashlib.sha256(p.read_bytes()).hexdigest()
+        return next((i for i in cands if _example_sha256(i.image_path) == digest), None)
+    except OSError:
+        return None

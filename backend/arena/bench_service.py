@@ -15,6 +15,7 @@ from pathlib import Path
 from backend.arena import bench as B
 from backend.arena.bench_compare import compare
 from backend.arena.service import leaderboard
+from backend.arena.vocab import failed_run
 from backend.config import REPO_ROOT
 from backend.errors import UserError
 from backend.registry import get_registry
@@ -54,8 +55,24 @@ def check_pointer(pointer: str) -> None:
                         "Status tab lists every model's backend.")
 
 
-def store_result(res: dict, session_id: str | None = None) -> int:
+def store_result(res: dict, session_id: str | None = None) -> int | None:
+    """Store a run; a failed run (no item got a prediction: vocab.failed_run) is not a score and is not stored."""
+    if failed_run(res.get("items")):
+        log.warning("not storing a failed Point-Bench run of %s (%s)", res.get("model"),
+                    str(res["items"][0].get("reason", ""))[:200])
+        return None
     return get_storage().write(lambda s: repo.add_result(s, res, session_id=session_id))
+
+
+def failed_runs() -> list[dict]:
+    """Stored failed runs (every item a pointer error): rows an old version stored as a 0 % score."""
+    return get_storage().read(repo.failed_results)
+
+
+def delete_failed_runs(ids: list[int] | None = None) -> int:
+    """Delete the given failed runs (default: all of them); rows that are not failed runs are left alone."""
+    ids = [r["id"] for r in failed_runs()] if ids is None else list(ids)
+    return get_storage().write(lambda s: repo.delete_results(s, ids)) if ids else 0
 
 
 def run_pointer_on_bench(pointer: str, bench_dir: str | Path | None = None, progress=None,

@@ -306,3 +306,16 @@ def leaderboard_csv(result: dict) -> str:
         w.writerow([name, f"{r['rating']:.1f}", r["wins"], r["losses"], r["battles"], f"{win_rate(r) or 0:.4f}",
                     f"{r['ci_low']:.1f}", f"{r['ci_high']:.1f}"])
     return buf.getvalue()
+
+
+def write_json_stream(path: str | Path, records) -> int:
+    """A JSON list written record by record (orjson), so a million battles never sit in memory at once."""
+    n = 0
+    with open(path, "wb") as fh:
+        fh.write(b"[")
+        for rec in records:
+            fh.write(b",\n" if n else b"\n")
+            fh.write(orjson.dumps(rec, option=orjson.OPT_NON_STR_KEYS))
+            n += 1
+        fh.write(b"\n]\n")
+    return n

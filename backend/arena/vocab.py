@@ -87,3 +87,19 @@ def leaderboard_row(name: str, r: dict, min_votes: int = 0) -> dict:
 
 LEADERBOARD_COLUMNS = ["rank_ub", "model", "rating", "ci", "ci_low", "ci_high", "votes", "wins", "losses", "ties",
                        "win_rate", "provisional"]
+
+
+# ---------------------------------------------------------------- Point-Bench result rows
+
+POINTER_ERROR = "Pointer error"  # an item's `reason` starts with this when its pointer gave an error and no point
+
+
+def failed_run(items) -> bool:
+    """True when no item of a Point-Bench run got a prediction: every item has no point and a pointer error (a
+    pointer whose weights were missing, a dead endpoint, a predictions file for another bench). Such a run's 0 %
+    measures the setup, not the model, so it is never shown as the model's score. A run without stored items
+    cannot be judged and counts as not failed."""
+    if not isinstance(items, list) or not items:
+        return False
+    return all(isinstance(it, dict) and not it.get("points") and not it.get("points_count")
+               and str(it.get("reason") or "").startswith(POINTER_ERROR) for it in items)

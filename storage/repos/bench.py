@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
+from backend.arena.vocab import failed_run
 from backend.errors import UserError
 from storage.models import BenchAnnotation, BenchResult, utcnow
 from storage.models.bench import ANNOTATION_STATUSES
@@ -70,8 +71,15 @@ def add_result(s: Session, res: dict, session_id: str | None = None, keep_items:
     return row.id
 
 
+def _is_failed(r: BenchResult) -> bool:
+    """A 0 % row whose every item is a pointer error (vocab.failed_run). Only 0 % rows can be failed runs, so only
+    their items are read."""
+    return r.average <= 0 and failed_run(r.items)
+
+
 def latest_results(s: Session, bench: str | None = None, with_items: bool = False) -> dict[str, dict]:
-    """The newest result row per model (optionally for one bench name)."""
+    """The newest result row per model (optionally for one bench name). Failed runs (no item got a prediction,
+    e.g. a pointer whose weights were missing) are never a model's result: an older row or nothing shows."""
     q = select(BenchResult).order_by(BenchResult.id.desc())
     if not with_items:
         q = q.options(defer(BenchResult.items))
@@ -79,10 +87,31 @@ def latest_results(s: Session, bench: str | None = None, with_items: bool = Fals
         q = q.where(BenchResult.bench == bench)
     out: dict[str, dict] = {}
     for r in s.scalars(q):
-        if r.model in out:
+        if r.model in out or _is_failed(r):
             continue
         out[r.model] = {"id": r.id, "created": r.created.isoformat(timespec="seconds"), "model": r.model,
                         "bench": r.bench, "bench_fingerprint": r.bench_fingerprint, "source": r.source, "n": r.n,
                         "average": r.average, "per_category": r.per_category,
                         **({"items": r.items} if with_items else {})}
     return out
+
+
+def failed_results(s: Session) -> list[dict]:
+    """Every stored failed run (see `_is_failed`), oldest first: what an operator reviews before deleting."""
+    q = select(BenchResult).where(BenchResult.average <= 0).order_by(BenchResult.id)
+    return [{"id": r.id, "created": r.created.isoformat(timespec="seconds"), "model": r.model, "bench": r.bench,
+             "source": r.source, "n": r.n, "session_id": r.session_id,
+             "first_reason": str((r.items or [{}])[0].get("reason", ""))[:200]}
+            for r in s.scalars(q) if _is_failed(r)]
+
+
+def delete_results(s: Session, ids: list[int]) -> int:
+    """Delete result rows by id, only those that are failed runs (a scored result is never deleted here)."""
+    gone = 0
+    for rid in ids:
+        r = s.get(BenchResult, int(rid))
+        if r is not None and _is_failed(r):
+            s.delete(r)
+            gone += 1
+    s.flush()
+    return gone

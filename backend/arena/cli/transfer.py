@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import orjson
 from tqdm import tqdm
 
 from backend.arena import formats, service
@@ -20,19 +19,6 @@ Uses DATA_DIR / DATABASE_URL like the app (migrations run first). Imports skip c
 (unique content hash, INSERT ... ON CONFLICT DO NOTHING, one transaction per chunk so live votes keep flowing);
 exports stream from the database.
 """
-
-
-def _write_json_stream(path: str, records) -> int:
-    """A JSON list written record by record (orjson), so a million battles never sit in memory at once."""
-    n = 0
-    with open(path, "wb") as fh:
-        fh.write(b"[")
-        for rec in records:
-            fh.write(b",\n" if n else b"\n")
-            fh.write(orjson.dumps(rec, option=orjson.OPT_NON_STR_KEYS))
-            n += 1
-        fh.write(b"\n]\n")
-    return n
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         init_storage()
         if args.cmd == "export":
-            n = _write_json_stream(args.out, service.iter_clean_battle(voted_only=not args.all))
+            n = formats.write_json_stream(args.out, service.iter_clean_battle(voted_only=not args.all))
             print(f"wrote {n} battles to {args.out}")
         elif args.cmd == "export-leaderboard":
             rep = service.leaderboard_report(args.method, args.category, fresh=True)
