@@ -131,16 +131,23 @@ def inspect_one(prompt_files, query_files, engine, resolution, top_k, image_thr,
     return d.overlay, d.heatmap, d.mask, info
 
 
+# Re-rendering every overlay of a 100-query run and zipping it are CPU work without a model: limited per session
+# and IP hash like the model jobs (a script could otherwise loop them on the shared workers).
+VIEWS_PER_MIN, EXPORTS_PER_MIN = 240, 30
+
+
 @user_errors
-def rethreshold(run, index, image_thr, pixel_thr, normalise, vmax):
+def rethreshold(run, index, image_thr, pixel_thr, normalise, vmax, request: gr.Request = None):
     """Re-threshold and re-render from the kept maps (no model call)."""
+    throttle(request, "re-render", VIEWS_PER_MIN)
     if run is None:
         raise UserError("Run an inspection first; the thresholds apply to its results.")
     return _all_views(actions.views(run, index, _view(image_thr, pixel_thr, normalise, vmax), md_text))
 
 
 @user_errors
-def detail(run, index, image_thr, pixel_thr, normalise, vmax):
+def detail(run, index, image_thr, pixel_thr, normalise, vmax, request: gr.Request = None):
+    throttle(request, "re-render", VIEWS_PER_MIN)
     return detail_values(actions.detail(run, index, _view(image_thr, pixel_thr, normalise, vmax)))
 
 
@@ -171,12 +178,14 @@ def select_gallery(run, evt: gr.SelectData):
 
 @user_errors
 def export_batch(run, image_thr, pixel_thr, normalise, vmax, request: gr.Request = None):
+    throttle(request, "export", EXPORTS_PER_MIN)
     files = actions.export_batch(run, _view(image_thr, pixel_thr, normalise, vmax), session_id(request))
     return [download_file(data, name) for name, data in files]
 
 
 @user_errors
-def export_one(run, index, image_thr, pixel_thr, normalise, vmax):
+def export_one(run, index, image_thr, pixel_thr, normalise, vmax, request: gr.Request = None):
+    throttle(request, "export", EXPORTS_PER_MIN)
     return [download_file(data, name) for name, data in
             actions.export_one(run, index, _view(image_thr, pixel_thr, normalise, vmax))]
 
