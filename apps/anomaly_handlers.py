@@ -134,6 +134,7 @@ def inspect_one(prompt_files, query_files, engine, resolution, top_k, image_thr,
 # Re-rendering every overlay of a 100-query run and zipping it are CPU work without a model: limited per session
 # and IP hash like the model jobs (a script could otherwise loop them on the shared workers).
 VIEWS_PER_MIN, EXPORTS_PER_MIN = 240, 30
+POOL_SAVES_PER_MIN = 10  # every save stores a version; shared ones reach every visitor's pool list
 
 
 @user_errors
@@ -216,6 +217,7 @@ def evaluate(zip_file, engine, resolution, seeds, top_k, progress=gr.Progress())
 @user_errors
 def save_pool(prompt_files, product, name, share: bool = False, request: gr.Request = None):
     """Save the prompts as a named pool, visible to this session only unless `share` (everyone can load it)."""
+    throttle(request, "pool save", POOL_SAVES_PER_MIN)
     key, keys, msg = actions.save_pool(file_paths(prompt_files), product, name, session_id(request), bool(share),
                                        md_text)
     return gr.Dropdown(choices=keys, value=key), msg

@@ -204,3 +204,18 @@ def test_anomaly_rerenders_and_exports_are_rate_limited(new_client, monkeypatch)
     c.predict(0.3, 0.3, False, 1.0, api_name="/anomaly_export_batch")
     with pytest.raises(Exception, match="Too many export requests"):
         c.predict(0, 0.3, 0.3, False, 1.0, api_name="/anomaly_export_one")
+
+
+def test_pool_saves_are_rate_limited(new_client, tmp_path, monkeypatch):
+    """Saving a pool stores a version each time, and shared ones reach every visitor's list: not limited before."""
+    from PIL import Image
+
+    from apps import anomaly_handlers as h
+
+    monkeypatch.setattr(h, "POOL_SAVES_PER_MIN", 1)
+    img = tmp_path / "good.png"
+    Image.new("RGB", (32, 32), (1, 2, 3)).save(img)
+    c = new_client()
+    c.predict([handle_file(img)], "rate", "one", True, api_name="/anomaly_save_pool")
+    with pytest.raises(Exception, match=r"Too many pool save requests.*\(ref "):
+        c.predict([handle_file(img)], "rate", "two", True, api_name="/anomaly_save_pool")
