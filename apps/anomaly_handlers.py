@@ -243,6 +243,7 @@ def start_correction(run, index, pixel_thr):
 
 @user_errors
 def save_correction(run, index, editor, product, defect_type, request: gr.Request = None):
+    throttle(request, "correction save", POOL_SAVES_PER_MIN * 3)  # stores a query and a mask image each time
     return actions.save_correction(run, index, editor, product, defect_type, session_id(request), md_text)
 
 
