@@ -2,7 +2,8 @@
 
 Two formats:
 - ours ("metauas-lite0/1"): a dict {format, encoder, config, state_dict (learnable part, fp16),
-  meta}; the frozen Lite0 encoder comes from its pip package, so the file stays small;
+  meta}; the frozen encoder (`encoder`: efficientnet-lite0, -lite1 or -lite2; a file without the field is Lite0)
+  comes from its pip package, so the file stays small;
 - the official b4 checkpoints: a full state dict (or a Lightning checkpoint holding one under
   "state_dict"), loaded with strict=True.
 A checkpoint is validated completely (readable, every key present, shapes match, finite values)
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import torch
 
-from backend.anomaly.model import Lite0Features, MetaUAS
+from backend.anomaly.encoders import LITE_VARIANTS, Lite0Features
+from backend.anomaly.model import MetaUAS
 from backend.errors import UserError
 
 FORMAT = "metauas-lite0/1"
@@ -73,9 +75,14 @@ def load_metauas(path: str | Path, encoder: str | None = None, lite0_net=None) -
     obj = _read(path)
     if isinstance(obj, dict) and obj.get("format") == FORMAT:
         cfg = obj.get("config", {})
-
-        model = MetaUAS("efficientnet-lite0", encoder=Lite0Features(lite0_net) if lite0_net is not None else None,
-                        **cfg)
+        name = obj.get("encoder") or "efficientnet-lite0"  # checkpoints record their encoder; none = Lite0
+        if name not in LITE_VARIANTS:
+            raise CheckpointError(f"Checkpoint {path} names the encoder {name!r}; expected one of {list(LITE_VARIANTS)}.")
+        shared = Lite0Features(lite0_net) if lite0_net is not None and name == "efficientnet-lite0" else None
+        try:
+            model = MetaUAS(name, encoder=shared, **cfg)
+        except (TypeError, ValueError) as exc:  # a config that does not fit the recorded encoder
+            raise CheckpointError(f"Checkpoint {path}: its config does not build a MetaUAS on {name} ({exc}).") from exc
         clean = _check_against(model, obj.get("state_dict") or {}, path, skip_prefix="encoder.")
         model.load_state_dict(clean, strict=False)
         return model.eval(), dict(obj.get("meta", {}))

