@@ -131,16 +131,24 @@ def inspect_one(prompt_files, query_files, engine, resolution, top_k, image_thr,
     return d.overlay, d.heatmap, d.mask, info
 
 
+# Re-rendering every overlay of a 100-query run and zipping it are CPU work without a model: limited per session
+# and IP hash like the model jobs (a script could otherwise loop them on the shared workers).
+VIEWS_PER_MIN, EXPORTS_PER_MIN = 240, 30
+POOL_SAVES_PER_MIN = 10  # every save stores a version; shared ones reach every visitor's pool list
+
+
 @user_errors
-def rethreshold(run, index, image_thr, pixel_thr, normalise, vmax):
+def rethreshold(run, index, image_thr, pixel_thr, normalise, vmax, request: gr.Request = None):
     """Re-threshold and re-render from the kept maps (no model call)."""
+    throttle(request, "re-render", VIEWS_PER_MIN)
     if run is None:
         raise UserError("Run an inspection first; the thresholds apply to its results.")
     return _all_views(actions.views(run, index, _view(image_thr, pixel_thr, normalise, vmax), md_text))
 
 
 @user_errors
-def detail(run, index, image_thr, pixel_thr, normalise, vmax):
+def detail(run, index, image_thr, pixel_thr, normalise, vmax, request: gr.Request = None):
+    throttle(request, "re-render", VIEWS_PER_MIN)
     return detail_values(actions.detail(run, index, _view(image_thr, pixel_thr, normalise, vmax)))
 
 
@@ -171,12 +179,14 @@ def select_gallery(run, evt: gr.SelectData):
 
 @user_errors
 def export_batch(run, image_thr, pixel_thr, normalise, vmax, request: gr.Request = None):
+    throttle(request, "export", EXPORTS_PER_MIN)
     files = actions.export_batch(run, _view(image_thr, pixel_thr, normalise, vmax), session_id(request))
     return [download_file(data, name) for name, data in files]
 
 
 @user_errors
-def export_one(run, index, image_thr, pixel_thr, normalise, vmax):
+def export_one(run, index, image_thr, pixel_thr, normalise, vmax, request: gr.Request = None):
+    throttle(request, "export", EXPORTS_PER_MIN)
     return [download_file(data, name) for name, data in
             actions.export_one(run, index, _view(image_thr, pixel_thr, normalise, vmax))]
 
@@ -207,6 +217,7 @@ def evaluate(zip_file, engine, resolution, seeds, top_k, progress=gr.Progress())
 @user_errors
 def save_pool(prompt_files, product, name, share: bool = False, request: gr.Request = None):
     """Save the prompts as a named pool, visible to this session only unless `share` (everyone can load it)."""
+    throttle(request, "pool save", POOL_SAVES_PER_MIN)
     key, keys, msg = actions.save_pool(file_paths(prompt_files), product, name, session_id(request), bool(share),
                                        md_text)
     return gr.Dropdown(choices=keys, value=key), msg
@@ -232,6 +243,7 @@ def start_correction(run, index, pixel_thr):
 
 @user_errors
 def save_correction(run, index, editor, product, defect_type, request: gr.Request = None):
+    throttle(request, "correction save", POOL_SAVES_PER_MIN * 3)  # stores a query and a mask image each time
     return actions.save_correction(run, index, editor, product, defect_type, session_id(request), md_text)
 
 

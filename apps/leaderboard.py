@@ -107,7 +107,7 @@ def refresh(method: str, category: str):
 @user_errors
 def battles_export(request: gr.Request = None):
     """Every voted battle as FastChat clean_battle JSON (+ point fields); one export per minute serves everyone."""
-    throttle(request, "battles_export", 6)
+    throttle(request, "battle export", 6)
     path, age = service.battles_export_file()
     return str(path), f"All voted battles as of {age:.0f} s ago (exports are refreshed at most once a minute)."
 

@@ -91,14 +91,24 @@ def _visible(session_id: str | None, everything: bool = False):
     return or_(own, AnomalyPromptPoolRow.shared.is_(True))
 
 
+LIST_ROWS = 5_000  # newest pool rows read for a listing (every save appends a version)
+LIST_POOLS = 200   # pools listed: all of the session's own (up to this many), then the newest shared ones
+
+
 def list_pools(s: Session, product: str | None = None, *, session_id: str | None = None,
                everything: bool = False) -> list[dict]:
-    """Newest version of every visible (product, name, owner), newest first."""
-    q = select(AnomalyPromptPoolRow).where(_visible(session_id, everything)).order_by(AnomalyPromptPoolRow.id.desc())
+    """Newest version of every visible (product, name, owner), newest first: the session's own pools and the newest
+    shared ones, at most LIST_POOLS together. Every visitor's listing read every shared pool row ever saved, so a script saving shared pools in a
+    loop grew everyone's dropdown and its cost without bound."""
+    q = (select(AnomalyPromptPoolRow).where(_visible(session_id, everything))
+         .order_by(AnomalyPromptPoolRow.id.desc()).limit(LIST_ROWS))
     if product:
         q = q.where(AnomalyPromptPoolRow.product == product)
+    rows = list(_newest_per(s.scalars(q), lambda r: (r.product, r.name, r.session_id)))
+    own = [r for r in rows if session_id and r.session_id == session_id]
+    rows = own[:LIST_POOLS] + [r for r in rows if r not in own][:max(0, LIST_POOLS - len(own))]
     out = []
-    for r in _newest_per(s.scalars(q), lambda r: (r.product, r.name, r.session_id)):
+    for r in sorted(rows, key=lambda r: -r.id):
         out.append({"id": r.id, "product": r.product, "name": r.name, "n": len(r.prompt_shas),
                     "created": r.created.isoformat(), "prompt_shas": r.prompt_shas, "shared": bool(r.shared),
                     "own": bool(session_id) and r.session_id == session_id})

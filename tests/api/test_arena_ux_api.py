@@ -51,14 +51,14 @@ def test_leaderboard_wording(monkeypatch):
                       "random": {"rating": 990.0, "ci_low": 990.0, "ci_high": 990.0, "rank_ub": 2, "battles": 1,
                                  "wins": 0, "losses": 1, "ties": 0}}}
     monkeypatch.setattr(service, "leaderboard_report", lambda *a, **k: rep)
-    head, table, ci, wins, counts, *_ = lb.refresh("bt", "overall", with_export=False)
+    head, table, ci, wins, counts, *_ = lb.refresh("bt", "overall")
     assert "1 counted vote of 1" in head and "counted votes" not in head
     assert list(table["Rank (UB)"]) == ["1 (provisional)", "2 (provisional)"]
     assert list(table["95% CI"]) == ["–", "–"] and "+0/-0" not in table.to_string()
     assert all(t.error_y.array is None for t in ci.data), "no CI bars below the minimum vote count"
     empty = dict(rep, models={}, n_battles=0, total_votes=0, category="steerable")
     monkeypatch.setattr(service, "leaderboard_report", lambda *a, **k: empty)
-    head, table, ci, wins, counts, *_ = lb.refresh("bt", "steerable", with_export=False)
+    head, table, ci, wins, counts, *_ = lb.refresh("bt", "steerable")
     assert "no votes yet" in head and len(table) == 0
     for fig in (ci, wins, counts):
         assert not fig.data and "No votes yet" in fig.layout.annotations[0].text

@@ -184,3 +184,38 @@ def test_kept_anomaly_runs_expire_and_stay_under_a_budget(app_url):
     h.keep(newest, budget=2_000_000)
     assert len(h._kept) == 1 and len(newest.records) == 10  # runs Gradio freed are forgotten
     h._kept.clear()
+
+
+def test_anomaly_rerenders_and_exports_are_rate_limited(new_client, monkeypatch):
+    """Re-thresholding re-renders every overlay of a run and an export zips them: CPU work with no model, so no
+    job pool limited them; a script could loop /anomaly_rethreshold or /anomaly_export_batch on the workers."""
+    from apps import anomaly_handlers as h
+
+    monkeypatch.setattr(h, "VIEWS_PER_MIN", 2)
+    monkeypatch.setattr(h, "EXPORTS_PER_MIN", 1)
+    c = new_client()
+    prompts, queries = c.predict(api_name="/anomaly_example")
+    c.predict([handle_file(p) for p in prompts], [handle_file(q) for q in queries], "knn", "256", 0, 0.5, 0.5,
+              False, 1.0, api_name="/inspect_batch")
+    for _ in range(2):
+        c.predict(0, 0.3, 0.3, False, 1.0, api_name="/anomaly_rethreshold")
+    with pytest.raises(Exception, match=r"Too many re-render requests.*\(ref [0-9a-f]{8}\)"):
+        c.predict(0, 0.3, 0.3, False, 1.0, api_name="/anomaly_detail")
+    c.predict(0.3, 0.3, False, 1.0, api_name="/anomaly_export_batch")
+    with pytest.raises(Exception, match="Too many export requests"):
+        c.predict(0, 0.3, 0.3, False, 1.0, api_name="/anomaly_export_one")
+
+
+def test_pool_saves_are_rate_limited(new_client, tmp_path, monkeypatch):
+    """Saving a pool stores a version each time, and shared ones reach every visitor's list: not limited before."""
+    from PIL import Image
+
+    from apps import anomaly_handlers as h
+
+    monkeypatch.setattr(h, "POOL_SAVES_PER_MIN", 1)
+    img = tmp_path / "good.png"
+    Image.new("RGB", (32, 32), (1, 2, 3)).save(img)
+    c = new_client()
+    c.predict([handle_file(img)], "rate", "one", True, api_name="/anomaly_save_pool")
+    with pytest.raises(Exception, match=r"Too many pool save requests.*\(ref "):
+        c.predict([handle_file(img)], "rate", "two", True, api_name="/anomaly_save_pool")
