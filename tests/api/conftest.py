@@ -1,4 +1,5 @@
-"""Fixtures shared by the arena API tests: fast builtin contestants and a photo with one red ball."""
+"""Fixtures shared by the API tests: fast builtin contestants, a photo with one red ball, and empty rate limiters
+(`fresh_limits`, for the files that probe limits and hostile input)."""
 from __future__ import annotations
 
 import pytest
@@ -19,3 +20,13 @@ def photo(tmp_path):
     p = tmp_path / "ball.png"
     img.save(p)
     return str(p)
+
+
+@pytest.fixture
+def fresh_limits():
+    """Every rate limiter empty before and after the test (the app runs in this process)."""
+    from backend.security import limiter
+
+    limiter.reset()
+    yield
+    limiter.reset()

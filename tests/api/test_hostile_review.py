@@ -12,17 +12,9 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from backend.security import limiter
 from tests.api.test_trust_limits import _no_leak, raw_call
 
-pytestmark = pytest.mark.api
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    limiter.reset()
-    yield
-    limiter.reset()
+pytestmark = [pytest.mark.api, pytest.mark.usefixtures("fresh_limits")]
 
 
 @pytest.fixture(scope="module")

@@ -7,18 +7,10 @@ import pytest
 from gradio_client import handle_file
 
 from apps.common import _keep_accepted
-from backend.security import limiter
 from tests.api.test_trust_limits import _no_leak
 
-pytestmark = pytest.mark.api
+pytestmark = [pytest.mark.api, pytest.mark.usefixtures("fresh_limits")]
 REF = re.compile(r"\(ref [0-9a-f]{8}\)")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    limiter.reset()
-    yield
-    limiter.reset()
 
 
 @pytest.fixture(scope="module")

@@ -18,22 +18,13 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from backend.security import limiter
-
-pytestmark = pytest.mark.api
+pytestmark = [pytest.mark.api, pytest.mark.usefixtures("fresh_limits")]
 
 SCENE = [55, 0.15, 0.35, "", "auto", "auto", "auto"]
 COMP = [0.5, 0.0, True, 1.5]
 ANOMALY = ["knn", "256", 0, 0.2, 0.15, False, 0.5]
 STYLE_CARD = ["Exemplar SVGs (upload)", None]
 IMAGE_SENTENCE = "not an image Pillow can read"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    limiter.reset()
-    yield
-    limiter.reset()
 
 
 def _err(exc_info) -> str:
