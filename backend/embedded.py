@@ -103,15 +103,26 @@ LITE_WEIGHTS = {
 }
 
 
-def lite_weights_path(variant: str):
-    """The package's .pth of a Lite1/Lite2 variant, after checking its sha256 (raises on a mismatch)."""
-    import hashlib  # noqa: PLC0415
+def lite_package_file(variant: str):
+    """The .pth inside a Lite1/Lite2 weights package, unchecked (lite_weights_path checks it; a training bundle's
+    zeroed copy is checked by backend.anomaly.encoders.load_lite_state)."""
     import importlib  # noqa: PLC0415
 
-    mod, cls, sha = LITE_WEIGHTS[variant]
-    path = getattr(importlib.import_module(mod), cls).get_model_file_path()
+    mod, cls, _ = LITE_WEIGHTS[variant]
+    return getattr(importlib.import_module(mod), cls).get_model_file_path()
+
+
+def file_sha256(path) -> str:
+    import hashlib  # noqa: PLC0415
+
     with open(path, "rb") as fh:
-        got = hashlib.file_digest(fh, "sha256").hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def lite_weights_path(variant: str):
+    """The package's .pth of a Lite1/Lite2 variant, after checking its sha256 (raises on a mismatch)."""
+    path, sha = lite_package_file(variant), LITE_WEIGHTS[variant][2]
+    got = file_sha256(path)
     if got != sha:
         raise ValueError(f"{variant} weights {path}: sha256 {got} is not the pinned {sha}")
     return path

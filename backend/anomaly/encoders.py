@@ -14,7 +14,6 @@ reads zeroed; such a file is accepted only when the tensors the encoder does rea
 from __future__ import annotations
 
 import hashlib
-import importlib
 from typing import Any
 
 import torch
@@ -73,22 +72,13 @@ def read_digest(sd: dict, last_block: int) -> str:
     return h.hexdigest()
 
 
-def lite_package_file(variant: str):
-    """The .pth inside a Lite1/Lite2 weights package (not checked: see load_lite_state)."""
-    from backend.embedded import LITE_WEIGHTS  # noqa: PLC0415 - lean import graph for the training script
-
-    mod, cls, _ = LITE_WEIGHTS[variant]
-    return getattr(importlib.import_module(mod), cls).get_model_file_path()
-
-
 def load_lite_state(variant: str, last_block: int) -> dict:
     """The Lite1/Lite2 ImageNet state dict: the package file whose sha256 is the pinned one, or (a training bundle)
     one whose tensors read up to `last_block` match READ_DIGESTS. Anything else raises ValueError."""
-    from backend.embedded import LITE_WEIGHTS  # noqa: PLC0415 - lean import graph for the training script
+    from backend.embedded import LITE_WEIGHTS, file_sha256, lite_package_file  # noqa: PLC0415 - lean import graph for the training script
 
     path = lite_package_file(variant)
-    with open(path, "rb") as fh:
-        whole = hashlib.file_digest(fh, "sha256").hexdigest()
+    whole = file_sha256(path)
     sd = torch.load(path, map_location="cpu", weights_only=True)
     if whole == LITE_WEIGHTS[variant][2]:
         return sd

@@ -17,6 +17,7 @@ import torch
 from efficientnet_lite_pytorch import EfficientNet
 from PIL import Image
 
+from backend import embedded
 from backend.anomaly import encoders
 from backend.anomaly.checkpoint import CheckpointError, load_metauas, save_lite0
 from backend.anomaly.metauas_engine import MetaUASEngine
@@ -139,13 +140,13 @@ def test_training_runs_on_cpu_for_each_encoder(enc, tmp_path):
 
 def test_zeroed_lite_weights_load_only_when_the_read_tensors_match(tmp_path, monkeypatch):
     name = "efficientnet-lite1"
-    sd = torch.load(encoders.lite_package_file(name), map_location="cpu", weights_only=True)
+    sd = torch.load(embedded.lite_package_file(name), map_location="cpu", weights_only=True)
     last = LITE_ENCODER_TAPS[name][-1]
     zeroed = gpu_bundle.zero_unused(sd, last, 21)
     assert not torch.equal(zeroed["_blocks.15._bn2.weight"], sd["_blocks.15._bn2.weight"])
     assert encoders.read_digest(zeroed, last) == encoders.READ_DIGESTS[(name, last)] == encoders.read_digest(sd, last)
     torch.save(zeroed, tmp_path / "zeroed.pth")
-    monkeypatch.setattr(encoders, "lite_package_file", lambda v: tmp_path / "zeroed.pth")
+    monkeypatch.setattr(embedded, "lite_package_file", lambda v: tmp_path / "zeroed.pth")
     got = encoders.load_lite_state(name, last)
     assert all(torch.equal(got[k], zeroed[k]) for k in zeroed)
     with pytest.raises(ValueError, match="do not match"):  # a network reading the zeroed blocks is refused
@@ -169,7 +170,7 @@ def test_the_bundle_carries_the_lite1_and_lite2_weights(tmp_path, monkeypatch):
         gz = next((root / "site").rglob(f"{name}-*.pth.gz"))
         with gzip.open(gz) as fh:
             sd = torch.load(io.BytesIO(fh.read()), map_location="cpu", weights_only=True)
-        ref = torch.load(encoders.lite_package_file(name), map_location="cpu", weights_only=True)
+        ref = torch.load(embedded.lite_package_file(name), map_location="cpu", weights_only=True)
         unused = gpu_bundle.unused_prefixes(LITE_ENCODER_TAPS[name][-1], 21)
         assert any(k.startswith(unused) for k in sd)
         for k, v in sd.items():
