@@ -133,7 +133,9 @@ def user_error(message: str, *, action: str = "", cause: BaseException | None = 
         log.debug("traceback for ref=%s", ref, exc_info=cause)
     else:
         log.info("user error ref=%s in %s: %s", ref, action or "?", msg[:300])
-    return gr.Error(f"{msg} (ref {ref})", title="Could not do that", print_exception=False)
+    err = gr.Error(f"{msg} (ref {ref})", title="Could not do that", print_exception=False)
+    err.ref = ref  # type: ignore[attr-defined]  # marks it as ours (apps.suite_blocks keeps it as it is)
+    return err
 
 
 def user_errors(fn: Callable) -> Callable:

@@ -1,0 +1,62 @@
+"""review15: a script sending the wrong JSON types, and what the app's files disclose, through the real endpoints."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.api.test_trust_limits import _no_leak, raw_call
+
+pytestmark = [pytest.mark.api, pytest.mark.usefixtures("fresh_limits")]
+REF = re.compile(r"\(ref [0-9a-f]{8}\)")
+GRADIO_WORDS = re.compile(r"Could not preprocess|validation error|pydantic|list of choices|<class|input components:"
+                          r"|event handler")
+
+# (api, args, what the sentence must say): each value is a type the input cannot take
+WRONG_TYPES = [
+    ("/edit3d_preset", ["spin 720°"], "Input 1 (“Preset”, a dropdown) of edit3d_preset could not be read: it takes "
+                                      "one of: “reset”"),
+    ("/leaderboard_view", [5, ["Overall"]], "it takes one of: “bt”, “elo”"),
+    ("/svg_style_card", [5, "", None], "Input 1 (“Style source”, a radio)"),
+    ("/anomaly_detail", [None, "x", {"x": 1}, 0.5, True, 1.0], "Input 3 (“Image threshold (NG if score ≥)”, a "
+                                                               "slider) of anomaly_detail could not be read: it "
+                                                               "takes a number from 0 to 1"),
+    ("/bench_annotate", [{"background": {"path": 5}, "layers": [], "composite": None}, "x", "spatial", None, None,
+                         None, "1,2,3,4", "t", "b", False], "(“Image — paint the target region”, an image editor)"),
+    ("/edit3d_preset", [], "edit3d_preset takes 1 input values; this request sent 0"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(WRONG_TYPES)))
+def test_wrong_json_types_get_our_sentence_with_a_ref(app_url, case, caplog):
+    """Gradio checked these values itself and answered with its internals ("Could not preprocess input component at
+    index 2 (a `slider` component) of the event handler (named "detail") with input components: […]", pydantic's
+    "1 validation error for EditorData … https://errors.pydantic.dev", "Value: 5 (type: <class 'int'>) is not in the
+    list of choices"), with no ref id and no log line of ours."""
+    api, args, expected = WRONG_TYPES[case]
+    with caplog.at_level("ERROR", logger="apps.common"):
+        stream = raw_call(app_url, api, args)
+    assert "event: error" in stream, stream[:400]
+    msg = json.loads(stream.split("event: error", 1)[1].split("data:", 1)[1].strip().splitlines()[0])["error"]
+    assert expected in msg, msg[:600]
+    ref = REF.search(msg)
+    assert ref, msg[:600]
+    assert not GRADIO_WORDS.search(msg), msg[:600]
+    _no_leak(msg)
+    # the detail (Gradio's own words) is in the log line carrying the same ref, for whoever reads the report
+    assert any(ref.group(0)[5:-1] in r.getMessage() for r in caplog.records)
+
+
+def test_our_own_input_errors_keep_their_sentence(new_client, tmp_path):
+    """A refused upload already says what is wrong (apps.common.FileImage): it must not become "could not be
+    read"."""
+    from gradio_client import handle_file
+
+    bad = tmp_path / "fake.png"
+    bad.write_text("not a png\n" * 20)
+    with pytest.raises(Exception) as ei:
+        new_client().predict(handle_file(str(bad)), "Point to the cup", api_name="/new_battle")
+    msg = str(ei.value)
+    assert "not an image Pillow can read" in msg and "could not be read: it takes" not in msg, msg
+    assert len(REF.findall(msg)) == 1, msg
