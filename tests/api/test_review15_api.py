@@ -60,3 +60,27 @@ def test_our_own_input_errors_keep_their_sentence(new_client, tmp_path):
     msg = str(ei.value)
     assert "not an image Pillow can read" in msg and "could not be read: it takes" not in msg, msg
     assert len(REF.findall(msg)) == 1, msg
+
+
+def test_bench_images_and_examples_do_not_disclose_the_install_dir(app_url):
+    """/random_bench_image and the arena's gr.Examples sent the bench image's absolute install path
+    ("path": "/…/static/bench/images/x.jpg", and the same in its /file= URL): Gradio served the bench folder as a
+    static path. They are now copies in the temp dir; the examples still carry their bench caption."""
+    import httpx
+
+    from backend.arena import bench_images
+    from tests.api.test_trust_limits import browser_like
+
+    install = str(bench_images.bench_dir().resolve())
+    stream = raw_call(app_url, "/random_bench_image", [])
+    assert "event: complete" in stream and (".jpg" in stream or ".png" in stream), stream[:400]
+    assert install not in stream and "static/bench" not in stream, stream[:600]
+    data = json.loads(stream.split("event: complete", 1)[1].split("data:", 1)[1].strip().splitlines()[0])
+    h = browser_like(app_url)
+    assert h.get(data[0]["url"]).status_code == 200  # the copy is served
+    config = h.get(app_url + "config").text
+    assert install not in config and "photo_coffee_handle.jpg" in config
+    # the bench folder itself is no longer served by path
+    item = bench_images.examples()[0]
+    r = httpx.get(app_url + f"gradio_api/file={item.image_path}")
+    assert r.status_code in (403, 404), r.status_code
