@@ -32,6 +32,7 @@ import numpy as np
 
 from backend.errors import UserError
 from backend.registry import ModelUnavailable, get_registry
+from backend.svg import pick_adapt
 from backend.svg.corpus import DEFAULT_ROOT, META_FILE, load_corpus
 from backend.svg.family_adapt import adapt_to_family
 from backend.svg.family_match import family_log_proba, identify_families, load_identifier, rank_families, rank_solid
@@ -201,21 +202,21 @@ class RetrievalEngine:
                 paths, changed = _restyled(icon, applied, want)
                 alts = self._alternatives(corpus, concept, icon, want)
                 if alts and want is not None:  # the wanted family draws no variant of the concept: which restyle looks most like it?
-                    best = (likeness(paths, want), icon, paths, changed)
+                    pool = [(icon, paths, changed)]
                     for alt in alts:
                         try:
-                            p, ch = _restyled(alt, applied, want)
+                            pool.append((alt, *_restyled(alt, applied, want)))
                         except (UserError, ValueError):
                             continue
-                        cand = (likeness(p, want), alt, p, ch)
-                        best = cand if cand[0] > best[0] else best
+                    best = pick_adapt.choose(pool, want, applied.mode, lambda p: likeness(p, str(want)))
                     if best[1] is not icon:
                         whose = "your" if target is None else f"the {target}"
                         how = (f"{want} has no “{concept}”; this is {best[1].style}'s drawing restyled with {whose} "
                                f"card: of {len(alts) + 1} drawings of “{concept}” restyled with the card it looks "
                                f"most like {want} to the family identifier (trained on corpus icons; not the "
                                f"evaluation's style judge), where the family order picked {icon.style}'s.")
-                        icon, paths, changed = best[1], best[2], best[3]
+                    how += pick_adapt.note(best[4], want, len(pool))  # "" unless adapted (pick_adapt, off by default)
+                    icon, paths, changed = best[1], best[2], best[3]
                 svg = paths_to_svg(paths, grid=applied.grid)
                 notes += [how] + [f"Legibility: {c}." for c in changed]
             else:
