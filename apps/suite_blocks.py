@@ -36,6 +36,10 @@ def _kind(block: Any) -> str:
     return ("an " if word[0] in "aeiou" else "a ") + word
 
 
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
 def _takes(block: Any) -> str:
     """What the input takes, in words (choices are the app's own labels, never the client's value)."""
     if isinstance(block, (gr.Dropdown, gr.Radio, gr.CheckboxGroup)):
@@ -46,8 +50,9 @@ def _takes(block: Any) -> str:
         return f"{one}: " + ", ".join(f"“{s}”" for s in shown[:8]) + more
     if isinstance(block, (gr.Slider, gr.Number)):
         lo, hi = getattr(block, "minimum", None), getattr(block, "maximum", None)
-        return f"a number from {lo:g} to {hi:g}" if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) \
-            else "a number"
+        if isinstance(lo, (int, float)) and isinstance(hi, (int, float)):
+            return f"a number from {_num(lo)} to {_num(hi)}"
+        return "a number"
     if isinstance(block, gr.Checkbox):
         return "true or false"
     if isinstance(block, (gr.Image, gr.ImageEditor, gr.File, gr.Model3D)):

@@ -30,6 +30,8 @@ def test_the_failed_input_is_found_from_the_loop_variables():
 
 def test_what_each_input_takes_is_said_in_words():
     assert _takes(gr.Slider(0, 1)) == "a number from 0 to 1"
+    assert _takes(gr.Number(minimum=0, maximum=2**31 - 1)) == "a number from 0 to 2147483647"
+    assert _takes(gr.Slider(-0.5, 2.25)) == "a number from -0.5 to 2.25"
     assert _takes(gr.Dropdown(choices=[("Shown", "sent"), ("B", "b")])) == "one of: “sent”, “b”"
     assert _takes(gr.Checkbox()) == "true or false"
     many = _takes(gr.Radio(choices=[str(i) for i in range(12)]))
