@@ -9,21 +9,23 @@ the list of choices: […]", with no ref id, and for some a traceback on stderr.
 `SuiteBlocks` overrides `Blocks.preprocess_data` (the one method every queued and /call request goes through, and
 that Gradio's own subclasses leave alone; gradio is pinned in requirements.txt and
 tests/unit/test_suite_blocks.py checks the signature): any error from it that is not already ours becomes
-"Input 5 (“Yaw (°)”, a slider) of edit3d_refine could not be read: it takes a number. (ref …)", and the detail
+"“Yaw (°)” takes a number from -180 to 180 (input 6 of edit3d_refine, a slider). (…) (ref …)", and the detail
 goes to the log under the same ref. Errors raised in postprocessing (our bug, never the client's) get the generic
 sentence.
 """
 from __future__ import annotations
 
+import html
+import json
 import types
 from typing import Any
 
 import gradio as gr
 from gradio.blocks import Blocks
 
-from apps.common import user_error
+from apps.common import _INVISIBLE, user_error
 
-_SCRIPT = "The browser never sends this; from a script, check the types on the app's “Use via API” page."
+_SCRIPT = "(From a script: the app's “Use via API” page lists every input's type.)"
 
 
 _KINDS = {"FileImage": "image", "CheckedImageEditor": "image editor", "ImageEditor": "image editor",
@@ -50,9 +52,10 @@ def _takes(block: Any) -> str:
         return f"{one}: " + ", ".join(f"“{s}”" for s in shown[:8]) + more
     if isinstance(block, (gr.Slider, gr.Number)):
         lo, hi = getattr(block, "minimum", None), getattr(block, "maximum", None)
-        if isinstance(lo, (int, float)) and isinstance(hi, (int, float)):
+        has_lo, has_hi = isinstance(lo, (int, float)), isinstance(hi, (int, float))
+        if has_lo and has_hi:
             return f"a number from {_num(lo)} to {_num(hi)}"
-        return "a number"
+        return f"a number ≥ {_num(lo)}" if has_lo else f"a number ≤ {_num(hi)}" if has_hi else "a number"
     if isinstance(block, gr.Checkbox):
         return "true or false"
     if isinstance(block, (gr.Image, gr.ImageEditor, gr.File, gr.Model3D)):
@@ -60,6 +63,18 @@ def _takes(block: Any) -> str:
     if isinstance(block, gr.Textbox):
         return "text"
     return "a value of its own type"
+
+
+def _got(inputs: list[Any], i: int) -> str:
+    """`; got …`: the value sent, short and inert (a toast renders HTML)."""
+    if i >= len(inputs):
+        return ""
+    try:
+        text = json.dumps(inputs[i], ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = type(inputs[i]).__name__
+    text = " ".join(_INVISIBLE.sub("", text).split())
+    return "; got " + html.escape(text[:40] + ("…" if len(text) > 40 else ""), quote=False)
 
 
 def _failed_input(exc: BaseException) -> tuple[int, Any] | None:
@@ -88,8 +103,9 @@ def input_error(block_fn: Any, inputs: list[Any], exc: BaseException) -> gr.Erro
     else:
         i, block = failed
         label = " ".join(str(getattr(block, "label", None) or "").split())[:60]
-        what = f"“{label}”, {_kind(block)}" if label else _kind(block)
-        msg = f"Input {i + 1} ({what}) of {name} could not be read: it takes {_takes(block)}. {_SCRIPT}"
+        where = f"input {i + 1} of {name}, {_kind(block)}{_got(inputs, i)}"
+        msg = (f"“{label}” takes {_takes(block)} ({where}). " if label else
+               f"Input {i + 1} of {name} ({_kind(block)}) takes {_takes(block)}. ") + _SCRIPT
     return user_error(msg, action=f"input of {name}", cause=exc)
 
 

@@ -15,15 +15,13 @@ GRADIO_WORDS = re.compile(r"Could not preprocess|validation error|pydantic|list 
 
 # (api, args, what the sentence must say): each value is a type the input cannot take
 WRONG_TYPES = [
-    ("/edit3d_preset", ["spin 720°"], "Input 1 (“Preset”, a dropdown) of edit3d_preset could not be read: it takes "
-                                      "one of: “reset”"),
-    ("/leaderboard_view", [5, ["Overall"]], "it takes one of: “bt”, “elo”"),
-    ("/svg_style_card", [5, "", None], "Input 1 (“Style source”, a radio)"),
-    ("/anomaly_detail", [None, "x", {"x": 1}, 0.5, True, 1.0], "Input 3 (“Image threshold (NG if score ≥)”, a "
-                                                               "slider) of anomaly_detail could not be read: it "
-                                                               "takes a number from 0 to 1"),
+    ("/edit3d_preset", ["spin 720°"], "“Preset” takes one of: “reset”"),
+    ("/leaderboard_view", [5, ["Overall"]], "takes one of: “bt”, “elo” (input 1 of leaderboard_view, a radio; got 5)"),
+    ("/svg_style_card", [5, "", None], "(input 1 of svg_style_card, a radio; got 5)"),
+    ("/anomaly_detail", [None, "x", {"x": 1}, 0.5, True, 1.0], "“Image threshold (NG if score ≥)” takes a number "
+                                                               "from 0 to 1 (input 3 of anomaly_detail, a slider; got {\"x\": 1})"),
     ("/bench_annotate", [{"background": {"path": 5}, "layers": [], "composite": None}, "x", "spatial", None, None,
-                         None, "1,2,3,4", "t", "b", False], "(“Image — paint the target region”, an image editor)"),
+                         None, "1,2,3,4", "t", "b", False], "(input 1 of bench_annotate, an image editor; got"),
     ("/edit3d_preset", [], "edit3d_preset takes 1 input values; this request sent 0"),
 ]
 
@@ -58,7 +56,7 @@ def test_our_own_input_errors_keep_their_sentence(new_client, tmp_path):
     with pytest.raises(Exception) as ei:
         new_client().predict(handle_file(str(bad)), "Point to the cup", api_name="/new_battle")
     msg = str(ei.value)
-    assert "not an image Pillow can read" in msg and "could not be read: it takes" not in msg, msg
+    assert "not an image Pillow can read" in msg and "(input 1 of" not in msg, msg
     assert len(REF.findall(msg)) == 1, msg
 
 

@@ -34,5 +34,15 @@ def test_what_each_input_takes_is_said_in_words():
     assert _takes(gr.Slider(-0.5, 2.25)) == "a number from -0.5 to 2.25"
     assert _takes(gr.Dropdown(choices=[("Shown", "sent"), ("B", "b")])) == "one of: “sent”, “b”"
     assert _takes(gr.Checkbox()) == "true or false"
+    assert _takes(gr.Number(minimum=0.01)) == "a number ≥ 0.01" and _takes(gr.Number()) == "a number"
     many = _takes(gr.Radio(choices=[str(i) for i in range(12)]))
     assert many.endswith("(and 4 more)") and "“7”" in many and "“8”" not in many
+
+
+def test_the_value_sent_is_shown_short_and_inert():
+    from apps.suite_blocks import _got
+
+    shown = _got(["<img src=x onerror=alert(1)>\u202e" + "y" * 100], 0)
+    assert shown.startswith("; got ") and "<img" not in shown and "&lt;img" in shown and "\u202e" not in shown
+    assert shown.endswith("…") and len(shown) < 80
+    assert _got([], 3) == ""
