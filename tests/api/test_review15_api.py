@@ -82,3 +82,22 @@ def test_bench_images_and_examples_do_not_disclose_the_install_dir(app_url):
     item = bench_images.examples()[0]
     r = httpx.get(app_url + f"gradio_api/file={item.image_path}")
     assert r.status_code in (403, 404), r.status_code
+
+
+def test_steerable_item_with_the_reference_fields_left_empty_is_refused(new_client, photo):
+    """Gradio 6.31 shows and sends 0 for an empty Number, so an annotator who chose "steerable" and left the
+    reference point empty saved an item whose reference point was the image's top-left corner (0, 0). The browser's
+    (0, 0) now means "not typed": the item is refused with the sentence that asks for the point, and the same empty
+    fields on a spatial item still save."""
+    from gradio_client import handle_file
+
+    f = handle_file(photo)
+    editor = {"background": f, "layers": [], "composite": f}
+    c = new_client()
+    with pytest.raises(Exception) as ei:
+        c.predict(editor, "Point to the ball's left.", "steerable", 0, 0, 0, "200,60,280,140", "", "", False,
+                  api_name="/bench_annotate")
+    assert "A steerable item needs a reference point" in str(ei.value) and REF.search(str(ei.value))
+    msg = c.predict(editor, "Point to the red ball.", "spatial", 0, 0, 0, "200,60,280,140", "", "", False,
+                    api_name="/bench_annotate")
+    assert "Saved annotation" in msg
