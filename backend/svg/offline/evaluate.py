@@ -163,7 +163,9 @@ def _engine(name: str):
 
 
 def evaluate(engines: list[str], n_pairs: int = 30, n: int = 2, seed: int = 0, splits=("heldout", "seen"),
-             log=print) -> dict:
+             log=print, make_engine=None, keep_rows: bool = False) -> dict:
+    """`make_engine(name)`: the engine for a name (default: the registry's; bench/svg_sampler_choice.py passes the
+    learned engine at other sampler settings); `keep_rows`: also return the per-candidate rows (`rows`)."""
     corpus = load_corpus()
     t0 = time.time()
     sj, cj = StyleJudge.cached(corpus, seed=seed), ConceptJudge(corpus)
@@ -175,7 +177,7 @@ def evaluate(engines: list[str], n_pairs: int = 30, n: int = 2, seed: int = 0, s
     for split in splits:
         pairs = make_pairs(corpus, split, n_pairs, seed)
         for name in engines:
-            eng = _engine(name)
+            eng = (make_engine or _engine)(name)
             rows, lat = [], []
             ctx = hide_heldout_from_retrieval() if name == "svg-retrieval-seen" else contextlib.nullcontext()
             with ctx:
@@ -222,6 +224,8 @@ def evaluate(engines: list[str], n_pairs: int = 30, n: int = 2, seed: int = 0, s
                     if err:
                         rows.append({"concept": concept, "style": style, "valid": False, "error": err})
             report["results"].setdefault(split, {})[name] = summarise(rows, lat)
+            if keep_rows:
+                report.setdefault("rows", {}).setdefault(split, {})[name] = rows
             log(f"[{split}] {name}: {json.dumps(report['results'][split][name])}")
     report["elapsed_s"] = round(time.time() - t0, 1)
     return report

@@ -1,0 +1,170 @@
+"""Which sampler setting the learned SVG generator ships: the pre-registered rule of
+bench/results/svg_sampler_protocol.json applied to the committed measurements (bench/results/svg_sampler_choice.json:
+quality of every setting in one process; bench/results/svg_sampler_latency.json: the latency bench, ratios to the
+20-step baseline of the same process). Pure Python (no torch, no numpy), so tests and `cli tables` can recompute it.
+
+    python -m backend.svg.offline.sampler_choice      # prints the decision, writes bench/results/svg_sampler_decision.json
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+from backend.config import REPO_ROOT
+
+RESULTS = REPO_ROOT / "bench" / "results"
+PROTOCOL, CHOICE = RESULTS / "svg_sampler_protocol.json", RESULTS / "svg_sampler_choice.json"
+LATENCY, DECISION = RESULTS / "svg_sampler_latency.json", RESULTS / "svg_sampler_decision.json"
+QUIET_BASELINE_S = 1.449  # bench/results/svg_generator_quiet.log, DDIM 20 / guidance 1.5, no other job running
+TARGET_S, SMALL_N, ALPHA, TIE = 1.0, 100, 0.05, 0.005
+# metric -> (row key, kind, higher is better, margin); kind "share" = binary per item, "mean" = mean per item
+E_METRICS = {
+    "valid_pct": ("valid", "share", True, 0.0), "text_top1": ("top1", "share", True, 0.03),
+    "text_top5": ("top5", "share", True, 0.03), "style_acc": ("style_hit", "share", True, 0.03),
+    "style_set_acc": ("set_hit", "share", True, 0.03), "copy_pct": ("copy", "share", False, 0.03),
+    "paired_iou64": ("paired_iou", "mean", True, 0.03), "novelty": ("novelty", "mean", True, 0.03),
+    "uniqueness": ("_uniq", "mean", True, 0.03), "d_stroke_px24": ("d_stroke", "mean", False, 0.10),
+    "d_fill": ("d_fill", "mean", False, 0.03)}
+L_METRICS = {
+    "concept_top1": ("top1", "share", True, 0.03), "concept_top5": ("top5", "share", True, 0.03),
+    "style_acc": ("style", "share", True, 0.03), "near_copy_pct": ("copy", "share", False, 0.03),
+    "outside_pct": ("outside", "mean", False, 0.001)}
+VALIDITY = {"valid_pct"}  # validity is never let go: no drop at all, whatever the CI
+SCORE = (("E", "heldout", "text_top5"), ("E", "seen", "text_top5"), ("E", "heldout", "style_acc"),
+         ("E", "seen", "style_acc"), ("E", "heldout", "paired_iou64"), ("E", "seen", "paired_iou64"),
+         ("L all 7", "seen", "concept_top5"), ("L all 7", "heldout", "concept_top5"), ("L all 7", "all", "style_acc"))
+
+
+def _val(r: dict, key: str) -> float | None:
+    if key == "copy":
+        return float(r["copy"] if "copy" in r else r["nearest_train_iou"] > 0.9)
+    if key == "novelty":
+        return 1.0 - float(r["nearest_train_iou"])
+    v = r.get(key)
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return None
+    return float(v)
+
+
+def sign_p(worse: int, better: int) -> float:
+    """One-sided exact sign test (McNemar) on the discordant items: P(at least `worse` of them worse by chance)."""
+    n = worse + better
+    return 1.0 if n == 0 else sum(math.comb(n, i) for i in range(worse, n + 1)) / 2 ** n
+
+
+def compare(base: list[dict], cand: list[dict], key: str, kind: str, higher: bool, margin: float,
+            strict: bool = False) -> dict:
+    """Paired comparison of one metric (items in the same order: same prompt, seed and initial noise)."""
+    pairs = [(_val(b, key), _val(c, key)) for b, c in zip(base, cand, strict=True)]
+    pairs = [(b, c) for b, c in pairs if b is not None and c is not None]
+    n = len(pairs)
+    mb, mc = (sum(b for b, _ in pairs) / n, sum(c for _, c in pairs) / n) if n else (math.nan, math.nan)
+    drop = (mb - mc) if higher else (mc - mb)
+    out = {"n": n, "base": round(mb, 4), "cand": round(mc, 4), "drop": round(drop, 4), "margin": margin}
+    fail = drop > margin + 1e-9
+    if kind == "share":
+        worse = sum(1 for b, c in pairs if (b > c if higher else c > b))
+        better = sum(1 for b, c in pairs if (c > b if higher else b > c))
+        out.update(worse=worse, better=better, p=round(sign_p(worse, better), 4))
+        if n < SMALL_N and not strict:
+            fail = fail and out["p"] < ALPHA
+    out["fail"] = bool(fail)
+    return out
+
+
+def _e_cells(res: dict) -> dict[tuple[str, str], dict[str, list[dict]]]:
+    rows = res["E"]["rows"]
+    return {("E", split): {sid: [r for r in rs if "error" not in r] for sid, rs in by.items()}
+            for split, by in rows.items()}
+
+
+def _l_cells(res: dict) -> dict[tuple[str, str], dict[str, list[dict]]]:
+    out: dict[tuple[str, str], dict[str, list[dict]]] = {}
+    rows = sorted(res["L"]["rows"], key=lambda r: (r["config"], r["target_style"], r["k"]))
+    for scope, configs in (("L seed 0", {0}), ("L all 7", set(res["L"]["seeds"]))):
+        for split in ("seen", "heldout", "all"):
+            cell = out.setdefault((scope, split), {})
+            for r in rows:
+                if r["config"] in configs and (split == "all" or r["split"] == split):
+                    cell.setdefault(r["setting"], []).append(r)
+    return out
+
+
+def summaries(res: dict) -> dict:
+    """{cell: {setting: {metric: value}}} with cell = "E heldout", "L all 7 seen", ... (shares as fractions, *_pct
+    metrics in %, like the reports)."""
+    out: dict = {}
+    for cells, metrics in ((_e_cells(res), E_METRICS), (_l_cells(res), L_METRICS)):
+        for (part, split), by in cells.items():
+            for sid, rs in by.items():
+                m = {}
+                for name, (key, _kind, _h, _margin) in metrics.items():
+                    vals = [v for v in (_val(r, key) for r in rs) if v is not None]
+                    scale = 100.0 if name.endswith("_pct") else 1.0  # as the reports print them
+                    m[name] = round(scale * sum(vals) / len(vals), 4) if vals else None
+                m["n"] = len(rs)
+                out.setdefault(f"{part} {split}", {})[sid] = m
+    return out
+
+
+def latency(lat: dict, protocol: dict) -> dict:
+    by = {(s["steps"], float(s["guidance"])): s for s in lat["settings"]}
+    out = {}
+    for s in (protocol["baseline"], *protocol["candidates"]):
+        m = by[(s["steps"], float(s["guidance"]))]
+        proj = m["cpu_ratio"] * QUIET_BASELINE_S
+        out[s["id"]] = {**m, "quiet_projection_s": round(proj, 3),
+                        "pass": bool(m["cpu_s"] < TARGET_S and proj < TARGET_S)}
+    return out
+
+
+def decide(res: dict, lat: dict, protocol: dict) -> dict:
+    base = protocol["baseline"]["id"]
+    cells = {**_e_cells(res), **_l_cells(res)}
+    lats = latency(lat, protocol)
+    summ = summaries(res)
+    cands = {}
+    for c in protocol["candidates"]:
+        cid, checks = c["id"], []
+        for (part, split), by in cells.items():
+            metrics = E_METRICS if part == "E" else L_METRICS
+            for name, (key, kind, higher, margin) in metrics.items():
+                chk = compare(by[base], by[cid], key, kind, higher, margin, strict=name in VALIDITY)
+                checks.append({"cell": f"{part} {split}", "metric": name, **chk})
+        score = sum(summ[f"{p} {s}"][cid][m] - summ[f"{p} {s}"][base][m] for p, s, m in SCORE) / len(SCORE)
+        fails = [f"{k['cell']} {k['metric']}" for k in checks if k["fail"]]
+        cands[cid] = {"steps": c["steps"], "guidance": c["guidance"], "latency": lats[cid],
+                      "quality_failures": fails, "score": round(score, 4),
+                      "passes": bool(lats[cid]["pass"] and not fails), "checks": checks}
+    passing = [k for k, v in cands.items() if v["passes"]]
+    chosen = None
+    if passing:
+        best = max(cands[k]["score"] for k in passing)
+        tied = [k for k in passing if cands[k]["score"] >= best - TIE]
+        chosen = min(tied, key=lambda k: cands[k]["latency"]["cpu_s"])
+    ship = cands[chosen] if chosen else protocol["baseline"]
+    return {"rule": "bench/results/svg_sampler_protocol.json ship_rule", "baseline": base,
+            "baseline_latency": lats[base], "candidates": cands, "chosen": chosen,
+            "shipped": {"steps": ship["steps"], "guidance": ship["guidance"]}}
+
+
+def load_decision(choice: Path = CHOICE, lat: Path = LATENCY, protocol: Path = PROTOCOL) -> dict:
+    return decide(json.loads(choice.read_text()), json.loads(lat.read_text()), json.loads(protocol.read_text()))
+
+
+def main(argv=None) -> int:
+    d = load_decision()
+    DECISION.write_text(json.dumps(d, indent=1) + "\n")
+    for cid, c in d["candidates"].items():
+        print(f"{cid} (DDIM {c['steps']}, guidance {c['guidance']}): latency {c['latency']['cpu_s']:.3f} CPU-s, "
+              f"ratio {c['latency']['cpu_ratio']:.3f} -> {'pass' if c['latency']['pass'] else 'FAIL'}; quality "
+              f"{'pass' if not c['quality_failures'] else 'FAIL: ' + ', '.join(c['quality_failures'])}; "
+              f"score {c['score']:+.4f}")
+    print(f"chosen: {d['chosen'] or 'none (the shipped setting stays)'}; shipped {d['shipped']}; wrote {DECISION}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
