@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -96,7 +97,7 @@ def main(argv=None) -> int:
     protocol = json.loads(Path(a.protocol).read_text())
     settings = settings_of(protocol)
     from backend.svg.engines import get_engine
-    eng = get_engine("svg-pathdiffusion")
+    eng: Any = get_engine("svg-pathdiffusion")  # the learned engine (its generate takes steps/guidance)
     eng.generate("warm up", "phosphor/regular", 1, 0, steps=2)  # loads MiniLM before anything is timed
     t0 = time.time()
     load0 = open("/proc/loadavg").read().split()[:3]
