@@ -71,7 +71,7 @@ def test_summaries_equal_the_evaluations_own():
         for sid, m in by.items():
             mine = summ[f"E {split}"][sid]
             for k in sc.E_METRICS:
-                assert mine[k] == pytest.approx(m[k], abs=1e-3), (split, sid, k)
+                assert mine[k] == pytest.approx(m[k], abs=0.05 if k.endswith("_pct") else 1e-3), (split, sid, k)
 
 
 @measured
@@ -96,3 +96,14 @@ def test_docs_hold_the_generated_sampler_blocks():
     block = _block(doc, sc.BEGIN, sc.END)
     for m in lat:
         assert f"| {m['cpu_s']:.3f} | {m['cpu_ratio']:.3f} |" in block
+
+
+def test_fair_retrieval_baseline_hides_heldout_concepts_where_the_engine_looks():
+    """svg-retrieval-seen: the retrieval engine imports text_index by name, so hiding must replace it there."""
+    import backend.svg.engines as engines_mod
+    import backend.svg.index as idx
+    from backend.svg.offline.evaluate import hide_heldout_from_retrieval
+    orig = engines_mod.text_index
+    with hide_heldout_from_retrieval():
+        assert engines_mod.text_index is not orig and idx.text_index is engines_mod.text_index
+    assert engines_mod.text_index is orig and idx.text_index is orig
