@@ -136,3 +136,12 @@ def test_generated_docs_are_current():
     assert f"{bench.BEGIN}\n{bench.doc_block(res)}\n{bench.END}" in bench.DOC.read_text(), \
         "run python bench/svg_pick_adapt.py tables"
     assert f"{bench.BEGIN}\n{bench.readme_sentence(res)}\n{bench.END}" in bench.README.read_text()
+
+
+def test_flips_count_changed_rows_only():
+    def r(src, j1, j2, adapted=False):
+        return {"source": src, "judge1": j1, "judge2": j2, "target_style": "t", "adapted": adapted}
+    off = [r("a", "t", "x"), r("b", "x", "x"), r("c", "x", "x")]
+    cand = [r("a", "x", "t", True), r("z", "t", "x"), r("c", "t", "t")]  # row 3 unchanged: not counted
+    assert bench.flips(off, cand) == ("Of the 2 restyles it changed (1 with another source drawing), trees judge "
+                                      "1 wrong → right, 1 right → wrong; pixel judge 1 wrong → right, 0 right → wrong.")
