@@ -197,7 +197,7 @@ def readme_sentence(res: dict) -> str:
             f"{s['judge1']['all']['correct']} vs {off['judge1']['all']['correct']} of 384 off (other-family "
             f"{s['judge1']['other_family']['correct']} vs {off['judge1']['other_family']['correct']}), pixel judge "
             f"{s['judge2']['all']['correct']} vs {off['judge2']['all']['correct']}, latency "
-            f"{s['seconds'] / off['seconds']:.2f}× — "
+            f"{s['seconds'] / off['seconds']:.2f}× (same run, shared loaded 2-core machine) — "
             + ("shipped as the default." if dec["selected"] == cand else "did not meet the rule, so it stays off."))
 
 
