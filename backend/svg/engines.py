@@ -32,11 +32,12 @@ import numpy as np
 
 from backend.errors import UserError
 from backend.registry import ModelUnavailable, get_registry
+from backend.svg import pick_adapt
 from backend.svg.corpus import DEFAULT_ROOT, META_FILE, load_corpus
 from backend.svg.family_adapt import adapt_to_family
 from backend.svg.family_match import family_log_proba, identify_families, load_identifier, rank_families, rank_solid
 from backend.svg.index import COPY_THRESHOLD, raster_index, text_index
-from backend.svg.legibility import survives
+from backend.svg.legibility import survives, weight_label
 from backend.svg.paths import parse_svg_paths, path_stats, paths_to_svg
 from backend.svg.render import render_png
 from backend.svg.sanitize import SVGInputError, is_safe_svg, sanitize_svg
@@ -201,21 +202,21 @@ class RetrievalEngine:
                 paths, changed = _restyled(icon, applied, want)
                 alts = self._alternatives(corpus, concept, icon, want)
                 if alts and want is not None:  # the wanted family draws no variant of the concept: which restyle looks most like it?
-                    best = (likeness(paths, want), icon, paths, changed)
+                    pool = [(icon, paths, changed)]
                     for alt in alts:
                         try:
-                            p, ch = _restyled(alt, applied, want)
+                            pool.append((alt, *_restyled(alt, applied, want)))
                         except (UserError, ValueError):
                             continue
-                        cand = (likeness(p, want), alt, p, ch)
-                        best = cand if cand[0] > best[0] else best
+                    best = pick_adapt.choose(pool, want, applied.mode, lambda p: likeness(p, str(want)))
                     if best[1] is not icon:
                         whose = "your" if target is None else f"the {target}"
                         how = (f"{want} has no “{concept}”; this is {best[1].style}'s drawing restyled with {whose} "
                                f"card: of {len(alts) + 1} drawings of “{concept}” restyled with the card it looks "
                                f"most like {want} to the family identifier (trained on corpus icons; not the "
                                f"evaluation's style judge), where the family order picked {icon.style}'s.")
-                        icon, paths, changed = best[1], best[2], best[3]
+                    how += pick_adapt.note(best[4], want, len(pool))  # "" unless adapted (pick_adapt, off by default)
+                    icon, paths, changed = best[1], best[2], best[3]
                 svg = paths_to_svg(paths, grid=applied.grid)
                 notes += [how] + [f"Legibility: {c}." for c in changed]
             else:
@@ -283,7 +284,7 @@ class RetrievalEngine:
         why = ""
         if closing and closing.get(src.id, 0) == 0 and any(v > 0 for v in closing.values()):
             worse = sorted({ic.style for ic in same if closing.get(ic.id, 0) > 0})
-            why = f" (its detail survives weight {card.stroke_width:g}; {', '.join(worse)} would close up)"
+            why = f" (its detail survives weight {weight_label(card.stroke_width, card.grid)}; {', '.join(worse)} would close up)"
         return src, f"{lacks}“{concept}” restyled from {src.style} with the {card.name} style card{why}."
 
 
@@ -383,7 +384,7 @@ def restyle_card(card: StyleCard) -> tuple[StyleCard, str | None]:
             f"its weight {applied.stroke_width:g}, padding {applied.padding:g}, {applied.linecap} caps, "
             f"{applied.linejoin} joins and {applied.corners} corners")
     note = (f"Your exemplars match the installed set {fams[0]}: {what} (measured on 32 of its icons) are applied "
-            f"instead of the exemplars' own measurements ({card.mode}, weight {card.stroke_width:g}, padding "
+            f"instead of the exemplars' own measurements ({card.mode}, weight {weight_label(card.stroke_width, card.grid)}, padding "
             f"{card.padding:g}); the colours are yours.")
     return applied, note
 
@@ -394,8 +395,8 @@ def family_note(card: StyleCard) -> str | None:
         return None
     fams = matching_families(card)
     if not fams:
-        return (f"Your exemplars match no installed family ({card.mode}, weight {card.stroke_width:g}); drawings "
-                "come from a centre-line set, restyled with your card.")
+        return (f"Your exemplars match no installed family ({card.mode}, weight {weight_label(card.stroke_width, card.grid)}); "
+                "drawings come from a centre-line set, restyled with your card.")
     how = ("identified from each exemplar's drawing measurements (a small network trained on corpus icons; the "
            "exemplars vote)" if _identified(card) else
            "by drawing conventions" if _ranked_by_family(card) else "by line weight, caps, joins and padding")
