@@ -41,6 +41,7 @@ CSS = """
 #app-title h1 { margin-bottom: 0; }
 .badge-warn { color: #b45309; font-weight: 600; }
 .badge-ok { color: #047857; font-weight: 600; }
+@media (max-width: 575px) { #svg-gallery .grid-container { --grid-cols: 2 !important; } }  /* 4 x 100 px overflowed a phone */
 """
 THEME = gr.themes.Soft(primary_hue="indigo")
 

@@ -62,8 +62,10 @@ def build() -> None:
                 run = gr.Button("Generate", variant="primary", elem_id="svg-generate")
             with gr.Column(scale=2):
                 summary = gr.Markdown(elem_id="svg-summary")
+                gr.Markdown("Candidates (click one for details)", elem_id="svg-gallery-caption")
                 gallery = gr.Gallery(label="Candidates (click one for details)", columns=4, height="auto",
-                                     format="png", elem_id="svg-gallery", allow_preview=False, object_fit="contain")
+                                     format="png", elem_id="svg-gallery", allow_preview=False, object_fit="contain",
+                                     show_label=False)  # the label badge covered the first tiles' tops
                 pick = gr.Number(value=0, precision=0, label="Selected candidate (0-based)", visible=False)
                 gr.Markdown("Previews: 16 / 24 / 32 / 48 / 256 px on light and dark", elem_id="svg-previews-caption")
                 sheet = gr.Image(label="Previews: 16 / 24 / 32 / 48 / 256 px on light and dark", format="png",

@@ -125,6 +125,18 @@ def _c(a: dict) -> str:
     return f"{a['correct']}/{a['n']} ({100 * a['correct'] / a['n']:.0f} %)" if a["n"] else "–"
 
 
+def flips(off: list[dict], cand: list[dict]) -> str:
+    """What the judges say about the restyles the candidate changed (adapted, or another source kept)."""
+    ch = [(a, b) for a, b in zip(off, cand, strict=True) if b["adapted"] or a["source"] != b["source"]]
+
+    def f(j):
+        gain = sum(a[j] != a["target_style"] and b[j] == b["target_style"] for a, b in ch)
+        loss = sum(a[j] == a["target_style"] and b[j] != b["target_style"] for a, b in ch)
+        return f"{gain} wrong → right, {loss} right → wrong"
+    return (f"Of the {len(ch)} restyles it changed ({sum(a['source'] != b['source'] for a, b in ch)} with another "
+            f"source drawing), trees judge {f('judge1')}; pixel judge {f('judge2')}.")
+
+
 def doc_block(res: dict) -> str:
     """The docs paragraph and tables, written from the committed result only."""
     proto = json.loads(PROTOCOL.read_text())
@@ -167,7 +179,8 @@ def doc_block(res: dict) -> str:
                                                      for k in ["off", *cand]) + " |")
     for k in cand:
         if dev[k]["steps"]:
-            lines += ["", f"{k}: steps kept — " + ", ".join(f"{s} {v}" for s, v in dev[k]["steps"].items()) + "."]
+            lines += ["", f"{k}: steps kept — " + ", ".join(f"{s} {v}" for s, v in dev[k]["steps"].items()) + ". "
+                      + flips(rows["off"], rows[k])]
     lines.append("")
     lines.append(f"The studio applies `{dec['selected']}` by default (`pick_adapt.TOP_K`)." if dec["selected"] != "off"
                  else "The candidate did not meet the rule, so the studio keeps it off (`pick_adapt.TOP_K = 0`); the "
@@ -184,7 +197,7 @@ def readme_sentence(res: dict) -> str:
             f"{s['judge1']['all']['correct']} vs {off['judge1']['all']['correct']} of 384 off (other-family "
             f"{s['judge1']['other_family']['correct']} vs {off['judge1']['other_family']['correct']}), pixel judge "
             f"{s['judge2']['all']['correct']} vs {off['judge2']['all']['correct']}, latency "
-            f"{s['seconds'] / off['seconds']:.2f}× — "
+            f"{s['seconds'] / off['seconds']:.2f}× (same run, shared loaded 2-core machine) — "
             + ("shipped as the default." if dec["selected"] == cand else "did not meet the rule, so it stays off."))
 
 

@@ -37,7 +37,7 @@ from backend.svg.corpus import DEFAULT_ROOT, META_FILE, load_corpus
 from backend.svg.family_adapt import adapt_to_family
 from backend.svg.family_match import family_log_proba, identify_families, load_identifier, rank_families, rank_solid
 from backend.svg.index import COPY_THRESHOLD, raster_index, text_index
-from backend.svg.legibility import survives
+from backend.svg.legibility import survives, weight_label
 from backend.svg.paths import parse_svg_paths, path_stats, paths_to_svg
 from backend.svg.render import render_png
 from backend.svg.sanitize import SVGInputError, is_safe_svg, sanitize_svg
@@ -284,7 +284,7 @@ class RetrievalEngine:
         why = ""
         if closing and closing.get(src.id, 0) == 0 and any(v > 0 for v in closing.values()):
             worse = sorted({ic.style for ic in same if closing.get(ic.id, 0) > 0})
-            why = f" (its detail survives weight {card.stroke_width:g}; {', '.join(worse)} would close up)"
+            why = f" (its detail survives weight {weight_label(card.stroke_width, card.grid)}; {', '.join(worse)} would close up)"
         return src, f"{lacks}“{concept}” restyled from {src.style} with the {card.name} style card{why}."
 
 
@@ -384,7 +384,7 @@ def restyle_card(card: StyleCard) -> tuple[StyleCard, str | None]:
             f"its weight {applied.stroke_width:g}, padding {applied.padding:g}, {applied.linecap} caps, "
             f"{applied.linejoin} joins and {applied.corners} corners")
     note = (f"Your exemplars match the installed set {fams[0]}: {what} (measured on 32 of its icons) are applied "
-            f"instead of the exemplars' own measurements ({card.mode}, weight {card.stroke_width:g}, padding "
+            f"instead of the exemplars' own measurements ({card.mode}, weight {weight_label(card.stroke_width, card.grid)}, padding "
             f"{card.padding:g}); the colours are yours.")
     return applied, note
 
@@ -395,8 +395,8 @@ def family_note(card: StyleCard) -> str | None:
         return None
     fams = matching_families(card)
     if not fams:
-        return (f"Your exemplars match no installed family ({card.mode}, weight {card.stroke_width:g}); drawings "
-                "come from a centre-line set, restyled with your card.")
+        return (f"Your exemplars match no installed family ({card.mode}, weight {weight_label(card.stroke_width, card.grid)}); "
+                "drawings come from a centre-line set, restyled with your card.")
     how = ("identified from each exemplar's drawing measurements (a small network trained on corpus icons; the "
            "exemplars vote)" if _identified(card) else
            "by drawing conventions" if _ranked_by_family(card) else "by line weight, caps, joins and padding")

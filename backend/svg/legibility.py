@@ -42,6 +42,18 @@ def min_gap(w: float) -> float:
     return max(0.3 * w, 1.0 / 48.0)
 
 
+def weight_label(value: float, grid: float) -> str:
+    """A line weight as the notes write it, in the card's own grid like its summary: "3" on the usual 24-unit
+    grid, "24.06/256" on Phosphor's (a bare "24.058" read as a huge weight)."""
+    return f"{value:g}" if abs(grid - 24.0) < 1e-9 else f"{value:.2f}/{grid:g}"
+
+
+def share_range(shares: list[float]) -> str:
+    """"65%" or "65%–80%" (never "65%–65%")."""
+    lo, hi = f"{min(shares):.0%}", f"{max(shares):.0%}"
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
 def _bez(c: np.ndarray, t: np.ndarray) -> np.ndarray:
     t = t[:, None]
     return ((1 - t) ** 3) * c[0] + 3 * ((1 - t) ** 2) * t * c[1] + 3 * (1 - t) * t * t * c[2] + t ** 3 * c[3]
@@ -243,6 +255,7 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
     after placement and `src_cap_ext` how far the source's caps reached past its line ends (unit box).
     Returns (new paths, notes)."""
     notes: list[str] = []
+    wt = weight_label(card.stroke_width, card.grid)
     w = card.stroke_width / card.grid
     pad = card.padding / card.grid
     rep = clearances(paths, w, w0)
@@ -256,7 +269,7 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
             transform(paths, s, (bb[:2] + bb[2:]) / 2, np.array([0.5, 0.5]))
             rep2 = clearances(paths, w, w0 * s)
             notes.append(f"enlarged the drawing {s:.2f}× to fill the padding box (more room between lines at weight "
-                         f"{card.stroke_width:g})")
+                         f"{wt})")
             rep = rep2
     if rep["pairs"]:
         # (2) small details that close up: shrink them about their centre (a lens, a window, steam) or,
@@ -287,15 +300,15 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
                 dropped_len += ln
                 rep = clearances(paths, w, w0, skip=dropped)
         if shrunk:
-            notes.append(f"shrank {len(shrunk)} small detail(s) to {min(shrunk):.0%}–{max(shrunk):.0%} of their size "
-                         f"so the gaps around them stay open at weight {card.stroke_width:g}")
+            notes.append(f"shrank {len(shrunk)} small detail(s) to {share_range(shrunk)} of their size "
+                         f"so the gaps around them stay open at weight {wt}")
         if dropped:
             paths = _without(paths, dropped)
             notes.append(f"dropped {len(dropped)} small detail(s) ({dropped_len / total:.0%} of the line length) "
-                         f"that would close up at weight {card.stroke_width:g}")
+                         f"that would close up at weight {wt}")
         if rep["pairs"]:
             notes.append(f"{len(rep['subpaths'])} line(s) still come within {min_gap(w) * 24:.1f}/24 of another "
-                         f"at weight {card.stroke_width:g} (kept: they carry the shape)")
+                         f"at weight {wt} (kept: they carry the shape)")
     # (3) caps end where the source's line ends did
     ext = {"butt": 0.0, "round": w / 2, "square": w / 2}.get(card.linecap, 0.0)
     trim = ext - src_cap_ext

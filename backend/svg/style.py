@@ -27,7 +27,7 @@ from backend.svg.corners import corner_counts, corner_style, sharpen
 from backend.svg.corpus import load_corpus
 from backend.svg.family_match import geometry_stats
 from backend.svg.legibility import adapt as adapt_geometry
-from backend.svg.legibility import fit_inside, painted_bounds
+from backend.svg.legibility import fit_inside, painted_bounds, weight_label
 from backend.svg.outline import inset_outline, reweight, to_fill, to_outline, to_solid
 from backend.svg.paths import CAPS, JOINS, parse_svg_paths, paths_to_svg
 from backend.svg.render import render_alpha
@@ -320,7 +320,7 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
         out = to_fill(reweight(out, w - src_w, join="miter" if card.corners == "sharp" else "round"), solid=False)
         if notes is not None:
             notes.append(f"kept the source's filled outlines (no centre-line to recover) at weight "
-                         f"{card.stroke_width:g} instead of stroking their edges")
+                         f"{weight_label(card.stroke_width, card.grid)} instead of stroking their edges")
     elif card.mode == "outline":  # fills become their boundary drawn as a stroke
         out = to_outline(out, w, card.linecap, card.linejoin)
     elif card.mode == "outline-fill":
@@ -329,7 +329,8 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
         if source.mode == "solid" and own_w > LINE_LIKE * w:  # a solid glyph becomes a ring of the target weight
             out = inset_outline(out, w, join) if INSET_RINGS else to_outline(out, w, card.linecap, card.linejoin)
             if INSET_RINGS and notes is not None:
-                notes.append(f"outlined the source's filled shapes inside their edge at weight {card.stroke_width:g}, "
+                notes.append(f"outlined the source's filled shapes inside their edge at weight "
+                             f"{weight_label(card.stroke_width, card.grid)}, "
                              "so the silhouette keeps its size and parts thinner than two line weights stay solid")
         elif source.mode == "solid":
             # a "solid" glyph drawn with lines about the target weight (a snowflake of thin bars) already is a line
@@ -338,8 +339,9 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
             out = reweight(out, w - own_w, join=join)
             out = inset_outline(out, w, join) if INSET_RINGS else out
             if notes is not None:
-                notes.append(f"kept the source's thin filled lines (weight {own_w * card.grid:.2f}) as lines at weight "
-                             f"{card.stroke_width:g} instead of outlining both of their edges")
+                notes.append(f"kept the source's thin filled lines (weight {weight_label(own_w * card.grid, card.grid)}) as "
+                             f"lines at weight {weight_label(card.stroke_width, card.grid)} instead of outlining both "
+                             "of their edges")
         elif source.mode == "outline-fill":
             out = reweight(out, w - src_w, join="miter" if card.corners == "sharp" else "round")
         out = to_fill(out, solid=False)

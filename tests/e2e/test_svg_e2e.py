@@ -92,3 +92,45 @@ def test_three_exemplars_style_the_result(page, app_url, tmp_path):
         assert b["inside"], b
         assert b["fit"] == "contain" or abs(b["nat"] - b["shown"]) < 0.05, b
     page.screenshot(path=str(tmp_path / "svg_exemplars.png"), full_page=True)
+
+
+# where each gallery tile's icon is drawn on screen (backend.svg.studio.gallery: a 192x240 tile, icon in
+# x 16..176, y 24..184, shown with object-fit: contain), and every box that could cover it
+_TILE_GEOMETRY = """() => {
+  const rect = (e) => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+  const tiles = [...document.querySelectorAll('#svg-gallery img')].map(i => {
+    const b = i.getBoundingClientRect(), s = Math.min(b.width / 192, b.height / 240);
+    const x0 = b.left + (b.width - 192 * s) / 2, y0 = b.top + (b.height - 240 * s) / 2;
+    return {img: rect(i), icon: [x0 + 16 * s, y0 + 24 * s, x0 + 176 * s, y0 + 184 * s]}; });
+  const covers = [...document.querySelectorAll('#svg-gallery .caption-label, #svg-gallery [data-testid=block-label]')]
+    .map(c => ({box: rect(c), text: c.innerText, cut: c.scrollWidth > c.clientWidth + 1}));
+  return {vw: window.innerWidth, tiles, covers}; }"""
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1280, 800)])
+def test_gallery_tiles_show_whole_icons_on_phone_and_desktop(page, app_url, size):
+    """svgux walkthrough at 390x844: four 100-px-minimum columns ran past the phone's edge (the 4th tile off
+    screen), captions were cut to "1. IoU 1...." and lay over the icons' lower part, and the panel's label
+    badge lay over the first three icons' tops (at 1280 px it covered the first tile's top rows too)."""
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    page.goto(app_url)
+    from tests.e2e.test_review14_e2e import open_tab
+
+    open_tab(page, "SVG Studio")
+    page.locator("#svg-prompt textarea").fill("bell")
+    page.locator("#svg-generate").click()
+    page.wait_for_function("document.querySelector('#svg-summary') && "
+                           "document.querySelector('#svg-summary').innerText.includes('candidate')", timeout=120_000)
+    page.wait_for_timeout(500)
+    g = page.evaluate(_TILE_GEOMETRY)
+    assert len(g["tiles"]) == 4
+
+    def overlap(a, b):
+        return min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1
+
+    for t in g["tiles"]:
+        assert t["img"][0] >= 0 and t["img"][2] <= g["vw"], t  # every tile on screen
+        for c in g["covers"]:
+            assert not overlap(c["box"], t["icon"]), (c, t)
+    caps = [c for c in g["covers"] if c["text"].strip()[:2] == "1."]
+    assert caps and not caps[0]["cut"], g["covers"]  # "1. IoU 1.00 · bell" whole
