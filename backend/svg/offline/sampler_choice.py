@@ -181,7 +181,8 @@ def brief(d: dict) -> str:
     if d["chosen"]:
         c = d["candidates"][d["chosen"]]
         return (f"Sampling 8 icons at the shipped setting ({_name(c)}, chosen by a rule fixed before measuring, "
-                f"`bench/results/svg_sampler_protocol.json`) takes {c['latency']['cpu_s']:.2f} CPU-s on one thread, "
+                f"`bench/results/svg_sampler_protocol.json`) takes {c['latency']['cpu_s']:.2f} CPU-s on one thread "
+                f"(measured on the shared, loaded 2-core box), "
                 f"{c['latency']['cpu_ratio']:.2f}× the previous {_name(d['baseline_setting'])} in the "
                 f"same run ({b['cpu_s']:.2f} CPU-s): inside the 1 s target, with no quality metric down by more than "
                 "the pre-registered margin (`bench/results/svg_sampler_decision.json`; largest drops: "
