@@ -18,6 +18,7 @@ from apps import job_gate
 from apps.common import on_load
 from apps.job_gate import JobGateMiddleware
 from apps.session_cookie import SessionCookieMiddleware
+from apps.suite_blocks import SuiteBlocks
 from backend.config import ConfigError, check_environment, get_settings, gradio_cache_sweep, setting
 from backend.registry import get_registry
 from backend.tempfiles import sweep_at_startup
@@ -56,8 +57,9 @@ def startup_checks() -> None:
 
 def build_demo() -> gr.Blocks:
     startup_checks()
+    # SuiteBlocks: Gradio's own input checks answer with our sentence and a ref id (apps/suite_blocks.py).
     # delete_cache: Gradio's own upload/output cache is swept (default every 10 min, files older than 30 min).
-    with gr.Blocks(title="Point-Battle & vision tools", delete_cache=gradio_cache_sweep()) as demo:
+    with SuiteBlocks(title="Point-Battle & vision tools", delete_cache=gradio_cache_sweep()) as demo:
         gr.Markdown("# Point-Battle & vision tools\nCompare pointing models blind, edit photos in 3D, inspect "
                     "anomalies and design SVG icons. Every model's backend is named on the Status tab.",
                     elem_id="app-title")

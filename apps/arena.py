@@ -20,6 +20,7 @@ from apps.common import (
     image_input,
     job,
     load_user_image,
+    served_copy,
     session_id,
     signed_in_user,
     user_errors,
@@ -38,7 +39,7 @@ INTRO = ("### Point Battle\nPick an image (a random Point-Bench item, your uploa
 
 def _examples() -> list[list[str]]:
     """One bundled Point-Bench photo item per category (backend.arena.bench_images.EXAMPLE_FILES)."""
-    return [[str(i.image_path), i.instruction] for i in bench_images.examples()]
+    return [[served_copy(i.image_path), i.instruction] for i in bench_images.examples()]
 
 
 def _bench_note(item) -> str:
@@ -53,7 +54,7 @@ def _bench_note(item) -> str:
 def random_bench_image():
     """A random bundled Point-Bench image with its instruction and category."""
     item = bench_images.random_item(np.random.default_rng(secrets.randbits(64)))
-    return str(item.image_path), item.instruction, _bench_note(item), item.image_filename
+    return served_copy(item.image_path), item.instruction, _bench_note(item), item.image_filename
 
 
 def _reset_buttons(enabled: bool):
@@ -173,8 +174,8 @@ def _login_button() -> None:
 
 def build() -> None:
     has_bench = bool(bench_images.load_items())
-    if has_bench:  # bench images may live outside the working directory (ARENA_BENCH_DIR)
-        gr.set_static_paths([str(bench_images.bench_dir())])
+    # bench images (and the examples) are handed out as copies in the shared temp dir (apps.common.served_copy): a
+    # static path to the bench folder made Gradio send its install path to every client
     with gr.Tab("Point Battle", id="arena", elem_id="tab-arena"):
         gr.Markdown(INTRO)
         _login_button()

@@ -180,6 +180,8 @@ def save_annotation(editor, instruction: str, category: str, count, ref_x, ref_y
     ref = None
     if ref_x not in (None, "") and ref_y not in (None, ""):
         ref = (float(ref_x), float(ref_y))
+    if ref == (0.0, 0.0):  # Gradio 6.31 shows and sends 0 for an empty Number: (0, 0) is "not typed", never a
+        ref = None         # reference point (a steerable item saved without one pointed at the image corner)
     row = ann.save_drawn(img, layers, extra, instruction, category, count=count, ref_point=ref,
                          session_id=session_id(request), annotator=annotator, source_battle_id=battle_id,
                          check_hard=bool(check_hard))

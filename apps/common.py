@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import secrets
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,9 @@ def user_error(message: str, *, action: str = "", cause: BaseException | None = 
         log.debug("traceback for ref=%s", ref, exc_info=cause)
     else:
         log.info("user error ref=%s in %s: %s", ref, action or "?", msg[:300])
-    return gr.Error(f"{msg} (ref {ref})", title="Could not do that", print_exception=False)
+    err = gr.Error(f"{msg} (ref {ref})", title="Could not do that", print_exception=False)
+    err.ref = ref  # type: ignore[attr-defined]  # marks it as ours (apps.suite_blocks keeps it as it is)
+    return err
 
 
 def user_errors(fn: Callable) -> Callable:
@@ -199,6 +202,20 @@ def download_file(data: bytes | str, filename: str) -> str:
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     key = hashlib.sha256(safe.encode() + b"\0" + raw).hexdigest()[:32]
     return str(shared_dir(f"dl-{key}", lambda d: (d / safe).write_bytes(raw)) / safe)
+
+
+def served_copy(src: str | os.PathLike) -> str:
+    """A copy of an installed file (a bench image) in the shared temp dir, to hand to an output or an example.
+    Gradio serves a file by its path and sends that path to the client: the install path would name the server's
+    directories. One copy per file version; swept once unused for TEMP_MAX_AGE_S (Gradio keeps its own copy)."""
+    path = Path(src)
+    st = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:32]
+
+    def fill(d: Path) -> None:
+        shutil.copyfile(path, d / path.name)
+
+    return str(shared_dir(f"copy-{key}", fill) / path.name)
 
 
 def download_json(obj: Any, filename: str) -> str:

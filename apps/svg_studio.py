@@ -79,7 +79,10 @@ def build() -> None:
                                elem_id="svg-code")
                 with gr.Accordion("Vector post-edits (no regeneration)", open=False):
                     with gr.Row():
-                        e_width = gr.Number(value=None, label="Line weight (grid units of this icon)", minimum=0.01)
+                        # 0 = keep: Gradio 6.31 shows and sends 0 for an empty Number, so a minimum above 0 refused the
+                        # untouched field ("Line weight takes a number ≥ 0.01") and no post-edit could be applied
+                        e_width = gr.Number(value=0, label="Line weight (grid units of this icon; 0 = keep)", minimum=0,
+                                            elem_id="svg-edit-width")
                         e_mode = gr.Dropdown(h.EDIT_MODES, value="keep", label="Outline ↔ fill")
                     with gr.Row():
                         e_cap = gr.Dropdown(h.CAPS, value="round", label="Caps")

@@ -27,7 +27,7 @@ from storage.repos.images import image_sha256, store_image
 
 from . import exports
 from .fill import CLASSICAL, ClassicalFiller
-from .history import HistoryState, replay
+from .history import Position
 from .params import PRESETS, EditParams, SceneSettings, Selection
 from .pipeline import Edit3DPipeline, EditResult, Scene
 
@@ -208,19 +208,24 @@ def record(session_id: str | None, sha: str, action: str, params: EditParams, se
         invented_fraction=None if result is None else float(result.invented_fraction)))
 
 
-def history(session_id: str | None, sha: str) -> tuple[HistoryState, list[dict]]:
-    rows = get_storage().read(lambda s: repo.list_edits(s, session_id, sha))
-    return replay(rows), rows
+HISTORY_SHOWN = 30  # rows of the history table
 
 
-def step_history(session_id: str | None, sha: str, action: str) -> HistoryState:
-    """Undo or redo: append the action row (with the params it restores) and return the new state."""
+def history(session_id: str | None, sha: str) -> tuple[Position, list[dict]]:
+    """Where this session's history of the photo stands (from a few rows, any length), and its newest rows."""
+    pos, rows = get_storage().read(lambda s: (repo.position(s, session_id, sha),
+                                              repo.list_edits(s, session_id, sha, limit=HISTORY_SHOWN)))
+    return Position.from_rows(pos), rows
+
+
+def step_history(session_id: str | None, sha: str, action: str) -> Position:
+    """Undo or redo: append the action row (with the params it restores) and return the new position."""
     st, _ = history(session_id, sha)
     if action == "undo" and not st.can_undo:
         raise UserError("Nothing to undo for this image.")
     if action == "redo" and not st.can_redo:
         raise UserError("Nothing to redo.")
-    target = st.states[st.cursor - 1 if action == "undo" else st.cursor + 1]
+    target = st.state(st.cursor - 1 if action == "undo" else st.cursor + 1)
     get_storage().write(lambda s: repo.add_edit(s, session_id=session_id, image_sha256=sha, action=action,
                                                 params=target["params"], selection=target.get("selection"),
                                                 scene=target.get("scene")))

@@ -30,7 +30,7 @@ def test_bench_vs_arena_lists_bundled_pointers(client):
 
 
 def test_unknown_pointer_is_a_clear_error(client):
-    with pytest.raises(Exception, match="not in the list of choices"):
+    with pytest.raises(Exception, match="takes one of: “lite0-cam”"):
         client.predict("nope", None, False, api_name="/bench_evaluate")
 
 

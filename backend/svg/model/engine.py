@@ -27,7 +27,7 @@ from backend.svg.paths import parse_svg_paths, paths_to_svg
 from backend.svg.style import StyleCard, apply_style, extract_style
 
 DEFAULT_CKPT = REPO_ROOT / "static" / "svg" / "model" / "svgdit.pt"
-SAMPLER_DEFAULTS = {"steps": 20, "guidance": 1.5}
+SAMPLER_DEFAULTS = {"steps": 10, "guidance": 1.5}  # as models.toml (bench/results/svg_sampler_decision.json)
 
 
 def measured_summary(report: Path | None = None) -> str:

@@ -24,7 +24,7 @@ from backend.svg.corpus import DEFAULT_ROOT, CorpusMissing, load_corpus
 from backend.svg.family_adapt import CONVENTIONS
 from backend.svg.family_match import SIGNATURES
 from backend.svg.index import build_indexes
-from backend.svg.offline import generator_tables
+from backend.svg.offline import generator_tables, sampler_choice
 from backend.svg.offline import legibility_eval as ev
 from backend.svg.offline import legibility_tables as tables
 from backend.svg.offline.corpus_build import build, corpus_markdown
@@ -100,7 +100,8 @@ def main(argv=None) -> int:
         print(json.dumps(ev.paraphrase_eval()["summary"]))
     else:
         rep = json.loads(Path(a.report).read_text())
-        for f in tables.write_tables(rep, DOCS) + generator_tables.write_generator_tables(DOCS[2:]):
+        for f in tables.write_tables(rep, DOCS) + generator_tables.write_generator_tables(DOCS[2:]) + \
+                sampler_choice.write_tables([DOCS[0], DOCS[2]]):
             print(f"updated {f}")
     return 0
 

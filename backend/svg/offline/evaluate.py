@@ -36,6 +36,7 @@ import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
 
+import backend.svg.engines as engines_mod
 import backend.svg.index as idx
 from backend.config import get_settings
 from backend.svg.corpus import load_corpus
@@ -47,7 +48,7 @@ from backend.svg.render import mask_iou, render_alpha
 from backend.svg.sanitize import is_safe_svg, sanitize_svg
 from backend.svg.style import MODES, extract_style, style_from_set
 
-REPORT = Path(__file__).resolve().parents[2] / "static" / "svg" / "model" / "eval_report.json"
+REPORT = Path(__file__).resolve().parents[3] / "static" / "svg" / "model" / "eval_report.json"
 
 
 def make_pairs(corpus, split: str, n: int, seed: int) -> list[tuple[str, str, str]]:
@@ -151,11 +152,12 @@ def hide_heldout_from_retrieval():
                 return np.where(hidden, -10.0, ti.scores(prompt))
         return _Masked()
 
-    idx.text_index = masked
+    # the retrieval engine imports text_index by name (backend.svg.engines), so it is replaced there too
+    idx.text_index = engines_mod.text_index = masked
     try:
         yield
     finally:
-        idx.text_index = orig
+        idx.text_index = engines_mod.text_index = orig
 
 
 def _engine(name: str):
@@ -163,7 +165,9 @@ def _engine(name: str):
 
 
 def evaluate(engines: list[str], n_pairs: int = 30, n: int = 2, seed: int = 0, splits=("heldout", "seen"),
-             log=print) -> dict:
+             log=print, make_engine=None, keep_rows: bool = False) -> dict:
+    """`make_engine(name)`: the engine for a name (default: the registry's; bench/svg_sampler_choice.py passes the
+    learned engine at other sampler settings); `keep_rows`: also return the per-candidate rows (`rows`)."""
     corpus = load_corpus()
     t0 = time.time()
     sj, cj = StyleJudge.cached(corpus, seed=seed), ConceptJudge(corpus)
@@ -175,7 +179,9 @@ def evaluate(engines: list[str], n_pairs: int = 30, n: int = 2, seed: int = 0, s
     for split in splits:
         pairs = make_pairs(corpus, split, n_pairs, seed)
         for name in engines:
-            eng = _engine(name)
+            eng = (make_engine or _engine)(name)
+            if hasattr(eng, "steps") and hasattr(eng, "guidance"):  # the learned engine's sampler, as it ran
+                report.setdefault("sampler", {})[name] = {"steps": int(eng.steps), "guidance": float(eng.guidance)}
             rows, lat = [], []
             ctx = hide_heldout_from_retrieval() if name == "svg-retrieval-seen" else contextlib.nullcontext()
             with ctx:
@@ -222,6 +228,8 @@ def evaluate(engines: list[str], n_pairs: int = 30, n: int = 2, seed: int = 0, s
                     if err:
                         rows.append({"concept": concept, "style": style, "valid": False, "error": err})
             report["results"].setdefault(split, {})[name] = summarise(rows, lat)
+            if keep_rows:
+                report.setdefault("rows", {}).setdefault(split, {})[name] = rows
             log(f"[{split}] {name}: {json.dumps(report['results'][split][name])}")
     report["elapsed_s"] = round(time.time() - t0, 1)
     return report

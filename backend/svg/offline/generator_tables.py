@@ -4,6 +4,7 @@ with them. Reads JSON and models.toml (through the registry's parser) only (no t
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from backend.config import REPO_ROOT
@@ -73,8 +74,10 @@ def summary_lines(rep: dict) -> list[str]:
 
 def generator_tables(model_dir: Path = MODEL_DIR) -> str:
     rep = json.loads((model_dir / "eval_report.json").read_text())
+    samp = rep.get("sampler", {}).get(LEARNED)
+    at = f"; the learned engine sampled with DDIM {samp['steps']}, guidance {samp['guidance']:.1f}" if samp else ""
     lines = [f"Engines on {rep['n_pairs']} (concept, style) prompts per split × {rep['n_per_prompt']} candidates, seed "
-             f"{rep['seed']} (`static/svg/model/eval_report.json`):", "",
+             f"{rep['seed']} (`static/svg/model/eval_report.json`{at}):", "",
              "| split | engine | " + " | ".join(c for c, _, _ in COLS) + " |", "|---|---|" + "---|" * len(COLS)]
     for split in ("heldout", "seen"):
         lines += [_row(split, eng, m) for eng, m in rep["results"].get(split, {}).items()]
@@ -82,8 +85,9 @@ def generator_tables(model_dir: Path = MODEL_DIR) -> str:
     sweep = model_dir / "guidance_sweep.json"
     if sweep.exists():
         g, ship = json.loads(sweep.read_text())["results"], shipped_guidance()
-        lines += ["", "Guidance sweep (same protocol, learned engine only, `static/svg/model/guidance_sweep.json`; "
-                  "bold: the shipped default in `models.toml`):", "",
+        steps = re.search(r"DDIM (\d+)", json.loads(sweep.read_text()).get("command", ""))
+        lines += ["", "Guidance sweep (same protocol, learned engine only" + (f", DDIM {steps.group(1)}" if steps else "")
+                  + ", `static/svg/model/guidance_sweep.json`; bold: the shipped guidance in `models.toml`):", "",
                   "| guidance | held-out style acc | held-out paired IoU | seen text top-1 / top-5 | seen style acc | "
                   "seen paired IoU |", "|---|---|---|---|---|---|"]
         for k in sorted(g, key=float):
