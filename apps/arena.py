@@ -92,8 +92,17 @@ def start_round(image, instruction, bench_file=None, request: gr.Request = None,
     try:
         return new_battle(image, instruction, bench_file, request, progress)
     except gr.Error as exc:
-        msg = f"<span class='badge-warn'>⚠ Could not start the battle: {html.escape(str(exc.message))}</span>"
+        msg = f"<span class='badge-warn'>{FAILED_START}: {html.escape(str(exc.message))}</span>"
         return ("", None, None, None, msg, "", *_reset_buttons(False))
+
+
+FAILED_START = "⚠ Could not start the battle"
+
+
+def clear_failed_start(status):
+    """A new image: the line saying why the previous image could not start a battle ("“empty.png” is empty") no
+    longer applies; any other status (a battle in progress) stays."""
+    return "" if isinstance(status, str) and FAILED_START in status else gr.skip()
 
 
 def _battle_png(img, battle_id: str, tag: str) -> str:
@@ -223,6 +232,8 @@ def build() -> None:
                      api_name="new_battle", **job("battle", new_battle))
         image.change(input_changed, inputs=[image, bench_state], outputs=[category, bench_state],
                      api_visibility="private", show_progress="hidden")
+        image.change(clear_failed_start, inputs=status, outputs=status, api_visibility="private", queue=False,
+                     show_progress="hidden")
         for c, btn in buttons.items():
             btn.click(_make_vote_handler(c), inputs=[battle_id], outputs=[reveal, raw, *vote_btns],
                       api_visibility="private", concurrency_limit=None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import replace
 
 import gradio as gr
@@ -210,10 +211,38 @@ def _pick_view(photo):
             f"Photo {img.width}×{img.height}. Click the object you want to move (green = object, red = background).")
 
 
+# Gradio 6.31's Image fires `.change` twice with the same value when a photo replaces another (gradio issue #4589
+# has the same symptom): the photo was decoded twice and a bad file showed two identical error toasts.
+_SEEN: dict[str, tuple[str, float]] = {}  # client session -> (photo path, monotonic time of its first change)
+REPEAT_S = 3.0
+
+
+def _repeated(photo, request: gr.Request | None) -> bool:
+    """True for the second `.change` of the same photo within REPEAT_S seconds in the same browser tab."""
+    key = getattr(request, "session_hash", None)
+    path = photo if isinstance(photo, str) else None
+    if not key:
+        return False
+    if not path:  # removed: the same photo uploaded again right after is a new upload
+        _SEEN.pop(key, None)
+        return False
+    now = time.monotonic()
+    if len(_SEEN) > 10_000:  # forget quiet tabs
+        for k in [k for k, (_, t) in _SEEN.items() if now - t > REPEAT_S]:
+            _SEEN.pop(k, None)
+    last = _SEEN.get(key)
+    if last and last[0] == path and now - last[1] < REPEAT_S:
+        return True
+    _SEEN[key] = (path, now)
+    return False
+
+
 @user_errors
-def on_upload(photo):
+def on_upload(photo, request: gr.Request = None):
     """New photo: show it for clicking; reset the pose, selection, box, outputs and exports, so
     nothing of the previous photo carries over."""
+    if _repeated(photo, request):
+        return gr.skip()
     pose = [getattr(EditParams(), k) for k in MOTION]
     return (*_pick_view(photo), *pose, "", None, None, None, _history_table([]), *EMPTY_EXPORTS)
 

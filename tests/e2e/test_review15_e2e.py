@@ -31,3 +31,24 @@ def test_svg_post_edit_with_the_line_weight_left_as_it_is(page, app_url):
     page.wait_for_function("document.querySelector('#svg-code').innerText.toLowerCase().includes('#d62828')",
                            timeout=60_000)
     assert page.locator("[data-testid=toast-body]").count() == 0
+
+
+def test_replacing_a_photo_with_a_bad_file_says_so_once(page, app_url, tmp_path):
+    """Gradio fires the photo's `.change` twice when a new file replaces a photo: the photo was decoded twice and a
+    bad file showed two identical error toasts (two refs, "(2)" on the toast)."""
+    from PIL import Image
+
+    good, bad = tmp_path / "ok.png", tmp_path / "fake.png"
+    Image.new("RGB", (64, 48), (120, 130, 140)).save(good)
+    bad.write_text("not a png\n" * 20)
+    page.goto(app_url)
+    open_tab(page, "Photo 3D Edit")
+    upload = page.locator("#edit3d-photo input[type=file]")
+    upload.set_input_files(str(good))
+    page.wait_for_function("document.querySelector('#edit3d-status').innerText.includes('64×48')", timeout=60_000)
+    upload.set_input_files(str(bad))
+    text = _toast(page)
+    page.wait_for_timeout(4000)  # the second change event, if any, has come back by now
+    texts = page.locator("[data-testid=toast-body]").all_inner_texts()
+    assert "not an image Pillow can read" in text
+    assert len(re.findall(r"\(ref [0-9a-f]{8}\)", " ".join(texts))) == 1, texts

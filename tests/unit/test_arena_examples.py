@@ -42,3 +42,16 @@ def test_example_caption_and_state_come_from_the_example(tmp_path):
     other = tmp_path / "mine.png"
     other.write_bytes(b"\x89PNG not an example")
     assert input_changed(str(other), item.image_filename) == ("", None)
+
+
+def test_a_new_image_clears_the_previous_could_not_start_line():
+    """review15: after "⚠ Could not start the battle: “empty.png” is empty." a new upload kept that line under the
+    new image; a battle's own status line stays."""
+    import gradio as gr
+
+    from apps.arena import clear_failed_start
+
+    failed = "<span class='badge-warn'>⚠ Could not start the battle: “empty.png” is empty. (ref 0123abcd)</span>"
+    assert clear_failed_start(failed) == ""
+    assert isinstance(clear_failed_start("Category: **Spatial**. Which model pointed better?"), type(gr.skip()))
+    assert isinstance(clear_failed_start(None), type(gr.skip()))

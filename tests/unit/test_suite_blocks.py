@@ -46,3 +46,4 @@ def test_the_value_sent_is_shown_short_and_inert():
     assert shown.startswith("; got ") and "<img" not in shown and "&lt;img" in shown and "\u202e" not in shown
     assert shown.endswith("…") and len(shown) < 80
     assert _got([], 3) == ""
+
