@@ -37,7 +37,7 @@ from backend.svg.corpus import DEFAULT_ROOT, META_FILE, load_corpus
 from backend.svg.family_adapt import adapt_to_family
 from backend.svg.family_match import family_log_proba, identify_families, load_identifier, rank_families, rank_solid
 from backend.svg.index import COPY_THRESHOLD, raster_index, text_index
-from backend.svg.legibility import survives, weight_label
+from backend.svg.legibility import lines_first, survives, weight_label
 from backend.svg.paths import parse_svg_paths, path_stats, paths_to_svg
 from backend.svg.render import render_png
 from backend.svg.sanitize import SVGInputError, is_safe_svg, sanitize_svg
@@ -185,6 +185,8 @@ class RetrievalEngine:
             if len(best_by_concept) >= max(n * self.top_k_pool, 8):
                 break
         ranked = list(best_by_concept.values())
+        if card is not None and card.mode == "outline":  # only-filled concepts came out as blobs at line weights
+            ranked = lines_first(ranked, corpus, self._by_concept(corpus), int(n), style_from_set)
         notes_all: list[str] = []
         if scores[ranked[0]] < NO_MATCH:
             notes_all.append(f"No corpus icon really matches “{prompt}” (best: “{corpus.icons[ranked[0]].concept}”, "
@@ -275,13 +277,12 @@ class RetrievalEngine:
                 return hit[0], (f"“{concept}” from {family}, {which} the {card.name} card, restyled with the card.")
         prefer = SOLID_SOURCES if card.mode == "solid" else STROKE_SOURCES
         rank = {ic.id: (prefer.index(ic.style) if ic.style in prefer else len(prefer)) for ic in same}
-        closing = {}
-        if card.mode != "solid":  # prefer the variant whose detail survives the target weight
-            closing = {ic.id: survives(ic.paths, card, style_from_set(ic.style)) for ic in same if ic.style in prefer}
-        ordered = sorted(same, key=lambda ic: (rank[ic.id] == len(prefer), closing.get(ic.id, 0) > 0, rank[ic.id],
-                                               closing.get(ic.id, 0), -scores[ic._index], ic.id))
-        src = ordered[0]
-        why = ""
+        closing = ({ic.id: survives(ic.paths, card, style_from_set(ic.style)) for ic in same if ic.style in prefer}
+                   if card.mode != "solid" else {})  # prefer the variant whose detail survives the target weight
+        filled = {ic.id: card.mode != "solid" and style_from_set(ic.style).mode == "solid" for ic in same}  # blobs
+        ordered = sorted(same, key=lambda ic: (rank[ic.id] == len(prefer), filled[ic.id], closing.get(ic.id, 0) > 0,
+                                               rank[ic.id], closing.get(ic.id, 0), -scores[ic._index], ic.id))
+        src, why = ordered[0], ""
         if closing and closing.get(src.id, 0) == 0 and any(v > 0 for v in closing.values()):
             worse = sorted({ic.style for ic in same if closing.get(ic.id, 0) > 0})
             why = f" (its detail survives weight {weight_label(card.stroke_width, card.grid)}; {', '.join(worse)} would close up)"

@@ -34,6 +34,8 @@ from backend.svg.render import render_alpha
 SAMPLES_PER_CUBIC = 10
 MAX_DROP_SHARE = 0.25
 SHRINK_STEPS = (0.8, 0.65)
+CLOSE_LOOPS = True     # svgux: open loops closed when caps/joins are not both round (close_loops)
+THIN_TO_LINES = True   # svgux: bands too thin to keep their inside open become one line (thin_shapes_to_lines)
 
 
 def min_gap(w: float) -> float:
@@ -247,6 +249,61 @@ def fit_inside(paths: list[dict], pad: float) -> float:
     return scale_total
 
 
+def close_loops(paths: list[dict], tol: float = 1e-3) -> tuple[list[dict], int]:
+    """Open subpaths that end where they start (Tabler draws a camera body or a lens this way) marked closed, so
+    the start is drawn as a join: with square or butt caps (or miter joins) the two line ends left a notch or a
+    nub there, and trimming them for the caps opened a gap."""
+    out, n = [], 0
+    for p in paths:
+        subs = subpaths(p) if p["stroke"] else []
+        loops = [not cl and len(c) > 1 and float(np.linalg.norm(c[0, 0] - c[-1, 3])) < tol for c, cl in subs]
+        if not any(loops):
+            out.append(p)
+            continue
+        n += sum(loops)
+        q = rebuild(p, [(c, cl or lp) for (c, cl), lp in zip(subs, loops, strict=True)])
+        assert q is not None  # the same non-empty subpaths
+        out.append(q)
+    return out, n
+
+
+def _thin_line(c: np.ndarray, lo: float, hi: float) -> np.ndarray | None:
+    """A closed, nearly rectangular, elongated subpath (a lid band, a battery's bar) from `lo` to `hi` wide on its
+    short axis: its centre-line along the long axis (one cubic), else None."""
+    pts = _polyline(c)[0]
+    centre = pts.mean(0)
+    axes = np.linalg.svd(pts - centre, full_matrices=False)[2]
+    a, b = (pts - centre) @ axes[0], (pts - centre) @ axes[1]
+    major, minor = float(np.ptp(a)), float(np.ptp(b))
+    x, y = pts[:, 0], pts[:, 1]
+    area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+    if not (lo <= minor < hi and major >= 2 * minor and area >= 0.8 * major * minor):
+        return None
+    mid = centre + axes[0] * (a.max() + a.min()) / 2 + axes[1] * (b.max() + b.min()) / 2
+    p0, p1 = mid - axes[0] * major / 2, mid + axes[0] * major / 2
+    return np.array([[p0, p0 + (p1 - p0) / 3, p0 + 2 * (p1 - p0) / 3, p1]])
+
+
+def thin_shapes_to_lines(paths: list[dict], w: float, w0: float) -> tuple[list[dict], int]:
+    """Closed bands whose inside was open at the source's weight `w0` and fills up at weight `w` (narrower than
+    w + min_gap(w)) redrawn as one line along their middle: at weight 3 a Tabler cup's 3-unit lid band became a
+    solid block twice the line weight."""
+    out, n = [], 0
+    for p in paths:
+        if not p["stroke"]:
+            out.append(p)
+            continue
+        subs = []
+        for c, cl in subpaths(p):
+            line = _thin_line(c, w0 + min_gap(w0), w + min_gap(w)) if cl else None
+            n += line is not None
+            subs.append((c, cl) if line is None else (line, False))
+        q = rebuild(p, subs)
+        assert q is not None
+        out.append(q)
+    return out, n
+
+
 # ------------------------------------------------------------------------------------------- the adaptation
 def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple[list[dict], list[str]]:
     """Adapt already placed and re-weighted centre-line geometry to stay readable at the card's weight.
@@ -258,6 +315,16 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
     wt = weight_label(card.stroke_width, card.grid)
     w = card.stroke_width / card.grid
     pad = card.padding / card.grid
+    if CLOSE_LOOPS and (card.linecap != "round" or card.linejoin != "round"):  # round caps already meet as a join
+        paths, n_loops = close_loops(paths)
+        if n_loops:
+            notes.append(f"joined the ends of {n_loops} line(s) that start where they end, so {card.linecap} caps "
+                          "leave no notch there")
+    if THIN_TO_LINES:
+        paths, n_thin = thin_shapes_to_lines(paths, w, w0)
+        if n_thin:
+            notes.append(f"drew {n_thin} thin closed band(s) as a single line along their middle: their inside "
+                         f"would fill up at weight {wt}")
     rep = clearances(paths, w, w0)
     if rep["pairs"]:
         # (1) more room: use the whole padding box
@@ -357,6 +424,19 @@ def _without(paths: list[dict], dropped: set) -> list[dict]:
         if q is not None:
             out.append(q)
     return out
+
+
+def lines_first(ranked: list[int], corpus, by_concept: dict, n: int, card_of) -> list[int]:
+    """Retrieval's ranked icon indexes for a centre-line card: the top hit stays; after it, only concepts that some
+    line style draws (a set/variant whose style card `card_of(style)` is not solid), unless fewer than n - 1 are left, then the best
+    filled-only ones fill up. Stroking the edge of a glyph drawn only filled closed it into a blob at weight 3 ("bike pedal",
+    "cup water", "home gear" in the svgux walkthrough)."""
+    def drawn_with_lines(i: int) -> bool:
+        return any(card_of(ic.style).mode != "solid" for ic in by_concept[corpus.icons[i].concept])
+
+    lined = [i for i in ranked[1:] if drawn_with_lines(i)]
+    filled = [i for i in ranked[1:] if i not in lined]
+    return ranked[:1] + lined + filled[:max(0, n - 1 - len(lined))]
 
 
 def survives(paths: list[dict], card, source_card) -> int:
