@@ -110,7 +110,8 @@ def input_error(block_fn: Any, inputs: list[Any], exc: BaseException) -> gr.Erro
 
 
 def _output_error(block_fn: Any, exc: BaseException) -> gr.Error:
-    return user_error(f"Something went wrong while showing the result ({type(exc).__name__}); reload the page to "
+    kind = type(exc.__cause__ or exc).__name__  # Gradio wraps the real error in ComponentProcessingError
+    return user_error(f"Something went wrong while showing the result ({kind}); reload the page to "
                       "see what was kept.", action=f"output of {getattr(block_fn, 'name', '?')}", cause=exc)
 
 
