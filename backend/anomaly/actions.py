@@ -180,8 +180,13 @@ def inspect(prompt_paths: list[str], query_paths: list[str], *, engine: str, res
     prompts = load_prompts(prompt_paths)
     queries, skipped = load_files(query_paths, "query image", limit=max(limit, 1))
     if not queries:
-        why = f" Skipped: {'; '.join(f'{n} ({w})' for n, w in skipped[:5])}." if skipped else ""
-        raise UserError("Please upload at least one query image (or a zip of images) to inspect." + why)
+        if not skipped:
+            raise UserError("Please upload at least one query image (or a zip of images) to inspect.")
+        # the reasons name their file already ("“x.png” is empty."): said once, not "x.png (“x.png” is empty.)."
+        why = "; ".join(str(w).rstrip(".") if n in str(w) else f"{n}: {str(w).rstrip('.')}" for n, w in skipped[:5])
+        more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
+        raise UserError(f"No query image could be read: {why}{more}. Please upload at least one query image "
+                        "(or a zip of images) that opens.")
     queries = queries[:limit]
     run = insp.inspect_batch(prompts, queries, engine=engine, resolution=resolution, retrieval_k=top_k,
                              progress=progress, skipped=skipped)

@@ -101,3 +101,19 @@ def test_steerable_item_with_the_reference_fields_left_empty_is_refused(new_clie
     msg = c.predict(editor, "Point to the red ball.", "spatial", 0, 0, 0, "200,60,280,140", "", "", False,
                     api_name="/bench_annotate")
     assert "Saved annotation" in msg
+
+
+def test_a_server_path_in_a_file_input_gets_our_sentence(app_url):
+    """A script naming a server file ({"path": "/etc/passwd"}) is refused by Gradio ("Cannot move /etc/passwd to the
+    gradio cache dir because it was not uploaded by a user"): now in our words, with a ref, and nothing is read."""
+    from tests.api.test_trust_limits import browser_like
+
+    h = browser_like(app_url)
+    fd = {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}
+    r = h.post(app_url + "gradio_api/call/new_battle", json={"data": [fd, "Point to the cup", None]})
+    assert r.status_code == 200, r.text
+    with h.stream("GET", app_url + f"gradio_api/call/new_battle/{r.json()['event_id']}") as s:
+        stream = "".join(s.iter_text())
+    msg = json.loads(stream.split("event: error", 1)[1].split("data:", 1)[1].strip().splitlines()[0])["error"]
+    assert "takes an uploaded file" in msg and REF.search(msg) and "root:" not in msg, msg
+    assert "cache dir" not in msg and "not uploaded by a user" not in msg, msg
