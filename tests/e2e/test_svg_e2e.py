@@ -134,3 +134,33 @@ def test_gallery_tiles_show_whole_icons_on_phone_and_desktop(page, app_url, size
             assert not overlap(c["box"], t["icon"]), (c, t)
     caps = [c for c in g["covers"] if c["text"].strip()[:2] == "1."]
     assert caps and not caps[0]["cut"], g["covers"]  # "1. IoU 1.00 · bell" whole
+
+
+def test_learned_generator_is_offered_as_experimental_beside_its_floor(page, app_url):
+    """Issue 18: if the generator stays weak, the studio offers it only as an "experimental" engine with its
+    measured numbers beside the untrained network's; its drawings stay inside the viewBox."""
+    import json
+    import re
+
+    from backend.config import REPO_ROOT
+    from backend.svg.legibility import outside_share
+    from tests.e2e.test_review14_e2e import open_tab
+
+    s = json.loads((REPO_ROOT / "static/svg/eval/legibility_report.json").read_text())["summary"]
+    g, f = s["learned generator"]["all"], s["generator, untrained"]["all"]
+    page.goto(app_url)
+    open_tab(page, "SVG Studio")
+    page.locator("#svg-engine input").click()
+    option = page.get_by_role("option").filter(has_text="Path diffusion")
+    text = option.inner_text()
+    assert text.startswith("EXPERIMENTAL"), text
+    assert f"concept top-5 {g['concept_top5']:.0%} (untrained network {f['concept_top5']:.0%})" in text, text
+    assert f"target style {g['style_acc']:.0%} (untrained {f['style_acc']:.0%})" in text, text
+    option.click()
+    page.locator("#svg-prompt textarea").fill("rocket")
+    page.locator("#svg-generate").click()
+    page.wait_for_function("document.querySelector('#svg-summary') && "
+                           "document.querySelector('#svg-summary').innerText.includes('candidate')", timeout=180_000)
+    assert "Experimental:" in page.locator("#svg-summary").inner_text()
+    code = re.search(r"<svg.*</svg>", page.locator("#svg-code").inner_text().replace("\n", ""))
+    assert code and outside_share(code.group(0)) < 1e-3

@@ -334,6 +334,8 @@ def run(seed: int = 0, log=print, generator: bool = True, styles: tuple[str, ...
                                 "solid_from_lines": style_mod.SOLID_FROM_LINES,
                                 "inset_rings": style_mod.INSET_RINGS,
                                 "identity_fill_rule": style_mod.IDENTITY_FILL_RULE},
+            **({"generator_sampler": {k: getattr(gens["learned generator"], k, None) for k in ("steps", "guidance")}}
+               if gens else {}),
             "target_styles": list(cards),
             "exemplars": {st: ids for st, (_, ids) in cards.items()},
             "prompts": [list(p) for p in prompts],
