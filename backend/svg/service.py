@@ -198,7 +198,7 @@ def load_exemplars(files: list[tuple[str, bytes]]) -> tuple[StyleCard, list[str]
             notes.append(f"{name}: raster image traced to vectors with vtracer (quality depends on the picture).")
         else:
             svgs.append(data)
-    card = style_from_exemplars(svgs, name="uploaded")
+    card = style_from_exemplars(svgs, name="uploaded", names=[str(n) for n, _ in files])
     matched = family_note(card)
     return card, notes + ([matched] if matched else [])
 

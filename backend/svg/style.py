@@ -17,6 +17,7 @@ import random
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from scipy.ndimage import binary_fill_holes
@@ -145,8 +146,16 @@ def visual_weight(svg: str, size: int = 96) -> tuple[float, float]:
     return weight, float(alpha.sum() / filled) if filled else 0.0
 
 
-def exemplar_paths(svgs: list[str | bytes]) -> list[list[dict]]:
-    """Sanitise and parse exemplar SVGs; raises SVGInputError naming the bad one."""
+def exemplar_label(i: int, names: list[str] | None = None) -> str:
+    """How a message names exemplar i (1-based): its file name when known (base name only, at most 80 characters,
+    markup and control characters dropped), else its position."""
+    raw = Path(str(names[i - 1])).name if names and i <= len(names) else ""
+    shown = "".join(ch for ch in raw if ch.isprintable() and ch not in "<>&\"'`")[:80].strip()
+    return f"“{shown}” (exemplar {i})" if shown else f"Exemplar {i}"
+
+
+def exemplar_paths(svgs: list[str | bytes], names: list[str] | None = None) -> list[list[dict]]:
+    """Sanitise and parse exemplar SVGs; raises SVGInputError naming the bad one (by file name when given)."""
     if not svgs:
         raise SVGInputError("Please give at least one exemplar SVG.")
     if len(svgs) > MAX_EXEMPLARS:
@@ -156,9 +165,9 @@ def exemplar_paths(svgs: list[str | bytes]) -> list[list[dict]]:
         try:
             paths, _ = parse_svg_paths(sanitize_svg(s))
         except SVGInputError as exc:
-            raise SVGInputError(f"Exemplar {i}: {exc}") from None
+            raise SVGInputError(f"{exemplar_label(i, names)}: {exc}") from None
         if not paths:
-            raise SVGInputError(f"Exemplar {i} has no visible paths (nothing is filled or stroked).")
+            raise SVGInputError(f"{exemplar_label(i, names)} has no visible paths (nothing is filled or stroked).")
         out.append(paths)
     return out
 
@@ -202,8 +211,8 @@ def extract_style(icons: list[list[dict]], grid: float = 24.0, name: str = "cust
     return card
 
 
-def style_from_exemplars(svgs: list[str | bytes], name: str = "custom") -> StyleCard:
-    icons = exemplar_paths(svgs)
+def style_from_exemplars(svgs: list[str | bytes], name: str = "custom", names: list[str] | None = None) -> StyleCard:
+    icons = exemplar_paths(svgs, names)
     card = extract_style(icons, grid=24.0, name=name, source=f"{len(icons)} exemplar SVG(s)")
     if card.mode == "solid" and card.stroke_width / card.grid < THIN_SOLID:
         # thin line glyphs drawn as fills without enclosed counters (a letter, an arrow) measure as solid; a

@@ -89,6 +89,23 @@ def test_bad_exemplars_are_refused_clearly():
         style_from_exemplars(["<svg/>"] * 17)
 
 
+def test_bad_exemplar_uploads_are_named_by_their_file():
+    """An upload of several exemplars says WHICH file is bad by its name (not only its position); the name is shown
+    without directories or markup, and a nameless exemplar keeps its position."""
+    from backend.svg.service import load_exemplars
+    from backend.svg.style import exemplar_label
+
+    good = load_corpus().by_id("lucide/regular/camera").svg.encode()
+    with pytest.raises(SVGInputError, match="“bell.svg” \\(exemplar 2\\): "):
+        load_exemplars([("camera.svg", good), ("bell.svg", b"not svg at all"), ("home.svg", good)])
+    with pytest.raises(SVGInputError, match="“empty.svg” \\(exemplar 1\\) has no visible paths"):
+        load_exemplars([("empty.svg", b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g/></svg>')])
+    assert exemplar_label(1, ["../../etc/x.svg"]) == "“x.svg” (exemplar 1)"
+    assert "<" not in exemplar_label(1, ["<img src=x onerror=alert(1)>.svg"])
+    assert exemplar_label(3, None) == "Exemplar 3" and exemplar_label(2, ["a.svg"]) == "Exemplar 2"
+    assert exemplar_label(1, ["x" * 300 + ".svg"]).split("”")[0].count("x") == 80
+
+
 def test_raster_exemplar_is_traced():
     from backend.svg.render import render_png
 

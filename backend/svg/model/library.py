@@ -29,7 +29,7 @@ def learn_and_save(engine, svgs: Sequence[str | bytes], name: str, names: list[s
     name = (name or "").strip()
     if not name:
         raise UserError("Give the new style a name.")
-    card = style_from_exemplars(list(svgs), name=name)  # also validates/sanitises every exemplar
+    card = style_from_exemplars(list(svgs), name=name, names=names)  # also validates/sanitises every exemplar
     learned = learn_style(engine.gen, list(svgs), names=names, steps=steps, budget_s=budget_s, seed=seed,
                           progress=progress, cancel=cancel)
     sid = get_storage().write(lambda s: repo.add_style(
