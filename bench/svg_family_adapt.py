@@ -67,7 +67,9 @@ def run_config(seed: int, steps: tuple[str, ...], ctx: dict) -> list[dict]:
     return rows
 
 
-def context() -> dict:
+def context(shipped_judge: bool = False) -> dict:
+    """Corpus, judge, recogniser, engine. The judge is the one this bench's rounds used (blocks M, before svg12)
+    unless `shipped_judge` asks for the evaluation's current one (bench/svg_pick_adapt.py)."""
     import torch
 
     from backend.svg.corpus import load_corpus
@@ -79,7 +81,8 @@ def context() -> dict:
     styles_of: dict[str, set] = {}
     for ic in corpus.icons:
         styles_of.setdefault(ic.concept, set()).add(ic.style)
-    return {"corpus": corpus, "sj": le.StyleClassifier.cached(corpus, le.JUDGE_PER_STYLE, 0),
+    judge = (le.JUDGE_BLOCKS, le.JUDGE_PARAMS) if shipped_judge else ()
+    return {"corpus": corpus, "sj": le.StyleClassifier.cached(corpus, le.JUDGE_PER_STYLE, 0, *judge),
             "rec": le.Recogniser(corpus), "retr": RetrievalEngine(), "styles_of": styles_of}
 
 

@@ -32,20 +32,10 @@ ROW_KEYS = ("seed", "target_style", "prompt", "concept", "source", "own_family",
 
 
 def context() -> dict:
-    import torch
+    """The family-adapt bench's context, judged by the shipped judge (blocks M + I)."""
+    from svg_family_adapt import context as family_adapt_context
 
-    from backend.svg.corpus import load_corpus
-    from backend.svg.engines import RetrievalEngine
-    from backend.svg.offline import legibility_eval as le
-
-    torch.set_num_threads(1)
-    corpus = load_corpus()
-    styles_of: dict[str, set] = {}
-    for ic in corpus.icons:
-        styles_of.setdefault(ic.concept, set()).add(ic.style)
-    sj = le.StyleClassifier.cached(corpus, le.JUDGE_PER_STYLE, 0, le.JUDGE_BLOCKS, le.JUDGE_PARAMS)
-    return {"corpus": corpus, "sj": sj, "rec": le.Recogniser(corpus), "retr": RetrievalEngine(),
-            "styles_of": styles_of}
+    return family_adapt_context(shipped_judge=True)
 
 
 def _row(seed: int, st: str, concept: str, cand, seconds: float, ctx: dict) -> dict:
