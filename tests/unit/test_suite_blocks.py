@@ -50,10 +50,18 @@ def test_the_value_sent_is_shown_short_and_inert():
 
 
 def test_pre_and_postprocessing_errors_become_our_sentence():
-    """Without a server: a Slider given a dict, a Dropdown given an unknown value, and an Image output given 5."""
+    """Without a server: a Slider given a dict, a Dropdown given an unknown value, and an Image output given 5.
+
+    The coroutines run on a thread of their own: in the full suite the browser tests' Playwright (sync API) keeps an
+    event loop running on the main thread, where asyncio.run() refuses to start."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     import pytest
+
+    def run(coro):
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, coro).result()
 
     with SuiteBlocks() as demo:
         s = gr.Slider(0, 10, label="Strength")
@@ -62,13 +70,13 @@ def test_pre_and_postprocessing_errors_become_our_sentence():
         gr.Button().click(lambda x, y: 5, [s, d], out, api_name="thing")
     fn = next(iter(demo.fns.values()))
     with pytest.raises(gr.Error) as ei:
-        asyncio.run(demo.preprocess_data(fn, [{"x": 1}, "a"], None))
+        run(demo.preprocess_data(fn, [{"x": 1}, "a"], None))
     assert ei.value.message.startswith("“Strength” takes a number from 0 to 10 (input 1 of thing, a slider; got")
     assert getattr(ei.value, "ref", None) and "(ref " in ei.value.message
     with pytest.raises(gr.Error) as ei:
-        asyncio.run(demo.preprocess_data(fn, [3, "zzz"], None))
+        run(demo.preprocess_data(fn, [3, "zzz"], None))
     assert "“Mode” takes one of: “a”, “b” (input 2 of thing, a dropdown; got \"zzz\")" in ei.value.message
     with pytest.raises(gr.Error) as ei:
-        asyncio.run(demo.postprocess_data(fn, [5], None))
+        run(demo.postprocess_data(fn, [5], None))
     assert ei.value.message.startswith("Something went wrong while showing the result (ValueError)")
     assert "Cannot process" not in ei.value.message
