@@ -19,7 +19,7 @@ from backend.config import MAX_SELECTION_JSON
 from backend.edit3d import service
 from backend.edit3d.fill import CLASSICAL
 from backend.edit3d.params import DepthHint, EditParams, SceneSettings, Selection
-from backend.errors import UserError
+from backend.errors import NotAllowed, UserError
 
 CLICK_MODES = {"object (+)": "pos", "background (−)": "neg", "brush: paint object": "paint",
                "brush: erase": "erase"}
@@ -213,16 +213,23 @@ def _pick_view(photo):
 
 # Gradio 6.31's Image fires `.change` twice with the same value when a photo replaces another (gradio issue #4589
 # has the same symptom): the photo was decoded twice and a bad file showed two identical error toasts.
-_SEEN: dict[str, tuple[str, float]] = {}  # client session -> (photo path, monotonic time of its first change)
+_SEEN: dict[str, tuple[str, float]] = {}  # server session + tab -> (photo path, monotonic time of its first change)
 REPEAT_S = 3.0
 
 
 def _repeated(photo, request: gr.Request | None) -> bool:
-    """True for the second `.change` of the same photo within REPEAT_S seconds in the same browser tab."""
-    key = getattr(request, "session_hash", None)
-    path = photo if isinstance(photo, str) else None
-    if not key:
+    """True for the second `.change` of the same photo within REPEAT_S seconds in the same browser tab. The tab's
+    `session_hash` is the client's word, so the key also holds the server-issued session: a script that copies
+    another visitor's `session_hash` cannot make that visitor's upload be skipped."""
+    tab = getattr(request, "session_hash", None)
+    if not tab:
         return False
+    try:
+        owner = session_id(request)
+    except NotAllowed:
+        owner = ""  # refused by the handler's own session check anyway; keyed apart from every real session
+    key = f"{owner}|{tab}"
+    path = photo if isinstance(photo, str) else None
     if not path:  # removed: the same photo uploaded again right after is a new upload
         _SEEN.pop(key, None)
         return False
