@@ -41,3 +41,28 @@ def test_a_pool_whose_product_has_the_separator_is_refused_up_front(new_client, 
     Image.new("RGB", (64, 64), (90, 120, 150)).save(good)
     with pytest.raises(Exception, match="A product name cannot contain"):
         new_client().predict([handle_file(good)], "cap / A", "line", False, api_name="/anomaly_save_pool")
+
+
+def test_a_bench_image_with_your_own_instruction_is_not_the_bench_item(new_client, fast_models):
+    """"Random Point-Bench image", then the instruction edited: the battle was stored as the bench item (its category
+    on the leaderboard, its reference-point sentence appended to the user's words, its mask used as the right
+    answer when the judge's gold-item reliability was computed)."""
+    from backend.arena import bench_images
+    from storage.db import get_storage
+    from storage.repos import arena as repo
+
+    if not bench_images.load_items():
+        pytest.skip("bundled Point-Bench sample not present")
+    c = new_client()
+    path, instruction, note = c.predict(api_name="/random_bench_image")
+    mine = "Point to the top left corner of the picture."
+    assert mine != instruction
+    out = c.predict(handle_file(path), mine, api_name="/new_battle")
+    assert "Category: **Your upload** (your own instruction on a bench image" in out[4], out[4]
+    stored = get_storage().read(lambda s: repo.get_battle(s, out[0]))
+    assert (stored["category"], stored["image_source"], stored["instruction"]) == ("upload", "upload", mine)
+    # the item's own instruction (typed with other spacing) is still the bench item
+    out = c.predict(handle_file(path), "  " + instruction.replace(" ", "  ") + " ", api_name="/new_battle")
+    label = note.split("**Category:** ")[1].split(" ·")[0]
+    assert f"Category: **{label}**." in out[4]
+    assert get_storage().read(lambda s: repo.get_battle(s, out[0]))["image_source"].startswith("bench:")
