@@ -144,7 +144,7 @@ class PathDiffusionEngine:
         paths, grid = parse_svg_paths(svg)
         if not paths:
             return svg, 1.0
-        shrink = fit_inside(paths, pad=1.0 / 24)
+        shrink = fit_inside(paths, pad=1.0 / 24, grid=grid)
         return (paths_to_svg(paths, grid=grid) if shrink < 0.999 else svg), shrink
 
     @staticmethod
