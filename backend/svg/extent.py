@@ -17,7 +17,7 @@ from backend.svg.paths import _fmt
 
 BOUNDS_SCALE = 1e5  # skia's stroker approximates offset curves to a fixed absolute tolerance: work in a big box
 MARGIN = 0.02       # grid units left between a refitted drawing and the viewBox edge (renderers' own curve
-#                     approximation and anti-aliasing), when the padding asked for is smaller
+#                     approximation and anti-aliasing)
 MITER_LIMIT = 4.0   # SVG's default stroke-miterlimit (paths_to_svg writes none)
 
 
@@ -69,28 +69,43 @@ def _scale_about(paths: list[dict], s: float, centre: np.ndarray, to: np.ndarray
             p["stroke_width"] = p["stroke_width"] * s
 
 
-def fit_viewbox(paths: list[dict], pad: float, grid: float = 24.0) -> float:
-    """When anything painted (as written at `grid`) crosses the viewBox, scale the drawing about its painted centre
-    into [pad, 1 − pad] (at least MARGIN grid units from the edge), line widths kept; returns the geometry scale
-    applied (1.0 = untouched). Strokes do not scale, so the painted box does not shrink in proportion: the scale
-    is solved from the line extent (painted box − centre-line box) and checked; if lines alone are too wide for the
-    box, they scale too. Afterwards everything painted is inside the viewBox."""
+def fit_viewbox(paths: list[dict], grid: float = 24.0, margin: float = MARGIN) -> tuple[float, float]:
+    """When anything painted (as written at `grid`) crosses the viewBox, change the drawing as little as brings all of
+    it inside, `margin` grid units from the edge: moved back when it is small enough, else scaled about its painted
+    centre (line widths kept) until it fits. Returns (geometry scale, distance moved in the unit box); (1.0, 0.0)
+    when untouched. A sliver of a square cap past the edge costs a sliver of a move, not a shrink of the whole
+    icon (a drawing that exactly spans its box, as Phosphor's voicemail does, keeps its size in its own family).
+    Strokes do not scale, so the painted box does not shrink in proportion: the scale is solved from the line extent
+    (painted box minus centre-line box) and checked; if the lines alone are too wide for the box, they scale too."""
     box = painted_box(paths, grid)
     if not np.all(np.isfinite(box)) or inside(box):
-        return 1.0
-    edge = max(pad, MARGIN / grid)
-    room = 1.0 - 2.0 * edge
-    total = 1.0
+        return 1.0, 0.0
+    lo, hi = margin / grid, 1.0 - margin / grid
+    total, moved = 1.0, 0.0
     for attempt in range(8):
         size = float(max(box[2] - box[0], box[3] - box[1]))
-        geom = painted_box([{**p, "stroke": False, "fill": True} for p in paths])
-        g = float(max(geom[2] - geom[0], geom[3] - geom[1])) if np.all(np.isfinite(geom)) else 0.0
-        extent = max(size - g, 0.0)
-        widths = attempt >= 6 or g <= 1e-9 or extent >= room  # the lines alone do not fit: they scale too
-        s = room / size if widths else min(1.0, (room - extent) / g) * (0.999 ** max(attempt - 2, 0))
-        _scale_about(paths, s, (box[:2] + box[2:]) / 2.0, np.array([0.5, 0.5]), widths)
-        total *= s
+        if size <= hi - lo:  # small enough: move it back in, no further than needed
+            shift = np.maximum(lo - box[:2], 0.0) - np.maximum(box[2:] - hi, 0.0)
+            _scale_about(paths, 1.0, np.zeros(2), shift, False)
+            moved += float(np.hypot(*shift))
+        else:
+            geom = painted_box([{**p, "stroke": False, "fill": True} for p in paths])
+            g = float(max(geom[2] - geom[0], geom[3] - geom[1])) if np.all(np.isfinite(geom)) else 0.0
+            extent = max(size - g, 0.0)
+            widths = attempt >= 6 or g <= 1e-9 or extent >= hi - lo  # the lines alone do not fit: they scale too
+            s = (hi - lo) / size if widths else min(1.0, (hi - lo - extent) / g) * (0.999 ** max(attempt - 2, 0))
+            _scale_about(paths, s, (box[:2] + box[2:]) / 2.0, np.array([0.5, 0.5]), widths)
+            total *= s
         box = painted_box(paths, grid)
         if inside(box):
             break
-    return total
+    return total, moved
+
+
+def fit_note(scale: float, moved: float, grid: float) -> str | None:
+    """What fit_viewbox did, as a candidate's note (None when it did nothing)."""
+    if scale < 1.0:
+        return f"scaled the drawing by {scale:.3g} so caps, joins and fills stay inside the viewBox"
+    if moved > 0:
+        return f"moved the drawing by {moved * grid:.2f}/{grid:g} so caps, joins and fills stay inside the viewBox"
+    return None

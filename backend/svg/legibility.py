@@ -30,7 +30,6 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from backend.svg.bends import keeps_bends, shortened
-from backend.svg.extent import fit_viewbox
 from backend.svg.paths import paths_to_svg
 from backend.svg.render import render_alpha
 
@@ -229,13 +228,6 @@ def transform(paths: list[dict], scale: float, centre: np.ndarray, to: np.ndarra
         p["cubics"] = ((np.asarray(p["cubics"], dtype=np.float64) - centre) * scale + to).astype(np.float32)
         if widths and p["stroke"]:
             p["stroke_width"] = p["stroke_width"] * scale
-
-
-def fit_inside(paths: list[dict], pad: float, grid: float = 24.0) -> float:
-    """When anything painted crosses the viewBox, scale the drawing (about its painted centre, line widths
-    kept) so it lies inside [pad, 1 − pad]; returns the scale applied (1.0 = untouched). Exact: caps, joins and
-    miter spikes outlined with skia-pathops, on the geometry as written at `grid` (backend.svg.extent)."""
-    return fit_viewbox(paths, pad, grid)
 
 
 def close_loops(paths: list[dict], tol: float = 1e-3) -> tuple[list[dict], int]:

@@ -81,7 +81,7 @@ def test_coffee_steam_stays_a_curve_at_weight_3(corpus):
 def test_adapt_never_bends_a_line_tighter_than_its_source(corpus, monkeypatch):
     """Property over a seeded sample of centre-line icons × heavy cards: the tightest bend of every open line after
     adapt() leaves at least min_gap(w) inside it, or no less than the tightest bend the placed source already had."""
-    monkeypatch.setattr(style_mod, "fit_inside", lambda *a, **k: 1.0)  # adapt()'s geometry, before the viewBox fit
+    monkeypatch.setattr(style_mod, "fit_viewbox", lambda *a, **k: (1.0, 0.0))  # adapt()'s geometry, before the fit
     rng = random.Random(7)
     icons = [ic for st in ("tabler/outline", "lucide/regular", "feather/regular", "heroicons/outline")
              for ic in rng.sample(corpus.of_style(st), 8)] + [corpus.by_id("tabler/outline/coffee")]
