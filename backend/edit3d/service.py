@@ -219,18 +219,24 @@ def history(session_id: str | None, sha: str) -> tuple[Position, list[dict]]:
 
 
 def step_history(session_id: str | None, sha: str, action: str) -> Position:
-    """Undo or redo: append the action row (with the params it restores) and return the new position."""
-    st, _ = history(session_id, sha)
-    if action == "undo" and not st.can_undo:
-        raise UserError("Nothing to undo for this image.")
-    if action == "redo" and not st.can_redo:
-        raise UserError("Nothing to redo.")
-    target = st.state(st.cursor - 1 if action == "undo" else st.cursor + 1)
-    get_storage().write(lambda s: repo.add_edit(s, session_id=session_id, image_sha256=sha, action=action,
-                                                params=target["params"], selection=target.get("selection"),
-                                                scene=target.get("scene")))
-    st.cursor += -1 if action == "undo" else 1
-    return st
+    """Undo or redo: append the action row (with the params it restores) and return the new position.
+
+    The position is read in the write transaction, under the history's lock: read before it, two undos at once
+    both restored the same pose and told both callers the same cursor."""
+    def step(s) -> Position:
+        repo.lock_history(s, session_id, sha)
+        st = Position.from_rows(repo.position(s, session_id, sha))
+        if action == "undo" and not st.can_undo:
+            raise UserError("Nothing to undo for this image.")
+        if action == "redo" and not st.can_redo:
+            raise UserError("Nothing to redo.")
+        target = st.state(st.cursor - 1 if action == "undo" else st.cursor + 1)
+        repo.add_edit(s, session_id=session_id, image_sha256=sha, action=action, params=target["params"],
+                      selection=target.get("selection"), scene=target.get("scene"))
+        st.cursor += -1 if action == "undo" else 1
+        return st
+
+    return get_storage().write(step)
 
 
 @dataclass
