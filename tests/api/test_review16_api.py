@@ -66,3 +66,39 @@ def test_a_bench_image_with_your_own_instruction_is_not_the_bench_item(new_clien
     label = note.split("**Category:** ")[1].split(" ·")[0]
     assert f"Category: **{label}**." in out[4]
     assert get_storage().read(lambda s: repo.get_battle(s, out[0]))["image_source"].startswith("bench:")
+
+
+def _edit3d_args(photo, box="", hints=""):
+    sel = '{"points": [[300, 240, 1]]}'
+    return [photo, sel, None, box, 0, 0, 0, 0, 0, 0, 0, 1, False, 55, 0.15, 0.35, hints, "auto", "auto", "auto",
+            0.5, 0.0, True, 1.5]
+
+
+def test_depth_hints_are_capped_before_rendering_and_storing(new_client):
+    """200 KB of depth hints ("1,1,1;" × 34,000) rendered, and every history step stored all of them (a ~1.5 MB
+    row per render, the case the 64 KB selection cap closed for clicks)."""
+    from pathlib import Path
+
+    import skimage
+
+    coffee = handle_file(str(Path(skimage.__file__).parent / "data" / "coffee.png"))
+    with pytest.raises(Exception) as ei:
+        new_client().predict(*_edit3d_args(coffee, hints="1,1,1;" * 34_000), api_name="/edit3d_render")
+    msg = str(ei.value)
+    assert "34000 depth hints were given; at most 64 are used" in msg and REF.search(msg), msg[:300]
+
+
+def test_a_bad_box_is_quoted_short_and_as_text(new_client):
+    """The whole field was echoed into the error toast (which renders HTML): 100 KB of text made a 100 KB toast, and
+    markup in it was rendered."""
+    from pathlib import Path
+
+    import skimage
+
+    coffee = handle_file(str(Path(skimage.__file__).parent / "data" / "coffee.png"))
+    for box in ("<img src=x onerror=alert(1)>", "9," * 50_000):
+        with pytest.raises(Exception) as ei:
+            new_client().predict(*_edit3d_args(coffee, box=box), api_name="/edit3d_render")
+        msg = str(ei.value)
+        assert "The box must be 4 comma-separated numbers" in msg and len(msg) < 300, msg[:300]
+        assert "<img" not in msg
