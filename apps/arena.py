@@ -75,8 +75,10 @@ def new_battle(image, instruction, bench_file=None, request: gr.Request = None,
     b = service.start_battle(img, instruction or "", session_id=session_id(request), client_ip=client_ip(request),
                              bench_file=bench_file or None)
     progress(1.0, desc="Done")
+    own = (" (your own instruction on a bench image, so not the bench item's category)"
+           if bench_file and b["category"] == "upload" else "")
     status = (f"{_badge_md('A', b['badge_a'])} · {_badge_md('B', b['badge_b'])}  \n"
-              f"Category: **{CATEGORY_LABELS.get(b['category'], b['category'])}**. "
+              f"Category: **{CATEGORY_LABELS.get(b['category'], b['category'])}**{own}. "
               "Which model pointed better? (Skip with *New round*.)")
     if b["identical"]:  # never ask people to judge two identical outputs
         status = (f"{_badge_md('A', b['badge_a'])} · {_badge_md('B', b['badge_b'])}  \n"

@@ -5,6 +5,7 @@ handler is a private wrapper that turns a `gr.SelectData` into (x, y) in origina
 """
 from __future__ import annotations
 
+import html
 import json
 import math
 import time
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from apps.common import load_user_image, session_id, throttle, user_errors
-from backend.config import MAX_SELECTION_JSON
+from backend.config import MAX_DEPTH_HINTS, MAX_SELECTION_JSON
 from backend.edit3d import service
 from backend.edit3d.fill import CLASSICAL
 from backend.edit3d.params import DepthHint, EditParams, SceneSettings, Selection
@@ -33,17 +34,27 @@ def _floats(text: str, n: int, what: str) -> tuple[float, ...]:
     except ValueError:
         vals = ()
     if len(vals) != n or not all(math.isfinite(v) and abs(v) < 1e7 for v in vals):
-        raise UserError(f"{what} must be {n} comma-separated numbers, got {text!r}.")
+        raise UserError(f"{what} must be {n} comma-separated numbers, got “{_shown(text)}”.")
     return vals
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A piece of what the user typed, for an error toast (which renders HTML): escaped, one line, cut. The whole
+    field was echoed, so 200 KB of hints made a 200 KB toast, and markup in it was rendered."""
+    one = " ".join(str(text).split())
+    return html.escape(one[:limit] + ("…" if len(one) > limit else ""))
 
 
 def parse_hints(text: str | None) -> tuple[DepthHint, ...]:
     """'x,y,depth; x,y,depth' (original pixels, scene units) → hints."""
+    parts = [p for p in (text or "").split(";") if p.strip()]
+    if len(parts) > MAX_DEPTH_HINTS:  # every render stores its hints with the history step (MBs per step before)
+        raise UserError(f"{len(parts)} depth hints were given; at most {MAX_DEPTH_HINTS} are used. Keep the few "
+                        "points whose distance you know.")
     out = []
-    for part in (text or "").split(";"):
-        if part.strip():
-            x, y, d = _floats(part, 3, "Each depth hint")
-            out.append(DepthHint(x, y, d))
+    for part in parts:
+        x, y, d = _floats(part, 3, "Each depth hint")
+        out.append(DepthHint(x, y, d))
     return tuple(out)
 
 

@@ -322,6 +322,7 @@ def max_queue_body() -> int:
 
 # Sizes of client-sent JSON/text that the server stores or parses (bytes).
 MAX_SELECTION_JSON = 64 * 1024
+MAX_DEPTH_HINTS = 64  # Photo 3D Edit depth hints per render (stored with every history step)
 MAX_CLIENT_JSON = 256 * 1024
 
 

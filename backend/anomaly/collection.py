@@ -7,6 +7,8 @@ truth, and saved items export as an MVTec-layout zip that the evaluation mode re
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from PIL import Image
 
@@ -20,8 +22,13 @@ MAX_POOL = 64
 NAME_MAX = 64
 
 
+# control characters and bidirectional overrides/isolates: a shared pool's name is shown in every visitor's list
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+KEY_SEP = " / "  # "product / name" in the pool list (`pool_key`)
+
+
 def clean_name(value: str, what: str) -> str:
-    v = " ".join(str(value or "").split())
+    v = " ".join(_INVISIBLE.sub("", str(value or "")).split())
     if not v:
         raise UserError(f"Please give a {what}.")
     if len(v) > NAME_MAX:
@@ -58,12 +65,20 @@ def get_inspection(inspection_id: int) -> dict | None:
 def save_pool(product: str, name: str, prompts: list[Image.Image], *, session_id: str | None,
               shared: bool = False) -> dict:
     product, name = clean_name(product, "product name"), clean_name(name, "pool name")
+    if KEY_SEP in product:  # "a / b" + "c" was listed as "a / b / c" and read back as "a" + "b / c": never loadable
+        raise UserError("A product name cannot contain “ / ” with spaces around it (the pool list separates product "
+                        "and pool name with it); please write it without the spaces, e.g. “cap/A”.")
     if not prompts:
         raise UserError("The prompt pool is empty; add normal images before saving it.")
     if len(prompts) > MAX_POOL:
         raise UserError(f"A pool holds at most {MAX_POOL} prompt images; {len(prompts)} were given.")
 
     def _w(s):
+        if shared:  # a shared name is its first sharer's: another visitor's pool under it would replace theirs
+            taken, owner = repo.shared_pool_owner(s, product, name)
+            if taken and owner != (session_id or None):
+                raise UserError("Another visitor already shares a pool under this product and pool name; "
+                                "please choose another pool name (nothing was saved; your prompt images are still there).")
         shas = [store_image(s, p, source=f"anomaly:pool:{product}") for p in prompts]
         return repo.save_pool(s, session_id=session_id, product=product, name=name, prompt_shas=shas,
                               shared=shared)
@@ -78,14 +93,14 @@ def list_pools(product: str | None = None, *, session_id: str | None) -> list[di
 
 
 def pool_key(pool: dict) -> str:
-    return f"{pool['product']} / {pool['name']}"
+    return f"{pool['product']}{KEY_SEP}{pool['name']}"
 
 
 def load_pool(key: str, *, session_id: str | None) -> tuple[dict, list[Image.Image]]:
     """`key` is "product / name" as listed; returns the pool (own first, else a shared one) and its images."""
-    if not isinstance(key, str) or " / " not in key:  # an API client may send any JSON value
+    if not isinstance(key, str) or KEY_SEP not in key:  # an API client may send any JSON value
         raise UserError("Please choose a saved prompt pool first.")
-    product, name = key.split(" / ", 1)
+    product, name = key.split(KEY_SEP, 1)
 
     def _r(s):
         pool = repo.get_pool(s, product, name, session_id=session_id)
@@ -136,8 +151,10 @@ def correction_items(product: str | None = None, session_id: str | None = None) 
             img, m = load_image(s, c["query_sha"]), load_image(s, c["mask_sha"])
             if img is None or m is None:
                 continue
-            if c["product"] not in pools:  # the newest saved pool of the product becomes train/good
+            if c["product"] not in pools:  # the newest saved pool of the product becomes train/good: your own
+                # first (a stranger's newer shared pool of that product was exported as your normal images)
                 ps = repo.list_pools(s, c["product"], session_id=session_id, everything=session_id is None)
+                ps = [p for p in ps if p["own"]] or ps
                 pools[c["product"]] = [load_image(s, sha) for sha in ps[0]["prompt_shas"]] if ps else []
             items.append({**c, "image": img, "mask": np.asarray(m.convert("L")) > 127,
                           "prompts": [p for p in pools[c["product"]] if p is not None]})

@@ -59,11 +59,14 @@ def _check_rate(session_id: str, ip_hash: str | None, lim: abuse.ArenaLimits) ->
                               f"{lim.window_s // 60} min). Please wait a few minutes.")
 
 
-def _resolve_input(image: Image.Image, bench_file: str | None):
-    """Category, source and reference point: from the bench only if the image really is that bench image."""
+def _resolve_input(image: Image.Image, bench_file: str | None, instruction: str):
+    """Category, source and reference point: from the bench only if the image really is that bench image and the
+    instruction is the item's own. With an instruction of the user's ("point to the saucer" on the cup item) the
+    battle was stored as the bench item: counted in its category, its reference point appended to the user's
+    sentence, and the item's mask used as the right answer in the judges' gold-item reliability."""
     if bench_file:
         item = bench_images.find_item(bench_file)
-        if item is not None:
+        if item is not None and " ".join(item.instruction.split()) == instruction:
             with Image.open(item.image_path) as im:
                 bench_img = im.convert("RGB")
             if image_sha256(bench_img) == image_sha256(image):
@@ -89,7 +92,7 @@ def start_battle(image: Image.Image, instruction: str, *, session_id: str, clien
 
     net_hash = salted_hash(network_of(client_ip), "net")
     _check_rate(session_id, ip_hash, lim)
-    category, source, ref_point = _resolve_input(image, bench_file)
+    category, source, ref_point = _resolve_input(image, bench_file, instruction)
     if ref_point:  # PointArena's sentence, so the models know where the reference point is
 
         note = STEER_NOTE.format(x=ref_point[0], y=ref_point[1])

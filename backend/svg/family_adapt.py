@@ -25,7 +25,7 @@ The conventions are measured on FAMILY_SAMPLE training-concept icons of each ins
 held-out concepts, the evaluation's exemplars or any output): `python -m backend.svg.offline.cli
 family-conventions` writes static/svg/family_conventions.json (legibility_eval.family_conventions).
 `adapt_to_family` applies the steps named in ADAPTATIONS (engines: only to drawings of another family) and returns notes saying what changed; everything stays
-inside the viewBox (legibility.fit_inside).
+inside the viewBox (extent.fit_viewbox).
 """
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ from scipy.ndimage import label
 
 from backend.config import REPO_ROOT
 from backend.svg.corners import ARC, _cos, _straight, _subpaths, corner_counts, sharpen
-from backend.svg.legibility import fit_inside, painted_bounds, transform
+from backend.svg.extent import fit_note, fit_viewbox
+from backend.svg.legibility import painted_bounds, transform
 from backend.svg.outline import reweight
 from backend.svg.paths import paths_to_svg
 from backend.svg.render import render_alpha
@@ -205,9 +206,9 @@ def adapt_to_family(paths: list[dict], family: str, notes: list[str] | None = No
         paths, note = fit_box(paths, conv)
         if note:
             said.append(note)
-    shrink = fit_inside(paths, 0.0)
-    if shrink < 0.999:
-        said.append(f"scaled the drawing by {shrink:.2f} to keep it inside the viewBox")
+    fitted = fit_note(*fit_viewbox(paths), 24.0)
+    if fitted:
+        said.append(fitted)
     if notes is not None:
         notes.extend(f"{family}'s conventions: {s}" for s in said)
     return paths

@@ -9,7 +9,8 @@ larger features. This module measures that on the centre-line geometry and chang
   left between them would be thinner than `min_gap`, i.e. it closes up on screen. Sharp corners and tight
   U-turns are not gaps (the along-path distance must exceed the straight distance by 2·(w + gap)).
 - `adapt(paths, card, w0, src_cap_ext)`: (1) rescale the icon to use the whole padding box (more room per
-  line), (2) shrink the small details that still collide about their centre (to 80 % or 65 %), or drop them
+  line), (2) shrink the small details that still collide about their centre (to 80 % or 65 %; a curved open line
+  whose bend that would close up is shortened along its length instead, backend.svg.bends), or drop them
   when that does not free them (at most 25 % of the drawing's length, never a line half as long as the
   largest), (3) trim open line ends so square/round caps end where the source's ends did, (4) fit everything
   that is painted inside the viewBox. Returns notes saying what changed.
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
+from backend.svg.bends import keeps_bends, shortened
 from backend.svg.paths import paths_to_svg
 from backend.svg.render import render_alpha
 
@@ -36,6 +38,7 @@ MAX_DROP_SHARE = 0.25
 SHRINK_STEPS = (0.8, 0.65)
 CLOSE_LOOPS = True     # svgux: open loops closed when caps/joins are not both round (close_loops)
 THIN_TO_LINES = True   # svgux: bands too thin to keep their inside open become one line (thin_shapes_to_lines)
+KEEP_BENDS = True      # svgfix: curved lines are shortened, not shrunk, where shrinking closes a bend (bends)
 
 
 def min_gap(w: float) -> float:
@@ -227,28 +230,6 @@ def transform(paths: list[dict], scale: float, centre: np.ndarray, to: np.ndarra
             p["stroke_width"] = p["stroke_width"] * scale
 
 
-def fit_inside(paths: list[dict], pad: float) -> float:
-    """When anything painted crosses the viewBox, scale the drawing (about its painted centre, line widths
-    kept) so it lies inside [pad, 1 − pad]; returns the scale applied (1.0 = untouched)."""
-    bb = painted_bounds(paths)
-    tol = 1.5 * 2.0 / 192  # render resolution
-    if not np.all(np.isfinite(bb)) or (bb[:2] >= -tol).all() and (bb[2:] <= 1 + tol).all():
-        return 1.0
-    # strokes do not scale, so shrink the geometry until the painted box fits (two passes suffice)
-    scale_total = 1.0
-    for _ in range(3):
-        bb = painted_bounds(paths)
-        size = max(bb[2] - bb[0], bb[3] - bb[1])
-        room = 1.0 - 2.0 * pad
-        if size <= room + tol and (bb[:2] >= pad - tol).all() and (bb[2:] <= 1 - pad + tol).all():
-            break
-        s = min(1.0, room / size) if size > 0 else 1.0
-        centre = (bb[:2] + bb[2:]) / 2
-        transform(paths, s, centre, np.array([0.5, 0.5]))
-        scale_total *= s
-    return scale_total
-
-
 def close_loops(paths: list[dict], tol: float = 1e-3) -> tuple[list[dict], int]:
     """Open subpaths that end where they start (Tabler draws a camera body or a lens this way) marked closed, so
     the start is drawn as a join: with square or butt caps (or miter joins) the two line ends left a notch or a
@@ -345,7 +326,9 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
         longest = max(rep["lengths"].values())
         dropped: set[tuple[int, int]] = set()
         done: set[tuple[int, int]] = set()
-        dropped_len, shrunk = 0.0, []
+        dropped_len = 0.0
+        shrunk: list[float] = []
+        cut_short: list[float] = []
         while rep["pairs"]:
             cands = [(rep["lengths"][k], k) for k in rep["subpaths"]
                      if k not in done and rep["lengths"][k] < 0.5 * longest]
@@ -354,11 +337,12 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
             ln, key = min(cands)
             done.add(key)
             for f in SHRINK_STEPS:
-                trial = _scaled_sub(paths, key, f)
-                r = clearances(trial, w, w0, skip=dropped)
-                if key not in r["subpaths"] and r["pairs"] < rep["pairs"]:
-                    paths, rep = trial, r
-                    shrunk.append(f)
+                trials = _smaller(paths, key, f, w)
+                hit = next(((t, r) for t, r in ((t, clearances(t, w, w0, skip=dropped)) for t in trials)
+                            if key not in r["subpaths"] and r["pairs"] < rep["pairs"]), None)
+                if hit is not None:
+                    paths, rep = hit
+                    (shrunk if len(trials) == 1 else cut_short).append(f)
                     break
             else:
                 if dropped_len + ln > MAX_DROP_SHARE * total:
@@ -369,6 +353,10 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
         if shrunk:
             notes.append(f"shrank {len(shrunk)} small detail(s) to {share_range(shrunk)} of their size "
                          f"so the gaps around them stay open at weight {wt}")
+        if cut_short:
+            notes.append(f"shortened {len(cut_short)} small curved line(s) to {share_range(cut_short)} of their length "
+                         f"(shrinking would bend them tighter than weight {wt} can draw) so the gaps around them stay "
+                         "open")
         if dropped:
             paths = _without(paths, dropped)
             notes.append(f"dropped {len(dropped)} small detail(s) ({dropped_len / total:.0%} of the line length) "
@@ -399,6 +387,25 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
             notes.append(f"shortened {n_trim} open line end(s) by {trim * 24:.2f}/24 so {card.linecap} caps end "
                          "where the source's lines ended")
     return paths, notes
+
+
+def _smaller(paths: list[dict], key: tuple[int, int], f: float, w: float) -> list[list[dict]]:
+    """Ways to make subpath `key` smaller by `f`: scaled about its centre, or, for an open line whose tightest bend
+    would then close up at weight `w` (backend.svg.bends), shortened to `f` of its length from its start, its end
+    or both (its curvature kept)."""
+    c, closed = subpaths(paths[key[0]])[key[1]]
+    if closed or not KEEP_BENDS or keeps_bends(c, f, w, min_gap(w)):
+        return [_scaled_sub(paths, key, f)]
+    return [_replaced_sub(paths, key, cut) for cut in shortened(c, f)]
+
+
+def _replaced_sub(paths: list[dict], key: tuple[int, int], cub: np.ndarray) -> list[dict]:
+    i, k = key
+    subs = subpaths(paths[i])
+    subs[k] = (cub, subs[k][1])
+    q = rebuild(paths[i], subs)
+    assert q is not None  # subpath k is non-empty, so the path keeps at least one subpath
+    return [*paths[:i], q, *paths[i + 1:]]
 
 
 def _scaled_sub(paths: list[dict], key: tuple[int, int], f: float) -> list[dict]:

@@ -17,13 +17,13 @@ _JOIN = {"miter": pathops.LineJoin.MITER_JOIN, "round": pathops.LineJoin.ROUND_J
          "bevel": pathops.LineJoin.BEVEL_JOIN}
 
 
-def to_skia(path: dict, only_closed: bool = False) -> pathops.Path:
+def to_skia(path: dict, only_closed: bool = False, scale: float = SCALE) -> pathops.Path:
     sk = pathops.Path()
-    cub = np.asarray(path["cubics"], dtype=np.float64) * SCALE
+    cub = np.asarray(path["cubics"], dtype=np.float64) * scale
     starts = list(np.asarray(path["starts"]).tolist()) + [len(cub)]
     for k in range(len(starts) - 1):
         a, b = starts[k], starts[k + 1]
-        ends_at_start = np.hypot(*(cub[b - 1, 3] - cub[a, 0])) < 1e-3 * SCALE if b > a else False
+        ends_at_start = np.hypot(*(cub[b - 1, 3] - cub[a, 0])) < 1e-3 * scale if b > a else False
         if b <= a or (only_closed and not (path["closed"][k] or ends_at_start)):
             continue
         sk.moveTo(*cub[a, 0])

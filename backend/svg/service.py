@@ -21,6 +21,7 @@ from backend.arena.ratings import WINNERS, compute_leaderboard, leaderboard_tabl
 from backend.errors import UserError
 from backend.imageio import open_image
 from backend.svg.engines import Candidate, StyleSpec, family_note, finish_candidate, get_engine, resolve_style
+from backend.svg.extent import fit_viewbox
 from backend.svg.library_service import check_style, library_label
 from backend.svg.metrics import consistency
 from backend.svg.paths import parse_svg_paths, paths_to_svg
@@ -136,7 +137,9 @@ def edit_svg(svg: str, *, stroke_width: float | None = None, linecap: str | None
     if palette:
         card.palette = palette
     card.validate()
-    return sanitize_svg(paths_to_svg(apply_style(paths, card, own), grid=card.grid))
+    out = apply_style(paths, card, own)
+    fit_viewbox(out, card.grid)  # a heavier line or a square cap stays inside the viewBox
+    return sanitize_svg(paths_to_svg(out, grid=card.grid))
 
 
 def edit_candidate(candidate: dict, *, stroke_width: float | None = None, linecap: str | None = None,

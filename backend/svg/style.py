@@ -26,9 +26,10 @@ from skimage.measure import perimeter
 from backend.errors import UserError
 from backend.svg.corners import corner_counts, corner_style, sharpen
 from backend.svg.corpus import load_corpus
+from backend.svg.extent import fit_note, fit_viewbox, painted_box
 from backend.svg.family_match import geometry_stats
 from backend.svg.legibility import adapt as adapt_geometry
-from backend.svg.legibility import fit_inside, painted_bounds, weight_label
+from backend.svg.legibility import weight_label
 from backend.svg.outline import inset_outline, reweight, to_fill, to_outline, to_solid
 from backend.svg.paths import CAPS, JOINS, parse_svg_paths, paths_to_svg
 from backend.svg.render import render_alpha
@@ -310,7 +311,7 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
                    != "butt" else 0.0)
         out, changed = adapt_geometry(out, card, src_w, src_ext)
         if card.linejoin == "miter":
-            bb = painted_bounds(out)
+            bb = painted_box(out)
             if np.isfinite(bb).all() and (bb[:2].min() < -0.02 or bb[2:].max() > 1.02):
                 spiky = [p for p in out if p["stroke"] and p["linejoin"] == "miter"]
                 for p in spiky:
@@ -369,9 +370,9 @@ def apply_style(paths: list[dict], card: StyleCard, source: StyleCard | None = N
             notes.append(f"made {n_sharp} rounded corner(s) sharp, as the exemplars draw corners")
     out = underlay + out
     if adapt:
-        shrink = fit_inside(out, card.padding / card.grid)
-        if shrink < 0.999 and notes is not None:
-            notes.append(f"scaled the drawing by {shrink:.2f} so caps, joins and fills stay inside the viewBox")
+        said = fit_note(*fit_viewbox(out, card.grid), card.grid)
+        if said and notes is not None:
+            notes.append(said)
     colours = list(dict.fromkeys(p["color"] for p in out))
     mapping = {c: card.palette[i % len(card.palette)] for i, c in enumerate(colours)}
     for p in out:

@@ -5,7 +5,7 @@ passed already stored (sha256 from `storage.repos.images.store_image`).
 """
 from __future__ import annotations
 
-from sqlalchemy import false, func, or_, select, true
+from sqlalchemy import false, func, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from storage.models import AnomalyCorrectionRow, AnomalyInspectionRow, AnomalyPromptPoolRow, AnomalyResultRow
@@ -95,18 +95,47 @@ LIST_ROWS = 5_000  # newest pool rows read for a listing (every save appends a v
 LIST_POOLS = 200   # pools listed: all of the session's own (up to this many), then the newest shared ones
 
 
+def shared_pool_owner(s: Session, product: str, name: str) -> tuple[bool, str | None]:
+    """(whether a pool of that product and name is shared, the session that shared it first). A shared name
+    belongs to its first sharer: a later visitor's shared pool of the same name made every other visitor load the
+    newer one (anyone could swap the normal images of a product's shared pool for their own)."""
+    row = s.execute(select(AnomalyPromptPoolRow.session_id)
+                    .where(AnomalyPromptPoolRow.product == product, AnomalyPromptPoolRow.name == name,
+                           AnomalyPromptPoolRow.shared.is_(True))
+                    .order_by(AnomalyPromptPoolRow.id).limit(1)).first()
+    return (row is not None, row[0] if row is not None else None)
+
+
+def _first_sharers(s: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+    """(product, name) -> the session that shared it first, for the given pairs."""
+    if not pairs:
+        return {}
+    first = (select(func.min(AnomalyPromptPoolRow.id))
+             .where(AnomalyPromptPoolRow.shared.is_(True),
+                    tuple_(AnomalyPromptPoolRow.product, AnomalyPromptPoolRow.name).in_(sorted(pairs)))
+             .group_by(AnomalyPromptPoolRow.product, AnomalyPromptPoolRow.name))
+    rows = s.scalars(select(AnomalyPromptPoolRow).where(AnomalyPromptPoolRow.id.in_(first)))
+    return {(r.product, r.name): r.session_id for r in rows}
+
+
 def list_pools(s: Session, product: str | None = None, *, session_id: str | None = None,
                everything: bool = False) -> list[dict]:
     """Newest version of every visible (product, name, owner), newest first: the session's own pools and the newest
     shared ones, at most LIST_POOLS together. Every visitor's listing read every shared pool row ever saved, so a script saving shared pools in a
-    loop grew everyone's dropdown and its cost without bound."""
+    loop grew everyone's dropdown and its cost without bound. Of another session's shared pools, one per name is
+    listed, its first sharer's (the one `get_pool` loads), and none whose name the session uses itself."""
     q = (select(AnomalyPromptPoolRow).where(_visible(session_id, everything))
          .order_by(AnomalyPromptPoolRow.id.desc()).limit(LIST_ROWS))
     if product:
         q = q.where(AnomalyPromptPoolRow.product == product)
     rows = list(_newest_per(s.scalars(q), lambda r: (r.product, r.name, r.session_id)))
     own = [r for r in rows if session_id and r.session_id == session_id]
-    rows = own[:LIST_POOLS] + [r for r in rows if r not in own][:max(0, LIST_POOLS - len(own))]
+    others = [r for r in rows if r not in own]
+    if not everything:
+        taken = {(r.product, r.name) for r in own}
+        first = _first_sharers(s, {(r.product, r.name) for r in others} - taken)
+        others = [r for r in others if (r.product, r.name) in first and first[(r.product, r.name)] == r.session_id]
+    rows = own[:LIST_POOLS] + others[:max(0, LIST_POOLS - len(own))]
     out = []
     for r in sorted(rows, key=lambda r: -r.id):
         out.append({"id": r.id, "product": r.product, "name": r.name, "n": len(r.prompt_shas),
@@ -117,11 +146,15 @@ def list_pools(s: Session, product: str | None = None, *, session_id: str | None
 
 def get_pool(s: Session, product: str, name: str, *, session_id: str | None = None,
              everything: bool = False) -> dict | None:
-    """Newest visible pool of that name: the session's own first, else a shared one."""
+    """Newest visible pool of that name: the session's own first, else the newest shared version of the session
+    that shared the name first (see `shared_pool_owner`)."""
     q = select(AnomalyPromptPoolRow).where(AnomalyPromptPoolRow.product == product, AnomalyPromptPoolRow.name == name,
                                            _visible(session_id, everything))
     rows = list(s.scalars(q.order_by(AnomalyPromptPoolRow.id.desc())))
     own = [r for r in rows if session_id and r.session_id == session_id]
+    if not own and rows and not everything:
+        _, first = shared_pool_owner(s, product, name)
+        rows = [r for r in rows if r.shared and r.session_id == first]
     picked = own or rows
     r = picked[0] if picked else None
     if r is None:

@@ -74,7 +74,19 @@ def test_bench_category_only_when_the_image_really_is_the_bench_image(tiny_bench
 
     monkeypatch.setenv("ARENA_BENCH_DIR", str(tiny_bench))
     green = Image.open(tiny_bench / "images" / "r.png").convert("RGB")
-    assert service._resolve_input(green, "r.png") == ("steerable", "bench:r.png", (20.0, 15.0))
+    own = "Point to the dot left of the marked one"
+    assert service._resolve_input(green, "r.png", own) == ("steerable", "bench:r.png", (20.0, 15.0))
     other = Image.new("RGB", (40, 30), (1, 2, 3))
-    assert service._resolve_input(other, "r.png") == ("upload", "upload", None)
-    assert service._resolve_input(green, None) == ("upload", "upload", None)
+    assert service._resolve_input(other, "r.png", own) == ("upload", "upload", None)
+    assert service._resolve_input(green, None, own) == ("upload", "upload", None)
+
+
+def test_bench_category_only_with_the_items_own_instruction(tiny_bench, monkeypatch):
+    """review16: the bench image with the user's own instruction was stored as the bench item (its category, its
+    reference-point sentence appended, its mask taken as the right answer for the judge's gold reliability)."""
+    from backend.arena import service
+
+    monkeypatch.setenv("ARENA_BENCH_DIR", str(tiny_bench))
+    green = Image.open(tiny_bench / "images" / "r.png").convert("RGB")
+    assert service._resolve_input(green, "r.png", "Point to the top edge") == ("upload", "upload", None)
+    assert service._resolve_input(green, "r.png", "Point to the dot left of the marked") == ("upload", "upload", None)

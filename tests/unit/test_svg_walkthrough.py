@@ -24,11 +24,13 @@ def test_restyle_notes_say_what_changed_in_plain_numbers(corpus):
     """The walkthrough's notes said "shrank 1 small detail(s) to 65%–65% of their size" (tabler a-b-off at
     weight 3)
     and "outlined the source's filled shapes inside their edge at weight 24.058" (a Phosphor card: 24.058 of a
-    256 grid, i.e. about 2.3 on 24, read as a huge weight)."""
+    256 grid, i.e. about 2.3 on 24, read as a huge weight). (Since svgfix the B's two bowls are shortened, not
+    shrunk: shrinking closed their bends; the note names one share once all the same.)"""
     notes: list[str] = []
     ic = corpus.by_id("tabler/outline/a-b-off")
     apply_style(ic.paths, StyleCard(**RED3), style_from_set(ic.style), adapt=True, notes=notes)
-    assert any("shrank 1 small detail(s) to 65% of" in n for n in notes) and not any("65%–65%" in n for n in notes), notes
+    assert any("shortened 2 small curved line(s) to 80% of" in n for n in notes), notes
+    assert not any("80%–80%" in n or "65%–65%" in n for n in notes), notes
     notes = []
     ic = corpus.by_id("mdi/filled/cup-water")
     bold = style_from_set("phosphor/bold")

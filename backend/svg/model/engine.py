@@ -20,7 +20,7 @@ from pathlib import Path
 
 from backend.config import REPO_ROOT
 from backend.svg.engines import check_request, finish_candidate
-from backend.svg.legibility import fit_inside
+from backend.svg.extent import fit_note, fit_viewbox
 from backend.svg.model.generator import PathDiffusionGenerator
 from backend.svg.model.library import load_library_style
 from backend.svg.paths import parse_svg_paths, paths_to_svg
@@ -132,20 +132,20 @@ class PathDiffusionEngine:
                 notes.append(f"style card “{card.name}” applied ({card.summary()})")
                 notes += [f"Legibility: {c}." for c in changed]
             else:
-                svg, shrink = self._inside_viewbox(svg)
-                if shrink < 0.999:
-                    notes.append(f"scaled by {shrink:.2f} so the drawing stays inside the viewBox")
+                svg, fitted = self._inside_viewbox(svg)
+                notes += [fitted] if fitted else []
             out.append(finish_candidate(svg, engine=self.name, prompt=prompt, style=label, concept=prompt,
                                         notes=notes))
         return out
 
     @staticmethod
-    def _inside_viewbox(svg: str) -> tuple[str, float]:
+    def _inside_viewbox(svg: str) -> tuple[str, str | None]:
+        """The sample with everything it paints inside the viewBox (extent.fit_viewbox), and the note saying how."""
         paths, grid = parse_svg_paths(svg)
         if not paths:
-            return svg, 1.0
-        shrink = fit_inside(paths, pad=1.0 / 24)
-        return (paths_to_svg(paths, grid=grid) if shrink < 0.999 else svg), shrink
+            return svg, None
+        said = fit_note(*fit_viewbox(paths, grid), grid)
+        return (paths_to_svg(paths, grid=grid) if said else svg), said
 
     @staticmethod
     def _apply_card(svg: str, card) -> tuple[str, list[str]]:
