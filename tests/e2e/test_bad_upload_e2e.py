@@ -5,6 +5,7 @@ toast (twice, "(2)"). Each case uploads the fake file as a user would and trigge
 """
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -95,14 +96,16 @@ def test_fake_png_every_tab(page, app_url, fake_png):
     assert page.locator("#bench-instruction textarea").input_value() == "Point to the cup"
 
 
-def _drop(page, selector: str, name: str, mime: str, text: str) -> None:
+def _drop(page, selector: str, name: str, mime: str, data: str | bytes) -> None:
     """Drop a file on an input the way a drag from the desktop does (a DragEvent carrying a DataTransfer)."""
-    page.evaluate("""([sel, name, mime, text]) => {
+    raw = data.encode() if isinstance(data, str) else data
+    page.evaluate("""([sel, name, mime, b64]) => {
         const zone = document.querySelector(sel + ' input[type=file]').parentElement;
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
         const dt = new DataTransfer();
-        dt.items.add(new File([text], name, {type: mime}));
+        dt.items.add(new File([bytes], name, {type: mime}));
         zone.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt}));
-    }""", [selector, name, mime, text])
+    }""", [selector, name, mime, base64.b64encode(raw).decode()])
 
 
 def test_refused_file_types_and_undrawable_images_get_our_sentence(page, app_url, tmp_path):
@@ -135,7 +138,10 @@ def test_refused_file_types_and_undrawable_images_get_our_sentence(page, app_url
     svg = tmp_path / "icon.png"
     svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="90" height="90"><rect width="90" height="90"/></svg>')
     editor = page.locator("#bench-editor")
-    editor.locator("input[type=file]").first.set_input_files(str(good))
+    # the editor ignores a file that comes before its blank canvas is set up (zoom 50 %), with or without our script
+    page.wait_for_function("""() => { const z = document.querySelector('#bench-editor .zoom-number');
+                                      return z && z.innerText.trim() === '50%'; }""", timeout=90_000)
+    _drop(page, "#bench-editor", "good.png", "image/png", good.read_bytes())  # a drawable file reaches the editor
     expect(page.locator("#bench-marked")).to_contain_text("Nothing marked yet", timeout=90_000)
     for path, said in [(cut, "“cut.png” looks like an image but is corrupt or truncated"),
                        (svg, "“icon.png” is not an image Pillow can read"),
