@@ -100,9 +100,10 @@ def build() -> None:
             set_zip = gr.DownloadButton("Download set (.zip: SVG + PNG + manifest + attribution)", elem_id="svg-set-zip")
         with gr.Accordion("Compare two engines (blind vote)", open=False):
             with gr.Row():
-                eng_a = gr.Dropdown(engine_ch, value=engine_default, label="Engine A")
+                eng_a = gr.Dropdown(engine_ch, value=engine_default, label="One engine",
+                                    info="the two are shown as A and B in a random order")
                 eng_b = gr.Dropdown(engine_ch, value=(engine_ch[1][1] if len(engine_ch) > 1 else engine_default),
-                                    label="Engine B")
+                                    label="The other engine")
             cmp_btn = gr.Button("Compare", elem_id="svg-compare")
             with gr.Row():
                 img_a = gr.Image(label="A", format="png", interactive=False)
