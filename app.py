@@ -14,7 +14,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 import backend.config  # noqa: F401  (sets the offline environment before anything else loads)
-from apps import job_gate
+from apps import image_check, job_gate
 from apps.common import on_load
 from apps.job_gate import JobGateMiddleware
 from apps.session_cookie import SessionCookieMiddleware
@@ -42,7 +42,7 @@ CSS = """
 .badge-warn { color: #b45309; font-weight: 600; }
 .badge-ok { color: #047857; font-weight: 600; }
 @media (max-width: 575px) { #svg-gallery .grid-container { --grid-cols: 2 !important; } }  /* 4 x 100 px overflowed a phone */
-"""
+""" + image_check.CHECK_CSS
 THEME = gr.themes.Soft(primary_hue="indigo")
 
 
@@ -66,6 +66,7 @@ def build_demo() -> gr.Blocks:
         with gr.Tabs():
             for mod in TABS:
                 importlib.import_module(mod).build()
+        image_check.build()  # where the browser sends image files it refused (apps/image_check.py)
         demo.load(on_load, api_visibility="private")
     # api_open=False closes /gradio_api/run/<name>, which would otherwise run events directly, skipping the
     # queue, max_size, every concurrency pool and every validator (rate limit). Clients use the queue.
@@ -76,7 +77,7 @@ def build_demo() -> gr.Blocks:
 
 
 def launch_kwargs() -> dict:
-    return dict(theme=THEME, css=CSS, footer_links=["api", "settings"], show_error=True,
+    return dict(theme=THEME, css=CSS, js=image_check.IMAGE_CHECK_JS, footer_links=["api", "settings"], show_error=True,
                 max_file_size="25mb", run_history=False,
                 app_kwargs={"middleware": [Middleware(SessionCookieMiddleware),  # signed session cookie
                                            Middleware(JobGateMiddleware)]})  # refuses jobs before queueing

@@ -25,6 +25,9 @@ STAT_LABELS = {"pearson_r": "Pearson r", "spearman_rho": "Spearman ρ", "r2": "R
 _BOX = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
+ITEM_COLUMNS = ("image_filename", "category", "success", "reason", "points")  # the "Per-item details" table
+
+
 def per_category_frame(results: dict[str, dict]) -> pd.DataFrame:
     rows = []
     for model, r in sorted(results.items(), key=lambda kv: -kv[1]["average"]):
@@ -62,8 +65,7 @@ def evaluate(pointer: str, bench_zip, show_overlays: bool, request: gr.Request =
     table = per_category_frame({pointer: res})
     gallery = [(it["overlay"], f"{'✔' if it['success'] else '✘'} {it['image_filename']}"
                 + ("" if it["success"] else f" — {it['reason']}")) for it in res["items"] if it.get("overlay")]
-    items = pd.DataFrame([{k: it.get(k) for k in ("image_filename", "category", "success", "reason", "points")}
-                          for it in res["items"]])
+    items = pd.DataFrame([{k: it.get(k) for k in ITEM_COLUMNS} for it in res["items"]], columns=list(ITEM_COLUMNS))
     return summary, table, gr.update(value=gallery, visible=bool(show_overlays)), items
 
 
@@ -129,14 +131,26 @@ def _editor_parts(editor) -> tuple[Image.Image, list]:
 PROPOSAL_RGBA = (255, 0, 102, 255)  # the brush colour, so proposal and corrections look alike
 
 
+def _no_image(editor) -> bool:
+    if editor is None:
+        return True
+    if isinstance(editor, dict):
+        return editor.get("background") is None and editor.get("composite") is None
+    return False
+
+
+@user_errors
 def editor_changed(editor, seen_key: str):
     """Private, after every editor change or upload: report what the layers mark (so the user — and the
     browser test — sees a stroke or proposal took effect before saving) and, when the image itself
-    changed (upload, battle, clear), show it in the click-to-select view with no clicks."""
-    try:
-        img, layers = _editor_parts(editor)
-    except ValueError:  # the editor fires change/input with no image before its upload event
+    changed (upload, battle, clear), show it in the click-to-select view with no clicks.
+
+    An editor with no image stays silent (it fires change with no image before its upload event, and after a
+    file it could not draw: apps/image_check.py explains that one); an image that is there but cannot be used
+    gets the sentence every image input gives, and no other field changes."""
+    if _no_image(editor):
         return gr.update(), gr.update(), gr.update(), gr.update()
+    img, layers = _editor_parts(editor)
     n = int(mask_from_layers(layers, img.size, on_mismatch="resize").sum())
     note = f"Marked region: **{n} px**" if n else "Nothing marked yet: click the target or paint it with the brush."
     rgb = np.asarray(img.convert("RGB"))

@@ -274,10 +274,17 @@ class FileImage(gr.Image):
         return _payload_path(payload)
 
 
+def _classes(kwargs: dict, *names: str) -> list[str]:
+    have = kwargs.get("elem_classes") or []
+    return [*([have] if isinstance(have, str) else have), *names]
+
+
 def image_input(**kwargs) -> FileImage:
-    """The image input every tab uses (same validation and error sentence everywhere)."""
+    """The image input every tab uses (same validation and error sentence everywhere). Class "checked-image": a
+    file the browser refuses is sent to the server's image check (apps/image_check.py) for our sentence."""
     kwargs["type"] = "filepath"
     kwargs.setdefault("image_mode", None)
+    kwargs["elem_classes"] = _classes(kwargs, "checked-image")
     return FileImage(**kwargs)
 
 
@@ -308,6 +315,9 @@ class CheckedImageEditor(gr.ImageEditor):
 
 
 def editor_input(**kwargs) -> CheckedImageEditor:
+    """The image editor every tab uses; a file it cannot draw is also sent to the server's image check
+    (apps/image_check.py), which says what is wrong with it (the editor itself drops it without a word)."""
+    kwargs["elem_classes"] = _classes(kwargs, "checked-image", "checked-editor")
     return CheckedImageEditor(**kwargs)
 
 

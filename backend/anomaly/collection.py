@@ -151,8 +151,10 @@ def correction_items(product: str | None = None, session_id: str | None = None) 
             img, m = load_image(s, c["query_sha"]), load_image(s, c["mask_sha"])
             if img is None or m is None:
                 continue
-            if c["product"] not in pools:  # the newest saved pool of the product becomes train/good
+            if c["product"] not in pools:  # the newest saved pool of the product becomes train/good: your own
+                # first (a stranger's newer shared pool of that product was exported as your normal images)
                 ps = repo.list_pools(s, c["product"], session_id=session_id, everything=session_id is None)
+                ps = [p for p in ps if p["own"]] or ps
                 pools[c["product"]] = [load_image(s, sha) for sha in ps[0]["prompt_shas"]] if ps else []
             items.append({**c, "image": img, "mask": np.asarray(m.convert("L")) > 127,
                           "prompts": [p for p in pools[c["product"]] if p is not None]})

@@ -102,3 +102,13 @@ def test_a_bad_box_is_quoted_short_and_as_text(new_client):
         msg = str(ei.value)
         assert "The box must be 4 comma-separated numbers" in msg and len(msg) < 300, msg[:300]
         assert "<img" not in msg
+
+
+def test_bench_tables_name_their_columns_before_the_first_run():
+    """A new user's Point-Bench tab showed an empty "Accuracy per category" table headed "1 2 3" (and the same in
+    "Per-item details") until an evaluation ran."""
+    import app as app_module
+
+    tables = {b.elem_id: b for b in app_module.demo.blocks.values() if b.elem_id in ("bench-table", "bench-items")}
+    assert tables["bench-table"].value["headers"][:2] == ["Model", "Affordance"]
+    assert tables["bench-items"].value["headers"] == ["image_filename", "category", "success", "reason", "points"]

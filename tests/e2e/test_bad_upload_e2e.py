@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from PIL import Image
 
 pytestmark = pytest.mark.e2e
 
-CLEAR = re.compile(r"not an image Pillow can read|Please (provide|upload)|Upload an image|is empty")
+CLEAR = re.compile(r"not an image Pillow can read|corrupt or truncated|Please (provide|upload)|Upload an image|is empty")
 LEAKS = re.compile(r"/tmp|Could not preprocess|ComponentProcessingError|UnidentifiedImageError|Traceback")
 
 
@@ -86,9 +87,64 @@ def test_fake_png_every_tab(page, app_url, fake_png):
 
     page.get_by_role("tab", name="Point-Bench").click()
     page.get_by_text("Annotate a new bench item").click()
+    page.locator("#bench-instruction textarea").fill("Point to the cup")
     page.locator("#bench-editor input[type=file]").first.set_input_files(fake_png)
-    page.wait_for_timeout(1000)
-    page.locator("#bench-save").click()
-    # Chromium cannot draw a text file on the editor's canvas, so nothing is sent: the save says so in one toast
-    # (the server-side sentence for the same file through the API is checked in tests/api/test_trust_limits.py)
-    _check_one_clear_toast(page, "Point-Bench")
+    # Chromium cannot draw a text file on the editor's canvas and the editor dropped it without a word; the page's
+    # image check (apps/image_check.js) sends it to the server, which answers with the sentence of every tab
+    assert "not an image Pillow can read" in _check_one_clear_toast(page, "Point-Bench")
+    assert page.locator("#bench-instruction textarea").input_value() == "Point to the cup"
+
+
+def _drop(page, selector: str, name: str, mime: str, text: str) -> None:
+    """Drop a file on an input the way a drag from the desktop does (a DragEvent carrying a DataTransfer)."""
+    page.evaluate("""([sel, name, mime, text]) => {
+        const zone = document.querySelector(sel + ' input[type=file]').parentElement;
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], name, {type: mime}));
+        zone.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt}));
+    }""", [selector, name, mime, text])
+
+
+def test_refused_file_types_and_undrawable_images_get_our_sentence(page, app_url, tmp_path):
+    """A .txt or .pdf on an image input: Gradio refused it in the browser with its own toast ("Invalid file type:
+    notes.txt. Only image/* allowed.", no ref, no log line). A truncated PNG or an SVG named .png in the annotator's
+    editor vanished without a word. Each now gets our sentence and a ref, once; what the input had is kept."""
+    from playwright.sync_api import expect
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("meeting notes\n")
+    page.goto(app_url)
+    page.get_by_role("tab", name="Photo 3D Edit").click()
+    page.locator("#edit3d-photo input[type=file]").set_input_files(str(notes))
+    text = _check_one_clear_toast(page, "Photo 3D Edit .txt")
+    assert "“notes.txt” is not an image Pillow can read" in text and "Invalid file type" not in text
+    assert re.search(r"\(ref [0-9a-f]{8}\)", text)
+    _close_toasts(page)
+    _drop(page, "#edit3d-photo", "report.pdf", "application/pdf", "%PDF-1.4 not really")
+    text = _check_one_clear_toast(page, "Photo 3D Edit .pdf dropped")
+    assert "“report.pdf” is not an image Pillow can read" in text
+    _close_toasts(page)
+
+    page.get_by_role("tab", name="Point-Bench").click()
+    page.get_by_text("Annotate a new bench item").click()
+    page.locator("#bench-instruction textarea").fill("Point to the cup")
+    cut = tmp_path / "cut.png"
+    good = tmp_path / "good.png"
+    Image.new("RGB", (120, 80), (30, 90, 160)).save(good)
+    cut.write_bytes(good.read_bytes()[:60])
+    svg = tmp_path / "icon.png"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="90" height="90"><rect width="90" height="90"/></svg>')
+    editor = page.locator("#bench-editor")
+    editor.locator("input[type=file]").first.set_input_files(str(good))
+    expect(page.locator("#bench-marked")).to_contain_text("Nothing marked yet", timeout=90_000)
+    for path, said in [(cut, "“cut.png” looks like an image but is corrupt or truncated"),
+                       (svg, "“icon.png” is not an image Pillow can read"),
+                       (notes, "“notes.txt” is not an image Pillow can read")]:
+        editor.locator("input[type=file]").first.set_input_files(str(path))
+        assert said in _check_one_clear_toast(page, f"Point-Bench {path.name}")
+        _close_toasts(page)
+    _drop(page, "#bench-editor", "notes.txt", "text/plain", "dropped notes")
+    assert "“notes.txt” is not an image Pillow can read" in _check_one_clear_toast(page, "Point-Bench dropped")
+    # nothing was lost: the typed instruction, and the photo in the editor (before, an undrawable file blanked it)
+    assert page.locator("#bench-instruction textarea").input_value() == "Point to the cup"
+    assert "Upload an image" not in editor.inner_text()

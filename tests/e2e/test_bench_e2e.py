@@ -63,13 +63,26 @@ def test_annotate_review_export_evaluate(page, app_url, tmp_path):
     page.goto(app_url)
     page.get_by_role("tab", name="Point-Bench").click()
 
-    # annotate: upload, choose the brush, paint across the image centre, save
+    from playwright.sync_api import expect
+
+    # annotate: a text file named .png first (the editor cannot draw it: before, it vanished without a word), then
+    # the photo: upload, choose the brush, paint across the image centre, save; what was typed before is kept
     page.get_by_text("Annotate a new bench item").click()
     editor = page.locator("#bench-editor")
-    _upload_to_editor(page, editor, img)
-    _paint_until_marked(page, editor)
     page.locator("#bench-instruction textarea").fill("Point to the middle of the card.")
     page.locator("#bench-annotator textarea").fill("e2e")
+    fake = tmp_path / "fake.png"
+    fake.write_text("this is a text file, not a PNG\n" * 20)
+    with page.expect_file_chooser() as chooser:
+        editor.get_by_text("Upload an image").click()
+    chooser.value.set_files(str(fake))
+    toast = page.locator("[data-testid='toast-body']")
+    expect(toast.first).to_contain_text("“fake.png” is not an image Pillow can read", timeout=90_000)
+    assert re.search(r"\(ref [0-9a-f]{8}\)", toast.first.inner_text())
+    page.locator("[data-testid='toast-close']").first.click()
+    _upload_to_editor(page, editor, img)
+    _paint_until_marked(page, editor)
+    assert page.locator("#bench-instruction textarea").input_value() == "Point to the middle of the card."
     page.locator("#bench-save").click()
     saved = _wait_text(page, "#bench-saved", "Saved annotation")
     ann_id = re.search(r"#(\d+)", saved).group(1)

@@ -89,3 +89,24 @@ def test_shared_names_lose_control_and_bidi_characters():
     from backend.anomaly.collection import clean_name
 
     assert clean_name("\u202egood\u2066 parts\x00\n", "pool name") == "good parts"
+
+
+def test_your_corrections_export_uses_your_own_pool_as_train_good(db_url, storage_for, monkeypatch):
+    """The export of your corrections took the product's newest visible pool as train/good: a stranger's newer shared
+    pool of the same product put their images in your dataset although you had saved your own."""
+    import numpy as np
+    from PIL import Image
+
+    from backend.anomaly import collection
+
+    st = storage_for(db_url)
+    monkeypatch.setattr(collection, "get_storage", lambda: st)
+    mine, theirs = Image.new("RGB", (16, 16), (10, 20, 30)), Image.new("RGB", (16, 16), (250, 0, 250))
+    collection.save_pool("cap", "my line", [mine], session_id="me")
+    collection.save_pool("cap", "their line", [theirs, theirs], session_id="stranger", shared=True)
+    mask = np.zeros((16, 16), bool)
+    mask[4:8, 4:8] = True
+    collection.save_correction(query=mine, mask=mask, product="cap", defect_type="dent", filename="q.png",
+                               session_id="me", inspection_id=None)
+    (item,) = collection.correction_items(product="cap", session_id="me")
+    assert [p.getpixel((0, 0)) for p in item["prompts"]] == [(10, 20, 30)]
