@@ -26,12 +26,14 @@ def _evaluate_section():
             overlays = gr.Checkbox(label="Show overlays (points on mask)", value=False, elem_id="bench-overlays")
         run = gr.Button("Evaluate", variant="primary", elem_id="bench-run")
         summary = gr.Markdown(elem_id="bench-summary")
-        table = gr.Dataframe(label="Accuracy per category (%)", interactive=False, elem_id="bench-table")
+        # headers before the first run (an empty table showed Gradio's "1 2 3")
+        table = gr.Dataframe(headers=list(h.per_category_frame({}).columns), label="Accuracy per category (%)",
+                             interactive=False, elem_id="bench-table")
         gallery = gr.Gallery(label="Overlays: green = target mask, ring = kept point (green ✔ / red ✘), "
                                    "blue = reference point", visible=False, columns=4, height=420, format="png",
                              elem_id="bench-gallery")
         with gr.Accordion("Per-item details", open=False):
-            items = gr.Dataframe(interactive=False, wrap=True, elem_id="bench-items")
+            items = gr.Dataframe(headers=list(h.ITEM_COLUMNS), interactive=False, wrap=True, elem_id="bench-items")
         ev = run.click(h.evaluate, [pointer, bench_zip, overlays], [summary, table, gallery, items],
                        api_name="bench_evaluate", **job("bench", h.evaluate))
     return ev

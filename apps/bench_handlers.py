@@ -25,6 +25,9 @@ STAT_LABELS = {"pearson_r": "Pearson r", "spearman_rho": "Spearman ρ", "r2": "R
 _BOX = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
+ITEM_COLUMNS = ("image_filename", "category", "success", "reason", "points")  # the "Per-item details" table
+
+
 def per_category_frame(results: dict[str, dict]) -> pd.DataFrame:
     rows = []
     for model, r in sorted(results.items(), key=lambda kv: -kv[1]["average"]):
@@ -62,8 +65,7 @@ def evaluate(pointer: str, bench_zip, show_overlays: bool, request: gr.Request =
     table = per_category_frame({pointer: res})
     gallery = [(it["overlay"], f"{'✔' if it['success'] else '✘'} {it['image_filename']}"
                 + ("" if it["success"] else f" — {it['reason']}")) for it in res["items"] if it.get("overlay")]
-    items = pd.DataFrame([{k: it.get(k) for k in ("image_filename", "category", "success", "reason", "points")}
-                          for it in res["items"]])
+    items = pd.DataFrame([{k: it.get(k) for k in ITEM_COLUMNS} for it in res["items"]], columns=list(ITEM_COLUMNS))
     return summary, table, gr.update(value=gallery, visible=bool(show_overlays)), items
 
 

@@ -15,7 +15,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from apps.common import load_user_image, session_id, throttle, user_errors
+from apps.common import load_user_image, session_id, throttle, user_error, user_errors
 from backend.config import MAX_DEPTH_HINTS, MAX_SELECTION_JSON
 from backend.edit3d import service
 from backend.edit3d.fill import CLASSICAL
@@ -262,7 +262,15 @@ def on_upload(photo, request: gr.Request = None):
     if _repeated(photo, request):
         return gr.skip()
     pose = [getattr(EditParams(), k) for k in MOTION]
-    return (*_pick_view(photo), *pose, "", None, None, None, _history_table([]), *EMPTY_EXPORTS)
+    try:
+        view = _pick_view(photo)
+    except UserError as exc:  # a photo that opens but is refused (1×10000 px): the previous photo's preview and
+        # "Photo 6000×6000. Click the object…" stayed on screen, and a click on that preview answered about the new
+        # file; now everything of the old photo goes and the status line says why (one log line, same ref)
+        err = user_error(str(exc), action="on_upload", cause=exc)
+        gr.Warning(html.escape(str(err.message)), title="Could not use this photo")  # the toast, as for any refusal
+        view = (None, json.dumps(Selection().to_dict()), f"⚠ {html.escape(str(err.message))}")
+    return (*view, *pose, "", None, None, None, _history_table([]), *EMPTY_EXPORTS)
 
 
 def clear_exports():

@@ -100,9 +100,10 @@ def build() -> None:
             set_zip = gr.DownloadButton("Download set (.zip: SVG + PNG + manifest + attribution)", elem_id="svg-set-zip")
         with gr.Accordion("Compare two engines (blind vote)", open=False):
             with gr.Row():
-                eng_a = gr.Dropdown(engine_ch, value=engine_default, label="Engine A")
+                eng_a = gr.Dropdown(engine_ch, value=engine_default, label="One engine",
+                                    info="the two are shown as A and B in a random order")
                 eng_b = gr.Dropdown(engine_ch, value=(engine_ch[1][1] if len(engine_ch) > 1 else engine_default),
-                                    label="Engine B")
+                                    label="The other engine")
             cmp_btn = gr.Button("Compare", elem_id="svg-compare")
             with gr.Row():
                 img_a = gr.Image(label="A", format="png", interactive=False)
@@ -123,17 +124,22 @@ def build() -> None:
         style_in = [source, style, files, *card_fields]
         detail_out = [sheet, code, info, dl_svg, dl_png]
         gen_out = [state, gallery, summary, *detail_out, pick]
-        run.click(h.generate, [prompt, *style_in, engine, n, seed], gen_out, api_name="svg_generate", **job("svg", h.generate))
-        prompt.submit(h.generate, [prompt, *style_in, engine, n, seed], gen_out, api_visibility="private", **job("svg", h.generate))
+        # progress and a failure's "Error" go on the gallery only (an empty prompt put "Error" over the gallery, the
+        # previews, the code and the summary line, after the toast had said why)
+        on_gallery = dict(show_progress_on=[gallery])
+        run.click(h.generate, [prompt, *style_in, engine, n, seed], gen_out, api_name="svg_generate", **on_gallery,
+                  **job("svg", h.generate))
+        prompt.submit(h.generate, [prompt, *style_in, engine, n, seed], gen_out, api_visibility="private",
+                      **on_gallery, **job("svg", h.generate))
         gallery.select(h.select_candidate, [state], [*detail_out, pick], api_visibility="private")
         gr.api(h.candidates_api, api_name="svg_candidates")
         card_btn.click(h.style_card, [source, style, files], [*card_fields, card_md, card_json],
                        api_name="svg_style_card", show_progress_on=[card_md],  # a failure must not cover the fields
                        **job("svg", h.style_card))
         e_btn.click(h.edit, [state, pick, e_width, e_cap, e_join, e_mode, e_palette], [state, gallery, *detail_out],
-                    api_name="svg_edit", **job("svg", h.edit))
+                    api_name="svg_edit", **on_gallery, **job("svg", h.edit))
         set_btn.click(h.icon_set, [concepts, *style_in, engine, seed], [set_state, set_gallery, set_md, set_zip],
-                      api_name="svg_icon_set", **job("svg", h.icon_set))
+                      api_name="svg_icon_set", show_progress_on=[set_gallery], **job("svg", h.icon_set))
         cmp_btn.click(h.compare, [prompt, *style_in, eng_a, eng_b, seed], [cmp_state, img_a, img_b, vote_md],
                       api_name="svg_compare", **job("svg", h.compare))
         for btn, winner in ((va, "model_a"), (vb, "model_b"), (vt, "tie"), (vn, "tie (bothbad)")):

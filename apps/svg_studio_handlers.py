@@ -173,7 +173,7 @@ def compare(prompt, source, style, files, mode, width, cap, join, padding, grid,
     req = style_request(source, style, files, mode, width, cap, join, padding, grid, palette)
     v = studio.compare(prompt or "", req, engine_a, engine_b, seed=int(seed or 0), session_id=session_id(request))
     state = _state(v.generation, v.candidates, (prompt or "").strip())
-    state["engines"] = [engine_a, engine_b]
+    state["engines"] = [c.get("engine") for c in v.candidates]  # the order shown (drawn by the service)
     return state, v.image_a, v.image_b, "Which icon fits the prompt and style better? (engines are revealed after the vote)"
 
 

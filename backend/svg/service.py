@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import re
+import secrets
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -234,7 +235,10 @@ def compare(prompt: str, style: StyleSpec, engine_a: str, engine_b: str, seed: i
     for e in (engine_a, engine_b):
         card, _, label = studio_style(style, e, session_id)
     t0 = time.perf_counter()
-    cands = [get_engine(e).generate(prompt, style, 1, int(seed))[0] for e in (engine_a, engine_b)]
+    # blind: which engine is shown as A is drawn here (A was always the one picked as "Engine A", so every vote
+    # knew which engine it favoured)
+    shown = (engine_b, engine_a) if secrets.randbits(1) else (engine_a, engine_b)
+    cands = [get_engine(e).generate(prompt, style, 1, int(seed))[0] for e in shown]
     gen = Generation(cands, f"{engine_a} vs {engine_b}"[:64], label, card.to_dict() if card else None, int(seed),
                      round(time.perf_counter() - t0, 3))
     _store("compare", prompt.strip(), gen, 2, session_id)

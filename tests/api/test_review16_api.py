@@ -102,3 +102,32 @@ def test_a_bad_box_is_quoted_short_and_as_text(new_client):
         msg = str(ei.value)
         assert "The box must be 4 comma-separated numbers" in msg and len(msg) < 300, msg[:300]
         assert "<img" not in msg
+
+
+def test_bench_tables_name_their_columns_before_the_first_run():
+    """A new user's Point-Bench tab showed an empty "Accuracy per category" table headed "1 2 3" (and the same in
+    "Per-item details") until an evaluation ran."""
+    import app as app_module
+
+    tables = {b.elem_id: b for b in app_module.demo.blocks.values() if b.elem_id in ("bench-table", "bench-items")}
+    assert tables["bench-table"].value["headers"][:2] == ["Model", "Affordance"]
+    assert tables["bench-items"].value["headers"] == ["image_filename", "category", "success", "reason", "points"]
+
+
+def test_a_refused_replacement_photo_clears_the_previous_one(tmp_path, caplog):
+    """Photo 3D Edit: a photo that opens but is refused (here 4×4 px) replacing a good one only raised a toast; the
+    previous photo's preview and its status line ("Photo 6000×6000. Click the object…") stayed, and a click on that
+    preview answered about the new file. Now the preview, selection and outputs are cleared and the status line says
+    why, with the ref of the one log line."""
+    from apps import edit3d_handlers as h
+
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (4, 4), (1, 2, 3)).save(tiny)
+    with caplog.at_level("INFO", logger="apps.common"):
+        out = h.on_upload(str(tiny), None)
+    preview, selection, status = out[:3]
+    assert preview is None and '"points": []' in selection
+    assert status.startswith("⚠ ") and "only 4×4 pixels" in status and REF.search(status)
+    ref = REF.search(status).group(0)[5:-1]
+    assert any(ref in r.getMessage() for r in caplog.records)
+    assert out[11] == "" and out[12:15] == (None, None, None)  # box, result, depth, guide mask

@@ -84,3 +84,14 @@ def test_parse_helpers(svc):
     assert svc.parse_palette("#ff0000, currentColor") == ["#ff0000", "currentColor"]
     with pytest.raises(ValueError, match="Palette"):
         svc.parse_palette("red")
+
+
+def test_compare_shows_the_engines_in_a_random_order(svc):
+    """review16: the "blind vote" showed the engine picked as "Engine A" as A every time, so the voter knew which
+    engine each icon came from and the SVG engine ratings were fed by non-blind votes. The side is drawn per
+    comparison (both orders appear in 16 comparisons unless the coin is broken: chance 2 × 2⁻¹⁶)."""
+    orders = set()
+    for i in range(16):
+        gen = svc.compare("bell", "phosphor/bold", "svg-retrieval", "svg-pathdiffusion", seed=i, session_id="s1")
+        orders.add(tuple(c.engine for c in gen.candidates))
+    assert orders == {("svg-retrieval", "svg-pathdiffusion"), ("svg-pathdiffusion", "svg-retrieval")}
