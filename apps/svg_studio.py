@@ -114,7 +114,9 @@ def build() -> None:
                 vt = gr.Button("Tie")
                 vn = gr.Button("Both bad")
             vote_md = gr.Markdown()
-            lb = gr.Dataframe(label="SVG engine ratings (Bradley–Terry, arena rating code)", interactive=False)
+            lb = gr.Dataframe(label="SVG engine ratings (Bradley–Terry, arena rating code; blind votes only)",
+                              interactive=False)
+            lb_note = gr.Markdown(elem_id="svg-ratings-note")
             lb_btn = gr.Button("Refresh ratings", size="sm")
         with gr.Accordion("My recent generations", open=False):
             hist = gr.Dataframe(interactive=False, elem_id="svg-history")
@@ -145,6 +147,6 @@ def build() -> None:
         for btn, winner in ((va, "model_a"), (vb, "model_b"), (vt, "tie"), (vn, "tie (bothbad)")):
             btn.click(h.vote, [cmp_state, gr.State(winner)], vote_md, api_visibility="private")
         gr.api(h.vote_api, api_name="svg_vote")
-        lb_btn.click(h.leaderboard, None, lb, api_name="svg_leaderboard")
+        lb_btn.click(h.leaderboard, None, [lb, lb_note], api_name="svg_leaderboard")
         hist_btn.click(h.history, None, hist, api_name="svg_history")
         tab.select(h.history, None, hist, api_visibility="private")

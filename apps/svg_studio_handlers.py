@@ -222,8 +222,9 @@ def _vote_rate() -> int:
 
 
 @user_errors
-def leaderboard() -> pd.DataFrame:
-    """SVG engine ratings from the votes (arena rating code)."""
+def leaderboard() -> tuple[pd.DataFrame, str]:
+    """SVG engine ratings from the blind votes (arena rating code), and a line saying how many earlier non-blind
+    votes are kept but not counted (empty when there are none)."""
     return service.engine_leaderboard()
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from PIL import Image
 
 from backend.arena.ratings import WINNERS, compute_leaderboard, leaderboard_table
+from backend.arena.vocab import LEADERBOARD_COLUMNS
 from backend.errors import UserError
 from backend.imageio import open_image
 from backend.svg.engines import Candidate, StyleSpec, family_note, finish_candidate, get_engine, resolve_style
@@ -37,6 +38,7 @@ from storage.repos.svg import (
     generation_candidates,
     generation_owner,
     get_candidate,
+    non_blind_votes,
     recent_generations,
 )
 
@@ -278,12 +280,17 @@ def candidates_of(generation_id: int, session_id: str | None = None, admin: bool
     return rows
 
 
-def engine_leaderboard(bootstrap: int = 50, seed: int = 0):
-    """Ratings of SVG engines from the votes, with the arena's rating code (Bradley–Terry + bootstrap CIs)."""
-    df = get_storage().read(battles_frame)
+def engine_leaderboard(bootstrap: int = 50, seed: int = 0) -> tuple[pd.DataFrame, str]:
+    """Ratings of SVG engines from the blind votes, with the arena's rating code (Bradley–Terry + bootstrap CIs),
+    and a sentence saying how many earlier non-blind votes are kept but not counted ("" when there are none)."""
+    df, old = get_storage().read(lambda s: (battles_frame(s), non_blind_votes(s)))
+    note = ""
+    if old:
+        note = (f"{old} earlier vote{'s' if old != 1 else ''} from before the comparison was blind (Engine A was "
+                f"always shown as A) {'are' if old != 1 else 'is'} kept but not counted in these ratings.")
     if df.empty:
-        return pd.DataFrame(columns=["model", "rating", "battles"])
-    return leaderboard_table(compute_leaderboard(df, method="bt", bootstrap=bootstrap, seed=seed))
+        return pd.DataFrame(columns=LEADERBOARD_COLUMNS), note
+    return leaderboard_table(compute_leaderboard(df, method="bt", bootstrap=bootstrap, seed=seed)), note
 
 
 def recent(session_id: str | None, limit: int = 20) -> list[dict]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -48,7 +48,8 @@ class SvgCandidate(Base):
 
 
 class SvgVote(Base):
-    """A blind pairwise preference between two candidates from two engines (feeds backend.arena.ratings)."""
+    """A pairwise preference between two candidates from two engines. Only blind votes (the shown order drawn by
+    the server, migration svg_0002) feed backend.arena.ratings; older votes keep blind=False."""
 
     __tablename__ = "svg_votes"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -62,3 +63,5 @@ class SvgVote(Base):
     candidate_b: Mapped[int] = mapped_column(ForeignKey("svg_candidates.id"))
     winner: Mapped[str] = mapped_column(String(16))  # model_a | model_b | tie | tie (bothbad)
     pair_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # "lo-hi" candidate ids: one vote per pair
+    # set explicitly by storage.repos.svg.add_vote; rows from before svg_0002 were not blind (server default false)
+    blind: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())

@@ -1,4 +1,7 @@
-"""SVG studio persistence: generations with their candidates, and pairwise votes (append-only)."""
+"""SVG studio persistence: generations with their candidates, and pairwise votes (append-only).
+
+Votes are never updated or deleted here. Votes stored before the comparison was blind (migration svg_0002,
+blind=False) stay in the table but are left out of the ratings' battles table."""
 from __future__ import annotations
 
 import hashlib
@@ -80,13 +83,15 @@ class DuplicateVote(UserError):
 
 def add_vote(s: Session, *, prompt: str, style: str, model_a: str, model_b: str, candidate_a: int, candidate_b: int,
              winner: str, session_id: str | None = None) -> int:
-    """Append the pair's one vote (the database enforces it with a unique pair key)."""
+    """Append the pair's one vote (the database enforces it with a unique pair key). Every vote cast through here is
+    blind: backend.svg.service.compare draws which engine is shown as A."""
     lo, hi = sorted((int(candidate_a), int(candidate_b)))
     key = f"{lo}-{hi}"
     if s.scalar(select(SvgVote.id).where(SvgVote.pair_key == key)) is not None:
         raise DuplicateVote("This pair already has a vote; each comparison takes exactly one.")
     row = SvgVote(prompt=prompt, style=style[:128], model_a=model_a, model_b=model_b, candidate_a=int(candidate_a),
-                  candidate_b=int(candidate_b), winner=winner, session_id=session_id, pair_key=key)
+                  candidate_b=int(candidate_b), winner=winner, session_id=session_id, pair_key=key,
+                 blind=True)
     try:
         with s.begin_nested():
             s.add(row)
@@ -97,8 +102,14 @@ def add_vote(s: Session, *, prompt: str, style: str, model_a: str, model_b: str,
 
 
 def battles_frame(s: Session) -> pd.DataFrame:
-    """Votes as a battles table for backend.arena.ratings (columns model_a, model_b, winner, tstamp, ...)."""
+    """Blind votes as a battles table for backend.arena.ratings (columns model_a, model_b, winner, tstamp, ...);
+    votes from before the comparison was blind are not counted (non_blind_votes says how many)."""
     rows = [{"model_a": v.model_a, "model_b": v.model_b, "winner": v.winner, "tstamp": v.created.timestamp(),
              "anony": True, "instruction": v.prompt, "category": v.style}
-            for v in s.scalars(select(SvgVote).order_by(SvgVote.id))]
+            for v in s.scalars(select(SvgVote).where(SvgVote.blind.is_(True)).order_by(SvgVote.id))]
     return pd.DataFrame(rows, columns=["model_a", "model_b", "winner", "tstamp", "anony", "instruction", "category"])
+
+
+def non_blind_votes(s: Session) -> int:
+    """How many stored votes were cast before the comparison was blind (kept, not counted in the ratings)."""
+    return int(s.scalar(select(func.count()).select_from(SvgVote).where(SvgVote.blind.is_(False))) or 0)

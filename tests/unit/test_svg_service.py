@@ -72,7 +72,7 @@ def test_votes_need_two_engines_and_feed_ratings(svc):
         svc.vote_on(cid, a.candidate_ids[0], "model_b", "s1")
     with pytest.raises(ValueError, match="must be one of"):
         svc.vote_on(a.candidate_ids[0], cid, "A", "s1")
-    table = svc.engine_leaderboard(bootstrap=5)
+    table, _ = svc.engine_leaderboard(bootstrap=5)
     assert set(table.iloc[:, 0]) >= {"svg-retrieval", "other"} or "svg-retrieval" in table.to_string()
 
 
