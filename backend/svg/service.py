@@ -15,8 +15,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-from PIL import Image
+from PIL import Image, ImageOps
 
 from backend.arena.ratings import WINNERS, compute_leaderboard, leaderboard_table
 from backend.arena.vocab import LEADERBOARD_COLUMNS
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 DEFAULT_ENGINE = "svg-retrieval"
 MAX_SET = 24
 PREVIEW_SIZES = (16, 24, 32, 48, 256)
+TRACE_SIZE = 256  # raster exemplars are letterboxed onto this square before tracing
 
 
 @dataclass
@@ -171,15 +173,24 @@ def parse_palette(text: str) -> list[str] | None:
     return items or None
 
 
+def letterbox(img: Image.Image, size: int) -> Image.Image:
+    """A grey picture scaled to fit a size×size square with its aspect kept, padded with its background (the median
+    of its border pixels), so a non-square exemplar is not squashed before its style is measured."""
+    a = np.asarray(img)
+    bg = int(np.median(np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])))
+    return ImageOps.pad(img, (size, size), method=Image.Resampling.BICUBIC, color=bg)
+
+
 def trace_raster(data: bytes, name: str | None = None) -> str:
-    """A raster exemplar traced to SVG with vtracer (binary, spline mode), then sanitised."""
+    """A raster exemplar traced to SVG with vtracer (binary, spline mode) after a letterbox onto a square, then
+    sanitised."""
     try:
         import vtracer  # noqa: PLC0415 - optional raster tracer, imported when a raster exemplar arrives
     except ImportError as exc:
         raise SVGInputError("Raster exemplars need vtracer, which is not installed; upload an SVG instead.") from exc
 
     img = data if isinstance(data, Image.Image) else open_image(bytes(data), name=name)
-    img = img.convert("L").resize((256, 256))
+    img = letterbox(img.convert("L"), TRACE_SIZE)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     svg = vtracer.convert_raw_image_to_svg(buf.getvalue(), img_format="png", colormode="binary", mode="spline",
