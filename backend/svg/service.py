@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 DEFAULT_ENGINE = "svg-retrieval"
 MAX_SET = 24
 PREVIEW_SIZES = (16, 24, 32, 48, 256)
+MAX_PALETTE = 16
 TRACE_SIZE = 256  # raster exemplars are letterboxed onto this square before tracing
 
 
@@ -159,17 +160,31 @@ def edit_candidate(candidate: dict, *, stroke_width: float | None = None, lineca
                             style=candidate["style"] + " + edits", concept=candidate.get("concept", ""),
                             source_id=candidate.get("source_id"), text_score=candidate.get("text_score"),
                             notes=[f"Edited: width={stroke_width}, caps={linecap}, joins={linejoin}, mode={mode}, "
-                                   f"palette={palette}"])
+                                   f"palette={', '.join(pal) if pal else None}"])
     gen = Generation([cand], candidate["engine"], cand.style, None, int(seed or 0), 0.0)
     _store("edit", candidate["prompt"], gen, 1, session_id)
     return gen
 
 
+def shown_fragment(text: str, limit: int = 24) -> str:
+    """A piece of user text as an error message may quote it: printable characters only (no control, bidi or
+    zero-width characters), no markup characters (``<>&"'`` and the backtick), at most `limit` characters, then
+    "…"; "" when nothing is left."""
+    text = str(text)
+    kept = "".join(ch for ch in text[:8 * limit] if ch.isprintable() and ch not in "<>&\"'`")
+    return kept[:limit].strip() + ("…" if len(kept) > limit or len(text) > 8 * limit else "")
+
+
 def parse_palette(text: str) -> list[str] | None:
+    """Palette colours separated by commas or spaces (#rgb, #rrggbb or currentColor), at most MAX_PALETTE."""
     items = [c.strip() for c in re.split(r"[,\s]+", text or "") if c.strip()]
+    if len(items) > MAX_PALETTE:
+        raise UserError(f"A palette takes at most {MAX_PALETTE} colours ({len(items)} given).")
     for c in items:
         if c != "currentColor" and not re.fullmatch(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}", c):
-            raise UserError(f"Palette colours must be #rrggbb or currentColor; got {c!r}.")
+            shown = shown_fragment(c)
+            raise UserError("Palette colours must be #rrggbb, #rgb or currentColor; "
+                            + (f"got “{shown}”." if shown else "one entry is not a colour."))
     return items or None
 
 
