@@ -16,3 +16,13 @@ class UserError(ValueError):
 
 class NotAllowed(UserError, PermissionError):
     """The request is refused (wrong admin token, banned network, rate limit); the message says why."""
+
+
+def shown_fragment(text: object, limit: int = 24) -> str:
+    """A piece of user text as a `UserError` message may quote it: printable characters only (no control, bidi
+    or zero-width characters), no markup characters (``<>&"'`` and the backtick), at most `limit` characters,
+    then "…"; "" when nothing is left."""
+    text = str(text)
+    kept = "".join(ch for ch in text[:8 * limit] if ch.isprintable() and ch not in "<>&\"'`")
+    return kept[:limit].strip() + ("…" if len(kept) > limit or len(text) > 8 * limit else "")
+

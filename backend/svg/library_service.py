@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from backend.errors import UserError
+from backend.errors import UserError, shown_fragment
 from backend.registry import ModelUnavailable
 from backend.svg.engines import get_engine
 from backend.svg.model.library import learn_and_save, list_library, load_library_style
@@ -35,9 +35,9 @@ def library_id(style: str) -> int:
     try:
         sid = int(raw)
     except ValueError:
-        raise UserError(f"A library style looks like “library:<id>” with a number; got {style!r}.") from None
+        raise UserError(f"A library style looks like “library:<id>” with a number; got “{shown_fragment(style, 40)}”.") from None
     if sid < 1:
-        raise UserError(f"Library style ids start at 1; got {style!r}.")
+        raise UserError(f"Library style ids start at 1; got “{shown_fragment(style, 40)}”.")
     return sid
 
 

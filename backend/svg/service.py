@@ -21,7 +21,7 @@ from PIL import Image, ImageOps
 
 from backend.arena.ratings import WINNERS, compute_leaderboard, leaderboard_table
 from backend.arena.vocab import LEADERBOARD_COLUMNS
-from backend.errors import UserError
+from backend.errors import UserError, shown_fragment
 from backend.imageio import open_image
 from backend.svg.engines import Candidate, StyleSpec, family_note, finish_candidate, get_engine, resolve_style
 from backend.svg.extent import fit_viewbox
@@ -164,15 +164,6 @@ def edit_candidate(candidate: dict, *, stroke_width: float | None = None, lineca
     gen = Generation([cand], candidate["engine"], cand.style, None, int(seed or 0), 0.0)
     _store("edit", candidate["prompt"], gen, 1, session_id)
     return gen
-
-
-def shown_fragment(text: str, limit: int = 24) -> str:
-    """A piece of user text as an error message may quote it: printable characters only (no control, bidi or
-    zero-width characters), no markup characters (``<>&"'`` and the backtick), at most `limit` characters, then
-    "…"; "" when nothing is left."""
-    text = str(text)
-    kept = "".join(ch for ch in text[:8 * limit] if ch.isprintable() and ch not in "<>&\"'`")
-    return kept[:limit].strip() + ("…" if len(kept) > limit or len(text) > 8 * limit else "")
 
 
 def parse_palette(text: str) -> list[str] | None:

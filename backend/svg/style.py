@@ -23,7 +23,7 @@ import numpy as np
 from scipy.ndimage import binary_fill_holes
 from skimage.measure import perimeter
 
-from backend.errors import UserError
+from backend.errors import UserError, shown_fragment
 from backend.svg.corners import corner_counts, corner_style, sharpen
 from backend.svg.corpus import load_corpus
 from backend.svg.extent import fit_note, fit_viewbox, painted_box
@@ -151,7 +151,7 @@ def exemplar_label(i: int, names: list[str] | None = None) -> str:
     """How a message names exemplar i (1-based): its file name when known (base name only, at most 80 characters,
     markup and control characters dropped), else its position."""
     raw = Path(str(names[i - 1])).name if names and i <= len(names) else ""
-    shown = "".join(ch for ch in raw if ch.isprintable() and ch not in "<>&\"'`")[:80].strip()
+    shown = shown_fragment(raw, 80)
     return f"“{shown}” (exemplar {i})" if shown else f"Exemplar {i}"
 
 

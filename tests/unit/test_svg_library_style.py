@@ -30,3 +30,16 @@ def test_exemplar_gate_refuses_rasters_and_sanitises():
     assert check_budget(None) == 60.0
     with pytest.raises(ValueError, match="between 1 and 180"):
         check_budget(500)
+
+
+def test_a_bad_library_style_is_quoted_short_and_without_markup():
+    """The style string comes from the client: the error quoted it whole with repr() (a 5,000-character value or
+    markup came back in the toast); it now quotes a short fragment with markup and control characters dropped."""
+    hostile = "library:<img src=x onerror=alert(1)>\u202e" + "9" * 5000
+    with pytest.raises(ValueError) as err:
+        check_style(hostile, "svg-pathdiffusion")
+    msg = str(err.value)
+    assert "<img" not in msg and "alert(1)>" not in msg and "\u202e" not in msg and len(msg) < 200, msg
+    with pytest.raises(ValueError, match="start at 1") as err:
+        check_style("library:-3", "svg-pathdiffusion")
+    assert "'" not in str(err.value)

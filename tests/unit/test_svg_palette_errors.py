@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from backend.errors import UserError
-from backend.svg.service import MAX_PALETTE, parse_palette, shown_fragment
+from backend.errors import UserError, shown_fragment
+from backend.svg.service import MAX_PALETTE, parse_palette
 
 
 def _message(text: str) -> str:
