@@ -99,7 +99,7 @@ def _annotate_section() -> None:
         # after every stroke or proposal: what is marked; after a new image: the click view, no clicks
         for ev in (editor.change, editor.upload):
             ev(h.editor_changed, [editor, seen], [marked, pick, clicks, seen], api_visibility="private",
-               trigger_mode="always_last", show_progress="hidden")
+               trigger_mode="always_last", show_progress="hidden", **job("image_open", h.editor_changed))
         pick.select(h.click_segment, [editor, clicks, click_mode], [editor, pick, clicks, marked],
                     api_visibility="private", **job("edit3d", h.click_segment))
 
