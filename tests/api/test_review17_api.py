@@ -65,3 +65,42 @@ def test_image_opening_events_share_one_small_pool():
              for fn in app_module.demo.fns.values() if getattr(fn.fn, "__name__", None) in names}
     assert set(pools) == set(names)
     assert {p[0] for p in pools.values()} == {"image_open"}
+
+
+def _call_text(h: httpx.Client, app_url: str, api: str, data_json: str) -> str:
+    """POST /call/<api> with a hand-written JSON body (so `NaN` / `Infinity` go as the bare words a script can send)."""
+    r = h.post(app_url + f"gradio_api/call/{api}", content=('{"data": ' + data_json + "}").encode(),
+               headers={"content-type": "application/json"})
+    if r.status_code != 200:
+        return f"HTTP {r.status_code}: {r.text}"
+    return h.get(app_url + f"gradio_api/call/{api}/{r.json()['event_id']}").text
+
+
+SVG_ARGS = ['"a house"', '"Installed set/variant"', '"lucide/regular"', "null", '"outline"', "2", '"round"',
+            '"round"', "2", "24", '""', '"svg-retrieval"', "2", "0"]
+
+
+@pytest.mark.parametrize("index,value,label", [(5, "NaN", "Line weight"), (9, "Infinity", "Grid"),
+                                               (8, "NaN", "Padding")])
+def test_nan_and_infinity_are_refused_with_the_inputs_sentence(app_url, fresh_limits, index, value, label):
+    """Python's JSON parser takes `NaN` and `Infinity`, and Gradio's range check lets NaN through (every comparison
+    with NaN is false) and an unbounded number takes Infinity: svg_generate drew and stored icons with a NaN line
+    weight or an infinite grid. Now refused before Gradio's checks, with the input's sentence and a ref."""
+    h = browser_like(app_url)
+    assert "event: complete" in _call_text(h, app_url, "svg_generate", "[" + ", ".join(SVG_ARGS) + "]")
+    args = list(SVG_ARGS)
+    args[index] = value
+    out = _call_text(h, app_url, "svg_generate", "[" + ", ".join(args) + "]")
+    assert "event: error" in out and f"\\u201c{label}" in out and "(ref " in out, out[:400]
+    assert "Something went wrong" not in out
+
+
+def test_nan_in_a_photo_edit_slider_gets_the_sliders_sentence(app_url, tmp_path, fresh_limits):
+    """A NaN mask growth passed the slider's range check and reached OpenCV: "Something went wrong (ValueError)"."""
+    photo = tmp_path / "p.png"
+    Image.new("RGB", (160, 120), (100, 150, 200)).save(photo)
+    h = browser_like(app_url)
+    args = [json.dumps(_upload(h, app_url, str(photo))), '""', "null", '"20,20,80,80"', "NaN", "10", "0", "0", "0",
+            "0", "0", "1", "false", "60", "0.3", "0.5", '""', '"auto"', '"auto"', '"auto"', "0", "0", "false", "0"]
+    out = _call_text(h, app_url, "edit3d_render", "[" + ", ".join(args) + "]")
+    assert "event: error" in out and "mask, px" in out and "got NaN" in out, out[:400]
