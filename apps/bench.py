@@ -101,7 +101,8 @@ def _annotate_section() -> None:
         on_editor = h.editor_listener(editor)
         for ev in (editor.change, editor.upload):
             ev(on_editor, [editor, seen], [marked, pick, clicks, seen], api_visibility="private",
-               trigger_mode="always_last", show_progress="hidden", preprocess=False)
+               trigger_mode="always_last", show_progress="hidden", preprocess=False,
+               **job("image_open", h.editor_changed))
         pick.select(h.click_segment, [editor, clicks, click_mode], [editor, pick, clicks, marked],
                     api_visibility="private", **job("edit3d", h.click_segment))
 

@@ -129,7 +129,8 @@ def build() -> None:
         reset_out = [pick, sel_state, status, *motion, box, result, depth_img, gmask, history, *exports_out]
         # a new photo (or none) resets pose, selection, every output and every export
         # (a refused upload drew "Error" over every slider, the box and the status line: it goes on the preview)
-        photo.change(h.on_upload, [photo], reset_out, api_visibility="private", show_progress_on=[pick])
+        photo.change(h.on_upload, [photo], reset_out, api_visibility="private", show_progress_on=[pick],
+                     **job("image_open", h.on_upload))  # opens the photo: gated by apps/job_gate.py
         clear.click(h.clear_selection, [photo], [pick, sel_state, status, result, depth_img, gmask, *exports_out],
                     api_visibility="private", **on_result)
         stale = dict(fn=h.clear_exports, inputs=None, outputs=exports_out, api_visibility="private", queue=False)

@@ -17,7 +17,7 @@ from typing import Any
 
 import gradio as gr
 
-from apps.common import _INVISIBLE, error_ref, file_path, user_errors
+from apps.common import _INVISIBLE, error_ref, file_path, job, user_errors
 from backend.imageio import ImageInputError, open_image
 
 log = logging.getLogger(__name__)
@@ -60,5 +60,6 @@ def build() -> gr.File:
     """The hidden input the browser script sends refused image files to (once per app, outside the tabs, so it
     is in the page whichever tab is open). Emptied after each check."""
     box = gr.File(label="Image check", elem_id="image-check", elem_classes=["image-check"], file_count="single")
-    box.upload(check_upload, box, box, api_visibility="private", show_progress="hidden")
+    # private, but any script can start it by fn_index: it opens images, so it is a rate-limited job (job gate)
+    box.upload(check_upload, box, box, api_visibility="private", show_progress="hidden", **job("image_open"))
     return box

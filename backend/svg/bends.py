@@ -36,14 +36,16 @@ def keeps_bends(cub: np.ndarray, f: float, w: float, gap: float) -> bool:
     return not np.isfinite(r) or r * f - w / 2 >= min(gap, r - w / 2)
 
 
-def _split(c: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+def split_cubic(c: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+    """de Casteljau split of one cubic at t."""
     p01, p12, p23 = c[0] + t * (c[1] - c[0]), c[1] + t * (c[2] - c[1]), c[2] + t * (c[3] - c[2])
     p012, p123 = p01 + t * (p12 - p01), p12 + t * (p23 - p12)
     m = p012 + t * (p123 - p012)
     return np.array([c[0], p01, p012, m]), np.array([m, p123, p23, c[3]])
 
 
-def _lengths(cub: np.ndarray) -> np.ndarray:
+def cubic_lengths(cub: np.ndarray) -> np.ndarray:
+    """Arc length of each cubic (17-point polyline)."""
     t = np.linspace(0.0, 1.0, 17)[:, None]
     out = []
     for c in cub:
@@ -55,19 +57,19 @@ def _lengths(cub: np.ndarray) -> np.ndarray:
 def cut_start(cub: np.ndarray, amount: float) -> np.ndarray:
     """The open subpath without its first `amount` of arc length."""
     cub = np.asarray(cub, dtype=np.float64)
-    lens = _lengths(cub)
+    lens = cubic_lengths(cub)
     acc, i = 0.0, 0
     while i < len(cub) - 1 and acc + lens[i] < amount:
         acc += lens[i]
         i += 1
     t = float(np.clip((amount - acc) / max(lens[i], 1e-12), 0.0, 1.0))
-    return np.concatenate([_split(cub[i], t)[1][None], cub[i + 1:]])
+    return np.concatenate([split_cubic(cub[i], t)[1][None], cub[i + 1:]])
 
 
 def shortened(cub: np.ndarray, f: float) -> list[np.ndarray]:
     """The open subpath shortened to `f` of its length, curvature kept: cut at its start, at its end, at both."""
     cub = np.asarray(cub, dtype=np.float64)
-    cut = (1.0 - f) * float(_lengths(cub).sum())
+    cut = (1.0 - f) * float(cubic_lengths(cub).sum())
     rev = cub[::-1, ::-1]
     at_end = cut_start(rev, cut)[::-1, ::-1]
     both = cut_start(cut_start(rev, cut / 2)[::-1, ::-1], cut / 2)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
-from backend.svg.bends import keeps_bends, shortened
+from backend.svg.bends import cubic_lengths, keeps_bends, shortened, split_cubic
 from backend.svg.paths import paths_to_svg
 from backend.svg.render import render_alpha
 
@@ -154,22 +154,9 @@ def clearances(paths: list[dict], w: float, w0: float | None = None, gap: float 
 
 
 # ------------------------------------------------------------------------------------------- geometry edits
-def _split(c: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
-    """de Casteljau split of one cubic at t."""
-    p01, p12, p23 = c[0] + t * (c[1] - c[0]), c[1] + t * (c[2] - c[1]), c[2] + t * (c[3] - c[2])
-    p012, p123 = p01 + t * (p12 - p01), p12 + t * (p23 - p12)
-    m = p012 + t * (p123 - p012)
-    return np.array([c[0], p01, p012, m]), np.array([m, p123, p23, c[3]])
-
-
-def _cubic_lengths(cub: np.ndarray) -> np.ndarray:
-    t = np.linspace(0, 1, 17)
-    return np.array([np.linalg.norm(np.diff(_bez(c, t), axis=0), axis=1).sum() for c in cub])
-
-
 def trim_ends(cub: np.ndarray, amount: float) -> np.ndarray:
     """Shorten an open subpath by `amount` (arc length) at both ends."""
-    lens = _cubic_lengths(cub)
+    lens = cubic_lengths(cub)
     if amount <= 0 or lens.sum() <= 4 * amount:
         return cub
     cub = cub.copy()
@@ -179,7 +166,7 @@ def trim_ends(cub: np.ndarray, amount: float) -> np.ndarray:
         acc += lens[i]
         i += 1
     t = (amount - acc) / max(lens[i], 1e-9)
-    first = _split(cub[i], float(np.clip(t, 0, 1)))[1]
+    first = split_cubic(cub[i], float(np.clip(t, 0, 1)))[1]
     cub = np.concatenate([first[None], cub[i + 1:]])
     lens = np.concatenate([[lens[i] * (1 - t)], lens[i + 1:]])
     # end
@@ -188,7 +175,7 @@ def trim_ends(cub: np.ndarray, amount: float) -> np.ndarray:
         acc += lens[j]
         j -= 1
     t = 1 - (amount - acc) / max(lens[j], 1e-9)
-    last = _split(cub[j], float(np.clip(t, 0, 1)))[0]
+    last = split_cubic(cub[j], float(np.clip(t, 0, 1)))[0]
     return np.concatenate([cub[:j], last[None]])
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from backend.svg import style as style_mod
-from backend.svg.bends import keeps_bends, shortened, tightest_radius
+from backend.svg.bends import cubic_lengths, keeps_bends, shortened, tightest_radius
 from backend.svg.corpus import load_corpus
-from backend.svg.legibility import _cubic_lengths, min_gap, subpaths
+from backend.svg.legibility import min_gap, subpaths
 from backend.svg.style import StyleCard, apply_style, style_from_set
 
 RED3 = dict(name="red", stroke_width=3.0, linecap="square", linejoin="miter", palette=["#d62828"], padding=1.5)
@@ -49,9 +49,9 @@ def test_a_shrink_that_closes_a_bend_is_refused():
 
 def test_shortening_keeps_the_curvature_and_cuts_the_length():
     arc = _quarter_arcs(2.5)
-    full = _cubic_lengths(arc).sum()
+    full = cubic_lengths(arc).sum()
     for cut in shortened(arc, 0.65):
-        assert _cubic_lengths(cut).sum() == pytest.approx(0.65 * full, rel=0.01)
+        assert cubic_lengths(cut).sum() == pytest.approx(0.65 * full, rel=0.01)
         assert tightest_radius(cut) == pytest.approx(tightest_radius(arc), rel=0.02)
     start, end, both = shortened(arc, 0.65)
     assert np.allclose(start[-1, 3], arc[-1, 3]) and np.allclose(end[0, 0], arc[0, 0])

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from backend.svg.bends import cubic_lengths
 from backend.svg.corpus import load_corpus
-from backend.svg.legibility import _cubic_lengths, clearances, outside_share, survives, trim_ends
+from backend.svg.legibility import clearances, outside_share, survives, trim_ends
 from backend.svg.paths import parse_svg_paths, paths_to_svg
 from backend.svg.style import StyleCard, apply_style, style_from_set
 
@@ -41,7 +42,7 @@ def test_two_parallel_lines_close_when_their_gap_is_eaten():
 def test_trim_ends_shortens_by_the_amount():
     cub = np.array([[[0, 0], [1, 0], [2, 0], [3, 0]], [[3, 0], [4, 0], [5, 0], [6, 0]]], np.float64)
     out = trim_ends(cub, 0.5)
-    assert abs(_cubic_lengths(out).sum() - 5.0) < 1e-6
+    assert abs(cubic_lengths(out).sum() - 5.0) < 1e-6
     assert np.allclose(out[0, 0], [0.5, 0]) and np.allclose(out[-1, 3], [5.5, 0])
 
 
