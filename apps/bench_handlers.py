@@ -202,6 +202,7 @@ def editor_listener(editor: gr.ImageEditor) -> Callable:
                 raise
             return gr.update(), gr.update(), gr.update(), gr.update()
 
+    editor_event.__name__ = editor_event.__qualname__ = "editor_changed"  # the event's name (api_name, job pool)
     return editor_event
 
 
