@@ -90,12 +90,25 @@ def settings_dict(run: Run, image_threshold: float, pixel_threshold: float, norm
             "exported": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
+# A cell a spreadsheet reads as a formula (OWASP "CSV injection"): Excel and LibreOffice run `=HYPERLINK(…)` or
+# `@SUM(…)` typed as a file name. Upload names keep these characters, so a file someone sent you could run one.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """Text that a spreadsheet would read as a formula gets a leading apostrophe (shown as typed, never run);
+    numbers and other text are unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def results_csv(rows: list[dict]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     w.writeheader()
     for r in rows:
-        w.writerow(r)
+        w.writerow({k: csv_cell(v) for k, v in r.items()})
     return buf.getvalue()
 
 
