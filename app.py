@@ -14,7 +14,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 import backend.config  # noqa: F401  (sets the offline environment before anything else loads)
-from apps import image_check, job_gate
+from apps import anomaly, image_check, job_gate
 from apps.common import on_load
 from apps.job_gate import JobGateMiddleware
 from apps.session_cookie import SessionCookieMiddleware
@@ -42,7 +42,7 @@ CSS = """
 .badge-warn { color: #b45309; font-weight: 600; }
 .badge-ok { color: #047857; font-weight: 600; }
 @media (max-width: 575px) { #svg-gallery .grid-container { --grid-cols: 2 !important; } }  /* 4 x 100 px overflowed a phone */
-""" + image_check.CHECK_CSS
+""" + image_check.CHECK_CSS + "\n" + anomaly.CSS
 THEME = gr.themes.Soft(primary_hue="indigo")
 
 

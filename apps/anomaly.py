@@ -20,6 +20,12 @@ Upload one or more **normal** (defect-free) images of a product as prompts and a
 min–max colouring), an image score, an OK/NG verdict at your threshold, a binary mask, and its top anomalous
 regions. Move the sliders to re-threshold instantly; the model is not re-run."""
 
+# Gradio floats each image's label (top left) and its toolbar (fullscreen / download / share, top right) over the
+# picture; on the heatmap the toolbar covered the colour bar's top value ("0.75" at 1280×800). The result images
+# start below both, so the colour bar, the side-by-side captions and the overlay's corners stay readable.
+RESULT_IMAGES = ("#anomaly-sbs", "#anomaly-overlay", "#anomaly-heatmap", "#anomaly-mask")
+CSS = ", ".join(f"{sel} .image-container" for sel in RESULT_IMAGES) + " { padding-top: 40px; }"
+
 
 def _engine_choices() -> tuple[list[tuple[str, str]], str, str]:
     """(choices, default, note) from the engines service; unavailable engines are listed with the reason."""
@@ -103,7 +109,8 @@ def build() -> None:
             with gr.Row():
                 overlay = gr.Image(label="Overlay (red: mask, yellow: regions)", format="png", interactive=False,
                                    elem_id="anomaly-overlay")
-                heatmap = gr.Image(label="Heatmap with colour bar", format="png", interactive=False)
+                heatmap = gr.Image(label="Heatmap with colour bar", format="png", interactive=False,
+                                   elem_id="anomaly-heatmap")
                 mask = gr.Image(label="Binary mask", format="png", interactive=False, elem_id="anomaly-mask")
             with gr.Row():
                 regions = gr.Dataframe(headers=h.REGION_COLUMNS, interactive=False, label="Top anomalous regions")

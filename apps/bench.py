@@ -97,9 +97,12 @@ def _annotate_section() -> None:
                                        check], saved, api_name="bench_annotate", **job("bench", h.save_annotation))
         load_b.click(h.load_battle, battle, [editor, instruction, category], api_name="bench_load_battle")
         # after every stroke or proposal: what is marked; after a new image: the click view, no clicks
+        # (one upload fires both; apps.bench_handlers.editor_listener says a refused image's sentence once)
+        on_editor = h.editor_listener(editor)
         for ev in (editor.change, editor.upload):
-            ev(h.editor_changed, [editor, seen], [marked, pick, clicks, seen], api_visibility="private",
-               trigger_mode="always_last", show_progress="hidden", **job("image_open", h.editor_changed))
+            ev(on_editor, [editor, seen], [marked, pick, clicks, seen], api_visibility="private",
+               trigger_mode="always_last", show_progress="hidden", preprocess=False,
+               **job("image_open", h.editor_changed))
         pick.select(h.click_segment, [editor, clicks, click_mode], [editor, pick, clicks, marked],
                     api_visibility="private", **job("edit3d", h.click_segment))
 

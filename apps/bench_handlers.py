@@ -4,12 +4,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from gradio.components.image_editor import EditorData
 from PIL import Image
 
 from apps.common import download_file, file_path, load_user_image, md_text, session_id, user_errors
@@ -158,6 +162,48 @@ def editor_changed(editor, seen_key: str):
     if key == seen_key:
         return note, gr.update(), gr.update(), key
     return note, rgb, "[]", key
+
+
+REPORT_WINDOW_S = 5.0  # the editor's change and upload events for one image arrive well within this
+_reported: dict[tuple[str, str], float] = {}
+_reported_lock = threading.Lock()
+_REF = re.compile(r"\s*\(ref [0-9a-f]+\)\s*$")
+
+
+def first_report(session: str, message: str, now: float | None = None) -> bool:
+    """True the first time this session gets this sentence (its ref id aside) within REPORT_WINDOW_S; False for
+    a repeat inside the window. Thread-safe: the two events may run at the same time."""
+    now = time.monotonic() if now is None else now
+    key = (session, _REF.sub("", message))
+    with _reported_lock:
+        for k in [k for k, t in _reported.items() if now - t > REPORT_WINDOW_S]:
+            del _reported[k]
+        if key in _reported:
+            return False
+        _reported[key] = now
+        return True
+
+
+def editor_listener(editor: gr.ImageEditor) -> Callable:
+    """The private handler of the annotator editor's change AND upload events (listen with preprocess=False).
+
+    Both events fire for one upload and both are needed (after a drop, change sometimes arrives without the
+    image). An image the editor can draw but the app refuses (1×10000 px, over the pixel limit) failed both
+    events' preprocessing, so its sentence showed twice ("(2)" on the toast). Here the payload is preprocessed
+    inside the handler and the same sentence is raised once per session within REPORT_WINDOW_S; the repeat
+    changes nothing and says nothing."""
+
+    def editor_event(payload, seen_key: str, request: gr.Request = None):
+        try:
+            value = user_errors(editor.preprocess)(EditorData.model_validate(payload)) if payload else None
+            return editor_changed(value, seen_key)
+        except gr.Error as exc:
+            if first_report(str(getattr(request, "session_hash", None) or ""), str(exc.message)):
+                raise
+            return gr.update(), gr.update(), gr.update(), gr.update()
+
+    editor_event.__name__ = editor_event.__qualname__ = "editor_changed"  # the event's name (api_name, job pool)
+    return editor_event
 
 
 @user_errors
