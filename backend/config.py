@@ -138,6 +138,8 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("DEVICE", _text, "auto", "auto | cpu | cuda | cuda:N"),
     Variable("ADMIN_TOKEN", _text, "", "enables admin views and raw exports"),
     Variable("ADMIN_USERS", _names, frozenset(), "Hugging Face usernames with admin rights (OAuth)"),
+    Variable("ADMIN_TOKEN_TRIES", _number(int, 0), 10,
+             "wrong admin tokens one client IP may send per 10 minutes before its admin checks are refused; 0 = off"),
     Variable("MAX_UPLOAD_BYTES", _number(int, 1), 25 * 1024 * 1024, "largest accepted upload"),
     Variable("MAX_IMAGE_PIXELS", _number(int, 1), 40_000_000, "largest accepted image (width × height)"),
     Variable("IP_SALT", _text, "", "salt for hashed client addresses (default: a file in DATA_DIR)"),

@@ -104,3 +104,26 @@ def test_nan_in_a_photo_edit_slider_gets_the_sliders_sentence(app_url, tmp_path,
             "0", "0", "1", "false", "60", "0.3", "0.5", '""', '"auto"', '"auto"', '"auto"', "0", "0", "false", "0"]
     out = _call_text(h, app_url, "edit3d_render", "[" + ", ".join(args) + "]")
     assert "event: error" in out and "mask, px" in out and "got NaN" in out, out[:400]
+
+
+def test_admin_token_cannot_be_guessed_online(new_client, monkeypatch):
+    """Wrong admin tokens had no limit: a script could try tokens as fast as the queue answered (and the Status
+    tab's admin view told it when one was right). After ADMIN_TOKEN_TRIES wrong ones from a client IP in 10 minutes,
+    every admin check from it is refused, the right token included; others are not affected."""
+    from gradio_client.exceptions import AppError
+
+    from backend.security import token_guesses
+
+    monkeypatch.setenv("ADMIN_TOKEN_TRIES", "3")
+    c = new_client()
+    assert c.predict("test-admin-token", api_name="/arena_admin")  # the right token works
+    for guess in ("guess-1", "guess-2", "guess-3"):
+        with pytest.raises(AppError, match="Wrong admin token"):
+            c.predict(guess, api_name="/arena_admin")
+    for api, args in (("/arena_admin", ()), ("/bench_review_list", ("all",))):
+        with pytest.raises(AppError, match="Too many wrong admin tokens"):
+            c.predict("test-admin-token", *args, api_name=api)
+    with pytest.raises(AppError, match="Too many wrong admin tokens"):
+        c.predict("test-admin-token", api_name="/status")
+    token_guesses.reset()  # the window passed
+    assert c.predict("test-admin-token", api_name="/arena_admin")
