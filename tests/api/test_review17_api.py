@@ -127,3 +127,30 @@ def test_admin_token_cannot_be_guessed_online(new_client, monkeypatch):
         c.predict("test-admin-token", api_name="/status")
     token_guesses.reset()  # the window passed
     assert c.predict("test-admin-token", api_name="/arena_admin")
+
+
+def _call_v2(h: httpx.Client, app_url: str, api: str, kwargs: dict) -> str:
+    """POST /gradio_api/call/v2/<api> (Gradio's keyword-argument route: the body is {parameter: value})."""
+    r = h.post(app_url + f"gradio_api/call/v2/{api}", json=kwargs, timeout=120)
+    if r.status_code != 200:
+        return f"HTTP {r.status_code}: {r.text}"
+    return h.get(app_url + f"gradio_api/call/v2/{api}/{r.json()['event_id']}", timeout=120).text
+
+
+def test_the_keyword_call_route_is_rate_limited_like_the_others(app_url, monkeypatch, fresh_limits):
+    """`/gradio_api/call/v2/<api>` runs the same events as `/call/<api>`, but the job gate read "v2" as the event
+    name: no job class, so no rate limit and no size check for any model endpoint through it."""
+    monkeypatch.setenv("JOB_SVG_LEARN", "1,2")
+    h = browser_like(app_url)
+    args = {"name": "x", "files": [], "budget_s": 30}
+    for _ in range(2):
+        out = _call_v2(h, app_url, "svg_learn_style", args)
+        assert "Too many" not in out and "event: error" in out, out[:300]
+    out = _call_v2(h, app_url, "svg_learn_style", args)
+    assert out.startswith("HTTP 429") and "Too many" in out, out[:300]
+
+
+def test_the_keyword_call_route_has_the_size_cap(app_url, fresh_limits):
+    h = browser_like(app_url)
+    out = _call_v2(h, app_url, "svg_generate", {"prompt": "x" * 300_000})
+    assert out.startswith("HTTP 413") and "limit is 256 KB" in out, out[:300]
