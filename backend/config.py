@@ -141,6 +141,8 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("ADMIN_TOKEN_TRIES", _number(int, 0), 10,
              "wrong admin tokens one client IP may send per 10 minutes before its admin checks are refused; 0 = off"),
     Variable("MAX_UPLOAD_BYTES", _number(int, 1), 25 * 1024 * 1024, "largest accepted upload"),
+    Variable("UPLOAD_MB_PER_IP", _number(int, 0), 2048,
+             "MB one client IP may upload in 30 minutes (Gradio keeps uploads that long); 0 = no cap"),
     Variable("MAX_IMAGE_PIXELS", _number(int, 1), 40_000_000, "largest accepted image (width × height)"),
     Variable("IP_SALT", _text, "", "salt for hashed client addresses (default: a file in DATA_DIR)"),
     Variable("RATE_LIMIT_PER_MIN", _number(int, 0), 60, "model calls per session per action per minute; 0 = off"),

@@ -185,3 +185,50 @@ def check_rate(action: str, session_id: str, client_ip: str | None, per_minute: 
     limiter.check(action, "s:" + session_id, n, 60.0)
     if client_ip:
         limiter.check(action, "ip:" + (salted_hash(client_ip) or ""), 4 * n, 60.0)
+
+
+UPLOAD_WINDOW_S = 1800.0  # Gradio's cache keeps an upload this long (GRADIO_DELETE_CACHE's default age)
+
+
+class ByteBudget:
+    """Bytes per client in a sliding window (uploads): `take` refuses what would go over the budget."""
+
+    SWEEP_KEYS = 10_000
+
+    def __init__(self):
+        self._used: dict[str, deque] = defaultdict(deque)  # who -> (time, bytes)
+        self._lock = threading.Lock()
+
+    def _recent(self, who: str, now: float) -> deque:
+        q = self._used[who]
+        while q and now - q[0][0] > UPLOAD_WINDOW_S:
+            q.popleft()
+        return q
+
+    def take(self, who: str | None, n: int, budget: int) -> float:
+        """Count `n` bytes for `who`; 0 when they fit, else the seconds until enough of the window has passed
+        (nothing is counted then)."""
+        if not who or budget <= 0:
+            return 0.0
+        now = time.monotonic()
+        with self._lock:
+            if len(self._used) > self.SWEEP_KEYS:
+                for k in [k for k in self._used if not self._recent(k, now)]:
+                    del self._used[k]
+            q = self._recent(who, now)
+            if sum(b for _, b in q) + n > budget:
+                return UPLOAD_WINDOW_S - (now - q[0][0]) if q else UPLOAD_WINDOW_S
+            q.append((now, n))
+            return 0.0
+
+    def reset(self) -> None:
+        with self._lock:
+            self._used.clear()
+
+
+upload_budget = ByteBudget()
+
+
+def ip_key(client_ip: str | None) -> str:
+    """The key a client IP is counted under (salted hash; the raw address is never kept)."""
+    return "ip:" + (salted_hash(client_ip) or "?")

@@ -154,3 +154,23 @@ def test_the_keyword_call_route_has_the_size_cap(app_url, fresh_limits):
     h = browser_like(app_url)
     out = _call_v2(h, app_url, "svg_generate", {"prompt": "x" * 300_000})
     assert out.startswith("HTTP 413") and "limit is 256 KB" in out, out[:300]
+
+
+def test_upload_bytes_per_client_are_capped(app_url, monkeypatch):
+    """Gradio's upload route took any number of 25 MB files per request, without a session, and kept them on disk
+    for 30 minutes: a script wrote 400 MB in 2.5 s. Now a client IP gets UPLOAD_MB_PER_IP per 30 minutes; the
+    request that would go over is refused with HTTP 413 and a sentence before its body is read."""
+    monkeypatch.setenv("UPLOAD_MB_PER_IP", "2")
+    h = httpx.Client(timeout=60)
+    blob = b"\0" * (700 * 1024)
+    ok = h.post(app_url + "gradio_api/upload", files=[("files", ("a.bin", blob)), ("files", ("b.bin", blob))])
+    assert ok.status_code == 200 and len(ok.json()) == 2
+    over = h.post(app_url + "gradio_api/upload", files=[("files", ("c.bin", blob))])
+    assert over.status_code == 413 and "reached 2 MB in the last 30 minutes" in over.text, over.text[:200]
+
+    def chunks():  # no Content-Length (chunked): refused, it could not be counted before reading
+        yield b"--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"d.bin\"\r\n\r\nxx\r\n--b--\r\n"
+
+    monkeypatch.setenv("UPLOAD_MB_PER_IP", "100")
+    r = h.post(app_url + "gradio_api/upload", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"})
+    assert r.status_code == 411 and "Content-Length" in r.text, r.text[:200]
