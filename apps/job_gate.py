@@ -73,8 +73,8 @@ def check(scope, path: str, raw: bytes) -> tuple[int, str] | None:
     """(status, sentence) when the request must be refused, else None."""
     try:
         body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return None  # not ours to judge; Gradio answers malformed bodies itself
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested ~1000 deep
+        return None  # not ours to judge; Gradio answers malformed bodies itself (HTTP 400), with no traceback
     kind = _kind(path, body)
     if kind is None:
         return None

@@ -174,3 +174,15 @@ def test_upload_bytes_per_client_are_capped(app_url, monkeypatch):
     monkeypatch.setenv("UPLOAD_MB_PER_IP", "100")
     r = h.post(app_url + "gradio_api/upload", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"})
     assert r.status_code == 411 and "Content-Length" in r.text, r.text[:200]
+
+
+def test_deeply_nested_json_is_answered_without_a_traceback(app_url, caplog):
+    """JSON nested 100,000 deep (200 KB) made the job gate's parser raise RecursionError, logged with its whole
+    traceback on every request (a log flood); Gradio answers such a body with HTTP 400 itself."""
+    h = browser_like(app_url)
+    deep = "[" * 100_000 + "]" * 100_000
+    for path, body in (("gradio_api/queue/join", '{"data": [' + deep + '], "fn_index": 4, "session_hash": "d"}'),
+                       ("gradio_api/call/new_battle", '{"data": [' + deep + "]}")):
+        r = h.post(app_url + path, content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 400, r.text[:200]
+    assert "job gate check failed" not in caplog.text
