@@ -86,12 +86,22 @@ def signed_in_user(request: gr.Request | None) -> str | None:
     return str(user)[:128] if user else (getattr(request, "username", None) or None)
 
 
+def _forwarded_for(request) -> str | None:
+    """Every X-Forwarded-For line, in order, joined (RFC 9110: repeated lines are one comma-separated list). A proxy
+    that adds its own line (HAProxy's `option forwardfor`) puts the real client last; the first line is whatever
+    the client wrote, and the headers mapping returns only that one."""
+    headers = getattr(request, "headers", None)
+    getlist = getattr(headers, "getlist", None)
+    values = list(getlist("x-forwarded-for")) if callable(getlist) else [_headers(request).get("x-forwarded-for")]
+    return ", ".join(v for v in values if v) or None
+
+
 def client_ip(request: gr.Request | None) -> str | None:
     """The socket peer, or the right-most untrusted X-Forwarded-For hop behind TRUSTED_PROXIES."""
     if request is None:
         return None
     client = getattr(request, "client", None)
-    return resolve_client_ip(getattr(client, "host", None), _headers(request).get("x-forwarded-for"))
+    return resolve_client_ip(getattr(client, "host", None), _forwarded_for(request))
 
 
 def _current_client_ip() -> str | None:

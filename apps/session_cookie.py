@@ -13,7 +13,12 @@ from backend import identity
 
 
 def _headers(scope) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+    """Header name -> value; repeated X-Forwarded-For lines joined in order (a proxy may add its own line)."""
+    out: dict[str, str] = {}
+    for k, v in scope.get("headers") or []:
+        name, value = k.decode("latin-1").lower(), v.decode("latin-1")
+        out[name] = f"{out[name]}, {value}" if name == "x-forwarded-for" and name in out else value
+    return out
 
 
 def cookie_value(cookie_header: str | None) -> str | None:

@@ -8,13 +8,10 @@ an upload without a Content-Length (browsers and gradio_client always send one) 
 """
 from __future__ import annotations
 
+from apps.session_cookie import _headers
 from backend import identity
 from backend.config import setting
 from backend.security import ip_key, upload_budget
-
-
-def _headers(scope) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
 
 
 def refusal(wait_s: float) -> str:
