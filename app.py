@@ -19,6 +19,7 @@ from apps.common import on_load
 from apps.job_gate import JobGateMiddleware
 from apps.session_cookie import SessionCookieMiddleware
 from apps.suite_blocks import SuiteBlocks
+from apps.upload_gate import UploadGateMiddleware
 from backend.config import ConfigError, check_environment, get_settings, gradio_cache_sweep, setting
 from backend.registry import get_registry
 from backend.tempfiles import sweep_at_startup
@@ -80,7 +81,8 @@ def launch_kwargs() -> dict:
     return dict(theme=THEME, css=CSS, js=image_check.IMAGE_CHECK_JS, footer_links=["api", "settings"], show_error=True,
                 max_file_size="25mb", run_history=False,
                 app_kwargs={"middleware": [Middleware(SessionCookieMiddleware),  # signed session cookie
-                                           Middleware(JobGateMiddleware)]})  # refuses jobs before queueing
+                                           Middleware(JobGateMiddleware),  # refuses jobs before queueing
+                                           Middleware(UploadGateMiddleware)]})  # upload bytes per client IP
 
 
 try:

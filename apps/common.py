@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.context import LocalContext
 from gradio_client.utils import is_valid_file
 
 from apps.session_cookie import cookie_value
@@ -22,7 +23,7 @@ from backend.config import job_pools
 from backend.errors import NotAllowed, UserError
 from backend.identity import mint_limiter, resolve_client_ip, verify_token
 from backend.imageio import ImageInputError, data_url_bytes, open_image, probe_image
-from backend.security import RateLimited, check_rate
+from backend.security import RateLimited, check_rate, set_client_key
 from backend.sessions import record_session
 from backend.tempfiles import scratch_dir, shared_dir
 
@@ -91,6 +92,14 @@ def client_ip(request: gr.Request | None) -> str | None:
         return None
     client = getattr(request, "client", None)
     return resolve_client_ip(getattr(client, "host", None), _headers(request).get("x-forwarded-for"))
+
+
+def _current_client_ip() -> str | None:
+    """The client IP of the event being handled (Gradio keeps its request in a context variable)."""
+    return client_ip(LocalContext.request.get(None))
+
+
+set_client_key(_current_client_ip)  # backend.security counts wrong admin tokens per client
 
 
 def user_agent(request: gr.Request | None) -> str | None:

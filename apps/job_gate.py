@@ -1,6 +1,7 @@
 """ASGI middleware that refuses model jobs at the door, before Gradio queues them.
 
-Every request that would start an event (`POST …/queue/join` with an `fn_index`, `POST …/call/<api_name>`) is
+Every request that would start an event (`POST …/queue/join` with an `fn_index`, `POST …/call/<api_name>` and
+Gradio's keyword-argument twin `POST …/call/v2/<api_name>`) is
 read once (the body is buffered and replayed to Gradio unchanged). When the event belongs to a job class
 (`apps.common.job(kind)`, registered by `register(demo)`), two checks run before anything is queued:
 - sizes: any text in the payload over MAX_CLIENT_JSON (256 KB) and any `data:` URL over the upload limit are
@@ -43,8 +44,10 @@ def _kind(path: str, body: Any) -> str | None:
         except (TypeError, ValueError):
             return None
     if "/call/" in path:
-        name = path.split("/call/", 1)[1].split("/", 1)[0]
-        return _ROUTES["api"].get(name)
+        rest = path.split("/call/", 1)[1]
+        if rest.startswith("v2/"):  # Gradio's keyword-argument route, /call/v2/<api_name>: the same events
+            rest = rest[3:]
+        return _ROUTES["api"].get(rest.split("/", 1)[0])
     return None
 
 
@@ -70,13 +73,13 @@ def check(scope, path: str, raw: bytes) -> tuple[int, str] | None:
     """(status, sentence) when the request must be refused, else None."""
     try:
         body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return None  # not ours to judge; Gradio answers malformed bodies itself
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested ~1000 deep
+        return None  # not ours to judge; Gradio answers malformed bodies itself (HTTP 400), with no traceback
     kind = _kind(path, body)
     if kind is None:
         return None
-    data = body.get("data") if isinstance(body, dict) else None
-    too_big = _sizes(data, MAX_CLIENT_JSON, (get_settings().max_upload_bytes * 4) // 3 + 64)
+    # the whole body: /call/v2 sends the arguments as its top-level keys, not under "data"
+    too_big = _sizes(body, MAX_CLIENT_JSON, (get_settings().max_upload_bytes * 4) // 3 + 64)
     if too_big:
         return 413, too_big
 

@@ -10,13 +10,15 @@ the list of choices: […]", with no ref id, and for some a traceback on stderr.
 that Gradio's own subclasses leave alone; gradio is pinned in requirements.txt and
 tests/unit/test_suite_blocks.py checks the signature): any error from it that is not already ours becomes
 "“Yaw (°)” takes a number from -180 to 180 (input 6 of edit3d_refine, a slider). (…) (ref …)", and the detail
-goes to the log under the same ref. Errors raised in postprocessing (our bug, never the client's) get the generic
+goes to the log under the same ref. NaN and ±Infinity (which Python's JSON parser accepts and Gradio's range check
+lets through) are refused the same way, before Gradio's own checks. Errors raised in postprocessing (our bug, never the client's) get the generic
 sentence.
 """
 from __future__ import annotations
 
 import html
 import json
+import math
 import types
 from typing import Any
 
@@ -91,11 +93,37 @@ def _failed_input(exc: BaseException) -> tuple[int, Any] | None:
     return None
 
 
-def input_error(block_fn: Any, inputs: list[Any], exc: BaseException) -> gr.Error:
-    """Our sentence (with a ref id, detail logged) for a value Gradio could not take for one of `block_fn`'s inputs."""
+def _non_finite(value: Any) -> bool:
+    """NaN or ±Infinity anywhere in a client value (Python's JSON parser takes the bare words `NaN`, `Infinity`)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, float) and not math.isfinite(v):
+            return True
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
+
+
+def non_finite_input(block_fn: Any, inputs: list[Any]) -> gr.Error | None:
+    """Our sentence for the first input that holds NaN or ±Infinity, else None. Gradio's range check lets NaN
+    through (every comparison with NaN is false): a NaN line weight was drawn and stored, a NaN mask growth reached
+    OpenCV; an unbounded gr.Number took Infinity."""
+    for i, block in enumerate(getattr(block_fn, "inputs", []) or []):
+        if i < len(inputs) and _non_finite(inputs[i]):
+            return input_error(block_fn, inputs, ValueError(f"non-finite number in input {i + 1}"), (i, block))
+    return None
+
+
+def input_error(block_fn: Any, inputs: list[Any], exc: BaseException,
+                failed: tuple[int, Any] | None = None) -> gr.Error:
+    """Our sentence (with a ref id, detail logged) for a value Gradio could not take for one of `block_fn`'s inputs
+    (`failed`: the input's index and component, when known; else read from the traceback)."""
     name = block_fn.api_name if isinstance(getattr(block_fn, "api_name", None), str) else "this action"
     wanted = len(getattr(block_fn, "inputs", []) or [])
-    failed = _failed_input(exc)
+    failed = failed or _failed_input(exc)
     if failed is None and len(inputs) < wanted:
         msg = f"{name} takes {wanted} input values; this request sent {len(inputs)}. {_SCRIPT}"
     elif failed is None:
@@ -119,6 +147,9 @@ class SuiteBlocks(gr.Blocks):
     """gr.Blocks with Gradio's input and output processing errors turned into our sentence (see module doc)."""
 
     async def preprocess_data(self, block_fn, inputs, state, explicit_call=False):
+        refused = non_finite_input(block_fn, inputs or [])
+        if refused is not None:
+            raise refused
         try:
             return await super().preprocess_data(block_fn, inputs, state, explicit_call)
         except gr.Error as exc:

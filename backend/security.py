@@ -2,7 +2,9 @@
 
 Admin views and raw exports require ADMIN_TOKEN (compared in constant time) or, when Hugging Face
 OAuth is enabled, a username listed in ADMIN_USERS (comma-separated). Without either, `is_admin`
-is False and callers return nothing.
+is False and callers return nothing. A client (IP hash) that sent ADMIN_TOKEN_TRIES wrong tokens in the last
+ADMIN_TRIES_WINDOW_S seconds has every admin check refused until the window passes, the right token included, so a
+script cannot guess the token online (the UI layer tells this module who is asking: `set_client_key`).
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import hmac
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 
 from backend.config import get_settings, setting
 from backend.errors import NotAllowed
@@ -32,20 +35,96 @@ def token_matches(given, expected: str | None) -> bool:
     return bool(raw) and hmac.compare_digest(raw, expected.encode("utf-8", "surrogatepass"))
 
 
+ADMIN_TRIES_WINDOW_S = 600.0
+
+
+class TokenGuesses:
+    """Wrong admin tokens per client in a sliding window (in-process, like RateLimiter)."""
+
+    SWEEP_KEYS = 10_000
+
+    def __init__(self):
+        self._fails: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, who: str, now: float) -> deque:
+        q = self._fails[who]
+        while q and now - q[0] > ADMIN_TRIES_WINDOW_S:
+            q.popleft()
+        return q
+
+    def wait_s(self, who: str | None, limit: int) -> float:
+        """Seconds until `who` may try again (0 when it may now)."""
+        if not who or limit <= 0:
+            return 0.0
+        now = time.monotonic()
+        with self._lock:
+            q = self._recent(who, now)
+            return ADMIN_TRIES_WINDOW_S - (now - q[0]) if len(q) >= limit else 0.0
+
+    def record(self, who: str | None) -> None:
+        if not who:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if len(self._fails) > self.SWEEP_KEYS:
+                for k in [k for k in self._fails if not self._recent(k, now)]:
+                    del self._fails[k]
+            self._recent(who, now).append(now)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._fails.clear()
+
+
+token_guesses = TokenGuesses()
+_client_key: Callable[[], str | None] = lambda: None  # noqa: E731 - replaced by the UI layer
+
+
+def set_client_key(fn: Callable[[], str | None]) -> None:
+    """Who is asking (the client IP of the request being handled), for counting wrong tokens; set by apps/."""
+    global _client_key
+    _client_key = fn
+
+
+def _who() -> str | None:
+    try:
+        ip = _client_key()
+    except Exception:  # noqa: BLE001 - outside a request (CLI, tests): no client, no count
+        return None
+    return "ip:" + (salted_hash(ip) or "") if ip else None
+
+
+def _checked(token, expected: str | None) -> bool:
+    """token_matches, refused outright while this client is over ADMIN_TOKEN_TRIES; a wrong token is counted."""
+    if not expected or token is None or token == "":
+        return False
+    who, limit = _who(), setting("ADMIN_TOKEN_TRIES")
+    wait = token_guesses.wait_s(who, limit)
+    if wait:
+        raise NotAllowed(f"Too many wrong admin tokens came from your network; admin checks from it are paused for "
+                         f"about {max(1, round(wait / 60))} minute(s).")
+    if token_matches(token, expected):
+        return True
+    token_guesses.record(who)
+    return False
+
+
 def require_admin(token: str | None, disabled: str) -> None:
     """Refuse unless `token` is ADMIN_TOKEN (constant time); `disabled` is the sentence when no token is set."""
     expected = get_settings().admin_token
     if not expected:
         raise NotAllowed(disabled)
-    if not token_matches(token, expected):
+    if not _checked(token, expected):
         raise NotAllowed("Wrong admin token.")
 
 
 def is_admin(token: str | None = None, username: str | None = None) -> bool:
-    expected = get_settings().admin_token
-    if token_matches(token, expected):
+    """True for ADMIN_TOKEN or an ADMIN_USERS name. A wrong token counts towards ADMIN_TOKEN_TRIES; over it, the
+    answer is a refusal (NotAllowed), never True, so the public views cannot serve as a token oracle either."""
+    if bool(username) and username in admin_users():
         return True
-    return bool(username) and username in admin_users()
+    return _checked(token, get_settings().admin_token)
 
 
 class RateLimited(NotAllowed):
@@ -106,3 +185,50 @@ def check_rate(action: str, session_id: str, client_ip: str | None, per_minute: 
     limiter.check(action, "s:" + session_id, n, 60.0)
     if client_ip:
         limiter.check(action, "ip:" + (salted_hash(client_ip) or ""), 4 * n, 60.0)
+
+
+UPLOAD_WINDOW_S = 1800.0  # Gradio's cache keeps an upload this long (GRADIO_DELETE_CACHE's default age)
+
+
+class ByteBudget:
+    """Bytes per client in a sliding window (uploads): `take` refuses what would go over the budget."""
+
+    SWEEP_KEYS = 10_000
+
+    def __init__(self):
+        self._used: dict[str, deque] = defaultdict(deque)  # who -> (time, bytes)
+        self._lock = threading.Lock()
+
+    def _recent(self, who: str, now: float) -> deque:
+        q = self._used[who]
+        while q and now - q[0][0] > UPLOAD_WINDOW_S:
+            q.popleft()
+        return q
+
+    def take(self, who: str | None, n: int, budget: int) -> float:
+        """Count `n` bytes for `who`; 0 when they fit, else the seconds until enough of the window has passed
+        (nothing is counted then)."""
+        if not who or budget <= 0:
+            return 0.0
+        now = time.monotonic()
+        with self._lock:
+            if len(self._used) > self.SWEEP_KEYS:
+                for k in [k for k in self._used if not self._recent(k, now)]:
+                    del self._used[k]
+            q = self._recent(who, now)
+            if sum(b for _, b in q) + n > budget:
+                return UPLOAD_WINDOW_S - (now - q[0][0]) if q else UPLOAD_WINDOW_S
+            q.append((now, n))
+            return 0.0
+
+    def reset(self) -> None:
+        with self._lock:
+            self._used.clear()
+
+
+upload_budget = ByteBudget()
+
+
+def ip_key(client_ip: str | None) -> str:
+    """The key a client IP is counted under (salted hash; the raw address is never kept)."""
+    return "ip:" + (salted_hash(client_ip) or "?")

@@ -45,8 +45,11 @@ def _fresh_session_mint_window():
     test client and browser comes from 127.0.0.1, so without this the suite's own page loads add up past
     SESSION_MINTS_PER_IP_HOUR (120) and later tests are served no cookie, depending on how many tests ran first."""
     from backend.identity import mint_limiter
+    from backend.security import token_guesses, upload_budget
 
     mint_limiter.reset()
+    token_guesses.reset()  # likewise the wrong-admin-token count of 127.0.0.1 (ADMIN_TOKEN_TRIES)
+    upload_budget.reset()  # and the bytes it uploaded (UPLOAD_MB_PER_IP)
     yield
 
 

@@ -1,0 +1,55 @@
+"""ASGI middleware that caps how many bytes one client IP may upload (`POST …/gradio_api/upload`).
+
+Gradio's upload route takes any number of files per request (each up to MAX_UPLOAD_BYTES), without a session, and
+keeps them on disk for half an hour: one script wrote 400 MB in 2.5 s, so the disk could be filled in minutes.
+Each client IP (hashed; `TRUSTED_PROXIES` as everywhere) gets UPLOAD_MB_PER_IP per 30 minutes. The request's
+Content-Length is counted before anything is read and refused with HTTP 413 and a sentence when it does not fit;
+an upload without a Content-Length (browsers and gradio_client always send one) is refused with HTTP 411.
+"""
+from __future__ import annotations
+
+from backend import identity
+from backend.config import setting
+from backend.security import ip_key, upload_budget
+
+
+def _headers(scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+
+
+def refusal(wait_s: float) -> str:
+    mb = setting("UPLOAD_MB_PER_IP")
+    return (f"Uploads from your network reached {mb} MB in the last 30 minutes; please try again in about "
+            f"{max(1, round(wait_s / 60))} minute(s).")
+
+
+async def _reply(send, detail: str, status: int = 413) -> None:
+    body = detail.encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class UploadGateMiddleware:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if (scope.get("type") != "http" or scope.get("method") != "POST"
+                or not scope.get("path", "").rstrip("/").endswith("/upload")):
+            return await self.app(scope, receive, send)
+        budget = setting("UPLOAD_MB_PER_IP") * 2**20
+        if budget <= 0:
+            return await self.app(scope, receive, send)
+        headers = _headers(scope)
+        ip = identity.resolve_client_ip((scope.get("client") or (None,))[0], headers.get("x-forwarded-for"))
+        who = ip_key(ip)
+        try:
+            declared = int(headers.get("content-length", ""))
+        except ValueError:  # browsers and gradio_client always send the length of an upload
+            return await _reply(send, "An upload must say its size (a Content-Length header).", 411)
+        wait = upload_budget.take(who, max(0, declared), budget)
+        if wait:
+            return await _reply(send, refusal(wait))
+        return await self.app(scope, receive, send)
