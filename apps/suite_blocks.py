@@ -159,6 +159,18 @@ class SuiteBlocks(gr.Blocks):
         except Exception as exc:
             raise input_error(block_fn, inputs, exc) from None
 
+    async def call_function(self, block_fn, processed_input, *args, **kwargs):
+        """Gradio's own event functions (gr.Examples' `load_example`, …) are not wrapped in `user_errors`: a bad
+        value from a script ended in Python's words ("cannot unpack non-iterable NoneType object"), no ref."""
+        try:
+            return await super().call_function(block_fn, processed_input, *args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as exc:
+            fn = self.fns.get(block_fn) if isinstance(block_fn, int) else block_fn
+            raise user_error(f"Something went wrong ({type(exc).__name__}). Nothing was saved from this step; "
+                             "please try again.", action=getattr(fn, "name", "?"), cause=exc) from None
+
     async def postprocess_data(self, block_fn, predictions, state):
         try:
             return await super().postprocess_data(block_fn, predictions, state)

@@ -186,3 +186,13 @@ def test_deeply_nested_json_is_answered_without_a_traceback(app_url, caplog):
         r = h.post(app_url + path, content=body, headers={"content-type": "application/json"})
         assert r.status_code == 400, r.text[:200]
     assert "job gate check failed" not in caplog.text
+
+
+def test_gradios_own_event_functions_answer_in_our_words(app_url):
+    """gr.Examples' `load_example` (callable by fn_index) is Gradio's function, not wrapped in `user_errors`: a null
+    example index was answered with Python's "cannot unpack non-iterable NoneType object", no ref, no log line."""
+    cfg = httpx.get(app_url + "config", timeout=30).json()
+    fn = next(d["id"] for d in cfg["dependencies"] if d.get("api_name") == "load_example")
+    out = _join(browser_like(app_url), app_url, fn, [None], "r17-example")
+    assert "Something went wrong (TypeError)" in out and "(ref " in out, out[:300]
+    assert "unpack" not in out

@@ -16,6 +16,9 @@ def test_the_overridden_methods_keep_their_signatures():
     assert pre == ["self", "block_fn", "inputs", "state", "explicit_call"]
     assert post == ["self", "block_fn", "predictions", "state"]
     assert inspect.iscoroutinefunction(Blocks.preprocess_data) and inspect.iscoroutinefunction(SuiteBlocks.preprocess_data)
+    call = list(inspect.signature(Blocks.call_function).parameters)
+    assert call[:3] == ["self", "block_fn", "processed_input"]
+    assert inspect.iscoroutinefunction(Blocks.call_function) and inspect.iscoroutinefunction(SuiteBlocks.call_function)
 
 
 def test_the_failed_input_is_found_from_the_loop_variables():
