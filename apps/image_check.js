@@ -6,7 +6,12 @@
   //    no ref, no log line);
   //  - a file the image editor cannot draw (text renamed .png, a truncated PNG, SVG named .png): the editor
   //    dropped it without a word and blanked the picture it had.
-  // Either way the input keeps what it had. A file the editor can draw is handed on to it unchanged.
+  // Either way the input keeps what it had. A file the editor can draw is handed on to it unchanged, once the
+  // editor is ready for it: the editor ignored a file that came before its blank canvas was set up (a quick drop
+  // right after the section opened showed nothing); it is held until the canvas's zoom read-out is there.
+  //  - "Paste from clipboard" with no image on the clipboard (text, say): Gradio did nothing at all. The clipboard's
+  //    content goes to the image check like any refused file. Ctrl+V with files over an image input is taken as
+  //    a drop (Gradio ignored paste events), so a pasted file gets the same checks as a dropped one.
   const passing = new WeakSet();  // events this script re-sends: let them through
   const transfer = (files) => {
     const dt = new DataTransfer();
@@ -28,6 +33,18 @@
     img.onerror = () => { URL.revokeObjectURL(url); resolve(false); };
     img.src = url;
   }) : createImageBitmap(file).then((bmp) => { bmp.close(); return true; }, () => false);
+  const EDITOR_WAIT_MS = 30000;
+  const editorReady = (block) => {
+    const zoom = block.querySelector(".zoom-number");
+    return !!(zoom && zoom.innerText.trim());
+  };
+  const whenReady = (block) => new Promise((resolve) => {
+    if (editorReady(block)) { resolve(); return; }
+    const start = Date.now();
+    const timer = setInterval(() => {
+      if (editorReady(block) || Date.now() - start > EDITOR_WAIT_MS) { clearInterval(timer); resolve(); }
+    }, 100);
+  });
   const handle = (ev, files) => {
     if (passing.has(ev)) return;
     const block = ev.target instanceof Element ? ev.target.closest(".checked-image") : null;
@@ -44,7 +61,7 @@
       send(list[0]);
     };
     if (!image) { refuse(); return; }
-    drawable(list[0]).then((ok) => {
+    drawable(list[0]).then((ok) => ok ? whenReady(block).then(() => true) : false).then((ok) => {
       if (!ok) { refuse(); return; }
       let again;
       if (ev.type === "change") {
@@ -61,4 +78,26 @@
     if (ev.target instanceof HTMLInputElement && ev.target.type === "file") handle(ev, ev.target.files);
   }, true);
   document.addEventListener("drop", (ev) => handle(ev, ev.dataTransfer && ev.dataTransfer.files), true);
+  document.addEventListener("paste", (ev) => {
+    const block = ev.target instanceof Element ? ev.target.closest(".checked-image") : null;
+    const files = ev.clipboardData && ev.clipboardData.files;
+    if (!block || !files || !files.length) return;
+    ev.preventDefault();
+    const input = block.querySelector("input[type=file]");
+    (input ? input.parentElement : block).dispatchEvent(new DragEvent("drop", {
+      bubbles: true, cancelable: true, dataTransfer: transfer(Array.from(files)) }));
+  }, true);
+  document.addEventListener("click", (ev) => {
+    const button = ev.target instanceof Element  // gr.Image's source button; the editor's image tool
+      ? ev.target.closest("button[aria-label='Paste from clipboard'], button[aria-label='Paste']")
+      : null;
+    if (!button || !button.closest(".checked-image") || !(navigator.clipboard && navigator.clipboard.read)) return;
+    navigator.clipboard.read().then(async (items) => {
+      if (items.some((item) => item.types.some((t) => t.startsWith("image/")))) return;  // the input takes it
+      const item = items.find((it) => it.types.length);
+      const type = item ? (item.types.includes("text/plain") ? "text/plain" : item.types[0]) : "";
+      const blob = item ? await item.getType(type) : new Blob([]);
+      send(new File([blob], type === "text/plain" ? "pasted text" : "clipboard", { type: blob.type }));
+    }, () => {});  // reading refused: the browser says so itself
+  }, true);
 }

@@ -6,7 +6,9 @@ not image/* in the browser, with Gradio's own toast ("Invalid file type: notes.t
 ref, no log line, not our wording); and the image editor silently drops a file it cannot draw on its canvas (text
 renamed .png, a truncated PNG, an SVG named .png): the Point-Bench annotator showed nothing at all. `IMAGE_CHECK_JS`
 (apps/image_check.js, passed to `launch(js=…)`) sends such a file to the hidden file input that `build()` adds
-once per app; `check_upload` opens it with the same code as every image input and says what is wrong.
+once per app; `check_upload` opens it with the same code as every image input and says what is wrong. The same
+route serves what "Paste from clipboard" or Ctrl+V brings that is not an image (Gradio did nothing at all then).
+The webcam source needs no check: it hands over a picture the browser drew itself.
 """
 from __future__ import annotations
 

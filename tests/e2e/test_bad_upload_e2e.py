@@ -138,7 +138,7 @@ def test_refused_file_types_and_undrawable_images_get_our_sentence(page, app_url
     svg = tmp_path / "icon.png"
     svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="90" height="90"><rect width="90" height="90"/></svg>')
     editor = page.locator("#bench-editor")
-    # the editor ignores a file that comes before its blank canvas is set up (zoom 50 %), with or without our script
+    # start from the blank canvas (zoom 50 %); a file that comes earlier is held by apps/image_check.js until then
     page.wait_for_function("""() => { const z = document.querySelector('#bench-editor .zoom-number');
                                       return z && z.innerText.trim() === '50%'; }""", timeout=90_000)
     _drop(page, "#bench-editor", "good.png", "image/png", good.read_bytes())  # a drawable file reaches the editor
