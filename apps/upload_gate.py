@@ -1,7 +1,7 @@
 """ASGI middleware that caps how many bytes one client IP may upload (`POST …/gradio_api/upload`).
 
 Gradio's upload route takes any number of files per request (each up to MAX_UPLOAD_BYTES), without a session, and
-keeps them on disk for half an hour: one script wrote 400 MB in 2.5 s, so the disk could be filled in minutes.
+keeps them on disk for half an hour: a script could write to disk as fast as its connection allowed.
 Each client IP (hashed; `TRUSTED_PROXIES` as everywhere) gets UPLOAD_MB_PER_IP per 30 minutes. The request's
 Content-Length is counted before anything is read and refused with HTTP 413 and a sentence when it does not fit;
 an upload without a Content-Length (browsers and gradio_client always send one) is refused with HTTP 411.
