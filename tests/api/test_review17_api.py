@@ -8,27 +8,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.api.test_trust_limits import _upload, browser_like
-
-
-def _fn_index(app_url: str, api_name: str) -> int:
-    cfg = httpx.get(app_url + "config", timeout=30).json()
-    return next(d["id"] for d in cfg["dependencies"] if d.get("api_name") == api_name)
-
-
-def _join(h: httpx.Client, app_url: str, fn: int, data: list, session: str) -> str:
-    """Join the queue by fn_index (private events have no /call route, but the queue takes any index)."""
-    r = h.post(app_url + "gradio_api/queue/join", json={"data": data, "fn_index": fn, "session_hash": session,
-                                                        "event_data": None, "trigger_id": None}, timeout=120)
-    if r.status_code != 200:
-        return f"HTTP {r.status_code}: {r.text}"
-    with h.stream("GET", app_url + f"gradio_api/queue/data?session_hash={session}") as s:
-        for line in s.iter_lines():
-            if line.startswith("data:"):
-                msg = json.loads(line[5:])
-                if msg.get("msg") == "process_completed":
-                    return json.dumps(msg.get("output"))
-    return ""
+from tests.api.test_trust_limits import _fn_index, _join, _upload, browser_like
 
 
 def _image_args(name: str, fd: dict) -> list:

@@ -166,12 +166,11 @@ def _fn_index(app_url: str, api_name: str) -> int:
     return next(d["id"] for d in cfg["dependencies"] if d.get("api_name") == api_name)
 
 
-def _queue_call(app_url: str, api_name: str, data: list, session: str) -> str:
-    """Join the queue with a raw body (as a script would) and return the final SSE message text."""
-    fn = _fn_index(app_url, api_name)
-    h = browser_like(app_url)
+def _join(h: httpx.Client, app_url: str, fn: int, data: list, session: str) -> str:
+    """Join the queue by fn_index with a raw body (as a script would; private events have no /call route, but the
+    queue takes any index) and return the final SSE message text."""
     r = h.post(app_url + "gradio_api/queue/join", json={"data": data, "fn_index": fn, "session_hash": session,
-                                                            "event_data": None, "trigger_id": None}, timeout=120)
+                                                        "event_data": None, "trigger_id": None}, timeout=120)
     if r.status_code != 200:
         return f"HTTP {r.status_code}: {r.text}"
     with h.stream("GET", app_url + f"gradio_api/queue/data?session_hash={session}") as s:
@@ -181,6 +180,11 @@ def _queue_call(app_url: str, api_name: str, data: list, session: str) -> str:
                 if msg.get("msg") == "process_completed":
                     return json.dumps(msg.get("output"))
     return ""
+
+
+def _queue_call(app_url: str, api_name: str, data: list, session: str) -> str:
+    """`_join` for the event named `api_name`, from a browser-like client."""
+    return _join(browser_like(app_url), app_url, _fn_index(app_url, api_name), data, session)
 
 
 @pytest.mark.parametrize("mb,expect", [(36, "larger than the upload limit of 25.0 MB"),
