@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from gradio.components.image_editor import EditorData
 from PIL import Image
 
-from apps.common import download_file, file_path, load_user_image, md_text, session_id, user_errors
+from apps.common import download_file, file_path, load_user_image, md_text, session_id, tab_key, user_errors
 from backend.arena import annotations as ann
 from backend.arena import bench_service as svc
 from backend.arena.bench import CATEGORIES, CATEGORY_LABELS
@@ -198,7 +198,7 @@ def editor_listener(editor: gr.ImageEditor) -> Callable:
             value = user_errors(editor.preprocess)(EditorData.model_validate(payload)) if payload else None
             return editor_changed(value, seen_key)
         except gr.Error as exc:
-            if first_report(str(getattr(request, "session_hash", None) or ""), str(exc.message)):
+            if first_report(tab_key(request) or "", str(exc.message)):
                 raise
             return gr.update(), gr.update(), gr.update(), gr.update()
 

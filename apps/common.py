@@ -73,6 +73,20 @@ def session_id(request: gr.Request | None) -> str:
     return sid
 
 
+def tab_key(request: gr.Request | None) -> str | None:
+    """A key for one browser tab of one visitor (for de-duplicating repeated events): the server-issued session
+    plus the tab's `session_hash`. The hash alone is the client's word: a script that copied another visitor's
+    `session_hash` could make that visitor's event be skipped as a repeat. None without a tab."""
+    tab = getattr(request, "session_hash", None)
+    if not tab:
+        return None
+    try:
+        owner = session_id(request)
+    except NotAllowed:
+        owner = ""  # refused by the handler's own session check anyway; keyed apart from every real session
+    return f"{owner}|{tab}"
+
+
 def signed_in_user(request: gr.Request | None) -> str | None:
     """The Hugging Face username when the visitor signed in (OAuth on a Space), from the server-signed session;
     a username sent in the request body is never trusted."""

@@ -15,12 +15,12 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from apps.common import load_user_image, session_id, throttle, user_error, user_errors
+from apps.common import load_user_image, session_id, tab_key, throttle, user_error, user_errors
 from backend.config import MAX_DEPTH_HINTS, MAX_SELECTION_JSON
 from backend.edit3d import service
 from backend.edit3d.fill import CLASSICAL
 from backend.edit3d.params import DepthHint, EditParams, SceneSettings, Selection
-from backend.errors import NotAllowed, UserError
+from backend.errors import UserError
 
 CLICK_MODES = {"object (+)": "pos", "background (−)": "neg", "brush: paint object": "paint",
                "brush: erase": "erase"}
@@ -232,14 +232,9 @@ def _repeated(photo, request: gr.Request | None) -> bool:
     """True for the second `.change` of the same photo within REPEAT_S seconds in the same browser tab. The tab's
     `session_hash` is the client's word, so the key also holds the server-issued session: a script that copies
     another visitor's `session_hash` cannot make that visitor's upload be skipped."""
-    tab = getattr(request, "session_hash", None)
-    if not tab:
+    key = tab_key(request)
+    if key is None:
         return False
-    try:
-        owner = session_id(request)
-    except NotAllowed:
-        owner = ""  # refused by the handler's own session check anyway; keyed apart from every real session
-    key = f"{owner}|{tab}"
     path = photo if isinstance(photo, str) else None
     if not path:  # removed: the same photo uploaded again right after is a new upload
         _SEEN.pop(key, None)

@@ -53,3 +53,23 @@ def test_a_usable_image_still_reaches_the_click_view(tmp_path, editor):
     assert "Nothing marked yet" in note and pick.shape == (30, 40, 3) and clicks == "[]" and key
     empty = h.editor_listener(editor)(None, key, SimpleNamespace(session_hash="c"))
     assert all(isinstance(x, dict) for x in empty)
+
+
+def test_a_copied_session_hash_does_not_silence_another_visitors_report(tmp_path, editor):
+    """The once-per-session key held only the client's `session_hash`: a script that sent a refused image under a
+    copied hash made the visitor's own report of the same refusal be swallowed for REPORT_WINDOW_S. The key also
+    holds the server-issued session (apps.common.tab_key)."""
+    from backend.identity import COOKIE_NAME, new_session
+
+    def req(cookie: str) -> gr.Request:
+        return gr.Request(session_hash="copied-hash", headers={"cookie": f"{COOKIE_NAME}={cookie}"})
+
+    tall = tmp_path / "tall.png"
+    Image.new("RGB", (1, 10000)).save(tall)
+    on_editor = h.editor_listener(editor)
+    victim, attacker = req(new_session()[1]), req(new_session()[1])
+    with pytest.raises(gr.Error, match="only 1×10000 pixels"):
+        on_editor(_payload(tall), "", attacker)
+    with pytest.raises(gr.Error, match="only 1×10000 pixels"):
+        on_editor(_payload(tall), "", victim)  # the visitor is still told
+    assert len(on_editor(_payload(tall), "", victim)) == 4  # and told once
