@@ -37,3 +37,20 @@ def test_dark_theme_battle_badges_are_readable(page, app_url):
     for i in range(2):
         ratio = badges.nth(i).evaluate(CONTRAST_JS)
         assert ratio >= 4.5, (badges.nth(i).inner_text(), ratio)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_no_thick_border_around_blocks_inside_a_group(page, app_url, theme):
+    """Anomaly Inspector: the side-by-side panel and the Downloads box (direct children of a gr.Group) had a 3 px
+    frame in the text colour (white in the dark theme, like a focus ring). Gradio's group resets its children
+    with `border: none` (width: medium = 3 px) while the block sets `border-style` inline. Now no block in a
+    group draws that frame."""
+    page.goto(app_url + f"?__theme={theme}")
+    page.get_by_role("tab", name="Anomaly Inspector").click()
+    page.locator("#anomaly-sbs").wait_for(state="attached")
+    framed = page.evaluate("""() => [...document.querySelectorAll('.styler > .block')].filter((e) => {
+        const s = getComputedStyle(e);
+        return e.offsetParent && parseFloat(s.borderTopWidth) >= 2 && s.borderTopStyle !== 'none';
+      }).map((e) => e.id || e.className)""")
+    assert framed == []
+    assert page.locator(".styler > #anomaly-sbs").count() == 1  # the check above did look at it
