@@ -220,15 +220,20 @@ class Storage:
                 g = self._groups.setdefault(kind, GroupCommit(self, batch_fn))
         return g.submit(item)
 
-    def read(self, fn: Callable[[Session], T]) -> T:
-        """Run `fn` in a transaction; a database that cannot be reached is a StorageError with a sentence (it was
-        "Something went wrong (OperationalError)" while PostgreSQL was down)."""
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """`session()` for reads (streams too): a database that cannot be reached is a StorageError with a sentence
+        (it was "Something went wrong (OperationalError)" while PostgreSQL was down)."""
         try:
             with self.session() as s:
-                return fn(s)
+                yield s
         except OperationalError as exc:
             raise StorageError(f"{unavailable(exc)} nothing was loaded or changed. Please try again in a minute. "
                                f"({type(exc).__name__})") from exc
+
+    def read(self, fn: Callable[[Session], T]) -> T:
+        with self.reading() as s:
+            return fn(s)
 
 
 _lock = threading.Lock()

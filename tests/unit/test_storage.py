@@ -141,13 +141,14 @@ def test_a_database_locked_by_another_program_answers_every_writer_within_the_de
     assert st.read(count_sessions) == 1
 
 
-def test_postgresql_refusing_connections_is_a_sentence_and_recovers(pg_url, pg_admin_url, storage_for):
+def test_postgresql_refusing_connections_is_a_sentence_and_recovers(pg_url, pg_admin_url, storage_for, monkeypatch):
     """PostgreSQL stops taking connections mid-session (server stopped, database closed): a read answered
     "Something went wrong (OperationalError)" and named nothing. Now reads and writes say the database cannot be
-    reached, and both work again once it is back, without a new Storage."""
+    reached (the battle export's stream too), and both work again once it is back, without a new Storage."""
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
+    from backend.arena import service as arena_service
     from storage.repos.sessions import count_sessions, touch_session
 
     st = storage_for(pg_url)
@@ -162,6 +163,9 @@ def test_postgresql_refusing_connections_is_a_sentence_and_recovers(pg_url, pg_a
             st.read(count_sessions)
         with pytest.raises(StorageError, match="cannot be reached.*nothing was saved"):
             st.write(lambda s: touch_session(s, "while-down"), base_delay=0.001)
+        monkeypatch.setattr(arena_service, "get_storage", lambda: st)  # the battle export streams, not read()
+        with pytest.raises(StorageError, match="cannot be reached.*nothing was loaded"):
+            list(arena_service.iter_clean_battle())
     finally:
         with admin.connect() as c:
             c.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
