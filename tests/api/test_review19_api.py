@@ -1,0 +1,42 @@
+"""review19: an API-level attacker's review (raw HTTP against the launched app) and database failure modes. Each
+test fails on the code before the fix it names."""
+from __future__ import annotations
+
+from PIL import Image
+
+from tests.api.test_trust_limits import _fn_index, _join, _upload, browser_like
+
+
+def test_saving_an_anomaly_correction_is_rate_limited_before_its_editor_image_is_decoded(app_url, tmp_path,
+                                                                                           monkeypatch, fresh_limits):
+    """`anomaly_save_correction` takes an image-editor value, which Gradio decodes (background, layers and
+    composite, up to 40 MP each) before the handler's own save limit runs, in the default pool of 4: a script sent
+    a 36 MP editor value 25 times in a row and every call decoded it (1.5-5 s of CPU each) with no refusal. Now it
+    is an `image_open` job: the third call in a minute (JOB_IMAGE_OPEN=1,2 here) is refused at the door, HTTP 429."""
+    monkeypatch.setenv("JOB_IMAGE_OPEN", "1,2")
+    photo = tmp_path / "q.png"
+    Image.new("RGB", (64, 48), (120, 130, 140)).save(photo)
+    h = browser_like(app_url)
+    fn = _fn_index(app_url, "anomaly_save_correction")
+
+    def editor() -> dict:
+        fd = _upload(h, app_url, str(photo))
+        return {"background": fd, "layers": [], "composite": fd}
+
+    for i in range(2):
+        out = _join(h, app_url, fn, [None, None, editor(), "widget", "scratch"], f"r19-corr-{i}")
+        assert not out.startswith("HTTP") and "Run an inspection first" in out, out[:300]
+    out = _join(h, app_url, fn, [None, None, editor(), "widget", "scratch"], "r19-corr-x")
+    assert out.startswith("HTTP 429") and "Too many" in out, out[:300]
+
+
+def test_every_event_that_decodes_an_image_editor_value_is_a_job():
+    """The events whose inputs Gradio decodes before any handler runs (image editors) are all job classes, so none
+    opens a client's image outside the job gate's rate limits."""
+    import app as app_module
+    from apps.common import CheckedImageEditor
+    from backend.config import job_pools
+
+    loose = [fn.api_name or getattr(fn.fn, "__name__", "?") for fn in app_module.demo.fns.values()
+             if any(isinstance(b, CheckedImageEditor) for b in fn.inputs) and fn.concurrency_id not in job_pools()]
+    assert loose == []
