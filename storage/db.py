@@ -7,6 +7,7 @@ machine and an old database both end up at the current schema.
 """
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -46,6 +47,8 @@ class StorageError(UserError):
 def unavailable(exc: BaseException | None) -> str:
     """The first sentence of a failed database call: locked by another writer, or not reachable."""
     msg = str(exc).lower()
+    if "disk is full" in msg or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+        return "The server's disk is full;"
     if "locked" in msg or "busy" in msg:
         return "The database is busy (locked by another writer) and did not answer in time;"
     if "connect" in msg or "closed" in msg or "server" in msg or "terminat" in msg:
@@ -195,6 +198,11 @@ class Storage:
             try:
                 with self.session() as s:
                     return fn(s)
+            except OSError as exc:  # an image file under DATA_DIR/images: only a full disk is ours to explain
+                if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                last = exc
+                break
             except OperationalError as exc:
                 last = exc
                 msg = str(exc).lower()

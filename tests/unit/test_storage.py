@@ -101,6 +101,25 @@ def test_write_retries_then_clear_error(tmp_path, storage_for):
     assert len(calls) == 4
 
 
+@pytest.mark.parametrize("failure", ["sqlite", "image file"])
+def test_a_full_disk_is_named(tmp_path, storage_for, failure):
+    """SQLite's "database or disk is full" was "The database did not accept the write after 1 tries"; a full disk
+    under DATA_DIR/images (an image is stored with its row) was "Something went wrong (OSError)"."""
+    import errno
+
+    from sqlalchemy.exc import OperationalError
+
+    st = storage_for(f"sqlite:///{tmp_path / 'full.db'}")
+
+    def full(s):
+        if failure == "sqlite":
+            raise OperationalError("INSERT", {}, Exception("database or disk is full"))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(StorageError, match="disk is full; nothing was saved"):
+        st.write(full, base_delay=0.001)
+
+
 def test_a_database_locked_by_another_program_answers_every_writer_within_the_deadline(tmp_path, storage_for,
                                                                                        monkeypatch):
     """Another program holds SQLite's write lock for longer than the busy timeout. Before, each write waited
