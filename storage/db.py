@@ -228,6 +228,14 @@ class Storage:
                 g = self._groups.setdefault(kind, GroupCommit(self, batch_fn))
         return g.submit(item)
 
+    def health(self) -> str | None:
+        """None when the database answers a trivial query now, else the sentence a failed read would give."""
+        try:
+            self.read(lambda s: s.execute(text("SELECT 1")).scalar())
+        except StorageError as exc:
+            return str(exc)
+        return None
+
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """`session()` for reads (streams too): a database that cannot be reached is a StorageError with a sentence

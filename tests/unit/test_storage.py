@@ -163,15 +163,18 @@ def test_a_database_locked_by_another_program_answers_every_writer_within_the_de
 def test_postgresql_refusing_connections_is_a_sentence_and_recovers(pg_url, pg_admin_url, storage_for, monkeypatch):
     """PostgreSQL stops taking connections mid-session (server stopped, database closed): a read answered
     "Something went wrong (OperationalError)" and named nothing. Now reads and writes say the database cannot be
-    reached (the battle export's stream too), and both work again once it is back, without a new Storage."""
+    reached (the battle export's stream and the Status tab too), and both work again once it is back, without a new Storage."""
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
+    from apps.status import status_tables
+    from backend import system_status
     from backend.arena import service as arena_service
     from storage.repos.sessions import count_sessions, touch_session
 
     st = storage_for(pg_url)
     st.write(lambda s: touch_session(s, "before"))
+    assert st.health() is None
     name = make_url(pg_url).database
     admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
     try:
@@ -182,6 +185,8 @@ def test_postgresql_refusing_connections_is_a_sentence_and_recovers(pg_url, pg_a
             st.read(count_sessions)
         with pytest.raises(StorageError, match="cannot be reached.*nothing was saved"):
             st.write(lambda s: touch_session(s, "while-down"), base_delay=0.001)
+        monkeypatch.setattr(system_status, "get_storage", lambda: st)  # the Status tab says so too
+        assert "cannot be reached" in status_tables("")[1]
         monkeypatch.setattr(arena_service, "get_storage", lambda: st)  # the battle export streams, not read()
         with pytest.raises(StorageError, match="cannot be reached.*nothing was loaded"):
             list(arena_service.iter_clean_battle())
@@ -190,7 +195,7 @@ def test_postgresql_refusing_connections_is_a_sentence_and_recovers(pg_url, pg_a
             c.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
         admin.dispose()
     st.write(lambda s: touch_session(s, "after"))
-    assert st.read(count_sessions) == 2
+    assert st.read(count_sessions) == 2 and st.health() is None
 
 
 def test_stored_images_carry_no_exif(tmp_path, storage_for):
