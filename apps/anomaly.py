@@ -201,7 +201,8 @@ def build() -> None:
         edit_btn.click(h.start_correction, [run_state, pick, pixel_thr], editor,
                        api_name="anomaly_start_correction")
         save_corr_btn.click(h.save_correction, [run_state, pick, editor, corr_product, defect_type], corr_msg,
-                            api_name="anomaly_save_correction")
+                            api_name="anomaly_save_correction",  # Gradio decodes the editor's layers first:
+                            **job("image_open", h.save_correction))  # gated at the door (apps/job_gate.py)
         export_corr_btn.click(h.export_corrections, [corr_product, only_mine, corr_token], corr_file,
                               api_name="anomaly_export_corrections")
         example_btn.click(h.clear_downloads, None, files, api_visibility="private", queue=False)
