@@ -191,9 +191,12 @@ def build() -> None:
                       ).then(h.rethreshold, [run_state, pick, *view_opts], views, api_visibility="private")
         eval_btn.click(h.evaluate, [eval_zip, engine, resolution, seeds, top_k], [eval_table, eval_msg],
                        api_name="anomaly_evaluate", **job("anomaly_slow", h.evaluate))
+        # progress and a refusal's "Error" go on the pool message: on every output they covered the prompt images
+        # (load) or the pool list (save) and took their clicks until the next success
         save_pool_btn.click(h.save_pool, [prompts, product, pool_name, share_pool], [pool_dd, pool_msg],
-                            api_name="anomaly_save_pool")
-        load_pool_btn.click(h.load_pool, [pool_dd], [prompts, pool_msg], api_name="anomaly_load_pool")
+                            api_name="anomaly_save_pool", show_progress_on=[pool_msg])
+        load_pool_btn.click(h.load_pool, [pool_dd], [prompts, pool_msg], api_name="anomaly_load_pool",
+                            show_progress_on=[pool_msg])
         tab.select(h.refresh_pools, None, pool_dd, api_visibility="private")
         edit_btn.click(h.start_correction, [run_state, pick, pixel_thr], editor,
                        api_name="anomaly_start_correction")

@@ -54,3 +54,63 @@ def test_no_thick_border_around_blocks_inside_a_group(page, app_url, theme):
       }).map((e) => e.id || e.className)""")
     assert framed == []
     assert page.locator(".styler > #anomaly-sbs").count() == 1  # the check above did look at it
+
+
+def _error_shown(page, selector: str) -> bool:
+    """Gradio's "Error" status over the block `selector` is showing (a hidden status keeps its text, faded out)."""
+    return page.evaluate("""(sel) => [...document.querySelectorAll(sel + ' .error')].some((e) => {
+      const wrap = e.closest('.wrap');
+      return e.innerText.trim() === 'Error' && !(wrap && wrap.classList.contains('hide'))
+        && getComputedStyle(wrap || e).opacity !== '0';
+    })""", selector)
+
+
+def _covered(page, selector: str) -> bool:
+    """What is at the centre of `selector` is a status overlay (Gradio's "Error" wrap), not the block itself."""
+    return page.evaluate("""(sel) => {
+      const r = document.querySelector(sel).getBoundingClientRect();
+      const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+      const wrap = hit && hit.closest('.wrap');
+      return !!wrap && !wrap.classList.contains('hide')
+        && [...wrap.querySelectorAll('.error')].some((e) => e.closest('.wrap') === wrap);
+    }""", selector)
+
+
+def _toast(page) -> str:
+    toast = page.locator("[data-testid='toast-body']").first
+    toast.wait_for(state="visible", timeout=60_000)
+    page.wait_for_timeout(800)
+    return toast.inner_text()
+
+
+def test_load_battle_without_an_id_leaves_the_annotation_editable(page, app_url):
+    """Point-Bench annotator: "Load battle" with no id drew "Error" over the image editor, the instruction and the
+    category; the typed instruction was hidden and could not be clicked until each overlay was closed."""
+    page.goto(app_url)
+    page.get_by_role("tab", name="Point-Bench").click()
+    page.get_by_text("Annotate a new bench item").click()
+    page.locator("#bench-instruction textarea").fill("Point to the cup")
+    page.locator("#bench-load-battle").click()
+    assert "Type a battle id first" in _toast(page)
+    for part in ("#bench-editor", "#bench-instruction", "#bench-category"):
+        assert not _error_shown(page, part), part
+    page.locator("#bench-instruction textarea").click(timeout=5_000)
+    page.keyboard.type(" handle")
+    assert page.locator("#bench-instruction textarea").input_value() == "Point to the cup handle"
+
+
+@pytest.mark.parametrize("button, says, kept", [
+    ("Load pool as prompts", "choose a saved prompt pool first", "#anomaly-prompts"),
+    ("Save prompts as pool", "at least one normal", "#anomaly-pools"),
+])
+def test_refused_pool_step_leaves_the_inputs_usable(page, app_url, button, says, kept):
+    """Anomaly Inspector's prompt pools: a refused load covered the prompt-image input with "Error" (a refused
+    save, the pool list), taking its clicks. Now the pool message carries it."""
+    page.goto(app_url)
+    page.get_by_role("tab", name="Anomaly Inspector").click()
+    page.get_by_text("Prompt pools (save / load by name)").click()
+    page.get_by_role("button", name=button).click()
+    assert says in _toast(page)
+    assert not _error_shown(page, kept)
+    assert not _covered(page, kept)
+    assert _error_shown(page, "#anomaly-pool-msg")  # the refusal is marked where it belongs
