@@ -49,7 +49,7 @@ def unavailable(exc: BaseException | None) -> str:
     msg = str(exc).lower()
     if "disk is full" in msg or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
         return "The server's disk is full;"
-    if "locked" in msg or "busy" in msg:
+    if "locked" in msg or "busy" in msg or "lock timeout" in msg:
         return "The database is busy (locked by another writer) and did not answer in time;"
     if "connect" in msg or "closed" in msg or "server" in msg or "terminat" in msg:
         return "The database cannot be reached right now;"
@@ -84,6 +84,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _pg_settings(dbapi_conn, _record) -> None:
+    """PostgreSQL's wait for another program's lock (LOCK TABLE, a long migration): 5 s, never longer than the
+    whole write may take; without it a write waited for as long as the lock was held, with no sentence. Committed,
+    since a SET rolled back with its transaction is undone (a session SET, not a startup option: poolers such as
+    PgBouncer refuse startup options)."""
+    cur = dbapi_conn.cursor()
+    cur.execute(f"SET lock_timeout = {int(min(5.0, write_deadline()) * 1000)}")
+    cur.close()
+    dbapi_conn.commit()
 
 
 def check_data_dir(path: Path) -> None:
@@ -123,6 +134,8 @@ def make_engine(settings: Settings) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
                                connect_args={"connect_timeout": 10})
+        if url.startswith("postgresql"):
+            event.listen(engine, "connect", _pg_settings)
         # A NUL in any client text (an instruction, a name, an imported battle) made PostgreSQL refuse the whole
         # write ("text fields cannot contain NUL") and the user lost the step; SQLite stores it. Drop it here, once.
         event.listen(engine, "before_cursor_execute", _strip_nul, retval=True)
@@ -206,7 +219,7 @@ class Storage:
             except OperationalError as exc:
                 last = exc
                 msg = str(exc).lower()
-                transient = ("locked" in msg or "busy" in msg or "connection" in msg
+                transient = ("locked" in msg or "busy" in msg or "lock timeout" in msg or "connection" in msg
                              or "closed" in msg or exc.connection_invalidated)
                 delay = base_delay * (2 ** attempt)
                 if not transient or attempt == retries or time.monotonic() + delay >= deadline:

@@ -160,6 +160,42 @@ def test_a_database_locked_by_another_program_answers_every_writer_within_the_de
     assert st.read(count_sessions) == 1
 
 
+def test_a_postgresql_table_locked_by_another_program_is_a_sentence_within_the_deadline(pg_url, storage_for,
+                                                                                         monkeypatch):
+    """Another program holds a table lock (LOCK TABLE, a long migration). SQLite's wait has busy_timeout;
+    PostgreSQL's had nothing, so a write waited as long as the lock was held (a minute in review19's probe) and
+    then answered as if nothing had happened. Now lock_timeout ends each wait, and the caller hears "busy" within
+    DB_WRITE_DEADLINE_S; the write works once the lock is gone."""
+    import threading
+    import time
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from storage.repos.sessions import count_sessions, touch_session
+
+    monkeypatch.setenv("DB_WRITE_DEADLINE_S", "1")
+    st = storage_for(pg_url)
+    st.write(lambda s: touch_session(s, "before"))
+    st.engine.dispose()  # new connections take the setting of this test's deadline
+    url = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    other = psycopg.connect(url)
+    other.execute("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
+    release = threading.Timer(8, other.rollback)
+    release.start()
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(StorageError, match="busy .locked by another writer.*nothing was saved"):
+            st.write(lambda s: touch_session(s, "while-locked"), base_delay=0.01)
+        assert time.monotonic() - t0 < 4
+    finally:
+        release.cancel()
+        other.rollback()
+        other.close()
+    st.write(lambda s: touch_session(s, "after"))
+    assert st.read(count_sessions) == 2
+
+
 def test_postgresql_refusing_connections_is_a_sentence_and_recovers(pg_url, pg_admin_url, storage_for, monkeypatch):
     """PostgreSQL stops taking connections mid-session (server stopped, database closed): a read answered
     "Something went wrong (OperationalError)" and named nothing. Now reads and writes say the database cannot be
