@@ -42,6 +42,11 @@ CSS = """
 #app-title h1 { margin-bottom: 0; }
 .badge-warn { color: #b45309; font-weight: 600; }
 .badge-ok { color: #047857; font-weight: 600; }
+.dark .badge-warn { color: #fbbf24; }  /* the light-theme shades read at ~3.4:1 on the dark background */
+.dark .badge-ok { color: #34d399; }
+/* Gradio's gr.Group resets its children with `border: none` (width: medium = 3 px) while each block sets
+   `border-style` inline, so an image or file directly in a group got a 3 px frame in the text colour. */
+.gr-group > .styler > .block { border-width: 0; }
 @media (max-width: 575px) { #svg-gallery .grid-container { --grid-cols: 2 !important; } }  /* 4 x 100 px overflowed a phone */
 """ + image_check.CHECK_CSS + "\n" + anomaly.CSS
 THEME = gr.themes.Soft(primary_hue="indigo")

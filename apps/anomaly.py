@@ -191,14 +191,18 @@ def build() -> None:
                       ).then(h.rethreshold, [run_state, pick, *view_opts], views, api_visibility="private")
         eval_btn.click(h.evaluate, [eval_zip, engine, resolution, seeds, top_k], [eval_table, eval_msg],
                        api_name="anomaly_evaluate", **job("anomaly_slow", h.evaluate))
+        # progress and a refusal's "Error" go on the pool message: on every output they covered the prompt images
+        # (load) or the pool list (save) and took their clicks until the next success
         save_pool_btn.click(h.save_pool, [prompts, product, pool_name, share_pool], [pool_dd, pool_msg],
-                            api_name="anomaly_save_pool")
-        load_pool_btn.click(h.load_pool, [pool_dd], [prompts, pool_msg], api_name="anomaly_load_pool")
+                            api_name="anomaly_save_pool", show_progress_on=[pool_msg])
+        load_pool_btn.click(h.load_pool, [pool_dd], [prompts, pool_msg], api_name="anomaly_load_pool",
+                            show_progress_on=[pool_msg])
         tab.select(h.refresh_pools, None, pool_dd, api_visibility="private")
         edit_btn.click(h.start_correction, [run_state, pick, pixel_thr], editor,
                        api_name="anomaly_start_correction")
         save_corr_btn.click(h.save_correction, [run_state, pick, editor, corr_product, defect_type], corr_msg,
-                            api_name="anomaly_save_correction")
+                            api_name="anomaly_save_correction",  # Gradio decodes the editor's layers first:
+                            **job("image_open", h.save_correction))  # gated at the door (apps/job_gate.py)
         export_corr_btn.click(h.export_corrections, [corr_product, only_mine, corr_token], corr_file,
                               api_name="anomaly_export_corrections")
         example_btn.click(h.clear_downloads, None, files, api_visibility="private", queue=False)

@@ -95,7 +95,10 @@ def _annotate_section() -> None:
                 saved = gr.Markdown(elem_id="bench-saved")
         save.click(h.save_annotation, [editor, instruction, category, count, ref_x, ref_y, boxes, annotator, battle,
                                        check], saved, api_name="bench_annotate", **job("bench", h.save_annotation))
-        load_b.click(h.load_battle, battle, [editor, instruction, category], api_name="bench_load_battle")
+        # a quick lookup: no progress, so a refused id ("Type a battle id first") is said by the toast alone; the
+        # "Error" overlay covered the editor, the instruction and the category (and took their clicks)
+        load_b.click(h.load_battle, battle, [editor, instruction, category], api_name="bench_load_battle",
+                     show_progress="hidden")
         # after every stroke or proposal: what is marked; after a new image: the click view, no clicks
         # (one upload fires both; apps.bench_handlers.editor_listener says a refused image's sentence once)
         on_editor = h.editor_listener(editor)

@@ -56,7 +56,8 @@ def status_tables(token: str | None = None) -> tuple[pd.DataFrame, str, pd.DataF
     db = st["database"]
     dev = st["device"]
     summary = (
-        f"**Database:** {db['kind']} — `{db['url'] if admin else HIDDEN}`  \n"
+        f"**Database:** {db['kind']} — `{db['url'] if admin else HIDDEN}` — "
+        f"{'answering' if not db.get('problem') else '⚠ ' + db['problem']}  \n"
         f"**Data directory:** `{public_path(st['data_dir'], admin)}`  \n"
         f"**Models directory:** `{public_path(st['models_dir'], admin)}` "
         f"(config `{public_path(st['models_config'], admin)}`)  \n"

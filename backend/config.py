@@ -148,6 +148,8 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("RATE_LIMIT_PER_MIN", _number(int, 0), 60, "model calls per session per action per minute; 0 = off"),
     Variable("GRADIO_SERVER_NAME", _text, "127.0.0.1", "address `python app.py` listens on"),
     Variable("GRADIO_SERVER_PORT", _number(int, 1, 65535), 7860, "port `python app.py` listens on"),
+    Variable("DB_WRITE_DEADLINE_S", _number(float, 0.1), 10.0,
+             "longest one write waits for a locked or unreachable database before \"nothing was saved\""),
     Variable("BACKUP_DIR", _text, "", "periodic database backups go here (with BACKUP_EVERY_S)"),
     Variable("BACKUP_EVERY_S", _number(float, 1), 0.0, "seconds between periodic backups; unset = off"),
     Variable("BACKUP_KEEP", _number(int, 1), 7, "periodic backups kept"),

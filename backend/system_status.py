@@ -46,7 +46,7 @@ def system_status(admin_token: str | None = None) -> dict:
     settings = get_settings()
     return {
         "admin": is_admin(admin_token or None),
-        "database": {"kind": st.kind, "url": st.display_url},
+        "database": {"kind": st.kind, "url": st.display_url, "problem": st.health()},
         "data_dir": str(settings.data_dir),
         "models_dir": str(settings.models_dir),
         "models_config": str(settings.models_config),

@@ -7,13 +7,14 @@ machine and an old database both end up at the current schema.
 """
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.config import Settings, get_settings
+from backend.config import Settings, get_settings, setting
 from backend.errors import UserError
 from storage.group_commit import BatchFn, GroupCommit
 
@@ -43,13 +44,57 @@ class StorageError(UserError):
     """Storage cannot start or a write failed after retries; the message is for users."""
 
 
+def unavailable(exc: BaseException | None) -> str:
+    """The first sentence of a failed database call: locked by another writer, or not reachable."""
+    msg = str(exc).lower()
+    if "disk is full" in msg or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+        return "The server's disk is full;"
+    if "locked" in msg or "busy" in msg or "lock timeout" in msg:
+        return "The database is busy (locked by another writer) and did not answer in time;"
+    if "connect" in msg or "closed" in msg or "server" in msg or "terminat" in msg:
+        return "The database cannot be reached right now;"
+    return "The database refused the request;"
+
+
+class _Lock(Protocol):
+    def acquire(self, blocking: bool = ..., timeout: float = ...) -> bool: ...
+    def release(self) -> None: ...
+
+
+class _NoLock:
+    """PostgreSQL takes concurrent writers itself."""
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
+
+def write_deadline() -> float:
+    """Seconds one write may spend waiting for a locked or unreachable database, retries included."""
+    return float(setting("DB_WRITE_DEADLINE_S"))
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA busy_timeout=5000")
+    # SQLite's own wait for another writer's lock: 5 s, never longer than the whole write may take
+    cur.execute(f"PRAGMA busy_timeout={int(min(5.0, write_deadline()) * 1000)}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _pg_settings(dbapi_conn, _record) -> None:
+    """PostgreSQL's wait for another program's lock (LOCK TABLE, a long migration): 5 s, never longer than the
+    whole write may take; without it a write waited for as long as the lock was held, with no sentence. Committed,
+    since a SET rolled back with its transaction is undone (a session SET, not a startup option: poolers such as
+    PgBouncer refuse startup options)."""
+    cur = dbapi_conn.cursor()
+    cur.execute(f"SET lock_timeout = {int(min(5.0, write_deadline()) * 1000)}")
+    cur.close()
+    dbapi_conn.commit()
 
 
 def check_data_dir(path: Path) -> None:
@@ -89,6 +134,8 @@ def make_engine(settings: Settings) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
                                connect_args={"connect_timeout": 10})
+        if url.startswith("postgresql"):
+            event.listen(engine, "connect", _pg_settings)
         # A NUL in any client text (an instruction, a name, an imported battle) made PostgreSQL refuse the whole
         # write ("text fields cannot contain NUL") and the user lost the step; SQLite stores it. Drop it here, once.
         event.listen(engine, "before_cursor_execute", _strip_nul, retval=True)
@@ -123,7 +170,7 @@ class Storage:
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time: queue this process's writers here instead of in SQLite's busy handler,
         # whose sleeps (and immediate SQLITE_BUSY on a stale read snapshot) make the p99 of concurrent votes seconds.
-        self._write_lock = threading.RLock() if self.kind == "sqlite" else nullcontext()
+        self._write_lock: _Lock = threading.RLock() if self.kind == "sqlite" else _NoLock()
         self._groups: dict[str, GroupCommit] = {}
         self._groups_lock = threading.Lock()
 
@@ -150,22 +197,38 @@ class Storage:
 
     def write(self, fn: Callable[[Session], T], *, retries: int = 5, base_delay: float = 0.05) -> T:
         """Run `fn` in a transaction, retrying bounded times when the database is locked or
-        the connection dropped; raise StorageError with a clear sentence after that."""
+        the connection dropped; raise StorageError with a clear sentence after that.
+
+        The whole call, waiting for this process's other writers included, ends within DB_WRITE_DEADLINE_S (plus
+        at most one attempt): a database locked by another program for minutes used to hold every writer for
+        6 × busy_timeout, one after the other (four writers: two minutes each) before anyone heard why."""
         last: Exception | None = None
+        deadline = time.monotonic() + write_deadline()
         for attempt in range(retries + 1):
+            if not self._write_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                last = TimeoutError("database is locked (waiting for this process's other writers)")
+                break
             try:
-                with self._write_lock, self.session() as s:
+                with self.session() as s:
                     return fn(s)
+            except OSError as exc:  # an image file under DATA_DIR/images: only a full disk is ours to explain
+                if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                last = exc
+                break
             except OperationalError as exc:
                 last = exc
                 msg = str(exc).lower()
-                transient = ("locked" in msg or "busy" in msg or "connection" in msg
+                transient = ("locked" in msg or "busy" in msg or "lock timeout" in msg or "connection" in msg
                              or "closed" in msg or exc.connection_invalidated)
-                if not transient or attempt == retries:
+                delay = base_delay * (2 ** attempt)
+                if not transient or attempt == retries or time.monotonic() + delay >= deadline:
                     break
-                time.sleep(base_delay * (2 ** attempt))
-        raise StorageError(f"The database did not accept the write after {retries + 1} tries; "
-                           f"nothing was saved. Please try again. ({type(last).__name__})") from last
+            finally:
+                self._write_lock.release()
+            time.sleep(delay)
+        raise StorageError(f"{unavailable(last)} nothing was saved. Please try again in a minute. "
+                           f"({type(last).__name__})") from last
 
     def write_grouped(self, kind: str, batch_fn: BatchFn, item):
         """Write `item` in one transaction with the other pending items of this `kind` (group commit, see
@@ -178,8 +241,27 @@ class Storage:
                 g = self._groups.setdefault(kind, GroupCommit(self, batch_fn))
         return g.submit(item)
 
+    def health(self) -> str | None:
+        """None when the database answers a trivial query now, else the sentence a failed read would give."""
+        try:
+            self.read(lambda s: s.execute(text("SELECT 1")).scalar())
+        except StorageError as exc:
+            return str(exc)
+        return None
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """`session()` for reads (streams too): a database that cannot be reached is a StorageError with a sentence
+        (it was "Something went wrong (OperationalError)" while PostgreSQL was down)."""
+        try:
+            with self.session() as s:
+                yield s
+        except OperationalError as exc:
+            raise StorageError(f"{unavailable(exc)} nothing was loaded or changed. Please try again in a minute. "
+                               f"({type(exc).__name__})") from exc
+
     def read(self, fn: Callable[[Session], T]) -> T:
-        with self.session() as s:
+        with self.reading() as s:
             return fn(s)
 
 

@@ -30,6 +30,7 @@ from backend.masks import mask_from_layers
 from backend.security import is_admin
 from backend.sessions import audit
 from backend.tempfiles import shared_dir
+from storage.db import StorageError
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
@@ -157,6 +158,8 @@ def summary(run: insp.Run, s: ViewSettings, escape: Escape = _plain) -> str:
             lines.append(f"⚠️ {run.calibrated.warning}")
     if run.inspection_id:
         lines.append(f"Saved as inspection #{run.inspection_id}.")
+    if run.not_saved:
+        lines.append(f"⚠️ These results are shown but not saved in the inspection history: {escape(run.not_saved)}")
     lines += [f"⚠️ {escape(r['file'])}: {escape(r['warning'])}" for r in rows if r["warning"]][:10]
     if run.skipped:
         lines.append("**Skipped files:** " + "; ".join(f"{escape(n)} ({escape(w)})" for n, w in run.skipped[:20])
@@ -176,7 +179,8 @@ def inspect(prompt_paths: list[str], query_paths: list[str], *, engine: str, res
             view: ViewSettings, session_id: str | None = None, limit: int = insp.MAX_BATCH,
             progress: Callable | None = None, auto_thresholds: bool = False,
             escape: Escape = _plain) -> InspectOutcome:
-    """Load, inspect every query, calibrate thresholds from the prompts (used when `auto_thresholds`), store."""
+    """Load, inspect every query, calibrate thresholds from the prompts (used when `auto_thresholds`), store (when the
+    database cannot take it, the results are still returned and their summary says they were not saved)."""
     prompts = load_prompts(prompt_paths)
     queries, skipped = load_files(query_paths, "query image", limit=max(limit, 1))
     if not queries:
@@ -193,8 +197,11 @@ def inspect(prompt_paths: list[str], query_paths: list[str], *, engine: str, res
     run.calibrated = insp.calibrate_from_prompts([p for _, p in prompts], engine=engine, resolution=resolution,
                                                  retrieval_k=top_k)
     view = calibrated_view(run, auto_thresholds, view)
-    collection.record_run(run, [p for _, p in prompts], [q for _, q in queries], session_id=session_id,
-                          image_threshold=view.image_threshold, pixel_threshold=view.pixel_threshold)
+    try:
+        collection.record_run(run, [p for _, p in prompts], [q for _, q in queries], session_id=session_id,
+                              image_threshold=view.image_threshold, pixel_threshold=view.pixel_threshold)
+    except StorageError as exc:  # database down or locked: the results were computed; show them, say not saved
+        run.not_saved = str(exc)
     top = max(range(len(run.records)), key=lambda i: run.records[i].score)
     odd = [r.name for r in run.records if insp.similarity_warning(r.prompt_similarity)]
     return InspectOutcome(run, views(run, top, view, escape), view, odd)

@@ -96,6 +96,7 @@ class Run:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     ms_total: float = 0.0
     inspection_id: int | None = None
+    not_saved: str | None = None  # why the run is not in the inspection history (the database's sentence)
     calibrated: Thresholds | None = None  # the default thresholds calibrated from the prompts
 
     def record(self, index: int) -> QueryRecord:

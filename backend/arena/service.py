@@ -350,7 +350,7 @@ def _clean_record(b: dict) -> dict:
 
 def iter_clean_battle(voted_only: bool = True) -> Iterator[dict]:
     """All battles as clean_battle records, streamed from the database (constant memory for a million)."""
-    with get_storage().session() as s:
+    with get_storage().reading() as s:
         for b in repo.iter_battle_rows(s, voted_only):
             yield _clean_record(b)
 

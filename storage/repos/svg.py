@@ -84,8 +84,14 @@ class DuplicateVote(UserError):
 def add_vote(s: Session, *, prompt: str, style: str, model_a: str, model_b: str, candidate_a: int, candidate_b: int,
              winner: str, session_id: str | None = None) -> int:
     """Append the pair's one vote (the database enforces it with a unique pair key). Every vote cast through here is
-    blind: backend.svg.service.compare draws which engine is shown as A."""
+    blind: the pair must be the two candidates of one "compare" generation, for which backend.svg.service.compare
+    drew which engine is shown as A (candidates of separate generations, whose engine the user picked, are refused)."""
     lo, hi = sorted((int(candidate_a), int(candidate_b)))
+    gens = {c.generation_id for c in s.scalars(select(SvgCandidate).where(SvgCandidate.id.in_((lo, hi))))}
+    gen = s.get(SvgGeneration, gens.pop()) if len(gens) == 1 and lo != hi else None
+    if gen is None or gen.kind != "compare":  # any two of a session's candidates were taken and counted as blind
+        raise UserError("A vote is on the two icons of one blind comparison (Compare two engines); these "
+                        "candidates are not one comparison's pair.")
     key = f"{lo}-{hi}"
     if s.scalar(select(SvgVote.id).where(SvgVote.pair_key == key)) is not None:
         raise DuplicateVote("This pair already has a vote; each comparison takes exactly one.")

@@ -115,14 +115,12 @@ def _history_ids(c) -> list[int]:
 
 def test_svg_candidates_and_votes_belong_to_their_session(new_client):
     owner, other = new_client(), new_client()
-    owner.predict("bell", *STYLE, "svg-retrieval", 1, 0, api_name="/svg_generate")
-    owner.predict("bell", *STYLE, "svg-pathdiffusion", 1, 0, api_name="/svg_generate")
-    g2, g1 = _history_ids(owner)[:2]
+    owner.predict("bell", *STYLE, "svg-retrieval", "svg-pathdiffusion", 0, api_name="/svg_compare")
+    g1 = _history_ids(owner)[0]
     assert owner.predict(g1, api_name="/svg_candidates")
     with pytest.raises(AppError, match="No stored generation"):
         other.predict(g1, api_name="/svg_candidates")
-    a = owner.predict(g1, api_name="/svg_candidates")[0]["id"]
-    b = owner.predict(g2, api_name="/svg_candidates")[0]["id"]
+    a, b = (c["id"] for c in owner.predict(g1, api_name="/svg_candidates"))
     with pytest.raises(AppError, match="you generated"):
         other.predict(a, b, "model_a", api_name="/svg_vote")
     assert "saved" in owner.predict(a, b, "model_a", api_name="/svg_vote")

@@ -20,7 +20,7 @@ def test_repo_round_trip_on_both_databases(db_url, storage_for):
 
     st = storage_for(db_url)
     svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M1 1L2 2"/></svg>'
-    gid, ids = st.write(lambda s: add_generation(s, kind="prompt", prompt="bell", style="phosphor/bold",
+    gid, ids = st.write(lambda s: add_generation(s, kind="compare", prompt="bell", style="phosphor/bold",
                                                  style_card={"mode": "outline"}, engine="a", seed=1, n=2,
                                                  elapsed_s=0.1, candidates=[{"svg": svg}, {"svg": svg, "engine": "b"}],
                                                  session_id="s"))
@@ -61,17 +61,20 @@ def test_votes_need_two_engines_and_feed_ratings(svc):
     a = svc.generate("bell", "phosphor/bold", n=1, seed=0, session_id="s1")
     with pytest.raises(ValueError, match="two different engines"):
         svc.vote_on(a.candidate_ids[0], a.candidate_ids[0], "model_a", "s1")
-    # a stand-in second engine's candidate, stored like any other
-    _, (cid,) = get_storage().write(lambda s: add_generation(
-        s, kind="compare", prompt="bell", style="phosphor/bold", style_card=None, engine="other", seed=0, n=1,
-        elapsed_s=0.0, candidates=[{"svg": a.candidates[0].svg, "engine": "other"}], session_id="s1"))
+    # a comparison with a stand-in second engine, stored like any other
+    _, (ca, cid) = get_storage().write(lambda s: add_generation(
+        s, kind="compare", prompt="bell", style="phosphor/bold", style_card=None, engine="svg-retrieval vs other",
+        seed=0, n=2, elapsed_s=0.0, candidates=[{"svg": a.candidates[0].svg, "engine": "svg-retrieval"},
+                                                {"svg": a.candidates[0].svg, "engine": "other"}], session_id="s1"))
     with pytest.raises(ValueError, match="you generated"):  # not this session's comparison
-        svc.vote_on(a.candidate_ids[0], cid, "model_a", "s2")
-    svc.vote_on(a.candidate_ids[0], cid, "model_a", "s1")
+        svc.vote_on(ca, cid, "model_a", "s2")
+    with pytest.raises(ValueError, match="one comparison's pair"):  # review19: two separate generations
+        svc.vote_on(a.candidate_ids[0], cid, "model_a", "s1")
+    svc.vote_on(ca, cid, "model_a", "s1")
     with pytest.raises(ValueError, match="already has a vote"):  # one vote per pair, either order
-        svc.vote_on(cid, a.candidate_ids[0], "model_b", "s1")
+        svc.vote_on(cid, ca, "model_b", "s1")
     with pytest.raises(ValueError, match="must be one of"):
-        svc.vote_on(a.candidate_ids[0], cid, "A", "s1")
+        svc.vote_on(ca, cid, "A", "s1")
     table, _ = svc.engine_leaderboard(bootstrap=5)
     assert set(table.iloc[:, 0]) >= {"svg-retrieval", "other"} or "svg-retrieval" in table.to_string()
 

@@ -1,0 +1,141 @@
+"""review18 in Chromium: dark theme, phone width and keyboard, as a new user meets them."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+# WCAG 2 contrast ratio of an element's text colour against the first opaque background behind it.
+CONTRAST_JS = """(el) => {
+  const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  let bg = null;
+  for (let e = el; e && !bg; e = e.parentElement) {
+    const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c.length >= 3 && (c.length < 4 || c[3] > 0.9)) bg = c;
+  }
+  bg = bg || rgb(getComputedStyle(document.body).backgroundColor);
+  const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(bg)];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+def test_dark_theme_battle_badges_are_readable(page, app_url):
+    """The badges over a battle ("Model A: 1 point") kept their light-theme green/amber in the dark theme: about
+    3.4:1 against the dark page, under the 4.5:1 that normal-size text needs. Now the dark theme has its own."""
+    page.goto(app_url + "?__theme=dark")
+    page.locator("#arena-random").click()
+    page.wait_for_function("document.querySelector('#arena-instruction textarea').value.length > 0")
+    page.locator("#arena-go").click()
+    page.wait_for_function("document.querySelector('#arena-status').innerText.includes('Model A')",
+                           timeout=120_000)
+    badges = page.locator("#arena-status .badge-ok, #arena-status .badge-warn")
+    assert badges.count() == 2
+    for i in range(2):
+        ratio = badges.nth(i).evaluate(CONTRAST_JS)
+        assert ratio >= 4.5, (badges.nth(i).inner_text(), ratio)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_no_thick_border_around_blocks_inside_a_group(page, app_url, theme):
+    """Anomaly Inspector: the side-by-side panel and the Downloads box (direct children of a gr.Group) had a 3 px
+    frame in the text colour (white in the dark theme, like a focus ring). Gradio's group resets its children
+    with `border: none` (width: medium = 3 px) while the block sets `border-style` inline. Now no block in a
+    group draws that frame."""
+    page.goto(app_url + f"?__theme={theme}")
+    page.get_by_role("tab", name="Anomaly Inspector").click()
+    page.locator("#anomaly-sbs").wait_for(state="attached")
+    framed = page.evaluate("""() => [...document.querySelectorAll('.styler > .block')].filter((e) => {
+        const s = getComputedStyle(e);
+        return e.offsetParent && parseFloat(s.borderTopWidth) >= 2 && s.borderTopStyle !== 'none';
+      }).map((e) => e.id || e.className)""")
+    assert framed == []
+    assert page.locator(".styler > #anomaly-sbs").count() == 1  # the check above did look at it
+
+
+def _error_shown(page, selector: str) -> bool:
+    """Gradio's "Error" status over the block `selector` is showing (a hidden status keeps its text, faded out)."""
+    return page.evaluate("""(sel) => [...document.querySelectorAll(sel + ' .error')].some((e) => {
+      const wrap = e.closest('.wrap');
+      return e.innerText.trim() === 'Error' && !(wrap && wrap.classList.contains('hide'))
+        && getComputedStyle(wrap || e).opacity !== '0';
+    })""", selector)
+
+
+def _covered(page, selector: str) -> bool:
+    """What is at the centre of `selector` is a status overlay (Gradio's "Error" wrap), not the block itself."""
+    return page.evaluate("""(sel) => {
+      const r = document.querySelector(sel).getBoundingClientRect();
+      const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+      const wrap = hit && hit.closest('.wrap');
+      return !!wrap && !wrap.classList.contains('hide')
+        && [...wrap.querySelectorAll('.error')].some((e) => e.closest('.wrap') === wrap);
+    }""", selector)
+
+
+def _toast(page) -> str:
+    toast = page.locator("[data-testid='toast-body']").first
+    toast.wait_for(state="visible", timeout=60_000)
+    page.wait_for_timeout(800)
+    return toast.inner_text()
+
+
+def test_load_battle_without_an_id_leaves_the_annotation_editable(page, app_url):
+    """Point-Bench annotator: "Load battle" with no id drew "Error" over the image editor, the instruction and the
+    category; the typed instruction was hidden and could not be clicked until each overlay was closed."""
+    page.goto(app_url)
+    page.get_by_role("tab", name="Point-Bench").click()
+    page.get_by_text("Annotate a new bench item").click()
+    page.locator("#bench-instruction textarea").fill("Point to the cup")
+    page.locator("#bench-load-battle").click()
+    assert "Type a battle id first" in _toast(page)
+    for part in ("#bench-editor", "#bench-instruction", "#bench-category"):
+        assert not _error_shown(page, part), part
+    page.locator("#bench-instruction textarea").click(timeout=5_000)
+    page.keyboard.type(" handle")
+    assert page.locator("#bench-instruction textarea").input_value() == "Point to the cup handle"
+
+
+@pytest.mark.parametrize("button, says, kept", [
+    ("Load pool as prompts", "choose a saved prompt pool first", "#anomaly-prompts"),
+    ("Save prompts as pool", "at least one normal", "#anomaly-pools"),
+])
+def test_refused_pool_step_leaves_the_inputs_usable(page, app_url, button, says, kept):
+    """Anomaly Inspector's prompt pools: a refused load covered the prompt-image input with "Error" (a refused
+    save, the pool list), taking its clicks. Now the pool message carries it."""
+    page.goto(app_url)
+    page.get_by_role("tab", name="Anomaly Inspector").click()
+    page.get_by_text("Prompt pools (save / load by name)").click()
+    page.get_by_role("button", name=button).click()
+    assert says in _toast(page)
+    assert not _error_shown(page, kept)
+    assert not _covered(page, kept)
+    assert _error_shown(page, "#anomaly-pool-msg")  # the refusal is marked where it belongs
+
+
+@pytest.mark.parametrize("tab, opens, button, says, marked, spared", [
+    ("Photo 3D Edit", None, "#edit3d-export", "provide an image first", "#edit3d-files",
+     ("#edit3d-model3d", "#edit3d-turntable", "#edit3d-export-note")),
+    ("Photo 3D Edit", "Refine with a local diffusion model", "#edit3d-refine", "provide an image first", None,
+     ("#edit3d-status",)),
+    ("Leaderboard", "Admin (needs ADMIN_TOKEN)", "#lb-admin-go", "Wrong admin token", "#lb-admin-md",
+     ("#lb-admin-table",)),
+    ("Leaderboard", "Admin (needs ADMIN_TOKEN)", "#lb-trust-go", "Wrong admin token", "#lb-trust-md",
+     ("#lb-trust-signals", "#lb-trust-gold", "#lb-trust-rank")),
+])
+def test_a_refused_step_marks_one_panel(page, app_url, tab, opens, button, says, marked, spared):
+    """Export with no photo drew "Error" on all four export panels, Refine on the status line, a wrong admin token
+    on every admin table. Now one panel says it (with the toast), the rest stay as they were."""
+    page.goto(app_url)
+    page.get_by_role("tab", name=tab).click()
+    if opens:
+        page.get_by_text(opens).click()
+    page.locator(button).click()
+    assert says in _toast(page)
+    for part in spared:
+        assert not _error_shown(page, part), part
+    if marked:
+        assert _error_shown(page, marked)
