@@ -163,7 +163,9 @@ def build() -> None:
                    **job("edit3d", h.redo_click))
         undo.click(**stale)
         redo.click(**stale)
+        # likewise one panel each for export and refine (a refused export drew "Error" on four panels, a refused
+        # refine on the status line)
         export.click(h.edit3d_export, common, [files, download, model3d, turntable, export_note],
-                     api_name="edit3d_export", **job("edit3d", h.edit3d_export))
+                     api_name="edit3d_export", show_progress_on=[files], **job("edit3d", h.edit3d_export))
         refine.click(h.edit3d_refine, [*common, steps, seed, strength], [refined, status], api_name="edit3d_refine",
-                     **job("edit3d", h.edit3d_refine))
+                     show_progress_on=[refined], **job("edit3d", h.edit3d_refine))

@@ -232,10 +232,12 @@ def build() -> None:
         # its own pool of one: a second export waits for the first and reuses its file
         json_btn.click(battles_export, outputs=[json_file, json_md], api_name="arena_battles_export",
                        concurrency_id="battles_export", concurrency_limit=1)
-        admin_btn.click(arena_admin, inputs=[token], outputs=[admin_md, admin_tbl], api_name="arena_admin")
+        # a wrong token's "Error" goes on the message line, not on every table as well
+        admin_btn.click(arena_admin, inputs=[token], outputs=[admin_md, admin_tbl], api_name="arena_admin",
+                        show_progress_on=[admin_md])
         imp_btn.click(arena_import, inputs=[token, imp_file, imp_fmt], outputs=[imp_md], api_name="arena_import")
         trust_btn.click(arena_trust, inputs=[token], outputs=[trust_md, trust_sig, trust_gold, trust_rank],
-                        api_name="arena_trust")
+                        api_name="arena_trust", show_progress_on=[trust_md])
         excl_btn.click(arena_exclude, inputs=[token, judges_in, reason_in], outputs=excl_md, api_name="arena_exclude")
         rest_btn.click(arena_restore, inputs=[token, judges_in], outputs=excl_md, api_name="arena_restore")
         gr.api(leaderboard, api_name="leaderboard")

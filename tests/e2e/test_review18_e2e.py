@@ -114,3 +114,28 @@ def test_refused_pool_step_leaves_the_inputs_usable(page, app_url, button, says,
     assert not _error_shown(page, kept)
     assert not _covered(page, kept)
     assert _error_shown(page, "#anomaly-pool-msg")  # the refusal is marked where it belongs
+
+
+@pytest.mark.parametrize("tab, opens, button, says, marked, spared", [
+    ("Photo 3D Edit", None, "#edit3d-export", "provide an image first", "#edit3d-files",
+     ("#edit3d-model3d", "#edit3d-turntable", "#edit3d-export-note")),
+    ("Photo 3D Edit", "Refine with a local diffusion model", "#edit3d-refine", "provide an image first", None,
+     ("#edit3d-status",)),
+    ("Leaderboard", "Admin (needs ADMIN_TOKEN)", "#lb-admin-go", "Wrong admin token", "#lb-admin-md",
+     ("#lb-admin-table",)),
+    ("Leaderboard", "Admin (needs ADMIN_TOKEN)", "#lb-trust-go", "Wrong admin token", "#lb-trust-md",
+     ("#lb-trust-signals", "#lb-trust-gold", "#lb-trust-rank")),
+])
+def test_a_refused_step_marks_one_panel(page, app_url, tab, opens, button, says, marked, spared):
+    """Export with no photo drew "Error" on all four export panels, Refine on the status line, a wrong admin token
+    on every admin table. Now one panel says it (with the toast), the rest stay as they were."""
+    page.goto(app_url)
+    page.get_by_role("tab", name=tab).click()
+    if opens:
+        page.get_by_text(opens).click()
+    page.locator(button).click()
+    assert says in _toast(page)
+    for part in spared:
+        assert not _error_shown(page, part), part
+    if marked:
+        assert _error_shown(page, marked)
