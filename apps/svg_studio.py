@@ -12,6 +12,7 @@ import gradio as gr
 from apps import svg_studio_handlers as h
 from apps import svg_studio_library
 from apps.common import file_input, job
+from backend.svg.style import GRID_MAX, GRID_MIN, max_padding, max_weight
 
 INTRO = """### SVG Studio — icons in a consistent style
 Type what the icon should show, pick a style (an installed icon set/variant, 1–16 exemplar SVGs of your own, or an
@@ -44,16 +45,21 @@ def build() -> None:
                                          elem_id="svg-card-extract")
                     with gr.Row():
                         c_mode = gr.Dropdown(h.MODES, value="outline", label="Mode")
-                        c_width = gr.Number(value=2.0, label="Line weight (grid units)", minimum=0.01)
+                        # limits from backend.svg.style (line weight and padding scale with the grid: c_grid.change)
+                        c_width = gr.Number(value=2.0, label="Line weight (grid units)", minimum=0,
+                                            maximum=max_weight(24), info=h.weight_info(24), elem_id="svg-card-width")
                     with gr.Row():
                         c_cap = gr.Dropdown(h.CAPS, value="round", label="Caps")
                         c_join = gr.Dropdown(h.JOINS, value="round", label="Joins")
                     with gr.Row():
-                        c_pad = gr.Number(value=2.0, label="Padding (grid units)", minimum=0)
-                        c_grid = gr.Number(value=24, label="Grid (viewBox size)", minimum=1)
+                        c_pad = gr.Number(value=2.0, label="Padding (grid units)", minimum=0,
+                                          maximum=max_padding(24), info=h.padding_info(24), elem_id="svg-card-padding")
+                        c_grid = gr.Number(value=24, label="Grid (viewBox size)", minimum=GRID_MIN, maximum=GRID_MAX,
+                                           info=f"{GRID_MIN:g} to {GRID_MAX:g}", elem_id="svg-card-grid")
                     c_palette = gr.Textbox(value="currentColor", label="Palette (#rrggbb or currentColor, comma-separated)")
                     card_md = gr.Markdown(elem_id="svg-card-summary")
-                    card_json = gr.Code(language="json", label="Card (JSON)", interactive=False)
+                    card_json = gr.Code(language="json", label="Card (JSON)", interactive=False, max_lines=12,
+                                        elem_id="svg-card-json")  # 130 lines of identity rows pushed Generate off
                 engine = gr.Dropdown(engine_ch, value=engine_default, label="Engine", elem_id="svg-engine",
                                      info=engine_note or None)
                 with gr.Row():
@@ -135,6 +141,8 @@ def build() -> None:
                       **on_gallery, **job("svg", h.generate))
         gallery.select(h.select_candidate, [state], [*detail_out, pick], api_visibility="private")
         gr.api(h.candidates_api, api_name="svg_candidates")
+        c_grid.change(h.card_limits, c_grid, [c_width, c_pad], api_visibility="private", queue=False,
+                      preprocess=False)  # raw value: a half-typed grid must not raise Gradio's range toast
         card_btn.click(h.style_card, [source, style, files], [*card_fields, card_md, card_json],
                        api_name="svg_style_card", show_progress_on=[card_md],  # a failure must not cover the fields
                        **job("svg", h.style_card))

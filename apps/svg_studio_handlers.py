@@ -18,7 +18,7 @@ from backend.config import setting
 from backend.errors import UserError
 from backend.svg import service, studio
 from backend.svg.engines import list_engines
-from backend.svg.style import StyleCard
+from backend.svg.style import GRID_MAX, GRID_MIN, StyleCard, max_padding, max_weight
 
 SOURCES = ["Installed set/variant", "Exemplar SVGs (upload)", "Edited style card"]
 MODES = ["outline", "outline-fill", "solid"]
@@ -39,6 +39,28 @@ def engine_choices() -> tuple[list[tuple[str, str]], str | None, str]:
     avail = [name for name, _, ok, _ in rows if ok]
     notes = "; ".join(f"{name}: {why}" for name, _, ok, why in rows if not ok)
     return choices, (avail[0] if avail else (rows[0][0] if rows else None)), notes
+
+
+def weight_info(grid: float) -> str:
+    return f"above 0, at most {max_weight(grid):g} on a grid of {grid:g}"
+
+
+def padding_info(grid: float) -> str:
+    return f"0 to under {max_padding(grid):g} on a grid of {grid:g}"
+
+
+def card_limits(grid):
+    """The line-weight and padding fields' maxima for this grid: the backend's own limits (StyleCard.validate), so
+    the fields refuse what generation would. Takes the raw field value: while no valid grid is typed, nothing
+    changes (the grid field's own range check speaks when the card is used)."""
+    try:
+        g = float(grid)
+    except (TypeError, ValueError):
+        return gr.update(), gr.update()
+    if not GRID_MIN <= g <= GRID_MAX:  # also NaN
+        return gr.update(), gr.update()
+    return (gr.update(maximum=max_weight(g), info=weight_info(g)),
+            gr.update(maximum=max_padding(g), info=padding_info(g)))
 
 
 def _read_files(files) -> list[tuple[str, bytes]]:

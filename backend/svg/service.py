@@ -30,7 +30,14 @@ from backend.svg.metrics import consistency
 from backend.svg.paths import parse_svg_paths, paths_to_svg
 from backend.svg.render import render_png
 from backend.svg.sanitize import SVGInputError, sanitize_svg
-from backend.svg.style import StyleCard, apply_style, extract_style, style_from_exemplars
+from backend.svg.style import (
+    MAX_EXEMPLARS,
+    StyleCard,
+    apply_style,
+    exemplar_label,
+    extract_style,
+    style_from_exemplars,
+)
 from storage.db import StorageError, get_storage
 from storage.repos.svg import (
     add_generation,
@@ -203,25 +210,32 @@ def trace_raster(data: bytes, name: str | None = None) -> str:
                                            filter_speckle=8, corner_threshold=60, path_precision=2)
     clean = sanitize_svg(svg)
     if not parse_svg_paths(clean)[0]:
-        raise SVGInputError("Tracing found no shapes in this image; use a high-contrast icon picture.")
+        raise SVGInputError("Tracing found no shapes in this picture; use a high-contrast icon picture (dark "
+                            "lines or shapes on a plain light background).")
     return clean
 
 
 def load_exemplars(files: list[tuple[str, bytes]]) -> tuple[StyleCard, list[str]]:
     """Exemplar uploads (name, bytes) -> style card + notes. Rasters are traced; SVGs sanitised."""
     if not files:
-        raise SVGInputError("Please upload 1–16 exemplar SVGs (or pick an installed style).")
+        raise SVGInputError(f"Please upload 1–{MAX_EXEMPLARS} exemplar SVGs (or pick an installed style).")
+    if len(files) > MAX_EXEMPLARS:  # counted before any picture is decoded or traced
+        raise SVGInputError(f"At most {MAX_EXEMPLARS} exemplars, please ({len(files)} given).")
+    names = [str(n) for n, _ in files]
     svgs: list[str | bytes] = []
     notes: list[str] = []
-    for name, data in files:
+    for i, (name, data) in enumerate(files, 1):
         head = data[:16]
         raster_name = Path(str(name)).suffix.lower() in {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
         if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF")) or raster_name:
-            svgs.append(trace_raster(data, name=name))  # a text/SVG file named .png gets the image sentence
+            try:
+                svgs.append(trace_raster(data, name=name))  # a text/SVG file named .png gets the image sentence
+            except SVGInputError as exc:  # say which picture traced to nothing
+                raise SVGInputError(f"{exemplar_label(i, names)}: {exc}") from None
             notes.append(f"{name}: raster image traced to vectors with vtracer (quality depends on the picture).")
         else:
             svgs.append(data)
-    card = style_from_exemplars(svgs, name="uploaded", names=[str(n) for n, _ in files])
+    card = style_from_exemplars(svgs, name="uploaded", names=names)
     matched = family_note(card)
     return card, notes + ([matched] if matched else [])
 

@@ -40,6 +40,9 @@ CORNERS = ("as source", "sharp", "round")
 SOLIDITY = 0.9  # median ink/(ink with holes filled) above which fill-only icons count as solid (calibrated on
 # the corpus: solid sets 0.91-1.00, outline-as-fill sets 0.33-0.89)
 MAX_EXEMPLARS = 16
+GRID_MIN, GRID_MAX = 1.0, 4096.0  # a card's grid (viewBox size)
+GRID_PER_MAX_WEIGHT = 4  # line weight (above 0) at most a quarter of the grid: heavier, strokes merge into blobs
+GRID_PER_MAX_PADDING = 2.5  # padding (at least 0) under 2/5 of the grid, so a fifth of it is left for the drawing
 THIN_SOLID = 0.06  # visual line weight (share of the box) below which filled exemplars are line drawings
 SOLID_FROM_LINES = True  # solid cards redraw centre-line sources with outline.to_solid (else outline.to_fill)
 INSET_RINGS = True  # solid glyph → line card: areas become outlines inside their edge (outline.inset_outline)
@@ -82,12 +85,14 @@ class StyleCard:
             raise UserError(f"Style mode must be one of {', '.join(MODES)}.")
         if self.linecap not in CAPS or self.linejoin not in JOINS:
             raise UserError("Line caps must be butt/round/square and joins miter/round/bevel.")
-        if not (1 <= self.grid <= 4096):
-            raise UserError("Grid size must be between 1 and 4096.")
-        if not (0 <= self.padding < self.grid / 2.5):
-            raise UserError("Padding must be at least 0 and well under half the grid.")
-        if not (0 < self.stroke_width <= self.grid / 4):
-            raise UserError("Stroke width must be positive and at most a quarter of the grid.")
+        if not (GRID_MIN <= self.grid <= GRID_MAX):
+            raise UserError(f"Grid size must be between {GRID_MIN:g} and {GRID_MAX:g} ({self.grid:g} given).")
+        if not (0 <= self.padding < max_padding(self.grid)):
+            raise UserError(f"Padding must be at least 0 and under {max_padding(self.grid):g} for a grid of "
+                            f"{self.grid:g} ({self.padding:g} given).")
+        if not (0 < self.stroke_width <= max_weight(self.grid)):
+            raise UserError(f"Line weight must be above 0 and at most {max_weight(self.grid):g} (a quarter of the "
+                            f"grid {self.grid:g}; {self.stroke_width:g} given).")
         if self.corners not in CORNERS:
             raise UserError(f"Corners must be one of {', '.join(CORNERS)}.")
         if not self.palette:
@@ -107,6 +112,16 @@ class StyleCard:
         corners = f", {self.corners} corners" if self.corners != "as source" else ""
         return (f"{self.mode}, weight {self.stroke_width:.2f}/{self.grid:g}, {self.linecap} caps, {self.linejoin} "
                 f"joins{corners}, padding {self.padding:.1f}, palette {', '.join(self.palette[:4])}")
+
+
+def max_weight(grid: float) -> float:
+    """The heaviest line weight a card on this grid takes (StyleCard.validate; the studio's field maximum)."""
+    return grid / GRID_PER_MAX_WEIGHT
+
+
+def max_padding(grid: float) -> float:
+    """The bound padding stays under on this grid (StyleCard.validate; the studio's field maximum)."""
+    return grid / GRID_PER_MAX_PADDING
 
 
 # ------------------------------------------------------------------------------------------- measuring

@@ -54,3 +54,28 @@ def test_the_padding_is_the_pictures_background():
     svg = trace_raster(_png(400, 200, 0, 255, [(100, 100, 45), (300, 100, 45)]), name="dark.png")
     aspects = _shape_aspects(svg)
     assert aspects and all(abs(a - 1.0) < 0.1 for a in aspects), aspects
+
+
+def test_too_many_exemplars_are_refused_before_any_picture_is_traced(monkeypatch):
+    """20 pictures: the count is checked first (before, each one was decoded and traced, then the style step refused
+    them all)."""
+    from backend.svg import service
+    from backend.svg.style import MAX_EXEMPLARS
+
+    traced = []
+    monkeypatch.setattr(service, "trace_raster", lambda data, name=None: traced.append(name))
+    files = [(f"icon{i}.png", _png(64, 64, 255, 0, [(32, 32, 20)])) for i in range(MAX_EXEMPLARS + 4)]
+    with pytest.raises(service.SVGInputError, match=rf"At most {MAX_EXEMPLARS} exemplars, please \(20 given\)"):
+        service.load_exemplars(files)
+    assert traced == []
+
+
+def test_a_picture_that_traces_to_nothing_is_named():
+    """A blank picture among good exemplars: the sentence says which file (it used to say only "this image")."""
+    from backend.svg.service import SVGInputError, load_exemplars
+
+    good = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M4 4h16v16H4z" fill="none" '
+            b'stroke="#000" stroke-width="2"/></svg>')
+    with pytest.raises(SVGInputError) as info:
+        load_exemplars([("good.svg", good), ("blank.png", _png(64, 64, 255, 255, []))])
+    assert str(info.value).startswith("“blank.png” (exemplar 2): Tracing found no shapes in this picture"), info.value

@@ -76,7 +76,7 @@ def test_palette_and_edit():
     svg = load_corpus().by_id("lucide/regular/camera").svg
     out = edit_svg(svg, stroke_width=1.0, linecap="square", palette=["#ff0000"])
     assert 'stroke="#ff0000"' in out and 'stroke-linecap="square"' in out and 'stroke-width="1"' in out
-    with pytest.raises(ValueError, match="Stroke width"):
+    with pytest.raises(ValueError, match=r"Line weight must be above 0 and at most 6 \(a quarter of the grid 24; 50 given\)"):
         edit_svg(svg, stroke_width=50)
 
 
