@@ -139,3 +139,27 @@ def test_a_refused_step_marks_one_panel(page, app_url, tab, opens, button, says,
         assert not _error_shown(page, part), part
     if marked:
         assert _error_shown(page, marked)
+
+
+def test_leaderboard_plot_titles_fit_a_phone(browser, app_url):
+    """At 390 px the plots' one-line titles ran off the plot ("Rating with 95% bootstrap CI (BT, 100 rou"); Plotly
+    never wraps them. Now the details are a subtitle, and every title and subtitle fits inside its plot."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = ctx.new_page()
+    try:
+        page.goto(app_url)
+        page.get_by_role("button", name="More tabs").click()
+        page.locator(".overflow-dropdown button", has_text="Leaderboard").click()
+        page.wait_for_function("document.querySelectorAll('#tab-leaderboard .js-plotly-plot .gtitle').length >= 3",
+                               timeout=60_000)
+        page.wait_for_timeout(1000)
+        titles = page.evaluate("""() => [...document.querySelectorAll(
+            '#tab-leaderboard .js-plotly-plot .gtitle, #tab-leaderboard .js-plotly-plot .gtitle-subtitle')]
+          .map((t) => { const svg = t.closest('svg').getBoundingClientRect(); const r = t.getBoundingClientRect();
+            return {text: t.textContent, left: r.left - svg.left, right: svg.right - r.right}; })""")
+        for t in titles:
+            assert t["left"] >= 0 and t["right"] >= 0, t
+        assert any("rounds" in t["text"] for t in titles), titles  # the details are still said
+        assert len(titles) >= 5, titles  # three titles, two subtitles
+    finally:
+        ctx.close()
