@@ -5,7 +5,8 @@ Gradio's keyword-argument twin `POST …/call/v2/<api_name>`) is
 read once (the body is buffered and replayed to Gradio unchanged). When the event belongs to a job class
 (`apps.common.job(kind)`, registered by `register(demo)`), two checks run before anything is queued:
 - sizes: any text in the payload over MAX_CLIENT_JSON (256 KB) and any `data:` URL over the upload limit are
-  refused (a client can put anything into the JSON body; the browser never sends either);
+  refused (a client can put anything into the JSON body; the browser never sends either); any list over
+  MAX_CLIENT_LIST (1,000) items is refused for every event, job or not;
 - rate: per job class, per session (the signed cookie / session hash) and per IP hash (`apps.common.throttle`).
 A refusal is HTTP 429/413 with `{"detail": sentence}`; Gradio's browser client shows `detail` as the error toast.
 The whole body is capped at MAX_QUEUE_BODY bytes for every queue/call request.
@@ -20,7 +21,7 @@ import gradio as gr
 from starlette.requests import Request
 
 from apps.common import rate_check
-from backend.config import MAX_CLIENT_JSON, get_settings, job_pools, max_queue_body
+from backend.config import MAX_CLIENT_JSON, MAX_CLIENT_LIST, get_settings, job_pools, max_queue_body
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +70,30 @@ def _sizes(value: Any, max_text: int, max_data_url: int) -> str | None:
     return None
 
 
+def _longest_list(value: Any) -> int:
+    longest, stack = 0, [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, list):
+            longest = max(longest, len(v))
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+    return longest
+
+
 def check(scope, path: str, raw: bytes) -> tuple[int, str] | None:
     """(status, sentence) when the request must be refused, else None."""
     try:
         body = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested ~1000 deep
         return None  # not ours to judge; Gradio answers malformed bodies itself (HTTP 400), with no traceback
+    # every event, job or not: Gradio checks each file entry of a list before any handler's own count cap, so
+    # 50,000 copies of one uploaded file (5 MB of JSON) cost ~25 s of server time before "at most 100" (review19)
+    n = _longest_list(body)
+    if n > MAX_CLIENT_LIST:
+        return 413, (f"One list in the request has {n} items; the limit is {MAX_CLIENT_LIST} (send fewer files at "
+                     "once, or a zip where the input takes one).")
     kind = _kind(path, body)
     if kind is None:
         return None

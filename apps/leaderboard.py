@@ -30,18 +30,24 @@ def _table(rep: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
-def _empty_figure(title: str, text: str) -> go.Figure:
+def _title(text: str, detail: str = "") -> dict:
+    """A short title with its details as a subtitle: Plotly never wraps a title, and one long line ran off the
+    plot at phone width ("Rating with 95% bootstrap CI (BT, 100 rou")."""
+    return {"text": text, "subtitle": {"text": detail}} if detail else {"text": text}
+
+
+def _empty_figure(title: dict, text: str) -> go.Figure:
     """A figure that says why it is empty instead of showing bare axes."""
     fig = go.Figure()
     fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 16})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_layout(title=title, height=380, margin={"t": 50, "b": 40})
+    fig.update_layout(title=title, height=380, margin={"t": 70, "b": 40})
     return fig
 
 
 def _ci_plot(rep: dict) -> go.Figure:
-    title = f"Rating with 95% bootstrap CI ({rep['method'].upper()}, {rep['bootstrap']} rounds)"
+    title = _title("Rating with 95% bootstrap CI", f"{rep['method'].upper()}, {rep['bootstrap']} rounds")
     if not rep["models"]:
         return _empty_figure(title, "No votes yet in this category")
     names = [m for m, r in rep["models"].items() if r["battles"] >= rep["min_votes"]]
@@ -51,7 +57,7 @@ def _ci_plot(rep: dict) -> go.Figure:
         fig.add_trace(go.Scatter(x=prov, y=[rep["models"][m]["rating"] for m in prov], mode="markers",
                                  name=f"provisional (< {rep['min_votes']} votes, no CI)",
                                  marker={"size": 10, "color": "#999999", "symbol": "circle-open"}))
-    fig.update_layout(title=title, yaxis_title="rating", xaxis_title="model", height=380, margin={"t": 50, "b": 40})
+    fig.update_layout(title=title, yaxis_title="rating", xaxis_title="model", height=380, margin={"t": 70, "b": 40})
     return fig
 
 
@@ -65,7 +71,7 @@ def _ci_trace(rep: dict, names: list[str]) -> go.Figure:
     return fig
 
 
-def _heatmap(table, title: str, fmt: str, colorscale: str, zmid: float | None = None) -> go.Figure:
+def _heatmap(table, title: dict, fmt: str, colorscale: str, zmid: float | None = None) -> go.Figure:
     if table is None or not len(table):
         return _empty_figure(title, "No votes yet in this category")
     z = table.to_numpy(dtype=float)
@@ -74,7 +80,7 @@ def _heatmap(table, title: str, fmt: str, colorscale: str, zmid: float | None = 
                                colorscale=colorscale, hoverongaps=False, zmid=zmid))
     fig.update_yaxes(autorange="reversed", title="model (row)")
     fig.update_xaxes(title="opponent (column)")
-    fig.update_layout(title=title, height=380, margin={"t": 50, "b": 40})
+    fig.update_layout(title=title, height=380, margin={"t": 70, "b": 40})
     return fig
 
 
@@ -100,8 +106,9 @@ def refresh(method: str, category: str):
                 "Play a few rounds in the Point Battle tab.")
     csv_path = download_file(view.csv, f"arena-leaderboard-{rep['method']}-{rep['category']}.csv")
     return (head, _table(rep), _ci_plot(rep),
-            _heatmap(rep["win_fraction"], "Win fraction of row over column (ties excluded)", ".2f", "RdBu", 0.5),
-            _heatmap(rep["pair_counts"], "Battle count", ".0f", "Blues"), csv_path)
+            _heatmap(rep["win_fraction"], _title("Win fraction of row over column", "ties excluded"), ".2f", "RdBu",
+                     0.5),
+            _heatmap(rep["pair_counts"], _title("Battle count"), ".0f", "Blues"), csv_path)
 
 
 @user_errors

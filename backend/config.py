@@ -332,6 +332,7 @@ def max_queue_body() -> int:
 MAX_SELECTION_JSON = 64 * 1024
 MAX_DEPTH_HINTS = 64  # Photo 3D Edit depth hints per render (stored with every history step)
 MAX_CLIENT_JSON = 256 * 1024
+MAX_CLIENT_LIST = 1000  # items of any one list in a request body (files per input: every handler's cap is lower)
 
 
 def limit_threads(n: int) -> None:

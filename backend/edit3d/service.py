@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 from backend.errors import UserError
 from backend.registry import ModelUnavailable, get_registry
 from backend.tempfiles import scratch_dir
-from storage.db import get_storage
+from storage.db import StorageError, get_storage
 from storage.repos import edit3d as repo
 from storage.repos.images import image_sha256, store_image
 
@@ -270,21 +270,27 @@ def _motion_changed(a: dict, b: dict) -> bool:
 def preview(img: Image.Image, selection: Selection, settings: SceneSettings, backends: Backends, params: EditParams,
             session_id: str | None, uploaded_mask: np.ndarray | None = None, record_edit: bool = True) -> Preview:
     """Render the edit at preview size and record it in the session's history when it changed
-    the pose or the selection (a re-render of the same state adds no row)."""
+    the pose or the selection (a re-render of the same state adds no row). When the database cannot take the
+    record, the render is returned anyway and its status line says it is not in the history."""
     if selection.is_empty() and uploaded_mask is None:
         raise UserError("No object is selected yet. Click on the object in the “Click the object” image "
                         "(or give a box or a mask).")
-    sha = remember_image(img)
     scene, pipe = get_scene(img, selection, settings, backends, uploaded_mask=uploaded_mask)
     result = pipe.render(scene, params)
-    if record_edit:
-        st, _ = history(session_id, sha)
-        cur = st.current
-        if _motion_changed(cur["params"], params.to_dict()) or (cur.get("selection") or {}) != selection.to_dict():
-            record(session_id, sha, "edit", params, selection, settings, backends, result)
-    _, rows = history(session_id, sha)
+    rows: list[dict] = []
+    status = status_line(scene, result)
+    try:  # the database down or locked: the render is still shown (and exportable), said not to be in the history
+        sha = remember_image(img)
+        if record_edit:
+            st, _ = history(session_id, sha)
+            cur = st.current
+            if _motion_changed(cur["params"], params.to_dict()) or (cur.get("selection") or {}) != selection.to_dict():
+                record(session_id, sha, "edit", params, selection, settings, backends, result)
+        _, rows = history(session_id, sha)
+    except StorageError as exc:
+        status += f"  \n⚠️ This edit is shown but not saved in the edit history (undo/redo): {exc}"
     return Preview(overlay(scene, selection), scene.rgb, result.image, exports.depth_preview(result.depth),
-                   exports.guide_mask_u8(result.guide_mask), status_line(scene, result), rows, params, selection)
+                   exports.guide_mask_u8(result.guide_mask), status, rows, params, selection)
 
 
 def undo_redo(img: Image.Image, action: str, selection: Selection, settings: SceneSettings, backends: Backends,

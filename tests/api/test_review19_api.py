@@ -65,3 +65,22 @@ def test_an_svg_vote_is_only_on_one_blind_comparisons_pair(new_client):
     with pytest.raises(AppError, match="one blind comparison"):  # the pair's retrieval icon with a plain one
         c.predict(retrieval, b, "model_a", api_name="/svg_vote")  # b: svg-pathdiffusion, of the "cat" generation
     assert "saved" in c.predict(*(x["id"] for x in cands), "tie", api_name="/svg_vote")
+
+
+@pytest.mark.parametrize("api,args", [("anomaly_save_pool", lambda many: [many, "w", "long-list", False]),
+                                      ("inspect_one", lambda many: [many[:1], many, "knn", "256", 0, 0.2, 0.15,
+                                                                    False, 0.5])])
+def test_a_list_of_thousands_of_files_is_refused_before_queueing(app_url, tmp_path, fresh_limits, api, args):
+    """One uploaded file named 50,000 times in a list (5 MB of JSON): Gradio checked every entry before the
+    handler's own cap ("at most 100 …"), ~25 s of server time per request, for the non-job `anomaly_save_pool`
+    (whose save limit runs in the handler) as for jobs. Now any list over 1,000 items is refused at the door."""
+    import time
+
+    photo = tmp_path / "p.png"
+    Image.new("RGB", (16, 16), (1, 2, 3)).save(photo)
+    h = browser_like(app_url)
+    many = [_upload(h, app_url, str(photo))] * 1500
+    t0 = time.monotonic()
+    r = h.post(app_url + f"gradio_api/call/{api}", json={"data": args(many)})
+    assert r.status_code == 413 and "1500 items; the limit is 1000" in r.json()["detail"], r.text[:300]
+    assert time.monotonic() - t0 < 5
