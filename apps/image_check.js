@@ -11,7 +11,8 @@
   // right after the section opened showed nothing); it is held until the canvas's zoom read-out is there.
   //  - "Paste from clipboard" with no image on the clipboard (text, say): Gradio did nothing at all. The clipboard's
   //    content goes to the image check like any refused file. Ctrl+V with files over an image input is taken as
-  //    a drop (Gradio ignored paste events), so a pasted file gets the same checks as a dropped one.
+  //    a drop (Gradio ignored paste events), so a pasted file gets the same checks as a dropped one; after
+  //    "Paste from clipboard" too, when gr.Image has no file input (the drop goes to its upload area).
   const passing = new WeakSet();  // events this script re-sends: let them through
   const transfer = (files) => {
     const dt = new DataTransfer();
@@ -83,8 +84,11 @@
     const files = ev.clipboardData && ev.clipboardData.files;
     if (!block || !files || !files.length) return;
     ev.preventDefault();
+    // after "Paste from clipboard", gr.Image has no file input (its clipboard mode): its upload container still
+    // takes a drop, and switches the input back to upload
     const input = block.querySelector("input[type=file]");
-    (input ? input.parentElement : block).dispatchEvent(new DragEvent("drop", {
+    const target = input ? input.parentElement : (block.querySelector(".upload-container") || block);
+    target.dispatchEvent(new DragEvent("drop", {
       bubbles: true, cancelable: true, dataTransfer: transfer(Array.from(files)) }));
   }, true);
   document.addEventListener("click", (ev) => {
