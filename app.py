@@ -14,7 +14,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 import backend.config  # noqa: F401  (sets the offline environment before anything else loads)
-from apps import anomaly, image_check, job_gate
+from apps import anomaly, image_check, job_gate, svg_studio
 from apps.common import on_load
 from apps.job_gate import JobGateMiddleware
 from apps.session_cookie import SessionCookieMiddleware
@@ -47,8 +47,7 @@ CSS = """
 /* Gradio's gr.Group resets its children with `border: none` (width: medium = 3 px) while each block sets
    `border-style` inline, so an image or file directly in a group got a 3 px frame in the text colour. */
 .gr-group > .styler > .block { border-width: 0; }
-@media (max-width: 575px) { #svg-gallery .grid-container { --grid-cols: 2 !important; } }  /* 4 x 100 px overflowed a phone */
-""" + image_check.CHECK_CSS + "\n" + anomaly.CSS
+""" + image_check.CHECK_CSS + "\n" + anomaly.CSS + "\n" + svg_studio.CSS
 THEME = gr.themes.Soft(primary_hue="indigo")
 
 

@@ -21,6 +21,17 @@ shows the **nearest corpus icon and its similarity** (a copying check) and its l
 list of concepts in one style with a consistency score. Icons come from permissively licensed sets (see
 `static/svg/CORPUS.md`)."""
 
+# Gallery layout (appended to the app's css by app.py). Gradio keeps an auto-height gallery at least 450 px tall
+# (320 px below 1280 px): one row of tiles sat over ~250 px of blank panel that pushed the previews below the fold.
+# Captions wrap onto two lines instead of being cut ("1. IoU 0.87 · c…" on a phone). Phones get two columns (four
+# 100-px minimum columns ran off a 390-px screen).
+CSS = """
+#svg-gallery .grid-wrap.fixed-height { min-height: 0; }
+#svg-gallery .caption-label { white-space: normal; overflow-wrap: anywhere; line-height: 1.2; display: -webkit-box;
+  -webkit-box-orient: vertical; -webkit-line-clamp: 2; max-width: calc(100% - 2 * var(--block-label-margin)); }
+@media (max-width: 575px) { #svg-gallery .grid-container { --grid-cols: 2 !important; } }
+"""
+
 
 def build() -> None:
     engine_ch, engine_default, engine_note = h.engine_choices()

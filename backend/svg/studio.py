@@ -82,13 +82,19 @@ def installed_styles() -> tuple[list[str], str]:
 
 
 # -- views -----------------------------------------------------------------------------------------------
+TILE_SIZE = (192, 272)  # a gallery tile, width x height
+TILE_ICON = (16, 24, 160)  # where its icon is drawn: left, top, side. The 88-px band below holds a two-line caption
+# (apps/svg_studio.CSS wraps captions; 56 px, one line, cut "1. IoU 0.87 · coffee" on a phone)
+
+
 def gallery(candidates: list[dict]) -> list[tuple[Image.Image, str]]:
-    """Whole icons on a tile with room above for the panel's label and below for the caption (Gradio overlays both
+    """Whole icons on a tile with room above for the panel's buttons and below for the caption (Gradio overlays both
     on the image). The caption leads with the copying check's IoU: the browser cuts long captions at the end."""
     items = []
+    x, y, side = TILE_ICON
     for i, c in enumerate(candidates):
-        tile = Image.new("RGB", (192, 240), "#ffffff")
-        tile.paste(render_image(c["svg"], 160), (16, 24))
+        tile = Image.new("RGB", TILE_SIZE, "#ffffff")
+        tile.paste(render_image(c["svg"], side), (x, y))
         cap = f"{i + 1}. IoU {c['similarity']:.2f} · {c.get('concept') or c['prompt']}"[:40]
         items.append((tile, cap))
     return items

@@ -1,6 +1,8 @@
 """A new user in the browser: prompt → gallery → details → SVG download."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -94,35 +96,43 @@ def test_three_exemplars_style_the_result(page, app_url, tmp_path):
     page.screenshot(path=str(tmp_path / "svg_exemplars.png"), full_page=True)
 
 
-# where each gallery tile's icon is drawn on screen (backend.svg.studio.gallery: a 192x240 tile, icon in
-# x 16..176, y 24..184, shown with object-fit: contain), and every box that could cover it
-_TILE_GEOMETRY = """() => {
+# where each gallery tile's icon is drawn on screen (backend.svg.studio.gallery: a TILE_SIZE tile, its icon at
+# TILE_ICON, shown with object-fit: contain), and every box that could cover it
+_TILE_GEOMETRY = """([W, H, x, y, side]) => {
   const rect = (e) => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
   const tiles = [...document.querySelectorAll('#svg-gallery img')].map(i => {
-    const b = i.getBoundingClientRect(), s = Math.min(b.width / 192, b.height / 240);
-    const x0 = b.left + (b.width - 192 * s) / 2, y0 = b.top + (b.height - 240 * s) / 2;
-    return {img: rect(i), icon: [x0 + 16 * s, y0 + 24 * s, x0 + 176 * s, y0 + 184 * s]}; });
+    const b = i.getBoundingClientRect(), s = Math.min(b.width / W, b.height / H);
+    const x0 = b.left + (b.width - W * s) / 2, y0 = b.top + (b.height - H * s) / 2;
+    return {img: rect(i), icon: [x0 + x * s, y0 + y * s, x0 + (x + side) * s, y0 + (y + side) * s]}; });
   const covers = [...document.querySelectorAll('#svg-gallery .caption-label, #svg-gallery [data-testid=block-label]')]
-    .map(c => ({box: rect(c), text: c.innerText, cut: c.scrollWidth > c.clientWidth + 1}));
-  return {vw: window.innerWidth, tiles, covers}; }"""
+    .map(c => ({box: rect(c), text: c.innerText,
+                cut: c.scrollWidth > c.clientWidth + 1 || c.scrollHeight > c.clientHeight + 1}));
+  const grid = document.querySelector('#svg-gallery .grid-container').getBoundingClientRect();
+  const panel = document.querySelector('#svg-gallery').getBoundingClientRect();
+  return {vw: window.innerWidth, tiles, covers, blank: panel.bottom - grid.bottom}; }"""
 
 
 @pytest.mark.parametrize("size", [(390, 844), (1280, 800)])
 def test_gallery_tiles_show_whole_icons_on_phone_and_desktop(page, app_url, size):
     """svgux walkthrough at 390x844: four 100-px-minimum columns ran past the phone's edge (the 4th tile off
     screen), captions were cut to "1. IoU 1...." and lay over the icons' lower part, and the panel's label
-    badge lay over the first three icons' tops (at 1280 px it covered the first tile's top rows too)."""
+    badge lay over the first three icons' tops (at 1280 px it covered the first tile's top rows too).
+    svgux2: captions were still cut ("1. IoU 0.87 · c…" for coffee on a phone) and one row of tiles sat over
+    ~250 px of blank panel (Gradio's 450-px minimum gallery height), pushing the previews below the fold."""
     page.set_viewport_size({"width": size[0], "height": size[1]})
     page.goto(app_url)
     from tests.e2e.test_review14_e2e import open_tab
 
     open_tab(page, "SVG Studio")
-    page.locator("#svg-prompt textarea").fill("bell")
+    page.locator("#svg-prompt textarea").fill("coffee cup")
     page.locator("#svg-generate").click()
     page.wait_for_function("document.querySelector('#svg-summary') && "
                            "document.querySelector('#svg-summary').innerText.includes('candidate')", timeout=120_000)
     page.wait_for_timeout(500)
-    g = page.evaluate(_TILE_GEOMETRY)
+    from backend.svg.studio import TILE_ICON, TILE_SIZE
+
+    g = page.evaluate(_TILE_GEOMETRY, [*TILE_SIZE, *TILE_ICON])
+    assert g["blank"] < 40, g["blank"]
     assert len(g["tiles"]) == 4
 
     def overlap(a, b):
@@ -132,8 +142,8 @@ def test_gallery_tiles_show_whole_icons_on_phone_and_desktop(page, app_url, size
         assert t["img"][0] >= 0 and t["img"][2] <= g["vw"], t  # every tile on screen
         for c in g["covers"]:
             assert not overlap(c["box"], t["icon"]), (c, t)
-    caps = [c for c in g["covers"] if c["text"].strip()[:2] == "1."]
-    assert caps and not caps[0]["cut"], g["covers"]  # "1. IoU 1.00 · bell" whole
+    caps = [c for c in g["covers"] if re.match(r"\d+\. IoU", c["text"].strip())]
+    assert len(caps) == 4 and not any(c["cut"] for c in caps), g["covers"]  # "1. IoU 0.87 · coffee" whole
 
 
 def test_learned_generator_is_offered_as_experimental_beside_its_floor(page, app_url):

@@ -10,4 +10,6 @@ def test_gallery_caption_leads_with_the_copying_check():
                              "similarity": 0.934}])
     assert cap.startswith("1. IoU 0.93 · a very long") and len(cap) <= 40
     # room above the icon for the panel's label badge: the top rows of the tile are blank
-    assert tile.size == (192, 240) and tile.crop((0, 0, 192, 20)).getextrema() == ((255, 255),) * 3
+    assert tile.size == (192, 272) and tile.crop((0, 0, 192, 20)).getextrema() == ((255, 255),) * 3
+    # and room below for a two-line caption: the bottom 88 rows are blank (56 rows held one line only)
+    assert tile.crop((0, 272 - 88, 192, 272)).getextrema() == ((255, 255),) * 3
