@@ -98,7 +98,7 @@ def _annotate_section() -> None:
         # a quick lookup: no progress, so a refused id ("Type a battle id first") is said by the toast alone; the
         # "Error" overlay covered the editor, the instruction and the category (and took their clicks)
         load_b.click(h.load_battle, battle, [editor, instruction, category], api_name="bench_load_battle",
-                     show_progress="hidden")
+                     show_progress="hidden", **job("image_open", h.load_battle))  # decodes + re-encodes the photo
         # after every stroke or proposal: what is marked; after a new image: the click view, no clicks
         # (one upload fires both; apps.bench_handlers.editor_listener says a refused image's sentence once)
         on_editor = h.editor_listener(editor)

@@ -314,12 +314,12 @@ def save_pool(prompt_paths, product: str, name: str, session_id: str | None = No
 
 def load_pool(key: str, session_id: str | None = None, escape: Escape = _plain) -> tuple[list[str], str]:
     """The pool's images written to a private temp dir (paths for the prompt input) and a message."""
-    pool, imgs = collection.load_pool(key, session_id=session_id)
-    names = [f"{exports.safe_stem(pool['name'], set())}_{i:02d}.png" for i in range(len(imgs))]
+    pool, files = collection.load_pool(key, session_id=session_id)
+    names = [f"{exports.safe_stem(pool['name'], set())}_{i:02d}.png" for i in range(len(files))]
 
-    def fill(d: Path) -> None:
-        for name, im in zip(names, imgs, strict=True):
-            im.save(d / name)
+    def fill(d: Path) -> None:  # the stored PNGs as they are (re-encoded and EXIF-free when they were saved)
+        for name, src in zip(names, files, strict=True):
+            shutil.copyfile(src, d / name)
 
     # one copy per pool content, however often it is loaded (a fresh folder per load was never removed)
     d = shared_dir("pool-" + _digest(pool["name"], *pool["prompt_shas"]), fill)

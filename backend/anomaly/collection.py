@@ -8,6 +8,7 @@ truth, and saved items export as an MVTec-layout zip that the evaluation mode re
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -16,7 +17,7 @@ from backend.anomaly.inspector import Run, find_regions, verdict
 from backend.errors import UserError
 from storage.db import get_storage
 from storage.repos import anomaly as repo
-from storage.repos.images import load_image, store_image
+from storage.repos.images import image_path, load_image, store_image
 
 MAX_POOL = 64
 NAME_MAX = 64
@@ -96,8 +97,10 @@ def pool_key(pool: dict) -> str:
     return f"{pool['product']}{KEY_SEP}{pool['name']}"
 
 
-def load_pool(key: str, *, session_id: str | None) -> tuple[dict, list[Image.Image]]:
-    """`key` is "product / name" as listed; returns the pool (own first, else a shared one) and its images."""
+def load_pool(key: str, *, session_id: str | None) -> tuple[dict, list[Path]]:
+    """`key` is "product / name" as listed; returns the pool (own first, else a shared one) and its stored PNG files
+    (not decoded: loading a shared 360 MP pool decoded every image on every call, ~5 s of CPU that any visitor
+    could ask for again and again)."""
     if not isinstance(key, str) or KEY_SEP not in key:  # an API client may send any JSON value
         raise UserError("Please choose a saved prompt pool first.")
     product, name = key.split(KEY_SEP, 1)
@@ -106,14 +109,14 @@ def load_pool(key: str, *, session_id: str | None) -> tuple[dict, list[Image.Ima
         pool = repo.get_pool(s, product, name, session_id=session_id)
         if pool is None:
             return None, []
-        return pool, [load_image(s, sha) for sha in pool["prompt_shas"]]
+        return pool, [image_path(s, sha) for sha in pool["prompt_shas"]]
 
-    pool, imgs = get_storage().read(_r)
+    pool, files = get_storage().read(_r)
     if pool is None:
         raise UserError("There is no prompt pool by that name that you saved or that was shared with you.")
-    if any(i is None for i in imgs):
+    if any(f is None or not f.is_file() for f in files):
         raise UserError("Some images of this pool are missing from the data directory; please save it again.")
-    return pool, imgs
+    return pool, files
 
 
 def save_correction(*, query: Image.Image, mask: np.ndarray, product: str, defect_type: str, filename: str,

@@ -84,3 +84,23 @@ def test_a_list_of_thousands_of_files_is_refused_before_queueing(app_url, tmp_pa
     r = h.post(app_url + f"gradio_api/call/{api}", json={"data": args(many)})
     assert r.status_code == 413 and "1500 items; the limit is 1000" in r.json()["detail"], r.text[:300]
     assert time.monotonic() - t0 < 5
+
+
+def test_loading_a_battle_into_the_annotator_is_rate_limited_before_queueing(app_url, client, photo, monkeypatch,
+                                                                              fresh_limits):
+    """`bench_load_battle` decodes the stored battle photo and re-encodes it as the editor's value (~1.3 s for a
+    36 MP photo) in the default pool, with no limit: one battle, then the same id again and again. Now it is an
+    `image_open` job: the third call in a minute (JOB_IMAGE_OPEN=1,2 here) is refused at the door, HTTP 429."""
+    from gradio_client import handle_file
+
+    bid = client.predict(handle_file(photo), "Point to the ball", api_name="/new_battle")[0]
+    monkeypatch.setenv("JOB_IMAGE_OPEN", "1,2")
+    h = browser_like(app_url)
+    h.cookies.update(dict(client.cookies))  # the battle's own session
+    outs = []
+    for _ in range(3):
+        r = h.post(app_url + "gradio_api/call/bench_load_battle", json={"data": [bid]})
+        outs.append(f"HTTP {r.status_code}: {r.text}" if r.status_code != 200 else
+                    h.get(app_url + f"gradio_api/call/bench_load_battle/{r.json()['event_id']}").text)
+    assert all("event: complete" in o for o in outs[:2]), outs[:2]
+    assert outs[2].startswith("HTTP 429") and "Too many" in outs[2], outs[2][:300]
