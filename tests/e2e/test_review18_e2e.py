@@ -224,3 +224,17 @@ def test_anomaly_query_picker_row_has_no_gaps(browser, app_url, width):
             assert pick["width"] >= one["width"] + every["width"] - 1, (pick, one, every)
     finally:
         ctx.close()
+
+
+def test_enter_in_the_instruction_starts_the_battle(page, app_url):
+    """Point Battle with the keyboard: type the instruction, press Enter. Nothing happened (only the button
+    started a battle; SVG Studio's prompt already took Enter). Now Enter starts it."""
+    page.goto(app_url)
+    page.locator("#arena-random").click()
+    page.wait_for_function("document.querySelector('#arena-instruction textarea').value.length > 0")
+    box = page.locator("#arena-instruction textarea")
+    box.fill("Point to the centre of the picture")
+    box.press("Enter")
+    page.wait_for_function("document.querySelector('#arena-status').innerText.includes('Model A')",
+                           timeout=120_000)
+    assert page.locator("#arena-battle-id input, #arena-battle-id textarea").first.input_value()
