@@ -99,9 +99,11 @@ def build() -> None:
                 gallery = gr.Gallery(label="Overlays (highest score first)", columns=4, height=300, format="png",
                                      elem_id="anomaly-gallery", allow_preview=False)
         with gr.Group():
-            with gr.Row():
+            # equal heights: a two-line button beside a one-line one left a grey gap under the shorter; on a phone
+            # the picker takes its own line (squeezed into a third, its label wrapped and a button hung below)
+            with gr.Row(equal_height=True):
                 pick = gr.Dropdown(label="Query shown below", choices=[], elem_id="anomaly-pick", scale=3,
-                                   allow_custom_value=True)
+                                   allow_custom_value=True, min_width=320)
                 export_one_btn = gr.Button("Export this query (PNG + JSON)", scale=1, elem_id="anomaly-export-one")
                 export_btn = gr.Button("Export all (zip, CSV, JSON)", scale=1, elem_id="anomaly-export")
             sbs = gr.Image(label="Prompt | query | map", show_label=False, format="png", interactive=False,

@@ -225,8 +225,9 @@ def build() -> None:
         rand_btn.click(random_bench_image, outputs=[image, instruction, category, bench_state],
                        api_name="random_bench_image")
         battle_outs = [battle_id, out_a, out_b, overlay, status, reveal, *vote_btns]
-        go.click(start_round, inputs=[image, instruction, bench_state], outputs=battle_outs,
-                 api_visibility="private", **job("battle", start_round)).then(
+        # Enter in the instruction starts the battle too (a keyboard user typed it and Enter did nothing)
+        gr.on([go.click, instruction.submit], start_round, inputs=[image, instruction, bench_state],
+              outputs=battle_outs, api_visibility="private", **job("battle", start_round)).then(
             lambda: gr.update(visible=False, value=""), outputs=raw, api_visibility="private")
         # The API keeps `new_battle`, which raises its error to the client (the page uses `start_round`).
         api_go = gr.Button("Start battle (API)", visible=False)

@@ -99,6 +99,7 @@ def build() -> None:
                         # 0 = keep: Gradio 6.31 shows and sends 0 for an empty Number, so a minimum above 0 refused the
                         # untouched field ("Line weight takes a number ≥ 0.01") and no post-edit could be applied
                         e_width = gr.Number(value=0, label="Line weight (grid units of this icon; 0 = keep)", minimum=0,
+                                            maximum=max_weight(24), info=h.edit_weight_info(24),
                                             elem_id="svg-edit-width")
                         e_mode = gr.Dropdown(h.EDIT_MODES, value="keep", label="Outline ↔ fill")
                     with gr.Row():
@@ -146,11 +147,14 @@ def build() -> None:
         # progress and a failure's "Error" go on the gallery only (an empty prompt put "Error" over the gallery, the
         # previews, the code and the summary line, after the toast had said why)
         on_gallery = dict(show_progress_on=[gallery])
+        # the post-edit line weight's maximum follows the shown candidate's grid (a private step after each)
+        limits = dict(fn=h.edit_weight_limits, inputs=[state, pick], outputs=e_width, api_visibility="private",
+                      queue=False)
         run.click(h.generate, [prompt, *style_in, engine, n, seed], gen_out, api_name="svg_generate", **on_gallery,
-                  **job("svg", h.generate))
+                  **job("svg", h.generate)).success(**limits)
         prompt.submit(h.generate, [prompt, *style_in, engine, n, seed], gen_out, api_visibility="private",
-                      **on_gallery, **job("svg", h.generate))
-        gallery.select(h.select_candidate, [state], [*detail_out, pick], api_visibility="private")
+                      **on_gallery, **job("svg", h.generate)).success(**limits)
+        gallery.select(h.select_candidate, [state], [*detail_out, pick], api_visibility="private").success(**limits)
         gr.api(h.candidates_api, api_name="svg_candidates")
         c_grid.change(h.card_limits, c_grid, [c_width, c_pad], api_visibility="private", queue=False,
                       preprocess=False)  # raw value: a half-typed grid must not raise Gradio's range toast

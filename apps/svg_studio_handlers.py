@@ -140,6 +140,21 @@ def _detail(state: dict, index: int, view: studio.CandidateView):
     return view.sheet, code, "  \n".join(info), svg_path, png_path
 
 
+def edit_weight_info(grid: float) -> str:
+    return f"0 = keep; at most {max_weight(grid):g} on this icon's grid of {grid:g}"
+
+
+def edit_weight_limits(state, index):
+    """The post-edit line-weight field's maximum for the selected candidate's grid (the backend's max_weight); runs
+    after generate and select, so the public endpoints' outputs stay as they were."""
+    try:
+        svg = state["candidates"][int(index or 0)]["svg"]
+    except (TypeError, KeyError, IndexError, ValueError):
+        return gr.update()
+    grid = studio.candidate_grid(svg)
+    return gr.update(maximum=max_weight(grid), info=edit_weight_info(grid))
+
+
 @user_errors
 def generate(prompt, source, style, files, mode, width, cap, join, padding, grid, palette, engine, n, seed,
              request: gr.Request = None):

@@ -29,6 +29,19 @@ def _font(size: int):
         return ImageFont.load_default()
 
 
+def _luminance(rgb) -> float:
+    """WCAG relative luminance of an sRGB colour."""
+    lin = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def halo_for(colour) -> tuple[int, int, int]:
+    """The outline a label of `colour` needs to read on any photo: black or white, whichever contrasts more (B's
+    blue on a black outline read at ~4:1 and vanished on dark photos; on white it is ~5:1)."""
+    lum = _luminance(colour)
+    return (0, 0, 0) if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else (255, 255, 255)
+
+
 def _marker(draw: ImageDraw.ImageDraw, x: float, y: float, r: int, colour, shape: str, label: str | None) -> None:
     outline = max(2, r // 4)
     if shape == "diamond":
@@ -44,7 +57,7 @@ def _marker(draw: ImageDraw.ImageDraw, x: float, y: float, r: int, colour, shape
     draw.line((x, y - r / 2, x, y + r / 2), fill=(0, 0, 0), width=1)
     if label:
         font = _font(max(12, int(r * 1.4)))
-        draw.text((x + r + 2, y - r - 2), label, fill=colour, font=font, stroke_width=2, stroke_fill=(0, 0, 0))
+        draw.text((x + r + 2, y - r - 2), label, fill=colour, font=font, stroke_width=2, stroke_fill=halo_for(colour))
 
 
 def _prepare(img: Image.Image):

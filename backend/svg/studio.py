@@ -16,6 +16,7 @@ from backend.svg import library_service as lib
 from backend.svg import service
 from backend.svg.corpus import CorpusMissing, load_corpus
 from backend.svg.engines import StyleSpec, get_engine
+from backend.svg.paths import parse_svg_paths
 from backend.svg.render import render_image, render_png
 from backend.svg.style import StyleCard, style_from_set
 
@@ -126,6 +127,15 @@ class CandidateView:
 
 def candidate_view(svg: str) -> CandidateView:
     return CandidateView(preview_sheet(svg), render_png(svg, 512))
+
+
+def candidate_grid(svg: str) -> float:
+    """A candidate's grid (viewBox size): the unit of its post-edit line weight, which StyleCard.validate bounds by
+    max_weight(grid). 24 when it has no usable viewBox (edit_svg then refuses it with its own sentence)."""
+    try:
+        return parse_svg_paths(svg)[1]
+    except UserError:
+        return 24.0
 
 
 @dataclass

@@ -199,3 +199,42 @@ def test_ctrl_v_still_works_after_paste_from_clipboard(browser, app_url, tmp_pat
                                timeout=60_000)
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_anomaly_query_picker_row_has_no_gaps(browser, app_url, width):
+    """Anomaly Inspector's "Query shown below | Export this query | Export all" row: the two-line export button
+    stood beside a one-line one with a grey gap under it; on a phone the picker got a squeezed third (label wrapped)
+    and "Export all" hung on a line of its own. Now both buttons share one height, and a phone gives the picker a
+    full line and the two buttons the next."""
+    ctx = browser.new_context(viewport={"width": width, "height": 844})
+    page = ctx.new_page()
+    try:
+        page.goto(app_url)
+        if width < 600:
+            page.get_by_role("button", name="More tabs").click()
+            page.locator(".overflow-dropdown button", has_text="Anomaly Inspector").click()
+        else:
+            page.get_by_role("tab", name="Anomaly Inspector").click()
+        pick, one, every = (page.locator(s).bounding_box() for s in
+                            ("#anomaly-pick", "#anomaly-export-one", "#anomaly-export"))
+        assert abs(one["y"] - every["y"]) < 1 and abs(one["height"] - every["height"]) < 1, (one, every)
+        if width < 600:
+            assert one["y"] >= pick["y"] + pick["height"] - 1, (pick, one)  # the buttons below the picker
+            assert pick["width"] >= one["width"] + every["width"] - 1, (pick, one, every)
+    finally:
+        ctx.close()
+
+
+def test_enter_in_the_instruction_starts_the_battle(page, app_url):
+    """Point Battle with the keyboard: type the instruction, press Enter. Nothing happened (only the button
+    started a battle; SVG Studio's prompt already took Enter). Now Enter starts it."""
+    page.goto(app_url)
+    page.locator("#arena-random").click()
+    page.wait_for_function("document.querySelector('#arena-instruction textarea').value.length > 0")
+    box = page.locator("#arena-instruction textarea")
+    box.fill("Point to the centre of the picture")
+    box.press("Enter")
+    page.wait_for_function("document.querySelector('#arena-status').innerText.includes('Model A')",
+                           timeout=120_000)
+    assert page.locator("#arena-battle-id input, #arena-battle-id textarea").first.input_value()

@@ -123,6 +123,9 @@ def test_card_fields_carry_the_backends_limits(page, app_url, tmp_path):
     _generate(page, "bell")
     page.wait_for_function("document.querySelector('#svg-summary').innerText.includes('bell')", timeout=120_000)
     assert 'stroke-width="12"' in page.locator("#svg-code .cm-content").inner_text()
+    # the post-edit line weight's maximum follows the shown icon's grid (48 here)
+    page.get_by_text("Vector post-edits").click()
+    page.wait_for_function("document.querySelector('#svg-edit-width input').max === '12'", timeout=30_000)
 
 
 def test_extracted_card_leaves_generate_in_reach(page, app_url, tmp_path):

@@ -90,3 +90,15 @@ def test_bench_category_only_with_the_items_own_instruction(tiny_bench, monkeypa
     green = Image.open(tiny_bench / "images" / "r.png").convert("RGB")
     assert service._resolve_input(green, "r.png", "Point to the top edge") == ("upload", "upload", None)
     assert service._resolve_input(green, "r.png", "Point to the dot left of the marked") == ("upload", "upload", None)
+
+
+def test_marker_labels_read_on_a_dark_photo():
+    """review18: "B1", "B2" were blue text with a black outline, lost on a dark photo; each label's outline is now
+    the one of black / white that contrasts more with its side's colour (white for B's blue)."""
+    img = Image.new("RGB", (800, 600), (15, 15, 15))
+    out = render.render_side(img, [(200, 300), (500, 300)], "B")
+    arr = np.asarray(out).astype(int)
+    r = render.marker_radius(*out.size)
+    label = arr[300 - r - 2: 300 + r, 200 + r + 2: 200 + 4 * r]  # right of the first marker, where "B1" is drawn
+    assert (label.min(axis=2) > 200).sum() > 20  # a white outline around the blue letters
+    assert render.halo_for(render.COLOR_B) == (255, 255, 255) and render.halo_for(render.COLOR_A) == (0, 0, 0)

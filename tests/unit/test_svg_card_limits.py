@@ -59,3 +59,19 @@ def test_weight_and_padding_limits_follow_the_grid(studio):
     assert "64" in w["info"] and "256" in w["info"]
     for half_typed in (None, "", "abc", 0, GRID_MAX * 2, float("nan"), float("inf"), [1]):
         assert h.card_limits(half_typed) == (gr.update(), gr.update())
+
+
+def test_the_post_edit_weight_follows_the_shown_icons_grid(studio):
+    """The post-edit line weight had no maximum; the backend bounds it by the icon's own grid (edit_svg)."""
+    demo, f = studio
+    e_width = f["svg-edit-width"]
+    assert e_width.maximum == max_weight(24) and e_width.minimum == 0
+    wired = [fn for fn in demo.fns.values() if fn.fn is h.edit_weight_limits]
+    assert len(wired) == 3 and all([b._id for b in fn.outputs] == [e_width._id] for fn in wired)  # generate,
+    # submit and select
+    svg48 = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48"><path d="M8 8h32v32H8z" stroke="#000"/></svg>'
+    state = {"candidates": [{"svg": svg48}]}
+    up = h.edit_weight_limits(state, 0)
+    assert up["maximum"] == max_weight(48) == 12 and "at most 12" in up["info"]
+    for bad_state, index in ((None, 0), ({}, 0), (state, 5), (state, "x"), ({"candidates": [{}]}, 0)):
+        assert h.edit_weight_limits(bad_state, index) == gr.update()
