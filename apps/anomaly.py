@@ -174,23 +174,27 @@ def build() -> None:
                       api_name="inspect_batch", **on_results, **job("anomaly", h.inspect_batch))
         one_btn.click(h.inspect_one, [prompts, queries, *settings], [overlay, heatmap, mask, info],
                       api_name="inspect_one", **job("anomaly", h.inspect_one))
+        # re-renders of a kept run: no model, but every overlay of up to 100 queries (apps/job_gate.py gates them)
+        view_job = job("anomaly_view", h.rethreshold)
         for i, sl in enumerate((image_thr, pixel_thr, vmax)):  # one public endpoint, two private twins
             sl.release(h.rethreshold, [run_state, pick, *view_opts], views,
                        api_name="anomaly_rethreshold" if i == 0 else None,
                        api_visibility="public" if i == 0 else "private", show_progress="hidden",
-                       trigger_mode="always_last")
+                       trigger_mode="always_last", **view_job)
         normalise.change(h.rethreshold, [run_state, pick, *view_opts], views, api_visibility="private",
-                         show_progress="hidden")
+                         show_progress="hidden", **view_job)
         pick.change(h.detail, [run_state, pick, *view_opts], detail_out, api_name="anomaly_detail",
-                    show_progress="hidden")
+                    show_progress="hidden", **view_job)
         table.select(h.select_row, [run_state], pick, api_visibility="private")
         gallery.select(h.select_gallery, [run_state], pick, api_visibility="private")
-        export_btn.click(h.export_batch, [run_state, *view_opts], files, api_name="anomaly_export_batch")
-        export_one_btn.click(h.export_one, [run_state, pick, *view_opts], files, api_name="anomaly_export_one")
+        export_btn.click(h.export_batch, [run_state, *view_opts], files, api_name="anomaly_export_batch", **view_job)
+        export_one_btn.click(h.export_one, [run_state, pick, *view_opts], files, api_name="anomaly_export_one",
+                             **view_job)
         cal_btn.click(h.calibrate, [prompts, cal_good, cal_bad, cal_masks, engine, resolution, top_k, image_thr,
                                     pixel_thr], [image_thr, pixel_thr, cal_msg], api_name="anomaly_calibrate",
                       show_progress_on=[cal_msg], **job("anomaly_slow", h.calibrate)
-                      ).then(h.rethreshold, [run_state, pick, *view_opts], views, api_visibility="private")
+                      ).then(h.rethreshold, [run_state, pick, *view_opts], views, api_visibility="private",
+                             **view_job)
         eval_btn.click(h.evaluate, [eval_zip, engine, resolution, seeds, top_k], [eval_table, eval_msg],
                        api_name="anomaly_evaluate", **job("anomaly_slow", h.evaluate))
         # progress and a refusal's "Error" go on the pool message: on every output they covered the prompt images

@@ -24,12 +24,14 @@ list of concepts in one style with a consistency score. Icons come from permissi
 # Gallery layout (appended to the app's css by app.py). Gradio keeps an auto-height gallery at least 450 px tall
 # (320 px below 1280 px): one row of tiles sat over ~250 px of blank panel that pushed the previews below the fold.
 # Captions wrap onto two lines instead of being cut ("1. IoU 0.87 · c…" on a phone). Phones get two columns (four
-# 100-px minimum columns ran off a 390-px screen).
+# 100-px minimum columns ran off a 390-px screen). The preview sheet starts below the image toolbar, which covered
+# the top of the dark 256-px preview on a phone.
 CSS = """
 #svg-gallery .grid-wrap.fixed-height { min-height: 0; }
 #svg-gallery .caption-label { white-space: normal; overflow-wrap: anywhere; line-height: 1.2; display: -webkit-box;
   -webkit-box-orient: vertical; -webkit-line-clamp: 2; max-width: calc(100% - 2 * var(--block-label-margin)); }
 @media (max-width: 575px) { #svg-gallery .grid-container { --grid-cols: 2 !important; } }
+#svg-previews .image-container { padding-top: 40px; }
 """
 
 
@@ -87,6 +89,7 @@ def build() -> None:
                 gr.Markdown("Previews: 16 / 24 / 32 / 48 / 256 px on light and dark", elem_id="svg-previews-caption")
                 sheet = gr.Image(label="Previews: 16 / 24 / 32 / 48 / 256 px on light and dark", format="png",
                                  interactive=False, elem_id="svg-previews", height="auto",
+                                 buttons=["fullscreen", "download"],  # no "share" (Hugging Face Spaces only)
                                  show_label=False)  # the label badge covered the top of the 256-px preview
                 info = gr.Markdown(elem_id="svg-info")
                 with gr.Row():

@@ -181,7 +181,8 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("MAX_FRAME_PIXELS", _number(int, 1), 100_000_000, "width × height × frames from an image header"),
     Variable("MAX_QUEUE_BODY", _number(int, 1024), 40 * 1024 * 1024, "bytes of one queue/call request body"),
     *(Variable(f"JOB_{k.upper()}", _int_pair, None, f"'{k}' job pool: concurrency_limit,per_minute")
-      for k in ("battle", "edit3d", "anomaly", "anomaly_slow", "svg", "svg_learn", "bench", "image_open")),
+      for k in ("battle", "edit3d", "anomaly", "anomaly_slow", "anomaly_view", "svg", "svg_learn", "bench",
+                "image_open")),
     # identity and vote trust (backend.identity, backend.arena.scripted)
     Variable("TRUSTED_PROXIES", _networks, "", "proxies whose X-Forwarded-For is read (e.g. 10.0.0.0/8 on a Space)"),
     Variable("SESSION_SECRET", _text, "", "HMAC key of the session cookie (default: derived from the salt)"),
@@ -305,6 +306,8 @@ JOB_POOL_DEFAULTS: dict[str, tuple[int, int]] = {
     "svg": (1, 30),          # generation, style cards, edits
     "svg_learn": (1, 3),     # few-shot style learning (seconds to minutes each)
     "bench": (1, 6),         # Point-Bench evaluation / annotation
+    "anomaly_view": (2, 60),  # re-threshold / detail / export of a kept run: no model, but a 100-query run
+    # re-renders every overlay (~40 s on the 2-core box); in the default pool 4 of them stalled every other event
     "image_open": (2, 180),  # events that only open a user image (image check, new 3D photo, annotator editor);
     # private in the UI but callable by fn_index through /queue/join, so they are gated like any job (review17)
 }

@@ -104,3 +104,27 @@ def test_loading_a_battle_into_the_annotator_is_rate_limited_before_queueing(app
                     h.get(app_url + f"gradio_api/call/bench_load_battle/{r.json()['event_id']}").text)
     assert all("event: complete" in o for o in outs[:2]), outs[:2]
     assert outs[2].startswith("HTTP 429") and "Too many" in outs[2], outs[2][:300]
+
+
+def test_rerendering_a_kept_anomaly_run_is_a_job_of_its_own(app_url, monkeypatch, fresh_limits):
+    """Re-threshold, detail and exports re-render a kept run with no model call, but a 100-query run re-rendered
+    every overlay (~40 s per call on the 2-core box) and the handler allowed 240 a minute, in the default pool of 4
+    that every other quick event shares. Now they are one job class, `anomaly_view` (its own small pool), and the
+    third call in a minute (JOB_ANOMALY_VIEW=1,2 here) is refused at the door with HTTP 429."""
+    import app as app_module
+    from apps import anomaly_handlers as ah
+
+    viewers = [fn for fn in app_module.demo.fns.values()
+               if getattr(fn.fn, "__wrapped__", fn.fn) in (ah.rethreshold.__wrapped__, ah.detail.__wrapped__,
+                                                          ah.export_batch.__wrapped__, ah.export_one.__wrapped__)]
+    assert len(viewers) >= 8 and {fn.concurrency_id for fn in viewers} == {"anomaly_view"}
+
+    monkeypatch.setenv("JOB_ANOMALY_VIEW", "1,2")
+    h = browser_like(app_url)
+    outs = []
+    for _ in range(3):
+        r = h.post(app_url + "gradio_api/call/anomaly_rethreshold", json={"data": ["0", 0.3, 0.2, False, 0.5]})
+        outs.append(f"HTTP {r.status_code}: {r.text}" if r.status_code != 200 else
+                    h.get(app_url + f"gradio_api/call/anomaly_rethreshold/{r.json()['event_id']}").text)
+    assert all("Run an inspection first" in o for o in outs[:2]), outs[:2]
+    assert outs[2].startswith("HTTP 429") and "Too many" in outs[2], outs[2][:300]

@@ -142,6 +142,12 @@ def test_gallery_tiles_show_whole_icons_on_phone_and_desktop(page, app_url, size
         assert t["img"][0] >= 0 and t["img"][2] <= g["vw"], t  # every tile on screen
         for c in g["covers"]:
             assert not overlap(c["box"], t["icon"]), (c, t)
+    # the preview sheet's toolbar (fullscreen, download) sits above the picture, not on the dark 256-px preview
+    sheet = page.evaluate("""() => { const r = (e) => { const b = e.getBoundingClientRect();
+        return [b.left, b.top, b.right, b.bottom]; };
+      return {img: r(document.querySelector('#svg-previews img')),
+              buttons: [...document.querySelectorAll('#svg-previews button')].filter(b => b.offsetWidth && !b.querySelector('img')).map(r)}; }""")
+    assert sheet["buttons"] and not any(overlap(b, sheet["img"]) for b in sheet["buttons"]), sheet
     caps = [c for c in g["covers"] if re.match(r"\d+\. IoU", c["text"].strip())]
     assert len(caps) == 4 and not any(c["cut"] for c in caps), g["covers"]  # "1. IoU 0.87 · coffee" whole
 
