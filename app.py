@@ -49,6 +49,9 @@ CSS = """
 .gr-group > .styler > .block { border-width: 0; }
 /* a block's label stops short of its toolbar (fullscreen / download / share): on a phone a long label ran under it */
 .block:has(.icon-button-wrapper.top-panel) > [data-testid="block-label"] { max-width: calc(100% - 100px); }
+/* keyboard focus on a slider showed nothing at all, on a radio or checkbox only a faint border */
+.gradio-container input:is([type="range"], [type="radio"], [type="checkbox"]):focus-visible {
+  outline: 2px solid var(--color-accent); outline-offset: 2px; }
 """ + image_check.CHECK_CSS + "\n" + anomaly.CSS + "\n" + svg_studio.CSS
 THEME = gr.themes.Soft(primary_hue="indigo")
 

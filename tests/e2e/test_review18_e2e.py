@@ -272,3 +272,22 @@ def test_photo_edit_labels_clear_their_toolbars_on_a_phone(browser, app_url):
             assert not page.evaluate(_LABEL_UNDER_TOOLBAR, sel), sel
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_keyboard_focus_is_visible_on_sliders_radios_and_checkboxes(page, app_url, theme):
+    """Tabbing through Photo 3D Edit: a focused slider showed no sign of focus at all (outline none, no shadow),
+    so arrow keys moved an object with no hint which slider had them. Now focus draws an accent outline."""
+    page.goto(app_url + f"?__theme={theme}")
+    page.get_by_role("tab", name="Photo 3D Edit").click()
+    page.locator("#edit3d-yaw input[type=number]").focus()
+    page.keyboard.press("Tab")  # the reset button
+    page.keyboard.press("Tab")  # the slider
+    style = page.evaluate("""() => { const e = document.activeElement; const s = getComputedStyle(e);
+                             return [e.type, s.outlineStyle, parseFloat(s.outlineWidth)]; }""")
+    assert style[0] == "range" and style[1] != "none" and style[2] >= 2, style
+    page.locator("#edit3d-box textarea").focus()
+    page.keyboard.press("Shift+Tab")  # back onto the last "Clicks mark" radio
+    style = page.evaluate("""() => { const e = document.activeElement; const s = getComputedStyle(e);
+                             return [e.type, s.outlineStyle, parseFloat(s.outlineWidth)]; }""")
+    assert style[0] == "radio" and style[1] != "none" and style[2] >= 2, style
