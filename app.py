@@ -47,6 +47,8 @@ CSS = """
 /* Gradio's gr.Group resets its children with `border: none` (width: medium = 3 px) while each block sets
    `border-style` inline, so an image or file directly in a group got a 3 px frame in the text colour. */
 .gr-group > .styler > .block { border-width: 0; }
+/* a block's label stops short of its toolbar (fullscreen / download / share): on a phone a long label ran under it */
+.block:has(.icon-button-wrapper.top-panel) > [data-testid="block-label"] { max-width: calc(100% - 100px); }
 """ + image_check.CHECK_CSS + "\n" + anomaly.CSS + "\n" + svg_studio.CSS
 THEME = gr.themes.Soft(primary_hue="indigo")
 

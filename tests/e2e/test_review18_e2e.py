@@ -238,3 +238,37 @@ def test_enter_in_the_instruction_starts_the_battle(page, app_url):
     page.wait_for_function("document.querySelector('#arena-status').innerText.includes('Model A')",
                            timeout=120_000)
     assert page.locator("#arena-battle-id input, #arena-battle-id textarea").first.input_value()
+
+
+_LABEL_UNDER_TOOLBAR = """(sel) => {
+  const block = document.querySelector(sel);
+  const l = block.querySelector('[data-testid=block-label]').getBoundingClientRect();
+  const t = block.querySelector('.icon-button-wrapper.top-panel').getBoundingClientRect();
+  return l.left < t.right && t.left < l.right && l.top < t.bottom && t.top < l.bottom;
+}"""
+
+
+def test_photo_edit_labels_clear_their_toolbars_on_a_phone(browser, app_url):
+    """Photo 3D Edit at 390 px after a render: the labels "Before | after (drag the divider)", "Guide mask: black
+    invented, grey moved object, white kept" and the photo's ran under their fullscreen/download buttons (cut or
+    hidden). Now a label stops short of its block's toolbar and wraps."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(app_url)
+        page.get_by_role("button", name="More tabs").click()
+        page.locator(".overflow-dropdown button", has_text="Photo 3D Edit").click()
+        page.locator("#tab-edit3d .gallery-item").first.click()  # the coffee photo
+        pick = page.locator("#edit3d-pick img")
+        pick.wait_for(state="visible")
+        page.wait_for_function("document.querySelector('#edit3d-status').innerText.includes('Click the object')")
+        box = pick.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.6)
+        page.wait_for_function("document.querySelector('#edit3d-status').innerText.includes('Invented pixels')",
+                               timeout=120_000)
+        for sel in ("#edit3d-photo", "#edit3d-result", "#edit3d-gmask"):
+            page.locator(sel + " .icon-button-wrapper.top-panel").wait_for(state="visible")
+            assert not page.evaluate(_LABEL_UNDER_TOOLBAR, sel), sel
+    finally:
+        ctx.close()
