@@ -108,7 +108,7 @@ def test_card_fields_carry_the_backends_limits(page, app_url, tmp_path):
     assert float(grid.get_attribute("max")) == GRID_MAX
     grid.fill("48")
     grid.press("Tab")
-    page.wait_for_function("document.querySelector('#svg-card-width input').max === '12'", timeout=30_000)
+    page.wait_for_function("document.querySelector('#svg-card-width input')?.max === '12'", timeout=30_000)
     assert float(pad.get_attribute("max")) == max_padding(48)
     assert "at most 12 on a grid of 48" in page.locator("#svg-card-width").inner_text()
     # a weight past the maximum, with the card as the source: a refusal, and the typed values stay
@@ -125,7 +125,8 @@ def test_card_fields_carry_the_backends_limits(page, app_url, tmp_path):
     assert 'stroke-width="12"' in page.locator("#svg-code .cm-content").inner_text()
     # the post-edit line weight's maximum follows the shown icon's grid (48 here)
     page.get_by_text("Vector post-edits").click()
-    page.wait_for_function("document.querySelector('#svg-edit-width input').max === '12'", timeout=30_000)
+    page.locator("#svg-edit-width input").wait_for(state="visible")
+    page.wait_for_function("document.querySelector('#svg-edit-width input')?.max === '12'", timeout=30_000)
 
 
 def test_extracted_card_leaves_generate_in_reach(page, app_url, tmp_path):
