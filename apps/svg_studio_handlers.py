@@ -97,7 +97,7 @@ def style_card(source: str, style: str, files):
 def _state(gen: service.Generation, candidates: list[dict], prompt: str) -> dict:
     return {"prompt": prompt, "style": gen.style_label, "engine": gen.engine, "seed": gen.seed,
             "generation_id": gen.generation_id, "ids": gen.candidate_ids, "metrics": gen.metrics,
-            "candidates": candidates}
+            "candidates": candidates, "not_saved": service.not_saved_line(gen)}
 
 
 def _summary(state: dict, engines: studio.EngineInfo, extra: list[str] | None = None) -> str:
@@ -105,7 +105,10 @@ def _summary(state: dict, engines: studio.EngineInfo, extra: list[str] | None = 
               for name, label in zip(engines.names, engines.labels, strict=True)]
     lines = [f"**{len(state['candidates'])} candidate(s)** for “{md_text(state['prompt'])}” in style "
              f"**{md_text(state['style'])}** "
-             f"by {' vs '.join(labels)}, seed {state['seed']}; saved as generation #{state.get('generation_id')}."]
+             f"by {' vs '.join(labels)}, seed {state['seed']}"
+             + (f"; saved as generation #{state.get('generation_id')}." if not state.get("not_saved") else ".")]
+    if state.get("not_saved"):  # the database down or locked: the icons are shown all the same
+        lines.append(f"⚠️ {md_text(state['not_saved'], NOTE_LIMIT)}")
     if engines.novelty and len(engines.names) == 1:
         lines.append(f"_{engines.novelty}_")
     notes = list(dict.fromkeys(n for c in state["candidates"] for n in c.get("notes", []) if "No corpus icon" in n))
@@ -185,7 +188,10 @@ def edit(state, index, width, cap, join, mode, palette, request: gr.Request = No
                     linejoin=join, mode=mode, palette=palette or "", seed=state.get("seed", 0),
                     session_id=session_id(request))
     state = {**state, "candidates": v.candidates}
-    return (state, v.gallery, *_detail(state, index, v.view))
+    sheet, code, info, svg_path, png_path = _detail(state, index, v.view)
+    if v.not_saved:  # the edit is shown and downloadable, only not stored as an edit generation
+        info += f"  \n⚠️ {md_text(v.not_saved, NOTE_LIMIT)}"
+    return state, v.gallery, sheet, code, info, svg_path, png_path
 
 
 @user_errors
@@ -211,14 +217,21 @@ def compare(prompt, source, style, files, mode, width, cap, join, padding, grid,
     v = studio.compare(prompt or "", req, engine_a, engine_b, seed=int(seed or 0), session_id=session_id(request))
     state = _state(v.generation, v.candidates, (prompt or "").strip())
     state["engines"] = [c.get("engine") for c in v.candidates]  # the order shown (drawn by the service)
+    if state["not_saved"]:  # nothing stored, so nothing to vote on: say so now rather than at the vote
+        return state, v.image_a, v.image_b, (f"⚠️ {md_text(state['not_saved'], NOTE_LIMIT)}  \nThis comparison "
+                                             "cannot take a vote without its stored row; press Compare again once "
+                                             "the database is back.")
     return state, v.image_a, v.image_b, "Which icon fits the prompt and style better? (engines are revealed after the vote)"
 
 
 @user_errors
 def vote(state, winner, request: gr.Request = None):
     """UI vote on the current comparison; returns the reveal."""
-    if not state or "engines" not in state or len(state.get("ids") or []) != 2:
+    if not state or "engines" not in state:
         raise UserError("Run a comparison first.")
+    if len(state.get("ids") or []) != 2:  # shown but not stored (database down or locked when it was made)
+        raise UserError("This comparison was not saved (the database could not take it), so it cannot take a "
+                        "vote; press Compare again once the database is back.")
     throttle(request, "svg_vote", _vote_rate())
     vid = service.vote_on(state["ids"][0], state["ids"][1], winner, session_id(request))
     return f"Vote #{vid} saved. A = `{state['engines'][0]}`, B = `{state['engines'][1]}`."
@@ -250,7 +263,7 @@ def _id(value, what: str) -> int:
 @user_errors
 def candidates_api(generation_id: int, request: gr.Request = None) -> list[dict]:
     """All candidates of one of your stored generations: id, svg (sanitised text), engine, concept, nearest id,
-    similarity."""
+    similarity. A blind comparison's two show only id, side (A/B) and svg until you have voted on them."""
     return service.candidates_of(_id(generation_id, "generation_id"), session_id(request))
 
 

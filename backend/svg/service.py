@@ -42,6 +42,7 @@ from storage.db import StorageError, get_storage
 from storage.repos.svg import (
     add_generation,
     add_vote,
+    awaiting_vote,
     battles_frame,
     generation_candidates,
     generation_owner,
@@ -69,9 +70,20 @@ class Generation:
     generation_id: int | None = None
     candidate_ids: list[int] = field(default_factory=list)
     metrics: dict | None = None
+    not_saved: str = ""  # why the generation has no stored row (database down or locked); "" when it was stored
+
+
+def not_saved_line(gen: Generation, what: str = "These icons are") -> str:
+    """The sentence shown with a generation the database could not take ("" when it was stored)."""
+    if not gen.not_saved:
+        return ""
+    return (f"{what} shown but not saved (no generation number, not in your history): "
+            f"{gen.not_saved}")
 
 
 def _store(kind: str, prompt: str, gen: Generation, n: int, session_id: str | None) -> None:
+    """Store the generation; when the database cannot take it (down, locked, full) the icons were made all the same:
+    they are kept and `gen.not_saved` says why they have no row (what needs the row, such as a vote, says so)."""
     rows = [{"svg": c.svg, **c.manifest()} for c in gen.candidates]
     try:
         gid, ids = get_storage().write(lambda s: add_generation(
@@ -79,12 +91,12 @@ def _store(kind: str, prompt: str, gen: Generation, n: int, session_id: str | No
             seed=gen.seed, n=n, elapsed_s=gen.elapsed_s, candidates=rows, session_id=session_id,
             metrics=gen.metrics))
         gen.generation_id, gen.candidate_ids = gid, ids
-    except StorageError:
-        raise
+    except StorageError as exc:  # the database down or locked: the computed icons are still returned
+        log.warning("svg generation not saved: %s", exc)
+        gen.not_saved = str(exc)
     except Exception as exc:  # storage trouble must be visible, but the user still gets the icons
         log.exception("storing svg generation failed")
-        for c in gen.candidates:
-            c.notes.append(f"Not saved: {type(exc).__name__}.")
+        gen.not_saved = f"storing it failed ({type(exc).__name__})."
 
 
 def studio_style(style: StyleSpec, engine: str, session_id: str | None = None
@@ -297,17 +309,29 @@ def vote_on(candidate_a: int, candidate_b: int, winner: str, session_id: str | N
     return get_storage().write(_do)
 
 
+BLIND_FIELDS = ("id", "generation_id", "rank", "svg")  # what a blind comparison's candidates show before the vote
+BLIND_NOTE = ("A blind comparison: which engine drew each side (and its notes, scores and sizes) is shown once it "
+              "has your vote.")
+
+
 def candidates_of(generation_id: int, session_id: str | None = None, admin: bool = False) -> list[dict]:
-    """Candidates of a generation made by `session_id` (admins: any); others get the "no such" sentence."""
+    """Candidates of a generation made by `session_id` (admins: any); others get the "no such" sentence.
+
+    The two of a blind comparison show only their id, side and SVG until the pair has its vote: the engine, its notes
+    (which name families and engines), the nearest-icon scores and the sizes would each tell a script voter which
+    engine is A. Admins included: a blind vote is blind to everyone."""
     def _r(s):
         exists, owner = generation_owner(s, generation_id)
         if not exists or not (admin or (session_id and owner == session_id)):
-            return []
-        return generation_candidates(s, generation_id)
+            return [], False
+        return generation_candidates(s, generation_id), awaiting_vote(s, generation_id)
 
-    rows = get_storage().read(_r)
+    rows, blind = get_storage().read(_r)
     if not rows:
         raise UserError(f"No stored generation #{generation_id} from this browser session.")
+    if blind:
+        return [{**{k: r[k] for k in BLIND_FIELDS}, "side": "AB"[r["rank"]] if r["rank"] in (0, 1) else None,
+                 "note": BLIND_NOTE} for r in rows]
     return rows
 
 
@@ -328,7 +352,7 @@ def recent(session_id: str | None, limit: int = 20) -> list[dict]:
     return get_storage().read(lambda s: recent_generations(s, session_id, limit))
 
 
-__all__ = ["studio_style", "recent", "edit_candidate",
+__all__ = ["studio_style", "recent", "edit_candidate", "not_saved_line", "BLIND_NOTE",
            "Generation", "generate", "icon_set", "edit_svg", "trace_raster", "load_exemplars", "previews",
            "zip_candidates", "compare", "vote_on", "candidates_of", "engine_leaderboard", "parse_concepts",
            "parse_palette",

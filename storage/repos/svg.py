@@ -59,6 +59,17 @@ def generation_owner(s: Session, generation_id: int) -> tuple[bool, str | None]:
     return (g is not None, g.session_id if g is not None else None)
 
 
+def awaiting_vote(s: Session, generation_id: int) -> bool:
+    """True for a blind comparison ("compare" generation) whose pair has no vote yet: until then nothing may say which
+    engine drew which side (only the session that made it can vote, so a vote is that session's)."""
+    g = s.get(SvgGeneration, int(generation_id))
+    if g is None or g.kind != "compare":
+        return False
+    ids = select(SvgCandidate.id).where(SvgCandidate.generation_id == g.id)
+    voted = select(SvgVote.id).where(SvgVote.candidate_a.in_(ids) | SvgVote.candidate_b.in_(ids)).limit(1)
+    return s.scalar(voted) is None
+
+
 def generation_candidates(s: Session, generation_id: int) -> list[dict]:
     q = select(SvgCandidate).where(SvgCandidate.generation_id == int(generation_id)).order_by(SvgCandidate.rank)
     return [_cand(c) for c in s.scalars(q)]

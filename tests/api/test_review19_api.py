@@ -61,7 +61,12 @@ def test_an_svg_vote_is_only_on_one_blind_comparisons_pair(new_client):
         c.predict(a, b, "model_a", api_name="/svg_vote")
     c.predict("bell", *style, "svg-retrieval", "svg-pathdiffusion", 0, api_name="/svg_compare")
     cands = c.predict(int(c.predict(api_name="/svg_history")["data"][0][0]), api_name="/svg_candidates")
-    retrieval = next(x["id"] for x in cands if x["engine"] == "svg-retrieval")
+    from storage.db import get_storage
+    from storage.repos.svg import get_candidate
+
+    # the engines are hidden until the vote (svgapi): the test reads them from storage, which a client cannot
+    retrieval = next(x["id"] for x in cands
+                     if get_storage().read(lambda s, i=x["id"]: get_candidate(s, i))["engine"] == "svg-retrieval")
     with pytest.raises(AppError, match="one blind comparison"):  # the pair's retrieval icon with a plain one
         c.predict(retrieval, b, "model_a", api_name="/svg_vote")  # b: svg-pathdiffusion, of the "cat" generation
     assert "saved" in c.predict(*(x["id"] for x in cands), "tie", api_name="/svg_vote")

@@ -74,3 +74,17 @@ def test_errors_are_clear(client):
     with pytest.raises(AppError, match="no visible paths"):
         client.predict("bell", "Exemplar SVGs (upload)", None, [handle_file(str(tmp))], *STYLE[3:], "svg-retrieval",
                        1, 0, api_name="/svg_generate")
+
+
+def test_a_comparison_is_blind_through_the_api_until_its_vote(new_client):
+    """svgapi: /svg_candidates named each compared candidate's engine before the vote (a script voter knew A)."""
+    c = new_client()
+    img_a, img_b, vote_md = c.predict("bell", *STYLE, "svg-retrieval", "svg-pathdiffusion", 0,
+                                      api_name="/svg_compare")
+    gid = int(c.predict(api_name="/svg_history")["data"][0][0])
+    before = c.predict(gid, api_name="/svg_candidates")
+    assert [r["side"] for r in before] == ["A", "B"] and not any("engine" in r for r in before)
+    assert not any(e in str(before) + vote_md for e in ("svg-retrieval", "svg-pathdiffusion"))
+    c.predict(before[0]["id"], before[1]["id"], "tie", api_name="/svg_vote")
+    after = c.predict(gid, api_name="/svg_candidates")
+    assert {r["engine"] for r in after} == {"svg-retrieval", "svg-pathdiffusion"}
