@@ -148,9 +148,10 @@ def build() -> None:
                 export_corr_btn = gr.Button("Export corrections (MVTec zip)")
             corr_file = gr.File(label="Corrections zip", interactive=False)
         with gr.Accordion("Evaluation mode (MVTec-layout zip)", open=False):
+            # `AUPRO@0.3` as code: Markdown autolinks a bare x@y as an e-mail address
             gr.Markdown("Upload a zip with `<class>/train/good`, `<class>/test/<defect>` and "
                         "`<class>/ground_truth/<defect>/*_mask.png`. A prompt is drawn from train/good per seed; "
-                        "metrics follow anomalib (I-AUROC, I-AP, I-F1max, P-AUROC, P-AP, P-F1max, AUPRO@0.3).")
+                        "metrics follow anomalib (I-AUROC, I-AP, I-F1max, P-AUROC, P-AP, P-F1max, `AUPRO@0.3`).")
             with gr.Row():
                 eval_zip = file_input([".zip"], label="Dataset zip", type="filepath",
                                    elem_id="anomaly-eval-zip")

@@ -291,3 +291,18 @@ def test_keyboard_focus_is_visible_on_sliders_radios_and_checkboxes(page, app_ur
     style = page.evaluate("""() => { const e = document.activeElement; const s = getComputedStyle(e);
                              return [e.type, s.outlineStyle, parseFloat(s.outlineWidth)]; }""")
     assert style[0] == "radio" and style[1] != "none" and style[2] >= 2, style
+
+
+def test_no_mail_links_in_the_tab_texts(page, app_url):
+    """Anomaly's evaluation note listed "AUPRO@0.3", which Markdown turned into a mailto: link (indigo on dark at
+    3.3:1, and a click opened a mail program). No tab's text has a mail link now."""
+    page.goto(app_url)
+    for tab in ("Point Battle", "Leaderboard", "Point-Bench", "Photo 3D Edit", "Anomaly Inspector", "Status"):
+        page.get_by_role("tab", name=tab).click()
+        for acc in page.locator(".tabitem:visible button.label-wrap").all():
+            if acc.is_visible() and "open" not in (acc.get_attribute("class") or ""):
+                acc.click()
+        page.wait_for_timeout(300)
+        mails = page.evaluate("[...document.querySelectorAll('.tabitem a[href^=\"mailto:\"]')].map(a => a.innerText)")
+        assert mails == [], (tab, mails)
+    assert page.get_by_text("AUPRO@0.3").count() == 1  # still said, as code
