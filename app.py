@@ -53,7 +53,12 @@ CSS = """
 .gradio-container input:is([type="range"], [type="radio"], [type="checkbox"]):focus-visible {
   outline: 2px solid var(--color-accent); outline-offset: 2px; }
 """ + image_check.CHECK_CSS + "\n" + anomaly.CSS + "\n" + svg_studio.CSS
-THEME = gr.themes.Soft(primary_hue="indigo")
+# Light theme: Soft's indigo-500 labels on indigo-100 read at 3.6:1 and white on indigo-500 buttons and selected
+# radios at 4.47:1, under the 4.5:1 small text needs; one shade darker passes. The dark theme keeps its own values.
+THEME = gr.themes.Soft(primary_hue="indigo").set(
+    block_label_text_color="*primary_700", block_title_text_color="*primary_700",
+    button_primary_background_fill="*primary_600", button_primary_background_fill_hover="*primary_700",
+    checkbox_label_background_fill_selected="*primary_600", color_accent="*primary_600")
 
 
 def startup_checks() -> None:

@@ -306,3 +306,20 @@ def test_no_mail_links_in_the_tab_texts(page, app_url):
         mails = page.evaluate("[...document.querySelectorAll('.tabitem a[href^=\"mailto:\"]')].map(a => a.innerText)")
         assert mails == [], (tab, mails)
     assert page.get_by_text("AUPRO@0.3").count() == 1  # still said, as code
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_labels_buttons_and_choices_reach_4_5_to_1(page, app_url, theme):
+    """Light theme: every block label and field title (indigo-500 on indigo-100) read at 3.6:1, the primary button
+    and a selected radio (white on indigo-500) at 4.47:1, under the 4.5:1 that small text needs."""
+    page.goto(app_url + f"?__theme={theme}")
+    page.locator("#arena-go").wait_for()
+    checks = {"image label": "#arena-a [data-testid=block-label]",
+              "field title": "#arena-instruction [data-testid=block-info]",
+              "primary button": "#arena-go"}
+    for name, sel in checks.items():
+        ratio = page.locator(sel).first.evaluate(CONTRAST_JS)
+        assert ratio >= 4.5, (name, ratio)
+    page.get_by_role("tab", name="Leaderboard").click()
+    selected = page.locator("#lb-method label.selected span, #lb-method label.selected").first
+    assert selected.evaluate(CONTRAST_JS) >= 4.5
