@@ -60,13 +60,13 @@ def build() -> None:
                         c_mode = gr.Dropdown(h.MODES, value="outline", label="Mode")
                         # limits from backend.svg.style (line weight and padding scale with the grid: c_grid.change)
                         c_width = gr.Number(value=2.0, label="Line weight (grid units)", minimum=0,
-                                            maximum=max_weight(24), info=h.weight_info(24), elem_id="svg-card-width")
+                                            maximum=max_weight(24), info=h.weight_info(24, max_weight(24)), elem_id="svg-card-width")
                     with gr.Row():
                         c_cap = gr.Dropdown(h.CAPS, value="round", label="Caps")
                         c_join = gr.Dropdown(h.JOINS, value="round", label="Joins")
                     with gr.Row():
                         c_pad = gr.Number(value=2.0, label="Padding (grid units)", minimum=0,
-                                          maximum=max_padding(24), info=h.padding_info(24), elem_id="svg-card-padding")
+                                          maximum=max_padding(24), info=h.padding_info(24, max_padding(24)), elem_id="svg-card-padding")
                         c_grid = gr.Number(value=24, label="Grid (viewBox size)", minimum=GRID_MIN, maximum=GRID_MAX,
                                            info=f"{GRID_MIN:g} to {GRID_MAX:g}", elem_id="svg-card-grid")
                     c_palette = gr.Textbox(value="currentColor", label="Palette (#rrggbb or currentColor, comma-separated)")

@@ -18,7 +18,8 @@ from backend.config import setting
 from backend.errors import UserError
 from backend.svg import service, studio
 from backend.svg.engines import list_engines
-from backend.svg.style import GRID_MAX, GRID_MIN, StyleCard, max_padding, max_weight
+from backend.svg.style import GRID_MAX, GRID_MIN, StyleCard, max_weight
+from backend.svg.style import card_limits as limits_for_grid
 
 SOURCES = ["Installed set/variant", "Exemplar SVGs (upload)", "Edited style card"]
 MODES = ["outline", "outline-fill", "solid"]
@@ -41,12 +42,12 @@ def engine_choices() -> tuple[list[tuple[str, str]], str | None, str]:
     return choices, (avail[0] if avail else (rows[0][0] if rows else None)), notes
 
 
-def weight_info(grid: float) -> str:
-    return f"above 0, at most {max_weight(grid):g} on a grid of {grid:g}"
+def weight_info(grid: float, top: float) -> str:
+    return f"above 0, at most {top:g} on a grid of {grid:g}"
 
 
-def padding_info(grid: float) -> str:
-    return f"0 to under {max_padding(grid):g} on a grid of {grid:g}"
+def padding_info(grid: float, top: float) -> str:
+    return f"0 to under {top:g} on a grid of {grid:g}"
 
 
 def card_limits(grid):
@@ -59,8 +60,9 @@ def card_limits(grid):
         return gr.update(), gr.update()
     if not GRID_MIN <= g <= GRID_MAX:  # also NaN
         return gr.update(), gr.update()
-    return (gr.update(maximum=max_weight(g), info=weight_info(g)),
-            gr.update(maximum=max_padding(g), info=padding_info(g)))
+    top_weight, top_padding = limits_for_grid(g)
+    return (gr.update(maximum=top_weight, info=weight_info(g, top_weight)),
+            gr.update(maximum=top_padding, info=padding_info(g, top_padding)))
 
 
 def _read_files(files) -> list[tuple[str, bytes]]:
@@ -97,7 +99,7 @@ def style_card(source: str, style: str, files):
 def _state(gen: service.Generation, candidates: list[dict], prompt: str) -> dict:
     return {"prompt": prompt, "style": gen.style_label, "engine": gen.engine, "seed": gen.seed,
             "generation_id": gen.generation_id, "ids": gen.candidate_ids, "metrics": gen.metrics,
-            "candidates": candidates, "not_saved": service.not_saved_line(gen)}
+            "candidates": candidates, "not_saved": gen.not_saved_line()}
 
 
 def _summary(state: dict, engines: studio.EngineInfo, extra: list[str] | None = None) -> str:

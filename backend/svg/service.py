@@ -72,13 +72,12 @@ class Generation:
     metrics: dict | None = None
     not_saved: str = ""  # why the generation has no stored row (database down or locked); "" when it was stored
 
-
-def not_saved_line(gen: Generation, what: str = "These icons are") -> str:
-    """The sentence shown with a generation the database could not take ("" when it was stored)."""
-    if not gen.not_saved:
-        return ""
-    return (f"{what} shown but not saved (no generation number, not in your history): "
-            f"{gen.not_saved}")
+    def not_saved_line(self, what: str = "These icons are") -> str:
+        """The sentence shown with a generation the database could not take ("" when it was stored)."""
+        if not self.not_saved:
+            return ""
+        return (f"{what} shown but not saved (no generation number, not in your history): "
+                f"{self.not_saved}")
 
 
 def _store(kind: str, prompt: str, gen: Generation, n: int, session_id: str | None) -> None:
@@ -352,7 +351,7 @@ def recent(session_id: str | None, limit: int = 20) -> list[dict]:
     return get_storage().read(lambda s: recent_generations(s, session_id, limit))
 
 
-__all__ = ["studio_style", "recent", "edit_candidate", "not_saved_line", "BLIND_NOTE",
+__all__ = ["studio_style", "recent", "edit_candidate", "BLIND_NOTE",
            "Generation", "generate", "icon_set", "edit_svg", "trace_raster", "load_exemplars", "previews",
            "zip_candidates", "compare", "vote_on", "candidates_of", "engine_leaderboard", "parse_concepts",
            "parse_palette",

@@ -240,7 +240,7 @@ def edit(candidates: list[dict], index: int, *, stroke_width: float | None, line
                                  linejoin=linejoin, mode=mode, palette=palette, seed=seed, session_id=session_id)
     cand = gen.candidates[0]
     new = [*candidates[:index], {"svg": cand.svg, **cand.manifest()}, *candidates[index + 1:]]
-    return EditView(new, gallery(new), candidate_view(cand.svg), service.not_saved_line(gen, "This edit is"))
+    return EditView(new, gallery(new), candidate_view(cand.svg), gen.not_saved_line("This edit is"))
 
 
 # -- the style library (learned engine) ------------------------------------------------------------------

@@ -124,6 +124,11 @@ def max_padding(grid: float) -> float:
     return grid / GRID_PER_MAX_PADDING
 
 
+def card_limits(grid: float) -> tuple[float, float]:
+    """(max_weight, max_padding) on this grid: the studio's card fields ask for both at once."""
+    return max_weight(grid), max_padding(grid)
+
+
 # ------------------------------------------------------------------------------------------- measuring
 def _bbox(paths: list[dict]) -> np.ndarray:
     lo, hi = np.array([np.inf, np.inf]), np.array([-np.inf, -np.inf])

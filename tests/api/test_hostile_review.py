@@ -121,7 +121,7 @@ def test_leaderboard_api_refuses_unknown_categories(app_url):
     assert "event: complete" in raw_call(app_url, "/leaderboard", ["elo", "Spatial"])
 
 
-@pytest.mark.parametrize("args", [[["nested"] * 1000, "A"], ["0" * 32, {"a": 1}], ["0" * 32, ["A"] * 10_000]])
+@pytest.mark.parametrize("args", [[["nested"] * 1000, "A"], ["0" * 32, {"a": 1}], ["0" * 32, ["A"] * 900]])
 def test_vote_with_json_structures_gets_a_sentence(app_url, args):
     """A script sending a list or an object where the vote takes text hit "Something went wrong (TypeError)"."""
     msg = raw_call(app_url, "/vote", args)
