@@ -3,7 +3,8 @@
 Layout and wiring only; handlers live in apps/anomaly_handlers.py. Maps are kept in gr.State, so
 the threshold sliders re-threshold without re-running the engine. Public endpoints (gradio_client):
 inspect_batch, inspect_one and anomaly_{rethreshold, detail, export_batch, export_one, calibrate, evaluate,
-save_pool, load_pool, start_correction, save_correction, export_corrections, example, example_dataset}.
+save_pool, load_pool, recent, reopen, start_correction, save_correction, export_corrections, example,
+example_dataset}.
 """
 from __future__ import annotations
 
@@ -75,6 +76,13 @@ def build() -> None:
                     run_btn = gr.Button("Inspect", variant="primary", elem_id="anomaly-run")
                     example_btn = gr.Button("Try the example", elem_id="anomaly-example")
                 one_btn = gr.Button("Inspect first query only", size="sm", visible=False)
+                with gr.Accordion("Your recent inspections", open=False, elem_id="anomaly-recent-box"):
+                    recent_dd = gr.Dropdown(label="This browser session's inspections (newest first)", choices=[],
+                                            elem_id="anomaly-recent", allow_custom_value=True)
+                    reopen_btn = gr.Button("Reopen", size="sm", elem_id="anomaly-reopen")
+                    recent_msg = gr.Markdown(elem_id="anomaly-recent-msg")
+                    recent_table = gr.Dataframe(headers=h.RECENT_COLUMNS, interactive=False, max_height=240,
+                                                label="Stored results", elem_id="anomaly-recent-table")
             with gr.Column(scale=2):
                 with gr.Row():
                     image_thr = gr.Slider(0, 1, value=d["image"], step=0.005, label="Image threshold (NG if score ≥)",
@@ -170,7 +178,7 @@ def build() -> None:
         # progress and a failure's "Error" go on the results only: on every output they covered the threshold
         # sliders until the next successful run
         on_results = dict(show_progress_on=[table, gallery])
-        run_btn.click(h.inspect_batch, [prompts, queries, *settings, auto_state],
+        inspected = run_btn.click(h.inspect_batch, [prompts, queries, *settings, auto_state],
                       [run_state, table, gallery, summary, pick, *detail_out, image_thr, pixel_thr],
                       api_name="inspect_batch", **on_results, **job("anomaly", h.inspect_batch))
         one_btn.click(h.inspect_one, [prompts, queries, *settings], [overlay, heatmap, mask, info],
@@ -213,14 +221,26 @@ def build() -> None:
         export_corr_btn.click(h.export_corrections, [corr_product, only_mine, corr_token], corr_file,
                               api_name="anomaly_export_corrections")
         example_btn.click(h.clear_downloads, None, files, api_visibility="private", queue=False)
-        example_btn.click(h.load_example, None, [prompts, queries], api_name="anomaly_example").then(
+        example_ran = example_btn.click(h.load_example, None, [prompts, queries], api_name="anomaly_example").then(
             h.inspect_batch, [prompts, queries, *settings, auto_state],
             [run_state, table, gallery, summary, pick, *detail_out, image_thr, pixel_thr],
             api_visibility="private", **on_results, **job("anomaly", h.inspect_batch))
         auto_thr.change(h.mirror, auto_thr, auto_state, api_visibility="private", queue=False)
         tab.select(h.mirror, auto_thr, auto_state, api_visibility="private", queue=False)
         eval_example_btn.click(h.example_dataset, None, eval_zip, api_name="anomaly_example_dataset")
-        engine.change(_defaults_for, engine, [image_thr, pixel_thr, vmax], api_visibility="private")
+        # .input, not .change: a reopened inspection sets the engine AND its stored thresholds (.change fired on
+        # that update too and replaced the thresholds with the engine's defaults)
+        engine.input(_defaults_for, engine, [image_thr, pixel_thr, vmax], api_visibility="private")
+        # "Your recent inspections": on page load, on opening the tab and after each inspection; Reopen copies the
+        # stored images (no decoding, but file work per call: gated like every image read, apps/job_gate.py)
+        gr.on([tab.select], h.recent_inspections, None, recent_dd, api_visibility="private")
+        gr.on(None, h.recent_inspections, None, recent_dd, api_name="anomaly_recent")
+        for ran in (inspected, example_ran):
+            ran.success(h.recent_inspections, None, recent_dd, api_visibility="private")
+        reopen_btn.click(h.reopen_inspection, recent_dd,
+                         [prompts, queries, engine, resolution, top_k, image_thr, pixel_thr, recent_table, recent_msg],
+                         api_name="anomaly_reopen", show_progress_on=[recent_msg],
+                         **job("image_open", h.reopen_inspection))
 
 
 def _defaults_for(engine: str):

@@ -14,13 +14,14 @@ import gradio as gr
 import pandas as pd
 
 from apps.common import download_file, file_paths, md_text, session_id, throttle, user_errors
-from backend.anomaly import actions
+from backend.anomaly import actions, history
 from backend.anomaly.actions import ViewSettings
 from backend.errors import UserError
 
 TABLE_COLUMNS = ["#", "file", "score", "verdict", "regions", "largest region px", "similarity", "warning", "prompt"]
 _ROW_KEYS = {"index": "#", "largest_region_px": "largest region px", "prompt_similarity": "similarity"}
 REGION_COLUMNS = ["#", "box (x0, y0, x1, y1)", "area_px", "area_%", "peak", "mean"]
+RECENT_COLUMNS = ["file", "score", "verdict"]
 
 
 # --- inputs / outputs ---------------------------------------------------------------------------------
@@ -233,6 +234,24 @@ def refresh_pools(request: gr.Request = None):
         return gr.Dropdown(choices=actions.pool_choices(session_id(request)))
     except Exception:  # the tab must open even if storage hiccups; saving shows the real error
         return gr.Dropdown()
+
+
+def recent_inspections(request: gr.Request = None):
+    """This session's own recent inspections (newest first) for the "Your recent inspections" list."""
+    try:
+        return gr.Dropdown(choices=history.recent(session_id(request)), value=None)
+    except Exception:  # the tab must open even if storage hiccups (or the cookie is missing); reopening says why
+        return gr.Dropdown()
+
+
+@user_errors
+def reopen_inspection(inspection_id, request: gr.Request = None):
+    """A stored inspection of this session back into the inputs (prompts, queries, engine, resolution, top-k,
+    thresholds) with its stored results; inputs whose images are no longer stored are left as they are."""
+    r = history.reopen(inspection_id, session_id(request), md_text)
+    rows = pd.DataFrame([[x["filename"], x["score"], x["verdict"]] for x in r.rows], columns=RECENT_COLUMNS)
+    keep_if_none = [gr.skip() if v is None else v for v in (r.prompts, r.queries, r.engine)]
+    return (*keep_if_none, r.resolution, r.top_k, r.image_threshold, r.pixel_threshold, rows, r.message)
 
 
 @user_errors

@@ -134,7 +134,8 @@ def _detail(state: dict, index: int, view: studio.CandidateView):
             f"style {md_text(c['style'])}",
             f"**Nearest corpus icon:** `{c['nearest_id']}` · similarity (raster IoU) **{c['similarity']:.2f}**{copy}",
             f"**Derived from:** `{c.get('source_id') or '—'}` · text score {c.get('text_score')}",
-            f"**Licence / attribution:** {c.get('licence') or 'n/a'} — {c.get('attribution') or 'generated'}",
+            f"**Licence / attribution:** {md_text(c.get('licence') or 'n/a')} — "
+            f"{md_text(c.get('attribution') or 'generated')}",
             f"**Size:** {c['metrics'].get('paths')} paths, {c['metrics'].get('segments')} segments, "
             f"{c['metrics'].get('bytes')} bytes"]
     info += [f"_{md_text(n, NOTE_LIMIT)}_" for n in c.get("notes", [])]

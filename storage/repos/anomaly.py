@@ -5,7 +5,7 @@ passed already stored (sha256 from `storage.repos.images.store_image`).
 """
 from __future__ import annotations
 
-from sqlalchemy import false, func, or_, select, true, tuple_
+from sqlalchemy import case, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from storage.models import AnomalyCorrectionRow, AnomalyInspectionRow, AnomalyPromptPoolRow, AnomalyResultRow
@@ -55,6 +55,30 @@ def get_inspection(s: Session, inspection_id: int) -> dict | None:
             "results": [{"filename": r.filename, "query_sha": r.query_sha, "prompt_sha": r.prompt_sha,
                          "prompt_similarity": r.prompt_similarity, "score": r.score, "verdict": r.verdict,
                          "ms": r.ms, "regions": r.regions} for r in results]}
+
+
+RECENT_MAX = 20  # inspections listed under "Your recent inspections"
+
+
+def list_inspections(s: Session, session_id: str | None, limit: int = RECENT_MAX) -> list[dict]:
+    """This session's own inspections, newest first (at most `limit`, capped at RECENT_MAX), with their NG/OK counts.
+    No session, no list: inspections without a session belong to nobody who could ask for them."""
+    if not session_id:
+        return []
+    rows = s.execute(select(AnomalyInspectionRow.id, AnomalyInspectionRow.created, AnomalyInspectionRow.engine,
+                            AnomalyInspectionRow.n_queries)
+                     .where(AnomalyInspectionRow.session_id == session_id)
+                     .order_by(AnomalyInspectionRow.id.desc()).limit(max(1, min(int(limit), RECENT_MAX)))).all()
+    ids = [r.id for r in rows]
+    counts: dict[int, tuple[int, int]] = {}
+    if ids:
+        per = select(AnomalyResultRow.inspection_id,
+                     func.sum(case((AnomalyResultRow.verdict == "NG", 1), else_=0)),
+                     func.sum(case((AnomalyResultRow.verdict == "OK", 1), else_=0))) \
+            .where(AnomalyResultRow.inspection_id.in_(ids)).group_by(AnomalyResultRow.inspection_id)
+        counts = {i: (int(ng or 0), int(ok or 0)) for i, ng, ok in s.execute(per)}
+    return [{"id": r.id, "created": r.created.isoformat(), "engine": r.engine, "n_queries": r.n_queries,
+             "ng": counts.get(r.id, (0, 0))[0], "ok": counts.get(r.id, (0, 0))[1]} for r in rows]
 
 
 def count_inspections(s: Session, session_id: str | None = None) -> int:

@@ -9,6 +9,8 @@ import pytest
 from PIL import Image
 from skimage import data as skdata
 
+from tests.e2e.clipboard import paste_file, text_pasted_on_photo_edit
+
 pytestmark = pytest.mark.e2e
 
 BLANK_CANVAS = """() => { const z = document.querySelector('#bench-editor .zoom-number');
@@ -143,14 +145,6 @@ def test_a_file_dropped_before_the_editor_is_ready_still_arrives(browser, app_ur
     assert early, "no drop came before the editor was ready: this test measured nothing"
 
 
-_PASTE = """([sel, name, mime, b64]) => {
-  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-  const dt = new DataTransfer();
-  dt.items.add(new File([bytes], name, {type: mime}));
-  document.querySelector(sel + ' button').dispatchEvent(
-    new ClipboardEvent('paste', {bubbles: true, cancelable: true, clipboardData: dt})); }"""
-
-
 def _one_toast(page) -> str:
     from playwright.sync_api import expect
 
@@ -167,28 +161,19 @@ def test_pasted_non_images_get_our_sentence(browser, app_url, tmp_path):
     """"Paste from clipboard" with text on the clipboard did nothing at all (gr.Image and the annotator's editor
     both look for an image and stay silent); Ctrl+V with a file over an image input was ignored too. The clipboard's
     text, or a pasted non-image file, now gets the sentence every refused file gets; a pasted image is taken."""
-    import base64
-
     from playwright.sync_api import expect
 
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url.rstrip("/"))
-    page = ctx.new_page()
-    try:
-        page.goto(app_url)
-        page.get_by_role("tab", name="Photo 3D Edit").click()
-        page.evaluate("navigator.clipboard.writeText('a line of text, not a picture')")
-        page.locator("#edit3d-photo button[aria-label='Paste from clipboard']").click()
+    with text_pasted_on_photo_edit(browser, app_url) as page:
         text = _one_toast(page)
         assert "“pasted text” is not an image Pillow can read" in text and re.search(r"\(ref [0-9a-f]{8}\)", text)
 
         page.reload()
         page.get_by_role("tab", name="Photo 3D Edit").click()
-        page.evaluate(_PASTE, ["#edit3d-photo", "notes.txt", "text/plain", base64.b64encode(b"notes").decode()])
+        paste_file(page, "#edit3d-photo", "notes.txt", "text/plain", b"notes")
         assert "“notes.txt” is not an image Pillow can read" in _one_toast(page)
         png = tmp_path / "good.png"
         Image.new("RGB", (120, 80), (30, 90, 160)).save(png)
-        page.evaluate(_PASTE, ["#edit3d-photo", "good.png", "image/png", base64.b64encode(png.read_bytes()).decode()])
+        paste_file(page, "#edit3d-photo", "good.png", "image/png", png.read_bytes())
         expect(page.locator("#edit3d-photo img")).to_have_count(1, timeout=60_000)  # an image is taken
 
         page.get_by_role("tab", name="Point-Bench").click()
@@ -196,5 +181,3 @@ def test_pasted_non_images_get_our_sentence(browser, app_url, tmp_path):
         page.wait_for_function(BLANK_CANVAS, timeout=90_000)
         page.locator("#bench-editor button[aria-label='Paste']").click()
         assert "“pasted text” is not an image Pillow can read" in _one_toast(page)
-    finally:
-        ctx.close()

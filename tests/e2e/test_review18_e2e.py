@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.clipboard import paste_file, text_pasted_on_photo_edit
+
 pytestmark = pytest.mark.e2e
 
 # WCAG 2 contrast ratio of an element's text colour against the first opaque background behind it.
@@ -165,40 +167,21 @@ def test_leaderboard_plot_titles_fit_a_phone(browser, app_url):
         ctx.close()
 
 
-_PASTE_FILE = """([sel, name, mime, b64]) => {
-  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-  const dt = new DataTransfer();
-  dt.items.add(new File([bytes], name, {type: mime}));
-  document.querySelector(sel + ' button').dispatchEvent(
-    new ClipboardEvent('paste', {bubbles: true, cancelable: true, clipboardData: dt})); }"""
-
-
 def test_ctrl_v_still_works_after_paste_from_clipboard(browser, app_url, tmp_path):
     """After "Paste from clipboard" (text on the clipboard: our sentence), gr.Image stays in its clipboard mode,
     which has no file input; a later Ctrl+V with an image over the same input was sent nowhere and nothing
     happened. Now it lands like a drop, and the photo is taken."""
-    import base64
-
     from PIL import Image
 
     png = tmp_path / "good.png"
     Image.new("RGB", (120, 80), (30, 90, 160)).save(png)
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
-    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url.rstrip("/"))
-    page = ctx.new_page()
-    try:
-        page.goto(app_url)
-        page.get_by_role("tab", name="Photo 3D Edit").click()
-        page.evaluate("navigator.clipboard.writeText('a line of text, not a picture')")
-        page.locator("#edit3d-photo button[aria-label='Paste from clipboard']").click()
+    with text_pasted_on_photo_edit(browser, app_url) as page:
         assert "is not an image Pillow can read" in _toast(page)
         assert page.locator("#edit3d-photo input[type=file]").count() == 0  # the clipboard mode this is about
-        page.evaluate(_PASTE_FILE, ["#edit3d-photo", "good.png", "image/png", base64.b64encode(png.read_bytes()).decode()])
+        paste_file(page, "#edit3d-photo", "good.png", "image/png", png.read_bytes())
         page.locator("#edit3d-photo img").wait_for(state="visible", timeout=30_000)
         page.wait_for_function("document.querySelector('#edit3d-status').innerText.includes('Click the object')",
                                timeout=60_000)
-    finally:
-        ctx.close()
 
 
 @pytest.mark.parametrize("width", [390, 1280])
