@@ -12,7 +12,8 @@ larger features. This module measures that on the centre-line geometry and chang
   line), (2) shrink the small details that still collide about their centre (to 80 % or 65 %; a curved open line
   whose bend that would close up is shortened along its length instead, backend.svg.bends), or drop them
   when that does not free them (at most 25 % of the drawing's length, never a line half as long as the
-  largest), (3) trim open line ends so square/round caps end where the source's ends did, (4) fit everything
+  largest; a small ring whose inside closes is drawn as a filled dot instead where one keeps a readable gap,
+  backend.svg.dots), (3) trim open line ends so square/round caps end where the source's ends did, (4) fit everything
   that is painted inside the viewBox. Returns notes saying what changed.
 - `survives(icon, card)`: the number of closing places if this source icon were drawn with the card, used
   to prefer the source whose detail survives (a bolder or simpler variant of the same concept).
@@ -30,6 +31,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from backend.svg.bends import cubic_lengths, keeps_bends, shortened, split_cubic
+from backend.svg.dots import place, ring
 from backend.svg.paths import paths_to_svg
 from backend.svg.render import render_alpha
 
@@ -38,6 +40,7 @@ MAX_DROP_SHARE = 0.25
 SHRINK_STEPS = (0.8, 0.65)
 CLOSE_LOOPS = True     # svgux: open loops closed when caps/joins are not both round (close_loops)
 THIN_TO_LINES = True   # svgux: bands too thin to keep their inside open become one line (thin_shapes_to_lines)
+RINGS_AS_DOTS = True  # wheels: small rings whose inside closes become filled dots instead of being dropped (dots)
 KEEP_BENDS = True      # svgfix: curved lines are shortened, not shrunk, where shrinking closes a bend (bends)
 
 
@@ -314,6 +317,7 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
         dropped: set[tuple[int, int]] = set()
         done: set[tuple[int, int]] = set()
         dropped_len = 0.0
+        drop_lens: dict[tuple[int, int], float] = {}
         shrunk: list[float] = []
         cut_short: list[float] = []
         while rep["pairs"]:
@@ -336,6 +340,7 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
                     continue
                 dropped.add(key)
                 dropped_len += ln
+                drop_lens[key] = ln
                 rep = clearances(paths, w, w0, skip=dropped)
         if shrunk:
             notes.append(f"shrank {len(shrunk)} small detail(s) to {share_range(shrunk)} of their size "
@@ -345,7 +350,21 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
                          f"(shrinking would bend them tighter than weight {wt} can draw) so the gaps around them stay "
                          "open")
         if dropped:
+            rings = {}
+            if RINGS_AS_DOTS:  # small rings whose inside closes: drawn as solid dots where they keep a gap
+                for i, k in sorted(dropped):
+                    found = ring(*subpaths(paths[i])[k], w, min_gap(w))
+                    if found is not None:
+                        rings[(i, k)] = (paths[i], *found)
             paths = _without(paths, dropped)
+            dots = place(paths, list(rings.values()), w, min_gap(w), pad)
+            placed = {key for key, d in zip(rings, dots, strict=True) if d is not None}
+            if placed:
+                paths = paths + [d for d in dots if d is not None]
+                dropped -= placed
+                dropped_len -= sum(drop_lens[key] for key in placed)
+                notes.append(f"drew {len(placed)} small ring(s) as dots: their inside would close up at weight {wt}")
+        if dropped:
             notes.append(f"dropped {len(dropped)} small detail(s) ({dropped_len / total:.0%} of the line length) "
                          f"that would close up at weight {wt}")
         if rep["pairs"]:

@@ -189,10 +189,11 @@ def reweight(paths: list[dict], delta: float, join: str = "round") -> list[dict]
 
 
 def to_outline(paths: list[dict], stroke_width: float, cap: str = "round", join: str = "round") -> list[dict]:
-    """Fill → outline: filled areas become their boundary drawn with a stroke (holes keep their edges)."""
+    """Fill → outline: filled areas become their boundary drawn with a stroke (holes keep their edges). Dots that
+    legibility.adapt drew for small rings (backend.svg.dots, "dot": True) stay filled."""
     out = []
     for p in paths:
-        if p["fill"]:
+        if p["fill"] and not p.get("dot"):
             out.append({**p, "fill": False, "stroke": True, "stroke_width": float(stroke_width), "linecap": cap,
                         "linejoin": join})
         else:
