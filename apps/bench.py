@@ -97,7 +97,7 @@ def _annotate_section() -> None:
                                        check], saved, api_name="bench_annotate", **job("bench", h.save_annotation))
         # a quick lookup: no progress, so a refused id ("Type a battle id first") is said by the toast alone; the
         # "Error" overlay covered the editor, the instruction and the category (and took their clicks)
-        load_b.click(h.load_battle, battle, [editor, instruction, category], api_name="bench_load_battle",
+        load_b.click(h.load_battle, battle, [editor, instruction, category, ref_x, ref_y], api_name="bench_load_battle",
                      show_progress="hidden", **job("image_open", h.load_battle))  # decodes + re-encodes the photo
         # after every stroke or proposal: what is marked; after a new image: the click view, no clicks
         # (one upload fires both; apps.bench_handlers.editor_listener says a refused image's sentence once)

@@ -252,11 +252,12 @@ def save_annotation(editor, instruction: str, category: str, count, ref_x, ref_y
 
 @user_errors
 def load_battle(battle_id: str, request: gr.Request = None):
-    """Put one of your arena battles' image and instruction into the annotation editor."""
+    """Put one of your arena battles' image, instruction and (steerable) reference point into the annotation editor."""
     if not battle_id or not str(battle_id).strip():
         raise UserError("Type a battle id first.")
-    img, instruction, cat = ann.battle_input(battle_id, session_id(request))
-    return {"background": img, "layers": [], "composite": img}, instruction, gr.update(value=cat) if cat else gr.update()
+    img, instruction, cat, ref = ann.battle_input(battle_id, session_id(request))
+    return ({"background": img, "layers": [], "composite": img}, instruction,
+            gr.update(value=cat) if cat else gr.update(), ref[0] if ref else None, ref[1] if ref else None)
 
 
 _REVIEW_COLS = ["id", "status", "category", "user_input", "count", "annotator", "created", "source_battle_id",

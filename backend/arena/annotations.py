@@ -254,8 +254,9 @@ def export_zip(token: str | None, hard_only: bool = False) -> tuple[bytes, int]:
     return buf.getvalue(), len(data)
 
 
-def battle_input(battle_id: str, session_id: str | None = None) -> tuple[Image.Image, str, str | None]:
-    """(image, instruction, category) of an arena battle that `session_id` started, to annotate it.
+def battle_input(battle_id: str, session_id: str | None = None
+                 ) -> tuple[Image.Image, str, str | None, tuple[float, float] | None]:
+    """(image, instruction, category, reference point) of an arena battle that `session_id` started, to annotate it.
 
     Battle ids are public (clean_battle export), uploaded photos are not: another session's battle gets the same
     sentence as a missing one, so the answer says nothing about which ids exist."""
@@ -273,7 +274,9 @@ def battle_input(battle_id: str, session_id: str | None = None) -> tuple[Image.I
         cat = normalise_category(cat)
     except ValueError:
         cat = None
-    return img, annotator_instruction(b.get("instruction") or "", b.get("ref_point")), cat
+    ref = b.get("ref_point")
+    return (img, annotator_instruction(b.get("instruction") or "", ref), cat,
+            (float(ref[0]), float(ref[1])) if ref else None)
 
 
 def annotator_instruction(instruction: str, ref_point) -> str:

@@ -80,8 +80,8 @@ def test_load_battle_into_annotation(new_client, tmp_path):
     photo = tmp_path / "b.png"
     Image.new("RGB", (64, 48), (10, 120, 200)).save(photo)
     battle_id = c.predict(handle_file(str(photo)), "Point to the blue card.", api_name="/new_battle")[0]
-    editor, instruction, category = c.predict(battle_id, api_name="/bench_load_battle")
-    assert instruction == "Point to the blue card."
+    editor, instruction, category, ref_x, ref_y = c.predict(battle_id, api_name="/bench_load_battle")
+    assert instruction == "Point to the blue card." and ref_x is None and ref_y is None  # an upload has no ref point
     bg = editor["background"]
     assert Image.open(bg["path"] if isinstance(bg, dict) else bg).size == (64, 48)
     with pytest.raises(Exception, match="There is no battle"):

@@ -80,7 +80,7 @@ def test_foreign_session_cannot_load_a_battle_image(new_client, fast_models, pho
     bid = _battle(owner, photo)
     with pytest.raises(AppError, match="no battle with that id that you started"):
         other.predict(bid, api_name="/bench_load_battle")
-    editor, instruction, _ = owner.predict(bid, api_name="/bench_load_battle")
+    editor, instruction, *_ = owner.predict(bid, api_name="/bench_load_battle")
     assert editor["background"] and "red ball" in instruction
 
 

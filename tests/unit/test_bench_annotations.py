@@ -161,11 +161,11 @@ def test_steerable_battle_round_trip_sends_the_reference_sentence_once(tmp_path)
     b = arena.start_battle(img, src.user_input, session_id="steer-round-trip", client_ip="10.9.8.7",
                            bench_file=src.image_filename, seed=1)
     assert b["category"] == "steerable" and b["ref_point"] == src.ref_point
-    loaded, instruction, cat = ann.battle_input(b["battle_id"], "steer-round-trip")
-    assert instruction == src.user_input and cat == "steerable"
+    loaded, instruction, cat, ref = ann.battle_input(b["battle_id"], "steer-round-trip")
+    assert instruction == src.user_input and cat == "steerable" and ref == src.ref_point  # the editor's ref x, y
     mask = np.zeros((img.height, img.width), bool)
     mask[10:30, 20:50] = True
-    row = ann.save_annotation(loaded, instruction, cat, mask, ref_point=b["ref_point"],
+    row = ann.save_annotation(loaded, instruction, cat, mask, ref_point=ref,
                               session_id="steer-round-trip", source_battle_id=b["battle_id"])
     ann.review(row["id"], "accept", "test-admin-token")
     data, _ = ann.export_zip("test-admin-token")
