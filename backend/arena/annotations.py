@@ -273,4 +273,15 @@ def battle_input(battle_id: str, session_id: str | None = None) -> tuple[Image.I
         cat = normalise_category(cat)
     except ValueError:
         cat = None
-    return img, b.get("instruction") or "", cat
+    return img, annotator_instruction(b.get("instruction") or "", b.get("ref_point")), cat
+
+
+def annotator_instruction(instruction: str, ref_point) -> str:
+    """A steerable battle's instruction without the reference-point sentence `start_battle` appended: the item keeps
+    the annotator's own query and its ref_point, and `BenchItem.instruction` adds the sentence once at evaluation
+    (it used to be stored in user_input and then sent to the models twice)."""
+    if ref_point:
+        note = " " + STEER_NOTE.format(x=ref_point[0], y=ref_point[1])
+        if instruction.endswith(note):
+            return instruction[:-len(note)]
+    return instruction

@@ -298,13 +298,16 @@ def load_battles_file(path: str | Path, fmt: str = "clean_battle", columns=None)
 
 
 def leaderboard_csv(result: dict) -> str:
-    """The leaderboard in PointArena's CSV header (Elo Rating column holds the chosen method's rating)."""
+    """The leaderboard in PointArena's CSV header (Elo Rating column holds the chosen method's rating). Win Rate is
+    wins / (wins + losses) as in the tab; a model with only ties and both-bad votes has none (an empty cell, the
+    tab's "–"), not 0."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(POINTARENA_CSV_HEADER)
     for name, r in result.get("models", {}).items():
-        w.writerow([name, f"{r['rating']:.1f}", r["wins"], r["losses"], r["battles"], f"{win_rate(r) or 0:.4f}",
-                    f"{r['ci_low']:.1f}", f"{r['ci_high']:.1f}"])
+        wr = win_rate(r)
+        w.writerow([name, f"{r['rating']:.1f}", r["wins"], r["losses"], r["battles"],
+                    "" if wr is None else f"{wr:.4f}", f"{r['ci_low']:.1f}", f"{r['ci_high']:.1f}"])
     return buf.getvalue()
 
 

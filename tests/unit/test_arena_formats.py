@@ -51,6 +51,21 @@ def test_leaderboard_csv_header():
     assert lines[1] == "a,1010.0,3,1,6,0.7500,990.0,1030.0"
 
 
+def test_leaderboard_csv_win_rate_of_a_model_with_only_ties_is_empty_not_zero():
+    """Two ties (or both-bad votes) and nothing decided: the tab shows "–", the CSV used to say 0.0000 (it never
+    lost). A win and a tie is 1.0 (ties are not in the denominator, as in the tab)."""
+    import io
+
+    import pandas as pd
+
+    text = formats.leaderboard_csv({"models": {
+        "t": {"rating": 1000.0, "ci_low": 900, "ci_high": 1100, "wins": 0, "losses": 0, "ties": 2, "battles": 2},
+        "w": {"rating": 1100.0, "ci_low": 950, "ci_high": 1250, "wins": 1, "losses": 0, "ties": 1, "battles": 2}}})
+    assert text.splitlines()[1] == "t,1000.0,0,0,2,,900.0,1100.0"
+    df = pd.read_csv(io.StringIO(text)).set_index("Model")
+    assert pd.isna(df.loc["t", "Win Rate"]) and df.loc["w", "Win Rate"] == 1.0
+
+
 def test_cli_bt_matches_hand_values(tmp_path, capsys):
     battles = [{"model_a": "A", "model_b": "B", "winner": "model_a", "judge": "j", "anony": True, "tstamp": i}
                for i in range(3)] + [{"model_a": "A", "model_b": "B", "winner": "model_b", "anony": True, "tstamp": 9}]

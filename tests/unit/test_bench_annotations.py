@@ -144,3 +144,38 @@ def test_export_loads_as_bench(tmp_path):
     bench = load_bench(tmp_path)
     it = next(i for i in bench.items if i.image_filename == f"ann_{row['id']:05d}.png")
     assert it.count == 1 and it.category == "counting"
+
+
+def test_steerable_battle_round_trip_sends_the_reference_sentence_once(tmp_path):
+    """Battle from a steerable bench item → annotate → accept → export → Point-Bench: the item keeps the query and
+    its reference point, and the models are told about the point once (the battle's instruction already held the
+    sentence, so it used to be stored in user_input and appended again at evaluation)."""
+    import zipfile
+
+    from backend.arena import service as arena
+    from backend.arena.bench import STEER_NOTE, load_bench
+    from backend.arena.bench_service import sample_bench_dir
+
+    src = next(i for i in load_bench(sample_bench_dir()).items if i.category == "steerable")
+    img = Image.open(src.image_path).convert("RGB")
+    b = arena.start_battle(img, src.user_input, session_id="steer-round-trip", client_ip="10.9.8.7",
+                           bench_file=src.image_filename, seed=1)
+    assert b["category"] == "steerable" and b["ref_point"] == src.ref_point
+    loaded, instruction, cat = ann.battle_input(b["battle_id"], "steer-round-trip")
+    assert instruction == src.user_input and cat == "steerable"
+    mask = np.zeros((img.height, img.width), bool)
+    mask[10:30, 20:50] = True
+    row = ann.save_annotation(loaded, instruction, cat, mask, ref_point=b["ref_point"],
+                              session_id="steer-round-trip", source_battle_id=b["battle_id"])
+    ann.review(row["id"], "accept", "test-admin-token")
+    data, _ = ann.export_zip("test-admin-token")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        zf.extractall(tmp_path)
+    it = next(i for i in load_bench(tmp_path).items if i.image_filename == f"ann_{row['id']:05d}.png")
+    note = STEER_NOTE.format(x=src.ref_point[0], y=src.ref_point[1])
+    assert it.user_input == src.user_input and it.ref_point == src.ref_point
+    assert it.instruction == f"{src.user_input} {note}" and it.instruction.count("existing original point") == 1
+    from backend.arena.bench import load_mask
+    assert (load_mask(it) == mask).all()
+    # an upload battle's instruction is left as typed, even when it happens to end with such a sentence
+    assert ann.annotator_instruction(f"x {note}", None) == f"x {note}"
