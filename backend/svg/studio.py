@@ -101,20 +101,40 @@ def gallery(candidates: list[dict]) -> list[tuple[Image.Image, str]]:
     return items
 
 
-def preview_sheet(svg: str) -> Image.Image:
-    """16/24/32/48 px at native size plus 256 px, on light (left) and dark (right): one wide, short strip so
-    the 256-px preview fits the panel whole."""
-    sizes, pad = service.PREVIEW_SIZES, 12
-    half = sum(sizes) + pad * (len(sizes) + 1)
-    sheet = Image.new("RGB", (2 * half, 256 + 2 * pad), "#ffffff")
-    for col, (fg, bg) in enumerate((("#111111", "#ffffff"), ("#f5f5f5", "#1f2430"))):
-        x0 = col * half
-        sheet.paste(Image.new("RGB", (half, 256 + 2 * pad), bg), (x0, 0))
-        x = x0 + pad
-        for s in sizes:
-            img = Image.open(io.BytesIO(render_png(svg, s, fg, bg))).convert("RGB")
-            sheet.paste(img, (x, pad + (256 - s) // 2))
+PREVIEW_PAD = 8
+PREVIEW_THEMES = (("light", "#111111", "#ffffff"), ("dark", "#f5f5f5", "#1f2430"))
+
+
+def preview_layout() -> tuple[tuple[int, int], dict[tuple[str, int], tuple[int, int]]]:
+    """The preview sheet's size and where each (theme, size) preview sits (its top-left corner, at native pixels).
+
+    Two columns, light (left) and dark (right); in each, the small sizes side by side in a row above the 256-px
+    preview: 2 x (256 + 2 x PREVIEW_PAD) px wide, so a 390-px phone (a 326-px panel) still draws the 256-px previews at
+    150 px or more (the old one-row strip was 896 px wide), and short enough to fit its panel whole at 1280x800
+    (tests/e2e/test_svg_e2e.py checks both)."""
+    *small, big = service.PREVIEW_SIZES
+    pad, row = PREVIEW_PAD, max(small)
+    small_w = sum(small) + pad * (len(small) - 1)
+    col_w = max(small_w, big) + 2 * pad
+    boxes: dict[tuple[str, int], tuple[int, int]] = {}
+    for col, (theme, _fg, _bg) in enumerate(PREVIEW_THEMES):
+        x0 = col * col_w
+        x = x0 + (col_w - small_w) // 2
+        for s in small:
+            boxes[theme, s] = (x, pad + (row - s) // 2)
             x += s + pad
+        boxes[theme, big] = (x0 + (col_w - big) // 2, 2 * pad + row)
+    return (2 * col_w, 3 * pad + row + big), boxes
+
+
+def preview_sheet(svg: str) -> Image.Image:
+    """16/24/32/48 px and 256 px at native size, on light (left) and dark (right); see preview_layout."""
+    size, boxes = preview_layout()
+    sheet = Image.new("RGB", size, "#ffffff")
+    for col, (theme, fg, bg) in enumerate(PREVIEW_THEMES):
+        sheet.paste(Image.new("RGB", (size[0] // 2, size[1]), bg), (col * size[0] // 2, 0))
+        for s in service.PREVIEW_SIZES:
+            sheet.paste(Image.open(io.BytesIO(render_png(svg, s, fg, bg))).convert("RGB"), boxes[theme, s])
     return sheet
 
 

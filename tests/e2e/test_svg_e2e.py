@@ -112,13 +112,24 @@ _TILE_GEOMETRY = """([W, H, x, y, side]) => {
   return {vw: window.innerWidth, tiles, covers, blank: panel.bottom - grid.bottom}; }"""
 
 
+# how the preview sheet (backend.svg.studio.preview_sheet) is drawn: its on-screen scale (object-fit: contain or
+# the image box itself) and whether the picture lies whole inside its panel
+_SHEET_SHOWN = """() => {
+  const i = document.querySelector('#svg-previews img'), b = i.getBoundingClientRect();
+  const p = document.querySelector('#svg-previews').getBoundingClientRect();
+  const scale = Math.min(b.width / i.naturalWidth, b.height / i.naturalHeight);
+  return {scale, nat: [i.naturalWidth, i.naturalHeight], w: i.naturalWidth * scale, h: i.naturalHeight * scale,
+          inside: b.left >= p.left - 2 && b.right <= p.right + 2 && b.top >= p.top - 2 && b.bottom <= p.bottom + 2}; }"""
+
+
 @pytest.mark.parametrize("size", [(390, 844), (1280, 800)])
 def test_gallery_tiles_show_whole_icons_on_phone_and_desktop(page, app_url, size):
     """svgux walkthrough at 390x844: four 100-px-minimum columns ran past the phone's edge (the 4th tile off
     screen), captions were cut to "1. IoU 1...." and lay over the icons' lower part, and the panel's label
     badge lay over the first three icons' tops (at 1280 px it covered the first tile's top rows too).
     svgux2: captions were still cut ("1. IoU 0.87 · c…" for coffee on a phone) and one row of tiles sat over
-    ~250 px of blank panel (Gradio's 450-px minimum gallery height), pushing the previews below the fold."""
+    ~250 px of blank panel (Gradio's 450-px minimum gallery height), pushing the previews below the fold.
+    sheet: the 896-px preview strip showed its 256-px previews at ~100 px on the phone; the sheet is 560 px now."""
     page.set_viewport_size({"width": size[0], "height": size[1]})
     page.goto(app_url)
     from tests.e2e.test_review14_e2e import open_tab
@@ -148,6 +159,11 @@ def test_gallery_tiles_show_whole_icons_on_phone_and_desktop(page, app_url, size
       return {img: r(document.querySelector('#svg-previews img')),
               buttons: [...document.querySelectorAll('#svg-previews button')].filter(b => b.offsetWidth && !b.querySelector('img')).map(r)}; }""")
     assert sheet["buttons"] and not any(overlap(b, sheet["img"]) for b in sheet["buttons"]), sheet
+    # issue 18 / sheet: the whole preview sheet fits its panel and the viewport's height, and the 256-px previews
+    # stay large on a phone (the old 896-px strip drew them at ~100 px on a 390-px screen)
+    shown = page.evaluate(_SHEET_SHOWN)
+    assert shown["inside"] and shown["h"] <= size[1] - 100, shown
+    assert 256 * shown["scale"] >= (150 if size[0] < 600 else 256), shown
     caps = [c for c in g["covers"] if re.match(r"\d+\. IoU", c["text"].strip())]
     assert len(caps) == 4 and not any(c["cut"] for c in caps), g["covers"]  # "1. IoU 0.87 · coffee" whole
 
