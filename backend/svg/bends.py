@@ -14,6 +14,12 @@ import numpy as np
 SAMPLES = 16  # curvature samples per cubic
 
 
+def cubic_points(c: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Points of one cubic (4 control points) at the parameters `t` (1-D): shape (len(t), 2)."""
+    t = np.asarray(t, dtype=np.float64)[:, None]
+    return ((1 - t) ** 3) * c[0] + 3 * ((1 - t) ** 2) * t * c[1] + 3 * (1 - t) * t * t * c[2] + t ** 3 * c[3]
+
+
 def tightest_radius(cub: np.ndarray) -> float:
     """Smallest radius of curvature along a subpath's cubics (same units as the coordinates; inf if straight)."""
     c = np.asarray(cub, dtype=np.float64)
@@ -46,10 +52,10 @@ def split_cubic(c: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
 
 def cubic_lengths(cub: np.ndarray) -> np.ndarray:
     """Arc length of each cubic (17-point polyline)."""
-    t = np.linspace(0.0, 1.0, 17)[:, None]
+    t = np.linspace(0.0, 1.0, 17)
     out = []
     for c in cub:
-        pts = (1 - t) ** 3 * c[0] + 3 * (1 - t) ** 2 * t * c[1] + 3 * (1 - t) * t * t * c[2] + t ** 3 * c[3]
+        pts = cubic_points(c, t)
         out.append(float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum()))
     return np.asarray(out)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pathops
 
+from backend.svg.bends import cubic_points
 from backend.svg.outline import SCALE, painted_area
 
 KAPPA = 0.5522847498  # cubic control distance for a quarter circle
@@ -31,9 +32,8 @@ def ring(cub: np.ndarray, closed: bool, w: float, gap: float) -> tuple[np.ndarra
     (its narrow inside is thinner than `gap`); None for anything else."""
     if not closed or len(cub) < 2:
         return None
-    t = np.linspace(0.0, 1.0, 12, endpoint=False)[:, None]
-    pts = np.concatenate([((1 - t) ** 3) * c[0] + 3 * ((1 - t) ** 2) * t * c[1] + 3 * (1 - t) * t * t * c[2]
-                          + t ** 3 * c[3] for c in np.asarray(cub, dtype=np.float64)])
+    t = np.linspace(0.0, 1.0, 12, endpoint=False)
+    pts = np.concatenate([cubic_points(c, t) for c in np.asarray(cub, dtype=np.float64)])
     lo, hi = pts.min(0), pts.max(0)
     bw, bh = float(hi[0] - lo[0]), float(hi[1] - lo[1])
     if min(bw, bh) <= 1e-6 or max(bw, bh) > MAX_ASPECT * min(bw, bh) or min(bw, bh) - w >= gap:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
-from backend.svg.bends import cubic_lengths, keeps_bends, shortened, split_cubic
+from backend.svg.bends import cubic_lengths, cubic_points, keeps_bends, shortened, split_cubic
 from backend.svg.dots import place, ring
 from backend.svg.paths import paths_to_svg
 from backend.svg.render import render_alpha
@@ -62,11 +62,6 @@ def share_range(shares: list[float]) -> str:
     return lo if lo == hi else f"{lo}–{hi}"
 
 
-def _bez(c: np.ndarray, t: np.ndarray) -> np.ndarray:
-    t = t[:, None]
-    return ((1 - t) ** 3) * c[0] + 3 * ((1 - t) ** 2) * t * c[1] + 3 * (1 - t) * t * t * c[2] + t ** 3 * c[3]
-
-
 def subpaths(path: dict) -> list[tuple[np.ndarray, bool]]:
     cub = np.asarray(path["cubics"], dtype=np.float64)
     starts = list(np.asarray(path["starts"]).tolist()) + [len(cub)]
@@ -85,7 +80,7 @@ def rebuild(path: dict, subs: list[tuple[np.ndarray, bool]]) -> dict | None:
 
 def _polyline(cub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t = np.linspace(0, 1, SAMPLES_PER_CUBIC, endpoint=False)
-    pts = np.concatenate([_bez(c, t) for c in cub] + [cub[-1, 3][None]])
+    pts = np.concatenate([cubic_points(c, t) for c in cub] + [cub[-1, 3][None]])
     s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
     return pts, s
 
