@@ -256,11 +256,10 @@ def export_batch(run: insp.Run | None, s: ViewSettings, session_id: str | None =
         raise UserError("Run an inspection first; there is nothing to export yet.")
     _audit("anomaly.export", session_id, inspection_id=run.inspection_id, image_threshold=s.image_threshold,
            pixel_threshold=s.pixel_threshold, n=len(run.records))
-    rows = insp.summary_rows(run, s.image_threshold, s.pixel_threshold)
+    data = exports.results_json(run, s.image_threshold, s.pixel_threshold, s.normalise, s.vmax)
     return [("anomaly-results.zip", exports.batch_zip(run, s.image_threshold, s.pixel_threshold, s.normalise, s.vmax)),
-            ("anomaly-results.csv", exports.results_csv(rows)),
-            ("anomaly-results.json", json.dumps(exports.results_json(run, s.image_threshold, s.pixel_threshold,
-                                                                     s.normalise, s.vmax), indent=2))]
+            ("anomaly-results.csv", exports.results_csv(data["results"])),  # its folder column names the zip's
+            ("anomaly-results.json", json.dumps(data, indent=2))]
 
 
 def export_one(run: insp.Run | None, index, s: ViewSettings) -> list[tuple[str, bytes | str]]:
