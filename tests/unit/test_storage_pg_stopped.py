@@ -155,3 +155,22 @@ def test_statement_timeout_is_set_and_a_long_read_is_cancelled(own_cluster, stor
     took, res = _timed(lambda: st.read(lambda s: s.execute(text("SELECT pg_sleep(30)")).scalar()), 20)
     assert isinstance(res, StorageError) and took < 5, (took, res)
     assert st.read(lambda s: s.execute(text("SELECT 1")).scalar()) == 1
+
+
+def test_every_pooled_connection_busy_is_a_sentence_in_time(pg_url, storage_for, monkeypatch):
+    """All 30 pooled connections held (by hung requests): the next read waited pool_timeout (30 s) and then failed
+    with sqlalchemy's TimeoutError ("Something went wrong"); now it is a storage sentence after the answer limit."""
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_S", "1")
+    st = storage_for(pg_url)
+    held = [st.engine.connect() for _ in range(st.engine.pool.size() + st.engine.pool._max_overflow)]  # noqa: SLF001
+    try:
+        took, res = _timed(lambda: st.read(count_sessions), 20)
+        assert isinstance(res, StorageError), res
+        assert str(res).startswith("The database is busy (every connection is in use)"), str(res)
+        assert took < 5, took
+        took, res = _timed(lambda: st.write(lambda s: touch_session(s, "x")), 20)
+        assert isinstance(res, StorageError) and "nothing was saved" in str(res), res
+    finally:
+        for c in held:
+            c.close()
+    assert st.read(count_sessions) == 0
