@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ from backend.anomaly.inspector import (
 )
 
 CSV_COLUMNS = ["file", "score", "verdict", "regions", "largest_region_px", "prompt", "prompt_similarity", "ms",
-               "warning"]
+               "warning", "folder"]  # folder: where the batch zip keeps the query (last, so older columns keep their places)
 
 
 @dataclass
@@ -115,31 +116,54 @@ def results_csv(rows: list[dict]) -> str:
 def results_json(run: Run, image_threshold: float, pixel_threshold: float, normalise: bool = False,
                  vmax: float = 1.0) -> dict:
     rows = summary_rows(run, image_threshold, pixel_threshold)
-    for row, rec in zip(rows, run.records, strict=False):
+    for row, rec, folder in zip(rows, run.records, query_folders(run), strict=False):
+        row["folder"] = folder  # where the batch zip keeps this query's PNGs and result.json
         row["regions_detail"] = [g.to_dict() for g in find_regions(rec.amap, pixel_threshold, rec.scale)]
         row["query_sha256"] = rec.query_sha
     return {"settings": settings_dict(run, image_threshold, pixel_threshold, normalise, vmax), "results": rows}
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE_FOLDER = re.compile(r"[^\w.-]+")  # \w: letters and digits of any script, so "日本語.png" stays readable
+# names Windows refuses as a file or folder, whatever the extension
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+STEM_MAX = 64
 
 
 def safe_stem(name: str, used: set[str]) -> str:
-    stem = _UNSAFE.sub("_", PurePosixPath(name).stem).strip("._") or "image"
+    """A folder / file stem for an upload name that is safe on every file system and unique in `used` (compared
+    case-insensitively: `A` and `a` are one folder on Windows and macOS). Archive members keep their archive and
+    folders ("x.zip:sub/a.png" -> "x_sub_a"); "..", separators, colons, control and bidi characters are dropped."""
+    text = unicodedata.normalize("NFKC", str(name)).replace("\\", "/").replace(":", "/")
+    parts = [q for q in text.split("/") if q not in ("", ".", "..")]
+    if parts:
+        parts[-1] = PurePosixPath(parts[-1]).stem if "." in parts[-1].strip(".") else parts[-1]
+        parts[:-1] = [q[:-4] if q.lower().endswith(".zip") else q for q in parts[:-1]]
+    stem = "_".join(_UNSAFE_FOLDER.sub("_", q) for q in parts)
+    stem = stem[:STEM_MAX].strip("._-") or "image"
+    if stem.split(".")[0].upper() in _RESERVED:
+        stem += "_"
     cand, n = stem, 1
-    while cand in used:
+    while cand.casefold() in used:
         n += 1
         cand = f"{stem}_{n}"
-    used.add(cand)
+    used.add(cand.casefold())
     return cand
+
+
+def query_folders(run: Run) -> list[str]:
+    """The batch zip's folder of every query, in upload order (the same for a subset of the batch)."""
+    used: set[str] = set()
+    return [safe_stem(r.name, used) for r in run.records]
 
 
 def batch_zip(run: Run, image_threshold: float, pixel_threshold: float, normalise: bool = False,
               vmax: float = 1.0, indices: list[int] | None = None) -> bytes:
-    """results.csv + results.json + colorbar.png + per query heatmap/overlay/mask/side-by-side PNGs."""
+    """results.csv + results.json + colorbar.png + per query heatmap/overlay/mask/side-by-side PNGs and result.json in
+    the folder that the `folder` column of results.csv / results.json names (`query_folders`)."""
     data = results_json(run, image_threshold, pixel_threshold, normalise, vmax)
     buf = io.BytesIO()
-    used: set[str] = set()
+    folders = query_folders(run)
     pick = range(len(run.records)) if indices is None else indices
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("results.csv", results_csv([data["results"][i] for i in pick]))
@@ -148,7 +172,8 @@ def batch_zip(run: Run, image_threshold: float, pixel_threshold: float, normalis
         zf.writestr("colorbar.png", png_bytes(viz.colour_bar(256, 0.0, vmax, title="absolute")))
         for i in pick:
             v = render(run, i, image_threshold, pixel_threshold, normalise, vmax)
-            stem = safe_stem(run.records[i].name, used)
+            stem = folders[i]
+            v.info["folder"] = stem
             for part, arr in (("heatmap", v.heatmap), ("overlay", v.overlay), ("mask", v.mask),
                               ("side_by_side", v.side_by_side)):  # PNG is compressed already: store, don't deflate
                 zf.writestr(f"{stem}/{part}.png", png_bytes(arr), compress_type=zipfile.ZIP_STORED)
