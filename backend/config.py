@@ -140,6 +140,9 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("ADMIN_USERS", _names, frozenset(), "Hugging Face usernames with admin rights (OAuth)"),
     Variable("ADMIN_TOKEN_TRIES", _number(int, 0), 10,
              "wrong admin tokens one client IP may send per 10 minutes before its admin checks are refused; 0 = off"),
+    Variable("ADMIN_TOKEN_TRIES_ALL", _number(int, 0), 100,
+             "wrong admin tokens all client IPs together may send per 10 minutes before token checks are refused "
+             "for everyone; 0 = off"),
     Variable("MAX_UPLOAD_BYTES", _number(int, 1), 25 * 1024 * 1024, "largest accepted upload"),
     Variable("UPLOAD_MB_PER_IP", _number(int, 0), 2048,
              "MB one client IP may upload in 30 minutes (Gradio keeps uploads that long); 0 = no cap"),

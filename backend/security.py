@@ -4,11 +4,16 @@ Admin views and raw exports require ADMIN_TOKEN (compared in constant time) or, 
 OAuth is enabled, a username listed in ADMIN_USERS (comma-separated). Without either, `is_admin`
 is False and callers return nothing. A client (IP hash) that sent ADMIN_TOKEN_TRIES wrong tokens in the last
 ADMIN_TRIES_WINDOW_S seconds has every admin check refused until the window passes, the right token included, so a
-script cannot guess the token online (the UI layer tells this module who is asking: `set_client_key`).
+script cannot guess the token online (the UI layer tells this module who is asking: `set_client_key`); over
+ADMIN_TOKEN_TRIES_ALL wrong tokens from all clients together (a script rotating addresses), token checks are refused
+for everyone until the window passes. Both counts live in the database (backend.shared_limits), so replicas on one
+database share them (their IP hashes agree when they share IP_SALT).
 """
 from __future__ import annotations
 
 import hmac
+import logging
+import math
 import threading
 import time
 from collections import defaultdict, deque
@@ -16,7 +21,10 @@ from collections.abc import Callable
 
 from backend.config import get_settings, setting
 from backend.errors import NotAllowed
+from backend.shared_limits import SharedWindow, Taken
 from storage.identity import salted_hash
+
+log = logging.getLogger(__name__)
 
 
 def admin_users() -> set[str]:
@@ -36,48 +44,7 @@ def token_matches(given, expected: str | None) -> bool:
 
 
 ADMIN_TRIES_WINDOW_S = 600.0
-
-
-class TokenGuesses:
-    """Wrong admin tokens per client in a sliding window (in-process, like RateLimiter)."""
-
-    SWEEP_KEYS = 10_000
-
-    def __init__(self):
-        self._fails: dict[str, deque] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, who: str, now: float) -> deque:
-        q = self._fails[who]
-        while q and now - q[0] > ADMIN_TRIES_WINDOW_S:
-            q.popleft()
-        return q
-
-    def wait_s(self, who: str | None, limit: int) -> float:
-        """Seconds until `who` may try again (0 when it may now)."""
-        if not who or limit <= 0:
-            return 0.0
-        now = time.monotonic()
-        with self._lock:
-            q = self._recent(who, now)
-            return ADMIN_TRIES_WINDOW_S - (now - q[0]) if len(q) >= limit else 0.0
-
-    def record(self, who: str | None) -> None:
-        if not who:
-            return
-        now = time.monotonic()
-        with self._lock:
-            if len(self._fails) > self.SWEEP_KEYS:
-                for k in [k for k in self._fails if not self._recent(k, now)]:
-                    del self._fails[k]
-            self._recent(who, now).append(now)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._fails.clear()
-
-
-token_guesses = TokenGuesses()
+token_guesses = SharedWindow("admin-token:", ADMIN_TRIES_WINDOW_S)  # wrong admin tokens, counted in the database
 _client_key: Callable[[], str | None] = lambda: None  # noqa: E731 - replaced by the UI layer
 
 
@@ -95,19 +62,47 @@ def _who() -> str | None:
     return "ip:" + (salted_hash(ip) or "") if ip else None
 
 
+def _minutes(wait_s: float) -> int:
+    return max(1, math.ceil(wait_s / 60))
+
+
 def _checked(token, expected: str | None) -> bool:
-    """token_matches, refused outright while this client is over ADMIN_TOKEN_TRIES; a wrong token is counted."""
+    """token_matches, refused outright while this client is over ADMIN_TOKEN_TRIES or all clients together are over
+    ADMIN_TOKEN_TRIES_ALL; a wrong token is counted in both (in the database: every replica sees the same count).
+
+    The attempt is counted before the token is compared, and uncounted when it was refused or right: concurrent
+    guesses could all pass a check made before any of them was counted."""
     if not expected or token is None or token == "":
         return False
-    who, limit = _who(), setting("ADMIN_TOKEN_TRIES")
-    wait = token_guesses.wait_s(who, limit)
-    if wait:
-        raise NotAllowed(f"Too many wrong admin tokens came from your network; admin checks from it are paused for "
-                         f"about {max(1, round(wait / 60))} minute(s).")
-    if token_matches(token, expected):
-        return True
-    token_guesses.record(who)
-    return False
+    who = _who()
+    if who is None:  # outside a request (CLI, tests): nobody to count
+        return token_matches(token, expected)
+    taken: list[Taken] = []
+    try:
+        for key, limit in ((who, setting("ADMIN_TOKEN_TRIES")), ("all", setting("ADMIN_TOKEN_TRIES_ALL"))):
+            if limit <= 0:
+                continue
+            t = token_guesses.take(key, limit)
+            taken.append(t)
+            if t.wait_s and key == who:
+                raise NotAllowed(f"Too many wrong admin tokens came from your network; admin checks from it are "
+                                 f"paused for about {_minutes(t.wait_s)} minute(s).")
+            if t.wait_s:
+                log.warning("admin token: over ADMIN_TOKEN_TRIES_ALL=%s wrong tokens from all clients in %d min; "
+                            "admin checks by token paused", limit, ADMIN_TRIES_WINDOW_S // 60)
+                raise NotAllowed(f"Too many wrong admin tokens came from many networks in the last "
+                                 f"{int(ADMIN_TRIES_WINDOW_S // 60)} minutes (someone may be guessing it), so admin "
+                                 f"checks by token are paused for everyone for about {_minutes(t.wait_s)} minute(s); "
+                                 "signing in with an ADMIN_USERS account still works.")
+        ok = token_matches(token, expected)
+    except NotAllowed:
+        for t in taken:
+            token_guesses.give_back(t)
+        raise
+    if ok:
+        for t in taken:
+            token_guesses.give_back(t)
+    return ok
 
 
 def require_admin(token: str | None, disabled: str) -> None:
