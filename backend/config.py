@@ -150,6 +150,9 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("GRADIO_SERVER_PORT", _number(int, 1, 65535), 7860, "port `python app.py` listens on"),
     Variable("DB_WRITE_DEADLINE_S", _number(float, 0.1), 10.0,
              "longest one write waits for a locked or unreachable database before \"nothing was saved\""),
+    Variable("DB_STATEMENT_TIMEOUT_S", _number(float, 0.5), 30.0,
+             "PostgreSQL: longest one statement runs (statement_timeout); a server silent for min(5, this) s "
+             "longer loses the connection"),
     Variable("BACKUP_DIR", _text, "", "periodic database backups go here (with BACKUP_EVERY_S)"),
     Variable("BACKUP_EVERY_S", _number(float, 1), 0.0, "seconds between periodic backups; unset = off"),
     Variable("BACKUP_KEEP", _number(int, 1), 7, "periodic backups kept"),
