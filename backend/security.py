@@ -22,6 +22,7 @@ from collections.abc import Callable
 from backend.config import get_settings, setting
 from backend.errors import NotAllowed
 from backend.shared_limits import SharedWindow, Taken
+from storage.db import StorageError, current_storage
 from storage.identity import salted_hash
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ class RateLimited(NotAllowed):
 
 
 class RateLimiter:
-    """Sliding-window limiter keyed by (action, who). In-process; fine for one replica.
+    """Sliding-window limiter keyed by (action, who). In-process: SQLite (one process), or PostgreSQL while the database does not answer.
 
     Keys of sessions and addresses that went quiet are dropped once there are more than SWEEP_KEYS of them: every
     session and IP hash that ever called used to keep its key (and deque) for the life of the process."""
@@ -167,19 +168,39 @@ class RateLimiter:
 
 
 limiter = RateLimiter()
+shared_rates = SharedWindow("rate:", 60.0)  # the same limits counted in PostgreSQL, for every replica together
+
+
+def _shared_counts() -> bool:
+    """Rate limits are counted in the database when it is PostgreSQL (replicas share it); SQLite serves one process,
+    whose memory is the cheaper place (no write per model call)."""
+    st = current_storage()
+    return st is not None and st.kind == "postgresql"
 
 
 def check_rate(action: str, session_id: str, client_ip: str | None, per_minute: int | None = None) -> None:
     """Per-session and per-IP-hash limit for a model call or write; raises RateLimited.
 
     `per_minute` defaults to RATE_LIMIT_PER_MIN (60 per session per action; an IP hash gets 4× that, since
-    several people may share one address). 0 disables."""
+    several people may share one address). 0 disables. On PostgreSQL the counts are shared by every replica (in
+    `limit_counters`); if the database does not answer, this process's own counts stand in."""
     n = per_minute if per_minute is not None else setting("RATE_LIMIT_PER_MIN")
     if n <= 0:
         return
-    limiter.check(action, "s:" + session_id, n, 60.0)
-    if client_ip:
-        limiter.check(action, "ip:" + (salted_hash(client_ip) or ""), 4 * n, 60.0)
+    keys = [("s:" + session_id, n)] + ([("ip:" + (salted_hash(client_ip) or ""), 4 * n)] if client_ip else [])
+    if _shared_counts():
+        try:
+            for who, lim in keys:
+                t = shared_rates.take(f"{action}|{who}", lim)
+                if t.wait_s:
+                    shared_rates.give_back(t)
+                    raise RateLimited(f"Too many {action} requests; please wait {max(1, int(t.wait_s))} s and try "
+                                      "again.")
+            return
+        except StorageError as exc:
+            log.warning("shared rate limit unavailable (%s); counting in this process", exc)
+    for who, lim in keys:
+        limiter.check(action, who, lim, 60.0)
 
 
 UPLOAD_WINDOW_S = 1800.0  # Gradio's cache keeps an upload this long (GRADIO_DELETE_CACHE's default age)
