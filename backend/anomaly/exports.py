@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 import numpy as np
 from PIL import Image
 
+from backend.anomaly import corrections
 from backend.anomaly import visualize as viz
 from backend.anomaly.inspector import (
     QueryRecord,
@@ -185,15 +186,35 @@ def mvtec_zip(items: list[dict]) -> bytes:
     """Corrections as an MVTec-AD tree: <product>/test/<defect>/NNN.png + ground_truth/<defect>/NNN_mask.png.
 
     `items` carry product, defect_type, image (PIL RGB), mask (bool array) and optional prompts
-    (PIL images written to <product>/train/good). An empty mask goes to test/good with no mask file.
+    (PIL images written to <product>/train/good), query_sha, session_id and created. An empty mask goes to test/good
+    with no mask file. Several sessions' corrections of one image follow `corrections.resolve`: agreeing versions give
+    one tree entry, conflicting ones go to `_conflicts/<product>/NNN/` (the image and each version's mask) instead of
+    the tree; manifest.json lists every image with its status and versions.
     """
     buf = io.BytesIO()
     counters: dict[tuple[str, str], int] = {}
     written_train: set[str] = set()
     manifest = []
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for it in items:
+        for res in corrections.resolve(items):
+            it = res.item
             product = _UNSAFE.sub("_", it["product"]).strip("._") or "product"
+            versions = [{"session": corrections.session_tag(v.get("session_id")), "created": v.get("created"),
+                         "defect_type": v.get("defect_type"), "mask_pixels": int((np.asarray(v["mask"]) > 0).sum())}
+                        for v in res.versions]
+            entry = {"product": product, "status": res.status, "source_file": it.get("filename"),
+                     "query_sha256": it.get("query_sha"), "versions": versions}
+            if res.status == "conflict":
+                n = counters.get((product, "_conflicts"), 0)
+                counters[(product, "_conflicts")] = n + 1
+                base = f"_conflicts/{product}/{n:03d}"
+                zf.writestr(f"{base}/image.png", _img_png(it["image"]))
+                for k, (v, info) in enumerate(zip(res.versions, versions, strict=True)):
+                    mask_file = f"{base}/{k}_{info['session']}_mask.png"
+                    info["mask_file"] = mask_file
+                    zf.writestr(mask_file, png_bytes(viz.mask_png(np.asarray(v["mask"]) > 0)))
+                manifest.append({**entry, "why": res.why, "file": f"{base}/image.png"})
+                continue
             mask = np.asarray(it["mask"]) > 0
             defect = "good" if not mask.any() else (_UNSAFE.sub("_", it["defect_type"]).strip("._") or "defect")
             if defect == "good" and mask.any():
@@ -203,8 +224,7 @@ def mvtec_zip(items: list[dict]) -> bytes:
             zf.writestr(f"{product}/test/{defect}/{n:03d}.png", _img_png(it["image"]))
             if defect != "good":
                 zf.writestr(f"{product}/ground_truth/{defect}/{n:03d}_mask.png", png_bytes(viz.mask_png(mask)))
-            manifest.append({"product": product, "defect_type": defect, "file": f"{n:03d}.png",
-                             "source_file": it.get("filename"), "query_sha256": it.get("query_sha")})
+            manifest.append({**entry, "defect_type": defect, "file": f"{n:03d}.png"})
             if product not in written_train:
                 written_train.add(product)
                 for j, p in enumerate(it.get("prompts") or []):
