@@ -17,6 +17,7 @@ from gradio.components.image_editor import EditorData
 from PIL import Image
 
 from apps.common import download_file, file_path, load_user_image, md_text, session_id, tab_key, user_errors
+from apps.plots import themed
 from backend.arena import annotations as ann
 from backend.arena import bench_service as svc
 from backend.arena.bench import CATEGORIES, CATEGORY_LABELS
@@ -79,7 +80,7 @@ def _scatter(rows: list[dict]):
                                mode="markers+text", text=[r["model"] for r in paired], textposition="top center"))
     fig.update_layout(xaxis_title="Point-Bench average (%)", yaxis_title="Arena rating (BT)", height=360,
                       margin=dict(l=40, r=20, t=30, b=40))
-    return fig
+    return themed(fig)
 
 
 @user_errors

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from apps.common import download_file, file_input, file_path, throttle, user_errors
+from apps.plots import themed
 from backend.arena import service, trust_service
 from backend.arena.vocab import CATEGORY_CHOICES, leaderboard_row, plural
 
@@ -43,7 +44,7 @@ def _empty_figure(title: dict, text: str) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     fig.update_layout(title=title, height=380, margin={"t": 70, "b": 40})
-    return fig
+    return themed(fig)
 
 
 def _ci_plot(rep: dict) -> go.Figure:
@@ -56,15 +57,15 @@ def _ci_plot(rep: dict) -> go.Figure:
     if prov:  # provisional models: a hollow marker, no error bar
         fig.add_trace(go.Scatter(x=prov, y=[rep["models"][m]["rating"] for m in prov], mode="markers",
                                  name=f"provisional (< {rep['min_votes']} votes, no CI)",
-                                 marker={"size": 10, "color": "#999999", "symbol": "circle-open"}))
+                                 marker={"size": 10, "color": "#8a8a8a", "symbol": "circle-open"}))
     fig.update_layout(title=title, yaxis_title="rating", xaxis_title="model", height=380, margin={"t": 70, "b": 40})
-    return fig
+    return themed(fig)
 
 
 def _ci_trace(rep: dict, names: list[str]) -> go.Figure:
     r = [rep["models"][m]["rating"] for m in names]
     fig = go.Figure(go.Scatter(
-        x=names, y=r, mode="markers", marker={"size": 10, "color": "#0072B2"},
+        x=names, y=r, mode="markers", marker={"size": 10, "color": "#3b82f6"},
         error_y={"type": "data", "symmetric": False,
                  "array": [rep["models"][m]["ci_high"] - v for m, v in zip(names, r, strict=True)],
                  "arrayminus": [v - rep["models"][m]["ci_low"] for m, v in zip(names, r, strict=True)]}))
@@ -81,7 +82,7 @@ def _heatmap(table, title: dict, fmt: str, colorscale: str, zmid: float | None =
     fig.update_yaxes(autorange="reversed", title="model (row)")
     fig.update_xaxes(title="opponent (column)")
     fig.update_layout(title=title, height=380, margin={"t": 70, "b": 40})
-    return fig
+    return themed(fig, grid=False)
 
 
 @user_errors

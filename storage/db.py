@@ -3,7 +3,9 @@
 SQLite (default, `DATA_DIR/app.db`) gets WAL, busy_timeout, synchronous=NORMAL and foreign keys
 on every connection; PostgreSQL is used when `DATABASE_URL` says so. `init_storage()` verifies
 the data directory is writable, connects, and runs Alembic migrations to every head, so a fresh
-machine and an old database both end up at the current schema.
+machine and an old database both end up at the current schema. No wait on PostgreSQL is unbounded:
+`statement_timeout`, a client-side limit on every wait for an answer, `connect_timeout`, TCP keepalives,
+`tcp_user_timeout` and `pool_timeout` (see `_pg_connection_class`).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.config import Settings, get_settings, setting
@@ -46,9 +49,13 @@ class StorageError(UserError):
 
 def unavailable(exc: BaseException | None) -> str:
     """The first sentence of a failed database call: locked by another writer, or not reachable."""
+    if isinstance(exc, PoolTimeout):
+        return "The database is busy (every connection is in use) and did not answer in time;"
     msg = str(exc).lower()
     if "disk is full" in msg or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
         return "The server's disk is full;"
+    if "statement timeout" in msg:
+        return f"The database took longer than {statement_timeout():g} s to answer (DB_STATEMENT_TIMEOUT_S);"
     if "locked" in msg or "busy" in msg or "lock timeout" in msg:
         return "The database is busy (locked by another writer) and did not answer in time;"
     if "connect" in msg or "closed" in msg or "server" in msg or "terminat" in msg:
@@ -76,6 +83,18 @@ def write_deadline() -> float:
     return float(setting("DB_WRITE_DEADLINE_S"))
 
 
+def statement_timeout() -> float:
+    """Seconds one PostgreSQL statement may run before the server cancels it (DB_STATEMENT_TIMEOUT_S)."""
+    return float(setting("DB_STATEMENT_TIMEOUT_S"))
+
+
+def answer_deadline() -> float:
+    """Seconds the app waits for any answer from PostgreSQL before it drops the connection: the statement timeout
+    (the server's own cancel, which keeps the connection) plus a grace of the same length, at most 5 s."""
+    s = statement_timeout()
+    return s + min(5.0, s)
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     # SQLite's own wait for another writer's lock: 5 s, never longer than the whole write may take
@@ -93,8 +112,52 @@ def _pg_settings(dbapi_conn, _record) -> None:
     PgBouncer refuse startup options)."""
     cur = dbapi_conn.cursor()
     cur.execute(f"SET lock_timeout = {int(min(5.0, write_deadline()) * 1000)}")
+    cur.execute(f"SET statement_timeout = {int(statement_timeout() * 1000)}")
     cur.close()
     dbapi_conn.commit()
+
+
+def _pg_connection_class():
+    """psycopg's Connection whose every wait for the server (a query, a fetch, a commit, a ping) ends after
+    `answer_deadline()` s: the connection is then closed and the call fails with a sentence. A server that stops
+    answering mid-query (its process stopped, the network cut without a reset) held the request and a pooled
+    connection forever: TCP keepalives and `tcp_user_timeout` only see a dead peer, and `statement_timeout` is
+    enforced by the server that no longer runs. psycopg's own `wait(timeout=)` does the timing."""
+    import psycopg  # noqa: PLC0415 - loaded only for a PostgreSQL URL (SQLite start-up does not need it)
+    from psycopg import errors  # noqa: PLC0415 - as above
+
+    class DeadlineConnection(psycopg.Connection):
+        wait_limit_s: float | None = None  # None: no limit (migrations)
+
+        def wait(self, gen, interval=0.1, timeout=None):
+            limit = self.wait_limit_s if timeout is None else timeout
+            if not limit:
+                return super().wait(gen, interval=interval, timeout=timeout)
+            try:
+                return super().wait(gen, interval=interval, timeout=limit)
+            except errors._WaitTimeout as exc:  # noqa: SLF001 - psycopg's own timeout of `wait`
+                self.pgconn.finish()  # the connection is in an unknown state: closed, so the pool drops it
+                raise psycopg.OperationalError(
+                    f"the database server did not answer within {limit:g} s; connection closed") from exc
+
+    return DeadlineConnection
+
+
+def _set_limit(raw, seconds: float) -> None:
+    if raw is not None and hasattr(raw, "wait_limit_s"):
+        raw.wait_limit_s = seconds
+
+
+def _pg_connect_args(url: str) -> dict:
+    """libpq settings that bound every wait on PostgreSQL (a value in DATABASE_URL's query wins):
+    connect_timeout for the start-up, TCP keepalives and tcp_user_timeout to notice a peer that vanished without
+    closing the socket (a cut network, a powered-off host) while idle or while sending."""
+    s = statement_timeout()
+    args = {"connect_timeout": max(2, min(10, int(round(s)))),
+            "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+            "tcp_user_timeout": int(answer_deadline() * 1000)}
+    given = make_url(url).query
+    return {k: v for k, v in args.items() if k not in given}
 
 
 def check_data_dir(path: Path) -> None:
@@ -132,10 +195,25 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_pre_ping=True)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
+        pg = url.startswith("postgresql")
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                               connect_args={"connect_timeout": 10})
-        if url.startswith("postgresql"):
+                               pool_timeout=answer_deadline() if pg else 30,
+                               connect_args=_pg_connect_args(url) if pg else {"connect_timeout": 10})
+        if pg:
             event.listen(engine, "connect", _pg_settings)
+            if engine.dialect.driver == "psycopg":
+                deadline_cls = _pg_connection_class()
+
+                def _connect(_dialect, _record, cargs, cparams):
+                    conn = deadline_cls.connect(*cargs, **cparams)
+                    conn.wait_limit_s = answer_deadline()
+                    return conn
+
+                event.listen(engine, "do_connect", _connect)
+                # The pool's pre-ping of an idle connection needs only a moment from a live server: a short limit
+                # for it (set while the connection rests in the pool), the full one once it is handed out.
+                event.listen(engine, "checkin", lambda raw, _rec: _set_limit(raw, min(5.0, answer_deadline())))
+                event.listen(engine, "checkout", lambda raw, _rec, _proxy: _set_limit(raw, answer_deadline()))
         # A NUL in any client text (an instruction, a name, an imported battle) made PostgreSQL refuse the whole
         # write ("text fields cannot contain NUL") and the user lost the step; SQLite stores it. Drop it here, once.
         event.listen(engine, "before_cursor_execute", _strip_nul, retval=True)
@@ -147,8 +225,18 @@ def run_migrations(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "heads")
+        raw = conn.connection.dbapi_connection
+        limit = getattr(raw, "wait_limit_s", None)
+        if engine.dialect.name == "postgresql":  # a migration of a big table may run for minutes: no limits
+            conn.execute(text("SET LOCAL statement_timeout = 0"))
+            if limit is not None:
+                raw.wait_limit_s = None  # type: ignore[union-attr]
+        try:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "heads")
+        finally:
+            if limit is not None:
+                raw.wait_limit_s = limit  # type: ignore[union-attr]
 
 
 class Storage:
@@ -216,6 +304,9 @@ class Storage:
                     raise
                 last = exc
                 break
+            except PoolTimeout as exc:  # every pooled connection busy (or hung) for pool_timeout
+                last = exc
+                break
             except OperationalError as exc:
                 last = exc
                 msg = str(exc).lower()
@@ -256,7 +347,7 @@ class Storage:
         try:
             with self.session() as s:
                 yield s
-        except OperationalError as exc:
+        except (OperationalError, PoolTimeout) as exc:
             raise StorageError(f"{unavailable(exc)} nothing was loaded or changed. Please try again in a minute. "
                                f"({type(exc).__name__})") from exc
 
@@ -280,6 +371,11 @@ def init_storage(settings: Settings | None = None) -> Storage:
 
 def get_storage() -> Storage:
     return init_storage()
+
+
+def current_storage() -> Storage | None:
+    """This process's storage if it has been opened, without opening it."""
+    return _storage
 
 
 def reset_storage() -> None:

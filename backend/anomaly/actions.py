@@ -23,6 +23,7 @@ from PIL import Image
 
 from backend.anomaly import collection, exports, zip_evaluation
 from backend.anomaly import inspector as insp
+from backend.anomaly.preprocess import MIN_SIDE
 from backend.anomaly.zipsafe import read_images
 from backend.errors import NotAllowed, UserError
 from backend.imageio import ImageInputError, open_image, probe_image
@@ -112,13 +113,21 @@ def load_files(paths: list[str], what: str, limit: int = insp.MAX_BATCH) -> tupl
             images.append((name, open_image(p, name=name)))
         except ImageInputError as exc:
             skipped.append((name, str(exc)))
+    # the shared reader accepts 8 px per side, the engines need MIN_SIDE: such a file used to fail the whole batch
+    small = [(n, im) for n, im in images if min(im.size) < MIN_SIDE]
+    images = [(n, im) for n, im in images if min(im.size) >= MIN_SIDE]
+    skipped += [(n, f"“{n}” is only {im.width}×{im.height} pixels; at least {MIN_SIDE} pixels per side are needed "
+                    "for anomaly inspection.") for n, im in small]
     if len(images) > limit:
         raise UserError(f"{len(images)} {what}s were given; the limit is {limit}. Please split the batch.")
     return images, skipped
 
 
-def load_prompts(paths: list[str]) -> list[tuple[str, Image.Image]]:
+def load_prompts(paths: list[str], skipped_out: list | None = None) -> list[tuple[str, Image.Image]]:
+    """The usable prompts; the unusable ones are appended to `skipped_out` as ("prompt NAME", why) when given."""
     prompts, skipped = load_files(paths, "prompt image", limit=collection.MAX_POOL)
+    if skipped_out is not None:
+        skipped_out += [(f"prompt {n}", w) for n, w in skipped]
     if not prompts:
         why = f" ({'; '.join(f'{n}: {w}' for n, w in skipped[:3])})" if skipped else ""
         raise UserError("Please upload at least one normal (defect-free) prompt image of the product" + why + ".")
@@ -181,7 +190,8 @@ def inspect(prompt_paths: list[str], query_paths: list[str], *, engine: str, res
             escape: Escape = _plain) -> InspectOutcome:
     """Load, inspect every query, calibrate thresholds from the prompts (used when `auto_thresholds`), store (when the
     database cannot take it, the results are still returned and their summary says they were not saved)."""
-    prompts = load_prompts(prompt_paths)
+    prompt_skipped: list = []
+    prompts = load_prompts(prompt_paths, prompt_skipped)
     queries, skipped = load_files(query_paths, "query image", limit=max(limit, 1))
     if not queries:
         if not skipped:
@@ -193,7 +203,7 @@ def inspect(prompt_paths: list[str], query_paths: list[str], *, engine: str, res
                         "(or a zip of images) that opens.")
     queries = queries[:limit]
     run = insp.inspect_batch(prompts, queries, engine=engine, resolution=resolution, retrieval_k=top_k,
-                             progress=progress, skipped=skipped)
+                             progress=progress, skipped=prompt_skipped + skipped)
     run.calibrated = insp.calibrate_from_prompts([p for _, p in prompts], engine=engine, resolution=resolution,
                                                  retrieval_k=top_k)
     view = calibrated_view(run, auto_thresholds, view)
@@ -256,11 +266,10 @@ def export_batch(run: insp.Run | None, s: ViewSettings, session_id: str | None =
         raise UserError("Run an inspection first; there is nothing to export yet.")
     _audit("anomaly.export", session_id, inspection_id=run.inspection_id, image_threshold=s.image_threshold,
            pixel_threshold=s.pixel_threshold, n=len(run.records))
-    rows = insp.summary_rows(run, s.image_threshold, s.pixel_threshold)
+    data = exports.results_json(run, s.image_threshold, s.pixel_threshold, s.normalise, s.vmax)
     return [("anomaly-results.zip", exports.batch_zip(run, s.image_threshold, s.pixel_threshold, s.normalise, s.vmax)),
-            ("anomaly-results.csv", exports.results_csv(rows)),
-            ("anomaly-results.json", json.dumps(exports.results_json(run, s.image_threshold, s.pixel_threshold,
-                                                                     s.normalise, s.vmax), indent=2))]
+            ("anomaly-results.csv", exports.results_csv(data["results"])),  # its folder column names the zip's
+            ("anomaly-results.json", json.dumps(data, indent=2))]
 
 
 def export_one(run: insp.Run | None, index, s: ViewSettings) -> list[tuple[str, bytes | str]]:

@@ -150,7 +150,8 @@ def correction_items(product: str | None = None, session_id: str | None = None) 
     def _r(s):
         items = []
         pools: dict[str, list] = {}
-        for c in repo.list_corrections(s, product=product or None, session_id=session_id or None):
+        # every session's newest version of each image: exports.mvtec_zip settles agreement and conflicts
+        for c in repo.list_corrections(s, product=product or None, session_id=session_id or None, per_session=True):
             img, m = load_image(s, c["query_sha"]), load_image(s, c["mask_sha"])
             if img is None or m is None:
                 continue

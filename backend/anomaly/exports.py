@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from pathlib import PurePosixPath
 import numpy as np
 from PIL import Image
 
+from backend.anomaly import corrections
 from backend.anomaly import visualize as viz
 from backend.anomaly.inspector import (
     QueryRecord,
@@ -32,7 +34,7 @@ from backend.anomaly.inspector import (
 )
 
 CSV_COLUMNS = ["file", "score", "verdict", "regions", "largest_region_px", "prompt", "prompt_similarity", "ms",
-               "warning"]
+               "warning", "folder"]  # folder: where the batch zip keeps the query (last, so older columns keep their places)
 
 
 @dataclass
@@ -115,31 +117,54 @@ def results_csv(rows: list[dict]) -> str:
 def results_json(run: Run, image_threshold: float, pixel_threshold: float, normalise: bool = False,
                  vmax: float = 1.0) -> dict:
     rows = summary_rows(run, image_threshold, pixel_threshold)
-    for row, rec in zip(rows, run.records, strict=False):
+    for row, rec, folder in zip(rows, run.records, query_folders(run), strict=False):
+        row["folder"] = folder  # where the batch zip keeps this query's PNGs and result.json
         row["regions_detail"] = [g.to_dict() for g in find_regions(rec.amap, pixel_threshold, rec.scale)]
         row["query_sha256"] = rec.query_sha
     return {"settings": settings_dict(run, image_threshold, pixel_threshold, normalise, vmax), "results": rows}
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE_FOLDER = re.compile(r"[^\w.-]+")  # \w: letters and digits of any script, so "日本語.png" stays readable
+# names Windows refuses as a file or folder, whatever the extension
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+STEM_MAX = 64
 
 
 def safe_stem(name: str, used: set[str]) -> str:
-    stem = _UNSAFE.sub("_", PurePosixPath(name).stem).strip("._") or "image"
+    """A folder / file stem for an upload name that is safe on every file system and unique in `used` (compared
+    case-insensitively: `A` and `a` are one folder on Windows and macOS). Archive members keep their archive and
+    folders ("x.zip:sub/a.png" -> "x_sub_a"); "..", separators, colons, control and bidi characters are dropped."""
+    text = unicodedata.normalize("NFKC", str(name)).replace("\\", "/").replace(":", "/")
+    parts = [q for q in text.split("/") if q not in ("", ".", "..")]
+    if parts:
+        parts[-1] = PurePosixPath(parts[-1]).stem if "." in parts[-1].strip(".") else parts[-1]
+        parts[:-1] = [q[:-4] if q.lower().endswith(".zip") else q for q in parts[:-1]]
+    stem = "_".join(_UNSAFE_FOLDER.sub("_", q) for q in parts)
+    stem = stem[:STEM_MAX].strip("._-") or "image"
+    if stem.split(".")[0].upper() in _RESERVED:
+        stem += "_"
     cand, n = stem, 1
-    while cand in used:
+    while cand.casefold() in used:
         n += 1
         cand = f"{stem}_{n}"
-    used.add(cand)
+    used.add(cand.casefold())
     return cand
+
+
+def query_folders(run: Run) -> list[str]:
+    """The batch zip's folder of every query, in upload order (the same for a subset of the batch)."""
+    used: set[str] = set()
+    return [safe_stem(r.name, used) for r in run.records]
 
 
 def batch_zip(run: Run, image_threshold: float, pixel_threshold: float, normalise: bool = False,
               vmax: float = 1.0, indices: list[int] | None = None) -> bytes:
-    """results.csv + results.json + colorbar.png + per query heatmap/overlay/mask/side-by-side PNGs."""
+    """results.csv + results.json + colorbar.png + per query heatmap/overlay/mask/side-by-side PNGs and result.json in
+    the folder that the `folder` column of results.csv / results.json names (`query_folders`)."""
     data = results_json(run, image_threshold, pixel_threshold, normalise, vmax)
     buf = io.BytesIO()
-    used: set[str] = set()
+    folders = query_folders(run)
     pick = range(len(run.records)) if indices is None else indices
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("results.csv", results_csv([data["results"][i] for i in pick]))
@@ -148,7 +173,8 @@ def batch_zip(run: Run, image_threshold: float, pixel_threshold: float, normalis
         zf.writestr("colorbar.png", png_bytes(viz.colour_bar(256, 0.0, vmax, title="absolute")))
         for i in pick:
             v = render(run, i, image_threshold, pixel_threshold, normalise, vmax)
-            stem = safe_stem(run.records[i].name, used)
+            stem = folders[i]
+            v.info["folder"] = stem
             for part, arr in (("heatmap", v.heatmap), ("overlay", v.overlay), ("mask", v.mask),
                               ("side_by_side", v.side_by_side)):  # PNG is compressed already: store, don't deflate
                 zf.writestr(f"{stem}/{part}.png", png_bytes(arr), compress_type=zipfile.ZIP_STORED)
@@ -160,15 +186,35 @@ def mvtec_zip(items: list[dict]) -> bytes:
     """Corrections as an MVTec-AD tree: <product>/test/<defect>/NNN.png + ground_truth/<defect>/NNN_mask.png.
 
     `items` carry product, defect_type, image (PIL RGB), mask (bool array) and optional prompts
-    (PIL images written to <product>/train/good). An empty mask goes to test/good with no mask file.
+    (PIL images written to <product>/train/good), query_sha, session_id and created. An empty mask goes to test/good
+    with no mask file. Several sessions' corrections of one image follow `corrections.resolve`: agreeing versions give
+    one tree entry, conflicting ones go to `_conflicts/<product>/NNN/` (the image and each version's mask) instead of
+    the tree; manifest.json lists every image with its status and versions.
     """
     buf = io.BytesIO()
     counters: dict[tuple[str, str], int] = {}
     written_train: set[str] = set()
     manifest = []
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for it in items:
+        for res in corrections.resolve(items):
+            it = res.item
             product = _UNSAFE.sub("_", it["product"]).strip("._") or "product"
+            versions = [{"session": corrections.session_tag(v.get("session_id")), "created": v.get("created"),
+                         "defect_type": v.get("defect_type"), "mask_pixels": int((np.asarray(v["mask"]) > 0).sum())}
+                        for v in res.versions]
+            entry = {"product": product, "status": res.status, "source_file": it.get("filename"),
+                     "query_sha256": it.get("query_sha"), "versions": versions}
+            if res.status == "conflict":
+                n = counters.get((product, "_conflicts"), 0)
+                counters[(product, "_conflicts")] = n + 1
+                base = f"_conflicts/{product}/{n:03d}"
+                zf.writestr(f"{base}/image.png", _img_png(it["image"]))
+                for k, (v, info) in enumerate(zip(res.versions, versions, strict=True)):
+                    mask_file = f"{base}/{k}_{info['session']}_mask.png"
+                    info["mask_file"] = mask_file
+                    zf.writestr(mask_file, png_bytes(viz.mask_png(np.asarray(v["mask"]) > 0)))
+                manifest.append({**entry, "why": res.why, "file": f"{base}/image.png"})
+                continue
             mask = np.asarray(it["mask"]) > 0
             defect = "good" if not mask.any() else (_UNSAFE.sub("_", it["defect_type"]).strip("._") or "defect")
             if defect == "good" and mask.any():
@@ -178,8 +224,7 @@ def mvtec_zip(items: list[dict]) -> bytes:
             zf.writestr(f"{product}/test/{defect}/{n:03d}.png", _img_png(it["image"]))
             if defect != "good":
                 zf.writestr(f"{product}/ground_truth/{defect}/{n:03d}_mask.png", png_bytes(viz.mask_png(mask)))
-            manifest.append({"product": product, "defect_type": defect, "file": f"{n:03d}.png",
-                             "source_file": it.get("filename"), "query_sha256": it.get("query_sha")})
+            manifest.append({**entry, "defect_type": defect, "file": f"{n:03d}.png"})
             if product not in written_train:
                 written_train.add(product)
                 for j, p in enumerate(it.get("prompts") or []):

@@ -198,16 +198,20 @@ def add_correction(s: Session, *, session_id: str | None, inspection_id: int | N
     return row.id
 
 
-def list_corrections(s: Session, *, product: str | None = None, session_id: str | None = None) -> list[dict]:
-    """Newest correction per (product, query image), oldest first, so exports are stable."""
+def list_corrections(s: Session, *, product: str | None = None, session_id: str | None = None,
+                     per_session: bool = False) -> list[dict]:
+    """Newest correction per (product, query image), oldest first, so exports are stable; `per_session`: newest per
+    (product, query image, session), so corrections of one image by different sessions are all kept."""
     q = select(AnomalyCorrectionRow).order_by(AnomalyCorrectionRow.id.desc())
     if product:
         q = q.where(AnomalyCorrectionRow.product == product)
     if session_id:
         q = q.where(AnomalyCorrectionRow.session_id == session_id)
     out = []
-    for r in _newest_per(s.scalars(q), lambda r: (r.product, r.query_sha)):
-        out.append({"id": r.id, "product": r.product, "defect_type": r.defect_type, "filename": r.filename,
+    key = (lambda r: (r.product, r.query_sha, r.session_id)) if per_session else (lambda r: (r.product, r.query_sha))
+    for r in _newest_per(s.scalars(q), key):
+        out.append({"id": r.id, "session_id": r.session_id, "product": r.product, "defect_type": r.defect_type,
+                    "filename": r.filename,
                     "query_sha": r.query_sha, "mask_sha": r.mask_sha, "mask_pixels": r.mask_pixels,
                     "inspection_id": r.inspection_id, "created": r.created.isoformat()})
     return out[::-1]

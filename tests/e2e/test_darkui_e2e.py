@@ -1,0 +1,151 @@
+"""Dark theme, screen-reader names and phone tabs in Chromium (review darkui)."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+# WCAG 2 relative luminance / contrast helpers shared by the checks below (colours as computed by the browser).
+_COLOUR_JS = """
+  const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const opaque = (c) => c.length >= 3 && (c.length < 4 || c[3] > 0.9);
+  const lum = ([r, g, b]) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const ratio = (a, b) => (Math.max(lum(a), lum(b)) + 0.05) / (Math.min(lum(a), lum(b)) + 0.05);
+  const behind = (el) => {  // the first opaque background at or above el (an SVG's own background included)
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (opaque(c)) return c;
+    }
+    return rgb(getComputedStyle(document.body).backgroundColor);
+  };
+"""
+
+# For every chart in `sel`: the background the reader sees behind it, the plot area's own fill, and the lowest
+# contrast of the chart's own words (titles, ticks, axis titles, colour bar, notes) and of its markers.
+PLOT_COLOURS_JS = "(sel) => {" + _COLOUR_JS + """
+  return [...document.querySelectorAll(sel)].map((plot) => {
+    const svg = plot.querySelector('.main-svg');
+    const bg = behind(svg);
+    const words = [...plot.querySelectorAll(
+      '.g-gtitle text, .g-xtitle text, .g-ytitle text, .xtick text, .ytick text, .cbaxis text, .annotation text')];
+    const marks = [...plot.querySelectorAll('.scatterlayer .point')];
+    const area = plot.querySelector('.bglayer .bg');
+    return {id: plot.id, bg_lum: lum(bg), area_fill: area ? getComputedStyle(area).fill : null, words: words.length,
+            text_min: Math.min(...words.map((t) => ratio(rgb(getComputedStyle(t).fill), bg))),
+            mark_min: marks.length ? Math.min(...marks.map((m) => {
+      const st = getComputedStyle(m);
+      return ratio(rgb(st.fill !== 'none' ? st.fill : st.stroke), bg);
+    })) : null};
+  });
+}"""
+
+
+@pytest.fixture(scope="module")
+def rated_models(app_url):
+    """120 imported votes among four models, so the leaderboard draws its CI plot and both heatmaps."""
+    from backend.arena import service
+
+    rng = random.Random(0)
+    models = [f"darkui-{n}" for n in ("alpha", "beta", "gamma", "delta")]
+    items = []
+    for i in range(120):
+        a, b = rng.sample(models, 2)
+        items.append({"model_a": a, "model_b": b, "winner": rng.choice(["model_a", "model_b", "tie"]),
+                      "judge": f"darkui-judge-{i % 9}", "tstamp": 1764500000 + i, "prompt": f"darkui item {i}"})
+    service.import_battles(items, "clean_battle")
+    return models
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_leaderboard_charts_follow_the_theme(page, app_url, rated_models, theme):
+    """gr.Plot drew every Plotly chart with Plotly's default template: in the dark theme each was a white card with
+    a blue-grey plot area inside the dark page. Now the charts are transparent over the block, their words take
+    the theme's text colour (>= 4.5:1 in both themes) and their markers stand out from it (>= 3:1)."""
+    page.goto(app_url + f"?__theme={theme}")
+    page.get_by_role("tab", name="Leaderboard").click()
+    page.locator("#lb-category").wait_for()
+    page.locator("#lb-refresh").click()  # the import happened after any earlier test's cached table
+    page.wait_for_function("""() => ['#lb-ci', '#lb-wins', '#lb-counts'].every(
+        (s) => document.querySelector(s + ' .main-svg .xtick'))""", timeout=60_000)
+    page.wait_for_timeout(300)
+    charts = page.evaluate(PLOT_COLOURS_JS, "#lb-ci, #lb-wins, #lb-counts")
+    assert [c["id"] for c in charts] == ["lb-ci", "lb-wins", "lb-counts"]
+    block_lum = page.evaluate("(sel) => {" + _COLOUR_JS + "return lum(behind(document.querySelector(sel))); }",
+                              "#lb-ci")
+    for c in charts:
+        assert c["words"] >= 6, c
+        assert c["bg_lum"] == pytest.approx(block_lum), c  # no card of its own: the block's background
+        assert (c["bg_lum"] < 0.05) if theme == "dark" else (c["bg_lum"] > 0.8), c
+        assert c["area_fill"] is None or c["area_fill"].replace(" ", "").endswith(",0)"), c  # transparent area
+        assert c["text_min"] >= 4.5, c
+    assert charts[0]["mark_min"] is not None and charts[0]["mark_min"] >= 3.0, charts[0]
+
+
+def test_example_thumbnails_have_names(page, app_url):
+    """gr.Examples drew each example photo as a thumbnail with alt="" inside a button (Photo 3D Edit) or grid cell
+    (Point Battle): a screen reader announced "button, button" and blank cells. Each now reads its caption, and
+    the named button still loads its photo."""
+    page.goto(app_url)
+    page.get_by_role("tab", name="Photo 3D Edit").click()
+    coffee = page.get_by_role("button", name="Example photo: espresso cup on a red saucer")
+    coffee.wait_for()
+    assert page.get_by_role("button", name="Example photo: orange dahlia against dark leaves").count() == 1
+    assert "- button\n" not in page.locator("#edit3d-examples").aria_snapshot() + "\n"
+    coffee.click()
+    page.wait_for_function("document.querySelector('#edit3d-photo img')?.src.includes('coffee')", timeout=30_000)
+    page.get_by_role("tab", name="Point Battle").click()
+    cell = page.get_by_role("gridcell", name="Bench photo, Spatial: photo_china_finial.jpg")
+    cell.wait_for()
+    assert page.locator("#arena-examples img[alt='']").count() == 0
+
+
+# Roles a user operates or reads as content: each needs a name (axe: button-name, label, image-alt, link-name).
+_NAMED_ROLES = {"button", "link", "textbox", "searchbox", "combobox", "listbox", "slider", "spinbutton", "checkbox",
+                "radio", "switch", "tab", "menuitem", "option"}
+
+
+def _unnamed(page) -> list[str]:
+    """Unnamed controls and <img> in Chromium's own accessibility tree (what a screen reader gets)."""
+    cdp = page.context.new_cdp_session(page)
+    out = []
+    for node in cdp.send("Accessibility.getFullAXTree")["nodes"]:
+        role = node.get("role", {}).get("value")
+        name = str((node.get("name") or {}).get("value", "")).strip()
+        if node.get("ignored") or name or role not in _NAMED_ROLES | {"image", "img"}:
+            continue
+        obj = cdp.send("DOM.resolveNode", {"backendNodeId": node["backendDOMNodeId"]})["object"]
+        desc = cdp.send("Runtime.callFunctionOn", {"objectId": obj["objectId"], "returnByValue": True,
+                                                   "functionDeclaration": """function () {
+            const block = this.closest('[id]');
+            return this.tagName.toLowerCase() + ' in #' + (block ? block.id : '') + ': ' + this.outerHTML.slice(0, 120);
+          }"""})["result"]["value"]
+        if role in ("image", "img") and desc.startswith("svg"):
+            continue  # Gradio's inline icons: decorative, inside named buttons
+        out.append(f"{role}: {desc}")
+    cdp.detach()
+    return out
+
+
+def test_every_tab_names_its_controls_and_images(page, app_url):
+    """An axe-like sweep of every tab (accordions opened): no button, input, tab or image without a name."""
+    page.goto(app_url)
+    page.get_by_role("tab", name="Status").wait_for()
+    found = {}
+    for tab in [t.inner_text() for t in page.get_by_role("tab").all()]:
+        page.get_by_role("tab", name=tab, exact=True).click()
+        page.wait_for_timeout(1500)
+        closed = page.locator(".tabitem:visible button.label-wrap:not(.open)")
+        for _ in range(12):  # one at a time: an opened accordion may show more
+            if not closed.count():
+                break
+            closed.first.click()
+            page.wait_for_timeout(300)
+        page.wait_for_timeout(800)
+        found[tab] = _unnamed(page)
+    assert len(found) == 7
+    assert all(not v for v in found.values()), found
