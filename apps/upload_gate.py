@@ -2,7 +2,8 @@
 
 Gradio's upload route takes any number of files per request (each up to MAX_UPLOAD_BYTES), without a session, and
 keeps them on disk for half an hour: a script could write to disk as fast as its connection allowed.
-Each client IP (hashed; `TRUSTED_PROXIES` as everywhere) gets UPLOAD_MB_PER_IP per 30 minutes. The request's
+Each client IP (hashed; `TRUSTED_PROXIES` as everywhere) gets UPLOAD_MB_PER_IP per 30 minutes (counted in this
+process's memory: with REPLICAS > 1 each process allows its share, UPLOAD_MB_PER_IP / REPLICAS). The request's
 Content-Length is counted before anything is read and refused with HTTP 413 and a sentence when it does not fit;
 an upload without a Content-Length (browsers and gradio_client always send one) is refused with HTTP 411.
 """
@@ -10,12 +11,12 @@ from __future__ import annotations
 
 from apps.session_cookie import _headers
 from backend import identity
-from backend.config import setting
+from backend.config import per_replica, setting
 from backend.security import ip_key, upload_budget
 
 
 def refusal(wait_s: float) -> str:
-    mb = setting("UPLOAD_MB_PER_IP")
+    mb = per_replica(setting("UPLOAD_MB_PER_IP"))
     return (f"Uploads from your network reached {mb} MB in the last 30 minutes; please try again in about "
             f"{max(1, round(wait_s / 60))} minute(s).")
 
@@ -36,7 +37,7 @@ class UploadGateMiddleware:
         if (scope.get("type") != "http" or scope.get("method") != "POST"
                 or not scope.get("path", "").rstrip("/").endswith("/upload")):
             return await self.app(scope, receive, send)
-        budget = setting("UPLOAD_MB_PER_IP") * 2**20
+        budget = per_replica(setting("UPLOAD_MB_PER_IP")) * 2**20
         if budget <= 0:
             return await self.app(scope, receive, send)
         headers = _headers(scope)

@@ -140,6 +140,9 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("ADMIN_USERS", _names, frozenset(), "Hugging Face usernames with admin rights (OAuth)"),
     Variable("ADMIN_TOKEN_TRIES", _number(int, 0), 10,
              "wrong admin tokens one client IP may send per 10 minutes before its admin checks are refused; 0 = off"),
+    Variable("ADMIN_TOKEN_TRIES_ALL", _number(int, 0), 100,
+             "wrong admin tokens all client IPs together may send per 10 minutes before token checks are refused "
+             "for everyone; 0 = off"),
     Variable("MAX_UPLOAD_BYTES", _number(int, 1), 25 * 1024 * 1024, "largest accepted upload"),
     Variable("UPLOAD_MB_PER_IP", _number(int, 0), 2048,
              "MB one client IP may upload in 30 minutes (Gradio keeps uploads that long); 0 = no cap"),
@@ -190,6 +193,9 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("TRUSTED_PROXIES", _networks, "", "proxies whose X-Forwarded-For is read (e.g. 10.0.0.0/8 on a Space)"),
     Variable("SESSION_SECRET", _text, "", "HMAC key of the session cookie (default: derived from the salt)"),
     Variable("SESSION_MINTS_PER_IP_HOUR", _number(int, 0), 120, "new session cookies per client IP per hour"),
+    Variable("REPLICAS", _number(int, 1), 1,
+             "app processes serving one site: the caps each counts in its own memory (UPLOAD_MB_PER_IP, "
+             "SESSION_MINTS_PER_IP_HOUR) are divided by it"),
     Variable("ARENA_SIGNED_IN_ONLY", _flag, False, "count only votes of signed-in (HF OAuth) visitors"),
     Variable("ARENA_GOLD_SHARE", _number(float, 0, 1), None, "share of random rounds on masked (gold) items"),
     Variable("ARENA_READ_S", _number(float, 0), 4.0, "median seconds-to-vote below which a judge is not reading"),
@@ -209,6 +215,12 @@ def setting(name: str, environ: Mapping[str, str] | None = None) -> Any:
     if raw is None or raw.strip() == "":
         return var.default
     return var.parse(name, raw)
+
+
+def per_replica(total: int) -> int:
+    """A cap counted in each process's own memory, as this process's share of REPLICAS: N replicas behind a load
+    balancer each allowing the whole cap let one client have N times it. 0 (no cap) stays 0."""
+    return total if total <= 0 else max(1, -(-total // setting("REPLICAS")))
 
 
 def secret(env_name: str | None) -> str | None:

@@ -21,7 +21,7 @@ import time
 from collections import defaultdict, deque
 from functools import lru_cache
 
-from backend.config import ConfigError, setting
+from backend.config import ConfigError, per_replica, setting
 from storage.identity import salt
 
 COOKIE_NAME = "pb_sid"
@@ -144,7 +144,8 @@ def network_of(ip: str | None) -> str | None:
 # ------------------------------------------------------------------ how many sessions one address may be issued
 
 class MintLimiter:
-    """New session cookies per client IP per hour (SESSION_MINTS_PER_IP_HOUR, default 120; 0 = no cap).
+    """New session cookies per client IP per hour (SESSION_MINTS_PER_IP_HOUR, default 120, this process's share of
+    it with REPLICAS > 1; 0 = no cap).
     A cookie identifies a browser, not a person; without this a script gets a fresh identity per page load."""
 
     def __init__(self):
@@ -152,7 +153,7 @@ class MintLimiter:
         self._lock = threading.Lock()
 
     def allow(self, ip: str | None, now: float | None = None) -> bool:
-        cap = setting("SESSION_MINTS_PER_IP_HOUR")
+        cap = per_replica(setting("SESSION_MINTS_PER_IP_HOUR"))
         if cap <= 0 or not ip:
             return True
         now = time.monotonic() if now is None else now
@@ -170,7 +171,7 @@ class MintLimiter:
 
     def wait_s(self, ip: str | None, now: float | None = None) -> float:
         """Seconds until `ip` may be issued a new session (0 when it may now); consumes nothing."""
-        cap = setting("SESSION_MINTS_PER_IP_HOUR")
+        cap = per_replica(setting("SESSION_MINTS_PER_IP_HOUR"))
         if cap <= 0 or not ip:
             return 0.0
         now = time.monotonic() if now is None else now

@@ -4,11 +4,16 @@ Admin views and raw exports require ADMIN_TOKEN (compared in constant time) or, 
 OAuth is enabled, a username listed in ADMIN_USERS (comma-separated). Without either, `is_admin`
 is False and callers return nothing. A client (IP hash) that sent ADMIN_TOKEN_TRIES wrong tokens in the last
 ADMIN_TRIES_WINDOW_S seconds has every admin check refused until the window passes, the right token included, so a
-script cannot guess the token online (the UI layer tells this module who is asking: `set_client_key`).
+script cannot guess the token online (the UI layer tells this module who is asking: `set_client_key`); over
+ADMIN_TOKEN_TRIES_ALL wrong tokens from all clients together (a script rotating addresses), token checks are refused
+for everyone until the window passes. Both counts live in the database (backend.shared_limits), so replicas on one
+database share them (their IP hashes agree when they share IP_SALT).
 """
 from __future__ import annotations
 
 import hmac
+import logging
+import math
 import threading
 import time
 from collections import defaultdict, deque
@@ -16,7 +21,11 @@ from collections.abc import Callable
 
 from backend.config import get_settings, setting
 from backend.errors import NotAllowed
+from backend.shared_limits import SharedWindow, Taken
+from storage.db import StorageError, current_storage
 from storage.identity import salted_hash
+
+log = logging.getLogger(__name__)
 
 
 def admin_users() -> set[str]:
@@ -36,48 +45,7 @@ def token_matches(given, expected: str | None) -> bool:
 
 
 ADMIN_TRIES_WINDOW_S = 600.0
-
-
-class TokenGuesses:
-    """Wrong admin tokens per client in a sliding window (in-process, like RateLimiter)."""
-
-    SWEEP_KEYS = 10_000
-
-    def __init__(self):
-        self._fails: dict[str, deque] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, who: str, now: float) -> deque:
-        q = self._fails[who]
-        while q and now - q[0] > ADMIN_TRIES_WINDOW_S:
-            q.popleft()
-        return q
-
-    def wait_s(self, who: str | None, limit: int) -> float:
-        """Seconds until `who` may try again (0 when it may now)."""
-        if not who or limit <= 0:
-            return 0.0
-        now = time.monotonic()
-        with self._lock:
-            q = self._recent(who, now)
-            return ADMIN_TRIES_WINDOW_S - (now - q[0]) if len(q) >= limit else 0.0
-
-    def record(self, who: str | None) -> None:
-        if not who:
-            return
-        now = time.monotonic()
-        with self._lock:
-            if len(self._fails) > self.SWEEP_KEYS:
-                for k in [k for k in self._fails if not self._recent(k, now)]:
-                    del self._fails[k]
-            self._recent(who, now).append(now)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._fails.clear()
-
-
-token_guesses = TokenGuesses()
+token_guesses = SharedWindow("admin-token:", ADMIN_TRIES_WINDOW_S)  # wrong admin tokens, counted in the database
 _client_key: Callable[[], str | None] = lambda: None  # noqa: E731 - replaced by the UI layer
 
 
@@ -95,19 +63,47 @@ def _who() -> str | None:
     return "ip:" + (salted_hash(ip) or "") if ip else None
 
 
+def _minutes(wait_s: float) -> int:
+    return max(1, math.ceil(wait_s / 60))
+
+
 def _checked(token, expected: str | None) -> bool:
-    """token_matches, refused outright while this client is over ADMIN_TOKEN_TRIES; a wrong token is counted."""
+    """token_matches, refused outright while this client is over ADMIN_TOKEN_TRIES or all clients together are over
+    ADMIN_TOKEN_TRIES_ALL; a wrong token is counted in both (in the database: every replica sees the same count).
+
+    The attempt is counted before the token is compared, and uncounted when it was refused or right: concurrent
+    guesses could all pass a check made before any of them was counted."""
     if not expected or token is None or token == "":
         return False
-    who, limit = _who(), setting("ADMIN_TOKEN_TRIES")
-    wait = token_guesses.wait_s(who, limit)
-    if wait:
-        raise NotAllowed(f"Too many wrong admin tokens came from your network; admin checks from it are paused for "
-                         f"about {max(1, round(wait / 60))} minute(s).")
-    if token_matches(token, expected):
-        return True
-    token_guesses.record(who)
-    return False
+    who = _who()
+    if who is None:  # outside a request (CLI, tests): nobody to count
+        return token_matches(token, expected)
+    taken: list[Taken] = []
+    try:
+        for key, limit in ((who, setting("ADMIN_TOKEN_TRIES")), ("all", setting("ADMIN_TOKEN_TRIES_ALL"))):
+            if limit <= 0:
+                continue
+            t = token_guesses.take(key, limit)
+            taken.append(t)
+            if t.wait_s and key == who:
+                raise NotAllowed(f"Too many wrong admin tokens came from your network; admin checks from it are "
+                                 f"paused for about {_minutes(t.wait_s)} minute(s).")
+            if t.wait_s:
+                log.warning("admin token: over ADMIN_TOKEN_TRIES_ALL=%s wrong tokens from all clients in %d min; "
+                            "admin checks by token paused", limit, ADMIN_TRIES_WINDOW_S // 60)
+                raise NotAllowed(f"Too many wrong admin tokens came from many networks in the last "
+                                 f"{int(ADMIN_TRIES_WINDOW_S // 60)} minutes (someone may be guessing it), so admin "
+                                 f"checks by token are paused for everyone for about {_minutes(t.wait_s)} minute(s); "
+                                 "signing in with an ADMIN_USERS account still works.")
+        ok = token_matches(token, expected)
+    except NotAllowed:
+        for t in taken:
+            token_guesses.give_back(t)
+        raise
+    if ok:
+        for t in taken:
+            token_guesses.give_back(t)
+    return ok
 
 
 def require_admin(token: str | None, disabled: str) -> None:
@@ -132,7 +128,7 @@ class RateLimited(NotAllowed):
 
 
 class RateLimiter:
-    """Sliding-window limiter keyed by (action, who). In-process; fine for one replica.
+    """Sliding-window limiter keyed by (action, who). In-process: SQLite (one process), or PostgreSQL while the database does not answer.
 
     Keys of sessions and addresses that went quiet are dropped once there are more than SWEEP_KEYS of them: every
     session and IP hash that ever called used to keep its key (and deque) for the life of the process."""
@@ -172,19 +168,39 @@ class RateLimiter:
 
 
 limiter = RateLimiter()
+shared_rates = SharedWindow("rate:", 60.0)  # the same limits counted in PostgreSQL, for every replica together
+
+
+def _shared_counts() -> bool:
+    """Rate limits are counted in the database when it is PostgreSQL (replicas share it); SQLite serves one process,
+    whose memory is the cheaper place (no write per model call)."""
+    st = current_storage()
+    return st is not None and st.kind == "postgresql"
 
 
 def check_rate(action: str, session_id: str, client_ip: str | None, per_minute: int | None = None) -> None:
     """Per-session and per-IP-hash limit for a model call or write; raises RateLimited.
 
     `per_minute` defaults to RATE_LIMIT_PER_MIN (60 per session per action; an IP hash gets 4× that, since
-    several people may share one address). 0 disables."""
+    several people may share one address). 0 disables. On PostgreSQL the counts are shared by every replica (in
+    `limit_counters`); if the database does not answer, this process's own counts stand in."""
     n = per_minute if per_minute is not None else setting("RATE_LIMIT_PER_MIN")
     if n <= 0:
         return
-    limiter.check(action, "s:" + session_id, n, 60.0)
-    if client_ip:
-        limiter.check(action, "ip:" + (salted_hash(client_ip) or ""), 4 * n, 60.0)
+    keys = [("s:" + session_id, n)] + ([("ip:" + (salted_hash(client_ip) or ""), 4 * n)] if client_ip else [])
+    if _shared_counts():
+        try:
+            for who, lim in keys:
+                t = shared_rates.take(f"{action}|{who}", lim)
+                if t.wait_s:
+                    shared_rates.give_back(t)
+                    raise RateLimited(f"Too many {action} requests; please wait {max(1, int(t.wait_s))} s and try "
+                                      "again.")
+            return
+        except StorageError as exc:
+            log.warning("shared rate limit unavailable (%s); counting in this process", exc)
+    for who, lim in keys:
+        limiter.check(action, who, lim, 60.0)
 
 
 UPLOAD_WINDOW_S = 1800.0  # Gradio's cache keeps an upload this long (GRADIO_DELETE_CACHE's default age)

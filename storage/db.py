@@ -373,6 +373,11 @@ def get_storage() -> Storage:
     return init_storage()
 
 
+def current_storage() -> Storage | None:
+    """This process's storage if it has been opened, without opening it."""
+    return _storage
+
+
 def reset_storage() -> None:
     global _storage
     with _lock:

@@ -8,3 +8,4 @@ from .edit3d import Edit3DRow  # noqa: F401
 from .svg import SvgCandidate, SvgGeneration, SvgVote  # noqa: F401
 from .svg_styles import SvgStyleRow  # noqa: F401
 from .trust import VoteExclusion  # noqa: F401
+from .limits import LimitCounter  # noqa: F401
