@@ -28,7 +28,7 @@ from backend.anomaly.inspector import (
     binary_mask,
     display_regions,
     find_regions,
-    similarity_warning,
+    query_warning,
     summary_rows,
     verdict,
 )
@@ -72,7 +72,7 @@ def render(run: Run, index: int, image_threshold: float, pixel_threshold: float,
             "prompt_similarity": round(rec.prompt_similarity, 4), "query_sha256": rec.query_sha,
             "original_size": list(rec.orig_size), "ms": round(rec.ms, 1),
             "colour_scale": "per-image min-max" if normalise else f"absolute 0–{vmax:g}",
-            "regions": [r.to_dict() for r in regions], "warning": similarity_warning(rec.prompt_similarity)}
+            "regions": [r.to_dict() for r in regions], "warning": query_warning(run, rec) or None}
     return View(ov, heat, viz.mask_png(mask), sbs, regions, v, info)
 
 
