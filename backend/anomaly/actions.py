@@ -161,8 +161,8 @@ def summary(run: insp.Run, s: ViewSettings, escape: Escape = _plain) -> str:
              + (f", **{mm} MISMATCH** (different product?)" if mm else "")
              + f" at image threshold {s.image_threshold:.3f}, pixel threshold {s.pixel_threshold:.3f}."]
     if run.calibrated is not None:
-        lines.append(f"Thresholds calibrated {run.calibrated.method}: image {run.calibrated.image:.3f}, "
-                     f"pixel {run.calibrated.pixel:.3f}.")
+        lines.append(f"Thresholds {'calibrated' if run.calibrated.calibrated else 'not calibrated:'} "
+                     f"{run.calibrated.method}: image {run.calibrated.image:.3f}, pixel {run.calibrated.pixel:.3f}.")
         if run.calibrated.warning:
             lines.append(f"⚠️ {run.calibrated.warning}")
     if run.inspection_id:
