@@ -87,8 +87,10 @@ class EvaluationTable:
 
 
 # --- inputs ----------------------------------------------------------------------------------------
-def load_files(paths: list[str], what: str, limit: int = insp.MAX_BATCH) -> tuple[list[tuple[str, Image.Image]], list]:
-    """Images from uploaded files and zips; unreadable files are skipped and listed, not fatal."""
+def load_files(paths: list[str], what: str, limit: int = insp.MAX_BATCH,
+               notes: list | None = None) -> tuple[list[tuple[str, Image.Image]], list]:
+    """Images from uploaded files and zips; unreadable files are skipped and listed, not fatal. `notes` (when given)
+    gets (name, sentence) for files read only in part (an animated image: its first frame)."""
     images: list[tuple[str, Image.Image]] = []
     skipped: list = []
     px_left = insp.MAX_BATCH_PIXELS  # counted from headers of every file and every image inside zips, pre-decode
@@ -114,6 +116,10 @@ def load_files(paths: list[str], what: str, limit: int = insp.MAX_BATCH) -> tupl
             images.append((name, open_image(p, name=name)))
         except ImageInputError as exc:
             skipped.append((name, str(exc)))
+            continue
+        frames = _frames(p)
+        if notes is not None and frames > 1:
+            notes.append((name, f"animated ({frames} frames): only its first frame was inspected"))
     # the shared reader accepts 8 px per side, the engines need MIN_SIDE: such a file used to fail the whole batch
     small = [(n, im) for n, im in images if min(im.size) < MIN_SIDE]
     images = [(n, im) for n, im in images if min(im.size) >= MIN_SIDE]
@@ -122,6 +128,15 @@ def load_files(paths: list[str], what: str, limit: int = insp.MAX_BATCH) -> tupl
     if len(images) > limit:
         raise UserError(f"{len(images)} {what}s were given; the limit is {limit}. Please split the batch.")
     return images, skipped
+
+
+def _frames(path: str) -> int:
+    """Frames of an image file that opened already (its header passed the frame limit of backend.imageio)."""
+    try:
+        with Image.open(path) as im:
+            return int(getattr(im, "n_frames", 1) or 1)
+    except Exception:  # it decoded once; a count we cannot read is no reason to lose the image
+        return 1
 
 
 def load_prompts(paths: list[str], skipped_out: list | None = None) -> list[tuple[str, Image.Image]]:
@@ -173,6 +188,8 @@ def summary(run: insp.Run, s: ViewSettings, escape: Escape = _plain) -> str:
     if run.not_saved:
         lines.append(f"⚠️ These results are shown but not saved in the inspection history: {escape(run.not_saved)}")
     lines += [f"⚠️ {escape(r['file'])}: {escape(r['warning'])}" for r in rows if r["warning"]][:10]
+    if run.notes:
+        lines.append("**Read in part:** " + "; ".join(f"{escape(n)} ({escape(w)})" for n, w in run.notes[:20]))
     if run.skipped:
         lines.append("**Skipped files:** " + "; ".join(f"{escape(n)} ({escape(w)})" for n, w in run.skipped[:20])
                      + (f" … and {len(run.skipped) - 20} more" if len(run.skipped) > 20 else ""))
@@ -195,7 +212,8 @@ def inspect(prompt_paths: list[str], query_paths: list[str], *, engine: str, res
     database cannot take it, the results are still returned and their summary says they were not saved)."""
     prompt_skipped: list = []
     prompts = load_prompts(prompt_paths, prompt_skipped)
-    queries, skipped = load_files(query_paths, "query image", limit=max(limit, 1))
+    notes: list = []
+    queries, skipped = load_files(query_paths, "query image", limit=max(limit, 1), notes=notes)
     if not queries:
         if not skipped:
             raise UserError("Please upload at least one query image (or a zip of images) to inspect.")
@@ -207,6 +225,7 @@ def inspect(prompt_paths: list[str], query_paths: list[str], *, engine: str, res
     queries = queries[:limit]
     run = insp.inspect_batch(prompts, queries, engine=engine, resolution=resolution, retrieval_k=top_k,
                              progress=progress, skipped=prompt_skipped + skipped)
+    run.notes = notes
     run.calibrated = insp.calibrate_from_prompts([p for _, p in prompts], engine=engine, resolution=resolution,
                                                  retrieval_k=top_k)
     view = calibrated_view(run, auto_thresholds, view)

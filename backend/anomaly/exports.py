@@ -89,6 +89,7 @@ def settings_dict(run: Run, image_threshold: float, pixel_threshold: float, norm
             "prompts": [{"file": n, "sha256": s} for (n, _), s in zip(run.prompts, run.prompt_shas, strict=False)],
             "inspection_id": run.inspection_id, "ms_total": round(run.ms_total, 1),
             "skipped": [{"file": n, "why": w} for n, w in run.skipped],
+            "read_in_part": [{"file": n, "why": w} for n, w in getattr(run, "notes", [])],
             "exported": datetime.now(UTC).isoformat(timespec="seconds")}
 
 

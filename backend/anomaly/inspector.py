@@ -96,6 +96,7 @@ class Run:
     tiled: bool
     retrieval_k: int | None
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # queries read in part (an animated image: frame 1)
     ms_total: float = 0.0
     inspection_id: int | None = None
     not_saved: str | None = None  # why the run is not in the inspection history (the database's sentence)
