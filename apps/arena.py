@@ -140,6 +140,11 @@ def _reveal_md(r: dict) -> str:
     why = ("only votes from signed-in visitors count here" if r.get("not_counted_because") == "not signed in"
            else "it came faster than the minimum viewing time")
     counted = "" if r["counted"] else f" *(recorded, but {why}, so it does not count)*"
+    if r["counted"]:  # the leaderboard is cached; say when it shows this vote (a refresh before showed old counts)
+        when = r.get("leaderboard_from")
+        counted = (f" Your vote counts: the leaderboard includes it from **{when[11:19]} UTC** (it is recomputed "
+                   f"at most every {r['leaderboard_ttl_s']:g} s)." if when else
+                   " Your vote counts: the leaderboard includes it from now on.")
     return (f"**Thanks for voting ({VERDICTS[r['winner']]}).**{counted}  \n"
             f"Model A (orange): **{html.escape(r['model_a'])}** — {html.escape(r['label_a'])} "
             f"({(r['latency_a'] or 0):.1f} s)  \n"
