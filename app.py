@@ -14,7 +14,7 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 import backend.config  # noqa: F401  (sets the offline environment before anything else loads)
-from apps import anomaly, image_check, job_gate, plots, svg_studio
+from apps import a11y, anomaly, image_check, job_gate, plots, svg_studio
 from apps.common import on_load
 from apps.job_gate import JobGateMiddleware
 from apps.session_cookie import SessionCookieMiddleware
@@ -91,8 +91,13 @@ def build_demo() -> gr.Blocks:
     return demo
 
 
+def page_js() -> str:
+    """The page scripts, run once on load: the browser's image check and the accessible names (apps/a11y.py)."""
+    return f"() => {{ ({image_check.IMAGE_CHECK_JS.strip()})(); ({a11y.script()})(); }}"
+
+
 def launch_kwargs() -> dict:
-    return dict(theme=THEME, css=CSS, js=image_check.IMAGE_CHECK_JS, footer_links=["api", "settings"], show_error=True,
+    return dict(theme=THEME, css=CSS, js=page_js(), footer_links=["api", "settings"], show_error=True,
                 max_file_size="25mb", run_history=False,
                 app_kwargs={"middleware": [Middleware(SessionCookieMiddleware),  # signed session cookie
                                            Middleware(JobGateMiddleware),  # refuses jobs before queueing

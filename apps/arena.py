@@ -13,6 +13,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from apps import a11y
 from apps.common import (
     client_ip,
     download_file,
@@ -40,6 +41,11 @@ INTRO = ("### Point Battle\nPick an image (a random Point-Bench item, your uploa
 def _examples() -> list[list[str]]:
     """One bundled Point-Bench photo item per category (backend.arena.bench_images.EXAMPLE_FILES)."""
     return [[served_copy(i.image_path), i.instruction] for i in bench_images.examples()]
+
+
+def _example_captions() -> list[str]:
+    """The example thumbnails' screen-reader names (apps/a11y.py): their grid cells had none."""
+    return [f"Bench photo, {i.category_label}: {i.image_filename}" for i in bench_images.examples()]
 
 
 def _bench_note(item) -> str:
@@ -134,6 +140,11 @@ def _reveal_md(r: dict) -> str:
     why = ("only votes from signed-in visitors count here" if r.get("not_counted_because") == "not signed in"
            else "it came faster than the minimum viewing time")
     counted = "" if r["counted"] else f" *(recorded, but {why}, so it does not count)*"
+    if r["counted"]:  # the leaderboard is cached; say when it shows this vote (a refresh before showed old counts)
+        when = r.get("leaderboard_from")
+        counted = (f" Your vote counts: the leaderboard includes it from **{when[11:19]} UTC** (it is recomputed "
+                   f"at most every {r['leaderboard_ttl_s']:g} s)." if when else
+                   " Your vote counts: the leaderboard includes it from now on.")
     return (f"**Thanks for voting ({VERDICTS[r['winner']]}).**{counted}  \n"
             f"Model A (orange): **{html.escape(r['model_a'])}** — {html.escape(r['label_a'])} "
             f"({(r['latency_a'] or 0):.1f} s)  \n"
@@ -203,7 +214,8 @@ def build() -> None:
                 go = gr.Button("Start battle", variant="primary", elem_id="arena-go")
                 if _examples():
                     gr.Examples(_examples(), inputs=[image, instruction],
-                                label="Examples (one bench photo per category)")
+                                label="Examples (one bench photo per category)",
+                                elem_id=a11y.example_names("arena-examples", _example_captions()))
             with gr.Column(scale=2):
                 with gr.Row():
                     out_a = gr.Image(label="Model A (orange ●)", format="png", interactive=False, elem_id="arena-a",

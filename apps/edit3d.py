@@ -10,14 +10,19 @@ from pathlib import Path
 
 import gradio as gr
 
+from apps import a11y
 from apps import edit3d_handlers as h
 from apps.common import image_input, job
 from backend.edit3d import service
 from backend.edit3d.params import PRESETS, Selection
 
 _SITE = Path(gr.__file__).resolve().parent.parent
-EXAMPLES = [p for p in [_SITE / "skimage" / "data" / "coffee.png", _SITE / "sklearn" / "datasets" / "images" / "flower.jpg"]
-            if p.exists()]
+# (photo, caption): the caption is the thumbnail's screen-reader name (apps/a11y.py)
+_EXAMPLE_PHOTOS = [(_SITE / "skimage" / "data" / "coffee.png", "Example photo: espresso cup on a red saucer"),
+                   (_SITE / "sklearn" / "datasets" / "images" / "flower.jpg",
+                    "Example photo: orange dahlia against dark leaves")]
+EXAMPLES = [p for p, _ in _EXAMPLE_PHOTOS if p.exists()]
+EXAMPLE_CAPTIONS = [c for p, c in _EXAMPLE_PHOTOS if p.exists()]
 INTRO = """### Photo 3D Edit
 Click an object, then turn it (yaw / pitch / roll) and move it in 3D. The object is lifted with a depth map and a
 pinhole camera, moved, re-projected with a z-buffer and composited back. **What is real and what is invented:** by
@@ -36,7 +41,8 @@ def build() -> None:
                 photo = image_input(label="Photo (any size and aspect ratio)", sources=["upload", "clipboard"],
                                  elem_id="edit3d-photo", height=260)
                 if EXAMPLES:
-                    gr.Examples([[str(p)] for p in EXAMPLES], inputs=[photo], label="Real example photos")
+                    gr.Examples([[str(p)] for p in EXAMPLES], inputs=[photo], label="Real example photos",
+                                elem_id=a11y.example_names("edit3d-examples", EXAMPLE_CAPTIONS))
                 pick = gr.Image(label="Click the object (preview)", interactive=False, format="png",
                                 elem_id="edit3d-pick")
                 mode = gr.Radio(list(h.CLICK_MODES), value="object (+)", label="Clicks mark",

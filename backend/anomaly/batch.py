@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.image_thr is None or args.pixel_thr is None:  # the tab's defaults: calibrated from the prompts
             cal = insp.calibrate_from_prompts([p for _, p in prompts], engine=args.engine,
                                               resolution=args.resolution, retrieval_k=args.top_k)
+        if cal is not None and not cal.calibrated:
+            print(f"thresholds not calibrated: {cal.method}", file=sys.stderr)
         if cal is not None and cal.warning:
             print(f"warning: {cal.warning}", file=sys.stderr)
         it = cal.image if args.image_thr is None and cal else args.image_thr

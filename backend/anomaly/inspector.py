@@ -13,9 +13,11 @@ MISMATCH, whatever its score: its map compares two different things.
 """
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -94,6 +96,7 @@ class Run:
     tiled: bool
     retrieval_k: int | None
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # queries read in part (an animated image: frame 1)
     ms_total: float = 0.0
     inspection_id: int | None = None
     not_saved: str | None = None  # why the run is not in the inspection history (the database's sentence)
@@ -161,7 +164,7 @@ def summary_rows(run: Run, image_threshold: float, pixel_threshold: float) -> li
     rows = []
     for i, r in enumerate(run.records):
         regions = find_regions(r.amap, pixel_threshold, r.scale)
-        warn = similarity_warning(r.prompt_similarity)
+        warn = query_warning(run, r)
         rows.append({"index": i, "file": r.name, "score": round(r.score, 4),
                      "verdict": verdict(r.score, image_threshold, r.prompt_similarity), "regions": len(regions),
                      "largest_region_px": max((g.area_px for g in regions), default=0),
@@ -174,6 +177,32 @@ def summary_rows(run: Run, image_threshold: float, pixel_threshold: float) -> li
 def prompt_label(run: Run, rec: QueryRecord) -> str:
     name = run.prompts[rec.prompt_index][0] if 0 <= rec.prompt_index < len(run.prompts) else "?"
     return name if rec.n_prompts_used <= 1 else f"{name} + {rec.n_prompts_used - 1} more (pooled)"
+
+
+FRAMING_LIMIT = 1.25  # query / prompt aspect ratios further apart than this: "framed differently"
+
+
+def framing_warning(run: Run, rec: QueryRecord, limit: float = FRAMING_LIMIT) -> str | None:
+    """Said when the query's aspect ratio is far from its prompt's: the engines compare images framed alike (both
+    letterboxed to the input size; tiled, the prompt is stretched onto the query), so the same product at another
+    framing is seen at another scale and reads as anomalous (and often as another product)."""
+    if not 0 <= rec.prompt_index < len(run.prompts):
+        return None
+    ph, pw = run.prompts[rec.prompt_index][1].shape[:2]
+    qw, qh = rec.orig_size
+    if min(pw, ph, qw, qh) <= 0:
+        return None
+    ratio = (qw / qh) / (pw / ph)
+    if max(ratio, 1 / ratio) <= limit:
+        return None
+    return (f"the query ({qw}×{qh}) is framed differently from the prompt ({pw}×{ph} as shown): the engines compare "
+            "images framed alike, so its map and similarity are not reliable; crop the query like the prompt, or use "
+            "a prompt framed like the query")
+
+
+def query_warning(run: Run, rec: QueryRecord) -> str:
+    """Every warning of one query (different product, different framing), as one sentence for tables and files."""
+    return "; ".join(w for w in (similarity_warning(rec.prompt_similarity), framing_warning(run, rec)) if w)
 
 
 def similarity_warning(similarity: float | None, limit: float = SIMILARITY_WARN) -> str | None:
@@ -191,6 +220,7 @@ class Thresholds:
     pixel: float
     method: str
     warning: str = ""  # set when the prompts could not inform the threshold (shown beside it)
+    calibrated: bool = True  # False: the prompts could not inform them; `method` says which fixed defaults are used
 
 
 PROMPT_VIEWS = 6        # augmented copies per prompt (at most MAX_CALIBRATION_VIEWS in all)
@@ -206,6 +236,24 @@ DEGENERATE_SCORE = 1e-3
 DEGENERATE_WARNING = ("Every augmented view of the prompt scored as perfectly normal, so the default thresholds sit "
                       "at their floor and small differences in good images may be flagged NG. Add more prompt "
                       "images, or calibrate from a few good images ('Calibrate thresholds').")
+FALLBACK_WARNING = ("The thresholds were NOT calibrated from this prompt (it looks spotless to the engine under shift, "
+                    "rotation, brightness, blur and JPEG), so the engine's fixed defaults are used. For thresholds "
+                    "that fit your product, calibrate from a few good images ('Calibrate thresholds').")
+# The engines' fixed defaults for such prompts: the median prompt-calibrated thresholds of the validation photos,
+# written by bench/anomaly_threshold_fallback.py (which also measures them against the floor they replace).
+FALLBACK_FILE = Path(__file__).resolve().parents[2] / "static" / "anomaly" / "threshold_fallback.json"
+
+
+def fallback_thresholds(engine: str) -> dict | None:
+    """{"image", "pixel", "source"} for an engine role from FALLBACK_FILE, or None when it has none."""
+    try:
+        table = json.loads(FALLBACK_FILE.read_text())["fallback"]
+    except (OSError, ValueError, KeyError):
+        return None
+    for role, vals in table.items():
+        if str(engine).startswith(role):
+            return vals
+    return None
 
 
 def calibration_margin(engine: str) -> float:
@@ -226,10 +274,15 @@ def above(value: float, margin: float = CALIBRATION_MARGIN) -> float:
 
 
 def calibrate_from_prompts(prompts: list[Image.Image], *, engine: str, resolution: str = "256", retrieval_k=None,
-                           seed: int = 0) -> Thresholds:
+                           seed: int = 0, fallback: bool = True) -> Thresholds:
     """Default thresholds from the prompts alone: score nuisance-augmented copies of the prompts against
     the prompts, put the image threshold at CALIBRATION_MARGIN × the odds of their highest score and the
-    pixel threshold the same way above their 99.9th-percentile pixel (`above`)."""
+    pixel threshold the same way above their 99.9th-percentile pixel (`above`).
+
+    When every view scores as perfectly normal (below DEGENERATE_SCORE: a spotless prompt whose nuisance the
+    normal-variation discount cancels) the views say nothing about how far a good image may drift, and the floor
+    they gave (0.001) flagged nearly everything; with `fallback` such a threshold is the engine's fixed default
+    (`fallback_thresholds`) instead, and the result says it is not calibrated."""
     if not prompts:
         raise UserError("Calibration needs at least one prompt image.")
     rng = np.random.default_rng(seed)
@@ -238,13 +291,25 @@ def calibrate_from_prompts(prompts: list[Image.Image], *, engine: str, resolutio
     scores, maps = score_images(prompts, views, engine=engine, resolution=resolution, retrieval_k=retrieval_k)
     pix = _sample_pixels(maps, 500_000, seed)
     margin = calibration_margin(engine)
-    image = min(1.0, above(max(scores), margin) + 1e-3)
-    pixel = min(1.0, above(float(np.percentile(pix, 99.9)), margin) + 1e-3)
-    return Thresholds(image=round(image, 4), pixel=round(min(pixel, image), 4),
-                      warning=DEGENERATE_WARNING if max(scores) < DEGENERATE_SCORE else "",
-                      method=f"from the prompts: {len(views)} augmented prompt view(s) (shift, rotation, brightness, "
-                             f"blur, JPEG) scored against the prompts; {margin:g}× the odds of their "
-                             "highest image score and 99.9th-percentile pixel")
+    top, p999 = max(scores), float(np.percentile(pix, 99.9))
+    image = min(1.0, above(top, margin) + 1e-3)
+    pixel = min(1.0, above(p999, margin) + 1e-3)
+    method = (f"from the prompts: {len(views)} augmented prompt view(s) (shift, rotation, brightness, "
+              f"blur, JPEG) scored against the prompts; {margin:g}× the odds of their highest image score and "
+              "99.9th-percentile pixel")
+    flat_image, flat_pixel = top < DEGENERATE_SCORE, p999 < DEGENERATE_SCORE
+    fb = fallback_thresholds(engine) if fallback and (flat_image or flat_pixel) else None
+    if fb is None:
+        return Thresholds(image=round(image, 4), pixel=round(min(pixel, image), 4),
+                          warning=DEGENERATE_WARNING if flat_image else "", method=method)
+    image = float(fb["image"]) if flat_image else image
+    pixel = float(fb["pixel"]) if flat_pixel else pixel
+    which = " and ".join(w for w, f in (("image", flat_image), ("pixel", flat_pixel)) if f)
+    return Thresholds(image=round(image, 4), pixel=round(min(pixel, image), 4), warning=FALLBACK_WARNING,
+                      calibrated=False,
+                      method=f"{len(views)} augmented prompt view(s) all scored as perfectly normal (highest image "
+                             f"score {top:.4f}, 99.9th-percentile pixel {p999:.4f}), so the {which} threshold "
+                             f"is the engine's fixed default ({fb['source']})")
 
 
 def calibrate_from_normal(scores: list[float], maps: list[np.ndarray], image_percentile: float = 99.0,

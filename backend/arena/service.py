@@ -23,6 +23,7 @@ from PIL import Image
 
 from backend.arena import abuse, bench_images, formats, matchmaking, ratings, render
 from backend.arena.bench import STEER_NOTE
+from backend.arena.leaderboard_cache import LeaderboardCache
 from backend.arena.vocab import CHOICES
 from backend.config import setting
 from backend.errors import NotAllowed, UserError
@@ -209,7 +210,9 @@ def vote(battle_id: str, choice: str, *, session_id: str, username: str | None =
     """Record the one vote for this battle from its own session; reveal the models.
 
     Concurrent votes of this process share one transaction (group commit, storage/group_commit.py); each still gets
-    its own answer. With ARENA_SIGNED_IN_ONLY a vote from a visitor who has not signed in is stored but not counted."""
+    its own answer. With ARENA_SIGNED_IN_ONLY a vote from a visitor who has not signed in is stored but not counted.
+    `leaderboard_from`: UTC time from which the (cached) leaderboard includes a counted vote, None when it already
+    does; a vote never recomputes the ratings (see backend/arena/leaderboard_cache.py)."""
     winner = CHOICES.get(choice) if isinstance(choice, str) else None  # a JSON list/dict from a script too
     if winner is None:
         raise UserError(f"Unknown vote {str(choice)[:40]!r}; choose A, B, tie or bothbad.")
@@ -218,7 +221,9 @@ def vote(battle_id: str, choice: str, *, session_id: str, username: str | None =
     b, counted, note = get_storage().write_grouped("arena-vote", _vote_batch,
                                                    _VoteRequest(battle_id, winner, session_id, username))
     labels = _labels()
+    ttl = limits().cache_ttl_s
     return {"battle_id": battle_id, "winner": winner, "counted": counted, "not_counted_because": note,
+            "leaderboard_from": _cache.includes_from(ttl) if counted else None, "leaderboard_ttl_s": ttl,
             "model_a": b["model_a"], "model_b": b["model_b"],
             "label_a": labels.get(b["model_a"], b["model_a"]), "label_b": labels.get(b["model_b"], b["model_b"]),
             "raw_a": b["raw_a"], "raw_b": b["raw_b"], "latency_a": b["latency_a"], "latency_b": b["latency_b"]}
@@ -238,8 +243,7 @@ def _safe_contestants() -> list[dict]:
 
 # ---------------------------------------------------------------- leaderboard
 
-_cache: dict[tuple, tuple[float, dict]] = {}
-_cache_lock = threading.Lock()
+_cache = LeaderboardCache()
 
 
 def _battles_frame(category: str | None) -> pd.DataFrame:
@@ -298,17 +302,15 @@ def leaderboard_report(method: str = "bt", category: str | None = None, bootstra
         raise UserError(f"Unknown category; choose overall or one of {', '.join(formats.CATEGORIES)}.")
     lim = limits()
     key = (method, category, bootstrap, seed)
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(key)
-    if hit and not fresh and now - hit[0] < lim.cache_ttl_s:
-        return hit[1]
+    hit = None if fresh else _cache.get(key, lim.cache_ttl_s)
+    if hit is not None:
+        return hit
+    started = _cache.start()
     res, count, frac, total = _compute(method, category, bootstrap, seed, lim)
     res.update({"category": category or "overall", "updated": utcnow().isoformat(timespec="seconds") + "Z",
                 "min_votes": lim.min_votes_shown, "total_votes": total, "pair_counts": count,
                 "win_fraction": frac})
-    with _cache_lock:
-        _cache[key] = (now, res)
+    _cache.put(key, started, res)
     return res
 
 
@@ -318,8 +320,7 @@ def leaderboard(method: str = "bt", category: str | None = None) -> dict:
 
 
 def clear_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
+    _cache.clear()
 
 
 def _active_inputs():

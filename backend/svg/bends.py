@@ -22,9 +22,16 @@ def cubic_points(c: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def tightest_radius(cub: np.ndarray) -> float:
     """Smallest radius of curvature along a subpath's cubics (same units as the coordinates; inf if straight)."""
+    r = radii(cub)
+    return float(r.min()) if r.size else float("inf")
+
+
+def radii(cub: np.ndarray) -> np.ndarray:
+    """Radius of curvature at SAMPLES points of every cubic (shape (cubics, SAMPLES); inf where straight or where the
+    curve stalls). An affine map of the cubics keeps the samples in step, so two of these can be compared pointwise."""
     c = np.asarray(cub, dtype=np.float64)
     if not len(c):
-        return float("inf")
+        return np.zeros((0, SAMPLES))
     t = np.linspace(0.0, 1.0, SAMPLES)[None, :, None]
     p0, p1, p2, p3 = (c[:, i][:, None, :] for i in range(4))
     d1 = 3 * ((1 - t) ** 2 * (p1 - p0) + 2 * (1 - t) * t * (p2 - p1) + t ** 2 * (p3 - p2))
@@ -32,7 +39,7 @@ def tightest_radius(cub: np.ndarray) -> float:
     cross = np.abs(d1[..., 0] * d2[..., 1] - d1[..., 1] * d2[..., 0])
     speed = np.linalg.norm(d1, axis=-1)
     ok = (cross > 1e-12) & (speed > 1e-6)  # straight stretches and degenerate (zero-speed) ends bend nowhere
-    return float((speed[ok] ** 3 / cross[ok]).min()) if ok.any() else float("inf")
+    return np.where(ok, speed ** 3 / np.where(ok, cross, 1.0), np.inf)
 
 
 def keeps_bends(cub: np.ndarray, f: float, w: float, gap: float) -> bool:

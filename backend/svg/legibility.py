@@ -13,7 +13,8 @@ larger features. This module measures that on the centre-line geometry and chang
   whose bend that would close up is shortened along its length instead, backend.svg.bends), or drop them
   when that does not free them (at most 25 % of the drawing's length, never a line half as long as the
   largest; a small ring whose inside closes is drawn as a filled dot instead where one keeps a readable gap,
-  backend.svg.dots), (3) trim open line ends so square/round caps end where the source's ends did, (4) fit everything
+  backend.svg.dots); two large lines whose gap still closes are squeezed apart along one axis
+  (backend.svg.apart), (3) trim open line ends so square/round caps end where the source's ends did, (4) fit everything
   that is painted inside the viewBox. Returns notes saying what changed.
 - `survives(icon, card)`: the number of closing places if this source icon were drawn with the card, used
   to prefer the source whose detail survives (a bolder or simpler variant of the same concept).
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
+from backend.svg.apart import pull_apart
 from backend.svg.bends import cubic_lengths, cubic_points, keeps_bends, shortened, split_cubic
 from backend.svg.dots import place, ring
 from backend.svg.paths import paths_to_svg
@@ -42,6 +44,7 @@ CLOSE_LOOPS = True     # svgux: open loops closed when caps/joins are not both r
 THIN_TO_LINES = True   # svgux: bands too thin to keep their inside open become one line (thin_shapes_to_lines)
 RINGS_AS_DOTS = True  # wheels: small rings whose inside closes become filled dots instead of being dropped (dots)
 KEEP_BENDS = True      # svgfix: curved lines are shortened, not shrunk, where shrinking closes a bend (bends)
+PULL_APART = True      # svgpolish: two large lines whose gap closes are squeezed apart along one axis (apart)
 
 
 def min_gap(w: float) -> float:
@@ -337,6 +340,10 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
                 dropped_len += ln
                 drop_lens[key] = ln
                 rep = clearances(paths, w, w0, skip=dropped)
+        apart: list[float] = []
+        if PULL_APART and rep["pairs"]:  # what still closes: lines that carry the shape, squeezed apart instead
+            paths, rep, apart = pull_apart(paths, rep, lambda t: clearances(t, w, w0, skip=dropped), w,
+                                               min_gap(w), dropped)
         if shrunk:
             notes.append(f"shrank {len(shrunk)} small detail(s) to {share_range(shrunk)} of their size "
                          f"so the gaps around them stay open at weight {wt}")
@@ -344,6 +351,9 @@ def adapt(paths: list[dict], card, w0: float, src_cap_ext: float = 0.0) -> tuple
             notes.append(f"shortened {len(cut_short)} small curved line(s) to {share_range(cut_short)} of their length "
                          f"(shrinking would bend them tighter than weight {wt} can draw) so the gaps around them stay "
                          "open")
+        if apart:
+            notes.append(f"squeezed {len(apart)} line(s) to {share_range(apart)} of their height or width so the gap "
+                         f"between them and the next line stays open at weight {wt}")
         if dropped:
             rings = {}
             if RINGS_AS_DOTS:  # small rings whose inside closes: drawn as solid dots where they keep a gap

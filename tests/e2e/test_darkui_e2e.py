@@ -84,3 +84,68 @@ def test_leaderboard_charts_follow_the_theme(page, app_url, rated_models, theme)
         assert c["area_fill"] is None or c["area_fill"].replace(" ", "").endswith(",0)"), c  # transparent area
         assert c["text_min"] >= 4.5, c
     assert charts[0]["mark_min"] is not None and charts[0]["mark_min"] >= 3.0, charts[0]
+
+
+def test_example_thumbnails_have_names(page, app_url):
+    """gr.Examples drew each example photo as a thumbnail with alt="" inside a button (Photo 3D Edit) or grid cell
+    (Point Battle): a screen reader announced "button, button" and blank cells. Each now reads its caption, and
+    the named button still loads its photo."""
+    page.goto(app_url)
+    page.get_by_role("tab", name="Photo 3D Edit").click()
+    coffee = page.get_by_role("button", name="Example photo: espresso cup on a red saucer")
+    coffee.wait_for()
+    assert page.get_by_role("button", name="Example photo: orange dahlia against dark leaves").count() == 1
+    assert "- button\n" not in page.locator("#edit3d-examples").aria_snapshot() + "\n"
+    coffee.click()
+    page.wait_for_function("document.querySelector('#edit3d-photo img')?.src.includes('coffee')", timeout=30_000)
+    page.get_by_role("tab", name="Point Battle").click()
+    cell = page.get_by_role("gridcell", name="Bench photo, Spatial: photo_china_finial.jpg")
+    cell.wait_for()
+    assert page.locator("#arena-examples img[alt='']").count() == 0
+
+
+# Roles a user operates or reads as content: each needs a name (axe: button-name, label, image-alt, link-name).
+_NAMED_ROLES = {"button", "link", "textbox", "searchbox", "combobox", "listbox", "slider", "spinbutton", "checkbox",
+                "radio", "switch", "tab", "menuitem", "option"}
+
+
+def _unnamed(page) -> list[str]:
+    """Unnamed controls and <img> in Chromium's own accessibility tree (what a screen reader gets)."""
+    cdp = page.context.new_cdp_session(page)
+    out = []
+    for node in cdp.send("Accessibility.getFullAXTree")["nodes"]:
+        role = node.get("role", {}).get("value")
+        name = str((node.get("name") or {}).get("value", "")).strip()
+        if node.get("ignored") or name or role not in _NAMED_ROLES | {"image", "img"}:
+            continue
+        obj = cdp.send("DOM.resolveNode", {"backendNodeId": node["backendDOMNodeId"]})["object"]
+        desc = cdp.send("Runtime.callFunctionOn", {"objectId": obj["objectId"], "returnByValue": True,
+                                                   "functionDeclaration": """function () {
+            const block = this.closest('[id]');
+            return this.tagName.toLowerCase() + ' in #' + (block ? block.id : '') + ': ' + this.outerHTML.slice(0, 120);
+          }"""})["result"]["value"]
+        if role in ("image", "img") and desc.startswith("svg"):
+            continue  # Gradio's inline icons: decorative, inside named buttons
+        out.append(f"{role}: {desc}")
+    cdp.detach()
+    return out
+
+
+def test_every_tab_names_its_controls_and_images(page, app_url):
+    """An axe-like sweep of every tab (accordions opened): no button, input, tab or image without a name."""
+    page.goto(app_url)
+    page.get_by_role("tab", name="Status").wait_for()
+    found = {}
+    for tab in [t.inner_text() for t in page.get_by_role("tab").all()]:
+        page.get_by_role("tab", name=tab, exact=True).click()
+        page.wait_for_timeout(1500)
+        closed = page.locator(".tabitem:visible button.label-wrap:not(.open)")
+        for _ in range(12):  # one at a time: an opened accordion may show more
+            if not closed.count():
+                break
+            closed.first.click()
+            page.wait_for_timeout(300)
+        page.wait_for_timeout(800)
+        found[tab] = _unnamed(page)
+    assert len(found) == 7
+    assert all(not v for v in found.values()), found

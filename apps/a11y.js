@@ -1,0 +1,31 @@
+(names) => {
+  // Screen-reader names Gradio does not give (apps/a11y.py). gr.Examples draws an image example as a thumbnail
+  // with alt="" inside a button (gallery) or a grid cell (table): a screen reader announced "button" and nothing
+  // more. Each registered examples block (`names`: elem_id -> one caption per example, in order) gets its captions
+  // as the thumbnails' alt text, which also names the button around each. Re-applied whenever the page changes
+  // (a tab drawn later, the examples' own re-render).
+  const apply = () => {
+    for (const [id, captions] of Object.entries(names)) {
+      const block = document.getElementById(id);
+      if (!block) continue;
+      const items = block.querySelectorAll(".gallery-item, tr.tr-body");
+      items.forEach((item, i) => {
+        const caption = captions[i];
+        if (!caption) return;
+        for (const img of item.querySelectorAll("img")) {
+          if (img.alt !== caption) img.alt = caption;
+        }
+        if (item.tagName === "BUTTON" && item.getAttribute("aria-label") !== caption) {
+          item.setAttribute("aria-label", caption);
+        }
+      });
+    }
+  };
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; apply(); });
+  }).observe(document.body, { childList: true, subtree: true });
+  apply();
+}
