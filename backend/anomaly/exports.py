@@ -28,7 +28,7 @@ from backend.anomaly.inspector import (
     binary_mask,
     display_regions,
     find_regions,
-    similarity_warning,
+    query_warning,
     summary_rows,
     verdict,
 )
@@ -72,7 +72,7 @@ def render(run: Run, index: int, image_threshold: float, pixel_threshold: float,
             "prompt_similarity": round(rec.prompt_similarity, 4), "query_sha256": rec.query_sha,
             "original_size": list(rec.orig_size), "ms": round(rec.ms, 1),
             "colour_scale": "per-image min-max" if normalise else f"absolute 0–{vmax:g}",
-            "regions": [r.to_dict() for r in regions], "warning": similarity_warning(rec.prompt_similarity)}
+            "regions": [r.to_dict() for r in regions], "warning": query_warning(run, rec) or None}
     return View(ov, heat, viz.mask_png(mask), sbs, regions, v, info)
 
 
@@ -89,6 +89,7 @@ def settings_dict(run: Run, image_threshold: float, pixel_threshold: float, norm
             "prompts": [{"file": n, "sha256": s} for (n, _), s in zip(run.prompts, run.prompt_shas, strict=False)],
             "inspection_id": run.inspection_id, "ms_total": round(run.ms_total, 1),
             "skipped": [{"file": n, "why": w} for n, w in run.skipped],
+            "read_in_part": [{"file": n, "why": w} for n, w in getattr(run, "notes", [])],
             "exported": datetime.now(UTC).isoformat(timespec="seconds")}
 
 

@@ -96,6 +96,7 @@ class Run:
     tiled: bool
     retrieval_k: int | None
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # queries read in part (an animated image: frame 1)
     ms_total: float = 0.0
     inspection_id: int | None = None
     not_saved: str | None = None  # why the run is not in the inspection history (the database's sentence)
@@ -163,7 +164,7 @@ def summary_rows(run: Run, image_threshold: float, pixel_threshold: float) -> li
     rows = []
     for i, r in enumerate(run.records):
         regions = find_regions(r.amap, pixel_threshold, r.scale)
-        warn = similarity_warning(r.prompt_similarity)
+        warn = query_warning(run, r)
         rows.append({"index": i, "file": r.name, "score": round(r.score, 4),
                      "verdict": verdict(r.score, image_threshold, r.prompt_similarity), "regions": len(regions),
                      "largest_region_px": max((g.area_px for g in regions), default=0),
@@ -176,6 +177,32 @@ def summary_rows(run: Run, image_threshold: float, pixel_threshold: float) -> li
 def prompt_label(run: Run, rec: QueryRecord) -> str:
     name = run.prompts[rec.prompt_index][0] if 0 <= rec.prompt_index < len(run.prompts) else "?"
     return name if rec.n_prompts_used <= 1 else f"{name} + {rec.n_prompts_used - 1} more (pooled)"
+
+
+FRAMING_LIMIT = 1.25  # query / prompt aspect ratios further apart than this: "framed differently"
+
+
+def framing_warning(run: Run, rec: QueryRecord, limit: float = FRAMING_LIMIT) -> str | None:
+    """Said when the query's aspect ratio is far from its prompt's: the engines compare images framed alike (both
+    letterboxed to the input size; tiled, the prompt is stretched onto the query), so the same product at another
+    framing is seen at another scale and reads as anomalous (and often as another product)."""
+    if not 0 <= rec.prompt_index < len(run.prompts):
+        return None
+    ph, pw = run.prompts[rec.prompt_index][1].shape[:2]
+    qw, qh = rec.orig_size
+    if min(pw, ph, qw, qh) <= 0:
+        return None
+    ratio = (qw / qh) / (pw / ph)
+    if max(ratio, 1 / ratio) <= limit:
+        return None
+    return (f"the query ({qw}×{qh}) is framed differently from the prompt ({pw}×{ph} as shown): the engines compare "
+            "images framed alike, so its map and similarity are not reliable; crop the query like the prompt, or use "
+            "a prompt framed like the query")
+
+
+def query_warning(run: Run, rec: QueryRecord) -> str:
+    """Every warning of one query (different product, different framing), as one sentence for tables and files."""
+    return "; ".join(w for w in (similarity_warning(rec.prompt_similarity), framing_warning(run, rec)) if w)
 
 
 def similarity_warning(similarity: float | None, limit: float = SIMILARITY_WARN) -> str | None:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from backend.anomaly import actions
+from backend.anomaly import actions, exports
 from backend.errors import UserError
 
 
@@ -60,3 +60,17 @@ def test_an_unusable_prompt_beside_good_ones_is_reported_not_dropped(tmp_path):
                           view=actions.ViewSettings(0.5, 0.5, False, 1.0))
     assert [n for n, _ in out.run.prompts] == ["normal.png"]
     assert "8×8 pixels" in dict(out.run.skipped)["prompt p_tiny.png"] and "p_tiny.png" in out.views.summary
+
+
+def test_an_animated_query_says_only_its_first_frame_was_inspected(tmp_path):
+    prompt, anim = tmp_path / "normal.png", tmp_path / "anim.gif"
+    _img(0).save(prompt)
+    frames = [_img(i) for i in range(3)]
+    frames[0].save(anim, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    out = actions.inspect([str(prompt)], [str(anim)], engine="knn", resolution="256", top_k=0,
+                          view=actions.ViewSettings(0.5, 0.5, False, 1.0))
+    assert [r.name for r in out.run.records] == ["anim.gif"]
+    assert "anim.gif (animated (3 frames): only its first frame was inspected)" in out.views.summary
+    res = exports.results_json(out.run, 0.5, 0.5)
+    assert res["settings"]["read_in_part"] == [{"file": "anim.gif",
+                                                "why": "animated (3 frames): only its first frame was inspected"}]
