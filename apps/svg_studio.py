@@ -25,13 +25,19 @@ list of concepts in one style with a consistency score. Icons come from permissi
 # (320 px below 1280 px): one row of tiles sat over ~250 px of blank panel that pushed the previews below the fold.
 # Captions wrap onto two lines instead of being cut ("1. IoU 0.87 · c…" on a phone). Phones get two columns (four
 # 100-px minimum columns ran off a 390-px screen). The preview sheet starts below the image toolbar, which covered
-# the top of the dark 256-px preview on a phone.
+# the top of the dark 256-px preview on a phone. Below 576 px the sheet is not scaled to the panel (0.6x on a 390-px
+# phone: the 16-px preview drew at ~10 px) but shown at native pixels, scrolling sideways inside its frame (left-aligned:
+# a centred overflow could not be scrolled to its left edge).
 CSS = """
 #svg-gallery .grid-wrap.fixed-height { min-height: 0; }
 #svg-gallery .caption-label { white-space: normal; overflow-wrap: anywhere; line-height: 1.2; display: -webkit-box;
   -webkit-box-orient: vertical; -webkit-line-clamp: 2; max-width: calc(100% - 2 * var(--block-label-margin)); }
 @media (max-width: 575px) { #svg-gallery .grid-container { --grid-cols: 2 !important; } }
 #svg-previews .image-container { padding-top: 40px; }
+@media (max-width: 575px) {
+  #svg-previews .image-frame { width: 100%; overflow-x: auto; overflow-y: hidden; justify-content: flex-start; }
+  #svg-previews .image-frame img { max-width: none !important; width: auto !important; height: auto !important; }
+}
 """
 
 
@@ -86,7 +92,8 @@ def build() -> None:
                                      format="png", elem_id="svg-gallery", allow_preview=False, object_fit="contain",
                                      show_label=False)  # the label badge covered the first tiles' tops
                 pick = gr.Number(value=0, precision=0, label="Selected candidate (0-based)", visible=False)
-                gr.Markdown("Previews: 16 / 24 / 32 / 48 / 256 px on light and dark", elem_id="svg-previews-caption")
+                gr.Markdown("Previews at native size: 16 / 24 / 32 / 48 / 256 px on light and dark (on a narrow "
+                            "screen the sheet scrolls sideways)", elem_id="svg-previews-caption")
                 sheet = gr.Image(label="Previews: 16 / 24 / 32 / 48 / 256 px on light and dark", format="png",
                                  interactive=False, elem_id="svg-previews", height="auto",
                                  buttons=["fullscreen", "download"],  # no "share" (Hugging Face Spaces only)

@@ -171,11 +171,16 @@ limiter = RateLimiter()
 shared_rates = SharedWindow("rate:", 60.0)  # the same limits counted in PostgreSQL, for every replica together
 
 
+SHARED_PAUSE_S = 30.0
+_shared_down_until = [0.0]
+
+
 def _shared_counts() -> bool:
     """Rate limits are counted in the database when it is PostgreSQL (replicas share it); SQLite serves one process,
-    whose memory is the cheaper place (no write per model call)."""
+    whose memory is the cheaper place (no write per model call). After the database failed to count one, this
+    process counts in memory for SHARED_PAUSE_S, so an outage does not add its time-out to every model call."""
     st = current_storage()
-    return st is not None and st.kind == "postgresql"
+    return st is not None and st.kind == "postgresql" and time.monotonic() >= _shared_down_until[0]
 
 
 def check_rate(action: str, session_id: str, client_ip: str | None, per_minute: int | None = None) -> None:
@@ -198,7 +203,8 @@ def check_rate(action: str, session_id: str, client_ip: str | None, per_minute: 
                                       "again.")
             return
         except StorageError as exc:
-            log.warning("shared rate limit unavailable (%s); counting in this process", exc)
+            _shared_down_until[0] = time.monotonic() + SHARED_PAUSE_S
+            log.warning("shared rate limit unavailable (%s); counting in this process for %g s", exc, SHARED_PAUSE_S)
     for who, lim in keys:
         limiter.check(action, who, lim, 60.0)
 

@@ -109,9 +109,9 @@ def preview_layout() -> tuple[tuple[int, int], dict[tuple[str, int], tuple[int, 
     """The preview sheet's size and where each (theme, size) preview sits (its top-left corner, at native pixels).
 
     Two columns, light (left) and dark (right); in each, the small sizes side by side in a row above the 256-px
-    preview: 2 x (256 + 2 x PREVIEW_PAD) px wide, so a 390-px phone (a 326-px panel) still draws the 256-px previews at
-    150 px or more (the old one-row strip was 896 px wide), and short enough to fit its panel whole at 1280x800
-    (tests/e2e/test_svg_e2e.py checks both)."""
+    preview: 2 x (256 + 2 x PREVIEW_PAD) px wide (the old one-row strip was 896 px), short enough to fit its panel
+    whole at 1280x800; narrower screens show it at native pixels too, scrolling sideways in its frame
+    (apps/svg_studio.CSS; tests/e2e/test_svg_e2e.py checks both)."""
     *small, big = service.PREVIEW_SIZES
     pad, row = PREVIEW_PAD, max(small)
     small_w = sum(small) + pad * (len(small) - 1)

@@ -122,6 +122,37 @@ _SHEET_SHOWN = """() => {
           inside: b.left >= p.left - 2 && b.right <= p.right + 2 && b.top >= p.top - 2 && b.bottom <= p.bottom + 2}; }"""
 
 
+_SMALL_PREVIEW = """() => {
+  const i = document.querySelector('#svg-previews img'), b = i.getBoundingClientRect();
+  const f = document.querySelector('#svg-previews .image-frame'), fb = f.getBoundingClientRect();
+  return {img: [b.left, b.top, b.width, b.height], nat: [i.naturalWidth, i.naturalHeight],
+          frame: [fb.left, fb.right, f.scrollWidth, f.clientWidth, f.scrollLeft],
+          page: [document.documentElement.scrollWidth, window.innerWidth]}; }"""
+
+
+def _assert_native_and_scrollable(page, size):
+    """The 16-px light preview is drawn 16 CSS px wide (the sheet at 1:1), the sheet's left edge (the light column)
+    is visible in its frame, the rest is reached by scrolling the frame, and the page itself does not scroll
+    sideways."""
+    from backend.svg.studio import preview_layout
+
+    (sw, sh), boxes = preview_layout()
+    g = page.evaluate(_SMALL_PREVIEW)
+    assert g["nat"] == [sw, sh], g
+    scale = g["img"][2] / sw
+    icon16 = 16 * scale  # on-screen width of the 16-px preview
+    assert abs(icon16 - 16) < 0.5 and abs(g["img"][3] - sh) < 1, (icon16, g)
+    left, right, scroll_w, client_w, _ = g["frame"]
+    x16 = g["img"][0] + boxes["light", 16][0] * scale
+    assert left - 1 <= g["img"][0] and left <= x16 and x16 + icon16 <= right, g  # the light small sizes in view
+    assert client_w < scroll_w and scroll_w >= sw - 1, g  # the dark column is there to scroll to
+    page.locator("#svg-previews .image-frame").evaluate("f => { f.scrollLeft = f.scrollWidth; }")
+    g2 = page.evaluate(_SMALL_PREVIEW)
+    x_dark = g2["img"][0] + boxes["dark", 256][0] * scale
+    assert g2["frame"][4] > 0 and left - 1 <= x_dark and x_dark + 256 * scale <= right + 1, g2  # dark 256 in view
+    assert g["page"][0] <= size[0], g  # no sideways scroll of the whole page
+
+
 @pytest.mark.parametrize("size", [(390, 844), (1280, 800)])
 def test_gallery_tiles_show_whole_icons_on_phone_and_desktop(page, app_url, size):
     """svgux walkthrough at 390x844: four 100-px-minimum columns ran past the phone's edge (the 4th tile off
@@ -129,7 +160,9 @@ def test_gallery_tiles_show_whole_icons_on_phone_and_desktop(page, app_url, size
     badge lay over the first three icons' tops (at 1280 px it covered the first tile's top rows too).
     svgux2: captions were still cut ("1. IoU 0.87 · c…" for coffee on a phone) and one row of tiles sat over
     ~250 px of blank panel (Gradio's 450-px minimum gallery height), pushing the previews below the fold.
-    sheet: the 896-px preview strip showed its 256-px previews at ~100 px on the phone; the sheet is 560 px now."""
+    sheet: the 896-px preview strip showed its 256-px previews at ~100 px on the phone; the sheet is 560 px now.
+    svgpolish: on the phone the 544-px sheet was still scaled to 0.6x (the 16-px preview drew at ~10 px); it is
+    shown at native pixels there and scrolls sideways in its frame."""
     page.set_viewport_size({"width": size[0], "height": size[1]})
     page.goto(app_url)
     from tests.e2e.test_review14_e2e import open_tab
@@ -162,8 +195,10 @@ def test_gallery_tiles_show_whole_icons_on_phone_and_desktop(page, app_url, size
     # issue 18 / sheet: the whole preview sheet fits its panel and the viewport's height, and the 256-px previews
     # stay large on a phone (the old 896-px strip drew them at ~100 px on a 390-px screen)
     shown = page.evaluate(_SHEET_SHOWN)
-    assert shown["inside"] and shown["h"] <= size[1] - 100, shown
-    assert 256 * shown["scale"] >= (150 if size[0] < 600 else 256), shown
+    if size[0] >= 600:
+        assert shown["inside"] and shown["h"] <= size[1] - 100 and shown["scale"] == 1, shown
+    else:  # svgpolish: a phone shows the sheet at native pixels (it was scaled to 0.6x), scrolling inside its frame
+        _assert_native_and_scrollable(page, size)
     caps = [c for c in g["covers"] if re.match(r"\d+\. IoU", c["text"].strip())]
     assert len(caps) == 4 and not any(c["cut"] for c in caps), g["covers"]  # "1. IoU 0.87 · coffee" whole
 
