@@ -1,10 +1,22 @@
 (names) => {
-  // Screen-reader names Gradio does not give (apps/a11y.py). gr.Examples draws an image example as a thumbnail
+  // Screen-reader names Gradio does not give (apps/a11y.py).
+  // gr.Examples draws an image example as a thumbnail
   // with alt="" inside a button (gallery) or a grid cell (table): a screen reader announced "button" and nothing
   // more. Each registered examples block (`names`: elem_id -> one caption per example, in order) gets its captions
   // as the thumbnails' alt text, which also names the button around each. Re-applied whenever the page changes
   // (a tab drawn later, the examples' own re-render).
+  // gr.Image shows a picture as <button><div class="image-frame"><img alt=""></div></button>: every result image
+  // (the two battle outputs, previews, maps) was announced as "button" and nothing more. It gets its block's
+  // visible label ("Model A (orange ●)") as alt text, which names the button too.
+  const nameImages = () => {
+    for (const img of document.querySelectorAll(".block .image-frame img:not([alt]), .block .image-frame img[alt='']")) {
+      const label = img.closest(".block").querySelector("[data-testid='block-label']");
+      const text = label ? label.textContent.trim() : "";
+      if (text) img.alt = text;
+    }
+  };
   const apply = () => {
+    nameImages();
     for (const [id, captions] of Object.entries(names)) {
       const block = document.getElementById(id);
       if (!block) continue;

@@ -149,3 +149,18 @@ def test_every_tab_names_its_controls_and_images(page, app_url):
         found[tab] = _unnamed(page)
     assert len(found) == 7
     assert all(not v for v in found.values()), found
+
+
+def test_result_images_are_named_by_their_label(page, app_url):
+    """gr.Image shows a result as <button><img alt=""></button>: after a battle a screen reader met two buttons
+    with no name where the two models' answers are. Each result image now reads its block's label."""
+    page.goto(app_url)
+    page.locator("#arena-random").click()
+    page.wait_for_function("document.querySelector('#arena-instruction textarea').value.length > 0")
+    page.locator("#arena-go").click()
+    page.wait_for_function("document.querySelector('#arena-status').innerText.includes('Model A')",
+                           timeout=120_000)
+    page.get_by_role("button", name="Model A (orange ●)").wait_for()
+    assert page.get_by_role("button", name="Model B (blue ◆)").count() == 1
+    assert page.locator("#arena-image img").get_attribute("alt") == "Image"
+    assert _unnamed(page) == []
