@@ -308,8 +308,9 @@ def calibrate_from_prompts(prompts: list[Image.Image], *, engine: str, resolutio
     return Thresholds(image=round(image, 4), pixel=round(min(pixel, image), 4), warning=FALLBACK_WARNING,
                       calibrated=False,
                       method=f"{len(views)} augmented prompt view(s) all scored as perfectly normal (highest image "
-                             f"score {top:.4f}, 99.9th-percentile pixel {p999:.4f}), so the {which} threshold "
-                             f"is the engine's fixed default ({fb['source']})")
+                             f"score {top:.4f}, 99.9th-percentile pixel {p999:.4f}), so the {which} "
+                             f"threshold{'s are' if flat_image and flat_pixel else ' is'} the engine's fixed default"
+                             f"{'s' if flat_image and flat_pixel else ''} ({fb['source']})")
 
 
 def calibrate_from_normal(scores: list[float], maps: list[np.ndarray], image_percentile: float = 99.0,
