@@ -15,8 +15,29 @@
       if (text) img.alt = text;
     }
   };
+  // Gradio's "More tabs" menu (the tabs that do not fit, on a phone six of seven) told a screen reader neither that
+  // it opens a menu nor whether it is open, and Escape left it open over the page. It now says both, and Escape
+  // closes it and puts the focus back on its button.
+  const menuState = () => {
+    for (const button of document.querySelectorAll(".overflow-menu > button")) {
+      const menu = button.parentElement.querySelector(".overflow-dropdown");
+      if (!menu) continue;
+      const open = String(!menu.classList.contains("hide"));
+      if (button.getAttribute("aria-haspopup") !== "true") button.setAttribute("aria-haspopup", "true");
+      if (button.getAttribute("aria-expanded") !== open) button.setAttribute("aria-expanded", open);
+    }
+  };
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Escape") return;
+    const menu = document.querySelector(".overflow-menu > .overflow-dropdown:not(.hide)");
+    const button = menu && menu.parentElement.querySelector(":scope > button");
+    if (!button) return;
+    button.click();
+    button.focus();
+  });
   const apply = () => {
     nameImages();
+    menuState();
     for (const [id, captions] of Object.entries(names)) {
       const block = document.getElementById(id);
       if (!block) continue;
@@ -38,6 +59,6 @@
     if (queued) return;
     queued = true;
     requestAnimationFrame(() => { queued = false; apply(); });
-  }).observe(document.body, { childList: true, subtree: true });
+  }).observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ["class"] });
   apply();
 }

@@ -213,3 +213,47 @@ def test_text_contrast_on_every_tab(page, app_url, theme):
         assert page.evaluate("(sel) => {" + _COLOUR_JS + """
             const e = document.querySelector(sel);
             return ratio(rgb(getComputedStyle(e).color), behind(e)); }""", button) >= 4.5, button
+
+
+def test_phone_reaches_every_tab_by_touch_and_keyboard(browser, app_url):
+    """At 390x844 six of the seven tabs sit behind Gradio's "More tabs" menu. Each is reached by touch and by
+    keyboard and, once chosen, its name shows in the tab bar. The menu button said neither that it opens a menu
+    nor whether it is open, and Escape left the menu open over the page: now aria-haspopup / aria-expanded, and
+    Escape closes it and returns the focus to its button."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(app_url)
+        more = page.get_by_role("button", name="More tabs")
+        more.wait_for()
+        menu = page.locator(".overflow-dropdown")
+        names = [t.inner_text() for t in page.locator(".tab-container.visually-hidden button").all()]
+        assert len(names) == 7
+        for name in names[1:]:  # touch: open the menu, tap the tab
+            more.tap()
+            menu.get_by_role("button", name=name, exact=True).tap()
+            selected = page.locator("[role=tab][aria-selected=true]")
+            page.wait_for_function("(n) => document.querySelector('[role=tab][aria-selected=true]')?.innerText === n",
+                                   arg=name)
+            assert selected.is_visible() and selected.bounding_box()["x"] + selected.bounding_box()["width"] <= 390
+        page.goto(app_url)  # keyboard
+        more.wait_for()
+        assert more.get_attribute("aria-haspopup") == "true" and more.get_attribute("aria-expanded") == "false"
+        more.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.querySelector('.overflow-menu > button').ariaExpanded === 'true'")
+        page.keyboard.press("Escape")
+        page.wait_for_function("document.querySelector('.overflow-dropdown').classList.contains('hide')")
+        page.wait_for_function("document.querySelector('.overflow-menu > button').ariaExpanded === 'false'")
+        assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "More tabs"
+        page.keyboard.press("Enter")
+        for _ in range(names.index("Anomaly Inspector")):  # the menu lists the tabs after the selected one
+            page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.innerText") == "Anomaly Inspector"
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.querySelector('[role=tab][aria-selected=true]')?.innerText === "
+                               "'Anomaly Inspector'")
+        assert page.locator("#tab-anomaly").is_visible()
+    finally:
+        ctx.close()
