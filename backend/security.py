@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from backend.config import get_settings, setting
 from backend.errors import NotAllowed
+from backend.identity import limit_key
 from backend.shared_limits import SharedWindow, Taken
 from storage.db import StorageError, current_storage
 from storage.identity import salted_hash
@@ -60,7 +61,7 @@ def _who() -> str | None:
         ip = _client_key()
     except Exception:  # noqa: BLE001 - outside a request (CLI, tests): no client, no count
         return None
-    return "ip:" + (salted_hash(ip) or "") if ip else None
+    return "ip:" + (salted_hash(limit_key(ip)) or "") if ip else None
 
 
 def _minutes(wait_s: float) -> int:
@@ -192,7 +193,7 @@ def check_rate(action: str, session_id: str, client_ip: str | None, per_minute: 
     n = per_minute if per_minute is not None else setting("RATE_LIMIT_PER_MIN")
     if n <= 0:
         return
-    keys = [("s:" + session_id, n)] + ([("ip:" + (salted_hash(client_ip) or ""), 4 * n)] if client_ip else [])
+    keys = [("s:" + session_id, n)] + ([(ip_key(client_ip), 4 * n)] if client_ip else [])
     if _shared_counts():
         try:
             for who, lim in keys:
@@ -253,4 +254,4 @@ upload_budget = ByteBudget()
 
 def ip_key(client_ip: str | None) -> str:
     """The key a client IP is counted under (salted hash; the raw address is never kept)."""
-    return "ip:" + (salted_hash(client_ip) or "?")
+    return "ip:" + (salted_hash(limit_key(client_ip)) or "?")

@@ -164,3 +164,52 @@ def test_result_images_are_named_by_their_label(page, app_url):
     assert page.get_by_role("button", name="Model B (blue ◆)").count() == 1
     assert page.locator("#arena-image img").get_attribute("alt") == "Image"
     assert _unnamed(page) == []
+
+
+# Every visible text node's contrast against the first opaque background behind it (WCAG 2: 4.5:1, or 3:1 for text
+# of 24 px / bold 18.66 px); disabled controls are exempt. -> the ones below.
+TEXT_CONTRAST_JS = "() => {" + _COLOUR_JS + """
+  const low = [], seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!walker.currentNode.textContent.trim() || !el || seen.has(el) || el.closest('svg, [disabled]')) continue;
+    seen.add(el);
+    const r = el.getBoundingClientRect(), st = getComputedStyle(el);
+    if (!el.offsetParent || !r.width || !r.height || st.visibility === 'hidden' || parseFloat(st.opacity) < 0.5) continue;
+    const size = parseFloat(st.fontSize), large = size >= 24 || (parseInt(st.fontWeight) >= 700 && size >= 18.66);
+    const value = ratio(rgb(st.color), behind(el));
+    if (value < (large ? 3 : 4.5)) low.push([(el.closest('[id]') || {}).id, walker.currentNode.textContent.trim().slice(0, 40),
+                                              st.color, Math.round(value * 100) / 100]);
+  }
+  return low;
+}"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_text_contrast_on_every_tab(page, app_url, theme):
+    """Soft's grey-400 hints (every info line under an input, slider ends, "- or -", the footer) read at 2.54:1 on
+    the light page; in the dark theme the selected tab's name (the light theme's indigo-600 accent) read at 3.05:1
+    and the image editor's empty-canvas hint at 3.04:1; dark hover fills put white on indigo-500 (4.47:1)."""
+    page.goto(app_url + f"?__theme={theme}")
+    page.get_by_role("tab", name="Status").wait_for()
+    low = {}
+    for tab in [t.inner_text() for t in page.get_by_role("tab").all()]:
+        page.get_by_role("tab", name=tab, exact=True).click()
+        page.wait_for_timeout(1200)
+        closed = page.locator(".tabitem:visible button.label-wrap:not(.open)")
+        for _ in range(12):
+            if not closed.count():
+                break
+            closed.first.click()
+            page.wait_for_timeout(300)
+        page.wait_for_timeout(500)
+        low[tab] = page.evaluate(TEXT_CONTRAST_JS)
+    assert len(low) == 7 and all(not v for v in low.values()), low
+    page.get_by_role("tab", name="Point Battle").click()
+    for button in ("#arena-go", "#arena-random"):  # a primary and a secondary button under the pointer
+        page.locator(button).hover()
+        page.wait_for_timeout(400)
+        assert page.evaluate("(sel) => {" + _COLOUR_JS + """
+            const e = document.querySelector(sel);
+            return ratio(rgb(getComputedStyle(e).color), behind(e)); }""", button) >= 4.5, button

@@ -16,6 +16,7 @@ from backend import security
 from backend.config import reset_settings
 from backend.security import RateLimited, check_rate
 from storage.db import get_storage, reset_storage
+from storage.identity import reset_salt
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,6 +28,7 @@ def on_postgresql(pg_url, tmp_path, monkeypatch):
     monkeypatch.setenv("IP_SALT", "replicas-share-this")
     reset_settings()
     reset_storage()
+    reset_salt()  # the salt is cached per process: both "replicas" must hash addresses with the shared IP_SALT
     security.limiter.reset()
     monkeypatch.setattr(security, "_shared_down_until", [0.0], raising=False)
     get_storage()  # the app opens its storage at start-up
@@ -34,6 +36,7 @@ def on_postgresql(pg_url, tmp_path, monkeypatch):
     security.limiter.reset()
     reset_storage()
     reset_settings()
+    reset_salt()
 
 
 def _other_replica(calls: int) -> None:
