@@ -444,7 +444,11 @@ def inspect_batch(prompts: list[tuple[str, Image.Image]], queries: list[tuple[st
     for i, (name, q) in enumerate(queries):
         if progress:
             progress(i, len(queries), name)
-        res = service.inspect(prompt_imgs, [q], engine=engine, size=size, retrieval_k=k, tiled=tiled)[0]
+        # tiled: one update per tile (a large query runs up to 64 tiles, each with its own prompt features: minutes)
+        tile_progress = (lambda f, text, i=i, name=name: progress(i + min(f, 0.999), len(queries), f"{name} ({text})")
+                         ) if progress and tiled else None
+        res = service.inspect(prompt_imgs, [q], engine=engine, size=size, retrieval_k=k, tiled=tiled,
+                              progress=tile_progress)[0]
         used = min(k or len(prompt_imgs), len(prompt_imgs))
         pi = int(res.prompt_index)
         if pi < 0 or pi >= len(prompt_imgs):  # several prompts pooled: show the most similar one
