@@ -52,6 +52,12 @@ CSS = """
 /* keyboard focus on a slider showed nothing at all, on a radio or checkbox only a faint border */
 .gradio-container input:is([type="range"], [type="radio"], [type="checkbox"]):focus-visible {
   outline: 2px solid var(--color-accent); outline-offset: 2px; }
+/* keyboard focus on an example (thumbnail or table cell) and on "More tabs" was the browser's 1 px ring, hard to
+   tell from the thumbnail's own border */
+.gradio-container :is(.gallery-item, [data-testid^="dataset-cell"], .overflow-menu button):focus-visible {
+  outline: 2px solid var(--color-accent); outline-offset: 2px; }
+.dark .gradio-container :is(.gallery-item, [data-testid^="dataset-cell"], .overflow-menu button):focus-visible {
+  outline-color: var(--primary-400); }
 /* the selected tab's name is the accent (indigo-600, which white buttons need in the light theme): 3.05:1 on the
    dark page; indigo-400 reads at 6:1 */
 .dark .tab-wrapper button.selected { color: var(--primary-400); }

@@ -257,3 +257,34 @@ def test_phone_reaches_every_tab_by_touch_and_keyboard(browser, app_url):
         assert page.locator("#tab-anomaly").is_visible()
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_keyboard_focus_is_visible_on_examples(page, app_url, theme):
+    """Tabbing onto an example showed only the browser's 1 px auto ring, hard to tell from the thumbnail's own
+    1 px border. Now the app's 2 px accent ring (as on sliders and radios) at >= 3:1 against the page, on
+    thumbnails and example table cells alike."""
+    page.goto(app_url + f"?__theme={theme}")
+    ring = "() => {" + _COLOUR_JS + """
+        const e = document.activeElement, s = getComputedStyle(e);
+        return [e.getAttribute('aria-label') || e.dataset.testid, s.outlineStyle, parseFloat(s.outlineWidth),
+                ratio(rgb(s.outlineColor), behind(e.parentElement))]; }"""
+    page.get_by_role("tab", name="Photo 3D Edit").click()
+    page.get_by_role("button", name="Example photo: orange dahlia against dark leaves").wait_for()
+    page.locator("#edit3d-photo button[aria-label='Paste from clipboard']").focus()
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if (page.evaluate("document.activeElement.getAttribute('aria-label')") or "").startswith("Example photo"):
+            break
+    name, style, width, contrast = page.evaluate(ring)
+    assert name.startswith("Example photo") and style == "solid" and width >= 2 and contrast >= 3, (name, style, width,
+                                                                                                     contrast)
+    page.get_by_role("tab", name="Point Battle").click()
+    page.locator("#arena-instruction textarea").focus()
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        if (page.evaluate("document.activeElement.dataset.testid") or "").startswith("dataset-cell"):
+            break
+    name, style, width, contrast = page.evaluate(ring)
+    assert name.startswith("dataset-cell") and style == "solid" and width >= 2 and contrast >= 3, (name, style, width,
+                                                                                                    contrast)
