@@ -58,7 +58,8 @@ def rated_models(app_url):
         items.append({"model_a": a, "model_b": b, "winner": rng.choice(["model_a", "model_b", "tie"]),
                       "judge": f"darkui-judge-{i % 9}", "tstamp": 1764500000 + i, "prompt": f"darkui item {i}"})
     service.import_battles(items, "clean_battle")
-    return models
+    yield models
+    service.clear_cache()  # the tables these tests viewed stay cached for 30 s: a later test's vote would not show
 
 
 @pytest.mark.parametrize("theme", ["dark", "light"])
