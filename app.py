@@ -52,13 +52,29 @@ CSS = """
 /* keyboard focus on a slider showed nothing at all, on a radio or checkbox only a faint border */
 .gradio-container input:is([type="range"], [type="radio"], [type="checkbox"]):focus-visible {
   outline: 2px solid var(--color-accent); outline-offset: 2px; }
+/* keyboard focus on an example (thumbnail or table cell) and on "More tabs" was the browser's 1 px ring, hard to
+   tell from the thumbnail's own border */
+.gradio-container :is(.gallery-item, [data-testid^="dataset-cell"], .overflow-menu button):focus-visible {
+  outline: 2px solid var(--color-accent); outline-offset: 2px; }
+.dark .gradio-container :is(.gallery-item, [data-testid^="dataset-cell"], .overflow-menu button):focus-visible {
+  outline-color: var(--primary-400); }
+/* the selected tab's name is the accent (indigo-600, which white buttons need in the light theme): 3.05:1 on the
+   dark page; indigo-400 reads at 6:1 */
+.dark .tab-wrapper button.selected { color: var(--primary-400); }
+/* the image editor's empty-canvas hint is Gradio's grey-500 (!important): 3.04:1 on the dark block */
+.dark .image-container .empty.wrap { color: var(--body-text-color-subdued) !important; }
 """ + image_check.CHECK_CSS + "\n" + anomaly.CSS + "\n" + svg_studio.CSS + "\n" + plots.CSS
 # Light theme: Soft's indigo-500 labels on indigo-100 read at 3.6:1 and white on indigo-500 buttons and selected
-# radios at 4.47:1, under the 4.5:1 small text needs; one shade darker passes. The dark theme keeps its own values.
+# radios at 4.47:1, under the 4.5:1 small text needs; one shade darker passes. Soft's grey-400 hints (info lines,
+# slider ends, "- or -") read at 2.54:1 on white; grey-500 passes. The accent has one value for both themes (the dark
+# selected tab's name is set in CSS). Dark hover fills were indigo-500 under white text (4.47:1): one shade darker.
 THEME = gr.themes.Soft(primary_hue="indigo").set(
     block_label_text_color="*primary_700", block_title_text_color="*primary_700",
     button_primary_background_fill="*primary_600", button_primary_background_fill_hover="*primary_700",
-    checkbox_label_background_fill_selected="*primary_600", color_accent="*primary_600")
+    checkbox_label_background_fill_selected="*primary_600", color_accent="*primary_600",
+    body_text_color_subdued="*neutral_500",
+    body_text_color_subdued_dark="*neutral_400", button_primary_background_fill_hover_dark="*primary_700",
+    button_secondary_background_fill_hover_dark="*primary_600")
 
 
 def startup_checks() -> None:

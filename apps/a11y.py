@@ -3,7 +3,10 @@
 gr.Examples shows an image example as a thumbnail with an empty alt inside a button or grid cell, so a screen
 reader met "button, button" on the Photo 3D tab (review darkui). A tab registers one caption per example with
 `example_names(elem_id, captions)` while it builds; `script()` is the page script that gives each thumbnail its
-caption (alt text, and the button's aria-label). Captions are ours (trusted text), passed as JSON.
+caption (alt text, and the button's aria-label). Captions are ours (trusted text), passed as JSON. The same script
+names every gr.Image picture after its block's label: Gradio draws it as an unnamed button with alt="" (the two
+battle outputs were "button, button"), and Gradio's "More tabs" menu (a phone shows one tab of seven) says that it
+opens a menu and whether it is open, and closes on Escape.
 """
 from __future__ import annotations
 

@@ -4,9 +4,10 @@ Every request that would start an event (`POST …/queue/join` with an `fn_index
 Gradio's keyword-argument twin `POST …/call/v2/<api_name>`) is
 read once (the body is buffered and replayed to Gradio unchanged). When the event belongs to a job class
 (`apps.common.job(kind)`, registered by `register(demo)`), two checks run before anything is queued:
-- sizes: any text in the payload over MAX_CLIENT_JSON (256 KB) and any `data:` URL over the upload limit are
-  refused (a client can put anything into the JSON body; the browser never sends either); any list over
-  MAX_CLIENT_LIST (1,000) items is refused for every event, job or not;
+- sizes (every event, job or not): any text in the payload over MAX_CLIENT_JSON (256 KB) and any `data:` URL over
+  the upload limit are refused (a client can put anything into the JSON body; the browser never sends either), the
+  bytes of `data:` URLs count against the client IP's UPLOAD_MB_PER_IP like an upload (Gradio caches them as files),
+  and any list over MAX_CLIENT_LIST (1,000) items is refused;
 - rate: per job class, per session (the signed cookie / session hash) and per IP hash (`apps.common.throttle`).
 A refusal is HTTP 429/413 with `{"detail": sentence}`; Gradio's browser client shows `detail` as the error toast.
 The whole body is capped at MAX_QUEUE_BODY bytes for every queue/call request.
@@ -21,7 +22,19 @@ import gradio as gr
 from starlette.requests import Request
 
 from apps.common import rate_check
-from backend.config import MAX_CLIENT_JSON, MAX_CLIENT_LIST, get_settings, job_pools, max_queue_body
+from apps.session_cookie import _headers
+from apps.upload_gate import refusal
+from backend import identity
+from backend.config import (
+    MAX_CLIENT_JSON,
+    MAX_CLIENT_LIST,
+    get_settings,
+    job_pools,
+    max_queue_body,
+    per_replica,
+    setting,
+)
+from backend.security import ip_key, upload_budget
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +83,33 @@ def _sizes(value: Any, max_text: int, max_data_url: int) -> str | None:
     return None
 
 
+def _data_url_bytes(value: Any) -> int:
+    """Bytes the data: URLs in a payload decode to (about 3/4 of their base64 text)."""
+    total, stack = 0, [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if v.startswith("data:"):
+                total += (len(v) - v.find(",") - 1) * 3 // 4
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return total
+
+
+def _data_url_budget(scope, body: Any) -> str | None:
+    """The sentence when the payload's data: URLs do not fit the client IP's UPLOAD_MB_PER_IP, else None (counted)."""
+    n = _data_url_bytes(body)
+    budget = per_replica(setting("UPLOAD_MB_PER_IP")) * 2**20
+    if not n or budget <= 0:
+        return None
+    headers = _headers(scope)
+    ip = identity.resolve_client_ip((scope.get("client") or (None,))[0], headers.get("x-forwarded-for"))
+    wait = upload_budget.take(ip_key(ip), n, budget)
+    return refusal(wait) if wait else None
+
+
 def _longest_list(value: Any) -> int:
     longest, stack = 0, [value]
     while stack:
@@ -94,13 +134,19 @@ def check(scope, path: str, raw: bytes) -> tuple[int, str] | None:
     if n > MAX_CLIENT_LIST:
         return 413, (f"One list in the request has {n} items; the limit is {MAX_CLIENT_LIST} (send fewer files at "
                      "once, or a zip where the input takes one).")
-    kind = _kind(path, body)
-    if kind is None:
-        return None
-    # the whole body: /call/v2 sends the arguments as its top-level keys, not under "data"
+    # every event too (review21): the text cap, and a data: URL costs the sender's upload budget, since Gradio writes
+    # it into its cache like an upload. Events outside the job classes (clear_selection, input_changed, ...) took
+    # 30 MB data: URLs at any rate and kept each on disk for 30 minutes, past UPLOAD_MB_PER_IP and every rate limit.
+    # The whole body: /call/v2 sends the arguments as its top-level keys, not under "data".
     too_big = _sizes(body, MAX_CLIENT_JSON, (get_settings().max_upload_bytes * 4) // 3 + 64)
     if too_big:
         return 413, too_big
+    over = _data_url_budget(scope, body)
+    if over:
+        return 413, over
+    kind = _kind(path, body)
+    if kind is None:
+        return None
 
 
     req = gr.Request(request=Request(scope), session_hash=body.get("session_hash") if isinstance(body, dict) else None)

@@ -6,6 +6,8 @@ Each client IP (hashed; `TRUSTED_PROXIES` as everywhere) gets UPLOAD_MB_PER_IP p
 process's memory: with REPLICAS > 1 each process allows its share, UPLOAD_MB_PER_IP / REPLICAS). The request's
 Content-Length is counted before anything is read and refused with HTTP 413 and a sentence when it does not fit;
 an upload without a Content-Length (browsers and gradio_client always send one) is refused with HTTP 411.
+Gradio's `POST …/process_recording` (screen recordings, processed with ffmpeg) is refused outright: nothing here
+records the screen, and it was a second, uncounted upload route.
 """
 from __future__ import annotations
 
@@ -34,8 +36,12 @@ class UploadGateMiddleware:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if (scope.get("type") != "http" or scope.get("method") != "POST"
-                or not scope.get("path", "").rstrip("/").endswith("/upload")):
+        path = scope.get("path", "").rstrip("/") if scope.get("type") == "http" else ""
+        if scope.get("method") == "POST" and path.endswith("/process_recording"):
+            # Gradio's screen-recording route took a 25 MB file from anyone, outside the upload budget, and ran ffmpeg
+            # on it where ffmpeg is installed (as on Spaces); this app records nothing (review21)
+            return await _reply(send, "This app does not take screen recordings.", 404)
+        if scope.get("method") != "POST" or not path.endswith("/upload"):
             return await self.app(scope, receive, send)
         budget = per_replica(setting("UPLOAD_MB_PER_IP")) * 2**20
         if budget <= 0:

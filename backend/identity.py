@@ -132,6 +132,20 @@ def resolve_client_ip(peer: str | None, forwarded_for: str | None = None,
     return str(current)
 
 
+def limit_key(ip: str | None) -> str | None:
+    """What a per-client limit counts for an address: an IPv4 address itself, an IPv6 address's /64. A host or a
+    household is handed a whole /64, so counting single IPv6 addresses let one client rotate through 2^64 of them
+    past every per-IP limit (wrong admin tokens, rate limits, uploads, session cookies)."""
+    addr = _ip(ip)
+    if addr is None:
+        return ip or None
+    if addr.version == 6:
+        if addr.ipv4_mapped is not None:
+            return str(addr.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{addr}/64", strict=False))
+    return str(addr)
+
+
 def network_of(ip: str | None) -> str | None:
     """The /24 (IPv4) or /48 (IPv6) around an address: 'one network' for burst detection."""
     addr = _ip(ip)
@@ -154,6 +168,7 @@ class MintLimiter:
 
     def allow(self, ip: str | None, now: float | None = None) -> bool:
         cap = per_replica(setting("SESSION_MINTS_PER_IP_HOUR"))
+        ip = limit_key(ip)
         if cap <= 0 or not ip:
             return True
         now = time.monotonic() if now is None else now
@@ -172,6 +187,7 @@ class MintLimiter:
     def wait_s(self, ip: str | None, now: float | None = None) -> float:
         """Seconds until `ip` may be issued a new session (0 when it may now); consumes nothing."""
         cap = per_replica(setting("SESSION_MINTS_PER_IP_HOUR"))
+        ip = limit_key(ip)
         if cap <= 0 or not ip:
             return 0.0
         now = time.monotonic() if now is None else now

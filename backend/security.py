@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from backend.config import get_settings, setting
 from backend.errors import NotAllowed
+from backend.identity import limit_key
 from backend.shared_limits import SharedWindow, Taken
 from storage.db import StorageError, current_storage
 from storage.identity import salted_hash
@@ -60,7 +61,7 @@ def _who() -> str | None:
         ip = _client_key()
     except Exception:  # noqa: BLE001 - outside a request (CLI, tests): no client, no count
         return None
-    return "ip:" + (salted_hash(ip) or "") if ip else None
+    return "ip:" + (salted_hash(limit_key(ip)) or "") if ip else None
 
 
 def _minutes(wait_s: float) -> int:
@@ -171,11 +172,16 @@ limiter = RateLimiter()
 shared_rates = SharedWindow("rate:", 60.0)  # the same limits counted in PostgreSQL, for every replica together
 
 
+SHARED_PAUSE_S = 30.0
+_shared_down_until = [0.0]
+
+
 def _shared_counts() -> bool:
     """Rate limits are counted in the database when it is PostgreSQL (replicas share it); SQLite serves one process,
-    whose memory is the cheaper place (no write per model call)."""
+    whose memory is the cheaper place (no write per model call). After the database failed to count one, this
+    process counts in memory for SHARED_PAUSE_S, so an outage does not add its time-out to every model call."""
     st = current_storage()
-    return st is not None and st.kind == "postgresql"
+    return st is not None and st.kind == "postgresql" and time.monotonic() >= _shared_down_until[0]
 
 
 def check_rate(action: str, session_id: str, client_ip: str | None, per_minute: int | None = None) -> None:
@@ -187,7 +193,7 @@ def check_rate(action: str, session_id: str, client_ip: str | None, per_minute: 
     n = per_minute if per_minute is not None else setting("RATE_LIMIT_PER_MIN")
     if n <= 0:
         return
-    keys = [("s:" + session_id, n)] + ([("ip:" + (salted_hash(client_ip) or ""), 4 * n)] if client_ip else [])
+    keys = [("s:" + session_id, n)] + ([(ip_key(client_ip), 4 * n)] if client_ip else [])
     if _shared_counts():
         try:
             for who, lim in keys:
@@ -198,7 +204,8 @@ def check_rate(action: str, session_id: str, client_ip: str | None, per_minute: 
                                       "again.")
             return
         except StorageError as exc:
-            log.warning("shared rate limit unavailable (%s); counting in this process", exc)
+            _shared_down_until[0] = time.monotonic() + SHARED_PAUSE_S
+            log.warning("shared rate limit unavailable (%s); counting in this process for %g s", exc, SHARED_PAUSE_S)
     for who, lim in keys:
         limiter.check(action, who, lim, 60.0)
 
@@ -247,4 +254,4 @@ upload_budget = ByteBudget()
 
 def ip_key(client_ip: str | None) -> str:
     """The key a client IP is counted under (salted hash; the raw address is never kept)."""
-    return "ip:" + (salted_hash(client_ip) or "?")
+    return "ip:" + (salted_hash(limit_key(client_ip)) or "?")

@@ -61,7 +61,11 @@ class LRU:
             self._data.clear()
 
 
-PROMPT_CACHE = LRU(128)  # prompt features of every engine and global features, keyed by content hash
+# Prompt features of every engine and global features, keyed by content hash. 160 entries: a tiled query runs up to 64
+# tiles (service.MAX_TILES), each with its own prompt crop, and the default ensemble keeps two member memories per tile;
+# at 128 the LRU evicted each tile just before the next query of that size needed it (all 128 recomputed per query).
+# An entry is ≈ 4 MB (MetaUAS) to 6 MB (kNN with 8 views and its normal-variation map), so ≈ 1 GB at most.
+PROMPT_CACHE = LRU(160)
 
 
 class PromptViews(list):

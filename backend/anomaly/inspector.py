@@ -308,8 +308,9 @@ def calibrate_from_prompts(prompts: list[Image.Image], *, engine: str, resolutio
     return Thresholds(image=round(image, 4), pixel=round(min(pixel, image), 4), warning=FALLBACK_WARNING,
                       calibrated=False,
                       method=f"{len(views)} augmented prompt view(s) all scored as perfectly normal (highest image "
-                             f"score {top:.4f}, 99.9th-percentile pixel {p999:.4f}), so the {which} threshold "
-                             f"is the engine's fixed default ({fb['source']})")
+                             f"score {top:.4f}, 99.9th-percentile pixel {p999:.4f}), so the {which} "
+                             f"threshold{'s are' if flat_image and flat_pixel else ' is'} the engine's fixed default"
+                             f"{'s' if flat_image and flat_pixel else ''} ({fb['source']})")
 
 
 def calibrate_from_normal(scores: list[float], maps: list[np.ndarray], image_percentile: float = 99.0,
@@ -443,7 +444,11 @@ def inspect_batch(prompts: list[tuple[str, Image.Image]], queries: list[tuple[st
     for i, (name, q) in enumerate(queries):
         if progress:
             progress(i, len(queries), name)
-        res = service.inspect(prompt_imgs, [q], engine=engine, size=size, retrieval_k=k, tiled=tiled)[0]
+        # tiled: one update per tile (a large query runs up to 64 tiles, each with its own prompt features: minutes)
+        tile_progress = (lambda f, text, i=i, name=name: progress(i + min(f, 0.999), len(queries), f"{name} ({text})")
+                         ) if progress and tiled else None
+        res = service.inspect(prompt_imgs, [q], engine=engine, size=size, retrieval_k=k, tiled=tiled,
+                              progress=tile_progress)[0]
         used = min(k or len(prompt_imgs), len(prompt_imgs))
         pi = int(res.prompt_index)
         if pi < 0 or pi >= len(prompt_imgs):  # several prompts pooled: show the most similar one

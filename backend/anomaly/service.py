@@ -83,8 +83,10 @@ def _tile_grid(length: int, tile: int) -> list[int]:
     return [round(i * (length - tile) / (n - 1)) for i in range(n)]
 
 
-def _tiled_map(eng, query: Image.Image, prompts: list[tuple[Image.Image, str]], size: int) -> np.ndarray:
-    """Overlapping tiles at native resolution (small defects survive); prompt resized to the query."""
+def _tiled_map(eng, query: Image.Image, prompts: list[tuple[Image.Image, str]], size: int,
+               tile_done: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Overlapping tiles at native resolution (small defects survive); prompt resized to the query. `tile_done(k, n)`
+    after each tile: each tile's prompt crop gets its own prompt features, so a large query can take minutes."""
     w, h = query.size
     tile = size
     while len(_tile_grid(w, tile)) * len(_tile_grid(h, tile)) > MAX_TILES:
@@ -92,14 +94,15 @@ def _tiled_map(eng, query: Image.Image, prompts: list[tuple[Image.Image, str]], 
     acc = np.zeros((h, w), np.float32)
     cnt = np.zeros((h, w), np.float32)
     resized = [(p.resize((w, h), Image.Resampling.BILINEAR), k) for p, k in prompts]
-    for y in _tile_grid(h, tile):
-        for x in _tile_grid(w, tile):
-            box = (x, y, min(x + tile, w), min(y + tile, h))
-            q_arr, lb = letterbox(query.crop(box), size)
-            tp = [(p.crop(box), f"{k}:{box}") for p, k in resized]
-            m = unletterbox(_square_map(eng, q_arr, tp, size), lb)
-            acc[box[1]:box[3], box[0]:box[2]] += m
-            cnt[box[1]:box[3], box[0]:box[2]] += 1
+    boxes = [(x, y, min(x + tile, w), min(y + tile, h)) for y in _tile_grid(h, tile) for x in _tile_grid(w, tile)]
+    for t, box in enumerate(boxes):
+        q_arr, lb = letterbox(query.crop(box), size)
+        tp = [(p.crop(box), f"{k}:{box}") for p, k in resized]
+        m = unletterbox(_square_map(eng, q_arr, tp, size), lb)
+        acc[box[1]:box[3], box[0]:box[2]] += m
+        cnt[box[1]:box[3], box[0]:box[2]] += 1
+        if tile_done:
+            tile_done(t + 1, len(boxes))
     return acc / np.maximum(cnt, 1)
 
 
@@ -148,7 +151,11 @@ def inspect(prompts: Sequence[Image.Image], queries: Sequence[Image.Image], engi
             chosen = order[: retrieval_k] if retrieval_k else order
             pool = [(prompts[i], keys[i]) for i in chosen]
             if tiled:
-                amap = _tiled_map(eng, query, pool, size)
+                def tile_done(k: int, n: int, qi: int = qi) -> None:
+                    if progress:
+                        progress((qi + k / n) / len(queries), f"image {qi + 1}/{len(queries)}: tile {k}/{n}")
+
+                amap = _tiled_map(eng, query, pool, size, tile_done)
             else:
                 q_arr, lb = letterbox(query, size)
                 amap = unletterbox(_square_map(eng, q_arr, pool, size), lb)

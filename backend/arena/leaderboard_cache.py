@@ -1,8 +1,9 @@
 """The leaderboard's short-lived cache, and when a vote stored now shows in every cached table.
 
-A recompute is a GROUP BY over every counted vote plus the Bradley-Terry bootstrap (bench/results/arena_scale.json:
-export-leaderboard took 17.7 s at a million battles), so tables are cached for `ARENA_LEADERBOARD_TTL_S` (30 s) and a
-vote never triggers one. A voter who then opened the Leaderboard saw the old counts without a word; `includes_from`
+A recompute is a GROUP BY over every counted vote plus the Bradley-Terry bootstrap, or online Elo over every vote in
+order: many times dearer than the vote itself (bench/leaderboard_recompute.py, `bt_recompute_per_vote` in
+bench/results/leaderboard_recompute.jsonl), so tables are cached for `ARENA_LEADERBOARD_TTL_S` (30 s) and a vote
+never triggers one. A voter who then opened the Leaderboard saw the old counts without a word; `includes_from`
 tells the vote confirmation when the tables will include that vote: every table computed from now on does, and
 every table whose computation started before expires at the latest `ttl` after the newest such start.
 """

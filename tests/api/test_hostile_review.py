@@ -115,7 +115,9 @@ def test_leaderboard_api_refuses_unknown_categories(app_url):
     from backend.arena import service
 
     service.clear_cache()
-    msg = raw_call(app_url, "/leaderboard", ["bt", "y" * 300_000])
+    msg = raw_call(app_url, "/leaderboard", ["bt", "y" * 300_000])  # refused at the door since review21 (256 KB)
+    assert msg.startswith("HTTP 413") and "limit is 256 KB" in msg and "yyyy" not in msg, msg[:300]
+    msg = raw_call(app_url, "/leaderboard", ["bt", "y" * 5_000])
     assert "event: complete" not in msg and "Unknown category" in msg and "yyyy" not in msg, msg[:300]
     assert not service._cache
     assert "event: complete" in raw_call(app_url, "/leaderboard", ["elo", "Spatial"])

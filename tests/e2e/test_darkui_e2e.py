@@ -58,7 +58,8 @@ def rated_models(app_url):
         items.append({"model_a": a, "model_b": b, "winner": rng.choice(["model_a", "model_b", "tie"]),
                       "judge": f"darkui-judge-{i % 9}", "tstamp": 1764500000 + i, "prompt": f"darkui item {i}"})
     service.import_battles(items, "clean_battle")
-    return models
+    yield models
+    service.clear_cache()  # the tables these tests viewed stay cached for 30 s: a later test's vote would not show
 
 
 @pytest.mark.parametrize("theme", ["dark", "light"])
@@ -149,3 +150,142 @@ def test_every_tab_names_its_controls_and_images(page, app_url):
         found[tab] = _unnamed(page)
     assert len(found) == 7
     assert all(not v for v in found.values()), found
+
+
+def test_result_images_are_named_by_their_label(page, app_url):
+    """gr.Image shows a result as <button><img alt=""></button>: after a battle a screen reader met two buttons
+    with no name where the two models' answers are. Each result image now reads its block's label."""
+    page.goto(app_url)
+    page.locator("#arena-random").click()
+    page.wait_for_function("document.querySelector('#arena-instruction textarea').value.length > 0")
+    page.locator("#arena-go").click()
+    page.wait_for_function("document.querySelector('#arena-status').innerText.includes('Model A')",
+                           timeout=120_000)
+    page.get_by_role("button", name="Model A (orange ●)").wait_for()
+    assert page.get_by_role("button", name="Model B (blue ◆)").count() == 1
+    assert page.locator("#arena-image img").get_attribute("alt") == "Image"
+    assert _unnamed(page) == []
+
+
+# Every visible text node's contrast against the first opaque background behind it (WCAG 2: 4.5:1, or 3:1 for text
+# of 24 px / bold 18.66 px); disabled controls are exempt. -> the ones below.
+TEXT_CONTRAST_JS = "() => {" + _COLOUR_JS + """
+  const low = [], seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!walker.currentNode.textContent.trim() || !el || seen.has(el) || el.closest('svg, [disabled]')) continue;
+    seen.add(el);
+    const r = el.getBoundingClientRect(), st = getComputedStyle(el);
+    if (!el.offsetParent || !r.width || !r.height || st.visibility === 'hidden' || parseFloat(st.opacity) < 0.5) continue;
+    const size = parseFloat(st.fontSize), large = size >= 24 || (parseInt(st.fontWeight) >= 700 && size >= 18.66);
+    const value = ratio(rgb(st.color), behind(el));
+    if (value < (large ? 3 : 4.5)) low.push([(el.closest('[id]') || {}).id, walker.currentNode.textContent.trim().slice(0, 40),
+                                              st.color, Math.round(value * 100) / 100]);
+  }
+  return low;
+}"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_text_contrast_on_every_tab(page, app_url, theme):
+    """Soft's grey-400 hints (every info line under an input, slider ends, "- or -", the footer) read at 2.54:1 on
+    the light page; in the dark theme the selected tab's name (the light theme's indigo-600 accent) read at 3.05:1
+    and the image editor's empty-canvas hint at 3.04:1; dark hover fills put white on indigo-500 (4.47:1)."""
+    page.goto(app_url + f"?__theme={theme}")
+    page.get_by_role("tab", name="Status").wait_for()
+    low = {}
+    for tab in [t.inner_text() for t in page.get_by_role("tab").all()]:
+        page.get_by_role("tab", name=tab, exact=True).click()
+        page.wait_for_timeout(1200)
+        closed = page.locator(".tabitem:visible button.label-wrap:not(.open)")
+        for _ in range(12):
+            if not closed.count():
+                break
+            closed.first.click()
+            page.wait_for_timeout(300)
+        page.wait_for_timeout(500)
+        low[tab] = page.evaluate(TEXT_CONTRAST_JS)
+    assert len(low) == 7 and all(not v for v in low.values()), low
+    page.get_by_role("tab", name="Point Battle").click()
+    for button in ("#arena-go", "#arena-random"):  # a primary and a secondary button under the pointer
+        page.locator(button).hover()
+        page.wait_for_timeout(400)
+        assert page.evaluate("(sel) => {" + _COLOUR_JS + """
+            const e = document.querySelector(sel);
+            return ratio(rgb(getComputedStyle(e).color), behind(e)); }""", button) >= 4.5, button
+
+
+def test_phone_reaches_every_tab_by_touch_and_keyboard(browser, app_url):
+    """At 390x844 six of the seven tabs sit behind Gradio's "More tabs" menu. Each is reached by touch and by
+    keyboard and, once chosen, its name shows in the tab bar. The menu button said neither that it opens a menu
+    nor whether it is open, and Escape left the menu open over the page: now aria-haspopup / aria-expanded, and
+    Escape closes it and returns the focus to its button."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(app_url)
+        more = page.get_by_role("button", name="More tabs")
+        more.wait_for()
+        menu = page.locator(".overflow-dropdown")
+        names = [t.inner_text() for t in page.locator(".tab-container.visually-hidden button").all()]
+        assert len(names) == 7
+        for name in names[1:]:  # touch: open the menu, tap the tab
+            more.tap()
+            menu.get_by_role("button", name=name, exact=True).tap()
+            selected = page.locator("[role=tab][aria-selected=true]")
+            page.wait_for_function("(n) => document.querySelector('[role=tab][aria-selected=true]')?.innerText === n",
+                                   arg=name)
+            assert selected.is_visible() and selected.bounding_box()["x"] + selected.bounding_box()["width"] <= 390
+        page.goto(app_url)  # keyboard
+        more.wait_for()
+        assert more.get_attribute("aria-haspopup") == "true" and more.get_attribute("aria-expanded") == "false"
+        more.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.querySelector('.overflow-menu > button').ariaExpanded === 'true'")
+        page.keyboard.press("Escape")
+        page.wait_for_function("document.querySelector('.overflow-dropdown').classList.contains('hide')")
+        page.wait_for_function("document.querySelector('.overflow-menu > button').ariaExpanded === 'false'")
+        assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "More tabs"
+        page.keyboard.press("Enter")
+        for _ in range(names.index("Anomaly Inspector")):  # the menu lists the tabs after the selected one
+            page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.innerText") == "Anomaly Inspector"
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.querySelector('[role=tab][aria-selected=true]')?.innerText === "
+                               "'Anomaly Inspector'")
+        assert page.locator("#tab-anomaly").is_visible()
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_keyboard_focus_is_visible_on_examples(page, app_url, theme):
+    """Tabbing onto an example showed only the browser's 1 px auto ring, hard to tell from the thumbnail's own
+    1 px border. Now the app's 2 px accent ring (as on sliders and radios) at >= 3:1 against the page, on
+    thumbnails and example table cells alike."""
+    page.goto(app_url + f"?__theme={theme}")
+    ring = "() => {" + _COLOUR_JS + """
+        const e = document.activeElement, s = getComputedStyle(e);
+        return [e.getAttribute('aria-label') || e.dataset.testid, s.outlineStyle, parseFloat(s.outlineWidth),
+                ratio(rgb(s.outlineColor), behind(e.parentElement))]; }"""
+    page.get_by_role("tab", name="Photo 3D Edit").click()
+    page.get_by_role("button", name="Example photo: orange dahlia against dark leaves").wait_for()
+    page.locator("#edit3d-photo button[aria-label='Paste from clipboard']").focus()
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if (page.evaluate("document.activeElement.getAttribute('aria-label')") or "").startswith("Example photo"):
+            break
+    name, style, width, contrast = page.evaluate(ring)
+    assert name.startswith("Example photo") and style == "solid" and width >= 2 and contrast >= 3, (name, style, width,
+                                                                                                     contrast)
+    page.get_by_role("tab", name="Point Battle").click()
+    page.locator("#arena-instruction textarea").focus()
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        if (page.evaluate("document.activeElement.dataset.testid") or "").startswith("dataset-cell"):
+            break
+    name, style, width, contrast = page.evaluate(ring)
+    assert name.startswith("dataset-cell") and style == "solid" and width >= 2 and contrast >= 3, (name, style, width,
+                                                                                                    contrast)

@@ -19,6 +19,7 @@ from backend.config import reset_settings
 from backend.errors import NotAllowed
 from backend.shared_limits import wait_until_under
 from storage.db import reset_storage
+from storage.identity import reset_salt
 
 RIGHT = "test-admin-token"
 
@@ -32,11 +33,13 @@ def app_db(db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("IP_SALT", "replicas-share-this")
     reset_settings()
     reset_storage()
+    reset_salt()  # the salt is cached per process: both "replicas" must hash addresses with the shared IP_SALT
     ip = {"now": "203.0.113.7"}
     monkeypatch.setattr(security, "_client_key", lambda: ip["now"])
     yield ip
     reset_storage()
     reset_settings()
+    reset_salt()
 
 
 def _other_replica(n_wrong: int, ip: str) -> None:
@@ -144,3 +147,30 @@ def test_the_migration_matches_the_table(app_db):
     with get_storage().engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert not [d for d in diffs if "limit_counters" in repr(d)], diffs
+
+
+def test_addresses_of_one_ipv6_64_are_one_client(app_db, monkeypatch):
+    """A host is handed a whole IPv6 /64: counting single addresses let it rotate through 2^64 of them."""
+    monkeypatch.setenv("ADMIN_TOKEN_TRIES", "3")
+    monkeypatch.setenv("ADMIN_TOKEN_TRIES_ALL", "0")
+    for i in range(3):
+        app_db["now"] = f"2001:db8:0:1::{i + 1:x}"
+        assert not security.is_admin(f"guess-{i}")
+    app_db["now"] = "2001:db8:0:1:ffff::9"
+    with pytest.raises(NotAllowed, match="from your network"):
+        security.is_admin(RIGHT)
+    app_db["now"] = "2001:db8:0:2::1"  # the next /64 is someone else
+    assert security.is_admin(RIGHT)
+
+
+def test_rate_limits_and_session_mints_count_an_ipv6_64_once(monkeypatch):
+    from backend.identity import mint_limiter
+    from backend.security import RateLimited, check_rate, limiter
+
+    limiter.reset()
+    with pytest.raises(RateLimited):
+        for i in range(9):  # 2 per session, 8 per address (4×): a new session and address each time
+            check_rate("job:test-v6", f"sess-{i}", f"2001:db8:0:7::{i + 1:x}", 2)
+    limiter.reset()
+    monkeypatch.setenv("SESSION_MINTS_PER_IP_HOUR", "2")
+    assert [mint_limiter.allow(f"2001:db8:0:8::{i + 1:x}") for i in range(3)] == [True, True, False]

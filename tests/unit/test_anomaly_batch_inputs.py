@@ -74,3 +74,17 @@ def test_an_animated_query_says_only_its_first_frame_was_inspected(tmp_path):
     res = exports.results_json(out.run, 0.5, 0.5)
     assert res["settings"]["read_in_part"] == [{"file": "anim.gif",
                                                 "why": "animated (3 frames): only its first frame was inspected"}]
+
+
+def test_tiled_runs_report_progress_per_tile():
+    """Tiled mode gives every tile its own prompt features: a large query ran minutes with the bar standing still at
+    "Inspecting big.png" (one update per query). Now each tile moves it."""
+    from backend.anomaly import inspector as insp
+
+    calls = []
+    insp.inspect_batch([("p.png", _img(0, (400, 300)))], [("q.png", _img(1, (400, 300)))], engine="metauas",
+                       resolution="tiled", progress=lambda i, n, name: calls.append((i, n, name)))
+    tiles = [c for c in calls if "tile" in c[2]]
+    assert [c[2] for c in tiles] == [f"q.png (image 1/1: tile {k}/4)" for k in range(1, 5)]
+    assert [c[0] for c in tiles] == sorted(c[0] for c in tiles) and 0 < tiles[0][0] < tiles[-1][0] < 1
+    assert calls[-1] == (1, 1, "done")

@@ -16,6 +16,7 @@ from backend import security
 from backend.config import reset_settings
 from backend.security import RateLimited, check_rate
 from storage.db import get_storage, reset_storage
+from storage.identity import reset_salt
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,12 +28,15 @@ def on_postgresql(pg_url, tmp_path, monkeypatch):
     monkeypatch.setenv("IP_SALT", "replicas-share-this")
     reset_settings()
     reset_storage()
+    reset_salt()  # the salt is cached per process: both "replicas" must hash addresses with the shared IP_SALT
     security.limiter.reset()
+    monkeypatch.setattr(security, "_shared_down_until", [0.0], raising=False)
     get_storage()  # the app opens its storage at start-up
     yield
     security.limiter.reset()
     reset_storage()
     reset_settings()
+    reset_salt()
 
 
 def _other_replica(calls: int) -> None:
@@ -60,7 +64,10 @@ def test_one_address_across_sessions_and_replicas(on_postgresql):
 def test_a_dead_database_falls_back_to_this_process(on_postgresql, monkeypatch):
     from storage.db import StorageError
 
+    tries = []
+
     def down(*_a, **_k):
+        tries.append(1)
         raise StorageError("The database cannot be reached right now; nothing was saved.")
 
     monkeypatch.setattr(security.shared_rates, "take", down)
@@ -68,6 +75,11 @@ def test_a_dead_database_falls_back_to_this_process(on_postgresql, monkeypatch):
         check_rate("job:svg", "sess-z", None, 3)
     with pytest.raises(RateLimited):
         check_rate("job:svg", "sess-z", None, 3)
+    # one time-out, not one per model call: the next SHARED_PAUSE_S count in memory without asking the database
+    assert len(tries) == 1
+    monkeypatch.setattr(security, "_shared_down_until", [0.0], raising=False)
+    check_rate("job:svg", "sess-y", None, 3)
+    assert len(tries) == 2
 
 
 def test_caps_kept_in_memory_are_each_replicas_share(monkeypatch):
