@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.clipboard import paste_file, text_pasted_on_photo_edit
 
@@ -247,9 +248,16 @@ def test_photo_edit_labels_clear_their_toolbars_on_a_phone(browser, app_url):
         pick.wait_for(state="visible")
         page.wait_for_function("document.querySelector('#edit3d-status').innerText.includes('Click the object')")
         box = pick.bounding_box()
-        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.6)
-        page.wait_for_function("document.querySelector('#edit3d-status').innerText.includes('Invented pixels')",
-                               timeout=120_000)
+        # a locator click (not page.mouse at coordinates read earlier): it scrolls the preview into view and waits
+        # until it stands still and is the element hit, so a late layout shift on a loaded machine cannot send the
+        # click elsewhere; if the render still does not come, the failure shows what the status line said instead
+        pick.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.6})
+        try:
+            page.wait_for_function("document.querySelector('#edit3d-status').innerText.includes('Invented pixels')",
+                                   timeout=120_000)
+        except PlaywrightTimeout:
+            pytest.fail("no render 120 s after the click; the status line says: "
+                        + page.locator("#edit3d-status").inner_text()[:300])
         for sel in ("#edit3d-photo", "#edit3d-result", "#edit3d-gmask"):
             page.locator(sel + " .icon-button-wrapper.top-panel").wait_for(state="visible")
             assert not page.evaluate(_LABEL_UNDER_TOOLBAR, sel), sel
