@@ -1,6 +1,9 @@
 """Salted hashing of client identifiers, so raw IPs and session hashes never reach exports.
 
-The salt comes from IP_SALT, or is generated once and kept in DATA_DIR/.ip_salt (mode 600).
+The salt comes from IP_SALT, or is generated once and kept in DATA_DIR/.ip_salt (mode 600). It is cached with the
+settings it was read from: after `reset_settings()` (a changed IP_SALT or DATA_DIR) it is read again, so a process
+cannot go on hashing addresses with a salt its settings no longer name (replicas sharing IP_SALT would disagree on
+every per-address count).
 """
 from __future__ import annotations
 
@@ -10,14 +13,14 @@ import os
 import secrets
 import threading
 
-from backend.config import get_settings
+from backend.config import Settings, get_settings
 
 _lock = threading.Lock()
 _salt: bytes | None = None
+_salt_of: Settings | None = None  # the Settings object `_salt` was read from
 
 
-def _load_salt() -> bytes:
-    settings = get_settings()
+def _load_salt(settings: Settings) -> bytes:
     if settings.ip_salt_env:
         return settings.ip_salt_env.encode()
     path = settings.data_dir / ".ip_salt"
@@ -32,17 +35,18 @@ def _load_salt() -> bytes:
 
 
 def salt() -> bytes:
-    global _salt
+    global _salt, _salt_of
+    settings = get_settings()
     with _lock:
-        if _salt is None:
-            _salt = _load_salt()
+        if _salt is None or _salt_of is not settings:
+            _salt, _salt_of = _load_salt(settings), settings
         return _salt
 
 
 def reset_salt() -> None:
-    global _salt
+    global _salt, _salt_of
     with _lock:
-        _salt = None
+        _salt, _salt_of = None, None
 
 
 def salted_hash(value: str | None, purpose: str = "ip") -> str | None:

@@ -41,7 +41,7 @@ from backend.svg.legibility import lines_first, survives, weight_label
 from backend.svg.paths import parse_svg_paths, path_stats, paths_to_svg
 from backend.svg.render import render_png
 from backend.svg.sanitize import SVGInputError, is_safe_svg, sanitize_svg
-from backend.svg.style import StyleCard, apply_style, identity_features, style_from_set
+from backend.svg.style import StyleCard, apply_style, identity_features, set_card, style_from_set
 
 StyleSpec = str | StyleCard | None
 MAX_N = 16
@@ -108,7 +108,7 @@ def resolve_style(style: StyleSpec) -> tuple[StyleCard | None, str | None, str]:
 
     if style not in load_corpus().styles():
         raise UserError(f"Unknown style {style!r}. Pick an installed set/variant such as phosphor/bold.")
-    return style_from_set(style), style, style
+    return set_card(style), style, style
 
 
 def attribution_for(icon_id: str | None) -> tuple[str, str]:

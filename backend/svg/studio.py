@@ -18,7 +18,7 @@ from backend.svg.corpus import CorpusMissing, load_corpus
 from backend.svg.engines import StyleSpec, get_engine
 from backend.svg.paths import parse_svg_paths
 from backend.svg.render import render_image, render_png
-from backend.svg.style import StyleCard, style_from_set
+from backend.svg.style import StyleCard, set_card
 
 SOURCE_SET, SOURCE_EXEMPLARS, SOURCE_CARD = "set", "exemplars", "card"
 
@@ -71,7 +71,7 @@ def style_card(req: StyleRequest) -> CardResult:
         return CardResult(card, notes)
     if not req.style:
         raise UserError("Please pick an installed style (set/variant).")
-    return CardResult(style_from_set(req.style), [])
+    return CardResult(set_card(req.style), [])
 
 
 def installed_styles() -> tuple[list[str], str]:

@@ -15,7 +15,7 @@ import hashlib
 import json
 import random
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,6 +44,7 @@ GRID_MIN, GRID_MAX = 1.0, 4096.0  # a card's grid (viewBox size)
 GRID_PER_MAX_WEIGHT = 4  # line weight (above 0) at most a quarter of the grid: heavier, strokes merge into blobs
 GRID_PER_MAX_PADDING = 2.5  # padding (at least 0) under 2/5 of the grid, so a fifth of it is left for the drawing
 THIN_SOLID = 0.06  # visual line weight (share of the box) below which filled exemplars are line drawings
+HEAVY_SOLID = 0.15  # measured line weight (share of the box) from which an installed fill-only family is solid (set_card)
 SOLID_FROM_LINES = True  # solid cards redraw centre-line sources with outline.to_solid (else outline.to_fill)
 INSET_RINGS = True  # solid glyph → line card: areas become outlines inside their edge (outline.inset_outline)
 IDENTITY_FILL_RULE = True  # identity_features end with the filled paths' even-odd fill-rule share (svg11: identifier
@@ -285,6 +286,21 @@ def style_from_set(style: str, sample: int = 32, seed: int = 0) -> StyleCard:
     picked = random.Random(seed).sample(icons, min(sample, len(icons)))
     grid = float(Counter(ic.grid for ic in icons).most_common(1)[0][0])
     return extract_style([ic.paths for ic in picked], grid=grid, name=style, source=f"installed set {style}")
+
+
+@lru_cache(maxsize=64)
+def set_card(style: str) -> StyleCard:
+    """The card a user gets for an installed set/variant (the studio's target card; Extract card shows it).
+
+    style_from_set's measured card, except that a fill-only family measured heavier than any line family
+    (HEAVY_SOLID; line families measure at most 0.094 of the box, phosphor/bold, solid ones 0.096-0.213) is solid:
+    tabler/filled's many cut-outs put its solidity at 0.895, just under SOLIDITY, so it was an outline-fill card of
+    weight 4.96/24 and stroked Tabler's outline cat, rocket, coffee, tree and bike into blobs. Source choice and the
+    committed evaluation keep the measured card (style_from_set), so their outputs are unchanged."""
+    card = style_from_set(style)
+    if card.mode == "outline-fill" and card.stroke_width / card.grid >= HEAVY_SOLID:
+        return replace(card, mode="solid")
+    return card
 
 
 # ------------------------------------------------------------------------------------------- applying

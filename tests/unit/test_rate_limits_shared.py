@@ -84,8 +84,12 @@ def test_a_dead_database_falls_back_to_this_process(on_postgresql, monkeypatch):
 
 def test_caps_kept_in_memory_are_each_replicas_share(monkeypatch):
     """Uploads per IP and new session cookies per IP stay in each process's memory (a database write per cookieless
-    GET would hand every bot a write amplifier): with REPLICAS=N each process allows 1/N of the cap."""
+    GET would hand every bot a write amplifier): with REPLICAS=N each process allows 1/N of the cap.
+
+    The middleware runs on a thread of its own: in the full suite the browser tests' Playwright (sync API) keeps an
+    event loop running on the main thread, where asyncio.run() refuses to start."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from apps.upload_gate import UploadGateMiddleware
     from backend.identity import mint_limiter
@@ -105,5 +109,6 @@ def test_caps_kept_in_memory_are_each_replicas_share(monkeypatch):
 
     scope = {"type": "http", "method": "POST", "path": "/gradio_api/upload", "client": ("203.0.113.9", 1),
              "headers": [(b"content-length", str(3 * 2**19).encode())]}  # 1.5 MB: over this replica's 1 MB
-    asyncio.run(UploadGateMiddleware(inner)(scope, None, send))
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, UploadGateMiddleware(inner)(scope, None, send)).result()
     assert sent[0]["status"] == 413 and b"reached 1 MB" in sent[1]["body"], sent

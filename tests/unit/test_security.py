@@ -35,6 +35,28 @@ def test_salted_hash_is_not_the_ip():
     assert salted_hash("x", "judge") != salted_hash("x", "ip")
 
 
+def test_the_salt_follows_the_settings_it_came_from(monkeypatch):
+    """The salt was cached for the life of the process: once anything had hashed an address (the suite's app, with
+    IP_SALT=test-salt), a later IP_SALT was ignored after reset_settings(), and this process disagreed with every
+    other replica on the same IP_SALT about each per-address count (the full suite's replica tests failed)."""
+    import hashlib
+    import hmac
+
+    from backend.config import reset_settings
+    from storage.identity import salted_hash
+
+    salted_hash("203.0.113.7")  # the salt is now cached
+    monkeypatch.setenv("IP_SALT", "replicas-share-this")
+    reset_settings()
+    try:
+        want = hmac.new(b"replicas-share-this", b"ip:203.0.113.7", hashlib.sha256).hexdigest()[:32]
+        assert salted_hash("203.0.113.7") == want
+    finally:
+        monkeypatch.undo()
+        reset_settings()
+    assert salted_hash("203.0.113.7") != want
+
+
 def test_throttle_per_session_and_ip(monkeypatch):
     import gradio as gr
 
