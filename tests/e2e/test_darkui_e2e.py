@@ -260,6 +260,18 @@ def test_phone_reaches_every_tab_by_touch_and_keyboard(browser, app_url):
         ctx.close()
 
 
+def _tab_to_focus_ring(page, ring_js, name_js, prefix, max_tabs):
+    """Press Tab until the focused element's name (name_js) starts with prefix, then check its focus ring:
+    solid, >= 2 px, >= 3:1 against what is behind it."""
+    for _ in range(max_tabs):
+        page.keyboard.press("Tab")
+        if (page.evaluate(name_js) or "").startswith(prefix):
+            break
+    name, style, width, contrast = page.evaluate(ring_js)
+    assert name.startswith(prefix) and style == "solid" and width >= 2 and contrast >= 3, (name, style, width,
+                                                                                          contrast)
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_keyboard_focus_is_visible_on_examples(page, app_url, theme):
     """Tabbing onto an example showed only the browser's 1 px auto ring, hard to tell from the thumbnail's own
@@ -273,19 +285,7 @@ def test_keyboard_focus_is_visible_on_examples(page, app_url, theme):
     page.get_by_role("tab", name="Photo 3D Edit").click()
     page.get_by_role("button", name="Example photo: orange dahlia against dark leaves").wait_for()
     page.locator("#edit3d-photo button[aria-label='Paste from clipboard']").focus()
-    for _ in range(6):
-        page.keyboard.press("Tab")
-        if (page.evaluate("document.activeElement.getAttribute('aria-label')") or "").startswith("Example photo"):
-            break
-    name, style, width, contrast = page.evaluate(ring)
-    assert name.startswith("Example photo") and style == "solid" and width >= 2 and contrast >= 3, (name, style, width,
-                                                                                                     contrast)
+    _tab_to_focus_ring(page, ring, "document.activeElement.getAttribute('aria-label')", "Example photo", 6)
     page.get_by_role("tab", name="Point Battle").click()
     page.locator("#arena-instruction textarea").focus()
-    for _ in range(8):
-        page.keyboard.press("Tab")
-        if (page.evaluate("document.activeElement.dataset.testid") or "").startswith("dataset-cell"):
-            break
-    name, style, width, contrast = page.evaluate(ring)
-    assert name.startswith("dataset-cell") and style == "solid" and width >= 2 and contrast >= 3, (name, style, width,
-                                                                                                    contrast)
+    _tab_to_focus_ring(page, ring, "document.activeElement.dataset.testid", "dataset-cell", 8)

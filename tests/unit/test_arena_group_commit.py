@@ -11,12 +11,7 @@ from backend.arena import service
 from storage.group_commit import GroupCommit, _Slot
 from storage.repos import arena as repo
 from storage.repos.sessions import touch_session
-
-
-def _battle(st, bid, session):
-    st.write(lambda s: repo.insert_battle(s, id=bid, session_id=session, judge_id="j", model_a="center",
-                                          model_b="random", swapped=False, anony=True, parse_ok_a=True,
-                                          parse_ok_b=True, invalid=False, source="live", category="upload"))
+from tests.unit.arena_rows import insert_live_battle
 
 
 @pytest.fixture
@@ -48,7 +43,7 @@ def _race(calls):
 
 def test_concurrent_votes_on_one_battle_store_exactly_one(store):
     store.write(lambda s: touch_session(s, "u1"))
-    _battle(store, "b" * 32, "u1")
+    insert_live_battle(store, "b" * 32, "u1")
     choices = ["A", "B", "tie", "bothbad"] * 4
     out = _race([lambda c=c: service.vote("b" * 32, c, session_id="u1") for c in choices])
     won = [r for r in out if isinstance(r, dict)]
@@ -62,9 +57,9 @@ def test_concurrent_votes_on_one_battle_store_exactly_one(store):
 def test_each_vote_in_a_batch_gets_its_own_answer(store):
     for sid in ("u1", "u2"):
         store.write(lambda s, sid=sid: touch_session(s, sid))
-    _battle(store, "x1", "u1")
-    _battle(store, "x2", "u1")
-    _battle(store, "x3", "u2")
+    insert_live_battle(store, "x1", "u1")
+    insert_live_battle(store, "x2", "u1")
+    insert_live_battle(store, "x3", "u2")
     reqs = [service._VoteRequest("x1", "model_a", "u1", None),
             service._VoteRequest("nope", "tie", "u1", None),        # no such battle
             service._VoteRequest("x3", "model_b", "u1", None),      # someone else's battle
@@ -140,7 +135,7 @@ def test_one_vote_per_battle_across_replicas_with_group_commit(pg_url, storage_f
     stores[0].write(lambda s: touch_session(s, "user-1"))
     battles = [f"grp{i:02d}" + "0" * 27 for i in range(20)]
     for bid in battles:
-        _battle(stores[0], bid, "user-1")
+        insert_live_battle(stores[0], bid, "user-1")
     local = threading.local()
     monkeypatch.setattr(db, "get_storage", lambda: local.store)
     monkeypatch.setattr(service, "get_storage", lambda: local.store)

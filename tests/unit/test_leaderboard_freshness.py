@@ -9,14 +9,8 @@ from apps import arena as arena_tab
 from backend.arena import service
 from backend.arena.leaderboard_cache import LeaderboardCache
 from storage.models import utcnow
-from storage.repos import arena as repo
 from storage.repos.sessions import touch_session
-
-
-def _battle(st, bid):
-    st.write(lambda s: repo.insert_battle(s, id=bid, session_id="voter", judge_id="j", model_a="center",
-                                          model_b="random", swapped=False, anony=True, parse_ok_a=True,
-                                          parse_ok_b=True, invalid=False, source="live", category="upload"))
+from tests.unit.arena_rows import insert_live_battle
 
 
 @pytest.fixture
@@ -28,7 +22,7 @@ def clock(tmp_path, storage_for, monkeypatch):
     monkeypatch.setattr(db, "_storage", st)
     st.write(lambda s: touch_session(s, "voter"))
     for bid in ("a" * 32, "b" * 32, "c" * 32):
-        _battle(st, bid)
+        insert_live_battle(st, bid)
     now = [1000.0]
     monkeypatch.setattr(service, "_cache", LeaderboardCache(clock=lambda: now[0]))
     return now
