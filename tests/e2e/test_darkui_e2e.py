@@ -132,22 +132,27 @@ def _unnamed(page) -> list[str]:
     return out
 
 
-def test_every_tab_names_its_controls_and_images(page, app_url):
-    """An axe-like sweep of every tab (accordions opened): no button, input, tab or image without a name."""
-    page.goto(app_url)
+def _every_tab_opened(page, settle_ms, after_ms):
+    """Visit every tab in turn and open its accordions (one at a time: an opened accordion may show more); yields
+    each tab's name once its content is showing."""
     page.get_by_role("tab", name="Status").wait_for()
-    found = {}
     for tab in [t.inner_text() for t in page.get_by_role("tab").all()]:
         page.get_by_role("tab", name=tab, exact=True).click()
-        page.wait_for_timeout(1500)
+        page.wait_for_timeout(settle_ms)
         closed = page.locator(".tabitem:visible button.label-wrap:not(.open)")
-        for _ in range(12):  # one at a time: an opened accordion may show more
+        for _ in range(12):
             if not closed.count():
                 break
             closed.first.click()
             page.wait_for_timeout(300)
-        page.wait_for_timeout(800)
-        found[tab] = _unnamed(page)
+        page.wait_for_timeout(after_ms)
+        yield tab
+
+
+def test_every_tab_names_its_controls_and_images(page, app_url):
+    """An axe-like sweep of every tab (accordions opened): no button, input, tab or image without a name."""
+    page.goto(app_url)
+    found = {tab: _unnamed(page) for tab in _every_tab_opened(page, 1500, 800)}
     assert len(found) == 7
     assert all(not v for v in found.values()), found
 
@@ -193,19 +198,7 @@ def test_text_contrast_on_every_tab(page, app_url, theme):
     the light page; in the dark theme the selected tab's name (the light theme's indigo-600 accent) read at 3.05:1
     and the image editor's empty-canvas hint at 3.04:1; dark hover fills put white on indigo-500 (4.47:1)."""
     page.goto(app_url + f"?__theme={theme}")
-    page.get_by_role("tab", name="Status").wait_for()
-    low = {}
-    for tab in [t.inner_text() for t in page.get_by_role("tab").all()]:
-        page.get_by_role("tab", name=tab, exact=True).click()
-        page.wait_for_timeout(1200)
-        closed = page.locator(".tabitem:visible button.label-wrap:not(.open)")
-        for _ in range(12):
-            if not closed.count():
-                break
-            closed.first.click()
-            page.wait_for_timeout(300)
-        page.wait_for_timeout(500)
-        low[tab] = page.evaluate(TEXT_CONTRAST_JS)
+    low = {tab: page.evaluate(TEXT_CONTRAST_JS) for tab in _every_tab_opened(page, 1200, 500)}
     assert len(low) == 7 and all(not v for v in low.values()), low
     page.get_by_role("tab", name="Point Battle").click()
     for button in ("#arena-go", "#arena-random"):  # a primary and a secondary button under the pointer
