@@ -22,9 +22,8 @@ import gradio as gr
 from starlette.requests import Request
 
 from apps.common import rate_check
-from apps.session_cookie import _headers
+from apps.session_cookie import _headers, scope_client_ip
 from apps.upload_gate import refusal
-from backend import identity
 from backend.config import (
     MAX_CLIENT_JSON,
     MAX_CLIENT_LIST,
@@ -105,7 +104,7 @@ def _data_url_budget(scope, body: Any) -> str | None:
     if not n or budget <= 0:
         return None
     headers = _headers(scope)
-    ip = identity.resolve_client_ip((scope.get("client") or (None,))[0], headers.get("x-forwarded-for"))
+    ip = scope_client_ip(scope, headers)
     wait = upload_budget.take(ip_key(ip), n, budget)
     return refusal(wait) if wait else None
 

@@ -21,6 +21,11 @@ def _headers(scope) -> dict[str, str]:
     return out
 
 
+def scope_client_ip(scope, headers: dict[str, str]) -> str | None:
+    """The client address of a raw ASGI request: the peer, or X-Forwarded-For when the peer is a trusted proxy."""
+    return identity.resolve_client_ip((scope.get("client") or (None,))[0], headers.get("x-forwarded-for"))
+
+
 def cookie_value(cookie_header: str | None) -> str | None:
     if not cookie_header:
         return None
@@ -43,8 +48,7 @@ class SessionCookieMiddleware:
         headers = _headers(scope)
         if identity.verify_token(cookie_value(headers.get("cookie"))):
             return await self.app(scope, receive, send)
-        peer = (scope.get("client") or (None,))[0]
-        ip = identity.resolve_client_ip(peer, headers.get("x-forwarded-for"))
+        ip = scope_client_ip(scope, headers)
         if not identity.mint_limiter.allow(ip):
             return await self.app(scope, receive, send)
         _, value = identity.new_session()

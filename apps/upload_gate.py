@@ -11,8 +11,7 @@ records the screen, and it was a second, uncounted upload route.
 """
 from __future__ import annotations
 
-from apps.session_cookie import _headers
-from backend import identity
+from apps.session_cookie import _headers, scope_client_ip
 from backend.config import per_replica, setting
 from backend.security import ip_key, upload_budget
 
@@ -47,7 +46,7 @@ class UploadGateMiddleware:
         if budget <= 0:
             return await self.app(scope, receive, send)
         headers = _headers(scope)
-        ip = identity.resolve_client_ip((scope.get("client") or (None,))[0], headers.get("x-forwarded-for"))
+        ip = scope_client_ip(scope, headers)
         who = ip_key(ip)
         try:
             declared = int(headers.get("content-length", ""))

@@ -61,7 +61,7 @@ def _who() -> str | None:
         ip = _client_key()
     except Exception:  # noqa: BLE001 - outside a request (CLI, tests): no client, no count
         return None
-    return "ip:" + (salted_hash(limit_key(ip)) or "") if ip else None
+    return ip_key(ip) if ip else None
 
 
 def _minutes(wait_s: float) -> int:
