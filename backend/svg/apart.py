@@ -21,6 +21,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from backend.svg.bends import cubic_points, radii
+from backend.svg.paths import subpath_ranges
 
 SQUEEZE_STEPS = (0.95, 0.9, 0.85, 0.8, 0.75, 0.7)  # least change first; below 0.7 the drawing would change too much
 LARGE = 0.5  # only open lines at least half as long as the longest: smaller details are shrunk or dropped instead
@@ -29,8 +30,7 @@ Key = tuple[int, int]  # (path index, subpath index)
 
 
 def _range(path: dict, k: int) -> tuple[int, int]:
-    starts = list(np.asarray(path["starts"]).tolist()) + [len(path["cubics"])]
-    return starts[k], starts[k + 1]
+    return subpath_ranges(path)[k]
 
 
 def _cubics(paths: list[dict], key: Key) -> np.ndarray:

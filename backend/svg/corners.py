@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backend.svg.paths import _cubic_from_line, paths_to_svg
+from backend.svg.paths import _cubic_from_line, paths_to_svg, subpath_ranges
 from backend.svg.render import render_alpha
 
 ARC = 0.07          # chord (unit box) below which a curved segment can be a corner-rounding arc
@@ -124,9 +124,8 @@ def _corners(cub: np.ndarray, closed: bool, apply: bool, ink: np.ndarray | None 
 
 def _subpaths(p: dict):
     cub = np.asarray(p["cubics"], np.float64)
-    starts = list(np.asarray(p["starts"]).tolist()) + [len(cub)]
-    for k in range(len(starts) - 1):
-        sub = cub[starts[k]:starts[k + 1]]
+    for k, (a, b) in enumerate(subpath_ranges(p)):
+        sub = cub[a:b]
         if len(sub):
             flag = bool(p["closed"][k])
             yield sub, flag, flag or float(np.linalg.norm(sub[-1, 3] - sub[0, 0])) < 1e-4

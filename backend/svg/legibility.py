@@ -34,7 +34,7 @@ from scipy.spatial import cKDTree
 from backend.svg.apart import pull_apart
 from backend.svg.bends import cubic_lengths, cubic_points, keeps_bends, shortened, split_cubic
 from backend.svg.dots import place, ring
-from backend.svg.paths import paths_to_svg
+from backend.svg.paths import paths_to_svg, subpath_ranges
 from backend.svg.render import render_alpha
 
 SAMPLES_PER_CUBIC = 10
@@ -67,9 +67,7 @@ def share_range(shares: list[float]) -> str:
 
 def subpaths(path: dict) -> list[tuple[np.ndarray, bool]]:
     cub = np.asarray(path["cubics"], dtype=np.float64)
-    starts = list(np.asarray(path["starts"]).tolist()) + [len(cub)]
-    return [(cub[starts[k]:starts[k + 1]], bool(path["closed"][k])) for k in range(len(starts) - 1)
-            if starts[k + 1] > starts[k]]
+    return [(cub[a:b], bool(path["closed"][k])) for k, (a, b) in enumerate(subpath_ranges(path)) if b > a]
 
 
 def rebuild(path: dict, subs: list[tuple[np.ndarray, bool]]) -> dict | None:

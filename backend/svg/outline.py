@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pathops
 
-from backend.svg.paths import _cubic_from_line, _cubic_from_quad
+from backend.svg.paths import _cubic_from_line, _cubic_from_quad, subpath_ranges
 
 SCALE = 1000.0
 _CAP = {"butt": pathops.LineCap.BUTT_CAP, "round": pathops.LineCap.ROUND_CAP, "square": pathops.LineCap.SQUARE_CAP}
@@ -20,9 +20,7 @@ _JOIN = {"miter": pathops.LineJoin.MITER_JOIN, "round": pathops.LineJoin.ROUND_J
 def to_skia(path: dict, only_closed: bool = False, scale: float = SCALE) -> pathops.Path:
     sk = pathops.Path()
     cub = np.asarray(path["cubics"], dtype=np.float64) * scale
-    starts = list(np.asarray(path["starts"]).tolist()) + [len(cub)]
-    for k in range(len(starts) - 1):
-        a, b = starts[k], starts[k + 1]
+    for k, (a, b) in enumerate(subpath_ranges(path)):
         ends_at_start = np.hypot(*(cub[b - 1, 3] - cub[a, 0])) < 1e-3 * scale if b > a else False
         if b <= a or (only_closed and not (path["closed"][k] or ends_at_start)):
             continue

@@ -145,13 +145,17 @@ def _fmt(v: float) -> str:
     return "0" if s in ("-0", "") else s
 
 
+def subpath_ranges(path: dict) -> list[tuple[int, int]]:
+    """[start, end) indexes into `path["cubics"]` of each subpath, in order (an empty subpath gives start == end)."""
+    starts = [int(s) for s in np.asarray(path["starts"]).tolist()] + [len(path["cubics"])]
+    return list(zip(starts[:-1], starts[1:], strict=True))
+
+
 def path_d(path: dict, grid: float = 24.0) -> str:
     """SVG path data (absolute M/C/Z) for one normalised path at `grid` units."""
     cub = np.asarray(path["cubics"], dtype=np.float64) * grid
-    starts = list(np.asarray(path["starts"]).tolist()) + [len(cub)]
     parts: list[str] = []
-    for k in range(len(starts) - 1):
-        a, b = starts[k], starts[k + 1]
+    for k, (a, b) in enumerate(subpath_ranges(path)):
         if b <= a:
             continue
         parts.append(f"M{_fmt(cub[a, 0, 0])} {_fmt(cub[a, 0, 1])}")

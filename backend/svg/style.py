@@ -31,7 +31,7 @@ from backend.svg.family_match import geometry_stats
 from backend.svg.legibility import adapt as adapt_geometry
 from backend.svg.legibility import weight_label
 from backend.svg.outline import inset_outline, reweight, to_fill, to_outline, to_solid
-from backend.svg.paths import CAPS, JOINS, parse_svg_paths, paths_to_svg
+from backend.svg.paths import CAPS, JOINS, parse_svg_paths, paths_to_svg, subpath_ranges
 from backend.svg.render import render_alpha
 from backend.svg.sanitize import SVGInputError, sanitize_svg
 
@@ -145,9 +145,8 @@ def _smooth_share(paths: list[dict]) -> float:
     smooth = total = 0
     for p in paths:
         cub = np.asarray(p["cubics"], dtype=np.float64)
-        starts = list(np.asarray(p["starts"]).tolist()) + [len(cub)]
-        for k in range(len(starts) - 1):
-            seg = cub[starts[k]:starts[k + 1]]
+        for a, b in subpath_ranges(p):
+            seg = cub[a:b]
             for a, b in zip(seg[:-1], seg[1:], strict=False):
                 t1, t2 = a[3] - a[2], b[1] - b[0]
                 n1, n2 = np.linalg.norm(t1), np.linalg.norm(t2)
